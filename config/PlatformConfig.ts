@@ -1,0 +1,98 @@
+/** Ubuntu LTS releases the platform knows how to find AMIs for. */
+export type UbuntuRelease = "22.04" | "24.04";
+
+/** `single`: one NAT gateway for all private subnets (cheaper); `perAz`: one per AZ (survives an AZ outage). */
+export type NatGatewayMode = "single" | "perAz";
+
+/** Chef Infra from Progress (needs an accepted licence) or Cinc, its free community build. */
+export type ChefFlavor = "chef" | "cinc";
+
+export interface NetworkConfig {
+  /** The VPC's IPv4 range. @default "10.0.0.0/16" */
+  readonly vpcCidr: string;
+  /** How many availability zones the subnets span; the first N the region offers. @default 2 */
+  readonly azCount: number;
+  /** One public subnet per AZ: only NAT gateways and the Chef workstation live here. */
+  readonly publicSubnetCidrs: readonly string[];
+  /** One private subnet per AZ: every cluster node lives here. */
+  readonly privateSubnetCidrs: readonly string[];
+  /** @default "single" */
+  readonly natGateways: NatGatewayMode;
+  /** CloudWatch retention of the VPC flow logs, in days (one of CloudWatch's allowed values). @default 30 */
+  readonly flowLogRetentionDays: number;
+}
+
+export interface StorageConfig {
+  /** Days a replaced or deleted object version is kept before it expires. @default 30 */
+  readonly noncurrentVersionExpirationDays: number;
+  /** Existing bucket that receives the data bucket's access logs; empty turns access logging off. @default "" */
+  readonly accessLogBucket: string;
+  /** Let `cdktf destroy` delete a bucket that still holds objects. @default false */
+  readonly forceDestroy: boolean;
+}
+
+export interface StateConfig {
+  /** S3 bucket for Terraform state shared by a team; empty keeps state in local files. @default "" */
+  readonly bucket: string;
+  /** Region of the state bucket; empty means the platform's region. @default "" */
+  readonly region: string;
+}
+
+export interface ChefConfig {
+  /** @default "cinc" (free; choosing "chef" requires acceptLicense) */
+  readonly flavor: ChefFlavor;
+  /** The operator's explicit acceptance of Chef's licence; only meaningful with flavor "chef". @default false */
+  readonly acceptLicense: boolean;
+  /** @default "t3.large" (Chef Infra Server wants 8 GiB of memory) */
+  readonly serverInstanceType: string;
+  /** @default "t3.small" */
+  readonly workstationInstanceType: string;
+  /** Chef Infra Server packages exist for Ubuntu 22.04, not 24.04. @default "22.04" */
+  readonly serverUbuntuRelease: UbuntuRelease;
+  /** @default "22.04" */
+  readonly workstationUbuntuRelease: UbuntuRelease;
+}
+
+export interface KafkaConfig {
+  /** Nodes; each runs a ZooKeeper member and a Kafka broker, so the count must be odd. @default 3 */
+  readonly nodes: number;
+  /** @default "m7i.large" */
+  readonly instanceType: string;
+  /** @default "24.04" */
+  readonly ubuntuRelease: UbuntuRelease;
+  /** Size of each broker's separate encrypted gp3 data volume (log.dirs). @default 100 */
+  readonly dataVolumeGiB: number;
+  /** default.replication.factor and the internal topics' replication. @default 3 */
+  readonly replicationFactor: number;
+  /** min.insync.replicas. @default 2 */
+  readonly minInsyncReplicas: number;
+  /** num.partitions, the original workload's value. @default 40 */
+  readonly numPartitions: number;
+}
+
+export interface SparkConfig {
+  /** Standalone workers beside the one master. @default 3 */
+  readonly workers: number;
+  /** @default "m7i.large" */
+  readonly masterInstanceType: string;
+  /** @default "m7i.xlarge" */
+  readonly workerInstanceType: string;
+  /** @default "24.04" */
+  readonly ubuntuRelease: UbuntuRelease;
+}
+
+/** The whole platform's configuration: validated once, frozen, then only read. */
+export interface PlatformConfig {
+  /** Name used in resource names and the Project tag. @default "insight" */
+  readonly project: string;
+  /** Environment name used in resource names and the Environment tag. @default "dev" */
+  readonly environment: string;
+  /** @default "us-west-2" */
+  readonly region: string;
+  readonly network: NetworkConfig;
+  readonly storage: StorageConfig;
+  readonly state: StateConfig;
+  readonly chef: ChefConfig;
+  readonly kafka: KafkaConfig;
+  readonly spark: SparkConfig;
+}

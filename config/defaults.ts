@@ -1,0 +1,54 @@
+import type { PlatformConfig } from "./PlatformConfig";
+
+/**
+ * The original project's topology made secure and current: us-west-2, Kafka on 3 nodes,
+ * Spark with 1 master and 3 workers, a Chef server and workstation, cluster nodes in private
+ * subnets in two AZs behind one NAT gateway.
+ *
+ * Every key a user may set appears here: the loader treats any other key as a typo.
+ */
+export const DEFAULT_CONFIG: PlatformConfig = {
+  project: "insight",
+  environment: "dev",
+  region: "us-west-2",
+  network: {
+    vpcCidr: "10.0.0.0/16",
+    azCount: 2,
+    publicSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"],
+    privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20"],
+    natGateways: "single",
+    flowLogRetentionDays: 30,
+  },
+  storage: {
+    noncurrentVersionExpirationDays: 30,
+    accessLogBucket: "",
+    forceDestroy: false,
+  },
+  state: {
+    bucket: "",
+    region: "",
+  },
+  chef: {
+    flavor: "cinc",
+    acceptLicense: false,
+    serverInstanceType: "t3.large",
+    workstationInstanceType: "t3.small",
+    serverUbuntuRelease: "22.04",
+    workstationUbuntuRelease: "22.04",
+  },
+  kafka: {
+    nodes: 3,
+    instanceType: "m7i.large",
+    ubuntuRelease: "24.04",
+    dataVolumeGiB: 100,
+    replicationFactor: 3,
+    minInsyncReplicas: 2,
+    numPartitions: 40,
+  },
+  spark: {
+    workers: 3,
+    masterInstanceType: "m7i.large",
+    workerInstanceType: "m7i.xlarge",
+    ubuntuRelease: "24.04",
+  },
+};

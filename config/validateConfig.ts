@@ -1,0 +1,134 @@
+import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
+import type { PlatformConfig } from "./PlatformConfig";
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+const UBUNTU_RELEASES = ["22.04", "24.04"];
+const NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Checks the semantic rules of a config whose keys and types the loader already checked.
+ * Returns one line per problem: `field: value rule`.
+ */
+export function validateConfig(config: PlatformConfig): string[] {
+  const problems: string[] = [];
+  const fail = (field: string, value: unknown, rule: string): void => {
+    problems.push(`${field}: ${JSON.stringify(value)} ${rule}`);
+  };
+  const atLeast = (field: string, value: number, minimum: number, why = ""): void => {
+    if (value < minimum) fail(field, value, `must be at least ${minimum}${why}`);
+  };
+  const pattern = (field: string, value: string, regex: RegExp, rule: string): void => {
+    if (!regex.test(value)) fail(field, value, rule);
+  };
+  const oneOf = (field: string, value: unknown, allowed: readonly unknown[]): void => {
+    if (!allowed.includes(value)) fail(field, value, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+  };
+  const instanceType = (field: string, value: string): void =>
+    pattern(field, value, INSTANCE_TYPE, "is not an EC2 instance type like m7i.large");
+
+  pattern("project", config.project, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
+  pattern("environment", config.environment, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
+  pattern("region", config.region, REGION, "is not an AWS region name like us-west-2");
+
+  // Network: syntax first, then containment and overlap of what parsed.
+  const net = config.network;
+  const vpc = checkCidr("network.vpcCidr", net.vpcCidr, fail);
+  atLeast("network.azCount", net.azCount, 2, " (subnets must span two availability zones)");
+  const subnets: Array<{ field: string; cidr: string; block: Ipv4Block }> = [];
+  for (const [name, list] of [
+    ["publicSubnetCidrs", net.publicSubnetCidrs],
+    ["privateSubnetCidrs", net.privateSubnetCidrs],
+  ] as const) {
+    if (list.length !== net.azCount) {
+      fail(`network.${name}`, list, `has ${list.length} entries but network.azCount is ${net.azCount} (one subnet per AZ)`);
+    }
+    list.forEach((cidr, index) => {
+      const field = `network.${name}[${index}]`;
+      const block = checkCidr(field, cidr, fail);
+      if (!block) return;
+      if (vpc && !contains(vpc, block)) fail(field, cidr, `is outside network.vpcCidr ${net.vpcCidr}`);
+      const clash = subnets.find((other) => overlaps(other.block, block));
+      if (clash) fail(field, cidr, `overlaps ${clash.field} ${clash.cidr}`);
+      subnets.push({ field, cidr, block });
+    });
+  }
+  oneOf("network.natGateways", net.natGateways, ["single", "perAz"]);
+  oneOf("network.flowLogRetentionDays", net.flowLogRetentionDays, LOG_RETENTION_DAYS);
+
+  atLeast("storage.noncurrentVersionExpirationDays", config.storage.noncurrentVersionExpirationDays, 1);
+  if (config.storage.accessLogBucket !== "") {
+    pattern("storage.accessLogBucket", config.storage.accessLogBucket, BUCKET_NAME, "is not a valid S3 bucket name");
+  }
+  if (config.state.bucket !== "") {
+    pattern("state.bucket", config.state.bucket, BUCKET_NAME, "is not a valid S3 bucket name");
+  }
+  if (config.state.region !== "") {
+    pattern("state.region", config.state.region, REGION, "is not an AWS region name like us-west-2");
+  }
+
+  const chef = config.chef;
+  oneOf("chef.flavor", chef.flavor, ["chef", "cinc"]);
+  instanceType("chef.serverInstanceType", chef.serverInstanceType);
+  instanceType("chef.workstationInstanceType", chef.workstationInstanceType);
+  oneOf("chef.workstationUbuntuRelease", chef.workstationUbuntuRelease, UBUNTU_RELEASES);
+  if (chef.serverUbuntuRelease !== "22.04") {
+    fail("chef.serverUbuntuRelease", chef.serverUbuntuRelease, "is not supported by Chef Infra Server, which ships packages for Ubuntu 22.04");
+  }
+
+  const kafka = config.kafka;
+  atLeast("kafka.nodes", kafka.nodes, 1);
+  if (kafka.nodes >= 1 && kafka.nodes % 2 === 0) {
+    fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
+  }
+  instanceType("kafka.instanceType", kafka.instanceType);
+  oneOf("kafka.ubuntuRelease", kafka.ubuntuRelease, UBUNTU_RELEASES);
+  atLeast("kafka.dataVolumeGiB", kafka.dataVolumeGiB, 1);
+  atLeast("kafka.replicationFactor", kafka.replicationFactor, 1);
+  if (kafka.replicationFactor > kafka.nodes) {
+    fail("kafka.replicationFactor", kafka.replicationFactor, `exceeds kafka.nodes ${kafka.nodes} (a partition cannot have more replicas than brokers)`);
+  }
+  atLeast("kafka.minInsyncReplicas", kafka.minInsyncReplicas, 1);
+  if (kafka.replicationFactor > 1 && kafka.minInsyncReplicas >= kafka.replicationFactor) {
+    fail("kafka.minInsyncReplicas", kafka.minInsyncReplicas, `must be below kafka.replicationFactor ${kafka.replicationFactor} (otherwise one broker down stops every acks=all write)`);
+  }
+  if (kafka.replicationFactor === 1 && kafka.minInsyncReplicas > 1) {
+    fail("kafka.minInsyncReplicas", kafka.minInsyncReplicas, "must be 1 when kafka.replicationFactor is 1");
+  }
+  atLeast("kafka.numPartitions", kafka.numPartitions, 1);
+
+  const spark = config.spark;
+  atLeast("spark.workers", spark.workers, 1);
+  instanceType("spark.masterInstanceType", spark.masterInstanceType);
+  instanceType("spark.workerInstanceType", spark.workerInstanceType);
+  oneOf("spark.ubuntuRelease", spark.ubuntuRelease, UBUNTU_RELEASES);
+
+  return problems;
+}
+
+/** AWS accepts VPC and subnet blocks from /16 to /28, written as their network address. */
+function checkCidr(
+  field: string,
+  cidr: string,
+  fail: (field: string, value: unknown, rule: string) => void,
+): Ipv4Block | undefined {
+  const block = parseIpv4Cidr(cidr);
+  if (!block) {
+    fail(field, cidr, "is not IPv4 CIDR notation like 10.0.0.0/16");
+    return undefined;
+  }
+  if (hasHostBits(cidr)) {
+    fail(field, cidr, `has host bits set (did you mean ${networkAddressOf(cidr)}?)`);
+    return undefined;
+  }
+  if (block.prefix < 16 || block.prefix > 28) {
+    fail(field, cidr, "must have a prefix length between /16 and /28 (AWS's limits)");
+    return undefined;
+  }
+  return block;
+}

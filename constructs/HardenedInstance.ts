@@ -1,0 +1,86 @@
+import { Construct } from "constructs";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import type { UbuntuRelease } from "../config/PlatformConfig";
+import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
+import { architectureOf, ubuntuAmi } from "./ubuntuAmi";
+
+export interface HardenedInstanceProps {
+  /** Name tag, and the name of the instance's IAM role and profile. */
+  readonly name: string;
+  /** Ubuntu LTS release of the AMI. */
+  readonly ubuntuRelease: UbuntuRelease;
+  /** EC2 instance type; its CPU architecture picks the AMI. */
+  readonly instanceType: string;
+  readonly subnetId: string;
+  readonly securityGroupIds: string[];
+  /** Bash script run once at first boot, exactly as rendered. @default no user data */
+  readonly userData?: string;
+  /** Inline policies of the instance role, by name: least privilege, nothing attached by default. @default {} */
+  readonly policies?: Readonly<Record<string, string>>;
+  /** @default 20 */
+  readonly rootVolumeGiB?: number;
+  /** Only the operator's entry point should have one. @default false */
+  readonly associatePublicIpAddress?: boolean;
+  /** EC2 key pair authorized for the `ubuntu` user. @default none */
+  readonly keyName?: string;
+}
+
+/**
+ * An Ubuntu LTS instance that meets the platform's guardrails by construction: Canonical's AMI
+ * found by a data source, IMDSv2 only, encrypted gp3 root volume, its own least-privilege
+ * instance role, and user data that Terraform passes through untouched.
+ */
+export class HardenedInstance extends Construct {
+  readonly instance: Instance;
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: HardenedInstanceProps) {
+    super(scope, id);
+
+    const trust = new DataAwsIamPolicyDocument(this, "trust", {
+      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
+    });
+    this.role = new IamRole(this, "role", { name: props.name, assumeRolePolicy: trust.json });
+    for (const [policyName, policy] of Object.entries(props.policies ?? {})) {
+      new IamRolePolicy(this, `policy-${policyName}`, { role: this.role.id, name: policyName, policy });
+    }
+    const profile = new IamInstanceProfile(this, "profile", { name: props.name, role: this.role.name });
+
+    const ami = ubuntuAmi(this, props.ubuntuRelease, architectureOf(props.instanceType));
+    this.instance = new Instance(this, "instance", {
+      ami: ami.id,
+      instanceType: props.instanceType,
+      subnetId: props.subnetId,
+      vpcSecurityGroupIds: props.securityGroupIds,
+      iamInstanceProfile: profile.name,
+      associatePublicIpAddress: props.associatePublicIpAddress ?? false,
+      keyName: props.keyName,
+      monitoring: true,
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      },
+      rootBlockDevice: {
+        volumeType: "gp3",
+        volumeSize: props.rootVolumeGiB ?? 20,
+        encrypted: true,
+        deleteOnTermination: true,
+      },
+      userData: props.userData === undefined ? undefined : escapeTerraformTemplate(props.userData),
+      tags: { Name: props.name },
+      volumeTags: { Name: props.name },
+      // A newer Ubuntu image must not replace running nodes on the next deploy.
+      lifecycle: { ignoreChanges: ["ami"] },
+    });
+  }
+
+  get privateIp(): string {
+    return this.instance.privateIp;
+  }
+}

@@ -1,0 +1,28 @@
+import { Annotations, TerraformStack, type IAspect } from "cdktf";
+import type { IConstruct } from "constructs";
+import { bucketProtection } from "./rules/bucketProtection";
+import { encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
+import { noPublicIngress } from "./rules/noPublicIngress";
+import { requiredTags } from "./rules/requiredTags";
+import type { GuardrailRule } from "./Violation";
+
+export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags];
+
+/**
+ * Runs every guardrail rule when a stack synthesizes. A violation becomes an error annotation
+ * on the offending construct, which makes synth fail with `[path] [rule-id] message`.
+ *
+ * Added per stack (cdktf 0.21 does not invoke aspects added to the App).
+ */
+export class Guardrails implements IAspect {
+  constructor(private readonly rules: readonly GuardrailRule[] = ALL_RULES) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof TerraformStack)) return;
+    for (const rule of this.rules) {
+      for (const violation of rule(node)) {
+        Annotations.of(violation.construct).addError(`[${violation.ruleId}] ${violation.message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import { App } from "cdktf";
+import { ConfigError } from "./config/ConfigError";
+import { loadConfig } from "./config/loadConfig";
+import type { PlatformConfig } from "./config/PlatformConfig";
+import { buildPlatform } from "./stacks/buildPlatform";
+
+let config: PlatformConfig;
+try {
+  config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) console.error(`config error: ${problem}`);
+  process.exit(1);
+}
+
+const app = new App();
+buildPlatform(app, config);
+app.synth();

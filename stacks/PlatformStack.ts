@@ -1,0 +1,49 @@
+import { Aspects, S3Backend, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { PlatformConfig } from "../config/PlatformConfig";
+import { Guardrails } from "../guardrails/Guardrails";
+
+export interface PlatformStackProps {
+  /** The validated platform config. */
+  readonly config: PlatformConfig;
+}
+
+/** The tags every resource carries, applied through the AWS provider's default_tags. */
+export function platformTags(config: PlatformConfig): Record<string, string> {
+  return { Project: config.project, Environment: config.environment, ManagedBy: "cdktf" };
+}
+
+/**
+ * What every stack of the platform shares: the AWS provider with default tags, the optional
+ * shared S3 state backend, and the guardrails that run on each synth.
+ */
+export class PlatformStack extends TerraformStack {
+  readonly config: PlatformConfig;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id);
+    this.config = props.config;
+    new AwsProvider(this, "aws", {
+      region: props.config.region,
+      defaultTags: [{ tags: platformTags(props.config) }],
+    });
+    const state = props.config.state;
+    if (state.bucket !== "") {
+      const backend = new S3Backend(this, {
+        bucket: state.bucket,
+        key: `${props.config.project}/${props.config.environment}/${id}.tfstate`,
+        region: state.region || props.config.region,
+        encrypt: true,
+      });
+      // S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend predates the option.
+      backend.addOverride("use_lockfile", true);
+    }
+    Aspects.of(this).add(new Guardrails());
+  }
+
+  /** A name unique to this deployment, for resources that need one: `insight-dev-<suffix>`. */
+  resourceName(suffix: string): string {
+    return `${this.config.project}-${this.config.environment}-${suffix}`;
+  }
+}

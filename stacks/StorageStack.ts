@@ -1,0 +1,116 @@
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
+
+/**
+ * The data bucket the pipeline reads (the original's CSVs) and the IAM policy documents that
+ * instance roles attach to read or write it. There are no access keys: the original config
+ * carried an S3 key and secret; instance roles replace them.
+ */
+export class StorageStack extends PlatformStack {
+  readonly bucket: S3Bucket;
+  /** IAM policy JSON: list the bucket and read its objects. */
+  readonly readPolicyJson: string;
+  /** IAM policy JSON: read, write and delete objects. */
+  readonly readWritePolicyJson: string;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const storage = props.config.storage;
+
+    this.bucket = new S3Bucket(this, "data-bucket", {
+      bucketPrefix: `${this.resourceName("data")}-`,
+      forceDestroy: storage.forceDestroy,
+    });
+    const bucketId = this.bucket.id;
+
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "data-bucket-public-access-block", {
+      bucket: bucketId,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "data-bucket-ownership", {
+      bucket: bucketId,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "data-bucket-encryption", {
+      bucket: bucketId,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+    });
+    const versioning = new S3BucketVersioningA(this, "data-bucket-versioning", {
+      bucket: bucketId,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketLifecycleConfiguration(this, "data-bucket-lifecycle", {
+      bucket: bucketId,
+      rule: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: [{}],
+          noncurrentVersionExpiration: [{ noncurrentDays: storage.noncurrentVersionExpirationDays }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+      // Lifecycle rules on noncurrent versions need versioning in place first.
+      dependsOn: [versioning],
+    });
+
+    const tlsOnly = new DataAwsIamPolicyDocument(this, "data-bucket-tls-only", {
+      statement: [
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          actions: ["s3:*"],
+          principals: [{ type: "*", identifiers: ["*"] }],
+          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "data-bucket-policy", {
+      bucket: bucketId,
+      policy: tlsOnly.json,
+      // A bucket policy put before the public access block exists can race with it.
+      dependsOn: [publicAccessBlock],
+    });
+
+    if (storage.accessLogBucket !== "") {
+      new S3BucketLoggingA(this, "data-bucket-logging", {
+        bucket: bucketId,
+        targetBucket: storage.accessLogBucket,
+        targetPrefix: `${this.resourceName("data")}/`,
+      });
+    }
+
+    this.readPolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-read", {
+      statement: [
+        { sid: "ListDataBucket", actions: ["s3:ListBucket", "s3:GetBucketLocation"], resources: [this.bucket.arn] },
+        { sid: "ReadDataObjects", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${this.bucket.arn}/*`] },
+      ],
+    }).json;
+    this.readWritePolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-read-write", {
+      statement: [
+        { sid: "ListDataBucket", actions: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], resources: [this.bucket.arn] },
+        {
+          sid: "ReadWriteDataObjects",
+          actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+          resources: [`${this.bucket.arn}/*`],
+        },
+      ],
+    }).json;
+
+    new TerraformOutput(this, "data_bucket_name", { value: this.bucket.bucket });
+  }
+}

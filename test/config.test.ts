@@ -1,0 +1,228 @@
+import { ConfigError } from "../config/ConfigError";
+import { DEFAULT_CONFIG } from "../config/defaults";
+import { loadConfig, type ConfigSources } from "../config/loadConfig";
+
+/** The problems loadConfig reports for these sources; [] when the config is valid. */
+function problemsOf(sources: ConfigSources): readonly string[] {
+  try {
+    loadConfig(sources);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+const flags = (...argv: string[]): readonly string[] => problemsOf({ argv, env: {} });
+
+describe("config sources", () => {
+  it("gives the original topology, secured, when nothing is set", () => {
+    const config = loadConfig({ argv: [], env: {} });
+    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config.region).toBe("us-west-2");
+    expect(config.kafka.nodes).toBe(3);
+    expect(config.spark.workers).toBe(3);
+    expect(config.network.natGateways).toBe("single");
+    expect(config.chef.serverUbuntuRelease).toBe("22.04");
+  });
+
+  it("is frozen: nothing downstream can change it", () => {
+    const config = loadConfig({ argv: [], env: {} });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.kafka)).toBe(true);
+    expect(Object.isFrozen(config.network.publicSubnetCidrs)).toBe(true);
+  });
+
+  it("lets later sources win: defaults < file < environment < flags", () => {
+    const file = JSON.stringify({ kafka: { nodes: 5, numPartitions: 12 }, spark: { workers: 2 }, region: "eu-west-1" });
+    const config = loadConfig({
+      argv: ["--config", "platform.json", "--kafka.nodes", "7"],
+      env: { PLATFORM_KAFKA__NODES: "9", PLATFORM_SPARK__WORKERS: "4" },
+      readFile: () => file,
+    });
+    expect(config.kafka.nodes).toBe(7);
+    expect(config.spark.workers).toBe(4);
+    expect(config.kafka.numPartitions).toBe(12);
+    expect(config.region).toBe("eu-west-1");
+  });
+
+  it("reads the config file named by PLATFORM_CONFIG when --config is absent", () => {
+    const config = loadConfig({ argv: [], env: { PLATFORM_CONFIG: "from-env.json" }, readFile: (path) => (path === "from-env.json" ? '{"spark":{"workers":20}}' : "{}") });
+    expect(config.spark.workers).toBe(20);
+  });
+
+  it("converts text from flags and environment to the default's type", () => {
+    const config = loadConfig({
+      argv: ["--network.publicSubnetCidrs", "10.0.0.0/24,10.0.1.0/24,10.0.2.0/24", "--network.privateSubnetCidrs", "10.0.16.0/20,10.0.32.0/20,10.0.48.0/20"],
+      env: { PLATFORM_NETWORK__AZ_COUNT: "3", PLATFORM_STORAGE__FORCE_DESTROY: "true", PLATFORM_NETWORK__NAT_GATEWAYS: "perAz" },
+    });
+    expect(config.network.azCount).toBe(3);
+    expect(config.network.publicSubnetCidrs).toEqual(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]);
+    expect(config.storage.forceDestroy).toBe(true);
+    expect(config.network.natGateways).toBe("perAz");
+  });
+});
+
+describe("config errors name the field, the value and the rule", () => {
+  it("rejects an unknown key from a flag and suggests the known one", () => {
+    expect(flags("--kafka.node", "5")).toEqual(["kafka.node (from --kafka.node): unknown key (did you mean kafka.nodes?)"]);
+  });
+
+  it("rejects an unknown key from the environment", () => {
+    expect(problemsOf({ argv: [], env: { PLATFORM_SPARK__WORKER: "2" } })).toEqual([
+      "spark.worker (from PLATFORM_SPARK__WORKER): unknown key (did you mean spark.workers?)",
+    ]);
+  });
+
+  it("rejects an unknown key in the config file", () => {
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"regoin":"us-east-1"}' })).toEqual([
+      "regoin (in c.json): unknown key (did you mean region?)",
+    ]);
+  });
+
+  it("rejects a config file that is not JSON", () => {
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => "kafka: 3" })[0]).toMatch(/^config file c\.json: is not valid JSON \(/);
+  });
+
+  it("rejects a config file that cannot be read", () => {
+    expect(problemsOf({ argv: ["--config", "/nonexistent/c.json"], env: {} })).toEqual(["config file /nonexistent/c.json: cannot be read (ENOENT)"]);
+  });
+
+  it("rejects a value of the wrong type", () => {
+    expect(flags("--kafka.nodes", "three")).toEqual(['kafka.nodes (from --kafka.nodes): "three" must be an integer']);
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"storage":{"forceDestroy":"yes"}}' })).toEqual([
+      'storage.forceDestroy (in c.json): "yes" must be true or false',
+    ]);
+  });
+
+  it("rejects a value where a section belongs", () => {
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"kafka":3}' })).toEqual(["kafka (in c.json): 3 must be an object"]);
+  });
+
+  it("rejects a positional argument", () => {
+    expect(flags("synth")).toEqual(["synth: unexpected argument (settings are flags like --kafka.nodes 5)"]);
+  });
+
+  it("rejects malformed CIDR syntax", () => {
+    expect(flags("--network.vpcCidr", "10.0.0/16")).toEqual(['network.vpcCidr: "10.0.0/16" is not IPv4 CIDR notation like 10.0.0.0/16']);
+  });
+
+  it("rejects a CIDR with host bits set and says what was meant", () => {
+    expect(flags("--network.vpcCidr", "10.0.0.1/16")).toEqual(['network.vpcCidr: "10.0.0.1/16" has host bits set (did you mean 10.0.0.0/16?)']);
+  });
+
+  it("rejects a prefix length AWS does not accept", () => {
+    expect(flags("--network.vpcCidr", "10.0.0.0/8")).toEqual(['network.vpcCidr: "10.0.0.0/8" must have a prefix length between /16 and /28 (AWS\'s limits)']);
+  });
+
+  it("rejects a subnet outside the VPC", () => {
+    expect(flags("--network.privateSubnetCidrs", "10.0.16.0/20,10.1.0.0/20")).toEqual([
+      'network.privateSubnetCidrs[1]: "10.1.0.0/20" is outside network.vpcCidr 10.0.0.0/16',
+    ]);
+  });
+
+  it("rejects overlapping subnets", () => {
+    expect(flags("--network.privateSubnetCidrs", "10.0.0.0/20,10.0.32.0/20")).toEqual([
+      'network.privateSubnetCidrs[0]: "10.0.0.0/20" overlaps network.publicSubnetCidrs[0] 10.0.0.0/24',
+    ]);
+  });
+
+  it("rejects subnet lists that do not match the AZ count", () => {
+    expect(flags("--network.publicSubnetCidrs", "10.0.0.0/24")).toEqual([
+      'network.publicSubnetCidrs: ["10.0.0.0/24"] has 1 entries but network.azCount is 2 (one subnet per AZ)',
+    ]);
+  });
+
+  it("rejects fewer than two AZs", () => {
+    expect(flags("--network.azCount", "1", "--network.publicSubnetCidrs", "10.0.0.0/24", "--network.privateSubnetCidrs", "10.0.16.0/20")).toEqual([
+      "network.azCount: 1 must be at least 2 (subnets must span two availability zones)",
+    ]);
+  });
+
+  it("rejects an unknown NAT gateway mode", () => {
+    expect(flags("--network.natGateways", "many")).toEqual(['network.natGateways: "many" must be one of "single", "perAz"']);
+  });
+
+  it("rejects a flow log retention CloudWatch does not offer", () => {
+    expect(flags("--network.flowLogRetentionDays", "10")).toEqual([
+      "network.flowLogRetentionDays: 10 must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ]);
+  });
+
+  it("rejects counts below 1", () => {
+    expect(flags("--spark.workers", "0")).toEqual(["spark.workers: 0 must be at least 1"]);
+    expect(flags("--kafka.numPartitions", "0")).toEqual(["kafka.numPartitions: 0 must be at least 1"]);
+    expect(flags("--kafka.dataVolumeGiB", "0")).toEqual(["kafka.dataVolumeGiB: 0 must be at least 1"]);
+    expect(flags("--storage.noncurrentVersionExpirationDays", "0")).toEqual(["storage.noncurrentVersionExpirationDays: 0 must be at least 1"]);
+  });
+
+  it("rejects zero Kafka nodes", () => {
+    expect(flags("--kafka.nodes", "0", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1")).toEqual([
+      "kafka.nodes: 0 must be at least 1",
+      "kafka.replicationFactor: 1 exceeds kafka.nodes 0 (a partition cannot have more replicas than brokers)",
+    ]);
+  });
+
+  it("rejects an even ZooKeeper ensemble", () => {
+    expect(flags("--kafka.nodes", "4")).toEqual([
+      "kafka.nodes: 4 must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it",
+    ]);
+  });
+
+  it("rejects a replication factor above the broker count", () => {
+    expect(flags("--kafka.replicationFactor", "5")).toEqual([
+      "kafka.replicationFactor: 5 exceeds kafka.nodes 3 (a partition cannot have more replicas than brokers)",
+    ]);
+  });
+
+  it("rejects min.insync.replicas equal to the replication factor", () => {
+    expect(flags("--kafka.minInsyncReplicas", "3")).toEqual([
+      "kafka.minInsyncReplicas: 3 must be below kafka.replicationFactor 3 (otherwise one broker down stops every acks=all write)",
+    ]);
+  });
+
+  it("accepts a single node with replication 1, and rejects min.insync.replicas above 1 there", () => {
+    expect(flags("--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1")).toEqual([]);
+    expect(flags("--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "2")).toEqual([
+      "kafka.minInsyncReplicas: 2 must be 1 when kafka.replicationFactor is 1",
+    ]);
+  });
+
+  it("rejects a malformed region", () => {
+    expect(flags("--region", "us-west2")).toEqual(['region: "us-west2" is not an AWS region name like us-west-2']);
+    expect(flags("--state.region", "Oregon")).toEqual(['state.region: "Oregon" is not an AWS region name like us-west-2']);
+  });
+
+  it("rejects a malformed instance type", () => {
+    expect(flags("--kafka.instanceType", "m7i-large")).toEqual(['kafka.instanceType: "m7i-large" is not an EC2 instance type like m7i.large']);
+    expect(flags("--spark.workerInstanceType", "M7I.XLARGE")).toEqual(['spark.workerInstanceType: "M7I.XLARGE" is not an EC2 instance type like m7i.large']);
+  });
+
+  it("rejects an Ubuntu release the platform cannot find images for", () => {
+    expect(flags("--spark.ubuntuRelease", "20.04")).toEqual(['spark.ubuntuRelease: "20.04" must be one of "22.04", "24.04"']);
+  });
+
+  it("rejects a Chef server on an Ubuntu release Chef Infra Server does not support", () => {
+    expect(flags("--chef.serverUbuntuRelease", "24.04")).toEqual([
+      'chef.serverUbuntuRelease: "24.04" is not supported by Chef Infra Server, which ships packages for Ubuntu 22.04',
+    ]);
+  });
+
+  it("rejects an unknown Chef flavor", () => {
+    expect(flags("--chef.flavor", "puppet")).toEqual(['chef.flavor: "puppet" must be one of "chef", "cinc"']);
+  });
+
+  it("rejects names that cannot be part of resource names", () => {
+    expect(flags("--project", "Insight_Data")).toEqual(['project: "Insight_Data" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);
+    expect(flags("--environment", "")).toEqual(['environment: "" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);
+  });
+
+  it("rejects an invalid bucket name for state or access logs", () => {
+    expect(flags("--state.bucket", "My_Bucket")).toEqual(['state.bucket: "My_Bucket" is not a valid S3 bucket name']);
+    expect(flags("--storage.accessLogBucket", "x")).toEqual(['storage.accessLogBucket: "x" is not a valid S3 bucket name']);
+  });
+
+  it("reports every problem at once, one line each", () => {
+    expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
+  });
+});

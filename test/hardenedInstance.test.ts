@@ -1,0 +1,116 @@
+import { HardenedInstance } from "../constructs/HardenedInstance";
+import { escapeTerraformTemplate, unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { OperatorVariables } from "../constructs/OperatorVariables";
+import { architectureOf, CANONICAL_OWNER_ID } from "../constructs/ubuntuAmi";
+import { PlatformStack } from "../stacks/PlatformStack";
+import { configFrom, dataOf, onlyResource, resourceStartingWith, synthJson, testApp, type Json } from "./helpers";
+
+const SCRIPT = [
+  "#!/usr/bin/env bash",
+  'echo "${HOME}" "${#ARRAY[@]}" "$((1 + 2))" "%{not-a-directive}" "$${already-doubled}"',
+  "printf '%s\\n' done",
+  "",
+].join("\n");
+
+function instanceStack(props: Partial<ConstructorParameters<typeof HardenedInstance>[2]> = {}): Json {
+  const stack = new PlatformStack(testApp(), "test", { config: configFrom() });
+  new HardenedInstance(stack, "node", {
+    name: "insight-dev-node",
+    ubuntuRelease: "24.04",
+    instanceType: "m7i.large",
+    subnetId: "subnet-1",
+    securityGroupIds: ["sg-1"],
+    userData: SCRIPT,
+    policies: { "read-data": '{"Version":"2012-10-17","Statement":[]}' },
+    ...props,
+  });
+  return synthJson(stack);
+}
+
+describe("HardenedInstance", () => {
+  const json = instanceStack();
+  const instance = onlyResource(json, "aws_instance");
+
+  it("requires IMDSv2 tokens with a hop limit of 1", () => {
+    expect(instance.metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
+  });
+
+  it("has an encrypted gp3 root volume", () => {
+    expect(instance.root_block_device).toMatchObject({ encrypted: true, volume_type: "gp3", volume_size: 20 });
+  });
+
+  it("gets no public IP unless asked", () => {
+    expect(instance.associate_public_ip_address).toBe(false);
+  });
+
+  it("runs as its own role holding only the policies given", () => {
+    expect(onlyResource(json, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\.node_role_[0-9A-F]{8}\.name\}$/);
+    expect(onlyResource(json, "aws_iam_role").name).toBe("insight-dev-node");
+    expect(Object.keys(json.resource.aws_iam_role_policy)).toHaveLength(1);
+    expect(json.resource.aws_iam_role_policy_attachment).toBeUndefined();
+  });
+
+  it("boots Canonical's newest Ubuntu image for the release and architecture, never a fixed AMI id", () => {
+    const ami = dataOf(json, "aws_ami")["ubuntu-2404-amd64"];
+    expect(ami.owners).toEqual([CANONICAL_OWNER_ID]);
+    expect(ami.most_recent).toBe(true);
+    expect(ami.filter).toContainEqual({ name: "name", values: ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"] });
+    expect(instance.ami).toBe("${data.aws_ami.ubuntu-2404-amd64.id}");
+    expect(instance.lifecycle).toEqual({ ignore_changes: ["ami"] });
+  });
+
+  it("looks up 22.04 images under their own name family, and arm64 images for Graviton types", () => {
+    const graviton = instanceStack({ ubuntuRelease: "22.04", instanceType: "m7g.large" });
+    expect(dataOf(graviton, "aws_ami")["ubuntu-2204-arm64"].filter).toContainEqual({
+      name: "name",
+      values: ["ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-*"],
+    });
+    expect(architectureOf("c7gn.xlarge")).toBe("arm64");
+    expect(architectureOf("m7i-flex.large")).toBe("amd64");
+    expect(architectureOf("g5.xlarge")).toBe("amd64");
+  });
+
+  it("delivers the rendered script byte for byte: Terraform's unescaping of user_data gives back the script", () => {
+    expect(instance.user_data).not.toContain('"${HOME}"');
+    expect(unescapeTerraformTemplate(instance.user_data)).toBe(SCRIPT);
+  });
+
+  it("keeps cdktf token references live inside user data", () => {
+    const stack = new PlatformStack(testApp(), "test", { config: configFrom() });
+    const other = new HardenedInstance(stack, "other", { name: "other", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [] });
+    const script = `MASTER=${other.privateIp}\necho "\${MASTER}"\n`;
+    new HardenedInstance(stack, "user", { name: "user", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], userData: script });
+    const userData = resourceStartingWith(synthJson(stack), "aws_instance", "user_instance_").user_data as string;
+    expect(userData).toMatch(/^MASTER=\$\{aws_instance\.other_instance_[0-9A-F]{8}\.private_ip\}\necho "\$\$\{MASTER\}"\n$/);
+  });
+
+  it("escapes only what Terraform would interpolate", () => {
+    expect(escapeTerraformTemplate("a ${b} %{c} $d ${TfToken[TOKEN.1]}")).toBe("a $${b} %%{c} $d ${TfToken[TOKEN.1]}");
+  });
+});
+
+describe("OperatorVariables", () => {
+  const stack = new PlatformStack(testApp(), "vars", { config: configFrom() });
+  OperatorVariables.adminCidr(stack);
+  OperatorVariables.keyPairName(stack);
+  OperatorVariables.deployerPrivateKeyPath(stack);
+  const variables = synthJson(stack).variable as Json;
+
+  it("declares the per-operator values as Terraform variables with no defaults baked in", () => {
+    expect(Object.keys(variables).sort()).toEqual(["admin_cidr", "deployer_private_key_path", "key_pair_name"]);
+    expect(Object.values(variables).every((v) => v.default === undefined)).toBe(true);
+  });
+
+  it("validates admin_cidr as a CIDR that is never the whole internet", () => {
+    expect(variables.admin_cidr.validation).toEqual([
+      {
+        condition: '${(can(cidrhost(var.admin_cidr, 0)) && !contains(["0.0.0.0/0", "::/0"], var.admin_cidr))}',
+        error_message: "admin_cidr must be a CIDR block such as 203.0.113.7/32, and never 0.0.0.0/0 or ::/0.",
+      },
+    ]);
+  });
+
+  it("checks that the deployer's private key file exists, without ever reading it into the JSON", () => {
+    expect(variables.deployer_private_key_path.validation[0].condition).toBe("${fileexists(var.deployer_private_key_path)}");
+  });
+});

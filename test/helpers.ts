@@ -1,0 +1,50 @@
+import { App, Testing, type TerraformStack } from "cdktf";
+import { loadConfig } from "../config/loadConfig";
+import type { PlatformConfig } from "../config/PlatformConfig";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+/** The platform config as a user would get it from these flags, e.g. ["--kafka.nodes", "5"]. */
+export function configFrom(...argv: string[]): PlatformConfig {
+  return loadConfig({ argv, env: {} });
+}
+
+export function testApp(): App {
+  return Testing.app();
+}
+
+/** The stack's synthesized Terraform JSON, aspects (guardrails) applied, parsed. */
+export function synthJson(stack: TerraformStack): Json {
+  return JSON.parse(Testing.synth(stack)) as Json;
+}
+
+/** Every resource of one type, by logical name. */
+export function resourcesOf(json: Json, type: string): Record<string, Json> {
+  return (json.resource?.[type] ?? {}) as Record<string, Json>;
+}
+
+export function dataOf(json: Json, type: string): Record<string, Json> {
+  return (json.data?.[type] ?? {}) as Record<string, Json>;
+}
+
+/** The one resource of a type with this logical name; fails loudly when it is missing. */
+export function resourceNamed(json: Json, type: string, name: string): Json {
+  const resource = resourcesOf(json, type)[name];
+  if (!resource) throw new Error(`no ${type}.${name} in: ${Object.keys(resourcesOf(json, type)).join(", ")}`);
+  return resource;
+}
+
+/** The only resource of a type; fails loudly when there is none or more than one. */
+export function onlyResource(json: Json, type: string): Json {
+  const all = Object.values(resourcesOf(json, type));
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+/** The resource of a type whose logical name (cdktf adds a hash to nested ones) starts with a prefix. */
+export function resourceStartingWith(json: Json, type: string, prefix: string): Json {
+  const entry = Object.entries(resourcesOf(json, type)).find(([name]) => name.startsWith(prefix));
+  if (!entry) throw new Error(`no ${type} named ${prefix}* in: ${Object.keys(resourcesOf(json, type)).join(", ")}`);
+  return entry[1];
+}

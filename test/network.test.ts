@@ -1,0 +1,85 @@
+import { NetworkStack } from "../stacks/NetworkStack";
+import { configFrom, resourceNamed, resourcesOf, synthJson, testApp } from "./helpers";
+
+describe("NetworkStack", () => {
+  const json = synthJson(new NetworkStack(testApp(), "network", { config: configFrom() }));
+
+  it("matches the committed snapshot", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  it("turns on DNS support and hostnames (the Chef server certificate names its private DNS)", () => {
+    const vpc = resourceNamed(json, "aws_vpc", "vpc");
+    expect(vpc).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_support: true, enable_dns_hostnames: true });
+  });
+
+  it("spreads one public and one private subnet over each of two AZs, none assigning public IPs", () => {
+    const subnets = Object.values(resourcesOf(json, "aws_subnet"));
+    expect(subnets.map((s) => s.cidr_block).sort()).toEqual(["10.0.0.0/24", "10.0.1.0/24", "10.0.16.0/20", "10.0.32.0/20"]);
+    expect(subnets.every((s) => s.map_public_ip_on_launch === false)).toBe(true);
+    expect(resourceNamed(json, "aws_subnet", "private-subnet-1").availability_zone).toBe(
+      "${element(data.aws_availability_zones.zones.names, 1)}",
+    );
+  });
+
+  it("uses one NAT gateway with one EIP by default, for every private route table", () => {
+    expect(Object.keys(resourcesOf(json, "aws_nat_gateway"))).toEqual(["nat-gateway-0"]);
+    expect(Object.keys(resourcesOf(json, "aws_eip"))).toEqual(["nat-eip-0"]);
+    for (const index of [0, 1]) {
+      expect(resourceNamed(json, "aws_route", `private-default-route-${index}`)).toMatchObject({
+        destination_cidr_block: "0.0.0.0/0",
+        nat_gateway_id: "${aws_nat_gateway.nat-gateway-0.id}",
+      });
+    }
+  });
+
+  it("gives each AZ its own NAT gateway when natGateways is perAz", () => {
+    const perAz = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--network.natGateways", "perAz") }));
+    expect(Object.keys(resourcesOf(perAz, "aws_nat_gateway"))).toEqual(["nat-gateway-0", "nat-gateway-1"]);
+    expect(resourceNamed(perAz, "aws_route", "private-default-route-1").nat_gateway_id).toBe("${aws_nat_gateway.nat-gateway-1.id}");
+  });
+
+  it("routes public subnets through the internet gateway", () => {
+    expect(resourceNamed(json, "aws_route", "public-default-route")).toMatchObject({
+      destination_cidr_block: "0.0.0.0/0",
+      gateway_id: "${aws_internet_gateway.internet-gateway.id}",
+    });
+  });
+
+  it("reaches S3 through a gateway endpoint on every route table", () => {
+    const endpoint = resourceNamed(json, "aws_vpc_endpoint", "s3-endpoint");
+    expect(endpoint).toMatchObject({ service_name: "com.amazonaws.us-west-2.s3", vpc_endpoint_type: "Gateway" });
+    expect(endpoint.route_table_ids).toHaveLength(3);
+  });
+
+  it("leaves the default security group with no rules", () => {
+    expect(resourceNamed(json, "aws_default_security_group", "default-security-group")).toMatchObject({ ingress: [], egress: [] });
+  });
+
+  it("sends all VPC flow logs to a log group with the configured retention", () => {
+    expect(resourceNamed(json, "aws_flow_log", "flow-log")).toMatchObject({
+      traffic_type: "ALL",
+      log_destination_type: "cloud-watch-logs",
+    });
+    expect(resourceNamed(json, "aws_cloudwatch_log_group", "flow-log-group").retention_in_days).toBe(30);
+  });
+
+  it("tags every resource through the provider's default tags", () => {
+    expect(json.provider.aws[0].default_tags[0].tags).toEqual({ Project: "insight", Environment: "dev", ManagedBy: "cdktf" });
+  });
+
+  it("outputs the VPC and subnet ids for later stacks", () => {
+    expect(Object.keys(json.output).sort()).toEqual(["private_subnet_ids", "public_subnet_ids", "vpc_id"]);
+  });
+
+  it("keeps state in an S3 bucket with native locking when state.bucket is set", () => {
+    const shared = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--state.bucket", "acme-tf-state") }));
+    expect(shared.terraform.backend.s3).toEqual({
+      bucket: "acme-tf-state",
+      key: "insight/dev/network.tfstate",
+      region: "us-west-2",
+      encrypt: true,
+      use_lockfile: true,
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderScript, shellQuote } from "../constructs/renderScript";
+import { runBash, shellcheck } from "./shell";
+
+const FIXTURES = join(__dirname, "fixtures", "templates");
+const CONTENT = "pretend this is a release tarball";
+const SHA512 = createHash("sha512").update(CONTENT).digest("hex");
+
+function fixture(overrides: Record<string, unknown> = {}): string {
+  return renderScript(
+    "fixture-script",
+    { sha512: SHA512, urls: ["https://mirror-down.example/a.tgz", "https://archive.example/a.tgz"], message: "it's fine", ...overrides },
+    { templatesDir: FIXTURES },
+  );
+}
+
+/** Stubs that behave like the real commands closely enough for the partial's control flow. */
+const STUBS = {
+  curl: [
+    'out=""; url=""',
+    'while (($#)); do case $1 in --output) out=$2; shift ;; http*) url=$1 ;; esac; shift; done',
+    '[[ $url == *mirror-down* ]] && exit 22',
+    'printf "%s" "$CURL_CONTENT" > "$out"',
+  ].join("\n"),
+  sleep: "exit 0",
+  flaky: 'n=$(cat "$WORK_DIR/flaky" 2>/dev/null || echo 0); echo $((n + 1)) > "$WORK_DIR/flaky"; ((n >= 2))',
+  "dpkg-query": 'grep -qx "${*: -1}" "$WORK_DIR/installed" 2>/dev/null && printf "install ok installed"',
+  "apt-get": 'if [[ " $* " == *" install "* ]]; then for p; do [[ $p == -* || $p == install ]] || echo "$p" >> "$WORK_DIR/installed"; done; fi',
+};
+
+const calls = (dir: string): string[] =>
+  existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
+
+describe("renderScript and the shared bash partial", () => {
+  it("renders a bash script that starts with its shebang and includes the shared partial", () => {
+    const script = fixture();
+    expect(script.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(script).toContain("set -Eeuo pipefail");
+    expect(script).toContain("SCRIPT_NAME='fixture-script'");
+  });
+
+  it("quotes values for bash so none can break out of its quotes", () => {
+    expect(shellQuote("it's $(rm -rf /)")).toBe(`'it'\\''s $(rm -rf /)'`);
+    expect(fixture({ sha512: "a'b" })).toContain(`'a'\\''b'`);
+  });
+
+  it("refuses to render when the context lacks a value the template uses", () => {
+    expect(() => renderScript("fixture-script", { urls: [], message: "" }, { templatesDir: FIXTURES })).toThrow(
+      /fixture-script\.sh\.hbs: shq at line 6: the value is missing from the template context/,
+    );
+  });
+
+  it("produces a script shellcheck finds nothing in", () => {
+    const result = shellcheck(fixture());
+    expect(result.output).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("downloads from the fallback URL when the mirror fails, verifies sha512, installs only missing packages and logs to a file", () => {
+    const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+    expect(run.output).toContain("downloaded and verified: https://archive.example/a.tgz");
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(run.dir, "work", "artifact.tgz"), "utf8")).toBe(CONTENT);
+    expect(calls(run.dir)).toContain("apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends openjdk-17-jre-headless curl");
+    expect(readFileSync(join(run.dir, "log", "fixture-script.log"), "utf8")).toContain("done: it's fine");
+  });
+
+  it("retries a failing command with backoff until it succeeds", () => {
+    const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+    expect(run.output).toContain("attempt 1/3 failed: flaky; retrying in 2s");
+    expect(run.output).toContain("attempt 2/3 failed: flaky; retrying in 4s");
+    expect(calls(run.dir)).toEqual(expect.arrayContaining(["sleep 2", "sleep 4"]));
+  });
+
+  it("does nothing again on a second run: no download, no apt", () => {
+    const first = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+    const before = calls(first.dir).length;
+    const second = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT }, dir: first.dir });
+    expect(second.status).toBe(0);
+    expect(second.output).toContain("already downloaded and verified");
+    const newCalls = calls(first.dir).slice(before);
+    expect(newCalls.filter((call) => /^(curl|apt-get) /.test(call))).toEqual([]);
+  });
+
+  it("fails the download step, naming it, when no copy matches the sha512", () => {
+    const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: "tampered" } });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("sha512 mismatch for https://archive.example/a.tgz");
+    expect(run.output).toContain("FAILED at step 'download' (exit 1); every step is idempotent, so the script can be re-run");
+    expect(existsSync(join(run.dir, "work", "artifact.tgz"))).toBe(false);
+    expect(existsSync(join(run.dir, "work", "artifact.tgz.part"))).toBe(false);
+  });
+
+  it("names the failing step when any command fails", () => {
+    const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT, FAIL_AT_END: "1" } });
+    expect(run.status).toBe(1);
+    expect(run.output).toContain("FAILED at step 'deliberate failure' (exit 1)");
+  });
+
+  it("gives up after the last attempt with a message naming the command", () => {
+    const run = runBash(fixture(), { stubs: { ...STUBS, flaky: "exit 1" }, env: { CURL_CONTENT: CONTENT } });
+    expect(run.output).toContain("giving up after 3 attempts: flaky");
+    expect(run.output).toContain("FAILED at step 'flaky command'");
+  });
+});

@@ -1,0 +1,56 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface BashRun {
+  readonly status: number | null;
+  readonly output: string;
+  /** The temporary directory the run used: stubs in bin/, logs in log/, WORK_DIR = work/. */
+  readonly dir: string;
+}
+
+export interface BashOptions {
+  /** Commands replaced by small bash bodies, put first on PATH. */
+  readonly stubs?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Reuse a directory from an earlier run, to test re-runs. */
+  readonly dir?: string;
+}
+
+/**
+ * Runs a rendered script under bash with stubbed commands, so its control flow can be tested
+ * without root, network or apt. Every stub appends its name and arguments to calls.log.
+ */
+export function runBash(script: string, options: BashOptions = {}): BashRun {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "script-test-"));
+  const bin = join(dir, "bin");
+  for (const sub of ["bin", "log", "work"]) mkdirSync(join(dir, sub), { recursive: true });
+  for (const [name, body] of Object.entries(options.stubs ?? {})) {
+    const path = join(bin, name);
+    writeFileSync(path, `#!/usr/bin/env bash\necho "${name} $*" >> "${dir}/calls.log"\n${body}\n`);
+    chmodSync(path, 0o755);
+  }
+  writeFileSync(join(dir, "script.sh"), script);
+  const result = spawnSync("bash", [join(dir, "script.sh")], {
+    encoding: "utf8",
+    env: {
+      PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: dir,
+      PLATFORM_LOG_DIR: join(dir, "log"),
+      WORK_DIR: join(dir, "work"),
+      ...options.env,
+    },
+    timeout: 30_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}`, dir };
+}
+
+/** Lints a script with shellcheck; fails with a clear message when shellcheck is not installed. */
+export function shellcheck(script: string): { status: number | null; output: string } {
+  const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: script, encoding: "utf8" });
+  if (result.error && (result.error as NodeJS.ErrnoException).code === "ENOENT") {
+    throw new Error("shellcheck is not installed: install it (Debian/Ubuntu: apt-get install shellcheck) and run the tests again");
+  }
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}

@@ -1,0 +1,71 @@
+import { StorageStack } from "../stacks/StorageStack";
+import { configFrom, dataOf, resourceNamed, resourcesOf, synthJson, testApp } from "./helpers";
+
+describe("StorageStack", () => {
+  const json = synthJson(new StorageStack(testApp(), "storage", { config: configFrom() }));
+  const bucketRef = "${aws_s3_bucket.data-bucket.id}";
+
+  it("matches the committed snapshot", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  it("names the bucket after the deployment and never force-destroys data by default", () => {
+    expect(resourceNamed(json, "aws_s3_bucket", "data-bucket")).toMatchObject({ bucket_prefix: "insight-dev-data-", force_destroy: false });
+  });
+
+  it("encrypts objects with KMS and a bucket key", () => {
+    expect(resourceNamed(json, "aws_s3_bucket_server_side_encryption_configuration", "data-bucket-encryption")).toMatchObject({
+      bucket: bucketRef,
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" }, bucket_key_enabled: true }],
+    });
+  });
+
+  it("blocks all four kinds of public access and enforces bucket-owner ownership", () => {
+    expect(resourceNamed(json, "aws_s3_bucket_public_access_block", "data-bucket-public-access-block")).toMatchObject({
+      bucket: bucketRef,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(resourceNamed(json, "aws_s3_bucket_ownership_controls", "data-bucket-ownership").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+  });
+
+  it("keeps versions and expires noncurrent ones after the configured days", () => {
+    expect(resourceNamed(json, "aws_s3_bucket_versioning", "data-bucket-versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    const rule = resourceNamed(json, "aws_s3_bucket_lifecycle_configuration", "data-bucket-lifecycle").rule[0];
+    expect(rule).toMatchObject({ status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 30 }] });
+  });
+
+  it("denies every request that is not over TLS", () => {
+    const statement = dataOf(json, "aws_iam_policy_document")["data-bucket-tls-only"].statement[0];
+    expect(statement).toMatchObject({
+      effect: "Deny",
+      actions: ["s3:*"],
+      condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+    });
+    expect(resourceNamed(json, "aws_s3_bucket_policy", "data-bucket-policy").policy).toBe("${data.aws_iam_policy_document.data-bucket-tls-only.json}");
+  });
+
+  it("offers a read policy that cannot write and a read-write policy that cannot touch other buckets", () => {
+    const documents = dataOf(json, "aws_iam_policy_document");
+    const readActions = documents["data-bucket-read"].statement.flatMap((s: { actions: string[] }) => s.actions);
+    expect(readActions.some((action: string) => /Put|Delete/.test(action))).toBe(false);
+    const resources = documents["data-bucket-read-write"].statement.flatMap((s: { resources: string[] }) => s.resources);
+    expect(resources).toEqual(["${aws_s3_bucket.data-bucket.arn}", "${aws_s3_bucket.data-bucket.arn}/*"]);
+  });
+
+  it("logs access only when an access log bucket is configured", () => {
+    expect(resourcesOf(json, "aws_s3_bucket_logging")).toEqual({});
+    const logged = synthJson(new StorageStack(testApp(), "storage", { config: configFrom("--storage.accessLogBucket", "acme-access-logs") }));
+    expect(resourceNamed(logged, "aws_s3_bucket_logging", "data-bucket-logging")).toMatchObject({
+      target_bucket: "acme-access-logs",
+      target_prefix: "insight-dev-data/",
+    });
+  });
+
+  it("holds no access keys: nothing in the stack is an IAM user or access key", () => {
+    expect(resourcesOf(json, "aws_iam_access_key")).toEqual({});
+    expect(resourcesOf(json, "aws_iam_user")).toEqual({});
+  });
+});
