@@ -1,0 +1,9 @@
+# The seed's contract: data bag `zoo_bag`, item `zookeeper`, key = the node's chef environment,
+# value = the ensemble's addresses in order.
+default['insight-kafka-cluster']['data_bag'] = 'zoo_bag'
+default['insight-kafka-cluster']['data_bag_item'] = 'zookeeper'
+# The address this node is known by in the ensemble; nil means node['ipaddress'] (its private IP).
+default['insight-kafka-cluster']['address'] = nil
+default['insight-kafka-cluster']['client_port'] = 2181
+default['insight-kafka-cluster']['kafka_port'] = 9092
+default['insight-kafka-cluster']['chroot'] = '/kafka'

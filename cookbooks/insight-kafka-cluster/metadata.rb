@@ -1,0 +1,11 @@
+name              'insight-kafka-cluster'
+maintainer        'Kafka + Spark platform'
+maintainer_email  'platform@example.com'
+license           'Apache-2.0'
+description       'Runs ZooKeeper and a Kafka broker on each node of the ensemble listed in the zoo_bag data bag'
+version           '1.0.0'
+chef_version      '>= 17.0'
+supports          'ubuntu', '>= 22.04'
+
+depends 'zookeeper-cluster', '~> 1.0'
+depends 'kafka-cluster', '~> 1.0'

@@ -1,0 +1,33 @@
+#
+# Cookbook:: insight-kafka-cluster
+# Recipe:: default
+#
+# Reads the ensemble from data bag zoo_bag/zookeeper (key: this node's chef environment), sets
+# this node's ZooKeeper myid and Kafka broker.id from its position in it, points the broker at
+# every member, then runs zookeeper-cluster and kafka-cluster.
+
+settings = node['insight-kafka-cluster']
+environment = node.chef_environment
+item = data_bag_item(settings['data_bag'], settings['data_bag_item'])
+source = "data bag #{settings['data_bag']}/#{settings['data_bag_item']}['#{environment}']"
+ensemble = item[environment]
+address = settings['address'] || node['ipaddress']
+position = InsightKafkaCluster::Ensemble.position(ensemble, address, source)
+
+node.default['zookeeper-cluster']['ensemble'] = ensemble
+node.default['zookeeper-cluster']['myid'] = position
+node.default['zookeeper-cluster']['config']['clientPort'] = settings['client_port']
+
+listener = "PLAINTEXT://#{address}:#{settings['kafka_port']}"
+properties = node.default['kafka-cluster']['config']['properties']
+properties['broker.id'] = position
+properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, settings['client_port'], settings['chroot'])
+properties['listeners'] = listener
+properties['advertised.listeners'] = listener
+# Rack awareness spreads each partition's replicas over availability zones.
+zone = node.dig('ec2', 'placement_availability_zone')
+properties['broker.rack'] = zone if zone
+node.default['kafka-cluster']['service_after'] = %w(network-online.target zookeeper.service)
+
+include_recipe 'zookeeper-cluster::default'
+include_recipe 'kafka-cluster::default'

@@ -1,0 +1,39 @@
+# Kafka 3.9 is the last line with ZooKeeper mode. The sha512 is the tarball's hex digest (Apache's
+# .sha512 files are in gpg's layout, not sha512sum's); a download that does not match is never used.
+default['kafka-cluster']['version'] = '3.9.1'
+default['kafka-cluster']['scala_version'] = '2.13'
+default['kafka-cluster']['sha512'] = '1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe'
+# Tried in order: a mirror (only current releases), then Apache's archive (all releases).
+default['kafka-cluster']['mirrors'] = %w(https://dlcdn.apache.org/kafka https://archive.apache.org/dist/kafka)
+
+default['kafka-cluster']['user'] = 'kafka'
+default['kafka-cluster']['group'] = 'kafka'
+default['kafka-cluster']['install_dir'] = '/opt/kafka'
+default['kafka-cluster']['conf_dir'] = '/etc/kafka'
+default['kafka-cluster']['log_dir'] = '/var/log/kafka'
+# Where the broker's data volume is mounted; log.dirs lives here.
+default['kafka-cluster']['data_dir'] = '/data/kafka'
+default['kafka-cluster']['heap_mb'] = 2048
+default['kafka-cluster']['java_package'] = 'openjdk-17-jre-headless'
+default['kafka-cluster']['open_files'] = 100_000
+# Units the broker starts after (the wrapper adds zookeeper.service when both run on one node).
+default['kafka-cluster']['service_after'] = %w(network-online.target)
+# Tries (5 s apart) of the check that the broker registered in ZooKeeper.
+default['kafka-cluster']['health_retries'] = 36
+
+# What Kafka needs from the kernel: little swapping, many memory maps for its segment files.
+default['kafka-cluster']['sysctl']['vm.swappiness'] = 1
+default['kafka-cluster']['sysctl']['vm.max_map_count'] = 262_144
+
+# server.properties. broker.id, zookeeper.connect and the listeners come from the wrapper.
+props = default['kafka-cluster']['config']['properties']
+props['num.partitions'] = 40
+props['default.replication.factor'] = 3
+props['min.insync.replicas'] = 2
+props['offsets.topic.replication.factor'] = 3
+props['transaction.state.log.replication.factor'] = 3
+props['transaction.state.log.min.isr'] = 2
+props['unclean.leader.election.enable'] = false
+props['auto.create.topics.enable'] = false
+props['log.retention.hours'] = 168
+props['zookeeper.connection.timeout.ms'] = 18_000

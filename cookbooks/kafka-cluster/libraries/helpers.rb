@@ -1,0 +1,25 @@
+require 'digest'
+
+module KafkaCluster
+  # Small pure functions the recipe uses, kept here so they are unit-tested on their own.
+  module Helpers
+    module_function
+
+    def release_name(scala_version, version)
+      "kafka_#{scala_version}-#{version}"
+    end
+
+    def tarball_urls(mirrors, scala_version, version)
+      mirrors.map { |base| "#{base.chomp('/')}/#{version}/#{release_name(scala_version, version)}.tgz" }
+    end
+
+    def sha512_matches?(path, expected_hex)
+      Digest::SHA512.file(path).hexdigest.casecmp?(expected_hex.to_s)
+    end
+
+    # server.properties lines, sorted so the file only changes when a value does.
+    def properties_lines(properties)
+      properties.sort_by { |key, _| key.to_s }.map { |key, value| "#{key}=#{value}" }
+    end
+  end
+end

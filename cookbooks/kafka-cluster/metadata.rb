@@ -1,0 +1,8 @@
+name              'kafka-cluster'
+maintainer        'Kafka + Spark platform'
+maintainer_email  'platform@example.com'
+license           'Apache-2.0'
+description       'Installs and configures an Apache Kafka broker (ZooKeeper mode) from Apache release tarballs'
+version           '1.0.0'
+chef_version      '>= 17.0'
+supports          'ubuntu', '>= 22.04'

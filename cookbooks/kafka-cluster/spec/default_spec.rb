@@ -1,0 +1,101 @@
+require_relative 'spec_helper'
+require_relative '../libraries/helpers'
+require 'tempfile'
+
+def kafka_run(properties)
+  ChefSpec::SoloRunner.new do |node|
+    properties.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
+  end.converge('kafka-cluster::default')
+end
+
+BROKER_2 = {
+  'broker.id' => 2,
+  'zookeeper.connect' => '10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka',
+  'listeners' => 'PLAINTEXT://10.0.32.6:9092',
+  'advertised.listeners' => 'PLAINTEXT://10.0.32.6:9092',
+}.freeze
+
+describe 'kafka-cluster::default' do
+  cached(:chef_run) { kafka_run(BROKER_2) }
+  let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.1.tgz" }
+
+  it 'installs OpenJDK 17 headless and sets the kernel settings Kafka needs' do
+    expect(chef_run).to install_package('openjdk-17-jre-headless')
+    expect(chef_run).to apply_sysctl('vm.swappiness').with(value: '1')
+    expect(chef_run).to apply_sysctl('vm.max_map_count').with(value: '262144')
+  end
+
+  it 'downloads Kafka 3.9.1 for Scala 2.13 from the mirror, then the archive, pinned by sha512' do
+    expect(chef_run).to create_remote_file(tarball).with(
+      source: %w(https://dlcdn.apache.org/kafka/3.9.1/kafka_2.13-3.9.1.tgz https://archive.apache.org/dist/kafka/3.9.1/kafka_2.13-3.9.1.tgz)
+    )
+    expect(chef_run.node['kafka-cluster']['sha512']).to match(/\A\h{128}\z/)
+    Tempfile.create('kafka') do |file|
+      file.write('not the release')
+      file.flush
+      expect(chef_run.remote_file(tarball).verifications.first.verify(file.path)).to be(false)
+    end
+  end
+
+  it 'extracts into a versioned directory and links current to it' do
+    expect(chef_run).to extract_archive_file(tarball).with(destination: '/opt/kafka/kafka_2.13-3.9.1', strip_components: 1)
+    expect(chef_run).to create_link('/opt/kafka/current').with(to: '/opt/kafka/kafka_2.13-3.9.1')
+  end
+
+  it 'gives the broker user its data and log directories' do
+    expect(chef_run).to create_user('kafka').with(system: true, shell: '/usr/sbin/nologin')
+    %w(/data/kafka /var/log/kafka).each do |dir|
+      expect(chef_run).to create_directory(dir).with(owner: 'kafka', group: 'kafka', mode: '0750')
+    end
+  end
+
+  it 'renders server.properties with the identity, listeners, ZooKeeper chroot and data path' do
+    expect(chef_run).to render_file('/etc/kafka/server.properties').with_content { |content|
+      expect(content).to include(
+        "broker.id=2\n",
+        "listeners=PLAINTEXT://10.0.32.6:9092\n",
+        "advertised.listeners=PLAINTEXT://10.0.32.6:9092\n",
+        "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n",
+        "log.dirs=/data/kafka\n"
+      )
+    }
+  end
+
+  it 'defaults to a durable 3-node configuration with the original workload partitions' do
+    expect(chef_run).to render_file('/etc/kafka/server.properties').with_content { |content|
+      expect(content).to include(
+        "num.partitions=40\n", "default.replication.factor=3\n", "min.insync.replicas=2\n",
+        "offsets.topic.replication.factor=3\n", "transaction.state.log.replication.factor=3\n",
+        "unclean.leader.election.enable=false\n", "auto.create.topics.enable=false\n"
+      )
+    }
+  end
+
+  it 'restarts the broker when server.properties changes' do
+    expect(chef_run.template('/etc/kafka/server.properties')).to notify('service[kafka]').to(:restart).delayed
+  end
+
+  it 'runs under systemd with a fixed heap and enough open files, enabled and started' do
+    expect(chef_run).to enable_systemd_unit('kafka.service')
+    service = chef_run.systemd_unit('kafka.service').content['Service']
+    expect(service).to include('User' => 'kafka', 'LimitNOFILE' => '100000')
+    expect(service['ExecStart']).to eq('/opt/kafka/current/bin/kafka-server-start.sh /etc/kafka/server.properties')
+    expect(service['Environment']).to include('KAFKA_HEAP_OPTS=-Xms2048m -Xmx2048m')
+    expect(chef_run).to start_service('kafka')
+  end
+
+  it 'ends by checking that the broker registered in ZooKeeper' do
+    expect(chef_run).to run_execute('broker 2 is registered in ZooKeeper').with(retries: 36, retry_delay: 5)
+  end
+
+  it 'refuses to run without the identity the wrapper provides' do
+    expect { kafka_run(BROKER_2.merge('broker.id' => nil)) }
+      .to raise_error(RuntimeError, /\['broker\.id'\] is not set; the wrapper cookbook sets it/)
+  end
+end
+
+describe KafkaCluster::Helpers do
+  it 'sorts properties so the file changes only when a value does' do
+    expect(described_class.properties_lines('b' => 1, 'a' => 'x')).to eq(%w(a=x b=1))
+  end
+end

@@ -1,0 +1,36 @@
+# Release to install. The sha512 is the hex digest of the tarball (Apache's .sha512 files are not
+# in sha512sum's format); a download that does not match is never used.
+default['zookeeper-cluster']['version'] = '3.8.5'
+default['zookeeper-cluster']['sha512'] = nil
+# Tried in order: a mirror (fast, but only keeps current releases), then Apache's archive (keeps all).
+default['zookeeper-cluster']['mirrors'] = %w(https://dlcdn.apache.org/zookeeper https://archive.apache.org/dist/zookeeper)
+
+default['zookeeper-cluster']['user'] = 'zookeeper'
+default['zookeeper-cluster']['group'] = 'zookeeper'
+default['zookeeper-cluster']['install_dir'] = '/opt/zookeeper'
+default['zookeeper-cluster']['conf_dir'] = '/etc/zookeeper'
+default['zookeeper-cluster']['data_dir'] = '/var/lib/zookeeper'
+default['zookeeper-cluster']['log_dir'] = '/var/log/zookeeper'
+default['zookeeper-cluster']['heap_mb'] = 512
+default['zookeeper-cluster']['java_package'] = 'openjdk-17-jre-headless'
+
+# The ensemble's addresses in order, and this node's 1-based position in it (its myid).
+# The wrapper cookbook sets both from the zoo_bag data bag.
+default['zookeeper-cluster']['ensemble'] = []
+default['zookeeper-cluster']['myid'] = nil
+
+# Seconds the health check waits for this member to join a quorum and serve.
+default['zookeeper-cluster']['health_timeout'] = 300
+
+default['zookeeper-cluster']['config']['tickTime'] = 2000
+default['zookeeper-cluster']['config']['initLimit'] = 10
+default['zookeeper-cluster']['config']['syncLimit'] = 5
+default['zookeeper-cluster']['config']['clientPort'] = 2181
+default['zookeeper-cluster']['config']['maxClientCnxns'] = 60
+default['zookeeper-cluster']['config']['autopurge.snapRetainCount'] = 5
+default['zookeeper-cluster']['config']['autopurge.purgeInterval'] = 24
+# The AdminServer listens on 8080 (Spark's UI port) and is not needed.
+default['zookeeper-cluster']['config']['admin.enableServer'] = false
+default['zookeeper-cluster']['config']['4lw.commands.whitelist'] = 'srvr,ruok,mntr'
+default['zookeeper-cluster']['quorum_port'] = 2888
+default['zookeeper-cluster']['election_port'] = 3888

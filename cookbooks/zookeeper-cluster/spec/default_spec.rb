@@ -1,0 +1,141 @@
+require_relative 'spec_helper'
+require 'tempfile'
+require_relative '../libraries/helpers'
+
+ZK_TEST_SHA512 = 'ab' * 64
+
+def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512)
+  ChefSpec::SoloRunner.new do |node|
+    node.normal['zookeeper-cluster']['sha512'] = sha512
+    node.normal['zookeeper-cluster']['ensemble'] = ensemble
+    node.normal['zookeeper-cluster']['myid'] = myid
+  end.converge('zookeeper-cluster::default')
+end
+
+describe 'zookeeper-cluster::default' do
+  before do
+    allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+  end
+
+  context 'as member 2 of a 3-node ensemble' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2) }
+
+    it 'installs OpenJDK 17 headless from the OS packages' do
+      expect(chef_run).to install_package('openjdk-17-jre-headless')
+    end
+
+    it 'creates a system user that cannot log in' do
+      expect(chef_run).to create_user('zookeeper').with(system: true, shell: '/usr/sbin/nologin')
+    end
+
+    it 'downloads 3.8.5 from the mirror, then the archive, keeping it only if its sha512 matches' do
+      tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz"
+      expect(chef_run).to create_remote_file(tarball).with(
+        source: [
+          'https://dlcdn.apache.org/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
+          'https://archive.apache.org/dist/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
+        ]
+      )
+      verification = chef_run.remote_file(tarball).verifications.first
+      Tempfile.create('zk') do |file|
+        file.write('tampered')
+        file.flush
+        expect(verification.verify(file.path)).to be(false)
+      end
+    end
+
+    it 'extracts into a versioned directory and links current to it' do
+      expect(chef_run).to extract_archive_file("#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz")
+        .with(destination: '/opt/zookeeper/zookeeper-3.8.5', strip_components: 1)
+      expect(chef_run).to create_link('/opt/zookeeper/current').with(to: '/opt/zookeeper/zookeeper-3.8.5')
+    end
+
+    it 'owns its data and log directories' do
+      %w(/var/lib/zookeeper /var/log/zookeeper).each do |dir|
+        expect(chef_run).to create_directory(dir).with(owner: 'zookeeper', group: 'zookeeper', mode: '0750')
+      end
+    end
+
+    it 'writes myid as its position in the ensemble' do
+      expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "2\n")
+    end
+
+    it 'lists every member in zoo.cfg and sets the production settings' do
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
+        servers = %w(server.1=10.0.16.5:2888:3888 server.2=10.0.32.6:2888:3888 server.3=10.0.16.7:2888:3888)
+        expect(content.lines.grep(/^server\./).map(&:strip)).to eq(servers)
+        expect(content).to include("admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok,mntr\n")
+        expect(content).to include("autopurge.purgeInterval=24\n", "clientPort=2181\n", "dataDir=/var/lib/zookeeper\n")
+      }
+    end
+
+    it 'restarts the service when zoo.cfg or myid change' do
+      expect(chef_run.template('/etc/zookeeper/zoo.cfg')).to notify('service[zookeeper]').to(:restart).delayed
+      expect(chef_run.file('/var/lib/zookeeper/myid')).to notify('service[zookeeper]').to(:restart).delayed
+    end
+
+    it 'runs under systemd as the service user, enabled and started' do
+      expect(chef_run).to create_systemd_unit('zookeeper.service')
+      expect(chef_run).to enable_systemd_unit('zookeeper.service')
+      unit = chef_run.systemd_unit('zookeeper.service').content
+      expect(unit['Service']['User']).to eq('zookeeper')
+      expect(unit['Service']['ExecStart']).to eq('/opt/zookeeper/current/bin/zkServer.sh start-foreground /etc/zookeeper/zoo.cfg')
+      expect(chef_run).to start_service('zookeeper')
+    end
+
+    it 'ends by checking that the member serves' do
+      expect(chef_run).to run_ruby_block('zookeeper is serving')
+    end
+  end
+
+  context 'in a 1-node ensemble' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1) }
+
+    it 'has exactly one server line' do
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
+        expect(content.lines.grep(/^server\./)).to eq(["server.1=10.0.16.5:2888:3888\n"])
+      }
+    end
+  end
+
+  context 'in a 5-node ensemble' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7 10.0.32.8 10.0.16.9), myid: 5) }
+
+    it 'lists five servers and is member 5' do
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content(/server\.5=10\.0\.16\.9:2888:3888/)
+      expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "5\n")
+    end
+  end
+
+  it 'refuses to run without a pinned sha512' do
+    expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: nil) }
+      .to raise_error(RuntimeError, /node\['zookeeper-cluster'\]\['sha512'\] is not set/)
+  end
+
+  it 'refuses a myid outside the ensemble' do
+    expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 2) }.to raise_error(RuntimeError, /myid 2 is not a position in the 1-member ensemble/)
+  end
+end
+
+describe ZookeeperCluster::Helpers do
+  it 'checks sha512 as hex, whatever its case' do
+    Tempfile.create('zk') do |file|
+      file.write('release')
+      file.flush
+      hex = Digest::SHA512.hexdigest('release')
+      expect(described_class.sha512_matches?(file.path, hex.upcase)).to be(true)
+      expect(described_class.sha512_matches?(file.path, ZK_TEST_SHA512)).to be(false)
+    end
+  end
+
+  it 'gives up waiting with a message that says what to check' do
+    allow(described_class).to receive(:four_letter_word).and_return('This ZooKeeper instance is not currently serving requests')
+    expect { described_class.wait_until_serving('127.0.0.1', 2181, 0, interval: 0) }
+      .to raise_error(RuntimeError, /did not report a Mode within 0s \(last answer: This ZooKeeper instance is not currently serving requests\)/)
+  end
+
+  it 'returns the mode once the member serves' do
+    allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.5\nMode: leader\n")
+    expect(described_class.wait_until_serving('127.0.0.1', 2181, 10)).to eq('leader')
+  end
+end
