@@ -54,6 +54,14 @@ export interface ChefConfig {
 }
 
 export interface KafkaConfig {
+  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.1" */
+  readonly version: string;
+  /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
+  readonly sha512: string;
+  /** Broker JVM heap in MiB. @default 2048 */
+  readonly heapMb: number;
+  /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */
+  readonly dataPath: string;
   /** Nodes; each runs a ZooKeeper member and a Kafka broker, so the count must be odd. @default 3 */
   readonly nodes: number;
   /** @default "m7i.large" */

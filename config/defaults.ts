@@ -37,6 +37,10 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     workstationUbuntuRelease: "22.04",
   },
   kafka: {
+    version: "3.9.1",
+    sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
+    heapMb: 2048,
+    dataPath: "/data/kafka",
     nodes: 3,
     instanceType: "m7i.large",
     ubuntuRelease: "24.04",

@@ -86,6 +86,10 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (kafka.nodes >= 1 && kafka.nodes % 2 === 0) {
     fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
   }
+  pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
+  pattern("kafka.sha512", kafka.sha512, /^[0-9a-f]{128}$/, "is not a sha512 hex digest (128 lowercase hex characters)");
+  atLeast("kafka.heapMb", kafka.heapMb, 256);
+  pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
   oneOf("kafka.ubuntuRelease", kafka.ubuntuRelease, UBUNTU_RELEASES);
   atLeast("kafka.dataVolumeGiB", kafka.dataVolumeGiB, 1);

@@ -222,6 +222,13 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--storage.accessLogBucket", "x")).toEqual(['storage.accessLogBucket: "x" is not a valid S3 bucket name']);
   });
 
+  it("rejects a Kafka release without ZooKeeper mode, a malformed checksum and a relative data path", () => {
+    expect(flags("--kafka.version", "4.1.0")).toEqual(['kafka.version: "4.1.0" is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)']);
+    expect(flags("--kafka.sha512", "ABC")).toEqual(['kafka.sha512: "ABC" is not a sha512 hex digest (128 lowercase hex characters)']);
+    expect(flags("--kafka.dataPath", "data/kafka")).toEqual(['kafka.dataPath: "data/kafka" is not an absolute path']);
+    expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
+  });
+
   it("reports every problem at once, one line each", () => {
     expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
   });

@@ -1,0 +1,49 @@
+import type { PlatformConfig } from "../config/PlatformConfig";
+
+/** The Chef role every Kafka node runs, as `knife role from file` reads it. */
+export interface ChefRole {
+  readonly name: string;
+  readonly description: string;
+  readonly json_class: "Chef::Role";
+  readonly chef_type: "role";
+  readonly default_attributes: Record<string, unknown>;
+  readonly override_attributes: Record<string, unknown>;
+  readonly run_list: readonly string[];
+}
+
+export const KAFKA_NODE_ROLE = "kafka-node";
+
+/**
+ * The one place where values the TypeScript config owns (Kafka version and checksum,
+ * partitions, replication, heap, data path) reach the cookbooks: a role written at synth and
+ * uploaded by the workstation, never edits to attribute files.
+ */
+export function kafkaNodeRole(config: PlatformConfig): ChefRole {
+  const kafka = config.kafka;
+  return {
+    name: KAFKA_NODE_ROLE,
+    description: `ZooKeeper + Kafka node of ${config.project}-${config.environment}; generated from the platform config`,
+    json_class: "Chef::Role",
+    chef_type: "role",
+    default_attributes: {},
+    override_attributes: {
+      "kafka-cluster": {
+        version: kafka.version,
+        sha512: kafka.sha512,
+        heap_mb: kafka.heapMb,
+        data_dir: kafka.dataPath,
+        config: {
+          properties: {
+            "num.partitions": kafka.numPartitions,
+            "default.replication.factor": kafka.replicationFactor,
+            "min.insync.replicas": kafka.minInsyncReplicas,
+            "offsets.topic.replication.factor": kafka.replicationFactor,
+            "transaction.state.log.replication.factor": kafka.replicationFactor,
+            "transaction.state.log.min.isr": kafka.minInsyncReplicas,
+          },
+        },
+      },
+    },
+    run_list: ["recipe[insight-kafka-cluster]"],
+  };
+}
