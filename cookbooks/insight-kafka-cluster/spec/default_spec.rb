@@ -1,4 +1,4 @@
-require_relative 'spec_helper'
+require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
 
 def cluster_run(ensemble, address:, zone: 'us-west-2b')

@@ -1,8 +1,9 @@
+# Shared by every cookbook's specs: one ChefSpec setup, one cookbook path.
 require 'chefspec'
 
 RSpec.configure do |config|
   # Every cookbook of this repository, so dependencies resolve by path with no network.
-  config.cookbook_path = [File.expand_path('../..', __dir__)]
+  config.cookbook_path = [__dir__]
   config.platform = 'ubuntu'
   config.version = '24.04'
   config.log_level = :fatal
