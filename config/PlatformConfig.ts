@@ -79,6 +79,14 @@ export interface KafkaConfig {
 }
 
 export interface SparkConfig {
+  /** Spark release (the supported 4.1 line), installed with the matching pyspark. @default "4.1.0" */
+  readonly version: string;
+  /** Hex sha512 of spark-<version>-bin-hadoop3.tgz; a download that does not match is not used. */
+  readonly sha512: string;
+  /** Apache mirror tried before archive.apache.org. @default "https://dlcdn.apache.org/spark" */
+  readonly mirrorUrl: string;
+  /** hadoop-aws matching the Hadoop that Spark bundles (3.4.2 for Spark 4.1), for s3a:// reads. @default "3.4.2" */
+  readonly hadoopAwsVersion: string;
   /** Standalone workers beside the one master. @default 3 */
   readonly workers: number;
   /** @default "m7i.large" */

@@ -50,6 +50,10 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     numPartitions: 40,
   },
   spark: {
+    version: "4.1.0",
+    sha512: "fff7f929d98779b096a2d2395b1b9db1ce277660f3852dd45e1457c373013f2669074315252181a3cea291d8f3a726c70f7f9b247e723edbf8080f40888edde1",
+    mirrorUrl: "https://dlcdn.apache.org/spark",
+    hadoopAwsVersion: "3.4.2",
     workers: 3,
     masterInstanceType: "m7i.large",
     workerInstanceType: "m7i.xlarge",

@@ -10,6 +10,9 @@ const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SHA512_HEX = /^[0-9a-f]{128}$/;
+const SHA512_RULE = "is not a sha512 hex digest (128 lowercase hex characters)";
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(\/[A-Za-z0-9._~\/-]*)?[^\/]$/;
 
 /**
  * Checks the semantic rules of a config whose keys and types the loader already checked.
@@ -87,7 +90,7 @@ export function validateConfig(config: PlatformConfig): string[] {
     fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
   }
   pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
-  pattern("kafka.sha512", kafka.sha512, /^[0-9a-f]{128}$/, "is not a sha512 hex digest (128 lowercase hex characters)");
+  pattern("kafka.sha512", kafka.sha512, SHA512_HEX, SHA512_RULE);
   atLeast("kafka.heapMb", kafka.heapMb, 256);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
@@ -107,6 +110,10 @@ export function validateConfig(config: PlatformConfig): string[] {
   atLeast("kafka.numPartitions", kafka.numPartitions, 1);
 
   const spark = config.spark;
+  pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.0");
+  pattern("spark.sha512", spark.sha512, SHA512_HEX, SHA512_RULE);
+  pattern("spark.mirrorUrl", spark.mirrorUrl, HTTPS_URL, "is not an https:// URL without a trailing slash");
+  pattern("spark.hadoopAwsVersion", spark.hadoopAwsVersion, /^3\.\d+\.\d+$/, "is not a Hadoop 3.x version like 3.4.2");
   atLeast("spark.workers", spark.workers, 1);
   instanceType("spark.masterInstanceType", spark.masterInstanceType);
   instanceType("spark.workerInstanceType", spark.workerInstanceType);

@@ -13,9 +13,11 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { allowAllEgress, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -29,6 +31,11 @@ export class NetworkStack extends PlatformStack {
   readonly publicSubnets: Subnet[];
   /** One per AZ, in AZ order. */
   readonly privateSubnets: Subnet[];
+  /**
+   * The operator's entry point (the Chef workstation). Cluster stacks allow SSH and their web
+   * UIs from this group only; the chef stack adds SSH into it from the admin CIDR.
+   */
+  readonly workstationSecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -132,6 +139,13 @@ export class NetworkStack extends PlatformStack {
     });
 
     this.addFlowLogs(props.config.network.flowLogRetentionDays);
+
+    this.workstationSecurityGroup = securityGroup(this, "workstation-security-group", {
+      name: this.resourceName("workstation"),
+      vpcId: this.vpc.id,
+      description: "Operator entry point: the only source of SSH and web UI access to cluster nodes",
+    });
+    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);
 
     new TerraformOutput(this, "vpc_id", { value: this.vpc.id });
     new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id) });

@@ -1,17 +1,20 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { NetworkStack } from "./NetworkStack";
+import { SparkStack } from "./SparkStack";
 import { StorageStack } from "./StorageStack";
 
 /** Every stack of the platform, for tests and tools that inspect them. */
 export interface Platform {
   readonly network: NetworkStack;
   readonly storage: StorageStack;
+  readonly spark: SparkStack;
 }
 
 /** Composes the platform's stacks into an app; stacks get what they need as typed props. */
 export function buildPlatform(app: App, config: PlatformConfig): Platform {
   const network = new NetworkStack(app, "network", { config });
   const storage = new StorageStack(app, "storage", { config });
-  return { network, storage };
+  const spark = new SparkStack(app, "spark", { config, network, dataReadPolicyJson: storage.readPolicyJson });
+  return { network, storage, spark };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { App, Testing, type TerraformStack } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
 import type { PlatformConfig } from "../config/PlatformConfig";
@@ -47,4 +49,27 @@ export function resourceStartingWith(json: Json, type: string, prefix: string): 
   const entry = Object.entries(resourcesOf(json, type)).find(([name]) => name.startsWith(prefix));
   if (!entry) throw new Error(`no ${type} named ${prefix}* in: ${Object.keys(resourcesOf(json, type)).join(", ")}`);
   return entry[1];
+}
+
+/**
+ * Synthesizes the whole app, as `cdktf synth` does, and returns one stack's JSON without cdktf's
+ * "//" metadata. Use it for stacks that reference others: only an app synth turns those
+ * references into remote state lookups.
+ */
+export function synthAppStack(app: App, stackName: string): Json {
+  app.synth();
+  const file = join(app.outdir, "stacks", stackName, "cdk.tf.json");
+  // Local state paths are absolute; name the project directory so snapshots match on any machine.
+  const text = readFileSync(file, "utf8").split(`${process.cwd()}/`).join("<project>/");
+  return withoutMetadata(JSON.parse(text)) as Json;
+}
+
+function withoutMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutMetadata);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([key]) => key !== "//")
+      .map(([key, inner]) => [key, withoutMetadata(inner)]),
+  );
 }

@@ -68,6 +68,14 @@ describe("NetworkStack", () => {
     expect(json.provider.aws[0].default_tags[0].tags).toEqual({ Project: "insight", Environment: "dev", ManagedBy: "cdktf" });
   });
 
+  it("creates the workstation's security group with outbound access and no way in yet", () => {
+    expect(resourceNamed(json, "aws_security_group", "workstation-security-group").name).toBe("insight-dev-workstation");
+    expect(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).toEqual({});
+    expect(resourceNamed(json, "aws_vpc_security_group_egress_rule", "workstation-egress").security_group_id).toBe(
+      "${aws_security_group.workstation-security-group.id}",
+    );
+  });
+
   it("outputs the VPC and subnet ids for later stacks", () => {
     expect(Object.keys(json.output).sort()).toEqual(["private_subnet_ids", "public_subnet_ids", "vpc_id"]);
   });

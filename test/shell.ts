@@ -6,7 +6,7 @@ import { join } from "node:path";
 export interface BashRun {
   readonly status: number | null;
   readonly output: string;
-  /** The temporary directory the run used: stubs in bin/, logs in log/, WORK_DIR = work/. */
+  /** The temporary directory the run used: stubs in bin/, logs in log/, WORK_DIR = work/, files the script installs under root/. */
   readonly dir: string;
 }
 
@@ -25,7 +25,7 @@ export interface BashOptions {
 export function runBash(script: string, options: BashOptions = {}): BashRun {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "script-test-"));
   const bin = join(dir, "bin");
-  for (const sub of ["bin", "log", "work"]) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ["bin", "log", "work", "root"]) mkdirSync(join(dir, sub), { recursive: true });
   for (const [name, body] of Object.entries(options.stubs ?? {})) {
     const path = join(bin, name);
     writeFileSync(path, `#!/usr/bin/env bash\necho "${name} $*" >> "${dir}/calls.log"\n${body}\n`);
@@ -39,6 +39,7 @@ export function runBash(script: string, options: BashOptions = {}): BashRun {
       HOME: dir,
       PLATFORM_LOG_DIR: join(dir, "log"),
       WORK_DIR: join(dir, "work"),
+      PLATFORM_FS_ROOT: join(dir, "root"),
       ...options.env,
     },
     timeout: 30_000,

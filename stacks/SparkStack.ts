@@ -1,0 +1,143 @@
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { HardenedInstance } from "../constructs/HardenedInstance";
+import { renderScript } from "../constructs/renderScript";
+import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
+
+/**
+ * Spark's ports, pinned so the security group rules stay tight. Drivers and block managers
+ * take the next free port above their base, up to `maxRetries` of them.
+ */
+export const SPARK_PORTS = {
+  master: 7077,
+  worker: 7078,
+  driver: 7079,
+  blockManager: 7089,
+  maxRetries: 9,
+  masterUi: 8080,
+  workerUi: 8081,
+  applicationUi: 4040,
+} as const;
+/** Every port cluster members use among themselves: 7077 through the last block manager port. */
+const INTERNAL_PORT_RANGE = { port: SPARK_PORTS.master, toPort: SPARK_PORTS.blockManager + SPARK_PORTS.maxRetries };
+
+export interface SparkStackProps extends PlatformStackProps {
+  readonly network: {
+    readonly vpc: Vpc;
+    readonly privateSubnets: readonly Subnet[];
+    readonly workstationSecurityGroup: SecurityGroup;
+  };
+  /** IAM policy JSON that lets the nodes read the data bucket. */
+  readonly dataReadPolicyJson: string;
+}
+
+/**
+ * A Spark standalone cluster: one master and `spark.workers` workers in the private subnets,
+ * each installing and starting itself from its user data. Nodes authenticate to each other
+ * with a secret the master generates and shares through SSM; the web UIs are reachable only
+ * from the workstation.
+ */
+export class SparkStack extends PlatformStack {
+  readonly securityGroup: SecurityGroup;
+  readonly master: HardenedInstance;
+  readonly workers: HardenedInstance[];
+  /** `spark://<master private ip>:7077` */
+  readonly masterUrl: string;
+
+  constructor(scope: Construct, id: string, props: SparkStackProps) {
+    super(scope, id, props);
+    const spark = props.config.spark;
+    const { vpc, privateSubnets, workstationSecurityGroup } = props.network;
+
+    this.securityGroup = securityGroup(this, "spark-security-group", {
+      name: this.resourceName("spark"),
+      vpcId: vpc.id,
+      description: "Spark standalone master and workers",
+    });
+    allowTcp(this, "spark-internal", this.securityGroup, {
+      ...INTERNAL_PORT_RANGE,
+      from: this.securityGroup,
+      description: "Spark RPC among cluster members: master, workers, drivers, block managers",
+    });
+    for (const [name, port] of [
+      ["master-ui", SPARK_PORTS.masterUi],
+      ["worker-ui", SPARK_PORTS.workerUi],
+      ["application-ui", SPARK_PORTS.applicationUi],
+    ] as const) {
+      allowTcp(this, `spark-${name}-from-workstation`, this.securityGroup, {
+        port,
+        from: workstationSecurityGroup,
+        description: `Spark ${name.replace("-", " ")} through an SSH tunnel from the workstation`,
+      });
+    }
+    allowTcp(this, "spark-ssh-from-workstation", this.securityGroup, {
+      port: 22,
+      from: workstationSecurityGroup,
+      description: "SSH from the workstation only",
+    });
+    allowAllEgress(this, "spark-egress", this.securityGroup);
+
+    const secretParameter = `/${props.config.project}/${props.config.environment}/spark/auth-secret`;
+    const partition = new DataAwsPartition(this, "partition");
+    const account = new DataAwsCallerIdentity(this, "account");
+    const secretArn = `arn:${partition.partition}:ssm:${props.config.region}:${account.accountId}:parameter${secretParameter}`;
+    const secretPolicy = (actions: string[], name: string): string =>
+      new DataAwsIamPolicyDocument(this, name, {
+        statement: [{ sid: "SparkAuthSecret", actions, resources: [secretArn] }],
+      }).json;
+    const publishSecret = secretPolicy(["ssm:PutParameter", "ssm:GetParameter"], "spark-secret-publish");
+    const readSecret = secretPolicy(["ssm:GetParameter"], "spark-secret-read");
+
+    const scriptContext = {
+      sparkVersion: spark.version,
+      sparkSha512: spark.sha512,
+      mirrorUrl: spark.mirrorUrl,
+      hadoopAwsVersion: spark.hadoopAwsVersion,
+      region: props.config.region,
+      secretParameter,
+      secretWaitAttempts: 30,
+      ports: SPARK_PORTS,
+    };
+
+    this.master = new HardenedInstance(this, "master", {
+      name: this.resourceName("spark-master"),
+      ubuntuRelease: spark.ubuntuRelease,
+      instanceType: spark.masterInstanceType,
+      subnetId: privateSubnets[0].id,
+      securityGroupIds: [this.securityGroup.id],
+      rootVolumeGiB: 30,
+      policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret },
+      userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
+    });
+
+    this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
+      const subnet = privateSubnets[index % privateSubnets.length];
+      return new HardenedInstance(this, `worker-${index}`, {
+        name: this.resourceName(`spark-worker-${index}`),
+        ubuntuRelease: spark.ubuntuRelease,
+        instanceType: spark.workerInstanceType,
+        subnetId: subnet.id,
+        securityGroupIds: [this.securityGroup.id],
+        // Shuffle and spill files live on the root volume.
+        rootVolumeGiB: 100,
+        policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret },
+        userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+      });
+    });
+
+    this.masterUrl = `spark://${this.master.privateIp}:${SPARK_PORTS.master}`;
+    new TerraformOutput(this, "spark_master_url", { value: this.masterUrl });
+    new TerraformOutput(this, "spark_master_ui", {
+      description: "Open the master UI through the workstation (the UIs are never public)",
+      value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} ubuntu@<workstation public IP>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
+    });
+    new TerraformOutput(this, "spark_worker_ips", { value: this.workers.map((worker) => worker.privateIp) });
+  }
+}
