@@ -84,10 +84,23 @@ describe("renderScript and the shared bash partial", () => {
     expect(newCalls.filter((call) => /^(curl|apt-get) /.test(call))).toEqual([]);
   });
 
+  it("verifies a sha256 as well, chosen by the digest's length", () => {
+    const sha256 = createHash("sha256").update(CONTENT).digest("hex");
+    const run = runBash(fixture({ sha512: sha256 }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+    expect(run.status).toBe(0);
+    expect(run.output).toContain("downloaded and verified: https://archive.example/a.tgz");
+  });
+
+  it("refuses a checksum that is neither a sha256 nor a sha512", () => {
+    const run = runBash(fixture({ sha512: "abc123" }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("not a sha256 or sha512 hex digest: abc123");
+  });
+
   it("fails the download step, naming it, when no copy matches the sha512", () => {
     const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: "tampered" } });
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain("sha512 mismatch for https://archive.example/a.tgz");
+    expect(run.output).toContain("checksum mismatch for https://archive.example/a.tgz");
     expect(run.output).toContain("FAILED at step 'download' (exit 1); every step is idempotent, so the script can be re-run");
     expect(existsSync(join(run.dir, "work", "artifact.tgz"))).toBe(false);
     expect(existsSync(join(run.dir, "work", "artifact.tgz.part"))).toBe(false);

@@ -106,6 +106,16 @@ const masterScript = (): string => renderScript("spark-node", { ...CONTEXT, spar
 const workerScript = (): string =>
   renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5" });
 
+/** ssm_get / ssm_put emulated with one file per parameter in WORK_DIR/ssm; SSM_PRESET answers reads of missing ones. */
+const SSM_STUB = [
+  'store="$WORK_DIR/ssm"; mkdir -p "$store"; code=$2; shift 2; file="$store/$(echo "$1" | tr / _)"',
+  "case $code in",
+  '  *get_parameter*) if [[ -f $file ]]; then cat "$file"; echo; elif [[ -n ${SSM_PRESET:-} ]]; then echo "$SSM_PRESET"; else exit 1; fi ;;',
+  '  *put_parameter*) cat > "$file" ;;',
+  "  *) exit 2 ;;",
+  "esac",
+].join("\n");
+
 /** Commands a fresh Ubuntu node would run, replaced by stubs that keep their state in WORK_DIR. */
 const STUBS = {
   curl: [
@@ -132,9 +142,7 @@ const STUBS = {
     '  chmod +x "$3/bin/python" "$3/bin/pip"',
     "  exit 0",
     "fi",
-    'cat > /dev/null',
-    '[[ -n "${SSM_MISSING:-}" ]] && exit 1',
-    'echo "$SECRET"',
+    SSM_STUB,
   ].join("\n"),
   systemctl: [
     'case $1 in',
@@ -159,7 +167,7 @@ describe("spark-node user data", () => {
   });
 
   describe("on the master", () => {
-    const first = runBash(masterScript(), { stubs: STUBS, env: { TARBALL, SECRET } });
+    const first = runBash(masterScript(), { stubs: STUBS, env: { TARBALL } });
 
     it("finishes and starts spark-master", () => {
       expect(first.output).toContain("spark-master is running; master spark://10.0.16.5:7077");
@@ -176,12 +184,18 @@ describe("spark-node user data", () => {
       expect(unit).toContain("WantedBy=multi-user.target");
     });
 
+    const secret = (): string => readFileSync(join(first.dir, "work", "ssm", "_insight_dev_spark_auth-secret"), "utf8");
+
+    it("generates a 64-hex-digit secret and publishes it as a SecureString", () => {
+      expect(secret()).toMatch(/^[0-9a-f]{64}$/);
+    });
+
     it("configures authentication, encryption, pinned ports, no REST server and S3A with the instance role", () => {
       const defaults = read(first.dir, "etc/spark/spark-defaults.conf");
       for (const line of [
         "spark.master                                  spark://10.0.16.5:7077",
         "spark.authenticate                            true",
-        `spark.authenticate.secret                     ${SECRET}`,
+        `spark.authenticate.secret                     ${secret()}`,
         "spark.network.crypto.enabled                  true",
         "spark.master.rest.enabled                     false",
         "spark.driver.port                             7079",
@@ -201,13 +215,13 @@ describe("spark-node user data", () => {
     });
 
     it("never writes the secret to its log", () => {
-      expect(readFileSync(join(first.dir, "log", "spark-node.log"), "utf8")).not.toContain(SECRET);
-      expect(first.output).not.toContain(SECRET);
+      expect(readFileSync(join(first.dir, "log", "spark-node.log"), "utf8")).not.toContain(secret());
+      expect(first.output).not.toContain(secret());
     });
 
     it("changes nothing on a second run: no download, no apt, no pip, no restart", () => {
       const before = calls(first.dir).length;
-      const second = runBash(masterScript(), { stubs: STUBS, env: { TARBALL, SECRET }, dir: first.dir });
+      const second = runBash(masterScript(), { stubs: STUBS, env: { TARBALL }, dir: first.dir });
       expect(second.status).toBe(0);
       const newCalls = calls(first.dir).slice(before);
       expect(newCalls.filter((call) => /^(apt-get|tar|useradd) /.test(call) || /^curl .*--output/.test(call))).toEqual([]);
@@ -216,14 +230,14 @@ describe("spark-node user data", () => {
 
     it("restarts the master when its configuration changed", () => {
       const before = calls(first.dir).length;
-      const moved = runBash(masterScript(), { stubs: STUBS, env: { TARBALL, SECRET, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
+      const moved = runBash(masterScript(), { stubs: STUBS, env: { TARBALL, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
       expect(moved.status).toBe(0);
       expect(calls(first.dir).slice(before)).toContain("systemctl restart spark-master");
     });
   });
 
   describe("on a worker", () => {
-    const run = runBash(workerScript(), { stubs: STUBS, env: { TARBALL, SECRET, LOCAL_IPV4: "10.0.32.7" } });
+    const run = runBash(workerScript(), { stubs: STUBS, env: { TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7" } });
 
     it("registers with the master's private IP on 7077", () => {
       expect(run.status).toBe(0);
@@ -235,7 +249,7 @@ describe("spark-node user data", () => {
     });
 
     it("gives up with a clear message when the master never publishes the secret", () => {
-      const waiting = runBash(workerScript(), { stubs: STUBS, env: { TARBALL, SECRET, SSM_MISSING: "1" } });
+      const waiting = runBash(workerScript(), { stubs: STUBS, env: { TARBALL } });
       expect(waiting.status).not.toBe(0);
       expect(waiting.output).toContain("timed out waiting for SSM parameter /insight/dev/spark/auth-secret; the master publishes it when it boots");
       expect(waiting.output).toContain("FAILED at step 'wait for the master's authentication secret'");
