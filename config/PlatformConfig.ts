@@ -41,15 +41,30 @@ export interface StateConfig {
 export interface ChefConfig {
   /** @default "cinc" (free; choosing "chef" requires acceptLicense) */
   readonly flavor: ChefFlavor;
-  /** The operator's explicit acceptance of Chef's licence; only meaningful with flavor "chef". @default false */
+  /** The operator's explicit acceptance of Chef's licence; required with flavor "chef". @default false */
   readonly acceptLicense: boolean;
+  /** Chef Infra Server (or Cinc Server) release. @default "15.10.91" */
+  readonly serverVersion: string;
+  /**
+   * sha256 or sha512 hex of the server .deb; empty verifies against the sha512 its publisher
+   * lists in the package's .metadata.json. @default ""
+   */
+  readonly serverPackageChecksum: string;
+  /** Chef Workstation (or Cinc Workstation) release. @default "24.12.1073" */
+  readonly workstationVersion: string;
+  /** sha256 or sha512 hex of the workstation .deb; pinned for the default cinc-workstation on 24.04. */
+  readonly workstationPackageChecksum: string;
+  /** Organization the cluster nodes register in (the original's). @default "insight" */
+  readonly organization: string;
+  /** The Chef admin user knife acts as. @default "admin" */
+  readonly adminUser: string;
   /** @default "t3.large" (Chef Infra Server wants 8 GiB of memory) */
   readonly serverInstanceType: string;
   /** @default "t3.small" */
   readonly workstationInstanceType: string;
   /** Chef Infra Server packages exist for Ubuntu 22.04, not 24.04. @default "22.04" */
   readonly serverUbuntuRelease: UbuntuRelease;
-  /** @default "22.04" */
+  /** @default "24.04" */
   readonly workstationUbuntuRelease: UbuntuRelease;
 }
 

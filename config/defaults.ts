@@ -1,5 +1,13 @@
 import type { PlatformConfig } from "./PlatformConfig";
 
+/** The workstation package the default checksum was published for; it fits no other package. */
+export const DEFAULT_WORKSTATION_PIN = {
+  flavor: "cinc",
+  version: "24.12.1073",
+  ubuntuRelease: "24.04",
+  sha256: "433ec206251b439db3335859ae772c0aef620fef4d422b514f238e1a28cb7771",
+} as const;
+
 /**
  * The original project's topology made secure and current: us-west-2, Kafka on 3 nodes,
  * Spark with 1 master and 3 workers, a Chef server and workstation, cluster nodes in private
@@ -31,10 +39,16 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   chef: {
     flavor: "cinc",
     acceptLicense: false,
+    serverVersion: "15.10.91",
+    serverPackageChecksum: "",
+    workstationVersion: DEFAULT_WORKSTATION_PIN.version,
+    workstationPackageChecksum: DEFAULT_WORKSTATION_PIN.sha256,
+    organization: "insight",
+    adminUser: "admin",
     serverInstanceType: "t3.large",
     workstationInstanceType: "t3.small",
     serverUbuntuRelease: "22.04",
-    workstationUbuntuRelease: "22.04",
+    workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,
   },
   kafka: {
     version: "3.9.1",

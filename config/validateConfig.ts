@@ -1,4 +1,5 @@
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
+import { DEFAULT_WORKSTATION_PIN } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -77,6 +78,28 @@ export function validateConfig(config: PlatformConfig): string[] {
 
   const chef = config.chef;
   oneOf("chef.flavor", chef.flavor, ["chef", "cinc"]);
+  if (chef.flavor === "chef" && !chef.acceptLicense) {
+    fail("chef.acceptLicense", chef.acceptLicense, 'must be true to use flavor "chef": accepting Chef\'s licence is your explicit choice (or use flavor "cinc")');
+  }
+  pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.91");
+  pattern("chef.workstationVersion", chef.workstationVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 24.12.1073");
+  for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
+    pattern(`chef.${field}`, chef[field], /^([0-9a-f]{64}|[0-9a-f]{128})?$/, "is not a sha256 or sha512 hex digest (or empty to use the publisher's metadata)");
+  }
+  const pinnedFor = DEFAULT_WORKSTATION_PIN;
+  if (
+    ["chef", "cinc"].includes(chef.flavor) &&
+    chef.workstationPackageChecksum === pinnedFor.sha256 &&
+    (chef.flavor !== pinnedFor.flavor || chef.workstationVersion !== pinnedFor.version || chef.workstationUbuntuRelease !== pinnedFor.ubuntuRelease)
+  ) {
+    fail(
+      "chef.workstationPackageChecksum",
+      chef.workstationPackageChecksum,
+      `is the checksum of cinc-workstation ${pinnedFor.version} for Ubuntu ${pinnedFor.ubuntuRelease}; set the one of the package you chose, or "" to use the publisher's metadata`,
+    );
+  }
+  pattern("chef.organization", chef.organization, /^[a-z][a-z0-9_-]{0,63}$/, "must be lowercase letters, digits, _ or -, starting with a letter");
+  pattern("chef.adminUser", chef.adminUser, /^[a-z][a-z0-9_-]{0,63}$/, "must be lowercase letters, digits, _ or -, starting with a letter");
   instanceType("chef.serverInstanceType", chef.serverInstanceType);
   instanceType("chef.workstationInstanceType", chef.workstationInstanceType);
   oneOf("chef.workstationUbuntuRelease", chef.workstationUbuntuRelease, UBUNTU_RELEASES);

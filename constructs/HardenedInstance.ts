@@ -8,6 +8,9 @@ import type { UbuntuRelease } from "../config/PlatformConfig";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
 import { architectureOf, ubuntuAmi } from "./ubuntuAmi";
 
+/** EC2 refuses user data above 16 KiB (before base64). */
+export const MAX_USER_DATA_BYTES = 16384;
+
 export interface HardenedInstanceProps {
   /** Name tag, and the name of the instance's IAM role and profile. */
   readonly name: string;
@@ -40,6 +43,10 @@ export class HardenedInstance extends Construct {
 
   constructor(scope: Construct, id: string, props: HardenedInstanceProps) {
     super(scope, id);
+    const userDataBytes = props.userData === undefined ? 0 : Buffer.byteLength(props.userData);
+    if (userDataBytes > MAX_USER_DATA_BYTES) {
+      throw new Error(`${props.name}: user data is ${userDataBytes} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+    }
 
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],

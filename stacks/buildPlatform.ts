@@ -1,5 +1,6 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config/PlatformConfig";
+import { ChefStack } from "./ChefStack";
 import { NetworkStack } from "./NetworkStack";
 import { SparkStack } from "./SparkStack";
 import { StorageStack } from "./StorageStack";
@@ -8,6 +9,7 @@ import { StorageStack } from "./StorageStack";
 export interface Platform {
   readonly network: NetworkStack;
   readonly storage: StorageStack;
+  readonly chef: ChefStack;
   readonly spark: SparkStack;
 }
 
@@ -15,6 +17,7 @@ export interface Platform {
 export function buildPlatform(app: App, config: PlatformConfig): Platform {
   const network = new NetworkStack(app, "network", { config });
   const storage = new StorageStack(app, "storage", { config });
+  const chef = new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
   const spark = new SparkStack(app, "spark", { config, network, dataReadPolicyJson: storage.readPolicyJson });
-  return { network, storage, spark };
+  return { network, storage, chef, spark };
 }

@@ -212,6 +212,33 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--chef.flavor", "puppet")).toEqual(['chef.flavor: "puppet" must be one of "chef", "cinc"']);
   });
 
+  it("requires the operator to accept Chef's licence explicitly to use Chef rather than Cinc", () => {
+    expect(flags("--chef.flavor", "chef", "--chef.workstationPackageChecksum", "")).toEqual([
+      'chef.acceptLicense: false must be true to use flavor "chef": accepting Chef\'s licence is your explicit choice (or use flavor "cinc")',
+    ]);
+    expect(flags("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "")).toEqual([]);
+  });
+
+  it("refuses the pinned workstation checksum for a package it was not published for", () => {
+    expect(flags("--chef.workstationUbuntuRelease", "22.04")).toEqual([
+      'chef.workstationPackageChecksum: "433ec206251b439db3335859ae772c0aef620fef4d422b514f238e1a28cb7771" is the checksum of cinc-workstation 24.12.1073 for Ubuntu 24.04; set the one of the package you chose, or "" to use the publisher\'s metadata',
+    ]);
+  });
+
+  it("rejects a package checksum that is not a sha256 or sha512", () => {
+    expect(flags("--chef.serverPackageChecksum", "abc")).toEqual([
+      'chef.serverPackageChecksum: "abc" is not a sha256 or sha512 hex digest (or empty to use the publisher\'s metadata)',
+    ]);
+  });
+
+  it("rejects a malformed Chef release, organization or admin user", () => {
+    expect(flags("--chef.serverVersion", "15.10")).toEqual(['chef.serverVersion: "15.10" is not a release number like 15.10.91']);
+    expect(flags("--chef.organization", "Insight Org")).toEqual([
+      'chef.organization: "Insight Org" must be lowercase letters, digits, _ or -, starting with a letter',
+    ]);
+    expect(flags("--chef.adminUser", "9admin")).toEqual(['chef.adminUser: "9admin" must be lowercase letters, digits, _ or -, starting with a letter']);
+  });
+
   it("rejects names that cannot be part of resource names", () => {
     expect(flags("--project", "Insight_Data")).toEqual(['project: "Insight_Data" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);
     expect(flags("--environment", "")).toEqual(['environment: "" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);

@@ -84,6 +84,10 @@ describe("HardenedInstance", () => {
     expect(userData).toMatch(/^MASTER=\$\{aws_instance\.other_instance_[0-9A-F]{8}\.private_ip\}\necho "\$\$\{MASTER\}"\n$/);
   });
 
+  it("refuses user data larger than EC2 accepts, naming the instance", () => {
+    expect(() => instanceStack({ userData: "#".repeat(16385) })).toThrow("insight-dev-node: user data is 16385 bytes; EC2 accepts at most 16384");
+  });
+
   it("escapes only what Terraform would interpolate", () => {
     expect(escapeTerraformTemplate("a ${b} %{c} $d ${TfToken[TOKEN.1]}")).toBe("a $${b} %%{c} $d ${TfToken[TOKEN.1]}");
   });

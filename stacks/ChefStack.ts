@@ -1,0 +1,190 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { AssetType, Fn, TerraformAsset, TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { chefPackages } from "../constructs/chefPackages";
+import { HardenedInstance } from "../constructs/HardenedInstance";
+import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { OperatorVariables } from "../constructs/OperatorVariables";
+import { renderScript } from "../constructs/renderScript";
+import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
+
+/** Where the repository's cookbooks are read from at synth. */
+export const COOKBOOKS_DIR = join(__dirname, "..", "cookbooks");
+
+export interface ChefStackProps extends PlatformStackProps {
+  readonly network: {
+    readonly vpc: Vpc;
+    readonly publicSubnets: readonly Subnet[];
+    readonly privateSubnets: readonly Subnet[];
+    readonly workstationSecurityGroup: SecurityGroup;
+  };
+  /** The data bucket, which also carries the cookbooks archive to the workstation. */
+  readonly dataBucket: S3Bucket;
+}
+
+/**
+ * The Chef control plane: a Chef Infra (or Cinc) Server in a private subnet and a workstation
+ * that is the operator's single SSH entry point. Both install themselves from user data; the
+ * server hands its keys to the workstation through SSM SecureStrings that only their roles can
+ * write and read, and the workstation uploads this repository's cookbooks and role.
+ */
+export class ChefStack extends PlatformStack {
+  readonly server: HardenedInstance;
+  readonly workstation: HardenedInstance;
+  /** Cluster stacks allow their nodes in on 443 (chef-client) by adding rules to this group. */
+  readonly serverSecurityGroup: SecurityGroup;
+  /** `https://<server private DNS>/organizations/<org>` */
+  readonly serverUrl: string;
+  /** SSM parameter holding the workstation's bootstrap public key, which nodes authorize. */
+  readonly bootstrapKeyParameter: string;
+  /** IAM policy JSON that lets a node read the bootstrap public key. */
+  readonly readBootstrapKeyPolicyJson: string;
+  /** Changes whenever a cookbook or the generated role changes; provisioners key re-runs on it. */
+  readonly chefRepoHash: string;
+
+  constructor(scope: Construct, id: string, props: ChefStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const chef = config.chef;
+    const { vpc, publicSubnets, privateSubnets, workstationSecurityGroup } = props.network;
+    const packages = chefPackages(chef, chef.serverUbuntuRelease, chef.workstationUbuntuRelease);
+
+    const adminCidr = OperatorVariables.adminCidr(this);
+    const keyPairName = OperatorVariables.keyPairName(this);
+    new VpcSecurityGroupIngressRule(this, "workstation-ssh-from-admin", {
+      securityGroupId: workstationSecurityGroup.id,
+      ipProtocol: "tcp",
+      fromPort: 22,
+      toPort: 22,
+      cidrIpv4: adminCidr.stringValue,
+      description: "SSH from the operator's network (admin_cidr) only",
+    });
+
+    this.serverSecurityGroup = securityGroup(this, "server-security-group", {
+      name: this.resourceName("chef-server"),
+      vpcId: vpc.id,
+      description: "Chef Infra Server: HTTPS from the workstation and cluster nodes",
+    });
+    allowTcp(this, "server-https-from-workstation", this.serverSecurityGroup, {
+      port: 443,
+      from: workstationSecurityGroup,
+      description: "knife from the workstation",
+    });
+    allowTcp(this, "server-ssh-from-workstation", this.serverSecurityGroup, {
+      port: 22,
+      from: workstationSecurityGroup,
+      description: "SSH from the workstation only",
+    });
+    allowAllEgress(this, "server-egress", this.serverSecurityGroup);
+
+    // One path per deployment, so several deployments can share an account.
+    const parameterPath = `/${config.project}/${config.environment}/chef`;
+    const adminKeyParameter = `${parameterPath}/admin-key`;
+    const validatorKeyParameter = `${parameterPath}/validator-key`;
+    this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
+    const partition = new DataAwsPartition(this, "partition");
+    const account = new DataAwsCallerIdentity(this, "account");
+    const parameterArn = (name: string): string =>
+      `arn:${partition.partition}:ssm:${config.region}:${account.accountId}:parameter${name}`;
+    const policy = (policyId: string, statements: Array<{ sid: string; actions: string[]; resources: string[] }>): string =>
+      new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
+
+    const serverKeysPolicy = policy("server-publish-keys", [
+      {
+        sid: "PublishServerKeys",
+        actions: ["ssm:PutParameter", "ssm:GetParameter"],
+        resources: [parameterArn(adminKeyParameter), parameterArn(validatorKeyParameter)],
+      },
+    ]);
+    const workstationKeysPolicy = policy("workstation-keys", [
+      { sid: "ReadServerKeys", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter), parameterArn(validatorKeyParameter)] },
+      { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+    ]);
+    this.readBootstrapKeyPolicyJson = policy("read-bootstrap-key", [
+      { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+    ]);
+
+    // The repository's cookbooks and the generated role travel to the workstation through the bucket.
+    const cookbooks = new TerraformAsset(this, "cookbooks", { path: COOKBOOKS_DIR, type: AssetType.ARCHIVE });
+    const cookbooksKey = "chef-repo/cookbooks.zip";
+    const rolesKey = "chef-repo/roles.json";
+    const rolesJson = JSON.stringify([kafkaNodeRole(config)], null, 2);
+    new S3Object(this, "cookbooks-object", {
+      bucket: props.dataBucket.bucket,
+      key: cookbooksKey,
+      source: cookbooks.path,
+      sourceHash: Fn.filemd5(cookbooks.path),
+    });
+    new S3Object(this, "roles-object", {
+      bucket: props.dataBucket.bucket,
+      key: rolesKey,
+      content: rolesJson,
+      contentType: "application/json",
+    });
+    this.chefRepoHash = createHash("sha256").update(cookbooks.assetHash).update(rolesJson).digest("hex");
+    const readRepoPolicy = policy("workstation-read-chef-repo", [
+      { sid: "ReadChefRepo", actions: ["s3:GetObject"], resources: [`${props.dataBucket.arn}/chef-repo/*`] },
+    ]);
+
+    const common = {
+      region: config.region,
+      organization: chef.organization,
+      adminUser: chef.adminUser,
+      adminKeyParameter,
+      validatorKeyParameter,
+      licenceEnv: packages.licenceEnv,
+    };
+
+    this.server = new HardenedInstance(this, "server", {
+      name: this.resourceName("chef-server"),
+      ubuntuRelease: chef.serverUbuntuRelease,
+      instanceType: chef.serverInstanceType,
+      subnetId: privateSubnets[0].id,
+      securityGroupIds: [this.serverSecurityGroup.id],
+      rootVolumeGiB: 50,
+      policies: { "publish-chef-keys": serverKeysPolicy },
+      userData: renderScript("chef-server", { ...common, package: packages.server, serverCtl: packages.serverCtl }),
+    });
+    const serverFqdn = this.server.instance.privateDns;
+    this.serverUrl = `https://${serverFqdn}/organizations/${chef.organization}`;
+
+    this.workstation = new HardenedInstance(this, "workstation", {
+      name: this.resourceName("chef-workstation"),
+      ubuntuRelease: chef.workstationUbuntuRelease,
+      instanceType: chef.workstationInstanceType,
+      subnetId: publicSubnets[0].id,
+      securityGroupIds: [workstationSecurityGroup.id],
+      associatePublicIpAddress: true,
+      keyName: keyPairName.stringValue,
+      policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
+      userData: renderScript("chef-workstation", {
+        ...common,
+        package: packages.workstation,
+        serverFqdn,
+        bootstrapKeyParameter: this.bootstrapKeyParameter,
+        repoBucket: props.dataBucket.bucket,
+        cookbooksKey,
+        rolesKey,
+        keyWaitAttempts: 40,
+      }),
+    });
+
+    new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp });
+    new TerraformOutput(this, "workstation_ssh", {
+      description: "Log in to the workstation; knife is configured in ~/chef-repo",
+      value: `ssh -i <your key_pair_name private key> ubuntu@${this.workstation.instance.publicIp}`,
+    });
+    new TerraformOutput(this, "chef_server_url", { value: this.serverUrl });
+  }
+}

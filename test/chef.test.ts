@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chefPackages } from "../constructs/chefPackages";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { renderScript } from "../constructs/renderScript";
+import { ChefStack } from "../stacks/ChefStack";
+import { NetworkStack } from "../stacks/NetworkStack";
+import { StorageStack } from "../stacks/StorageStack";
+import { configFrom, dataOf, resourcesOf, resourceStartingWith, synthAppStack, testApp, type Json } from "./helpers";
+import { runBash, shellcheck } from "./shell";
+import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+
+function chefJson(...flags: string[]): Json {
+  const app = testApp();
+  const config = configFrom(...flags);
+  const network = new NetworkStack(app, "network", { config });
+  const storage = new StorageStack(app, "storage", { config });
+  new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
+  // The cookbooks archive's hash changes with every cookbook edit; the snapshot pins the rest.
+  return JSON.parse(JSON.stringify(synthAppStack(app, "chef")).replace(/assets\/cookbooks\/[0-9A-F]{32}\//g, "assets/cookbooks/<hash>/")) as Json;
+}
+
+const ingress = (json: Json): Record<string, Json> => resourcesOf(json, "aws_vpc_security_group_ingress_rule");
+
+describe("ChefStack", () => {
+  const json = chefJson();
+  const server = resourceStartingWith(json, "aws_instance", "server_instance_");
+  const workstation = resourceStartingWith(json, "aws_instance", "workstation_instance_");
+
+  it("matches the committed snapshot", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  it("keeps the server in a private subnet and makes the workstation the only public entry point", () => {
+    expect(server.associate_public_ip_address).toBe(false);
+    expect(server.subnet_id).toMatch(/private-subnet-0id\}$/);
+    expect(workstation.associate_public_ip_address).toBe(true);
+    expect(workstation.subnet_id).toMatch(/public-subnet-0id\}$/);
+    expect(workstation.key_name).toBe("${var.key_pair_name}");
+  });
+
+  it("runs the server on Ubuntu 22.04, the release Chef Infra Server supports", () => {
+    expect(server.ami).toBe("${data.aws_ami.ubuntu-2204-amd64.id}");
+  });
+
+  it("allows SSH to the workstation only from admin_cidr, a validated Terraform variable", () => {
+    expect(ingress(json)["workstation-ssh-from-admin"]).toMatchObject({ from_port: 22, to_port: 22, cidr_ipv4: "${var.admin_cidr}" });
+    expect(json.variable.admin_cidr.validation[0].error_message).toMatch(/never 0\.0\.0\.0\/0/);
+    expect(json.variable.admin_cidr.default).toBeUndefined();
+  });
+
+  it("opens the server only to the workstation: 443 for knife and 22 for SSH", () => {
+    const serverRules = Object.values(ingress(json)).filter((rule) => rule.security_group_id === "${aws_security_group.server-security-group.id}");
+    expect(serverRules.map((rule) => rule.from_port).sort()).toEqual([22, 443]);
+    for (const rule of serverRules) expect(rule.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
+  });
+
+  it("lets only the server write its keys and only the workstation read them", () => {
+    const documents = dataOf(json, "aws_iam_policy_document");
+    const resources = (name: string, sid: string): string[] =>
+      documents[name].statement.find((statement: Json) => statement.sid === sid).resources.map((arn: string) => arn.replace(/.*parameter/, ""));
+    expect(documents["server-publish-keys"].statement[0].actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
+    expect(resources("server-publish-keys", "PublishServerKeys")).toEqual(["/insight/dev/chef/admin-key", "/insight/dev/chef/validator-key"]);
+    expect(documents["workstation-keys"].statement[0]).toMatchObject({ sid: "ReadServerKeys", actions: ["ssm:GetParameter"] });
+    expect(resources("workstation-keys", "PublishBootstrapKey")).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
+    expect(documents["workstation-read-chef-repo"].statement[0].resources[0]).toMatch(/\/chef-repo\/\*$/);
+  });
+
+  it("ships the cookbooks archive and the generated role through the data bucket", () => {
+    const objects = resourcesOf(json, "aws_s3_object");
+    expect(objects["cookbooks-object"]).toMatchObject({ key: "chef-repo/cookbooks.zip", source: "assets/cookbooks/<hash>/archive.zip" });
+    expect(JSON.parse(objects["roles-object"].content)[0].run_list).toEqual(["recipe[insight-kafka-cluster]"]);
+  });
+
+  it("installs Cinc by default from direct .deb downloads, the workstation pinned by checksum", () => {
+    const serverScript = unescapeTerraformTemplate(server.user_data);
+    expect(serverScript).toContain("https://downloads.cinc.sh/files/stable/cinc-server/15.10.91/ubuntu/22.04/cinc-server-core_15.10.91-1_amd64.deb");
+    expect(serverScript).toContain("CTL='cinc-server-ctl'");
+    const workstationScript = unescapeTerraformTemplate(workstation.user_data);
+    expect(workstationScript).toContain(
+      "'https://downloads.cinc.sh/files/stable/cinc-workstation/24.12.1073/ubuntu/24.04/cinc-workstation_24.12.1073-1_amd64.deb' '433ec206251b439db3335859ae772c0aef620fef4d422b514f238e1a28cb7771'",
+    );
+    expect(workstationScript).not.toContain("CHEF_LICENSE");
+  });
+
+  it("points knife at the server's private DNS name, which its certificate names", () => {
+    expect(workstation.user_data).toMatch(/SERVER_URL="https:\/\/"'\$\{aws_instance\.server_instance_[0-9A-F]{8}\.private_dns\}'"\/organizations\/\$\$\{ORG\}"/);
+    expect(json.output.chef_server_url.value).toMatch(/^https:\/\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.private_dns\}\/organizations\/insight$/);
+  });
+
+  it("passes Chef's licence acceptance to the tools only when the operator chose flavor chef and accepted it", () => {
+    const licensed = chefJson("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "");
+    const script = unescapeTerraformTemplate(resourceStartingWith(licensed, "aws_instance", "server_instance_").user_data);
+    expect(script).toContain("export CHEF_LICENSE='accept-no-persist'");
+    expect(script).toContain("https://packages.chef.io/files/stable/chef-server/15.10.91/ubuntu/22.04/chef-server-core_15.10.91-1_amd64.deb");
+    expect(script).toContain("CTL='chef-server-ctl'");
+  });
+});
+
+const packages = chefPackages(configFrom().chef, "22.04", "24.04");
+const COMMON = {
+  region: "us-west-2",
+  organization: "insight",
+  adminUser: "admin",
+  adminKeyParameter: "/insight/dev/chef/admin-key",
+  validatorKeyParameter: "/insight/dev/chef/validator-key",
+  licenceEnv: {},
+};
+const DEB = "pretend package";
+const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
+const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
+
+const calls = (dir: string): string[] =>
+  existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
+
+describe("chef-server user data", () => {
+  const script = renderScript("chef-server", { ...COMMON, package: packages.server, serverCtl: packages.serverCtl });
+  const stubs = {
+    ...COMMON_STUBS,
+    curl: CURL_STUB,
+    python3: python3Stub(),
+    "cinc-server-ctl": [
+      'state="$WORK_DIR/chef-server"; mkdir -p "$state"',
+      "case $1 in",
+      '  user-list) cat "$state/users" 2>/dev/null ;;',
+      '  org-list) cat "$state/orgs" 2>/dev/null ;;',
+      '  user-create) echo "$2" >> "$state/users"; printf -- "-----BEGIN RSA PRIVATE KEY-----\\nadmin\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}"; echo "$6" > "$state/password-seen" ;;',
+      '  org-create) echo "$2" >> "$state/orgs"; printf -- "-----BEGIN RSA PRIVATE KEY-----\\nvalidator\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}" ;;',
+      "  *) exit 0 ;;",
+      "esac",
+    ].join("\n"),
+  };
+  const env = { DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: DEB_SHA512 };
+  const first = runBash(script, { stubs, env });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("installs the package verified against its publisher's sha512, names itself and reconfigures", () => {
+    expect(first.output).toContain("Chef server https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight is ready");
+    expect(first.status).toBe(0);
+    expect(first.output).toContain("no pinned checksum for cinc-server-core 15.10.91: verifying against the sha512 its publisher lists");
+    expect(calls(first.dir)).toContain("cinc-server-ctl reconfigure");
+    expect(readFileSync(join(first.dir, "root/etc/opscode/chef-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
+  });
+
+  it("creates the admin user and the organization and publishes both keys as SecureStrings", () => {
+    const ssm = join(first.dir, "work", "ssm");
+    expect(readFileSync(join(ssm, "_insight_dev_chef_admin-key"), "utf8")).toContain("admin");
+    expect(readFileSync(join(ssm, "_insight_dev_chef_validator-key"), "utf8")).toContain("validator");
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(
+      "/insight/dev/chef/admin-key SecureString\n/insight/dev/chef/validator-key SecureString\n",
+    );
+  });
+
+  it("generates the admin password on the instance and never logs it", () => {
+    const password = readFileSync(join(first.dir, "work", "chef-server", "password-seen"), "utf8").trim();
+    expect(password.length).toBeGreaterThanOrEqual(40);
+    expect(script).not.toContain(password);
+    expect(first.output).not.toContain(password);
+    expect(readFileSync(join(first.dir, "log", "chef-server.log"), "utf8")).not.toContain(password);
+  });
+
+  it("changes nothing on a second run: no download, no reconfigure, no user, no key publication", () => {
+    const before = calls(first.dir).length;
+    const second = runBash(script, { stubs, env, dir: first.dir });
+    expect(second.status).toBe(0);
+    const newCalls = calls(first.dir).slice(before);
+    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|^dpkg |--output/.test(call))).toEqual([]);
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(2);
+  });
+});
+
+describe("chef-workstation user data", () => {
+  const script = renderScript("chef-workstation", {
+    ...COMMON,
+    package: { ...packages.workstation, checksum: DEB_SHA256 },
+    serverFqdn: "ip-10-0-16-5.us-west-2.compute.internal",
+    bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
+    repoBucket: "insight-dev-data-1",
+    cookbooksKey: "chef-repo/cookbooks.zip",
+    rolesKey: "chef-repo/roles.json",
+    keyWaitAttempts: 3,
+  });
+  const s3 = mkdtempSync(join(tmpdir(), "chef-repo-"));
+  mkdirSync(join(s3, "chef-repo"));
+  writeFileSync(join(s3, "chef-repo", "cookbooks.zip"), "zip bytes");
+  writeFileSync(join(s3, "chef-repo", "roles.json"), JSON.stringify([{ name: "kafka-node", run_list: ["recipe[insight-kafka-cluster]"] }]));
+  const stubs = {
+    ...COMMON_STUBS,
+    curl: CURL_STUB,
+    python3: python3Stub(),
+    "ssh-keygen": 'f=${*: -1}; echo "PRIVATE" > "$f"; echo "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight" > "$f.pub"',
+    unzip: 'mkdir -p "${*: -1}/insight-kafka-cluster"',
+    knife: [
+      'config=${*: -1}; chef_dir=$(dirname "$config")',
+      "case \"$1 $2\" in",
+      '  "ssl fetch") mkdir -p "$chef_dir/trusted_certs"; echo cert > "$chef_dir/trusted_certs/server.crt" ;;',
+      '  "client list") echo insight-validator ;;',
+      "  *) exit 0 ;;",
+      "esac",
+    ].join("\n"),
+  };
+  const keysPublished = { S3_DIR: s3, DOWNLOAD_CONTENT: DEB, SSM_PRESET: "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----" };
+  const first = runBash(script, { stubs, env: keysPublished });
+  const chefDir = join(first.dir, "root/home/ubuntu/chef-repo/.chef");
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("configures knife for the server's private DNS name with the keys from SSM", () => {
+    expect(first.output).toContain("knife on this workstation talks to https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight");
+    expect(first.status).toBe(0);
+    const config = readFileSync(join(chefDir, "config.rb"), "utf8");
+    expect(config).toContain('chef_server_url "https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight"\n');
+    expect(config).toContain('node_name "admin"\n');
+    expect(config).toContain('validation_client_name "insight-validator"\n');
+    expect(readFileSync(join(chefDir, "admin.pem"), "utf8")).toContain("BEGIN RSA PRIVATE KEY");
+  });
+
+  it("fetches and checks the server certificate, then proves knife works with client list", () => {
+    const knifeCalls = calls(first.dir).filter((call) => call.startsWith("knife "));
+    expect(knifeCalls.slice(0, 3).map((call) => call.split(" --config")[0])).toEqual(["knife ssl fetch", "knife ssl check", "knife client list"]);
+  });
+
+  it("creates its bootstrap key pair and publishes only the public half, as a plain String", () => {
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    const published = readFileSync(join(first.dir, "work", "ssm", "_insight_dev_chef_bootstrap-public-key"), "utf8");
+    expect(published).toMatch(/^ssh-ed25519 /);
+    expect(published).not.toContain("PRIVATE");
+  });
+
+  it("uploads the cookbooks and the role", () => {
+    const knifeCalls = calls(first.dir).filter((call) => call.startsWith("knife "));
+    expect(knifeCalls.some((call) => call.startsWith("knife cookbook upload --all --cookbook-path"))).toBe(true);
+    expect(knifeCalls.some((call) => /^knife role from file .*\/roles\/kafka-node\.json/.test(call))).toBe(true);
+  });
+
+  it("never logs the keys it handles", () => {
+    expect(first.output).not.toContain("BEGIN RSA PRIVATE KEY");
+    expect(readFileSync(join(first.dir, "log", "chef-workstation.log"), "utf8")).not.toContain("BEGIN RSA PRIVATE KEY");
+  });
+
+  it("changes nothing on a second run: no install, no upload, no certificate fetch, no SSM write", () => {
+    const before = calls(first.dir).length;
+    const second = runBash(script, { stubs, env: keysPublished, dir: first.dir });
+    expect(second.status).toBe(0);
+    expect(second.output).toContain("are already on the server");
+    const newCalls = calls(first.dir).slice(before);
+    expect(newCalls.filter((call) => /^(dpkg|ssh-keygen|unzip) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("stops with a clear message when the server's keys never appear in SSM", () => {
+    const waiting = runBash(script, { stubs, env: { S3_DIR: s3, DOWNLOAD_CONTENT: DEB } });
+    expect(waiting.status).not.toBe(0);
+    expect(waiting.output).toContain(
+      "timed out waiting for SSM parameter /insight/dev/chef/admin-key; the Chef server publishes it after its first reconfigure (see /var/log/platform/chef-server.log there)",
+    );
+    expect(waiting.output).toContain("FAILED at step 'wait for the Chef server's keys'");
+  });
+});

@@ -1,0 +1,56 @@
+import { execFileSync } from "node:child_process";
+
+/**
+ * Stub commands shared by the script tests: each keeps its state in WORK_DIR so a second run of
+ * a script sees what the first one did, as it would on a real instance.
+ */
+export const COMMON_STUBS = {
+  sleep: "exit 0",
+  "dpkg-query": [
+    'if [[ $2 == *Version* ]]; then cat "$WORK_DIR/dpkg-version-${*: -1}" 2>/dev/null; exit $?; fi',
+    'grep -qx "${*: -1}" "$WORK_DIR/installed" 2>/dev/null && printf "install ok installed"',
+  ].join("\n"),
+  "apt-get": 'if [[ " $* " == *" install "* ]]; then for p; do [[ $p == -* || $p == install ]] || echo "$p" >> "$WORK_DIR/installed"; done; fi',
+  dpkg: 'deb=${*: -1}; name=$(basename "$deb" | cut -d_ -f1); version=$(basename "$deb" | cut -d_ -f2); echo "$version" > "$WORK_DIR/dpkg-version-$name"',
+  id: '[[ -f "$WORK_DIR/user-$1" ]]',
+  useradd: 'touch "$WORK_DIR/user-${*: -1}"',
+  chown: "exit 0",
+  install: 'args=(); while (($#)); do case $1 in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; exec /usr/bin/install "${args[@]}"',
+};
+
+/** curl: IMDS answers from LOCAL_IPV4 / LOCAL_HOSTNAME, .metadata.json from PUBLISHER_SHA512, downloads from DOWNLOAD_CONTENT. */
+export const CURL_STUB = [
+  'out=""; url=""',
+  'while (($#)); do case $1 in --output) out=$2; shift ;; http*) url=$1 ;; esac; shift; done',
+  "case $url in",
+  '  */api/token) echo token ;;',
+  '  */meta-data/local-ipv4) echo "${LOCAL_IPV4:-10.0.16.5}" ;;',
+  '  */meta-data/local-hostname) echo "${LOCAL_HOSTNAME:-ip-10-0-16-5.us-west-2.compute.internal}" ;;',
+  '  *.metadata.json) printf \'{"sha512": "%s"}\' "$PUBLISHER_SHA512" ;;',
+  '  *) printf "%s" "$DOWNLOAD_CONTENT" > "$out" ;;',
+  "esac",
+].join("\n");
+
+/**
+ * python3 -c for ssm_get / ssm_put (one file per parameter in WORK_DIR/ssm; SSM_PRESET answers
+ * reads of missing ones), s3_get (files from S3_DIR) and publisher_sha512; anything else runs
+ * the real interpreter.
+ */
+export function python3Stub(extra = ""): string {
+  const realPython = execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim();
+  return [
+    extra,
+    'if [[ $1 == -c ]]; then',
+    '  code=$2',
+    '  case $code in',
+    '    *get_parameter*|*put_parameter*)',
+    '      store="$WORK_DIR/ssm"; mkdir -p "$store"; file="$store/$(echo "$3" | tr / _)"',
+    '      if [[ $code == *put_parameter* ]]; then cat > "$file"; echo "$3 $4" >> "$WORK_DIR/ssm-puts"; exit 0; fi',
+    '      if [[ -f $file ]]; then cat "$file"; echo; elif [[ -n ${SSM_PRESET:-} ]]; then echo "$SSM_PRESET"; else exit 1; fi',
+    "      exit 0 ;;",
+    '    *download_file*) cp "$S3_DIR/$4" "$5"; exit 0 ;;',
+    "  esac",
+    "fi",
+    `exec ${realPython} "$@"`,
+  ].join("\n");
+}
