@@ -54,6 +54,8 @@ export interface ChefConfig {
   readonly workstationVersion: string;
   /** sha256 or sha512 hex of the workstation .deb; pinned for the default cinc-workstation on 24.04. */
   readonly workstationPackageChecksum: string;
+  /** Chef Infra Client (Cinc Client) release installed on cluster nodes before knife bootstrap. @default "18.6.2" */
+  readonly clientVersion: string;
   /** Organization the cluster nodes register in (the original's). @default "insight" */
   readonly organization: string;
   /** The Chef admin user knife acts as. @default "admin" */
@@ -73,6 +75,13 @@ export interface KafkaConfig {
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
+  /** ZooKeeper release run beside each broker (Kafka 3.9 ships the 3.8 client). @default "3.8.5" */
+  readonly zookeeperVersion: string;
+  /**
+   * Hex sha512 of apache-zookeeper-<version>-bin.tar.gz, from Apache's .sha512 file. Empty until
+   * you set it: synth warns, and nodes stop at the zookeeper-cluster recipe. @default ""
+   */
+  readonly zookeeperSha512: string;
   /** Broker JVM heap in MiB. @default 2048 */
   readonly heapMb: number;
   /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */
@@ -91,6 +100,8 @@ export interface KafkaConfig {
   readonly minInsyncReplicas: number;
   /** num.partitions, the original workload's value. @default 40 */
   readonly numPartitions: number;
+  /** Security groups of other Kafka clients allowed to reach the brokers on 9092 (Spark's always is). @default [] */
+  readonly clientSecurityGroupIds: readonly string[];
 }
 
 export interface SparkConfig {

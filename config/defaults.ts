@@ -43,6 +43,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     serverPackageChecksum: "",
     workstationVersion: DEFAULT_WORKSTATION_PIN.version,
     workstationPackageChecksum: DEFAULT_WORKSTATION_PIN.sha256,
+    clientVersion: "18.6.2",
     organization: "insight",
     adminUser: "admin",
     serverInstanceType: "t3.large",
@@ -53,6 +54,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   kafka: {
     version: "3.9.1",
     sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
+    zookeeperVersion: "3.8.5",
+    zookeeperSha512: "",
     heapMb: 2048,
     dataPath: "/data/kafka",
     nodes: 3,
@@ -62,6 +65,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     replicationFactor: 3,
     minInsyncReplicas: 2,
     numPartitions: 40,
+    clientSecurityGroupIds: [],
   },
   spark: {
     version: "4.1.0",

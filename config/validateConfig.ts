@@ -82,6 +82,7 @@ export function validateConfig(config: PlatformConfig): string[] {
     fail("chef.acceptLicense", chef.acceptLicense, 'must be true to use flavor "chef": accepting Chef\'s licence is your explicit choice (or use flavor "cinc")');
   }
   pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.91");
+  pattern("chef.clientVersion", chef.clientVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 18.6.2");
   pattern("chef.workstationVersion", chef.workstationVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 24.12.1073");
   for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
     pattern(`chef.${field}`, chef[field], /^([0-9a-f]{64}|[0-9a-f]{128})?$/, "is not a sha256 or sha512 hex digest (or empty to use the publisher's metadata)");
@@ -114,6 +115,8 @@ export function validateConfig(config: PlatformConfig): string[] {
   }
   pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
   pattern("kafka.sha512", kafka.sha512, SHA512_HEX, SHA512_RULE);
+  pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)");
+  pattern("kafka.zookeeperSha512", kafka.zookeeperSha512, /^([0-9a-f]{128})?$/, "is not a sha512 hex digest (128 lowercase hex characters)");
   atLeast("kafka.heapMb", kafka.heapMb, 256);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
@@ -131,6 +134,9 @@ export function validateConfig(config: PlatformConfig): string[] {
     fail("kafka.minInsyncReplicas", kafka.minInsyncReplicas, "must be 1 when kafka.replicationFactor is 1");
   }
   atLeast("kafka.numPartitions", kafka.numPartitions, 1);
+  kafka.clientSecurityGroupIds.forEach((id, index) =>
+    pattern(`kafka.clientSecurityGroupIds[${index}]`, id, /^sg-[0-9a-f]{8,17}$/, "is not a security group id like sg-0123456789abcdef0"),
+  );
 
   const spark = config.spark;
   pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.0");

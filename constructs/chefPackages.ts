@@ -10,6 +10,33 @@ export interface ChefPackage {
   readonly checksum: string;
 }
 
+/**
+ * sha256 of the Cinc Client packages the platform was built against, by release and CPU
+ * architecture. Another version or the Chef flavor falls back to the publisher's metadata.
+ */
+const PINNED_CINC_CLIENT: { readonly version: string; readonly sha256: Readonly<Record<string, string>> } = {
+  version: "18.6.2",
+  sha256: {
+    "22.04/amd64": "043c2cb693d1b6038a3341b471efdb5726d7b08c55f4835a1fb59a6a7f1fba21",
+    "22.04/arm64": "a7404177b1bca4eae8b6e79992e6c68606d0da545604635a074cc52ab42dce24",
+    "24.04/amd64": "48d4e2f5a5befd6a18a90c7dc05aa038a5032825b048e5614dec0e0e83eca42c",
+    "24.04/arm64": "f36a1b948f0a3559a7eb4ee60c5512586a961c315f135f281faa7f15623ba560",
+  },
+};
+
+/** The Chef Infra Client (Cinc Client) package for cluster nodes of one release and architecture. */
+export function chefClientPackage(chef: ChefConfig, release: string, architecture: string): ChefPackage & { readonly binary: string } {
+  const product = chef.flavor === "cinc" ? "cinc" : "chef";
+  const pinned = chef.flavor === "cinc" && chef.clientVersion === PINNED_CINC_CLIENT.version;
+  return {
+    name: product,
+    version: chef.clientVersion,
+    url: `${DOWNLOADS[chef.flavor]}/${product}/${chef.clientVersion}/ubuntu/${release}/${product}_${chef.clientVersion}-1_${architecture}.deb`,
+    checksum: pinned ? (PINNED_CINC_CLIENT.sha256[`${release}/${architecture}`] ?? "") : "",
+    binary: `${product}-client`,
+  };
+}
+
 export interface ChefPackages {
   readonly server: ChefPackage;
   /** The server's control command: `cinc-server-ctl` or `chef-server-ctl`. */

@@ -27,6 +27,11 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
     chef_type: "role",
     default_attributes: {},
     override_attributes: {
+      "zookeeper-cluster": {
+        version: kafka.zookeeperVersion,
+        // Left to the cookbook (which stops with a clear message) until the operator pins it.
+        ...(kafka.zookeeperSha512 === "" ? {} : { sha512: kafka.zookeeperSha512 }),
+      },
       "kafka-cluster": {
         version: kafka.version,
         sha512: kafka.sha512,

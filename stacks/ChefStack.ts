@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { AssetType, Fn, TerraformAsset, TerraformOutput } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
@@ -16,6 +16,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
+import { tarGz } from "../constructs/tarGz";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -115,16 +116,17 @@ export class ChefStack extends PlatformStack {
       { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
     ]);
 
-    // The repository's cookbooks and the generated role travel to the workstation through the bucket.
-    const cookbooks = new TerraformAsset(this, "cookbooks", { path: COOKBOOKS_DIR, type: AssetType.ARCHIVE });
-    const cookbooksKey = "chef-repo/cookbooks.zip";
+    // The repository's cookbooks and the generated role travel to the workstation through the
+    // bucket. The archive is built in-process and inline (about 15 KB), which keeps synth fast.
+    const cookbooks = tarGz(COOKBOOKS_DIR);
+    const cookbooksKey = "chef-repo/cookbooks.tar.gz";
     const rolesKey = "chef-repo/roles.json";
     const rolesJson = JSON.stringify([kafkaNodeRole(config)], null, 2);
     new S3Object(this, "cookbooks-object", {
       bucket: props.dataBucket.bucket,
       key: cookbooksKey,
-      source: cookbooks.path,
-      sourceHash: Fn.filemd5(cookbooks.path),
+      contentBase64: cookbooks.toString("base64"),
+      contentType: "application/gzip",
     });
     new S3Object(this, "roles-object", {
       bucket: props.dataBucket.bucket,
@@ -132,7 +134,7 @@ export class ChefStack extends PlatformStack {
       content: rolesJson,
       contentType: "application/json",
     });
-    this.chefRepoHash = createHash("sha256").update(cookbooks.assetHash).update(rolesJson).digest("hex");
+    this.chefRepoHash = createHash("sha256").update(cookbooks).update(rolesJson).digest("hex");
     const readRepoPolicy = policy("workstation-read-chef-repo", [
       { sid: "ReadChefRepo", actions: ["s3:GetObject"], resources: [`${props.dataBucket.arn}/chef-repo/*`] },
     ]);

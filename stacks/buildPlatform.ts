@@ -1,6 +1,7 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { ChefStack } from "./ChefStack";
+import { KafkaStack } from "./KafkaStack";
 import { NetworkStack } from "./NetworkStack";
 import { SparkStack } from "./SparkStack";
 import { StorageStack } from "./StorageStack";
@@ -11,6 +12,7 @@ export interface Platform {
   readonly storage: StorageStack;
   readonly chef: ChefStack;
   readonly spark: SparkStack;
+  readonly kafka: KafkaStack;
 }
 
 /** Composes the platform's stacks into an app; stacks get what they need as typed props. */
@@ -19,5 +21,17 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
   const storage = new StorageStack(app, "storage", { config });
   const chef = new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
   const spark = new SparkStack(app, "spark", { config, network, dataReadPolicyJson: storage.readPolicyJson });
-  return { network, storage, chef, spark };
+  const kafka = new KafkaStack(app, "kafka", {
+    config,
+    network,
+    chef: {
+      serverSecurityGroup: chef.serverSecurityGroup,
+      workstationPublicIp: chef.workstation.instance.publicIp,
+      bootstrapKeyParameter: chef.bootstrapKeyParameter,
+      readBootstrapKeyPolicyJson: chef.readBootstrapKeyPolicyJson,
+      chefRepoHash: chef.chefRepoHash,
+    },
+    sparkSecurityGroup: spark.securityGroup,
+  });
+  return { network, storage, chef, spark, kafka };
 }

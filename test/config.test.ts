@@ -256,6 +256,13 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
   });
 
+  it("rejects a ZooKeeper release outside 3.8 and a malformed ZooKeeper checksum", () => {
+    expect(flags("--kafka.zookeeperVersion", "3.9.3")).toEqual([
+      'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)',
+    ]);
+    expect(flags("--kafka.zookeeperSha512", "xyz")).toEqual(['kafka.zookeeperSha512: "xyz" is not a sha512 hex digest (128 lowercase hex characters)']);
+  });
+
   it("reports every problem at once, one line each", () => {
     expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
   });

@@ -23,6 +23,12 @@ describe("kafkaNodeRole", () => {
     });
   });
 
+  it("passes the ZooKeeper release, and its sha512 only once the operator pinned it", () => {
+    expect(kafkaNodeRole(configFrom()).override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.5" });
+    const pinned = kafkaNodeRole(configFrom("--kafka.zookeeperSha512", "ab".repeat(64)));
+    expect(pinned.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.5", sha512: "ab".repeat(64) });
+  });
+
   it("replicates internal topics once on a single-node cluster", () => {
     const role = kafkaNodeRole(configFrom("--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1"));
     const properties = (role.override_attributes["kafka-cluster"] as { config: { properties: Record<string, number> } }).config.properties;

@@ -1,0 +1,320 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { renderScript } from "../constructs/renderScript";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { buildPlatform } from "../stacks/buildPlatform";
+import type { KafkaStack } from "../stacks/KafkaStack";
+import { configFrom, resourcesOf, testApp, synthAppStack, type Json } from "./helpers";
+import { runBash, shellcheck } from "./shell";
+import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+
+function kafkaJson(...flags: string[]): Json {
+  const app = testApp();
+  buildPlatform(app as App, configFrom(...flags));
+  return synthAppStack(app, "kafka");
+}
+
+const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_resource");
+/** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
+const provisionedScript = (resource: Json): string => unescapeTerraformTemplate(resource.provisioner[0].file.content as string);
+
+describe("KafkaStack", () => {
+  const json = kafkaJson();
+  const instances = Object.values(resourcesOf(json, "aws_instance"));
+  const rules = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"));
+  const selfGroup = "${aws_security_group.kafka-security-group.id}";
+
+  it("matches the committed snapshot", () => {
+    // The chef repo hash changes with every cookbook edit; the converge trigger test checks its shape.
+    expect(JSON.parse(JSON.stringify(json).replace(/"chefRepo":"[0-9a-f]{64}"/, '"chefRepo":"<hash>"'))).toMatchSnapshot();
+  });
+
+  it("runs three nodes in private subnets, each with its own encrypted gp3 data volume", () => {
+    expect(instances).toHaveLength(3);
+    for (const instance of instances) {
+      expect(instance.associate_public_ip_address).toBe(false);
+      expect(instance.subnet_id).toMatch(/private-subnet-\d+id\}$/);
+    }
+    const volumes = Object.values(resourcesOf(json, "aws_ebs_volume"));
+    expect(volumes).toHaveLength(3);
+    for (const volume of volumes) expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: 100 });
+    expect(Object.keys(resourcesOf(json, "aws_volume_attachment"))).toHaveLength(3);
+  });
+
+  it("keeps ZooKeeper's ports among ensemble members only", () => {
+    for (const port of [2181, 2888, 3888]) {
+      const forPort = rules.filter((rule) => rule.from_port === port && rule.security_group_id === selfGroup);
+      expect(forPort).toEqual([expect.objectContaining({ referenced_security_group_id: selfGroup })]);
+    }
+  });
+
+  it("accepts 9092 from brokers, Spark and configured client groups, and SSH only from the workstation", () => {
+    const brokerSources = rules.filter((rule) => rule.from_port === 9092).map((rule) => rule.referenced_security_group_id);
+    expect(brokerSources).toEqual([selfGroup, expect.stringMatching(/spark-security-groupid\}$/)]);
+    const withClient = kafkaJson("--kafka.clientSecurityGroupIds", "sg-0123456789abcdef0");
+    const clientRule = Object.values(resourcesOf(withClient, "aws_vpc_security_group_ingress_rule")).filter((rule) => rule.from_port === 9092);
+    expect(clientRule.map((rule) => rule.referenced_security_group_id)).toContain("sg-0123456789abcdef0");
+    expect(rules.find((rule) => rule.from_port === 22)?.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
+    expect(rules.every((rule) => rule.cidr_ipv4 === undefined)).toBe(true);
+  });
+
+  it("lets the nodes reach the Chef server on 443", () => {
+    const rule = rules.find((candidate) => candidate.from_port === 443);
+    expect(rule).toMatchObject({ referenced_security_group_id: selfGroup });
+    expect(rule?.security_group_id).toMatch(/server-security-groupid\}$/);
+  });
+
+  it("connects its provisioners to the workstation with the deployer's key, read on the laptop at apply time", () => {
+    for (const resource of Object.values(nulls(json))) {
+      expect(resource.connection).toEqual({
+        type: "ssh",
+        host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
+        user: "ubuntu",
+        private_key: "${file(var.deployer_private_key_path)}",
+        timeout: "10m",
+      });
+    }
+    expect(json.variable.deployer_private_key_path.validation[0].condition).toBe("${fileexists(var.deployer_private_key_path)}");
+  });
+
+  it("warns at synth while the ZooKeeper checksum is not pinned, and stops warning once it is", () => {
+    const warnings = (stack: KafkaStack): string[] =>
+      stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => String(entry.data));
+    const app = testApp();
+    const platform = buildPlatform(app as App, configFrom());
+    expect(warnings(platform.kafka)).toEqual([expect.stringContaining("kafka.zookeeperSha512 is not set: nodes will stop at the zookeeper-cluster recipe")]);
+    const pinned = buildPlatform(testApp() as App, configFrom("--kafka.zookeeperSha512", "ab".repeat(64)));
+    expect(warnings(pinned.kafka)).toEqual([]);
+  });
+
+  it("outputs the bootstrap servers, the ZooKeeper connect string and the node IPs", () => {
+    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9092.*\]\)\}$/);
+    expect(json.output.zookeeper_connect.value).toMatch(/:2181.*\/kafka$/);
+    expect(json.output.kafka_node_ips.value).toHaveLength(3);
+  });
+
+  it("bootstraps with current knife flags and the kafka-node role", () => {
+    const script = provisionedScript(nulls(json)["bootstrap-node-0"]);
+    for (const flag of ["--connection-user ubuntu", '--ssh-identity-file "$KEY"', "--ssh-verify-host-key accept_new", "--sudo", '--run-list "$RUN_LIST"']) {
+      expect(script).toContain(flag);
+    }
+    expect(script).toContain("RUN_LIST='role[kafka-node]'");
+    // -x (the deprecated SSH user flag) must not come back as a flag of its own.
+    expect(script).not.toMatch(/^\s+-x\s/m);
+    expect(script).not.toContain("--chef-license");
+  });
+
+  it("generates the data bag item from the node IPs in the original's shape", () => {
+    const script = provisionedScript(nulls(json)["zoo-bag"]);
+    expect(script).toMatch(
+      /ITEM='\$\{jsonencode\(\{"id" = "zookeeper", "_default" = \[aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip, aws_instance\.node-1_instance_[0-9A-F]{8}\.private_ip, aws_instance\.node-2_instance_[0-9A-F]{8}\.private_ip\]\}\)\}'/,
+    );
+  });
+
+  describe.each([1, 3, 5, 7])("the provisioner graph with %i nodes", (count) => {
+    const sized = count === 3 ? json : kafkaJson("--kafka.nodes", String(count), "--kafka.replicationFactor", String(Math.min(count, 3)), "--kafka.minInsyncReplicas", String(Math.min(count, 2) === 1 ? 1 : 2));
+    const resources = nulls(sized);
+    const bootstraps = Object.entries(resources).filter(([name]) => name.startsWith("bootstrap-node-"));
+
+    it("has one bootstrap per node, keyed on that node's instance", () => {
+      expect(bootstraps).toHaveLength(count);
+      bootstraps.forEach(([name, resource]) => {
+        const index = name.replace("bootstrap-node-", "");
+        expect(resource.triggers).toEqual({ instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)) });
+      });
+    });
+
+    it("uploads the data bag before every bootstrap, and no bootstrap waits for another", () => {
+      for (const [, resource] of bootstraps) expect(resource.depends_on).toEqual(["null_resource.zoo-bag"]);
+    });
+
+    it("converges after the data bag and every bootstrap, again when the ensemble or cookbooks change", () => {
+      const converge = resources.converge;
+      expect(converge.depends_on).toEqual(["null_resource.zoo-bag", ...bootstraps.map(([name]) => `null_resource.${name}`)]);
+      expect(Object.keys(converge.triggers).sort()).toEqual(["chefRepo", "ensemble"]);
+      expect(converge.triggers.chefRepo).toMatch(/^[0-9a-f]{64}$/);
+    });
+  });
+});
+
+describe("provisioner scripts", () => {
+  it("are shellcheck-clean", () => {
+    const scripts = [
+      renderScript("provision/upload-zoo-bag", { item: "{}", setupTimeoutSeconds: 60 }),
+      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", runList: "role[kafka-node]", installCheck: "true", clientKeyPath: "/etc/cinc/client.pem", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
+      renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
+    ];
+    for (const script of scripts) expect(shellcheck(script).output).toBe("");
+  });
+
+  const calls = (dir: string): string[] =>
+    existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
+  const KNIFE = [
+    'state="$WORK_DIR/knife"; mkdir -p "$state"',
+    'case "$1 $2" in',
+    '  "node show") [[ -f "$state/node-$3" ]] ;;',
+    '  "data bag") [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
+    '  bootstrap*) touch "$state/node-${NODE_NAME_FOR_STUB:-insight-dev-kafka-0}"; exit "${BOOTSTRAP_STATUS:-0}" ;;',
+    "  *) exit 0 ;;",
+    "esac",
+  ].join("\n");
+  const stubs = {
+    knife: KNIFE,
+    timeout: 'shift; "$@"',
+    "cloud-init": "exit 0",
+    ssh: [
+      'n=$(cat "$WORK_DIR/ssh-tries" 2>/dev/null || echo 0); echo $((n + 1)) > "$WORK_DIR/ssh-tries"',
+      '((n >= ${SSH_FAILURES:-0})) || exit 255',
+      'for last; do :; done',
+      '[[ $last == /etc/cinc/client.pem ]] && { [[ -f "$WORK_DIR/knife/node-insight-dev-kafka-0" ]]; exit; }',
+      "exit 0",
+    ].join("\n"),
+    sleep: "exit 0",
+  };
+
+  describe("upload-zoo-bag", () => {
+    const seedItem = JSON.parse(readFileSync(join(__dirname, "..", "databags", "zoo_bag", "zookeeper.json"), "utf8"));
+    // What Terraform's jsonencode makes of the item: compact JSON, keys sorted.
+    const item = JSON.stringify({ _default: seedItem._default, id: "zookeeper" });
+    const run = runBash(renderScript("provision/upload-zoo-bag", { item, setupTimeoutSeconds: 60 }), { stubs });
+
+    it("writes and uploads an item equal to the original's zoo_bag/zookeeper", () => {
+      expect(run.status).toBe(0);
+      expect(JSON.parse(readFileSync(join(run.dir, "work", "knife", "item.json"), "utf8"))).toEqual(seedItem);
+      expect(calls(run.dir)).toContain(`knife data bag create zoo_bag --config ${join(run.dir, "root/home/ubuntu/chef-repo/.chef/config.rb")}`);
+    });
+
+    it("does not create the bag again on a second run", () => {
+      const before = calls(run.dir).length;
+      expect(runBash(renderScript("provision/upload-zoo-bag", { item, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
+      expect(calls(run.dir).slice(before).filter((call) => call.startsWith("knife data bag create"))).toEqual([]);
+    });
+  });
+
+  describe("bootstrap-node", () => {
+    const script = renderScript("provision/bootstrap-node", {
+      nodeName: "insight-dev-kafka-0",
+      nodeIp: "10.0.16.5",
+      runList: "role[kafka-node]",
+      installCheck: "test -x /opt/cinc/bin/cinc-client",
+      clientKeyPath: "/etc/cinc/client.pem",
+      licenceFlag: "",
+      setupTimeoutSeconds: 60,
+      sshWaitAttempts: 4,
+    });
+    const first = runBash(script, { stubs, env: { SSH_FAILURES: "2" } });
+
+    it("waits for the node's SSH, then bootstraps it with the current flags", () => {
+      expect(first.status).toBe(0);
+      expect(first.output).toContain("attempt 2/4 failed: on_node true");
+      const bootstrap = calls(first.dir).find((call) => call.startsWith("knife bootstrap"));
+      expect(bootstrap).toBe(
+        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --ssh-verify-host-key accept_new --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.chef/config.rb")}`,
+      );
+    });
+
+    it("skips a node already registered from this instance", () => {
+      const before = calls(first.dir).length;
+      const second = runBash(script, { stubs, dir: first.dir });
+      expect(second.status).toBe(0);
+      expect(second.output).toContain("insight-dev-kafka-0 is already registered from this instance; nothing to do");
+      expect(calls(first.dir).slice(before).filter((call) => call.startsWith("knife bootstrap"))).toEqual([]);
+    });
+
+    it("gives up with a clear message when the node never answers SSH", () => {
+      const unreachable = runBash(script, { stubs, env: { SSH_FAILURES: "99" } });
+      expect(unreachable.status).not.toBe(0);
+      expect(unreachable.output).toContain("timed out waiting for SSH on 10.0.16.5; the node authorizes the bootstrap key in its user data");
+      expect(unreachable.output).toContain("FAILED at step 'wait for SSH on insight-dev-kafka-0 (10.0.16.5)'");
+    });
+  });
+
+  describe("converge-nodes", () => {
+    const script = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6"], clientBinary: "cinc-client" });
+
+    it("re-uploads the cookbooks, then runs the client on every node", () => {
+      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0" } });
+      expect(run.status).toBe(0);
+      expect(calls(run.dir)).toContain("sudo bash /var/lib/cloud/instance/user-data.txt");
+      const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client"));
+      expect(clientRuns.map((call) => call.match(/ubuntu@(\S+)/)?.[1]).sort()).toEqual(["10.0.16.5", "10.0.32.6"]);
+    });
+
+    it("names the nodes where the client failed", () => {
+      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0' } });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain("cinc-client failed on: 10.0.32.6 (logs above)");
+      expect(run.output).toContain("FATAL: boom");
+    });
+  });
+});
+
+describe("kafka-node user data", () => {
+  const VOLUME = "vol-0123456789abcdef0";
+  const script = renderScript("kafka-node", {
+    region: "us-west-2",
+    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
+    bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
+    dataVolumeId: VOLUME,
+    dataPath: "/data/kafka",
+    keyWaitAttempts: 3,
+    volumeWaitAttempts: 3,
+  });
+  const stubs = {
+    ...COMMON_STUBS,
+    curl: CURL_STUB,
+    python3: python3Stub(),
+    blkid: '[[ -f "$WORK_DIR/formatted" ]] || exit 2; [[ $1 == -s ]] && echo 1234-uuid; exit 0',
+    "mkfs.xfs": 'touch "$WORK_DIR/formatted"',
+    mountpoint: '[[ -f "$WORK_DIR/mounted" ]]',
+    mount: 'touch "$WORK_DIR/mounted"',
+  };
+  const PUBLIC_KEY = "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight";
+  const DEB = "pretend cinc";
+  const env = { SSM_PRESET: PUBLIC_KEY, DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: require("node:crypto").createHash("sha512").update(DEB).digest("hex") };
+
+  function withDevice(): string {
+    const dir = mkdtempSync(join(tmpdir(), "kafka-node-"));
+    mkdirSync(join(dir, "root/dev/disk/by-id"), { recursive: true });
+    mkdirSync(join(dir, "root/etc"));
+    writeFileSync(join(dir, "root/dev/disk/by-id", `nvme-Amazon_Elastic_Block_Store_${VOLUME.replace("-", "")}`), "");
+    return dir;
+  }
+  const first = runBash(script, { stubs, env, dir: withDevice() });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("authorizes the workstation's bootstrap key, formats the data volume and mounts it from fstab", () => {
+    expect(first.status).toBe(0);
+    expect(readFileSync(join(first.dir, "root/home/ubuntu/.ssh/authorized_keys"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
+    expect(calls(first.dir)).toContain(`mkfs.xfs -q -L kafka-data ${join(first.dir, "root/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0")}`);
+    expect(readFileSync(join(first.dir, "root/etc/fstab"), "utf8")).toBe("UUID=1234-uuid /data/kafka xfs defaults,noatime,nofail 0 2\n");
+  });
+
+  it("installs the Chef client package before bootstrap", () => {
+    expect(calls(first.dir).some((call) => call.startsWith("dpkg -i ") && call.endsWith("cinc_18.6.2-1_amd64.deb"))).toBe(true);
+  });
+
+  it("changes nothing on a second run: no format, no duplicate key or fstab line", () => {
+    const before = calls(first.dir).length;
+    expect(runBash(script, { stubs, env, dir: first.dir }).status).toBe(0);
+    expect(calls(first.dir).slice(before).filter((call) => /^(mkfs\.xfs|mount|dpkg) /.test(call))).toEqual([]);
+    expect(readFileSync(join(first.dir, "root/home/ubuntu/.ssh/authorized_keys"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
+    expect(readFileSync(join(first.dir, "root/etc/fstab"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("stops with a clear message when the data volume never appears", () => {
+    const run = runBash(script, { stubs, env });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain(`check that volume ${VOLUME} is attached to this instance`);
+    expect(run.output).toContain(`FAILED at step 'wait for the data volume ${VOLUME}'`);
+  });
+});
+
+function calls(dir: string): string[] {
+  return existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
+}
