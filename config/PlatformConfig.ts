@@ -75,13 +75,10 @@ export interface KafkaConfig {
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
-  /** ZooKeeper release run beside each broker (Kafka 3.9 ships the 3.8 client). @default "3.8.5" */
+  /** ZooKeeper release run beside each broker; Kafka 3.9 ships the 3.8.4 client. @default "3.8.4" */
   readonly zookeeperVersion: string;
-  /**
-   * Hex sha512 of apache-zookeeper-<version>-bin.tar.gz, from Apache's .sha512 file. Empty until
-   * you set it: synth warns, and nodes stop at the zookeeper-cluster recipe. @default ""
-   */
-  readonly zookeeperSha512: string;
+  /** sha256 or sha512 hex of apache-zookeeper-<version>-bin.tar.gz; pinned for 3.8.4. */
+  readonly zookeeperChecksum: string;
   /** Broker JVM heap in MiB. @default 2048 */
   readonly heapMb: number;
   /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */

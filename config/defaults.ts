@@ -1,5 +1,11 @@
 import type { PlatformConfig } from "./PlatformConfig";
 
+/** ZooKeeper 3.8.4's tarball, as packagers (Spack among them) pin it. */
+export const DEFAULT_ZOOKEEPER_PIN = {
+  version: "3.8.4",
+  sha256: "284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187",
+} as const;
+
 /** The workstation package the default checksum was published for; it fits no other package. */
 export const DEFAULT_WORKSTATION_PIN = {
   flavor: "cinc",
@@ -54,8 +60,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   kafka: {
     version: "3.9.1",
     sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
-    zookeeperVersion: "3.8.5",
-    zookeeperSha512: "",
+    zookeeperVersion: DEFAULT_ZOOKEEPER_PIN.version,
+    zookeeperChecksum: DEFAULT_ZOOKEEPER_PIN.sha256,
     heapMb: 2048,
     dataPath: "/data/kafka",
     nodes: 3,

@@ -1,5 +1,5 @@
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
-import { DEFAULT_WORKSTATION_PIN } from "./defaults";
+import { DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -115,8 +115,11 @@ export function validateConfig(config: PlatformConfig): string[] {
   }
   pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
   pattern("kafka.sha512", kafka.sha512, SHA512_HEX, SHA512_RULE);
-  pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)");
-  pattern("kafka.zookeeperSha512", kafka.zookeeperSha512, /^([0-9a-f]{128})?$/, "is not a sha512 hex digest (128 lowercase hex characters)");
+  pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)");
+  pattern("kafka.zookeeperChecksum", kafka.zookeeperChecksum, /^([0-9a-f]{64}|[0-9a-f]{128})$/, "is not a sha256 or sha512 hex digest");
+  if (kafka.zookeeperChecksum === DEFAULT_ZOOKEEPER_PIN.sha256 && kafka.zookeeperVersion !== DEFAULT_ZOOKEEPER_PIN.version) {
+    fail("kafka.zookeeperChecksum", kafka.zookeeperChecksum, `is the checksum of ZooKeeper ${DEFAULT_ZOOKEEPER_PIN.version}; set the one of ${kafka.zookeeperVersion} (Apache's .sha512 file holds it)`);
+  }
   atLeast("kafka.heapMb", kafka.heapMb, 256);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);

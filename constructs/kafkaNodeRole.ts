@@ -29,8 +29,7 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
     override_attributes: {
       "zookeeper-cluster": {
         version: kafka.zookeeperVersion,
-        // Left to the cookbook (which stops with a clear message) until the operator pins it.
-        ...(kafka.zookeeperSha512 === "" ? {} : { sha512: kafka.zookeeperSha512 }),
+        checksum: kafka.zookeeperChecksum,
       },
       "kafka-cluster": {
         version: kafka.version,

@@ -1,4 +1,4 @@
-import { Annotations, Fn, TerraformOutput, type SSHProvisionerConnection } from "cdktf";
+import { Fn, TerraformOutput, type SSHProvisionerConnection } from "cdktf";
 import type { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -59,12 +59,6 @@ export class KafkaStack extends PlatformStack {
     const kafka = config.kafka;
     const { vpc, privateSubnets, workstationSecurityGroup } = props.network;
     new NullProvider(this, "null");
-    if (kafka.zookeeperSha512 === "") {
-      Annotations.of(this).addWarning(
-        `kafka.zookeeperSha512 is not set: nodes will stop at the zookeeper-cluster recipe. Set it to the hex in ` +
-          `https://archive.apache.org/dist/zookeeper/zookeeper-${kafka.zookeeperVersion}/apache-zookeeper-${kafka.zookeeperVersion}-bin.tar.gz.sha512`,
-      );
-    }
 
     this.securityGroup = securityGroup(this, "kafka-security-group", {
       name: this.resourceName("kafka"),

@@ -256,11 +256,15 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
   });
 
-  it("rejects a ZooKeeper release outside 3.8 and a malformed ZooKeeper checksum", () => {
-    expect(flags("--kafka.zookeeperVersion", "3.9.3")).toEqual([
-      'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)',
+  it("rejects a ZooKeeper release outside 3.8, a malformed checksum, and the 3.8.4 pin for another release", () => {
+    expect(flags("--kafka.zookeeperVersion", "3.9.3")).toContain(
+      'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)',
+    );
+    expect(flags("--kafka.zookeeperChecksum", "xyz")).toEqual(['kafka.zookeeperChecksum: "xyz" is not a sha256 or sha512 hex digest']);
+    expect(flags("--kafka.zookeeperVersion", "3.8.5")).toEqual([
+      'kafka.zookeeperChecksum: "284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187" is the checksum of ZooKeeper 3.8.4; set the one of 3.8.5 (Apache\'s .sha512 file holds it)',
     ]);
-    expect(flags("--kafka.zookeeperSha512", "xyz")).toEqual(['kafka.zookeeperSha512: "xyz" is not a sha512 hex digest (128 lowercase hex characters)']);
+    expect(flags("--kafka.zookeeperVersion", "3.8.5", "--kafka.zookeeperChecksum", "ab".repeat(64))).toEqual([]);
   });
 
   it("reports every problem at once, one line each", () => {

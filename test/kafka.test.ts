@@ -5,7 +5,6 @@ import { App } from "cdktf";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { buildPlatform } from "../stacks/buildPlatform";
-import type { KafkaStack } from "../stacks/KafkaStack";
 import { configFrom, resourcesOf, testApp, synthAppStack, type Json } from "./helpers";
 import { runBash, shellcheck } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
@@ -77,16 +76,6 @@ describe("KafkaStack", () => {
       });
     }
     expect(json.variable.deployer_private_key_path.validation[0].condition).toBe("${fileexists(var.deployer_private_key_path)}");
-  });
-
-  it("warns at synth while the ZooKeeper checksum is not pinned, and stops warning once it is", () => {
-    const warnings = (stack: KafkaStack): string[] =>
-      stack.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => String(entry.data));
-    const app = testApp();
-    const platform = buildPlatform(app as App, configFrom());
-    expect(warnings(platform.kafka)).toEqual([expect.stringContaining("kafka.zookeeperSha512 is not set: nodes will stop at the zookeeper-cluster recipe")]);
-    const pinned = buildPlatform(testApp() as App, configFrom("--kafka.zookeeperSha512", "ab".repeat(64)));
-    expect(warnings(pinned.kafka)).toEqual([]);
   });
 
   it("outputs the bootstrap servers, the ZooKeeper connect string and the node IPs", () => {

@@ -23,10 +23,13 @@ describe("kafkaNodeRole", () => {
     });
   });
 
-  it("passes the ZooKeeper release, and its sha512 only once the operator pinned it", () => {
-    expect(kafkaNodeRole(configFrom()).override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.5" });
-    const pinned = kafkaNodeRole(configFrom("--kafka.zookeeperSha512", "ab".repeat(64)));
-    expect(pinned.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.5", sha512: "ab".repeat(64) });
+  it("passes the ZooKeeper release and its checksum", () => {
+    expect(kafkaNodeRole(configFrom()).override_attributes["zookeeper-cluster"]).toEqual({
+      version: "3.8.4",
+      checksum: "284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187",
+    });
+    const other = kafkaNodeRole(configFrom("--kafka.zookeeperVersion", "3.8.5", "--kafka.zookeeperChecksum", "ab".repeat(64)));
+    expect(other.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.5", checksum: "ab".repeat(64) });
   });
 
   it("replicates internal topics once on a single-node cluster", () => {

@@ -5,7 +5,6 @@ def cluster_run(ensemble, address:, zone: 'us-west-2b')
   runner = ChefSpec::SoloRunner.new do |node|
     node.automatic['ipaddress'] = address
     node.automatic['ec2'] = { 'placement_availability_zone' => zone }
-    node.normal['zookeeper-cluster']['sha512'] = 'ab' * 64
   end
   allow_any_instance_of(Chef::Recipe).to receive(:data_bag_item).with('zoo_bag', 'zookeeper')
                                                                 .and_return('id' => 'zookeeper', '_default' => ensemble)

@@ -1,7 +1,8 @@
-# Release to install. The sha512 is the hex digest of the tarball (Apache's .sha512 files are not
-# in sha512sum's format); a download that does not match is never used.
-default['zookeeper-cluster']['version'] = '3.8.5'
-default['zookeeper-cluster']['sha512'] = nil
+# Release to install and the hex digest of its tarball: sha512 (what Apache's .sha512 file holds,
+# not in sha512sum's format) or sha256. A download that does not match is never used.
+# 3.8.4's sha256, as Spack and other packagers pin it; Kafka 3.9 ships the 3.8.4 client.
+default['zookeeper-cluster']['version'] = '3.8.4'
+default['zookeeper-cluster']['checksum'] = '284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187'
 # Tried in order: a mirror (fast, but only keeps current releases), then Apache's archive (keeps all).
 default['zookeeper-cluster']['mirrors'] = %w(https://dlcdn.apache.org/zookeeper https://archive.apache.org/dist/zookeeper)
 

@@ -11,7 +11,9 @@ version = zk['version']
 ensemble = zk['ensemble'].to_a
 myid = zk['myid']
 
-raise "zookeeper-cluster: node['zookeeper-cluster']['sha512'] is not set; pin the sha512 hex of #{ZookeeperCluster::Helpers.tarball_name(version)}" if zk['sha512'].to_s.empty?
+unless zk['checksum'].to_s =~ /\A(\h{64}|\h{128})\z/
+  raise "zookeeper-cluster: node['zookeeper-cluster']['checksum'] #{zk['checksum'].inspect} is not the sha256 or sha512 hex of #{ZookeeperCluster::Helpers.tarball_name(version)}"
+end
 raise 'zookeeper-cluster: the ensemble is empty; the wrapper cookbook sets it from the zoo_bag data bag' if ensemble.empty?
 raise "zookeeper-cluster: myid #{myid.inspect} is not a position in the #{ensemble.size}-member ensemble" unless myid.is_a?(Integer) && myid.between?(1, ensemble.size)
 
@@ -31,7 +33,7 @@ end
 
 release_dir = "#{zk['install_dir']}/zookeeper-#{version}"
 tarball = "#{Chef::Config[:file_cache_path]}/#{ZookeeperCluster::Helpers.tarball_name(version)}"
-expected_sha512 = zk['sha512']
+expected_checksum = zk['checksum']
 
 directory zk['install_dir'] do
   mode '0755'
@@ -40,8 +42,8 @@ end
 remote_file tarball do
   source(*ZookeeperCluster::Helpers.tarball_urls(zk['mirrors'], version))
   mode '0644'
-  # remote_file's own checksum is SHA-256; Apache publishes SHA-512, so verify that before use.
-  verify { |path| ZookeeperCluster::Helpers.sha512_matches?(path, expected_sha512) }
+  # remote_file's own checksum attribute only takes sha256; this accepts Apache's sha512 too.
+  verify { |path| ZookeeperCluster::Helpers.checksum_matches?(path, expected_checksum) }
   retries 3
   retry_delay 10
   not_if { ::File.exist?("#{release_dir}/bin/zkServer.sh") }
