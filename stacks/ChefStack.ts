@@ -2,9 +2,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -16,6 +14,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
+import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
@@ -94,10 +93,7 @@ export class ChefStack extends PlatformStack {
     const adminKeyParameter = `${parameterPath}/admin-key`;
     const validatorKeyParameter = `${parameterPath}/validator-key`;
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
-    const partition = new DataAwsPartition(this, "partition");
-    const account = new DataAwsCallerIdentity(this, "account");
-    const parameterArn = (name: string): string =>
-      `arn:${partition.partition}:ssm:${config.region}:${account.accountId}:parameter${name}`;
+    const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
     const policy = (policyId: string, statements: Array<{ sid: string; actions: string[]; resources: string[] }>): string =>
       new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
 

@@ -1,13 +1,12 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
+import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -85,9 +84,7 @@ export class SparkStack extends PlatformStack {
     allowAllEgress(this, "spark-egress", this.securityGroup);
 
     const secretParameter = `/${props.config.project}/${props.config.environment}/spark/auth-secret`;
-    const partition = new DataAwsPartition(this, "partition");
-    const account = new DataAwsCallerIdentity(this, "account");
-    const secretArn = `arn:${partition.partition}:ssm:${props.config.region}:${account.accountId}:parameter${secretParameter}`;
+    const secretArn = ssmParameterArn(this, props.config.region, secretParameter);
     const secretPolicy = (actions: string[], name: string): string =>
       new DataAwsIamPolicyDocument(this, name, {
         statement: [{ sid: "SparkAuthSecret", actions, resources: [secretArn] }],

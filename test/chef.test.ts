@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages } from "../constructs/chefPackages";
@@ -7,21 +7,12 @@ import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate
 import { renderScript } from "../constructs/renderScript";
 import { execFileSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
-import { ChefStack, COOKBOOKS_DIR } from "../stacks/ChefStack";
-import { NetworkStack } from "../stacks/NetworkStack";
-import { StorageStack } from "../stacks/StorageStack";
-import { configFrom, dataOf, resourcesOf, resourceStartingWith, synthAppStack, testApp, type Json } from "./helpers";
-import { runBash, shellcheck } from "./shell";
+import { COOKBOOKS_DIR } from "../stacks/ChefStack";
+import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
+import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
-function chefJson(...flags: string[]): Json {
-  const app = testApp();
-  const config = configFrom(...flags);
-  const network = new NetworkStack(app, "network", { config });
-  const storage = new StorageStack(app, "storage", { config });
-  new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
-  return synthAppStack(app, "chef");
-}
+const chefJson = (...flags: string[]): Json => platformStackJson("chef", ...flags);
 
 const ingress = (json: Json): Record<string, Json> => resourcesOf(json, "aws_vpc_security_group_ingress_rule");
 
@@ -122,8 +113,6 @@ const DEB = "pretend package";
 const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
 const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 
-const calls = (dir: string): string[] =>
-  existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", { ...COMMON, package: packages.server, serverCtl: packages.serverCtl });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Testing, type TerraformStack } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
+import { buildPlatform } from "../stacks/buildPlatform";
 import type { PlatformConfig } from "../config/PlatformConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,4 +73,11 @@ function withoutMetadata(value: unknown): unknown {
       .filter(([key]) => key !== "//")
       .map(([key, inner]) => [key, withoutMetadata(inner)]),
   );
+}
+
+/** One stack's JSON from a full platform synth with these config flags, e.g. ("kafka", "--kafka.nodes", "5"). */
+export function platformStackJson(stackName: string, ...flags: string[]): Json {
+  const app = testApp();
+  buildPlatform(app, configFrom(...flags));
+  return synthAppStack(app, stackName);
 }

@@ -1,19 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App } from "cdktf";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { buildPlatform } from "../stacks/buildPlatform";
-import { configFrom, resourcesOf, testApp, synthAppStack, type Json } from "./helpers";
-import { runBash, shellcheck } from "./shell";
+import { platformStackJson, resourcesOf, type Json } from "./helpers";
+import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
-function kafkaJson(...flags: string[]): Json {
-  const app = testApp();
-  buildPlatform(app as App, configFrom(...flags));
-  return synthAppStack(app, "kafka");
-}
+const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 
 const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_resource");
 /** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
@@ -138,8 +132,6 @@ describe("provisioner scripts", () => {
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
   });
 
-  const calls = (dir: string): string[] =>
-    existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
   const KNIFE = [
     'state="$WORK_DIR/knife"; mkdir -p "$state"',
     'case "$1 $2" in',
@@ -304,6 +296,3 @@ describe("kafka-node user data", () => {
   });
 });
 
-function calls(dir: string): string[] {
-  return existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
-}

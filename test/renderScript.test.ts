@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript, shellQuote } from "../constructs/renderScript";
-import { runBash, shellcheck } from "./shell";
+import { runBash, shellcheck, stubCalls as calls } from "./shell";
 
 const FIXTURES = join(__dirname, "fixtures", "templates");
 const CONTENT = "pretend this is a release tarball";
@@ -30,8 +30,6 @@ const STUBS = {
   "apt-get": 'if [[ " $* " == *" install "* ]]; then for p; do [[ $p == -* || $p == install ]] || echo "$p" >> "$WORK_DIR/installed"; done; fi',
 };
 
-const calls = (dir: string): string[] =>
-  existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
 
 describe("renderScript and the shared bash partial", () => {
   it("renders a bash script that starts with its shebang and includes the shared partial", () => {

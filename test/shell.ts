@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -54,4 +54,10 @@ export function shellcheck(script: string): { status: number | null; output: str
     throw new Error("shellcheck is not installed: install it (Debian/Ubuntu: apt-get install shellcheck) and run the tests again");
   }
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Every stubbed command a run (or several runs in one directory) made, one line each, in order. */
+export function stubCalls(dir: string): string[] {
+  const log = join(dir, "calls.log");
+  return existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
 }

@@ -1,21 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { NetworkStack } from "../stacks/NetworkStack";
-import { SPARK_PORTS, SparkStack } from "../stacks/SparkStack";
-import { StorageStack } from "../stacks/StorageStack";
-import { configFrom, dataOf, resourcesOf, resourceStartingWith, synthAppStack, testApp, type Json } from "./helpers";
-import { runBash, shellcheck } from "./shell";
+import { SPARK_PORTS } from "../stacks/SparkStack";
+import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
+import { runBash, shellcheck, stubCalls as calls } from "./shell";
+import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
-function sparkJson(...flags: string[]): Json {
-  const app = testApp();
-  const config = configFrom(...flags);
-  const network = new NetworkStack(app, "network", { config });
-  const storage = new StorageStack(app, "storage", { config });
-  new SparkStack(app, "spark", { config, network, dataReadPolicyJson: storage.readPolicyJson });
-  return synthAppStack(app, "spark");
-}
+const sparkJson = (...flags: string[]): Json => platformStackJson("spark", ...flags);
 
 const ingressRules = (json: Json): Json[] => Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"));
 
@@ -106,44 +98,23 @@ const masterScript = (): string => renderScript("spark-node", { ...CONTEXT, spar
 const workerScript = (): string =>
   renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5" });
 
-/** ssm_get / ssm_put emulated with one file per parameter in WORK_DIR/ssm; SSM_PRESET answers reads of missing ones. */
-const SSM_STUB = [
-  'store="$WORK_DIR/ssm"; mkdir -p "$store"; code=$2; shift 2; file="$store/$(echo "$1" | tr / _)"',
-  "case $code in",
-  '  *get_parameter*) if [[ -f $file ]]; then cat "$file"; echo; elif [[ -n ${SSM_PRESET:-} ]]; then echo "$SSM_PRESET"; else exit 1; fi ;;',
-  '  *put_parameter*) cat > "$file" ;;',
-  "  *) exit 2 ;;",
-  "esac",
-].join("\n");
-
 /** Commands a fresh Ubuntu node would run, replaced by stubs that keep their state in WORK_DIR. */
 const STUBS = {
-  curl: [
-    'out=""; url=""',
-    'while (($#)); do case $1 in --output) out=$2; shift ;; http*) url=$1 ;; esac; shift; done',
-    'case $url in',
-    '  */api/token) echo token ;;',
-    '  */meta-data/local-ipv4) echo "${LOCAL_IPV4:-10.0.16.5}" ;;',
-    '  *) printf "%s" "$TARBALL" > "$out" ;;',
-    "esac",
-  ].join("\n"),
-  sleep: "exit 0",
-  "dpkg-query": 'grep -qx "${*: -1}" "$WORK_DIR/installed" 2>/dev/null && printf "install ok installed"',
-  "apt-get": 'if [[ " $* " == *" install "* ]]; then for p; do [[ $p == -* || $p == install ]] || echo "$p" >> "$WORK_DIR/installed"; done; fi',
-  id: '[[ -f "$WORK_DIR/user-$1" ]]',
-  useradd: 'touch "$WORK_DIR/user-${*: -1}"',
-  install: 'args=(); while (($#)); do case $1 in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; exec /usr/bin/install "${args[@]}"',
+  ...COMMON_STUBS,
+  curl: CURL_STUB,
   tar: 'while (($#)); do case $1 in -xzf) f=$2; shift ;; -C) d=$2; shift ;; esac; shift; done; r=$(basename "$f" .tgz); mkdir -p "$d/$r/bin"; printf "#!/bin/sh\\n" > "$d/$r/bin/spark-class"; chmod +x "$d/$r/bin/spark-class"',
-  python3: [
-    'if [[ $1 == -m && $2 == venv ]]; then',
-    '  mkdir -p "$3/bin"',
-    '  printf \'#!/usr/bin/env bash\\ncat "%s/version" 2>/dev/null || exit 1\\n\' "$3" > "$3/bin/python"',
-    '  printf \'#!/usr/bin/env bash\\necho "${*: -1}" | cut -d= -f3 > "%s/version"\\n\' "$3" > "$3/bin/pip"',
-    '  chmod +x "$3/bin/python" "$3/bin/pip"',
-    "  exit 0",
-    "fi",
-    SSM_STUB,
-  ].join("\n"),
+  // A venv whose python reports the pyspark version its pip installed.
+  python3: python3Stub(
+    [
+      'if [[ $1 == -m && $2 == venv ]]; then',
+      '  mkdir -p "$3/bin"',
+      '  printf \'#!/usr/bin/env bash\\ncat "%s/version" 2>/dev/null || exit 1\\n\' "$3" > "$3/bin/python"',
+      '  printf \'#!/usr/bin/env bash\\necho "${*: -1}" | cut -d= -f3 > "%s/version"\\n\' "$3" > "$3/bin/pip"',
+      '  chmod +x "$3/bin/python" "$3/bin/pip"',
+      "  exit 0",
+      "fi",
+    ].join("\n"),
+  ),
   systemctl: [
     'case $1 in',
     '  is-active) grep -qx "${*: -1}" "$WORK_DIR/active" 2>/dev/null ;;',
@@ -154,8 +125,6 @@ const STUBS = {
 };
 
 const read = (dir: string, path: string): string => readFileSync(join(dir, "root", path), "utf8");
-const calls = (dir: string): string[] =>
-  existsSync(join(dir, "calls.log")) ? readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n") : [];
 
 describe("spark-node user data", () => {
   it("is shellcheck-clean for master and worker", () => {
@@ -167,7 +136,7 @@ describe("spark-node user data", () => {
   });
 
   describe("on the master", () => {
-    const first = runBash(masterScript(), { stubs: STUBS, env: { TARBALL } });
+    const first = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL } });
 
     it("finishes and starts spark-master", () => {
       expect(first.output).toContain("spark-master is running; master spark://10.0.16.5:7077");
@@ -221,7 +190,7 @@ describe("spark-node user data", () => {
 
     it("changes nothing on a second run: no download, no apt, no pip, no restart", () => {
       const before = calls(first.dir).length;
-      const second = runBash(masterScript(), { stubs: STUBS, env: { TARBALL }, dir: first.dir });
+      const second = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL }, dir: first.dir });
       expect(second.status).toBe(0);
       const newCalls = calls(first.dir).slice(before);
       expect(newCalls.filter((call) => /^(apt-get|tar|useradd) /.test(call) || /^curl .*--output/.test(call))).toEqual([]);
@@ -230,14 +199,14 @@ describe("spark-node user data", () => {
 
     it("restarts the master when its configuration changed", () => {
       const before = calls(first.dir).length;
-      const moved = runBash(masterScript(), { stubs: STUBS, env: { TARBALL, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
+      const moved = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
       expect(moved.status).toBe(0);
       expect(calls(first.dir).slice(before)).toContain("systemctl restart spark-master");
     });
   });
 
   describe("on a worker", () => {
-    const run = runBash(workerScript(), { stubs: STUBS, env: { TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7" } });
+    const run = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7" } });
 
     it("registers with the master's private IP on 7077", () => {
       expect(run.status).toBe(0);
@@ -249,7 +218,7 @@ describe("spark-node user data", () => {
     });
 
     it("gives up with a clear message when the master never publishes the secret", () => {
-      const waiting = runBash(workerScript(), { stubs: STUBS, env: { TARBALL } });
+      const waiting = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL } });
       expect(waiting.status).not.toBe(0);
       expect(waiting.output).toContain("timed out waiting for SSM parameter /insight/dev/spark/auth-secret; the master publishes it when it boots");
       expect(waiting.output).toContain("FAILED at step 'wait for the master's authentication secret'");
