@@ -2,6 +2,7 @@ import { Fn, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -158,11 +159,14 @@ export class NetworkStack extends PlatformStack {
       name: `/vpc/${this.resourceName("flow-logs")}`,
       retentionInDays,
     });
+    const account = new DataAwsCallerIdentity(this, "account");
     const trust = new DataAwsIamPolicyDocument(this, "flow-log-trust", {
       statement: [
         {
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] }],
+          // Only this account's flow logs may use the role (confused-deputy protection).
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] }],
         },
       ],
     });

@@ -62,6 +62,9 @@ describe("NetworkStack", () => {
       log_destination_type: "cloud-watch-logs",
     });
     expect(resourceNamed(json, "aws_cloudwatch_log_group", "flow-log-group").retention_in_days).toBe(30);
+    expect(json.data.aws_iam_policy_document["flow-log-trust"].statement[0].condition).toEqual([
+      { test: "StringEquals", variable: "aws:SourceAccount", values: ["${data.aws_caller_identity.account.account_id}"] },
+    ]);
   });
 
   it("tags every resource through the provider's default tags", () => {
