@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cookbook checks the way cookbook authors run them: cookstyle, then ChefSpec for every cookbook
-# in one rspec process (Chef loads once). Gems come from vendor/bundle (see the README).
+# Cookbook checks the way cookbook authors run them: cookstyle, ChefSpec for every cookbook in
+# one rspec process (Chef loads once), and a Berkshelf resolve of the wrapper. Gems come from
+# vendor/bundle (see the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,10 @@ fi
 
 bundle exec cookstyle --format simple cookbooks
 bundle exec rspec --format progress cookbooks/*/spec
+
+# The wrapper's dependencies must resolve from this repository alone, as on an offline workstation.
+BERKSHELF_PATH=$(mktemp -d)
+export BERKSHELF_PATH
+trap 'rm -rf "$BERKSHELF_PATH"' EXIT
+(cd cookbooks/insight-kafka-cluster && bundle exec berks install --quiet && rm -f Berksfile.lock)
+echo "insight-kafka-cluster's Berksfile resolves from path sources"
