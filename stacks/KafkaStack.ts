@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, type SSHProvisionerConnection } from "cdktf";
+import { Fn, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -7,15 +7,15 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { chefClientPackage } from "../constructs/chefPackages";
-import { escapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KAFKA_NODE_ROLE } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
+import { workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zookeeperElection: 3888, broker: 9092 } as const;
@@ -129,42 +129,28 @@ export class KafkaStack extends PlatformStack {
     });
     const nodeIps = this.nodes.map((node) => node.privateIp);
 
-    const deployerKeyPath = OperatorVariables.deployerPrivateKeyPath(this);
-    const connection: SSHProvisionerConnection = {
-      type: "ssh",
+    const workstation = {
       host: props.chef.workstationPublicIp,
-      user: "ubuntu",
-      privateKey: Fn.file(deployerKeyPath.stringValue),
-      timeout: "10m",
+      privateKeyPath: OperatorVariables.deployerPrivateKeyPath(this).stringValue,
     };
-    const onWorkstation = (resourceId: string, script: string, triggers: Record<string, string>, dependsOn: NullResource[] = []): NullResource =>
-      new NullResource(this, resourceId, {
-        triggers,
-        dependsOn,
-        connection,
-        provisioners: [
-          { type: "file", content: escapeTerraformTemplate(script), destination: `/tmp/platform-${resourceId}.sh` },
-          { type: "remote-exec", inline: [`bash /tmp/platform-${resourceId}.sh`] },
-        ],
-      });
     const setupTimeoutSeconds = 1800;
 
     // (a) The data bag item in exactly the original's format: {"id":"zookeeper","_default":[ips]}.
-    this.zooBagUpload = onWorkstation(
-      "zoo-bag",
-      renderScript("provision/upload-zoo-bag", {
+    this.zooBagUpload = workstationScript(this, "zoo-bag", {
+      workstation,
+      script: renderScript("provision/upload-zoo-bag", {
         item: Fn.jsonencode({ id: "zookeeper", _default: nodeIps }),
         setupTimeoutSeconds,
       }),
-      { ensemble: Fn.join(",", nodeIps) },
-    );
+      triggers: { ensemble: Fn.join(",", nodeIps) },
+    });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
     const licensed = config.chef.flavor === "chef";
     this.bootstraps = this.nodes.map((node, index) =>
-      onWorkstation(
-        `bootstrap-node-${index}`,
-        renderScript("provision/bootstrap-node", {
+      workstationScript(this, `bootstrap-node-${index}`, {
+        workstation,
+        script: renderScript("provision/bootstrap-node", {
           nodeName: this.nodeName(index),
           nodeIp: node.privateIp,
           runList: `role[${KAFKA_NODE_ROLE}]`,
@@ -174,18 +160,18 @@ export class KafkaStack extends PlatformStack {
           setupTimeoutSeconds,
           sshWaitAttempts: 20,
         }),
-        { instance: node.instance.id },
-        [this.zooBagUpload],
-      ),
+        triggers: { instance: node.instance.id },
+        after: [this.zooBagUpload],
+      }),
     );
 
     // (c) Converge everything when the ensemble or the cookbooks change.
-    this.converge = onWorkstation(
-      "converge",
-      renderScript("provision/converge-nodes", { nodeIps, clientBinary: client.binary }),
-      { ensemble: Fn.join(",", nodeIps), chefRepo: props.chef.chefRepoHash },
-      [this.zooBagUpload, ...this.bootstraps],
-    );
+    this.converge = workstationScript(this, "converge", {
+      workstation,
+      script: renderScript("provision/converge-nodes", { nodeIps, clientBinary: client.binary }),
+      triggers: { ensemble: Fn.join(",", nodeIps), chefRepo: props.chef.chefRepoHash },
+      after: [this.zooBagUpload, ...this.bootstraps],
+    });
 
     new TerraformOutput(this, "kafka_bootstrap_servers", {
       value: Fn.join(",", nodeIps.map((ip) => `${ip}:${KAFKA_PORTS.broker}`)),
