@@ -10,6 +10,8 @@ export interface ChefPackage {
   readonly checksum: string;
 }
 
+const DOWNLOADS = { cinc: "https://downloads.cinc.sh/files/stable", chef: "https://packages.chef.io/files/stable" } as const;
+
 /**
  * sha256 of the Cinc Client packages the platform was built against, by release and CPU
  * architecture. Another version or the Chef flavor falls back to the publisher's metadata.
@@ -24,16 +26,28 @@ const PINNED_CINC_CLIENT: { readonly version: string; readonly sha256: Readonly<
   },
 };
 
+export interface ChefClientPackage extends ChefPackage {
+  /** The client command: `cinc-client` or `chef-client`. */
+  readonly binary: string;
+  /** Where the package installs it. */
+  readonly binaryPath: string;
+  /** The key a registered node holds. */
+  readonly clientKeyPath: string;
+}
+
 /** The Chef Infra Client (Cinc Client) package for cluster nodes of one release and architecture. */
-export function chefClientPackage(chef: ChefConfig, release: string, architecture: string): ChefPackage & { readonly binary: string } {
-  const product = chef.flavor === "cinc" ? "cinc" : "chef";
-  const pinned = chef.flavor === "cinc" && chef.clientVersion === PINNED_CINC_CLIENT.version;
+export function chefClientPackage(chef: ChefConfig, release: string, architecture: string): ChefClientPackage {
+  // Package names, commands and paths all carry the flavor: cinc_…deb, cinc-client, /opt/cinc, /etc/cinc.
+  const product = chef.flavor;
+  const pinned = product === "cinc" && chef.clientVersion === PINNED_CINC_CLIENT.version;
   return {
     name: product,
     version: chef.clientVersion,
-    url: `${DOWNLOADS[chef.flavor]}/${product}/${chef.clientVersion}/ubuntu/${release}/${product}_${chef.clientVersion}-1_${architecture}.deb`,
+    url: `${DOWNLOADS[product]}/${product}/${chef.clientVersion}/ubuntu/${release}/${product}_${chef.clientVersion}-1_${architecture}.deb`,
     checksum: pinned ? (PINNED_CINC_CLIENT.sha256[`${release}/${architecture}`] ?? "") : "",
     binary: `${product}-client`,
+    binaryPath: `/opt/${product}/bin/${product}-client`,
+    clientKeyPath: `/etc/${product}/client.pem`,
   };
 }
 
@@ -46,15 +60,13 @@ export interface ChefPackages {
   readonly licenceEnv: Readonly<Record<string, string>>;
 }
 
-const DOWNLOADS = { cinc: "https://downloads.cinc.sh/files/stable", chef: "https://packages.chef.io/files/stable" } as const;
-
 /**
  * The server and workstation packages for the chosen flavor, as direct .deb downloads (the
  * omnitruck install script is being retired). Cinc is the free rebuild of the same releases.
  */
 export function chefPackages(chef: ChefConfig, serverRelease: string, workstationRelease: string): ChefPackages {
-  const base = DOWNLOADS[chef.flavor];
-  const product = chef.flavor === "cinc" ? "cinc" : "chef";
+  const product = chef.flavor;
+  const base = DOWNLOADS[product];
   const deb = (project: string, packageName: string, version: string, release: string): string =>
     `${base}/${project}/${version}/ubuntu/${release}/${packageName}_${version}-1_amd64.deb`;
   return {
@@ -71,6 +83,6 @@ export function chefPackages(chef: ChefConfig, serverRelease: string, workstatio
       url: deb(`${product}-workstation`, `${product}-workstation`, chef.workstationVersion, workstationRelease),
       checksum: chef.workstationPackageChecksum,
     },
-    licenceEnv: chef.flavor === "chef" ? { CHEF_LICENSE: "accept-no-persist" } : {},
+    licenceEnv: product === "chef" ? { CHEF_LICENSE: "accept-no-persist" } : {},
   };
 }

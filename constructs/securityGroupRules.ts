@@ -8,8 +8,8 @@ export interface TcpIngress {
   readonly port: number;
   /** Last port of a range. @default port */
   readonly toPort?: number;
-  /** The security group allowed in (members of `group` itself when it is the same group). */
-  readonly from: SecurityGroup;
+  /** The security group allowed in, or its id (members of `group` itself when it is the same group). */
+  readonly from: SecurityGroup | string;
   /** Says why the port is open; shows in the AWS console. */
   readonly description: string;
 }
@@ -35,7 +35,7 @@ export function allowTcp(scope: Construct, id: string, group: SecurityGroup, rul
     ipProtocol: "tcp",
     fromPort: rule.port,
     toPort: rule.toPort ?? rule.port,
-    referencedSecurityGroupId: rule.from.id,
+    referencedSecurityGroupId: typeof rule.from === "string" ? rule.from : rule.from.id,
     description: rule.description,
   });
 }

@@ -5,7 +5,6 @@ import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { chefClientPackage } from "../constructs/chefPackages";
@@ -74,16 +73,8 @@ export class KafkaStack extends PlatformStack {
       allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` });
     }
     allowTcp(this, "broker-from-spark", this.securityGroup, { port: KAFKA_PORTS.broker, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
-    kafka.clientSecurityGroupIds.forEach(
-      (groupId, index) =>
-        new VpcSecurityGroupIngressRule(this, `broker-from-client-${index}`, {
-          securityGroupId: this.securityGroup.id,
-          ipProtocol: "tcp",
-          fromPort: KAFKA_PORTS.broker,
-          toPort: KAFKA_PORTS.broker,
-          referencedSecurityGroupId: groupId,
-          description: "configured Kafka client",
-        }),
+    kafka.clientSecurityGroupIds.forEach((groupId, index) =>
+      allowTcp(this, `broker-from-client-${index}`, this.securityGroup, { port: KAFKA_PORTS.broker, from: groupId, description: "configured Kafka client" }),
     );
     allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" });
     allowAllEgress(this, "kafka-egress", this.securityGroup);
@@ -146,7 +137,6 @@ export class KafkaStack extends PlatformStack {
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
-    const licensed = config.chef.flavor === "chef";
     this.bootstraps = this.nodes.map((node, index) =>
       workstationScript(this, `bootstrap-node-${index}`, {
         workstation,
@@ -154,9 +144,9 @@ export class KafkaStack extends PlatformStack {
           nodeName: this.nodeName(index),
           nodeIp: node.privateIp,
           runList: `role[${KAFKA_NODE_ROLE}]`,
-          installCheck: `test -x /opt/${licensed ? "chef" : "cinc"}/bin/${client.binary}`,
-          clientKeyPath: `/etc/${licensed ? "chef" : "cinc"}/client.pem`,
-          licenceFlag: licensed ? "--chef-license accept" : "",
+          installCheck: `test -x ${client.binaryPath}`,
+          clientKeyPath: client.clientKeyPath,
+          licenceFlag: config.chef.flavor === "chef" ? "--chef-license accept" : "",
           setupTimeoutSeconds,
           sshWaitAttempts: 20,
         }),

@@ -84,9 +84,19 @@ describe("KafkaStack", () => {
       expect(script).toContain(flag);
     }
     expect(script).toContain("RUN_LIST='role[kafka-node]'");
+    expect(script).toContain("--bootstrap-install-command 'test -x /opt/cinc/bin/cinc-client'");
+    expect(script).toContain("on_node sudo test -f '/etc/cinc/client.pem'");
     // -x (the deprecated SSH user flag) must not come back as a flag of its own.
     expect(script).not.toMatch(/^\s+-x\s/m);
     expect(script).not.toContain("--chef-license");
+  });
+
+  it("bootstraps Chef-flavored nodes with Chef's paths and the licence the operator accepted", () => {
+    const licensed = kafkaJson("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "");
+    const script = provisionedScript(nulls(licensed)["bootstrap-node-0"]);
+    expect(script).toContain("--bootstrap-install-command 'test -x /opt/chef/bin/chef-client'");
+    expect(script).toContain("on_node sudo test -f '/etc/chef/client.pem'");
+    expect(script).toContain("--chef-license accept");
   });
 
   it("generates the data bag item from the node IPs in the original's shape", () => {
