@@ -71,14 +71,14 @@ export interface ChefConfig {
 }
 
 export interface KafkaConfig {
-  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.1" */
+  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.2" */
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
-  /** ZooKeeper release run beside each broker; Kafka 3.9 ships the 3.8.4 client. @default "3.8.4" */
+  /** ZooKeeper release run beside each broker; Kafka 3.9 ships a 3.8 client. @default "3.8.5" */
   readonly zookeeperVersion: string;
-  /** sha256 or sha512 hex of apache-zookeeper-<version>-bin.tar.gz; pinned for 3.8.4. */
-  readonly zookeeperChecksum: string;
+  /** Hex sha512 of apache-zookeeper-<version>-bin.tar.gz; the node keeps the download only if it matches. */
+  readonly zookeeperSha512: string;
   /** Broker JVM heap in MiB. @default 2048 */
   readonly heapMb: number;
   /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */

@@ -1,10 +1,31 @@
 import type { PlatformConfig } from "./PlatformConfig";
 
-/** ZooKeeper 3.8.4's tarball, as packagers (Spack among them) pin it. */
-export const DEFAULT_ZOOKEEPER_PIN = {
-  version: "3.8.4",
-  sha256: "284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187",
-} as const;
+/**
+ * A release and the sha512 of its tarball in hex, as the Apache release's .sha512 file gives it.
+ * The digest fits only this release; validation refuses it beside another version.
+ */
+export interface ReleasePin {
+  readonly version: string;
+  readonly sha512: string;
+}
+
+/** Kafka 3.9.2, the last 3.9 release and so the last with ZooKeeper mode. */
+export const DEFAULT_KAFKA_PIN: ReleasePin = {
+  version: "3.9.2",
+  sha512: "01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023",
+};
+
+/** ZooKeeper 3.8.5's binary tarball (apache-zookeeper-3.8.5-bin.tar.gz). */
+export const DEFAULT_ZOOKEEPER_PIN: ReleasePin = {
+  version: "3.8.5",
+  sha512: "ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30",
+};
+
+/** Spark 4.1.0 built for Hadoop 3 (spark-4.1.0-bin-hadoop3.tgz). */
+export const DEFAULT_SPARK_PIN: ReleasePin = {
+  version: "4.1.0",
+  sha512: "fff7f929d98779b096a2d2395b1b9db1ce277660f3852dd45e1457c373013f2669074315252181a3cea291d8f3a726c70f7f9b247e723edbf8080f40888edde1",
+};
 
 /** The workstation package the default checksum was published for; it fits no other package. */
 export const DEFAULT_WORKSTATION_PIN = {
@@ -58,10 +79,10 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,
   },
   kafka: {
-    version: "3.9.1",
-    sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
+    version: DEFAULT_KAFKA_PIN.version,
+    sha512: DEFAULT_KAFKA_PIN.sha512,
     zookeeperVersion: DEFAULT_ZOOKEEPER_PIN.version,
-    zookeeperChecksum: DEFAULT_ZOOKEEPER_PIN.sha256,
+    zookeeperSha512: DEFAULT_ZOOKEEPER_PIN.sha512,
     heapMb: 2048,
     dataPath: "/data/kafka",
     nodes: 3,
@@ -74,8 +95,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     clientSecurityGroupIds: [],
   },
   spark: {
-    version: "4.1.0",
-    sha512: "fff7f929d98779b096a2d2395b1b9db1ce277660f3852dd45e1457c373013f2669074315252181a3cea291d8f3a726c70f7f9b247e723edbf8080f40888edde1",
+    version: DEFAULT_SPARK_PIN.version,
+    sha512: DEFAULT_SPARK_PIN.sha512,
     mirrorUrl: "https://dlcdn.apache.org/spark",
     hadoopAwsVersion: "3.4.2",
     workers: 3,

@@ -1,5 +1,5 @@
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
-import { DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN } from "./defaults";
+import { DEFAULT_KAFKA_PIN, DEFAULT_SPARK_PIN, DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN, type ReleasePin } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -27,14 +27,24 @@ export function validateConfig(config: PlatformConfig): string[] {
   const atLeast = (field: string, value: number, minimum: number, why = ""): void => {
     if (value < minimum) fail(field, value, `must be at least ${minimum}${why}`);
   };
-  const pattern = (field: string, value: string, regex: RegExp, rule: string): void => {
-    if (!regex.test(value)) fail(field, value, rule);
+  const pattern = (field: string, value: string, regex: RegExp, rule: string): boolean => {
+    const valid = regex.test(value);
+    if (!valid) fail(field, value, rule);
+    return valid;
   };
   const oneOf = (field: string, value: unknown, allowed: readonly unknown[]): void => {
     if (!allowed.includes(value)) fail(field, value, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
   };
-  const instanceType = (field: string, value: string): void =>
+  const instanceType = (field: string, value: string): void => {
     pattern(field, value, INSTANCE_TYPE, "is not an EC2 instance type like m7i.large");
+  };
+  // A changed version with the default digest left in place would only fail on the node, at converge.
+  const pinnedRelease = (field: string, product: string, version: string, versionValid: boolean, sha512: string, pin: ReleasePin): void => {
+    pattern(field, sha512, SHA512_HEX, SHA512_RULE);
+    if (versionValid && sha512 === pin.sha512 && version !== pin.version) {
+      fail(field, sha512, `is the sha512 of ${product} ${pin.version}; set the one of ${version} (the .sha512 file beside Apache's tarball holds it)`);
+    }
+  };
 
   pattern("project", config.project, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
   pattern("environment", config.environment, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
@@ -113,13 +123,10 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (kafka.nodes >= 1 && kafka.nodes % 2 === 0) {
     fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
   }
-  pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
-  pattern("kafka.sha512", kafka.sha512, SHA512_HEX, SHA512_RULE);
-  pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)");
-  pattern("kafka.zookeeperChecksum", kafka.zookeeperChecksum, /^([0-9a-f]{64}|[0-9a-f]{128})$/, "is not a sha256 or sha512 hex digest");
-  if (kafka.zookeeperChecksum === DEFAULT_ZOOKEEPER_PIN.sha256 && kafka.zookeeperVersion !== DEFAULT_ZOOKEEPER_PIN.version) {
-    fail("kafka.zookeeperChecksum", kafka.zookeeperChecksum, `is the checksum of ZooKeeper ${DEFAULT_ZOOKEEPER_PIN.version}; set the one of ${kafka.zookeeperVersion} (Apache's .sha512 file holds it)`);
-  }
+  const kafkaRelease = pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.2 (ZooKeeper mode ended with 3.9)");
+  pinnedRelease("kafka.sha512", "Kafka", kafka.version, kafkaRelease, kafka.sha512, DEFAULT_KAFKA_PIN);
+  const zookeeperRelease = pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)");
+  pinnedRelease("kafka.zookeeperSha512", "ZooKeeper", kafka.zookeeperVersion, zookeeperRelease, kafka.zookeeperSha512, DEFAULT_ZOOKEEPER_PIN);
   atLeast("kafka.heapMb", kafka.heapMb, 256);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
@@ -142,8 +149,8 @@ export function validateConfig(config: PlatformConfig): string[] {
   );
 
   const spark = config.spark;
-  pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.0");
-  pattern("spark.sha512", spark.sha512, SHA512_HEX, SHA512_RULE);
+  const sparkRelease = pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.0");
+  pinnedRelease("spark.sha512", "Spark", spark.version, sparkRelease, spark.sha512, DEFAULT_SPARK_PIN);
   pattern("spark.mirrorUrl", spark.mirrorUrl, HTTPS_URL, "is not an https:// URL without a trailing slash");
   pattern("spark.hadoopAwsVersion", spark.hadoopAwsVersion, /^3\.\d+\.\d+$/, "is not a Hadoop 3.x version like 3.4.2");
   atLeast("spark.workers", spark.workers, 1);

@@ -29,7 +29,7 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
     override_attributes: {
       "zookeeper-cluster": {
         version: kafka.zookeeperVersion,
-        checksum: kafka.zookeeperChecksum,
+        sha512: kafka.zookeeperSha512,
       },
       "kafka-cluster": {
         version: kafka.version,

@@ -14,6 +14,9 @@ end
 props['log.dirs'] ||= kafka['data_dir']
 
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])
+unless kafka['sha512'].to_s =~ /\A\h{128}\z/
+  raise "kafka-cluster: node['kafka-cluster']['sha512'] #{kafka['sha512'].inspect} is not the sha512 hex of #{release}.tgz"
+end
 release_dir = "#{kafka['install_dir']}/#{release}"
 tarball = "#{Chef::Config[:file_cache_path]}/#{release}.tgz"
 expected_sha512 = kafka['sha512']

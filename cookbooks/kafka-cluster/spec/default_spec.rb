@@ -2,9 +2,10 @@ require_relative '../../spec_helper'
 require_relative '../libraries/helpers'
 require 'tempfile'
 
-def kafka_run(properties)
+def kafka_run(properties, sha512: nil)
   ChefSpec::SoloRunner.new do |node|
     properties.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
+    node.normal['kafka-cluster']['sha512'] = sha512 if sha512
   end.converge('kafka-cluster::default')
 end
 
@@ -17,7 +18,7 @@ BROKER_2 = {
 
 describe 'kafka-cluster::default' do
   cached(:chef_run) { kafka_run(BROKER_2) }
-  let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.1.tgz" }
+  let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.2.tgz" }
 
   it 'installs OpenJDK 17 headless and sets the kernel settings Kafka needs' do
     expect(chef_run).to install_package('openjdk-17-jre-headless')
@@ -25,11 +26,13 @@ describe 'kafka-cluster::default' do
     expect(chef_run).to apply_sysctl('vm.max_map_count').with(value: '262144')
   end
 
-  it 'downloads Kafka 3.9.1 for Scala 2.13 from the mirror, then the archive, pinned by sha512' do
+  it 'downloads Kafka 3.9.2 for Scala 2.13 from the mirror, then the archive, pinned by sha512' do
     expect(chef_run).to create_remote_file(tarball).with(
-      source: %w(https://dlcdn.apache.org/kafka/3.9.1/kafka_2.13-3.9.1.tgz https://archive.apache.org/dist/kafka/3.9.1/kafka_2.13-3.9.1.tgz)
+      source: %w(https://dlcdn.apache.org/kafka/3.9.2/kafka_2.13-3.9.2.tgz https://archive.apache.org/dist/kafka/3.9.2/kafka_2.13-3.9.2.tgz)
     )
-    expect(chef_run.node['kafka-cluster']['sha512']).to match(/\A\h{128}\z/)
+    expect(chef_run.node['kafka-cluster']['sha512']).to eq(
+      '01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023'
+    )
     Tempfile.create('kafka') do |file|
       file.write('not the release')
       file.flush
@@ -38,8 +41,8 @@ describe 'kafka-cluster::default' do
   end
 
   it 'extracts into a versioned directory and links current to it' do
-    expect(chef_run).to extract_archive_file(tarball).with(destination: '/opt/kafka/kafka_2.13-3.9.1', strip_components: 1)
-    expect(chef_run).to create_link('/opt/kafka/current').with(to: '/opt/kafka/kafka_2.13-3.9.1')
+    expect(chef_run).to extract_archive_file(tarball).with(destination: '/opt/kafka/kafka_2.13-3.9.2', strip_components: 1)
+    expect(chef_run).to create_link('/opt/kafka/current').with(to: '/opt/kafka/kafka_2.13-3.9.2')
   end
 
   it 'gives the broker user its data and log directories' do
@@ -86,6 +89,11 @@ describe 'kafka-cluster::default' do
 
   it 'ends by checking that the broker registered in ZooKeeper' do
     expect(chef_run).to run_execute('broker 2 is registered in ZooKeeper').with(retries: 36, retry_delay: 5)
+  end
+
+  it 'refuses a checksum that is not a sha512 in hex' do
+    expect { kafka_run(BROKER_2, sha512: 'ab' * 32) }
+      .to raise_error(RuntimeError, /\['sha512'\] "#{'ab' * 32}" is not the sha512 hex of kafka_2\.13-3\.9\.2\.tgz/)
   end
 
   it 'refuses to run without the identity the wrapper provides' do

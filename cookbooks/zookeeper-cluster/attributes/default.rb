@@ -1,8 +1,7 @@
-# Release to install and the hex digest of its tarball: sha512 (what Apache's .sha512 file holds,
-# not in sha512sum's format) or sha256. A download that does not match is never used.
-# 3.8.4's sha256, as Spack and other packagers pin it; Kafka 3.9 ships the 3.8.4 client.
-default['zookeeper-cluster']['version'] = '3.8.4'
-default['zookeeper-cluster']['checksum'] = '284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187'
+# Release to install and the sha512 of its tarball in hex, as Apache's .sha512 file gives it.
+# A download that does not match is never used. Kafka 3.9 ships a 3.8 client.
+default['zookeeper-cluster']['version'] = '3.8.5'
+default['zookeeper-cluster']['sha512'] = 'ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30'
 # Tried in order: a mirror (fast, but only keeps current releases), then Apache's archive (keeps all).
 default['zookeeper-cluster']['mirrors'] = %w(https://dlcdn.apache.org/zookeeper https://archive.apache.org/dist/zookeeper)
 

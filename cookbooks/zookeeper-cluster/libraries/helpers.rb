@@ -15,10 +15,8 @@ module ZookeeperCluster
       mirrors.map { |base| "#{base.chomp('/')}/zookeeper-#{version}/#{tarball_name(version)}" }
     end
 
-    # A sha256 (64 hex digits) or sha512 (128) of the file, as the publisher gives it.
-    def checksum_matches?(path, expected_hex)
-      digest = { 64 => Digest::SHA256, 128 => Digest::SHA512 }[expected_hex.to_s.length]
-      !digest.nil? && digest.file(path).hexdigest.casecmp?(expected_hex.to_s)
+    def sha512_matches?(path, expected_hex)
+      Digest::SHA512.file(path).hexdigest.casecmp?(expected_hex.to_s)
     end
 
     # zoo.cfg's server lines: server.<myid>=<address>:<quorum port>:<election port>

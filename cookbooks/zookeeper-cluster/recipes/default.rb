@@ -11,8 +11,8 @@ version = zk['version']
 ensemble = zk['ensemble'].to_a
 myid = zk['myid']
 
-unless zk['checksum'].to_s =~ /\A(\h{64}|\h{128})\z/
-  raise "zookeeper-cluster: node['zookeeper-cluster']['checksum'] #{zk['checksum'].inspect} is not the sha256 or sha512 hex of #{ZookeeperCluster::Helpers.tarball_name(version)}"
+unless zk['sha512'].to_s =~ /\A\h{128}\z/
+  raise "zookeeper-cluster: node['zookeeper-cluster']['sha512'] #{zk['sha512'].inspect} is not the sha512 hex of #{ZookeeperCluster::Helpers.tarball_name(version)}"
 end
 raise 'zookeeper-cluster: the ensemble is empty; the wrapper cookbook sets it from the zoo_bag data bag' if ensemble.empty?
 raise "zookeeper-cluster: myid #{myid.inspect} is not a position in the #{ensemble.size}-member ensemble" unless myid.is_a?(Integer) && myid.between?(1, ensemble.size)
@@ -33,7 +33,7 @@ end
 
 release_dir = "#{zk['install_dir']}/zookeeper-#{version}"
 tarball = "#{Chef::Config[:file_cache_path]}/#{ZookeeperCluster::Helpers.tarball_name(version)}"
-expected_checksum = zk['checksum']
+expected_sha512 = zk['sha512']
 
 directory zk['install_dir'] do
   mode '0755'
@@ -42,8 +42,8 @@ end
 remote_file tarball do
   source(*ZookeeperCluster::Helpers.tarball_urls(zk['mirrors'], version))
   mode '0644'
-  # remote_file's own checksum attribute only takes sha256; this accepts Apache's sha512 too.
-  verify { |path| ZookeeperCluster::Helpers.checksum_matches?(path, expected_checksum) }
+  # remote_file's own checksum is SHA-256; Apache publishes SHA-512, so verify that before use.
+  verify { |path| ZookeeperCluster::Helpers.sha512_matches?(path, expected_sha512) }
   retries 3
   retry_delay 10
   not_if { ::File.exist?("#{release_dir}/bin/zkServer.sh") }

@@ -2,11 +2,11 @@ require_relative '../../spec_helper'
 require 'tempfile'
 require_relative '../libraries/helpers'
 
-ZK_TEST_CHECKSUM = 'ab' * 32
+ZK_TEST_SHA512 = 'ab' * 64
 
-def zookeeper_run(ensemble:, myid:, checksum: ZK_TEST_CHECKSUM)
+def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512)
   ChefSpec::SoloRunner.new do |node|
-    node.normal['zookeeper-cluster']['checksum'] = checksum
+    node.normal['zookeeper-cluster']['sha512'] = sha512
     node.normal['zookeeper-cluster']['ensemble'] = ensemble
     node.normal['zookeeper-cluster']['myid'] = myid
   end.converge('zookeeper-cluster::default')
@@ -28,12 +28,12 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to create_user('zookeeper').with(system: true, shell: '/usr/sbin/nologin')
     end
 
-    it 'downloads 3.8.4 from the mirror, then the archive, keeping it only if its checksum matches' do
-      tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.4-bin.tar.gz"
+    it 'downloads 3.8.5 from the mirror, then the archive, keeping it only if its sha512 matches' do
+      tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz"
       expect(chef_run).to create_remote_file(tarball).with(
         source: [
-          'https://dlcdn.apache.org/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz',
-          'https://archive.apache.org/dist/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz',
+          'https://dlcdn.apache.org/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
+          'https://archive.apache.org/dist/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
         ]
       )
       verification = chef_run.remote_file(tarball).verifications.first
@@ -45,9 +45,9 @@ describe 'zookeeper-cluster::default' do
     end
 
     it 'extracts into a versioned directory and links current to it' do
-      expect(chef_run).to extract_archive_file("#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.4-bin.tar.gz")
-        .with(destination: '/opt/zookeeper/zookeeper-3.8.4', strip_components: 1)
-      expect(chef_run).to create_link('/opt/zookeeper/current').with(to: '/opt/zookeeper/zookeeper-3.8.4')
+      expect(chef_run).to extract_archive_file("#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz")
+        .with(destination: '/opt/zookeeper/zookeeper-3.8.5', strip_components: 1)
+      expect(chef_run).to create_link('/opt/zookeeper/current').with(to: '/opt/zookeeper/zookeeper-3.8.5')
     end
 
     it 'owns its data and log directories' do
@@ -107,17 +107,25 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
-  it 'refuses to run without a pinned checksum' do
-    expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, checksum: nil) }
-      .to raise_error(RuntimeError, /\['checksum'\] nil is not the sha256 or sha512 hex of apache-zookeeper-3\.8\.4-bin\.tar\.gz/)
+  it 'refuses to run without a pinned sha512' do
+    expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: nil) }
+      .to raise_error(RuntimeError, /\['sha512'\] nil is not the sha512 hex of apache-zookeeper-3\.8\.5-bin\.tar\.gz/)
   end
 
-  it 'pins the 3.8.4 tarball by its sha256 by default' do
+  it 'refuses a sha256 where the sha512 belongs' do
+    expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: 'ab' * 32) }
+      .to raise_error(RuntimeError, /is not the sha512 hex of/)
+  end
+
+  it 'pins the 3.8.5 tarball by its sha512 by default' do
     run = ChefSpec::SoloRunner.new do |node|
       node.normal['zookeeper-cluster']['ensemble'] = %w(10.0.16.5)
       node.normal['zookeeper-cluster']['myid'] = 1
     end.converge('zookeeper-cluster::default')
-    expect(run.node['zookeeper-cluster']['checksum']).to eq('284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187')
+    expect(run.node['zookeeper-cluster']['version']).to eq('3.8.5')
+    expect(run.node['zookeeper-cluster']['sha512']).to eq(
+      'ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30'
+    )
   end
 
   it 'refuses a myid outside the ensemble' do
@@ -126,14 +134,13 @@ describe 'zookeeper-cluster::default' do
 end
 
 describe ZookeeperCluster::Helpers do
-  it 'checks a sha256 or a sha512 in hex, whatever its case, and nothing else' do
+  it 'matches a sha512 in hex whatever its case, and nothing else' do
     Tempfile.create('zk') do |file|
       file.write('release')
       file.flush
-      expect(described_class.checksum_matches?(file.path, Digest::SHA512.hexdigest('release').upcase)).to be(true)
-      expect(described_class.checksum_matches?(file.path, Digest::SHA256.hexdigest('release'))).to be(true)
-      expect(described_class.checksum_matches?(file.path, ZK_TEST_CHECKSUM)).to be(false)
-      expect(described_class.checksum_matches?(file.path, 'abc')).to be(false)
+      expect(described_class.sha512_matches?(file.path, Digest::SHA512.hexdigest('release').upcase)).to be(true)
+      expect(described_class.sha512_matches?(file.path, Digest::SHA256.hexdigest('release'))).to be(false)
+      expect(described_class.sha512_matches?(file.path, ZK_TEST_SHA512)).to be(false)
     end
   end
 
@@ -144,7 +151,7 @@ describe ZookeeperCluster::Helpers do
   end
 
   it 'returns the mode once the member serves' do
-    allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.4\nMode: leader\n")
+    allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.5\nMode: leader\n")
     expect(described_class.wait_until_serving('127.0.0.1', 2181, 10)).to eq('leader')
   end
 end
