@@ -55,6 +55,8 @@ export interface ChefPackages {
   readonly server: ChefPackage;
   /** The server's control command: `cinc-server-ctl` or `chef-server-ctl`. */
   readonly serverCtl: string;
+  /** The file `reconfigure` reads: Cinc renames Chef's /etc/opscode/chef-server.rb. */
+  readonly serverConfigFile: string;
   readonly workstation: ChefPackage;
   /** Environment a Chef-branded tool needs to run unattended, once the licence is accepted. */
   readonly licenceEnv: Readonly<Record<string, string>>;
@@ -77,6 +79,7 @@ export function chefPackages(chef: ChefConfig, serverRelease: string, workstatio
       checksum: chef.serverPackageChecksum,
     },
     serverCtl: `${product}-server-ctl`,
+    serverConfigFile: product === "cinc" ? "/etc/cinc-project/cinc-server.rb" : "/etc/opscode/chef-server.rb",
     workstation: {
       name: `${product}-workstation`,
       version: chef.workstationVersion,
@@ -85,4 +88,15 @@ export function chefPackages(chef: ChefConfig, serverRelease: string, workstatio
     },
     licenceEnv: product === "chef" ? { CHEF_LICENSE: "accept-no-persist" } : {},
   };
+}
+
+/** The operator's Chef repository on the workstation: cookbooks, roles, data bags and knife's config. */
+export const WORKSTATION_REPO = "/home/ubuntu/chef-repo";
+
+/**
+ * knife's config in the workstation's repository. knife finds it by walking up from the working
+ * directory to `.chef/config.rb`; Cinc Workstation's knife looks for `.cinc/config.rb` instead.
+ */
+export function knifeConfigPath(chef: ChefConfig): string {
+  return `${WORKSTATION_REPO}/.${chef.flavor}/config.rb`;
 }

@@ -9,7 +9,7 @@ import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { chefPackages } from "../constructs/chefPackages";
+import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
@@ -152,7 +152,12 @@ export class ChefStack extends PlatformStack {
       securityGroupIds: [this.serverSecurityGroup.id],
       rootVolumeGiB: 50,
       policies: { "publish-chef-keys": serverKeysPolicy },
-      userData: renderScript("chef-server", { ...common, package: packages.server, serverCtl: packages.serverCtl }),
+      userData: renderScript("chef-server", {
+        ...common,
+        package: packages.server,
+        serverCtl: packages.serverCtl,
+        serverConfigFile: packages.serverConfigFile,
+      }),
     });
     const serverFqdn = this.server.instance.privateDns;
     this.serverUrl = `https://${serverFqdn}/organizations/${chef.organization}`;
@@ -169,6 +174,7 @@ export class ChefStack extends PlatformStack {
       userData: renderScript("chef-workstation", {
         ...common,
         package: packages.workstation,
+        knifeConfig: knifeConfigPath(chef),
         serverFqdn,
         bootstrapKeyParameter: this.bootstrapKeyParameter,
         repoBucket: props.dataBucket.bucket,

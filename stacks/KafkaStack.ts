@@ -7,7 +7,7 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { chefClientPackage } from "../constructs/chefPackages";
+import { chefClientPackage, knifeConfigPath } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KAFKA_NODE_ROLE } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
@@ -125,12 +125,14 @@ export class KafkaStack extends PlatformStack {
       privateKeyPath: OperatorVariables.deployerPrivateKeyPath(this).stringValue,
     };
     const setupTimeoutSeconds = 1800;
+    const knifeConfig = knifeConfigPath(config.chef);
 
     // (a) The data bag item in exactly the original's format: {"id":"zookeeper","_default":[ips]}.
     this.zooBagUpload = workstationScript(this, "zoo-bag", {
       workstation,
       script: renderScript("provision/upload-zoo-bag", {
         item: Fn.jsonencode({ id: "zookeeper", _default: nodeIps }),
+        knifeConfig,
         setupTimeoutSeconds,
       }),
       triggers: { ensemble: Fn.join(",", nodeIps) },
@@ -143,6 +145,7 @@ export class KafkaStack extends PlatformStack {
         script: renderScript("provision/bootstrap-node", {
           nodeName: this.nodeName(index),
           nodeIp: node.privateIp,
+          knifeConfig,
           runList: `role[${KAFKA_NODE_ROLE}]`,
           installCheck: `test -x ${client.binaryPath}`,
           clientKeyPath: client.clientKeyPath,

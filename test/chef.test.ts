@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chefPackages } from "../constructs/chefPackages";
+import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
 import { execFileSync } from "node:child_process";
@@ -98,6 +98,17 @@ describe("ChefStack", () => {
     expect(script).toContain("https://packages.chef.io/files/stable/chef-server/15.10.91/ubuntu/22.04/chef-server-core_15.10.91-1_amd64.deb");
     expect(script).toContain("CTL='chef-server-ctl'");
   });
+
+  it("uses each flavor's own paths for the server config and knife's config", () => {
+    const cinc = configFrom().chef;
+    const chef = configFrom("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "").chef;
+    expect(chefPackages(cinc, "22.04", "24.04").serverConfigFile).toBe("/etc/cinc-project/cinc-server.rb");
+    expect(chefPackages(chef, "22.04", "24.04").serverConfigFile).toBe("/etc/opscode/chef-server.rb");
+    expect(knifeConfigPath(cinc)).toBe("/home/ubuntu/chef-repo/.cinc/config.rb");
+    expect(knifeConfigPath(chef)).toBe("/home/ubuntu/chef-repo/.chef/config.rb");
+    expect(unescapeTerraformTemplate(server.user_data)).toContain("CONFIG_FILE='/etc/cinc-project/cinc-server.rb'");
+    expect(unescapeTerraformTemplate(workstation.user_data)).toContain("KNIFE_DIR=$(dirname '/home/ubuntu/chef-repo/.cinc/config.rb')");
+  });
 });
 
 const packages = chefPackages(configFrom().chef, "22.04", "24.04");
@@ -115,7 +126,12 @@ const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 
 
 describe("chef-server user data", () => {
-  const script = renderScript("chef-server", { ...COMMON, package: packages.server, serverCtl: packages.serverCtl });
+  const script = renderScript("chef-server", {
+    ...COMMON,
+    package: packages.server,
+    serverCtl: packages.serverCtl,
+    serverConfigFile: packages.serverConfigFile,
+  });
   const stubs = {
     ...COMMON_STUBS,
     curl: CURL_STUB,
@@ -143,7 +159,8 @@ describe("chef-server user data", () => {
     expect(first.status).toBe(0);
     expect(first.output).toContain("no pinned checksum for cinc-server-core 15.10.91: verifying against the sha512 its publisher lists");
     expect(calls(first.dir)).toContain("cinc-server-ctl reconfigure");
-    expect(readFileSync(join(first.dir, "root/etc/opscode/chef-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
+    // Cinc's server reads /etc/cinc-project/cinc-server.rb, not Chef's /etc/opscode/chef-server.rb.
+    expect(readFileSync(join(first.dir, "root/etc/cinc-project/cinc-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
   });
 
   it("creates the admin user and the organization and publishes both keys as SecureStrings", () => {
@@ -177,6 +194,7 @@ describe("chef-workstation user data", () => {
   const script = renderScript("chef-workstation", {
     ...COMMON,
     package: { ...packages.workstation, checksum: DEB_SHA256 },
+    knifeConfig: knifeConfigPath(configFrom().chef),
     serverFqdn: "ip-10-0-16-5.us-west-2.compute.internal",
     bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
     repoBucket: "insight-dev-data-1",
@@ -207,7 +225,8 @@ describe("chef-workstation user data", () => {
   };
   const keysPublished = { S3_DIR: s3, DOWNLOAD_CONTENT: DEB, SSM_PRESET: "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----" };
   const first = runBash(script, { stubs, env: keysPublished });
-  const chefDir = join(first.dir, "root/home/ubuntu/chef-repo/.chef");
+  // Cinc Workstation's knife looks for .cinc/config.rb where Chef's looks for .chef/config.rb.
+  const chefDir = join(first.dir, "root/home/ubuntu/chef-repo/.cinc");
 
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");

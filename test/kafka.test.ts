@@ -8,6 +8,7 @@ import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
+const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
 
 const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_resource");
 /** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
@@ -135,8 +136,8 @@ describe("KafkaStack", () => {
 describe("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
-      renderScript("provision/upload-zoo-bag", { item: "{}", setupTimeoutSeconds: 60 }),
-      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", runList: "role[kafka-node]", installCheck: "true", clientKeyPath: "/etc/cinc/client.pem", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
+      renderScript("provision/upload-zoo-bag", { item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
+      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", clientKeyPath: "/etc/cinc/client.pem", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
       renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
@@ -169,17 +170,17 @@ describe("provisioner scripts", () => {
     const seedItem = JSON.parse(readFileSync(join(__dirname, "..", "databags", "zoo_bag", "zookeeper.json"), "utf8"));
     // What Terraform's jsonencode makes of the item: compact JSON, keys sorted.
     const item = JSON.stringify({ _default: seedItem._default, id: "zookeeper" });
-    const run = runBash(renderScript("provision/upload-zoo-bag", { item, setupTimeoutSeconds: 60 }), { stubs });
+    const run = runBash(renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs });
 
     it("writes and uploads an item equal to the original's zoo_bag/zookeeper", () => {
       expect(run.status).toBe(0);
       expect(JSON.parse(readFileSync(join(run.dir, "work", "knife", "item.json"), "utf8"))).toEqual(seedItem);
-      expect(calls(run.dir)).toContain(`knife data bag create zoo_bag --config ${join(run.dir, "root/home/ubuntu/chef-repo/.chef/config.rb")}`);
+      expect(calls(run.dir)).toContain(`knife data bag create zoo_bag --config ${join(run.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`);
     });
 
     it("does not create the bag again on a second run", () => {
       const before = calls(run.dir).length;
-      expect(runBash(renderScript("provision/upload-zoo-bag", { item, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
+      expect(runBash(renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
       expect(calls(run.dir).slice(before).filter((call) => call.startsWith("knife data bag create"))).toEqual([]);
     });
   });
@@ -188,6 +189,7 @@ describe("provisioner scripts", () => {
     const script = renderScript("provision/bootstrap-node", {
       nodeName: "insight-dev-kafka-0",
       nodeIp: "10.0.16.5",
+      knifeConfig: KNIFE_CONFIG,
       runList: "role[kafka-node]",
       installCheck: "test -x /opt/cinc/bin/cinc-client",
       clientKeyPath: "/etc/cinc/client.pem",
@@ -202,7 +204,7 @@ describe("provisioner scripts", () => {
       expect(first.output).toContain("attempt 2/4 failed: on_node true");
       const bootstrap = calls(first.dir).find((call) => call.startsWith("knife bootstrap"));
       expect(bootstrap).toBe(
-        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --ssh-verify-host-key accept_new --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.chef/config.rb")}`,
+        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --ssh-verify-host-key accept_new --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`,
       );
     });
 
