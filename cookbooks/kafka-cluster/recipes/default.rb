@@ -49,7 +49,12 @@ remote_file tarball do
   source(*KafkaCluster::Helpers.tarball_urls(kafka['mirrors'], kafka['scala_version'], kafka['version']))
   mode '0644'
   # remote_file's own checksum is SHA-256; Apache publishes SHA-512, so verify that before use.
-  verify { |path| KafkaCluster::Helpers.sha512_matches?(path, expected_sha512) }
+  verify do |path|
+    next true if KafkaCluster::Helpers.sha512_matches?(path, expected_sha512)
+    Chef::Log.error("kafka-cluster: the download of #{release}.tgz does not have the pinned sha512 #{expected_sha512}; " \
+                    "it is damaged, or node['kafka-cluster']['sha512'] belongs to another release")
+    false
+  end
   retries 3
   retry_delay 10
   not_if { ::File.exist?("#{release_dir}/bin/kafka-server-start.sh") }

@@ -33,11 +33,13 @@ describe 'kafka-cluster::default' do
     expect(chef_run.node['kafka-cluster']['sha512']).to eq(
       '01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023'
     )
+    allow(Chef::Log).to receive(:error)
     Tempfile.create('kafka') do |file|
       file.write('not the release')
       file.flush
       expect(chef_run.remote_file(tarball).verifications.first.verify(file.path)).to be(false)
     end
+    expect(Chef::Log).to have_received(:error).with(/the download of kafka_2\.13-3\.9\.2\.tgz does not have the pinned sha512 01186a50/)
   end
 
   it 'extracts into a versioned directory and links current to it' do
@@ -89,6 +91,16 @@ describe 'kafka-cluster::default' do
 
   it 'ends by checking that the broker registered in ZooKeeper' do
     expect(chef_run).to run_execute('broker 2 is registered in ZooKeeper').with(retries: 36, retry_delay: 5)
+  end
+
+  it 'keeps a download whose sha512 is the pinned one' do
+    release_sha512 = Digest::SHA512.hexdigest('release')
+    run = kafka_run(BROKER_2, sha512: release_sha512)
+    Tempfile.create('kafka') do |file|
+      file.write('release')
+      file.flush
+      expect(run.remote_file(tarball).verifications.first.verify(file.path)).to be(true)
+    end
   end
 
   it 'refuses a checksum that is not a sha512 in hex' do

@@ -43,7 +43,12 @@ remote_file tarball do
   source(*ZookeeperCluster::Helpers.tarball_urls(zk['mirrors'], version))
   mode '0644'
   # remote_file's own checksum is SHA-256; Apache publishes SHA-512, so verify that before use.
-  verify { |path| ZookeeperCluster::Helpers.sha512_matches?(path, expected_sha512) }
+  verify do |path|
+    next true if ZookeeperCluster::Helpers.sha512_matches?(path, expected_sha512)
+    Chef::Log.error("zookeeper-cluster: the download of #{::File.basename(tarball)} does not have the pinned sha512 #{expected_sha512}; " \
+                    "it is damaged, or node['zookeeper-cluster']['sha512'] belongs to another release")
+    false
+  end
   retries 3
   retry_delay 10
   not_if { ::File.exist?("#{release_dir}/bin/zkServer.sh") }

@@ -37,11 +37,13 @@ describe 'zookeeper-cluster::default' do
         ]
       )
       verification = chef_run.remote_file(tarball).verifications.first
+      allow(Chef::Log).to receive(:error)
       Tempfile.create('zk') do |file|
         file.write('tampered')
         file.flush
         expect(verification.verify(file.path)).to be(false)
       end
+      expect(Chef::Log).to have_received(:error).with(/the download of apache-zookeeper-3\.8\.5-bin\.tar\.gz does not have the pinned sha512 #{ZK_TEST_SHA512}/)
     end
 
     it 'extracts into a versioned directory and links current to it' do
@@ -104,6 +106,16 @@ describe 'zookeeper-cluster::default' do
     it 'lists five servers and is member 5' do
       expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content(/server\.5=10\.0\.16\.9:2888:3888/)
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "5\n")
+    end
+  end
+
+  it 'keeps a download whose sha512 is the pinned one' do
+    run = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: Digest::SHA512.hexdigest('release'))
+    tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz"
+    Tempfile.create('zk') do |file|
+      file.write('release')
+      file.flush
+      expect(run.remote_file(tarball).verifications.first.verify(file.path)).to be(true)
     end
   end
 
