@@ -155,12 +155,13 @@ describe("provisioner scripts", () => {
   const stubs = {
     knife: KNIFE,
     timeout: 'shift; "$@"',
-    "cloud-init": "exit 0",
+    "cloud-init": 'exit "${CLOUD_INIT_STATUS:-0}"',
     ssh: [
       'n=$(cat "$WORK_DIR/ssh-tries" 2>/dev/null || echo 0); echo $((n + 1)) > "$WORK_DIR/ssh-tries"',
       '((n >= ${SSH_FAILURES:-0})) || exit 255',
       'for last; do :; done',
       '[[ $last == /etc/cinc/client.pem ]] && { [[ -f "$WORK_DIR/knife/node-insight-dev-kafka-0" ]]; exit; }',
+      '[[ " $* " == *" cloud-init "* ]] && exit "${NODE_CLOUD_INIT_STATUS:-0}"',
       "exit 0",
     ].join("\n"),
     sleep: "exit 0",
@@ -176,6 +177,18 @@ describe("provisioner scripts", () => {
       expect(run.status).toBe(0);
       expect(JSON.parse(readFileSync(join(run.dir, "work", "knife", "item.json"), "utf8"))).toEqual(seedItem);
       expect(calls(run.dir)).toContain(`knife data bag create zoo_bag --config ${join(run.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`);
+    });
+
+    it("waits for the workstation's own setup, and says whether it failed or timed out", () => {
+      const script = renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 });
+      const failed = runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "1" } });
+      expect(failed.status).not.toBe(0);
+      expect(failed.output).toContain("cloud-init on the workstation failed (status 1); see /var/log/platform/chef-workstation.log there");
+      const late = runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "124" } });
+      expect(late.output).toContain("cloud-init on the workstation did not finish within 60s");
+      expect(late.output).toContain("FAILED at step 'wait for the workstation to finish its own setup'");
+      // cloud-init 23.4+ reports "done, with recoverable errors" as 2: the setup did finish.
+      expect(runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "2" } }).status).toBe(0);
     });
 
     it("does not create the bag again on a second run", () => {
@@ -214,6 +227,13 @@ describe("provisioner scripts", () => {
       expect(second.status).toBe(0);
       expect(second.output).toContain("insight-dev-kafka-0 is already registered from this instance; nothing to do");
       expect(calls(first.dir).slice(before).filter((call) => call.startsWith("knife bootstrap"))).toEqual([]);
+    });
+
+    it("stops before bootstrap when the node's own user data failed", () => {
+      const failed = runBash(script, { stubs, env: { NODE_CLOUD_INIT_STATUS: "1" } });
+      expect(failed.status).not.toBe(0);
+      expect(failed.output).toContain("cloud-init on 10.0.16.5 failed (status 1); see /var/log/platform/kafka-node.log there");
+      expect(calls(failed.dir).filter((call) => call.startsWith("knife bootstrap"))).toEqual([]);
     });
 
     it("gives up with a clear message when the node never answers SSH", () => {
