@@ -91,7 +91,7 @@ export function chefPackages(chef: ChefConfig, serverRelease: string, workstatio
 }
 
 /** The operator's Chef repository on the workstation: cookbooks, roles, data bags and knife's config. */
-export const WORKSTATION_REPO = "/home/ubuntu/chef-repo";
+const WORKSTATION_REPO = "/home/ubuntu/chef-repo";
 
 /**
  * knife's config in the workstation's repository. knife finds it by walking up from the working
