@@ -1,12 +1,13 @@
 import { Annotations, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
+import { awsApiLimits } from "./rules/awsApiLimits";
 import { bucketProtection } from "./rules/bucketProtection";
 import { encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
 import { noPublicIngress } from "./rules/noPublicIngress";
 import { requiredTags } from "./rules/requiredTags";
 import type { GuardrailRule } from "./Violation";
 
-export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags];
+export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags, awsApiLimits];
 
 /**
  * Runs every guardrail rule when a stack synthesizes. A violation becomes an error annotation

@@ -68,7 +68,8 @@ export class ChefStack extends PlatformStack {
       fromPort: 22,
       toPort: 22,
       cidrIpv4: adminCidr.stringValue,
-      description: "SSH from the operator's network (admin_cidr) only",
+      // EC2 refuses an apostrophe here: descriptions take only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
+      description: "SSH from the operator network (admin_cidr) only",
     });
 
     this.serverSecurityGroup = securityGroup(this, "server-security-group", {

@@ -1,5 +1,8 @@
 import { Aspects, TerraformStack, Testing } from "cdktf";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -7,9 +10,12 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Guardrails } from "../guardrails/Guardrails";
+import { awsApiLimits } from "../guardrails/rules/awsApiLimits";
 import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";
+import { buildPlatform } from "../stacks/buildPlatform";
 import { PlatformStack } from "../stacks/PlatformStack";
 import { configFrom, testApp } from "./helpers";
 
@@ -113,5 +119,111 @@ describe("guardrails fail synth naming the construct path and the rule id", () =
     Aspects.of(stack).add(new Guardrails());
     new SecurityGroup(stack, "sg", { tags: { Project: "insight" } });
     expect(synthError(stack)).toContain("[untagged/sg] [required-tags] aws_security_group lacks tags Environment, ManagedBy");
+  });
+});
+
+describe("aws-api-limits: what the AWS APIs refuse at apply fails synth instead", () => {
+  const rule = "[aws-api-limits]";
+
+  it("passes every stack of the default platform", () => {
+    const app = testApp();
+    const platform = buildPlatform(app, configFrom());
+    for (const stack of Object.values(platform)) expect(awsApiLimits(stack)).toEqual([]);
+  });
+
+  it("refuses an apostrophe in a security group rule description (EC2's character set)", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupIngressRule(stack, "quoted", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-2", description: "SSH from the operator's network" });
+    expect(synthError(stack)).toContain(`[guarded/quoted] ${rule} aws_vpc_security_group_ingress_rule description "SSH from the operator's network" has characters AWS refuses: EC2 accepts only`);
+  });
+
+  it("refuses a refused character in a security group's own and inline rule descriptions, and in its name", () => {
+    const stack = platformStack();
+    new SecurityGroup(stack, "group", { name: "caf\u00e9", description: "tabs\tare refused", egress: [{ fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["10.0.0.0/8"], description: "100%" }] });
+    const error = synthError(stack);
+    expect(error).toContain('aws_security_group description "tabs\\tare refused" has characters AWS refuses');
+    expect(error).toContain('aws_security_group egress rule description "100%" has characters AWS refuses');
+    expect(error).toContain('aws_security_group name "caf\u00e9" has characters AWS refuses');
+  });
+
+  it("refuses a security group name over 255 characters or starting with sg-", () => {
+    const stack = platformStack();
+    new SecurityGroup(stack, "long", { name: "a".repeat(256) });
+    new SecurityGroup(stack, "prefixed", { name: "sg-web" });
+    const error = synthError(stack);
+    expect(error).toContain("[guarded/long] [aws-api-limits] aws_security_group name");
+    expect(error).toContain("is 256 characters; AWS accepts at most 255");
+    expect(error).toContain('[guarded/prefixed] [aws-api-limits] aws_security_group name "sg-web" starts with sg-');
+  });
+
+  it("refuses an IAM role name over 64 characters, and accepts 64", () => {
+    const stack = platformStack();
+    new IamRole(stack, "role-65", { name: "r".repeat(65), assumeRolePolicy: "{}" });
+    new IamRole(stack, "role-64", { name: "r".repeat(64), assumeRolePolicy: "{}" });
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/role-65] [aws-api-limits] aws_iam_role name");
+    expect(error).toContain("is 65 characters; AWS accepts at most 64");
+    expect(error).not.toContain("[guarded/role-64]");
+  });
+
+  it("refuses an IAM role name with a character IAM does not take", () => {
+    const stack = platformStack();
+    new IamRole(stack, "spaced", { name: "kafka node", assumeRolePolicy: "{}" });
+    expect(synthError(stack)).toContain('[guarded/spaced] [aws-api-limits] aws_iam_role name "kafka node" has characters AWS refuses');
+  });
+
+  it("refuses an instance profile name over 128 characters", () => {
+    const stack = platformStack();
+    new IamInstanceProfile(stack, "profile", { name: "p".repeat(129) });
+    expect(synthError(stack)).toContain("[guarded/profile] [aws-api-limits] aws_iam_instance_profile name");
+  });
+
+  it("refuses a bucket_prefix over 37 characters", () => {
+    const stack = platformStack();
+    new S3Bucket(stack, "prefixed-bucket", { bucketPrefix: "b".repeat(38) });
+    expect(synthError(stack)).toContain("[guarded/prefixed-bucket] [aws-api-limits] aws_s3_bucket bucket_prefix");
+  });
+
+  it("refuses a tag key over 128 characters, a value over 256 and the reserved aws: prefix", () => {
+    const stack = platformStack();
+    new SecurityGroup(stack, "tagged", { tags: { ["k".repeat(129)]: "v", Long: "v".repeat(257), "aws:owner": "me" } });
+    const error = synthError(stack);
+    expect(error).toContain("is 129 characters; AWS accepts at most 128");
+    expect(error).toContain('tag "Long" value');
+    expect(error).toContain("is 257 characters; AWS accepts at most 256");
+    expect(error).toContain('tag key "aws:owner" starts with aws:');
+  });
+
+  it("checks the root volume's tags too", () => {
+    const stack = platformStack();
+    new Instance(stack, "root-tags", { ...hardenedInstanceProps, rootBlockDevice: { encrypted: true, tags: { Name: "n".repeat(257) } } });
+    expect(synthError(stack)).toContain("[guarded/root-tags] [aws-api-limits] root_block_device tag \"Name\" value");
+  });
+
+  it("refuses SSM parameter names SSM rejects, in a parameter and in the IAM policy that lets an instance write one", () => {
+    const stack = platformStack();
+    new SsmParameter(stack, "reserved", { name: "/aws/key", type: "String", value: "v" });
+    new SsmParameter(stack, "spaced-name", { name: "/insight/dev/my key", type: "String", value: "v" });
+    new SsmParameter(stack, "deep", { name: `/${Array.from({ length: 16 }, (_, i) => `l${i}`).join("/")}`, type: "String", value: "v" });
+    new SsmParameter(stack, "long-name", { name: `/${"n".repeat(1000)}`, type: "String", value: "v" });
+    new DataAwsIamPolicyDocument(stack, "writes-bad-name", {
+      statement: [{ actions: ["ssm:PutParameter"], resources: ["arn:aws:ssm:us-west-2:123456789012:parameter/insight/dev/key's"] }],
+    });
+    const error = synthError(stack);
+    expect(error).toContain('[guarded/reserved] [aws-api-limits] SSM parameter name "/aws/key" starts with aws or ssm');
+    expect(error).toContain('[guarded/spaced-name] [aws-api-limits] SSM parameter name "/insight/dev/my key" has characters SSM refuses');
+    expect(error).toContain("[guarded/deep] [aws-api-limits] SSM parameter name");
+    expect(error).toContain("is deeper than SSM's 15 levels");
+    expect(error).toContain("[guarded/long-name] [aws-api-limits] SSM parameter name");
+    expect(error).toContain("characters; SSM accepts at most 962 after the ARN prefix");
+    expect(error).toContain('[guarded/writes-bad-name] [aws-api-limits] SSM parameter name "/insight/dev/key\'s" has characters SSM refuses');
+  });
+
+  it("checks the known parts of a name that holds a Terraform reference", () => {
+    const stack = platformStack();
+    new DataAwsIamPolicyDocument(stack, "by-instance", {
+      statement: [{ actions: ["ssm:PutParameter"], resources: ["arn:aws:ssm:us-west-2:123456789012:parameter/insight/dev/chef/${aws_instance.server.id}/admin-key"] }],
+    });
+    expect(synthError(stack)).toBeUndefined();
   });
 });
