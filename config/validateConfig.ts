@@ -1,4 +1,6 @@
+import { architectureOf } from "./architecture";
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
+import { dataBucketPrefix, MAX_BUCKET_PREFIX } from "./names";
 import { DEFAULT_KAFKA_PIN, DEFAULT_SPARK_PIN, DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN, type ReleasePin } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
 
@@ -48,6 +50,14 @@ export function validateConfig(config: PlatformConfig): string[] {
 
   pattern("project", config.project, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
   pattern("environment", config.environment, NAME, "must be 1-20 lowercase letters, digits or hyphens, starting with a letter");
+  const bucketPrefix = dataBucketPrefix(config.project, config.environment);
+  if (bucketPrefix.length > MAX_BUCKET_PREFIX) {
+    fail(
+      "environment",
+      config.environment,
+      `with project ${JSON.stringify(config.project)} makes the data bucket prefix ${JSON.stringify(bucketPrefix)} ${bucketPrefix.length} characters; S3 accepts at most ${MAX_BUCKET_PREFIX} (keep project and environment to ${MAX_BUCKET_PREFIX - dataBucketPrefix("", "").length} characters together)`,
+    );
+  }
   pattern("region", config.region, REGION, "is not an AWS region name like us-west-2");
 
   // Network: syntax first, then containment and overlap of what parsed.
@@ -113,6 +123,13 @@ export function validateConfig(config: PlatformConfig): string[] {
   pattern("chef.adminUser", chef.adminUser, /^[a-z][a-z0-9_-]{0,63}$/, "must be lowercase letters, digits, _ or -, starting with a letter");
   instanceType("chef.serverInstanceType", chef.serverInstanceType);
   instanceType("chef.workstationInstanceType", chef.workstationInstanceType);
+  // No public source lists arm64 builds of the server or workstation packages; a Graviton type
+  // would boot an arm64 image on which dpkg refuses them.
+  for (const field of ["serverInstanceType", "workstationInstanceType"] as const) {
+    if (architectureOf(chef[field]) === "arm64") {
+      fail(`chef.${field}`, chef[field], `is a Graviton (arm64) type; the ${chef.flavor} server and workstation packages are built for amd64 only (choose an x86 type like t3.large)`);
+    }
+  }
   oneOf("chef.workstationUbuntuRelease", chef.workstationUbuntuRelease, UBUNTU_RELEASES);
   if (chef.serverUbuntuRelease !== "22.04") {
     fail("chef.serverUbuntuRelease", chef.serverUbuntuRelease, "is not supported by Chef Infra Server, which ships packages for Ubuntu 22.04");

@@ -1,23 +1,17 @@
 import { TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { architectureOf, type CpuArchitecture } from "../config/architecture";
 import type { UbuntuRelease } from "../config/PlatformConfig";
+
+export { architectureOf, type CpuArchitecture };
 
 /** Canonical's AWS account: only images it publishes are considered. */
 export const CANONICAL_OWNER_ID = "099720109477";
 
-export type CpuArchitecture = "amd64" | "arm64";
-
 const CODENAMES: Record<UbuntuRelease, string> = { "22.04": "jammy", "24.04": "noble" };
 // Canonical moved its image names to the gp3 root-volume family with 24.04.
 const VOLUME_FAMILY: Record<UbuntuRelease, string> = { "22.04": "hvm-ssd", "24.04": "hvm-ssd-gp3" };
-
-/** Graviton families carry a `g` after the generation digit: m7g, c7gn, r8gd, t4g. */
-export function architectureOf(instanceType: string): CpuArchitecture {
-  const family = instanceType.split(".")[0];
-  const suffix = /^[a-z]+\d+([a-z-]*)$/.exec(family)?.[1] ?? "";
-  return suffix.includes("g") ? "arm64" : "amd64";
-}
 
 /**
  * The newest Canonical Ubuntu LTS server image for a release and CPU architecture, looked up at

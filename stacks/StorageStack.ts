@@ -9,6 +9,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { dataBucketPrefix } from "../config/names";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -28,7 +29,7 @@ export class StorageStack extends PlatformStack {
     const storage = props.config.storage;
 
     this.bucket = new S3Bucket(this, "data-bucket", {
-      bucketPrefix: `${this.resourceName("data")}-`,
+      bucketPrefix: dataBucketPrefix(props.config.project, props.config.environment),
       forceDestroy: storage.forceDestroy,
     });
     const bucketId = this.bucket.id;

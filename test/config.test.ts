@@ -208,6 +208,15 @@ describe("config errors name the field, the value and the rule", () => {
     ]);
   });
 
+  it("refuses Graviton types for the Chef server and workstation, whose packages are amd64 only", () => {
+    expect(flags("--chef.serverInstanceType", "m7g.large", "--chef.workstationInstanceType", "t4g.small")).toEqual([
+      'chef.serverInstanceType: "m7g.large" is a Graviton (arm64) type; the cinc server and workstation packages are built for amd64 only (choose an x86 type like t3.large)',
+      'chef.workstationInstanceType: "t4g.small" is a Graviton (arm64) type; the cinc server and workstation packages are built for amd64 only (choose an x86 type like t3.large)',
+    ]);
+    // Cluster nodes install the client, which has arm64 builds.
+    expect(flags("--kafka.instanceType", "m7g.large")).toEqual([]);
+  });
+
   it("rejects an unknown Chef flavor", () => {
     expect(flags("--chef.flavor", "puppet")).toEqual(['chef.flavor: "puppet" must be one of "chef", "cinc"']);
   });
@@ -242,6 +251,15 @@ describe("config errors name the field, the value and the rule", () => {
   it("rejects names that cannot be part of resource names", () => {
     expect(flags("--project", "Insight_Data")).toEqual(['project: "Insight_Data" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);
     expect(flags("--environment", "")).toEqual(['environment: "" must be 1-20 lowercase letters, digits or hyphens, starting with a letter']);
+  });
+
+  it("rejects a project and environment whose data bucket prefix S3 would refuse (37 characters at most)", () => {
+    expect(flags("--project", "a".repeat(20), "--environment", "b".repeat(20))).toEqual([
+      `environment: "${"b".repeat(20)}" with project "${"a".repeat(20)}" makes the data bucket prefix "${"a".repeat(20)}-${"b".repeat(20)}-data-" 47 characters; S3 accepts at most 37 (keep project and environment to 30 characters together)`,
+    ]);
+    // 30 characters together is exactly 37 with "-", "-data-".
+    expect(flags("--project", "a".repeat(15), "--environment", "b".repeat(15))).toEqual([]);
+    expect(flags("--project", "a".repeat(16), "--environment", "b".repeat(15))).toHaveLength(1);
   });
 
   it("rejects an invalid bucket name for state or access logs", () => {
