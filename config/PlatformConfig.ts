@@ -43,7 +43,7 @@ export interface ChefConfig {
   readonly flavor: ChefFlavor;
   /** The operator's explicit acceptance of Chef's licence; required with flavor "chef". @default false */
   readonly acceptLicense: boolean;
-  /** Chef Infra Server (or Cinc Server) release. @default "15.10.91" */
+  /** Chef Infra Server (or Cinc Server) release. @default "15.10.125" */
   readonly serverVersion: string;
   /**
    * sha256 or sha512 hex of the server .deb; empty verifies against the sha512 its publisher
@@ -71,11 +71,11 @@ export interface ChefConfig {
 }
 
 export interface KafkaConfig {
-  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.2" */
+  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.1" */
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
-  /** ZooKeeper release run beside each broker; Kafka 3.9 ships a 3.8 client. @default "3.8.5" */
+  /** ZooKeeper release run beside each broker; Kafka 3.9 ships a 3.8 client. @default "3.8.4" */
   readonly zookeeperVersion: string;
   /** Hex sha512 of apache-zookeeper-<version>-bin.tar.gz; the node keeps the download only if it matches. */
   readonly zookeeperSha512: string;

@@ -2,26 +2,41 @@ import type { PlatformConfig } from "./PlatformConfig";
 
 /**
  * A release and the sha512 of its tarball in hex, as the Apache release's .sha512 file gives it.
- * The digest fits only this release; validation refuses it beside another version.
+ * The digest fits only this release; validation refuses it beside another version. A default pin
+ * is one that two independent public sources agree on; the comment above each names them.
  */
 export interface ReleasePin {
   readonly version: string;
   readonly sha512: string;
 }
 
-/** Kafka 3.9.2, the last 3.9 release and so the last with ZooKeeper mode. */
+/**
+ * Kafka 3.9.1 (kafka_2.13-3.9.1.tgz). Sources: strimzi/strimzi-kafka-operator kafka-versions.yaml
+ * (commit 868e12c4, "Added support for Apache Kafka 3.9.1") and huyz0/oqueue
+ * scripts/harness/admin_client_harness.py (commit 8464f747). 3.9.2, the last 3.9 release, has only
+ * one public source for its digest so far.
+ */
 export const DEFAULT_KAFKA_PIN: ReleasePin = {
-  version: "3.9.2",
-  sha512: "01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023",
+  version: "3.9.1",
+  sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
 };
 
-/** ZooKeeper 3.8.5's binary tarball (apache-zookeeper-3.8.5-bin.tar.gz). */
+/**
+ * ZooKeeper 3.8.4's binary tarball (apache-zookeeper-3.8.4-bin.tar.gz). Sources: microsoft/vcpkg
+ * ports/zookeeper/portfile.cmake (commit 00308b4a, "[zookeeper] Update to 3.8.4") and
+ * debezium/container-images zookeeper/3.4/Dockerfile (commit 07fabf05). 3.8.5's digest has one
+ * independent source so far.
+ */
 export const DEFAULT_ZOOKEEPER_PIN: ReleasePin = {
-  version: "3.8.5",
-  sha512: "ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30",
+  version: "3.8.4",
+  sha512: "4d85d6f7644d5f36d9c4d65e78bd662ab35ebe1380d762c24c12b98af029027eee453437c9245dbdf2b9beb77cd6b690b69e26f91cf9d11b0a183a979c73fa43",
 };
 
-/** Spark 4.1.0 built for Hadoop 3 (spark-4.1.0-bin-hadoop3.tgz). */
+/**
+ * Spark 4.1.0 built for Hadoop 3 (spark-4.1.0-bin-hadoop3.tgz). Sources: Levango7/AutoBatch
+ * docker/spark-cluster/CHECKSUMS.md (commit bb5044c3) and delta-io/delta
+ * project/scripts/install-spark.sh (commit 92dc2b0d).
+ */
 export const DEFAULT_SPARK_PIN: ReleasePin = {
   version: "4.1.0",
   sha512: "fff7f929d98779b096a2d2395b1b9db1ce277660f3852dd45e1457c373013f2669074315252181a3cea291d8f3a726c70f7f9b247e723edbf8080f40888edde1",
@@ -66,7 +81,9 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   chef: {
     flavor: "cinc",
     acceptLicense: false,
-    serverVersion: "15.10.91",
+    // The release Cinc's own Terraform integration harness (cinc-project/cinc-cli,
+    // integration/terraform/variables.tf) installs on Ubuntu 22.04.
+    serverVersion: "15.10.125",
     serverPackageChecksum: "",
     workstationVersion: DEFAULT_WORKSTATION_PIN.version,
     workstationPackageChecksum: DEFAULT_WORKSTATION_PIN.sha256,

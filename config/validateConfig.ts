@@ -101,7 +101,7 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (chef.flavor === "chef" && !chef.acceptLicense) {
     fail("chef.acceptLicense", chef.acceptLicense, 'must be true to use flavor "chef": accepting Chef\'s licence is your explicit choice (or use flavor "cinc")');
   }
-  pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.91");
+  pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.125");
   pattern("chef.clientVersion", chef.clientVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 18.6.2");
   pattern("chef.workstationVersion", chef.workstationVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 24.12.1073");
   for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
@@ -140,9 +140,9 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (kafka.nodes >= 1 && kafka.nodes % 2 === 0) {
     fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
   }
-  const kafkaRelease = pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.2 (ZooKeeper mode ended with 3.9)");
+  const kafkaRelease = pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
   pinnedRelease("kafka.sha512", "Kafka", kafka.version, kafkaRelease, kafka.sha512, DEFAULT_KAFKA_PIN);
-  const zookeeperRelease = pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)");
+  const zookeeperRelease = pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)");
   pinnedRelease("kafka.zookeeperSha512", "ZooKeeper", kafka.zookeeperVersion, zookeeperRelease, kafka.zookeeperSha512, DEFAULT_ZOOKEEPER_PIN);
   atLeast("kafka.heapMb", kafka.heapMb, 256);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");

@@ -77,7 +77,7 @@ describe("ChefStack", () => {
 
   it("installs Cinc by default from direct .deb downloads, the workstation pinned by checksum", () => {
     const serverScript = unescapeTerraformTemplate(server.user_data);
-    expect(serverScript).toContain("https://downloads.cinc.sh/files/stable/cinc-server/15.10.91/ubuntu/22.04/cinc-server-core_15.10.91-1_amd64.deb");
+    expect(serverScript).toContain("https://downloads.cinc.sh/files/stable/cinc-server/15.10.125/ubuntu/22.04/cinc-server-core_15.10.125-1_amd64.deb");
     expect(serverScript).toContain("CTL='cinc-server-ctl'");
     const workstationScript = unescapeTerraformTemplate(workstation.user_data);
     expect(workstationScript).toContain(
@@ -95,7 +95,7 @@ describe("ChefStack", () => {
     const licensed = chefJson("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "");
     const script = unescapeTerraformTemplate(resourceStartingWith(licensed, "aws_instance", "server_instance_").user_data);
     expect(script).toContain("export CHEF_LICENSE='accept-no-persist'");
-    expect(script).toContain("https://packages.chef.io/files/stable/chef-server/15.10.91/ubuntu/22.04/chef-server-core_15.10.91-1_amd64.deb");
+    expect(script).toContain("https://packages.chef.io/files/stable/chef-server/15.10.125/ubuntu/22.04/chef-server-core_15.10.125-1_amd64.deb");
     expect(script).toContain("CTL='chef-server-ctl'");
   });
 
@@ -157,7 +157,7 @@ describe("chef-server user data", () => {
   it("installs the package verified against its publisher's sha512, names itself and reconfigures", () => {
     expect(first.output).toContain("Chef server https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight is ready");
     expect(first.status).toBe(0);
-    expect(first.output).toContain("no pinned checksum for cinc-server-core 15.10.91: verifying against the sha512 its publisher lists");
+    expect(first.output).toContain("no pinned checksum for cinc-server-core 15.10.125: verifying against the sha512 its publisher lists");
     expect(calls(first.dir)).toContain("cinc-server-ctl reconfigure");
     // Cinc's server reads /etc/cinc-project/cinc-server.rb, not Chef's /etc/opscode/chef-server.rb.
     expect(readFileSync(join(first.dir, "root/etc/cinc-project/cinc-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');

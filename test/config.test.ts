@@ -241,7 +241,7 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("rejects a malformed Chef release, organization or admin user", () => {
-    expect(flags("--chef.serverVersion", "15.10")).toEqual(['chef.serverVersion: "15.10" is not a release number like 15.10.91']);
+    expect(flags("--chef.serverVersion", "15.10")).toEqual(['chef.serverVersion: "15.10" is not a release number like 15.10.125']);
     expect(flags("--chef.organization", "Insight Org")).toEqual([
       'chef.organization: "Insight Org" must be lowercase letters, digits, _ or -, starting with a letter',
     ]);
@@ -268,7 +268,7 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("rejects a Kafka release without ZooKeeper mode, a malformed checksum and a relative data path", () => {
-    expect(flags("--kafka.version", "4.1.0")).toEqual(['kafka.version: "4.1.0" is not a Kafka 3.x release like 3.9.2 (ZooKeeper mode ended with 3.9)']);
+    expect(flags("--kafka.version", "4.1.0")).toEqual(['kafka.version: "4.1.0" is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)']);
     expect(flags("--kafka.sha512", "ABC")).toEqual(['kafka.sha512: "ABC" is not a sha512 hex digest (128 lowercase hex characters)']);
     expect(flags("--kafka.dataPath", "data/kafka")).toEqual(['kafka.dataPath: "data/kafka" is not an absolute path']);
     expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
@@ -276,7 +276,7 @@ describe("config errors name the field, the value and the rule", () => {
 
   it("rejects a ZooKeeper release outside 3.8 and a checksum that is not a sha512", () => {
     expect(flags("--kafka.zookeeperVersion", "3.9.3")).toEqual([
-      'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.5 (Kafka 3.9 ships the 3.8 client)',
+      'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)',
     ]);
     expect(flags("--kafka.zookeeperSha512", "ab".repeat(32))).toEqual([
       `kafka.zookeeperSha512: "${"ab".repeat(32)}" is not a sha512 hex digest (128 lowercase hex characters)`,
@@ -285,16 +285,16 @@ describe("config errors name the field, the value and the rule", () => {
 
   it("refuses a pinned sha512 beside a release it does not belong to", () => {
     const hint = "(the .sha512 file beside Apache's tarball holds it)";
-    expect(flags("--kafka.version", "3.9.1")).toEqual([
-      `kafka.sha512: "${DEFAULT_CONFIG.kafka.sha512}" is the sha512 of Kafka 3.9.2; set the one of 3.9.1 ${hint}`,
+    expect(flags("--kafka.version", "3.9.2")).toEqual([
+      `kafka.sha512: "${DEFAULT_CONFIG.kafka.sha512}" is the sha512 of Kafka 3.9.1; set the one of 3.9.2 ${hint}`,
     ]);
     expect(flags("--kafka.zookeeperVersion", "3.8.6")).toEqual([
-      `kafka.zookeeperSha512: "${DEFAULT_CONFIG.kafka.zookeeperSha512}" is the sha512 of ZooKeeper 3.8.5; set the one of 3.8.6 ${hint}`,
+      `kafka.zookeeperSha512: "${DEFAULT_CONFIG.kafka.zookeeperSha512}" is the sha512 of ZooKeeper 3.8.4; set the one of 3.8.6 ${hint}`,
     ]);
     expect(flags("--spark.version", "4.1.3")).toEqual([
       `spark.sha512: "${DEFAULT_CONFIG.spark.sha512}" is the sha512 of Spark 4.1.0; set the one of 4.1.3 ${hint}`,
     ]);
-    expect(flags("--kafka.version", "3.9.1", "--kafka.sha512", "ab".repeat(64))).toEqual([]);
+    expect(flags("--kafka.version", "3.9.2", "--kafka.sha512", "ab".repeat(64))).toEqual([]);
     expect(flags("--kafka.zookeeperVersion", "3.8.6", "--kafka.zookeeperSha512", "cd".repeat(64))).toEqual([]);
     expect(flags("--spark.version", "4.1.3", "--spark.sha512", "ef".repeat(64))).toEqual([]);
   });

@@ -8,8 +8,8 @@ describe("kafkaNodeRole", () => {
     const role = kafkaNodeRole(configFrom());
     expect(role.run_list).toEqual(["recipe[insight-kafka-cluster]"]);
     expect(role.override_attributes["kafka-cluster"]).toEqual({
-      version: "3.9.2",
-      sha512: "01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023",
+      version: "3.9.1",
+      sha512: "1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe",
       heap_mb: 2048,
       data_dir: "/data/kafka",
       config: {
@@ -27,8 +27,8 @@ describe("kafkaNodeRole", () => {
 
   it("passes the ZooKeeper release and its sha512", () => {
     expect(kafkaNodeRole(configFrom()).override_attributes["zookeeper-cluster"]).toEqual({
-      version: "3.8.5",
-      sha512: "ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30",
+      version: "3.8.4",
+      sha512: "4d85d6f7644d5f36d9c4d65e78bd662ab35ebe1380d762c24c12b98af029027eee453437c9245dbdf2b9beb77cd6b690b69e26f91cf9d11b0a183a979c73fa43",
     });
     const other = kafkaNodeRole(configFrom("--kafka.zookeeperVersion", "3.8.6", "--kafka.zookeeperSha512", "ab".repeat(64)));
     expect(other.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.6", sha512: "ab".repeat(64) });

@@ -3,7 +3,7 @@ maintainer        'Kafka + Spark platform'
 maintainer_email  'platform@example.com'
 license           'Apache-2.0'
 description       'Runs ZooKeeper and a Kafka broker on each node of the ensemble listed in the zoo_bag data bag'
-version           '1.1.0'
+version           '1.2.0'
 chef_version      '>= 17.0'
 supports          'ubuntu', '>= 22.04'
 

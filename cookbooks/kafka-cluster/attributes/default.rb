@@ -1,8 +1,9 @@
 # Kafka 3.9 is the last line with ZooKeeper mode. The sha512 is the tarball's hex digest (Apache's
 # .sha512 files are in gpg's layout, not sha512sum's); a download that does not match is never used.
-default['kafka-cluster']['version'] = '3.9.2'
+# Two public sources agree on it: strimzi-kafka-operator's kafka-versions.yaml and huyz0/oqueue.
+default['kafka-cluster']['version'] = '3.9.1'
 default['kafka-cluster']['scala_version'] = '2.13'
-default['kafka-cluster']['sha512'] = '01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023'
+default['kafka-cluster']['sha512'] = '1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe'
 # Tried in order: a mirror (only current releases), then Apache's archive (all releases).
 default['kafka-cluster']['mirrors'] = %w(https://dlcdn.apache.org/kafka https://archive.apache.org/dist/kafka)
 

@@ -18,7 +18,7 @@ BROKER_2 = {
 
 describe 'kafka-cluster::default' do
   cached(:chef_run) { kafka_run(BROKER_2) }
-  let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.2.tgz" }
+  let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.1.tgz" }
 
   it 'installs OpenJDK 17 headless and sets the kernel settings Kafka needs' do
     expect(chef_run).to install_package('openjdk-17-jre-headless')
@@ -26,12 +26,12 @@ describe 'kafka-cluster::default' do
     expect(chef_run).to apply_sysctl('vm.max_map_count').with(value: '262144')
   end
 
-  it 'downloads Kafka 3.9.2 for Scala 2.13 from the mirror, then the archive, pinned by sha512' do
+  it 'downloads Kafka 3.9.1 for Scala 2.13 from the mirror, then the archive, pinned by sha512' do
     expect(chef_run).to create_remote_file(tarball).with(
-      source: %w(https://dlcdn.apache.org/kafka/3.9.2/kafka_2.13-3.9.2.tgz https://archive.apache.org/dist/kafka/3.9.2/kafka_2.13-3.9.2.tgz)
+      source: %w(https://dlcdn.apache.org/kafka/3.9.1/kafka_2.13-3.9.1.tgz https://archive.apache.org/dist/kafka/3.9.1/kafka_2.13-3.9.1.tgz)
     )
     expect(chef_run.node['kafka-cluster']['sha512']).to eq(
-      '01186a5086b5ae753811ee71808a797baec1303d4e0d4b1c0acf42c489654a7b8988136f8469d0b66f0be439f8e3e9b816171ea0b0d7a36462b07aa2d3ef0023'
+      '1ea204ba73411737a275429ca976d440f007ff0957b90b19be41dc5a4bae52617267769be9f0b5791714d0b3c4c760605bd426faea39edd90763585523fa2cfe'
     )
     allow(Chef::Log).to receive(:error)
     Tempfile.create('kafka') do |file|
@@ -39,12 +39,12 @@ describe 'kafka-cluster::default' do
       file.flush
       expect(chef_run.remote_file(tarball).verifications.first.verify(file.path)).to be(false)
     end
-    expect(Chef::Log).to have_received(:error).with(/the download of kafka_2\.13-3\.9\.2\.tgz does not have the pinned sha512 01186a50/)
+    expect(Chef::Log).to have_received(:error).with(/the download of kafka_2\.13-3\.9\.1\.tgz does not have the pinned sha512 1ea204ba/)
   end
 
   it 'extracts into a versioned directory and links current to it' do
-    expect(chef_run).to extract_archive_file(tarball).with(destination: '/opt/kafka/kafka_2.13-3.9.2', strip_components: 1)
-    expect(chef_run).to create_link('/opt/kafka/current').with(to: '/opt/kafka/kafka_2.13-3.9.2')
+    expect(chef_run).to extract_archive_file(tarball).with(destination: '/opt/kafka/kafka_2.13-3.9.1', strip_components: 1)
+    expect(chef_run).to create_link('/opt/kafka/current').with(to: '/opt/kafka/kafka_2.13-3.9.1')
   end
 
   it 'gives the broker user its data and log directories' do
@@ -105,7 +105,7 @@ describe 'kafka-cluster::default' do
 
   it 'refuses a checksum that is not a sha512 in hex' do
     expect { kafka_run(BROKER_2, sha512: 'ab' * 32) }
-      .to raise_error(RuntimeError, /\['sha512'\] "#{'ab' * 32}" is not the sha512 hex of kafka_2\.13-3\.9\.2\.tgz/)
+      .to raise_error(RuntimeError, /\['sha512'\] "#{'ab' * 32}" is not the sha512 hex of kafka_2\.13-3\.9\.1\.tgz/)
   end
 
   it 'refuses to run without the identity the wrapper provides' do

@@ -1,7 +1,8 @@
 # Release to install and the sha512 of its tarball in hex, as Apache's .sha512 file gives it.
+# Two public sources agree on it: microsoft/vcpkg's zookeeper port and debezium/container-images.
 # A download that does not match is never used. Kafka 3.9 ships a 3.8 client.
-default['zookeeper-cluster']['version'] = '3.8.5'
-default['zookeeper-cluster']['sha512'] = 'ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30'
+default['zookeeper-cluster']['version'] = '3.8.4'
+default['zookeeper-cluster']['sha512'] = '4d85d6f7644d5f36d9c4d65e78bd662ab35ebe1380d762c24c12b98af029027eee453437c9245dbdf2b9beb77cd6b690b69e26f91cf9d11b0a183a979c73fa43'
 # Tried in order: a mirror (fast, but only keeps current releases), then Apache's archive (keeps all).
 default['zookeeper-cluster']['mirrors'] = %w(https://dlcdn.apache.org/zookeeper https://archive.apache.org/dist/zookeeper)
 

@@ -28,12 +28,12 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to create_user('zookeeper').with(system: true, shell: '/usr/sbin/nologin')
     end
 
-    it 'downloads 3.8.5 from the mirror, then the archive, keeping it only if its sha512 matches' do
-      tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz"
+    it 'downloads 3.8.4 from the mirror, then the archive, keeping it only if its sha512 matches' do
+      tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.4-bin.tar.gz"
       expect(chef_run).to create_remote_file(tarball).with(
         source: [
-          'https://dlcdn.apache.org/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
-          'https://archive.apache.org/dist/zookeeper/zookeeper-3.8.5/apache-zookeeper-3.8.5-bin.tar.gz',
+          'https://dlcdn.apache.org/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz',
+          'https://archive.apache.org/dist/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz',
         ]
       )
       verification = chef_run.remote_file(tarball).verifications.first
@@ -43,13 +43,13 @@ describe 'zookeeper-cluster::default' do
         file.flush
         expect(verification.verify(file.path)).to be(false)
       end
-      expect(Chef::Log).to have_received(:error).with(/the download of apache-zookeeper-3\.8\.5-bin\.tar\.gz does not have the pinned sha512 #{ZK_TEST_SHA512}/)
+      expect(Chef::Log).to have_received(:error).with(/the download of apache-zookeeper-3\.8\.4-bin\.tar\.gz does not have the pinned sha512 #{ZK_TEST_SHA512}/)
     end
 
     it 'extracts into a versioned directory and links current to it' do
-      expect(chef_run).to extract_archive_file("#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz")
-        .with(destination: '/opt/zookeeper/zookeeper-3.8.5', strip_components: 1)
-      expect(chef_run).to create_link('/opt/zookeeper/current').with(to: '/opt/zookeeper/zookeeper-3.8.5')
+      expect(chef_run).to extract_archive_file("#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.4-bin.tar.gz")
+        .with(destination: '/opt/zookeeper/zookeeper-3.8.4', strip_components: 1)
+      expect(chef_run).to create_link('/opt/zookeeper/current').with(to: '/opt/zookeeper/zookeeper-3.8.4')
     end
 
     it 'owns its data and log directories' do
@@ -111,7 +111,7 @@ describe 'zookeeper-cluster::default' do
 
   it 'keeps a download whose sha512 is the pinned one' do
     run = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: Digest::SHA512.hexdigest('release'))
-    tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.5-bin.tar.gz"
+    tarball = "#{Chef::Config[:file_cache_path]}/apache-zookeeper-3.8.4-bin.tar.gz"
     Tempfile.create('zk') do |file|
       file.write('release')
       file.flush
@@ -121,7 +121,7 @@ describe 'zookeeper-cluster::default' do
 
   it 'refuses to run without a pinned sha512' do
     expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, sha512: nil) }
-      .to raise_error(RuntimeError, /\['sha512'\] nil is not the sha512 hex of apache-zookeeper-3\.8\.5-bin\.tar\.gz/)
+      .to raise_error(RuntimeError, /\['sha512'\] nil is not the sha512 hex of apache-zookeeper-3\.8\.4-bin\.tar\.gz/)
   end
 
   it 'refuses a sha256 where the sha512 belongs' do
@@ -129,14 +129,14 @@ describe 'zookeeper-cluster::default' do
       .to raise_error(RuntimeError, /is not the sha512 hex of/)
   end
 
-  it 'pins the 3.8.5 tarball by its sha512 by default' do
+  it 'pins the 3.8.4 tarball by its sha512 by default' do
     run = ChefSpec::SoloRunner.new do |node|
       node.normal['zookeeper-cluster']['ensemble'] = %w(10.0.16.5)
       node.normal['zookeeper-cluster']['myid'] = 1
     end.converge('zookeeper-cluster::default')
-    expect(run.node['zookeeper-cluster']['version']).to eq('3.8.5')
+    expect(run.node['zookeeper-cluster']['version']).to eq('3.8.4')
     expect(run.node['zookeeper-cluster']['sha512']).to eq(
-      'ab9bf90649df19d8fd8378f2e8d9159bc8528d8e4c166a93d9fa4a9c98e39ee9de0279cc9dc58cd6d593141c0a45576d0df9db47d143d63951598a43efdc0a30'
+      '4d85d6f7644d5f36d9c4d65e78bd662ab35ebe1380d762c24c12b98af029027eee453437c9245dbdf2b9beb77cd6b690b69e26f91cf9d11b0a183a979c73fa43'
     )
   end
 
@@ -163,7 +163,7 @@ describe ZookeeperCluster::Helpers do
   end
 
   it 'returns the mode once the member serves' do
-    allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.5\nMode: leader\n")
+    allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.4\nMode: leader\n")
     expect(described_class.wait_until_serving('127.0.0.1', 2181, 10)).to eq('leader')
   end
 end
