@@ -22,6 +22,14 @@ export interface HardenedInstanceProps {
   readonly securityGroupIds: string[];
   /** Bash script run once at first boot, exactly as rendered. @default no user data */
   readonly userData?: string;
+  /**
+   * What a change of the user data does. EC2 runs user data only at first boot, so without
+   * replacement a changed script (a new version, address or key) only stops and starts the
+   * instance and never runs. Replace instances that hold no state; an instance that holds data
+   * keeps running and must read whatever may change at run time instead. Required, so every
+   * instance kind states its choice.
+   */
+  readonly replaceOnUserDataChange: boolean;
   /** Inline policies of the instance role, by name: least privilege, nothing attached by default. @default {} */
   readonly policies?: Readonly<Record<string, string>>;
   /** @default 20 */
@@ -78,10 +86,13 @@ export class HardenedInstance extends Construct {
         volumeSize: props.rootVolumeGiB ?? 20,
         encrypted: true,
         deleteOnTermination: true,
+        // Tags the root volume only: volume_tags would also claim the tags of an aws_ebs_volume
+        // attached to the instance, and the two would rewrite each other on every apply.
+        tags: { Name: props.name },
       },
       userData: props.userData === undefined ? undefined : escapeTerraformTemplate(props.userData),
+      userDataReplaceOnChange: props.userData === undefined ? undefined : props.replaceOnUserDataChange,
       tags: { Name: props.name },
-      volumeTags: { Name: props.name },
       // A newer Ubuntu image must not replace running nodes on the next deploy.
       lifecycle: { ignoreChanges: ["ami"] },
     });

@@ -13,9 +13,14 @@ export const OperatorVariables = {
       type: "string",
       description: "CIDR allowed to SSH to the Chef workstation, e.g. your public IP as 203.0.113.7/32",
     });
+    // The rule it feeds is cidr_ipv4: an IPv6 block would pass cidrhost() and fail at apply.
+    // The pattern has no backslash: cdktf writes it into an HCL string, where "\." is no escape.
     variable.addValidation({
-      condition: Op.and(Fn.can(Fn.cidrhost(variable.stringValue, 0)), Op.not(Fn.contains(["0.0.0.0/0", "::/0"], variable.stringValue))),
-      errorMessage: "admin_cidr must be a CIDR block such as 203.0.113.7/32, and never 0.0.0.0/0 or ::/0.",
+      condition: Op.and(
+        Op.and(Fn.can(Fn.cidrhost(variable.stringValue, 0)), Fn.can(Fn.regex("^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/[0-9]+$", variable.stringValue))),
+        Op.not(Fn.contains(["0.0.0.0/0"], variable.stringValue)),
+      ),
+      errorMessage: "admin_cidr must be an IPv4 CIDR block such as 203.0.113.7/32 (IPv6 is not supported), and never 0.0.0.0/0.",
     });
     return variable;
   },

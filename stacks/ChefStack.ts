@@ -152,6 +152,9 @@ export class ChefStack extends PlatformStack {
       subnetId: privateSubnets[0].id,
       securityGroupIds: [this.serverSecurityGroup.id],
       rootVolumeGiB: 50,
+      // A new server release gets a new server: its keys land under its own instance id, the
+      // workstation follows it, and the Kafka stack bootstraps its nodes again.
+      replaceOnUserDataChange: true,
       policies: { "publish-chef-keys": serverKeysPolicy },
       userData: renderScript("chef-server", {
         ...common,
@@ -170,6 +173,9 @@ export class ChefStack extends PlatformStack {
       subnetId: publicSubnets[0].id,
       securityGroupIds: [workstationSecurityGroup.id],
       associatePublicIpAddress: true,
+      // Holds nothing that is not rebuilt at boot: a replaced server or a new release gets a
+      // fresh workstation, and nodes read its new bootstrap key at each login.
+      replaceOnUserDataChange: true,
       keyName: keyPairName.stringValue,
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
       userData: renderScript("chef-workstation", {

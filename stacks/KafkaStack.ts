@@ -100,6 +100,10 @@ export class KafkaStack extends PlatformStack {
         subnetId: subnet.id,
         securityGroupIds: [this.securityGroup.id],
         rootVolumeGiB: 30,
+        // A broker and ensemble member holds data and quorum: replacing every node because a
+        // script changed would take the cluster down at once. What may change at run time, the
+        // workstation's bootstrap key, sshd reads from SSM at each login instead.
+        replaceOnUserDataChange: false,
         policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
         userData: renderScript("kafka-node", {
           region: config.region,
@@ -115,6 +119,9 @@ export class KafkaStack extends PlatformStack {
         deviceName: "/dev/sdf",
         volumeId: volume.id,
         instanceId: node.instance.id,
+        // The volume is mounted: EC2 cannot detach it from a running instance, so destroy and
+        // -replace would hang on DetachVolume. Stopping the node first unmounts it cleanly.
+        stopInstanceBeforeDetaching: true,
       });
       return node;
     });

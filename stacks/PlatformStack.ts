@@ -1,4 +1,4 @@
-import { Aspects, S3Backend, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { PlatformConfig } from "../config/PlatformConfig";
@@ -12,6 +12,17 @@ export interface PlatformStackProps {
 /** The tags every resource carries, applied through the AWS provider's default_tags. */
 export function platformTags(config: PlatformConfig): Record<string, string> {
   return { Project: config.project, Environment: config.environment, ManagedBy: "cdktf" };
+}
+
+/**
+ * Where a stack keeps its state without a shared backend: `terraform.<stack>.tfstate` in the
+ * project's root, written relative to the stack's directory (`cdktf.out/stacks/<stack>`) where
+ * Terraform runs. cdktf's default is an absolute path of the machine that synthesized, so JSON
+ * made in CI could not be applied from another checkout. Stacks that read another stack's
+ * outputs run in a sibling directory, so the same relative path finds its state.
+ */
+export function localStatePath(stackId: string): string {
+  return `../../../terraform.${stackId}.tfstate`;
 }
 
 /**
@@ -38,6 +49,8 @@ export class PlatformStack extends TerraformStack {
       });
       // S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend predates the option.
       backend.addOverride("use_lockfile", true);
+    } else {
+      new LocalBackend(this, { path: localStatePath(id) });
     }
     Aspects.of(this).add(new Guardrails());
   }

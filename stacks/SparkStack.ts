@@ -110,6 +110,9 @@ export class SparkStack extends PlatformStack {
       subnetId: privateSubnets[0].id,
       securityGroupIds: [this.securityGroup.id],
       rootVolumeGiB: 30,
+      // Stateless: a new Spark release or checksum gets new nodes running it, and workers follow
+      // a replaced master (its address is in their user data).
+      replaceOnUserDataChange: true,
       policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret },
       userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
     });
@@ -124,6 +127,7 @@ export class SparkStack extends PlatformStack {
         securityGroupIds: [this.securityGroup.id],
         // Shuffle and spill files live on the root volume.
         rootVolumeGiB: 100,
+        replaceOnUserDataChange: true,
         policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret },
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });

@@ -37,6 +37,20 @@ describe("KafkaStack", () => {
     expect(Object.keys(resourcesOf(json, "aws_volume_attachment"))).toHaveLength(3);
   });
 
+  it("stops a node before detaching its mounted data volume, so destroy and -replace do not hang on DetachVolume", () => {
+    const attachments = Object.values(resourcesOf(json, "aws_volume_attachment"));
+    expect(attachments).toHaveLength(3);
+    for (const attachment of attachments) {
+      expect(attachment.stop_instance_before_detaching).toBe(true);
+      expect(attachment.force_detach).toBeUndefined();
+      expect(attachment.skip_destroy).toBeUndefined();
+    }
+  });
+
+  it("keeps nodes running when their user data changes: they hold data and quorum, and read the bootstrap key at run time", () => {
+    for (const node of Object.values(resourcesOf(json, "aws_instance"))) expect(node.user_data_replace_on_change).toBe(false);
+  });
+
   it("keeps ZooKeeper's ports among ensemble members only", () => {
     for (const port of [2181, 2888, 3888]) {
       const forPort = rules.filter((rule) => rule.from_port === port && rule.security_group_id === selfGroup);

@@ -1,5 +1,10 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { App } from "cdktf";
+import { buildPlatform } from "../stacks/buildPlatform";
 import { NetworkStack } from "../stacks/NetworkStack";
-import { configFrom, resourceNamed, resourcesOf, synthJson, testApp } from "./helpers";
+import { configFrom, resourceNamed, resourcesOf, synthJson, testApp, type Json } from "./helpers";
 
 describe("NetworkStack", () => {
   const json = synthJson(new NetworkStack(testApp(), "network", { config: configFrom() }));
@@ -83,8 +88,28 @@ describe("NetworkStack", () => {
     expect(Object.keys(json.output).sort()).toEqual(["private_subnet_ids", "public_subnet_ids", "vpc_id"]);
   });
 
+  it("keeps local state at a path relative to the stack's directory, so JSON synthesized in one checkout applies in another", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "synth-"));
+    const app = new App({ outdir, stackTraces: false });
+    buildPlatform(app, configFrom());
+    app.synth();
+    for (const stack of ["network", "storage", "chef", "spark", "kafka"]) {
+      const text = readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8");
+      expect(text).not.toContain(process.cwd());
+      expect(text).not.toContain(outdir);
+      const own = (JSON.parse(text) as Json).terraform.backend.local.path as string;
+      // Terraform runs in cdktf.out/stacks/<stack>: the state lands in the project's root.
+      expect(resolve(outdir, "stacks", stack, own)).toBe(resolve(outdir, "..", `terraform.${stack}.tfstate`));
+    }
+    // A stack reading another's outputs finds that stack's state from its own directory.
+    const kafka = JSON.parse(readFileSync(join(outdir, "stacks", "kafka", "cdk.tf.json"), "utf8")) as Json;
+    const chefState = kafka.data.terraform_remote_state["cross-stack-reference-input-chef"].config.path as string;
+    expect(resolve(outdir, "stacks", "kafka", chefState)).toBe(resolve(outdir, "..", "terraform.chef.tfstate"));
+  });
+
   it("keeps state in an S3 bucket with native locking when state.bucket is set", () => {
     const shared = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--state.bucket", "acme-tf-state") }));
+    expect(shared.terraform.backend.local).toBeUndefined();
     expect(shared.terraform.backend.s3).toEqual({
       bucket: "acme-tf-state",
       key: "insight/dev/network.tfstate",

@@ -28,6 +28,12 @@ describe("SparkStack", () => {
     }
   });
 
+  it("replaces master and workers when their user data changes (a new release, a replaced master), since they hold no state", () => {
+    const instances = Object.values(resourcesOf(json, "aws_instance"));
+    expect(instances).toHaveLength(4);
+    for (const instance of instances) expect(instance.user_data_replace_on_change).toBe(true);
+  });
+
   it("keeps Spark RPC inside the cluster on pinned ports", () => {
     const internal = ingressRules(json).filter((rule) => rule.from_port === SPARK_PORTS.master);
     expect(internal).toEqual([
