@@ -31,8 +31,6 @@ export interface ChefClientPackage extends ChefPackage {
   readonly binary: string;
   /** Where the package installs it. */
   readonly binaryPath: string;
-  /** The key a registered node holds. */
-  readonly clientKeyPath: string;
 }
 
 /** The Chef Infra Client (Cinc Client) package for cluster nodes of one release and architecture. */
@@ -47,7 +45,6 @@ export function chefClientPackage(chef: ChefConfig, release: string, architectur
     checksum: pinned ? (PINNED_CINC_CLIENT.sha256[`${release}/${architecture}`] ?? "") : "",
     binary: `${product}-client`,
     binaryPath: `/opt/${product}/bin/${product}-client`,
-    clientKeyPath: `/etc/${product}/client.pem`,
   };
 }
 

@@ -4,6 +4,7 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -89,26 +90,14 @@ export class ChefStack extends PlatformStack {
     });
     allowAllEgress(this, "server-egress", this.serverSecurityGroup);
 
-    // One path per deployment, so several deployments can share an account.
+    // One path per deployment, so several deployments can share an account. The server publishes
+    // its admin key under its own instance id, so a server deployed again (after a destroy, or a
+    // replacement) never hands the workstation the key of the one before it.
     const parameterPath = `/${config.project}/${config.environment}/chef`;
-    const adminKeyParameter = `${parameterPath}/admin-key`;
-    const validatorKeyParameter = `${parameterPath}/validator-key`;
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
     const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
     const policy = (policyId: string, statements: Array<{ sid: string; actions: string[]; resources: string[] }>): string =>
       new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
-
-    const serverKeysPolicy = policy("server-publish-keys", [
-      {
-        sid: "PublishServerKeys",
-        actions: ["ssm:PutParameter", "ssm:GetParameter"],
-        resources: [parameterArn(adminKeyParameter), parameterArn(validatorKeyParameter)],
-      },
-    ]);
-    const workstationKeysPolicy = policy("workstation-keys", [
-      { sid: "ReadServerKeys", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter), parameterArn(validatorKeyParameter)] },
-      { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
-    ]);
     this.readBootstrapKeyPolicyJson = policy("read-bootstrap-key", [
       { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
     ]);
@@ -140,8 +129,6 @@ export class ChefStack extends PlatformStack {
       region: config.region,
       organization: chef.organization,
       adminUser: chef.adminUser,
-      adminKeyParameter,
-      validatorKeyParameter,
       licenceEnv: packages.licenceEnv,
     };
 
@@ -155,17 +142,31 @@ export class ChefStack extends PlatformStack {
       // A new server release gets a new server: its keys land under its own instance id, the
       // workstation follows it, and the Kafka stack bootstraps its nodes again.
       replaceOnUserDataChange: true,
-      policies: { "publish-chef-keys": serverKeysPolicy },
       userData: renderScript("chef-server", {
         ...common,
         package: packages.server,
         serverCtl: packages.serverCtl,
         serverConfigFile: packages.serverConfigFile,
+        keysParameterPath: parameterPath,
+        apiWaitAttempts: 15,
       }),
+    });
+    const adminKeyParameter = `${parameterPath}/${this.server.instance.id}/admin-key`;
+    // Granted after the instance exists, since it names it; the server retries its publication.
+    new IamRolePolicy(this, "server-publish-admin-key", {
+      role: this.server.role.id,
+      name: "publish-admin-key",
+      policy: policy("server-publish-keys", [
+        { sid: "PublishAdminKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
+      ]),
     });
     const serverFqdn = this.server.instance.privateDns;
     this.serverUrl = `https://${serverFqdn}/organizations/${chef.organization}`;
 
+    const workstationKeysPolicy = policy("workstation-keys", [
+      { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
+      { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+    ]);
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
       ubuntuRelease: chef.workstationUbuntuRelease,
@@ -183,6 +184,7 @@ export class ChefStack extends PlatformStack {
         package: packages.workstation,
         knifeConfig: knifeConfigPath(chef),
         serverFqdn,
+        adminKeyParameter,
         bootstrapKeyParameter: this.bootstrapKeyParameter,
         repoBucket: props.dataBucket.bucket,
         cookbooksKey,

@@ -29,6 +29,8 @@ export interface KafkaStackProps extends PlatformStackProps {
     readonly serverSecurityGroup: SecurityGroup;
     /** Where the provisioners connect: the workstation's public IP. */
     readonly workstationPublicIp: string;
+    /** The nodes register here; a replaced server (a new URL) gets every node registered again. */
+    readonly serverUrl: string;
     readonly bootstrapKeyParameter: string;
     readonly readBootstrapKeyPolicyJson: string;
     /** Changes with the cookbooks or the role; the converge step re-runs when it does. */
@@ -108,10 +110,9 @@ export class KafkaStack extends PlatformStack {
         userData: renderScript("kafka-node", {
           region: config.region,
           client,
-          bootstrapKeyParameter: props.chef.bootstrapKeyParameter,
+          acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
           dataVolumeId: volume.id,
           dataPath: kafka.dataPath,
-          keyWaitAttempts: 30,
           volumeWaitAttempts,
         }),
       });
@@ -142,7 +143,7 @@ export class KafkaStack extends PlatformStack {
         knifeConfig,
         setupTimeoutSeconds,
       }),
-      triggers: { ensemble: Fn.join(",", nodeIps) },
+      triggers: { ensemble: Fn.join(",", nodeIps), server: props.chef.serverUrl },
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
@@ -150,17 +151,20 @@ export class KafkaStack extends PlatformStack {
       workstationScript(this, `bootstrap-node-${index}`, {
         workstation,
         script: renderScript("provision/bootstrap-node", {
+          // One log per node: the bootstraps run at the same time.
+          scriptName: `bootstrap-${this.nodeName(index)}`,
           nodeName: this.nodeName(index),
           nodeIp: node.privateIp,
+          instanceId: node.instance.id,
+          serverUrl: props.chef.serverUrl,
           knifeConfig,
           runList: `role[${KAFKA_NODE_ROLE}]`,
           installCheck: `test -x ${client.binaryPath}`,
-          clientKeyPath: client.clientKeyPath,
           licenceFlag: config.chef.flavor === "chef" ? "--chef-license accept" : "",
           setupTimeoutSeconds,
           sshWaitAttempts: 20,
         }),
-        triggers: { instance: node.instance.id },
+        triggers: { instance: node.instance.id, server: props.chef.serverUrl },
         after: [this.zooBagUpload],
       }),
     );

@@ -35,6 +35,22 @@ export interface SparkStackProps extends PlatformStackProps {
   };
   /** IAM policy JSON that lets the nodes read the data bucket. */
   readonly dataReadPolicyJson: string;
+  /** The workstation's bootstrap key, which the nodes accept for SSH (job submission, debugging). */
+  readonly bootstrapKey: {
+    readonly parameter: string;
+    readonly readPolicyJson: string;
+  };
+}
+
+/** Where Spark is unpacked (`current` links the release) and where its configuration lives. */
+export const SPARK_PATHS = { root: "/opt/spark", home: "/opt/spark/current", conf: "/etc/spark" } as const;
+
+/**
+ * The command, quoted for the remote shell, that submits a job on the master as the spark user
+ * with the cluster's configuration (master URL, authentication secret, pinned ports).
+ */
+export function sparkSubmitOnMaster(...args: string[]): string {
+  return `'cd / && sudo -u spark env SPARK_CONF_DIR=${SPARK_PATHS.conf} ${SPARK_PATHS.home}/bin/spark-submit ${args.join(" ")}'`;
 }
 
 /**
@@ -93,6 +109,9 @@ export class SparkStack extends PlatformStack {
     const readSecret = secretPolicy(["ssm:GetParameter"], "spark-secret-read");
 
     const scriptContext = {
+      sparkRoot: SPARK_PATHS.root,
+      confDir: SPARK_PATHS.conf,
+      acceptBootstrapKeyFrom: props.bootstrapKey.parameter,
       sparkVersion: spark.version,
       sparkSha512: spark.sha512,
       mirrorUrl: spark.mirrorUrl,
@@ -113,7 +132,7 @@ export class SparkStack extends PlatformStack {
       // Stateless: a new Spark release or checksum gets new nodes running it, and workers follow
       // a replaced master (its address is in their user data).
       replaceOnUserDataChange: true,
-      policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret },
+      policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
       userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
     });
 
@@ -128,7 +147,7 @@ export class SparkStack extends PlatformStack {
         // Shuffle and spill files live on the root volume.
         rootVolumeGiB: 100,
         replaceOnUserDataChange: true,
-        policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret },
+        policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });
     });
@@ -140,5 +159,11 @@ export class SparkStack extends PlatformStack {
       value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} ubuntu@<workstation public IP>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
     });
     new TerraformOutput(this, "spark_worker_ips", { value: this.workers.map((worker) => worker.privateIp) });
+    // The driver runs on the master, inside the cluster's security group: no Spark port opens to
+    // the workstation, which reaches the master over SSH only.
+    new TerraformOutput(this, "spark_submit_example", {
+      description: "Run on the workstation: SparkPi, the example that ships with Spark, submitted to the cluster",
+      value: `ssh -i ~/.ssh/platform_bootstrap ubuntu@${this.master.privateIp} ${sparkSubmitOnMaster("--class org.apache.spark.examples.SparkPi", `${SPARK_PATHS.home}/examples/jars/spark-examples_2.13-${spark.version}.jar 100`)}`,
+    });
   }
 }

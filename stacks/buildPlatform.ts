@@ -20,13 +20,19 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
   const network = new NetworkStack(app, "network", { config });
   const storage = new StorageStack(app, "storage", { config });
   const chef = new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
-  const spark = new SparkStack(app, "spark", { config, network, dataReadPolicyJson: storage.readPolicyJson });
+  const spark = new SparkStack(app, "spark", {
+    config,
+    network,
+    dataReadPolicyJson: storage.readPolicyJson,
+    bootstrapKey: { parameter: chef.bootstrapKeyParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
+  });
   const kafka = new KafkaStack(app, "kafka", {
     config,
     network,
     chef: {
       serverSecurityGroup: chef.serverSecurityGroup,
       workstationPublicIp: chef.workstation.instance.publicIp,
+      serverUrl: chef.serverUrl,
       bootstrapKeyParameter: chef.bootstrapKeyParameter,
       readBootstrapKeyPolicyJson: chef.readBootstrapKeyPolicyJson,
       chefRepoHash: chef.chefRepoHash,

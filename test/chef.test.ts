@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
@@ -52,15 +52,38 @@ describe("ChefStack", () => {
     for (const rule of serverRules) expect(rule.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
   });
 
-  it("lets only the server write its keys and only the workstation read them", () => {
+  it("lets only the server write its admin key, under its own instance id, and only the workstation read it", () => {
     const documents = dataOf(json, "aws_iam_policy_document");
     const resources = (name: string, sid: string): string[] =>
       documents[name].statement.find((statement: Json) => statement.sid === sid).resources.map((arn: string) => arn.replace(/.*parameter/, ""));
+    const adminKey = /^\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/admin-key$/;
+    expect(documents["server-publish-keys"].statement).toHaveLength(1);
     expect(documents["server-publish-keys"].statement[0].actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
-    expect(resources("server-publish-keys", "PublishServerKeys")).toEqual(["/insight/dev/chef/admin-key", "/insight/dev/chef/validator-key"]);
-    expect(documents["workstation-keys"].statement[0]).toMatchObject({ sid: "ReadServerKeys", actions: ["ssm:GetParameter"] });
+    expect(resources("server-publish-keys", "PublishAdminKey")).toEqual([expect.stringMatching(adminKey)]);
+    expect(resourcesOf(json, "aws_iam_role_policy")["server-publish-admin-key"]).toMatchObject({
+      role: expect.stringMatching(/aws_iam_role\.server_role_[0-9A-F]{8}\.id/),
+      policy: "${data.aws_iam_policy_document.server-publish-keys.json}",
+    });
+    expect(documents["workstation-keys"].statement[0]).toMatchObject({ sid: "ReadAdminKey", actions: ["ssm:GetParameter"] });
+    expect(resources("workstation-keys", "ReadAdminKey")).toEqual([expect.stringMatching(adminKey)]);
     expect(resources("workstation-keys", "PublishBootstrapKey")).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
     expect(documents["workstation-read-chef-repo"].statement[0].resources[0]).toMatch(/\/chef-repo\/\*$/);
+  });
+
+  it("publishes no validator key and lets no role read one", () => {
+    const policies = JSON.stringify(dataOf(json, "aws_iam_policy_document"));
+    expect(policies).not.toContain("validator");
+  });
+
+  it("points the workstation at the admin key of the server deployed with it, so a redeploy never reads an old server's key", () => {
+    expect(workstation.user_data).toMatch(/ADMIN_KEY_PARAMETER='\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/admin-key'/);
+  });
+
+  it("replaces the server and the workstation when their user data changes; the workstation follows a replaced server", () => {
+    expect(server.user_data_replace_on_change).toBe(true);
+    expect(workstation.user_data_replace_on_change).toBe(true);
+    // The server's address and id are in the workstation's user data.
+    expect(workstation.user_data).toContain("${aws_instance.server_instance_");
   });
 
   it("ships every cookbook, reproducibly archived, and the generated role through the data bucket", () => {
@@ -116,14 +139,13 @@ const COMMON = {
   region: "us-west-2",
   organization: "insight",
   adminUser: "admin",
-  adminKeyParameter: "/insight/dev/chef/admin-key",
-  validatorKeyParameter: "/insight/dev/chef/validator-key",
   licenceEnv: {},
 };
 const DEB = "pretend package";
 const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
 const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
-
+const SERVER_INSTANCE = "i-0123456789abcdef0";
+const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
@@ -131,24 +153,38 @@ describe("chef-server user data", () => {
     package: packages.server,
     serverCtl: packages.serverCtl,
     serverConfigFile: packages.serverConfigFile,
+    keysParameterPath: "/insight/dev/chef",
+    apiWaitAttempts: 4,
   });
+  // A server whose API answers like erchef: FAIL_ONCE names the calls that fail on their first try.
   const stubs = {
     ...COMMON_STUBS,
     curl: CURL_STUB,
     python3: python3Stub(),
     "cinc-server-ctl": [
       'state="$WORK_DIR/chef-server"; mkdir -p "$state"',
+      'fail_once() { [[ " ${FAIL_ONCE:-} " == *" $1 "* && ! -f "$state/failed-$1" ]] && touch "$state/failed-$1"; }',
       "case $1 in",
       '  user-list) cat "$state/users" 2>/dev/null ;;',
       '  org-list) cat "$state/orgs" 2>/dev/null ;;',
-      '  user-create) echo "$2" >> "$state/users"; printf -- "-----BEGIN RSA PRIVATE KEY-----\\nadmin\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}"; echo "$6" > "$state/password-seen" ;;',
-      '  org-create) echo "$2" >> "$state/orgs"; printf -- "-----BEGIN RSA PRIVATE KEY-----\\nvalidator\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}" ;;',
+      "  user-create)",
+      '    if fail_once user-create-404; then echo "ERROR: 404 Not Found" >&2; exit 1; fi',
+      '    echo "$2" >> "$state/users"; echo "$6" > "$state/password-seen"',
+      // The server created the user but its answer (with the key) never arrived.
+      '    if fail_once user-create-lost; then echo "ERROR: Net::ReadTimeout" >&2; exit 1; fi',
+      '    printf -- "-----BEGIN RSA PRIVATE KEY-----\\nadmin\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}" ;;',
+      "  org-create)",
+      // A create that raced an earlier attempt: the list does not show it yet, the create refuses.
+      '    if fail_once org-create-conflict; then echo "ERROR: 409 Conflict: Organization already exists" >&2; exit 1; fi',
+      '    echo "$2" >> "$state/orgs" ;;',
+      '  add-user-key) echo "$2 $3 $4" >> "$state/added-keys" ;;',
       "  *) exit 0 ;;",
       "esac",
     ].join("\n"),
   };
   const env = { DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: DEB_SHA512 };
   const first = runBash(script, { stubs, env });
+  const ssmPuts = (dir: string): string => readFileSync(join(dir, "work", "ssm-puts"), "utf8");
 
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");
@@ -163,13 +199,54 @@ describe("chef-server user data", () => {
     expect(readFileSync(join(first.dir, "root/etc/cinc-project/cinc-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
   });
 
-  it("creates the admin user and the organization and publishes both keys as SecureStrings", () => {
-    const ssm = join(first.dir, "work", "ssm");
-    expect(readFileSync(join(ssm, "_insight_dev_chef_admin-key"), "utf8")).toContain("admin");
-    expect(readFileSync(join(ssm, "_insight_dev_chef_validator-key"), "utf8")).toContain("validator");
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(
-      "/insight/dev/chef/admin-key SecureString\n/insight/dev/chef/validator-key SecureString\n",
-    );
+  it("waits for the API's /_status after reconfigure and only then creates users", () => {
+    const slow = runBash(script, { stubs, env: { ...env, STATUS_FAILS: "2" } });
+    expect(slow.status).toBe(0);
+    const log = calls(slow.dir);
+    const statusCalls = log.map((call, index) => ({ call, index })).filter(({ call }) => call.startsWith("curl") && call.includes("https://127.0.0.1/_status"));
+    expect(statusCalls).toHaveLength(3);
+    const reconfigure = log.indexOf("cinc-server-ctl reconfigure");
+    const firstUserCall = log.findIndex((call) => call.startsWith("cinc-server-ctl user-"));
+    expect(statusCalls[0].index).toBeGreaterThan(reconfigure);
+    expect(firstUserCall).toBeGreaterThan(statusCalls[2].index);
+  });
+
+  it("stops with a clear message, before creating anything, when the API never serves", () => {
+    const down = runBash(script, { stubs, env: { ...env, STATUS_FAILS: "99" } });
+    expect(down.status).not.toBe(0);
+    expect(down.output).toContain("the server's API (https://127.0.0.1/_status) did not answer after reconfigure; see 'cinc-server-ctl status' and 'cinc-server-ctl tail' here");
+    expect(down.output).toContain("FAILED at step 'wait for the server's API'");
+    expect(calls(down.dir).filter((call) => /user-create|org-create/.test(call))).toEqual([]);
+  });
+
+  it("retries a create the API refused and counts 'already exists' as done", () => {
+    const flaky = runBash(script, { stubs, env: { ...env, FAIL_ONCE: "user-create-404 org-create-conflict" } });
+    expect(flaky.status).toBe(0);
+    expect(calls(flaky.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toHaveLength(2);
+    expect(flaky.output).toContain("organization insight already exists");
+    expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} SecureString\n`);
+  });
+
+  it("gives the admin a key of its own when a create succeeded but its answer was lost", () => {
+    const lost = runBash(script, { stubs, env: { ...env, FAIL_ONCE: "user-create-lost" } });
+    expect(lost.status).toBe(0);
+    expect(calls(lost.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toHaveLength(1);
+    expect(readFileSync(join(lost.dir, "work/chef-server/added-keys"), "utf8")).toMatch(/^admin --public-key-path \S+admin\.pem\.pub\n$/);
+    const published = readFileSync(join(lost.dir, "work/ssm", ADMIN_KEY_PARAMETER.replace(/\//g, "_")), "utf8");
+    expect(published).toContain("BEGIN PRIVATE KEY");
+  });
+
+  it("publishes only the admin key, as a SecureString under the server's own instance id", () => {
+    expect(ssmPuts(first.dir)).toBe(`${ADMIN_KEY_PARAMETER} SecureString\n`);
+    expect(readFileSync(join(first.dir, "work/ssm", ADMIN_KEY_PARAMETER.replace(/\//g, "_")), "utf8")).toContain("admin");
+    const replaced = runBash(script, { stubs, env: { ...env, INSTANCE_ID: "i-0fedcba9876543210" } });
+    expect(ssmPuts(replaced.dir)).toBe("/insight/dev/chef/i-0fedcba9876543210/admin-key SecureString\n");
+  });
+
+  it("keeps no validator key: the organization's goes nowhere and nothing but the admin key is published", () => {
+    const orgCreate = calls(first.dir).find((call) => call.startsWith("cinc-server-ctl org-create"));
+    expect(orgCreate).toMatch(/ --filename \/dev\/null$/);
+    expect(script).not.toMatch(/validator-key|VALIDATOR/);
   });
 
   it("generates the admin password on the instance and never logs it", () => {
@@ -185,8 +262,8 @@ describe("chef-server user data", () => {
     const second = runBash(script, { stubs, env, dir: first.dir });
     expect(second.status).toBe(0);
     const newCalls = calls(first.dir).slice(before);
-    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|^dpkg |--output/.test(call))).toEqual([]);
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(2);
+    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|add-user-key|^dpkg |--output/.test(call))).toEqual([]);
+    expect(ssmPuts(first.dir).trim().split("\n")).toHaveLength(1);
   });
 });
 
@@ -196,6 +273,7 @@ describe("chef-workstation user data", () => {
     package: { ...packages.workstation, checksum: DEB_SHA256 },
     knifeConfig: knifeConfigPath(configFrom().chef),
     serverFqdn: "ip-10-0-16-5.us-west-2.compute.internal",
+    adminKeyParameter: ADMIN_KEY_PARAMETER,
     bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
     repoBucket: "insight-dev-data-1",
     cookbooksKey: "chef-repo/cookbooks.tar.gz",
@@ -232,14 +310,23 @@ describe("chef-workstation user data", () => {
     expect(shellcheck(script).output).toBe("");
   });
 
-  it("configures knife for the server's private DNS name with the keys from SSM", () => {
+  it("configures knife for the server's private DNS name with the admin key from SSM", () => {
     expect(first.output).toContain("knife on this workstation talks to https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight");
     expect(first.status).toBe(0);
     const config = readFileSync(join(chefDir, "config.rb"), "utf8");
     expect(config).toContain('chef_server_url "https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight"\n');
     expect(config).toContain('node_name "admin"\n');
-    expect(config).toContain('validation_client_name "insight-validator"\n');
+    expect(config).toContain('client_key "#{current_dir}/admin.pem"\n');
     expect(readFileSync(join(chefDir, "admin.pem"), "utf8")).toContain("BEGIN RSA PRIVATE KEY");
+  });
+
+  it("bootstraps validatorless: knife's config names no validation key and none is on the workstation", () => {
+    const config = readFileSync(join(chefDir, "config.rb"), "utf8");
+    // With no validation key file, knife bootstrap creates each node's client with the admin's
+    // key and copies no validator to the node.
+    expect(config).not.toMatch(/validation_key|validation_client_name/);
+    expect(readdirSync(chefDir).filter((file) => file.endsWith(".pem"))).toEqual(["admin.pem"]);
+    expect(script).not.toMatch(/validation_key|-validator|VALIDATOR/);
   });
 
   it("fetches and checks the server certificate, then proves knife works with client list", () => {
@@ -276,12 +363,12 @@ describe("chef-workstation user data", () => {
     expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
   });
 
-  it("stops with a clear message when the server's keys never appear in SSM", () => {
+  it("stops with a clear message when the server's admin key never appears in SSM", () => {
     const waiting = runBash(script, { stubs, env: { S3_DIR: s3, DOWNLOAD_CONTENT: DEB } });
     expect(waiting.status).not.toBe(0);
     expect(waiting.output).toContain(
-      "timed out waiting for SSM parameter /insight/dev/chef/admin-key; the Chef server publishes it after its first reconfigure (see /var/log/platform/chef-server.log there)",
+      `timed out waiting for SSM parameter ${ADMIN_KEY_PARAMETER}; the Chef server publishes it after its first reconfigure (see /var/log/platform/chef-server.log there)`,
     );
-    expect(waiting.output).toContain("FAILED at step 'wait for the Chef server's keys'");
+    expect(waiting.output).toContain("FAILED at step 'wait for the Chef server's admin key'");
   });
 });

@@ -99,7 +99,9 @@ describe("renderScript and the shared bash partial", () => {
     const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: "tampered" } });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain("checksum mismatch for https://archive.example/a.tgz");
-    expect(run.output).toContain("FAILED at step 'download' (exit 1); every step is idempotent, so the script can be re-run");
+    const log = join(run.dir, "log", "fixture-script.log");
+    expect(run.output).toContain(`FAILED at step 'download' (exit 1); log: ${log}; every step is idempotent, so the script can be re-run`);
+    expect(readFileSync(log, "utf8")).toContain("FAILED at step 'download'");
     expect(existsSync(join(run.dir, "work", "artifact.tgz"))).toBe(false);
     expect(existsSync(join(run.dir, "work", "artifact.tgz.part"))).toBe(false);
   });
@@ -108,6 +110,21 @@ describe("renderScript and the shared bash partial", () => {
     const run = runBash(fixture(), { stubs: STUBS, env: { CURL_CONTENT: CONTENT, FAIL_AT_END: "1" } });
     expect(run.status).toBe(1);
     expect(run.output).toContain("FAILED at step 'deliberate failure' (exit 1)");
+  });
+
+  it("logs a script run by an unprivileged user (the provisioners on the workstation) where its failure message says", () => {
+    const operator = {
+      ...STUBS,
+      id: 'case $1 in -u) echo 1000 ;; -un|-gn) echo ubuntu ;; esac',
+      // ubuntu's passwordless sudo; the shared partial uses it only to create its log directory.
+      sudo: 'echo "$*" >> "$WORK_DIR/sudo"; args=(); while (($#)); do case $1 in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; exec "${args[@]}"',
+    };
+    const run = runBash(fixture(), { stubs: operator, env: { CURL_CONTENT: CONTENT, FAIL_AT_END: "1", PLATFORM_LOG_DIR: "" } });
+    const log = join(run.dir, "root/var/log/platform/provision/fixture-script.log");
+    expect(run.status).toBe(1);
+    expect(run.output).toContain(`FAILED at step 'deliberate failure' (exit 1); log: ${log};`);
+    expect(readFileSync(log, "utf8")).toContain("FAILED at step 'deliberate failure'");
+    expect(readFileSync(join(run.dir, "work", "sudo"), "utf8")).toBe(`install -d -m 0755 -o ubuntu -g ubuntu ${join(run.dir, "root/var/log/platform/provision")}\n`);
   });
 
   it("gives up after the last attempt with a message naming the command", () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { SPARK_PORTS } from "../stacks/SparkStack";
+import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
 import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
@@ -62,7 +62,12 @@ describe("SparkStack", () => {
     expect(documents["spark-secret-read"].statement[0].actions).toEqual(["ssm:GetParameter"]);
     expect(documents["spark-secret-read"].statement[0].resources[0]).toMatch(/:parameter\/insight\/dev\/spark\/auth-secret$/);
     const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((policy) => policy.name).sort();
-    expect(policies).toEqual(["publish-spark-secret", "read-data-bucket", "read-data-bucket", "read-data-bucket", "read-data-bucket", "read-spark-secret", "read-spark-secret", "read-spark-secret"]);
+    expect(policies).toEqual([
+      "publish-spark-secret",
+      ...Array(4).fill("read-bootstrap-key"),
+      ...Array(4).fill("read-data-bucket"),
+      ...Array(3).fill("read-spark-secret"),
+    ]);
   });
 
   it("points every worker at the master's private IP and outputs the master URL", () => {
@@ -70,6 +75,24 @@ describe("SparkStack", () => {
     expect(worker.user_data).toMatch(/MASTER_IP='\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\}'/);
     expect(json.output.spark_master_url.value).toMatch(/^spark:\/\/\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\}:7077$/);
     expect(json.output.spark_master_ui.value).toContain("ssh -N -L 8080:");
+  });
+
+  it("lets the workstation submit a job over SSH to the master, where the driver runs, and opens no Spark port to it", () => {
+    for (const instance of Object.values(instances)) {
+      const script = unescapeTerraformTemplate(instance.user_data);
+      expect(script).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
+      expect(script).toContain('accept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" ubuntu');
+    }
+    const bootstrapKeyReaders = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-bootstrap-key");
+    expect(bootstrapKeyReaders).toHaveLength(4);
+    const fromWorkstation = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"))
+      .filter((rule) => String(rule.referenced_security_group_id).includes("workstation-security-group"))
+      .map((rule) => rule.from_port)
+      .sort((a, b) => a - b);
+    expect(fromWorkstation).toEqual([22, 4040, 8080, 8081]);
+    expect(json.output.spark_submit_example.value).toMatch(
+      /^ssh -i ~\/\.ssh\/platform_bootstrap ubuntu@\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\} 'cd \/ && sudo -u spark env SPARK_CONF_DIR=\/etc\/spark \/opt\/spark\/current\/bin\/spark-submit --class org\.apache\.spark\.examples\.SparkPi \/opt\/spark\/current\/examples\/jars\/spark-examples_2\.13-4\.1\.0\.jar 100'$/,
+    );
   });
 
   it("puts no secret in the user data: the master generates it on the instance", () => {
@@ -87,6 +110,9 @@ describe("SparkStack", () => {
 });
 
 const CONTEXT = {
+  sparkRoot: SPARK_PATHS.root,
+  confDir: SPARK_PATHS.conf,
+  acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
   sparkVersion: "4.1.0",
   sparkSha512: "",
   mirrorUrl: "https://mirror.example/spark",
@@ -121,6 +147,8 @@ const STUBS = {
       "fi",
     ].join("\n"),
   ),
+  sshd: "exit 0",
+  runuser: "exit 0",
   systemctl: [
     'case $1 in',
     '  is-active) grep -qx "${*: -1}" "$WORK_DIR/active" 2>/dev/null ;;',

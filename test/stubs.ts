@@ -18,7 +18,11 @@ export const COMMON_STUBS = {
   install: 'args=(); while (($#)); do case $1 in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; exec /usr/bin/install "${args[@]}"',
 };
 
-/** curl: IMDS answers from LOCAL_IPV4 / LOCAL_HOSTNAME, .metadata.json from PUBLISHER_SHA512, downloads from DOWNLOAD_CONTENT. */
+/**
+ * curl: IMDS answers from LOCAL_IPV4 / LOCAL_HOSTNAME / INSTANCE_ID, .metadata.json from
+ * PUBLISHER_SHA512, the Chef server's /_status after STATUS_FAILS failures, downloads from
+ * DOWNLOAD_CONTENT.
+ */
 export const CURL_STUB = [
   'out=""; url=""',
   'while (($#)); do case $1 in --output) out=$2; shift ;; http*) url=$1 ;; esac; shift; done',
@@ -26,6 +30,9 @@ export const CURL_STUB = [
   '  */api/token) echo token ;;',
   '  */meta-data/local-ipv4) echo "${LOCAL_IPV4:-10.0.16.5}" ;;',
   '  */meta-data/local-hostname) echo "${LOCAL_HOSTNAME:-ip-10-0-16-5.us-west-2.compute.internal}" ;;',
+  '  */meta-data/instance-id) echo "${INSTANCE_ID:-i-0123456789abcdef0}" ;;',
+  // The Chef server's status endpoint: fails STATUS_FAILS times, then answers.
+  '  */_status) n=$(cat "$WORK_DIR/status-calls" 2>/dev/null || echo 0); echo $((n + 1)) > "$WORK_DIR/status-calls"; ((n >= ${STATUS_FAILS:-0})) ;;',
   '  *.metadata.json) printf \'{"sha512": "%s"}\' "$PUBLISHER_SHA512" ;;',
   '  *) printf "%s" "$DOWNLOAD_CONTENT" > "$out" ;;',
   "esac",
