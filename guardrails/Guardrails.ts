@@ -5,6 +5,7 @@ import { bucketProtection } from "./rules/bucketProtection";
 import { encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
 import { noPublicIngress } from "./rules/noPublicIngress";
 import { requiredTags } from "./rules/requiredTags";
+import { withRenderCache } from "./resourceConfig";
 import type { GuardrailRule } from "./Violation";
 
 export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags, awsApiLimits];
@@ -20,10 +21,9 @@ export class Guardrails implements IAspect {
 
   visit(node: IConstruct): void {
     if (!(node instanceof TerraformStack)) return;
-    for (const rule of this.rules) {
-      for (const violation of rule(node)) {
-        Annotations.of(violation.construct).addError(`[${violation.ruleId}] ${violation.message}`);
-      }
+    const violations = withRenderCache(() => this.rules.flatMap((rule) => rule(node)));
+    for (const violation of violations) {
+      Annotations.of(violation.construct).addError(`[${violation.ruleId}] ${violation.message}`);
     }
   }
 }

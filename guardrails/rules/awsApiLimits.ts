@@ -2,7 +2,7 @@ import { TerraformDataSource, TerraformResource, type TerraformStack } from "cdk
 import type { IConstruct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolve } from "cdktf/lib/_tokens";
-import { resourceConfig, resourcesOfType } from "../resourceConfig";
+import { constructsOf, resourceConfig, resourcesOfType } from "../resourceConfig";
 import type { Violation } from "../Violation";
 
 export const AWS_API_LIMITS = "aws-api-limits";
@@ -82,11 +82,11 @@ export function awsApiLimits(stack: TerraformStack): Violation[] {
       checkText(construct, `${what} ${JSON.stringify(key)} value`, value, 256);
     }
   };
-  for (const provider of stack.node.findAll().filter((node): node is AwsProvider => node instanceof AwsProvider)) {
+  for (const provider of constructsOf(stack).filter((node): node is AwsProvider => node instanceof AwsProvider)) {
     const defaults = resolve(stack, provider.defaultTags) as Array<{ tags?: Record<string, string> }> | undefined;
     for (const entry of defaults ?? []) checkTags(provider, "default tag", entry.tags);
   }
-  for (const resource of stack.node.findAll().filter((node): node is TerraformResource => node instanceof TerraformResource && "tagsInput" in node)) {
+  for (const resource of constructsOf(stack).filter((node): node is TerraformResource => node instanceof TerraformResource && "tagsInput" in node)) {
     const config = resourceConfig(resource);
     checkTags(resource, "tag", config.tags);
     for (const root of asList(config.root_block_device)) checkTags(resource, "root_block_device tag", root.tags);
@@ -117,8 +117,7 @@ export function awsApiLimits(stack: TerraformStack): Violation[] {
 }
 
 function dataSourcesOfType(stack: TerraformStack, type: string): Array<{ resource: TerraformDataSource; config: Record<string, unknown> }> {
-  return stack.node
-    .findAll()
+  return constructsOf(stack)
     .filter((node): node is TerraformDataSource => node instanceof TerraformDataSource && node.terraformResourceType === type)
     .map((resource) => {
       const rendered = resolve(resource, resource.toTerraform()) as { data: Record<string, Record<string, Record<string, unknown>>> };
