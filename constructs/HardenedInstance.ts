@@ -8,6 +8,9 @@ import type { UbuntuRelease } from "../config/PlatformConfig";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
 import { architectureOf, ubuntuAmi } from "./ubuntuAmi";
 
+/** See HardenedInstanceProps.onUserDataChange. */
+export type UserDataChange = "replace" | "ignore";
+
 /** EC2 refuses user data above 16 KiB (before base64). */
 export const MAX_USER_DATA_BYTES = 16384;
 
@@ -23,13 +26,14 @@ export interface HardenedInstanceProps {
   /** Bash script run once at first boot, exactly as rendered. @default no user data */
   readonly userData?: string;
   /**
-   * What a change of the user data does. EC2 runs user data only at first boot, so without
-   * replacement a changed script (a new version, address or key) only stops and starts the
-   * instance and never runs. Replace instances that hold no state; an instance that holds data
-   * keeps running and must read whatever may change at run time instead. Required, so every
-   * instance kind states its choice.
+   * What a later change of the user data does. EC2 runs user data only at first boot, and the
+   * provider's default for a changed script is to stop and start the instance, which runs
+   * nothing and, for a cluster, stops every member at once. So: `replace` an instance that holds
+   * no state, and `ignore` the change on one that does (a replacement gets the new script; what
+   * must change on a running instance reaches it another way). Required, so every instance kind
+   * states its choice.
    */
-  readonly replaceOnUserDataChange: boolean;
+  readonly onUserDataChange: UserDataChange;
   /** Inline policies of the instance role, by name: least privilege, nothing attached by default. @default {} */
   readonly policies?: Readonly<Record<string, string>>;
   /** @default 20 */
@@ -91,10 +95,10 @@ export class HardenedInstance extends Construct {
         tags: { Name: props.name },
       },
       userData: props.userData === undefined ? undefined : escapeTerraformTemplate(props.userData),
-      userDataReplaceOnChange: props.userData === undefined ? undefined : props.replaceOnUserDataChange,
+      userDataReplaceOnChange: props.userData === undefined ? undefined : props.onUserDataChange === "replace",
       tags: { Name: props.name },
       // A newer Ubuntu image must not replace running nodes on the next deploy.
-      lifecycle: { ignoreChanges: ["ami"] },
+      lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data"] : ["ami"] },
     });
   }
 

@@ -141,7 +141,7 @@ export class ChefStack extends PlatformStack {
       rootVolumeGiB: 50,
       // A new server release gets a new server: its keys land under its own instance id, the
       // workstation follows it, and the Kafka stack bootstraps its nodes again.
-      replaceOnUserDataChange: true,
+      onUserDataChange: "replace",
       userData: renderScript("chef-server", {
         ...common,
         package: packages.server,
@@ -176,7 +176,7 @@ export class ChefStack extends PlatformStack {
       associatePublicIpAddress: true,
       // Holds nothing that is not rebuilt at boot: a replaced server or a new release gets a
       // fresh workstation, and nodes read its new bootstrap key at each login.
-      replaceOnUserDataChange: true,
+      onUserDataChange: "replace",
       keyName: keyPairName.stringValue,
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
       userData: renderScript("chef-workstation", {

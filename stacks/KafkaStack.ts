@@ -29,8 +29,8 @@ export interface KafkaStackProps extends PlatformStackProps {
     readonly serverSecurityGroup: SecurityGroup;
     /** Where the provisioners connect: the workstation's public IP. */
     readonly workstationPublicIp: string;
-    /** The nodes register here; a replaced server (a new URL) gets every node registered again. */
-    readonly serverUrl: string;
+    /** The server the nodes register with: a replaced one, even at the same address, gets every node registered again. */
+    readonly serverInstanceId: string;
     readonly bootstrapKeyParameter: string;
     readonly readBootstrapKeyPolicyJson: string;
     /** Changes with the cookbooks or the role; the converge step re-runs when it does. */
@@ -102,10 +102,11 @@ export class KafkaStack extends PlatformStack {
         subnetId: subnet.id,
         securityGroupIds: [this.securityGroup.id],
         rootVolumeGiB: 30,
-        // A broker and ensemble member holds data and quorum: replacing every node because a
-        // script changed would take the cluster down at once. What may change at run time, the
-        // workstation's bootstrap key, sshd reads from SSM at each login instead.
-        replaceOnUserDataChange: false,
+        // A broker and ensemble member holds data and quorum: replacing, or stopping and
+        // starting, every node because a script changed would take the cluster down at once. A
+        // replaced node gets the new script; what may change at run time, the workstation's
+        // bootstrap key, sshd reads from SSM at each login.
+        onUserDataChange: "ignore",
         policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
         userData: renderScript("kafka-node", {
           region: config.region,
@@ -143,7 +144,7 @@ export class KafkaStack extends PlatformStack {
         knifeConfig,
         setupTimeoutSeconds,
       }),
-      triggers: { ensemble: Fn.join(",", nodeIps), server: props.chef.serverUrl },
+      triggers: { ensemble: Fn.join(",", nodeIps), server: props.chef.serverInstanceId },
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
@@ -156,7 +157,7 @@ export class KafkaStack extends PlatformStack {
           nodeName: this.nodeName(index),
           nodeIp: node.privateIp,
           instanceId: node.instance.id,
-          serverUrl: props.chef.serverUrl,
+          serverId: props.chef.serverInstanceId,
           knifeConfig,
           runList: `role[${KAFKA_NODE_ROLE}]`,
           installCheck: `test -x ${client.binaryPath}`,
@@ -164,7 +165,7 @@ export class KafkaStack extends PlatformStack {
           setupTimeoutSeconds,
           sshWaitAttempts: 20,
         }),
-        triggers: { instance: node.instance.id, server: props.chef.serverUrl },
+        triggers: { instance: node.instance.id, server: props.chef.serverInstanceId },
         after: [this.zooBagUpload],
       }),
     );

@@ -131,7 +131,7 @@ export class SparkStack extends PlatformStack {
       rootVolumeGiB: 30,
       // Stateless: a new Spark release or checksum gets new nodes running it, and workers follow
       // a replaced master (its address is in their user data).
-      replaceOnUserDataChange: true,
+      onUserDataChange: "replace",
       policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
       userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
     });
@@ -146,7 +146,7 @@ export class SparkStack extends PlatformStack {
         securityGroupIds: [this.securityGroup.id],
         // Shuffle and spill files live on the root volume.
         rootVolumeGiB: 100,
-        replaceOnUserDataChange: true,
+        onUserDataChange: "replace",
         policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });

@@ -32,7 +32,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     chef: {
       serverSecurityGroup: chef.serverSecurityGroup,
       workstationPublicIp: chef.workstation.instance.publicIp,
-      serverUrl: chef.serverUrl,
+      serverInstanceId: chef.server.instance.id,
       bootstrapKeyParameter: chef.bootstrapKeyParameter,
       readBootstrapKeyPolicyJson: chef.readBootstrapKeyPolicyJson,
       chefRepoHash: chef.chefRepoHash,

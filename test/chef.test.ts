@@ -219,12 +219,19 @@ describe("chef-server user data", () => {
     expect(calls(down.dir).filter((call) => /user-create|org-create/.test(call))).toEqual([]);
   });
 
-  it("retries a create the API refused and counts 'already exists' as done", () => {
+  it("retries a create the API refused and counts 'already exists' as done, making sure the admin belongs to that organization", () => {
     const flaky = runBash(script, { stubs, env: { ...env, FAIL_ONCE: "user-create-404 org-create-conflict" } });
     expect(flaky.status).toBe(0);
     expect(calls(flaky.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toHaveLength(2);
-    expect(flaky.output).toContain("organization insight already exists");
+    expect(calls(flaky.dir)).toContain("cinc-server-ctl org-user-add insight admin --admin");
     expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} SecureString\n`);
+  });
+
+  it("creates the organization with its admin in one call when nothing went wrong", () => {
+    expect(calls(first.dir).filter((call) => call.startsWith("cinc-server-ctl org-"))).toEqual([
+      "cinc-server-ctl org-list",
+      "cinc-server-ctl org-create insight Kafka and Spark platform --association_user admin --filename /dev/null",
+    ]);
   });
 
   it("gives the admin a key of its own when a create succeeded but its answer was lost", () => {
@@ -262,7 +269,7 @@ describe("chef-server user data", () => {
     const second = runBash(script, { stubs, env, dir: first.dir });
     expect(second.status).toBe(0);
     const newCalls = calls(first.dir).slice(before);
-    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|add-user-key|^dpkg |--output/.test(call))).toEqual([]);
+    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|org-user-add|add-user-key|^dpkg |--output/.test(call))).toEqual([]);
     expect(ssmPuts(first.dir).trim().split("\n")).toHaveLength(1);
   });
 });

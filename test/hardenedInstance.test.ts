@@ -21,7 +21,7 @@ function instanceStack(props: Partial<ConstructorParameters<typeof HardenedInsta
     subnetId: "subnet-1",
     securityGroupIds: ["sg-1"],
     userData: SCRIPT,
-    replaceOnUserDataChange: true,
+    onUserDataChange: "replace",
     policies: { "read-data": '{"Version":"2012-10-17","Statement":[]}' },
     ...props,
   });
@@ -45,10 +45,12 @@ describe("HardenedInstance", () => {
     expect(instance.volume_tags).toBeUndefined();
   });
 
-  it("replaces itself when its user data changes only where asked, since EC2 never runs changed user data", () => {
+  it("never leaves a changed script to the provider's stop and start, which runs nothing: it replaces or ignores", () => {
     expect(instance.user_data_replace_on_change).toBe(true);
-    const keeps = onlyResource(instanceStack({ replaceOnUserDataChange: false }), "aws_instance");
+    expect(instance.lifecycle.ignore_changes).toEqual(["ami"]);
+    const keeps = onlyResource(instanceStack({ onUserDataChange: "ignore" }), "aws_instance");
     expect(keeps.user_data_replace_on_change).toBe(false);
+    expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data"]);
   });
 
   it("gets no public IP unless asked", () => {
@@ -68,7 +70,7 @@ describe("HardenedInstance", () => {
     expect(ami.most_recent).toBe(true);
     expect(ami.filter).toContainEqual({ name: "name", values: ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"] });
     expect(instance.ami).toBe("${data.aws_ami.ubuntu-2404-amd64.id}");
-    expect(instance.lifecycle).toEqual({ ignore_changes: ["ami"] });
+    expect(instance.lifecycle.ignore_changes).toContain("ami");
   });
 
   it("looks up 22.04 images under their own name family, and arm64 images for Graviton types", () => {
@@ -89,9 +91,9 @@ describe("HardenedInstance", () => {
 
   it("keeps cdktf token references live inside user data", () => {
     const stack = new PlatformStack(testApp(), "test", { config: configFrom() });
-    const other = new HardenedInstance(stack, "other", { name: "other", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], replaceOnUserDataChange: false });
+    const other = new HardenedInstance(stack, "other", { name: "other", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], onUserDataChange: "ignore" });
     const script = `MASTER=${other.privateIp}\necho "\${MASTER}"\n`;
-    new HardenedInstance(stack, "user", { name: "user", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], userData: script, replaceOnUserDataChange: false });
+    new HardenedInstance(stack, "user", { name: "user", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], userData: script, onUserDataChange: "ignore" });
     const userData = resourceStartingWith(synthJson(stack), "aws_instance", "user_instance_").user_data as string;
     expect(userData).toMatch(/^MASTER=\$\{aws_instance\.other_instance_[0-9A-F]{8}\.private_ip\}\necho "\$\$\{MASTER\}"\n$/);
   });

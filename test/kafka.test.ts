@@ -6,7 +6,7 @@ import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { platformStackJson, resourcesOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
@@ -51,8 +51,11 @@ describe("KafkaStack", () => {
     }
   });
 
-  it("keeps nodes running when their user data changes: they hold data and quorum, and read the bootstrap key at run time", () => {
-    for (const node of Object.values(resourcesOf(json, "aws_instance"))) expect(node.user_data_replace_on_change).toBe(false);
+  it("keeps nodes running when their user data changes, neither replaced nor stopped: they hold data and quorum", () => {
+    for (const node of Object.values(resourcesOf(json, "aws_instance"))) {
+      expect(node.user_data_replace_on_change).toBe(false);
+      expect(node.lifecycle.ignore_changes).toEqual(["ami", "user_data"]);
+    }
   });
 
   it("keeps ZooKeeper's ports among ensemble members only", () => {
@@ -127,12 +130,13 @@ describe("KafkaStack", () => {
     }
   });
 
-  it("registers every node again, and rewrites the data bag, when the Chef server is replaced", () => {
-    const serverUrl = expect.stringMatching(/^https:\/\/\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.[^}]+\}\/organizations\/insight$/);
+  it("registers every node again, and rewrites the data bag, when the Chef server is replaced, even at the same address", () => {
+    const serverId = expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.cross-stack-output-aws_instanceserver_instance_[0-9A-F]{8}id\}$/);
     for (let index = 0; index < 3; index += 1) {
-      expect(nulls(json)[`bootstrap-node-${index}`].triggers).toEqual({ instance: expect.stringMatching(/^\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.id\}$/), server: serverUrl });
+      expect(nulls(json)[`bootstrap-node-${index}`].triggers).toEqual({ instance: expect.stringMatching(/^\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.id\}$/), server: serverId });
+      expect(provisionedScript(nulls(json)[`bootstrap-node-${index}`])).toMatch(/^SERVER_ID='\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.[^}]+id\}'$/m);
     }
-    expect(nulls(json)["zoo-bag"].triggers.server).toEqual(serverUrl);
+    expect(nulls(json)["zoo-bag"].triggers.server).toEqual(serverId);
   });
 
   it("logs each node's bootstrap to a file of its own, since they run at the same time", () => {
@@ -180,7 +184,7 @@ describe("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
       renderScript("provision/upload-zoo-bag", { item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
-      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverUrl: "https://s/organizations/o", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
+      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
       renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
@@ -242,13 +246,13 @@ describe("provisioner scripts", () => {
   });
 
   describe("bootstrap-node", () => {
-    const SERVER_URL = "https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight";
-    const render = (instanceId: string, serverUrl = SERVER_URL): string =>
+    const SERVER_ID = "i-0cccccccccccccc01";
+    const render = (instanceId: string, serverId = SERVER_ID): string =>
       renderScript("provision/bootstrap-node", {
         nodeName: "insight-dev-kafka-0",
         nodeIp: "10.0.16.5",
         instanceId,
-        serverUrl,
+        serverId,
         knifeConfig: KNIFE_CONFIG,
         runList: "role[kafka-node]",
         installCheck: "test -x /opt/cinc/bin/cinc-client",
@@ -272,13 +276,13 @@ describe("provisioner scripts", () => {
       const before = calls(first.dir).length;
       const second = runBash(script, { stubs, dir: first.dir });
       expect(second.status).toBe(0);
-      expect(second.output).toContain(`insight-dev-kafka-0 is already registered from i-0aaaaaaaaaaaaaaa1 with ${SERVER_URL}; nothing to do`);
+      expect(second.output).toContain(`insight-dev-kafka-0 is already registered from i-0aaaaaaaaaaaaaaa1 with Chef server ${SERVER_ID}; nothing to do`);
       expect(calls(first.dir).slice(before).filter((call) => /^(knife bootstrap|ssh )/.test(call))).toEqual([]);
     });
 
-    it("registers the node again when its instance or the Chef server was replaced", () => {
+    it("registers the node again when its instance or the Chef server was replaced (even at the same address)", () => {
       const dir = runBash(script, { stubs }).dir;
-      for (const [instance, server] of [["i-0bbbbbbbbbbbbbbb2", SERVER_URL], ["i-0bbbbbbbbbbbbbbb2", "https://ip-10-0-16-9.us-west-2.compute.internal/organizations/insight"]]) {
+      for (const [instance, server] of [["i-0bbbbbbbbbbbbbbb2", SERVER_ID], ["i-0bbbbbbbbbbbbbbb2", "i-0cccccccccccccc02"]]) {
         const before = calls(dir).length;
         expect(runBash(render(instance, server), { stubs, dir }).status).toBe(0);
         expect(bootstraps(dir, before)).toHaveLength(1);
@@ -356,7 +360,7 @@ describe("kafka-node user data", () => {
     "mkfs.xfs": 'touch "$WORK_DIR/formatted"',
     mountpoint: '[[ -f "$WORK_DIR/mounted" ]]',
     mount: 'touch "$WORK_DIR/mounted"',
-    sshd: "exit 0",
+    sshd: SSHD_STUB,
     systemctl: "exit 0",
     // The lookup sshd will run, run as its user: here through the python3 stub on PATH.
     runuser: 'shift 3; sed "s|/usr/bin/python3|python3|" "$1" > "$WORK_DIR/lookup"; shift; bash "$WORK_DIR/lookup" "$@"',
@@ -385,13 +389,17 @@ describe("kafka-node user data", () => {
   });
 
   it("lets the workstation's bootstrap key in through sshd, which reads it from SSM at each login instead of keeping a copy", () => {
+    // In a Match block: ec2-instance-connect's own command, given on sshd's command line, would win over a global one.
     expect(readFileSync(join(first.dir, "root/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf"), "utf8")).toContain(
-      "AuthorizedKeysCommand /usr/local/sbin/platform-bootstrap-key %u\nAuthorizedKeysCommandUser platform-keys\n",
+      "Match User ubuntu\n    AuthorizedKeysCommand /usr/local/sbin/platform-bootstrap-key %u\n    AuthorizedKeysCommandUser platform-keys\n",
     );
+    // sshd -t needs its runtime directory, which a socket-activated sshd has not made yet.
+    expect(existsSync(join(first.dir, "root/run/sshd"))).toBe(true);
     expect(existsSync(join(first.dir, "root/home/ubuntu/.ssh/authorized_keys"))).toBe(false);
     const log = calls(first.dir);
     expect(log.indexOf("sshd -t")).toBeGreaterThan(-1);
-    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(log.indexOf("sshd -t"));
+    expect(log.indexOf("sshd -T -C user=ubuntu,host=localhost,addr=127.0.0.1")).toBeGreaterThan(log.indexOf("sshd -t"));
+    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(log.indexOf("sshd -T -C user=ubuntu,host=localhost,addr=127.0.0.1"));
     expect(log).toContain("useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin platform-keys");
     expect(first.output).toContain("sshd reads the workstation's bootstrap key from /insight/dev/chef/bootstrap-public-key");
   });

@@ -5,7 +5,7 @@ import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate
 import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
 import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
 const sparkJson = (...flags: string[]): Json => platformStackJson("spark", ...flags);
 
@@ -147,7 +147,7 @@ const STUBS = {
       "fi",
     ].join("\n"),
   ),
-  sshd: "exit 0",
+  sshd: SSHD_STUB,
   runuser: "exit 0",
   systemctl: [
     'case $1 in',

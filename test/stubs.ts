@@ -61,3 +61,7 @@ export function python3Stub(extra = ""): string {
     `exec ${realPython} "$@"`,
   ].join("\n");
 }
+
+/** sshd: `-T` prints what sshd would for ubuntu once the platform's drop-in lets the bootstrap key in. */
+export const SSHD_STUB =
+  '[[ $1 == -T ]] && grep -q "^Match User ubuntu" "$PLATFORM_FS_ROOT/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf" && printf "port 22\\nauthorizedkeyscommand /usr/local/sbin/platform-bootstrap-key %%u\\n"; exit 0';
