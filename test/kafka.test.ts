@@ -325,10 +325,13 @@ describe("provisioner scripts", () => {
   describe("converge-nodes", () => {
     const script = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6"], clientBinary: "cinc-client" });
 
-    it("re-uploads the cookbooks, then runs the client on every node", () => {
-      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0" } });
+    it("re-uploads the cookbooks, then runs the client on every node and logs what each run updated", () => {
+      const clientRun = '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0';
+      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun } });
       expect(run.status).toBe(0);
-      expect(calls(run.dir)).toContain("sudo bash /var/lib/cloud/instance/user-data.txt");
+      expect(calls(run.dir)).toContain(`sudo bash ${join(run.dir, "root/var/lib/cloud/instance/user-data.txt")}`);
+      expect(run.output).toContain("10.0.16.5: 3/85 resources updated");
+      expect(run.output).toContain("10.0.32.6: 3/85 resources updated");
       const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client"));
       expect(clientRuns.map((call) => call.match(/ubuntu@(\S+)/)?.[1]).sort()).toEqual(["10.0.16.5", "10.0.32.6"]);
     });

@@ -7,3 +7,6 @@ default['insight-kafka-cluster']['address'] = nil
 default['insight-kafka-cluster']['client_port'] = 2181
 default['insight-kafka-cluster']['kafka_port'] = 9092
 default['insight-kafka-cluster']['chroot'] = '/kafka'
+# Install and start the Kafka broker. Only the local deploy rehearsal turns it off: no Kafka
+# distribution can be fetched there, and it must never report a broker it did not run.
+default['insight-kafka-cluster']['install_kafka'] = true

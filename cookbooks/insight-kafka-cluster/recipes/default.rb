@@ -30,4 +30,8 @@ properties['broker.rack'] = zone if zone
 node.default['kafka-cluster']['service_after'] = %w(network-online.target zookeeper.service)
 
 include_recipe 'zookeeper-cluster::default'
-include_recipe 'kafka-cluster::default'
+if settings['install_kafka']
+  include_recipe 'kafka-cluster::default'
+else
+  Chef::Log.warn("insight-kafka-cluster: Kafka is not installed on this node (node['insight-kafka-cluster']['install_kafka'] is false)")
+end

@@ -1,10 +1,11 @@
 require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
 
-def cluster_run(ensemble, address:, zone: 'us-west-2b')
+def cluster_run(ensemble, address:, zone: 'us-west-2b', install_kafka: true)
   runner = ChefSpec::SoloRunner.new do |node|
     node.automatic['ipaddress'] = address
     node.automatic['ec2'] = { 'placement_availability_zone' => zone }
+    node.override['insight-kafka-cluster']['install_kafka'] = install_kafka
   end
   allow_any_instance_of(Chef::Recipe).to receive(:data_bag_item).with('zoo_bag', 'zookeeper')
                                                                 .and_return('id' => 'zookeeper', '_default' => ensemble)
@@ -89,5 +90,15 @@ describe 'insight-kafka-cluster::default' do
   it 'stops when an address is listed twice' do
     expect { cluster_run(%w(10.0.16.5 10.0.16.5 10.0.16.7), address: '10.0.16.5') }
       .to raise_error(RuntimeError, /lists an address twice/)
+  end
+
+  context 'when Kafka is switched off (the local rehearsal, which cannot fetch it)' do
+    cached(:chef_run) { cluster_run(THREE, address: '10.0.16.5', install_kafka: false) }
+
+    it 'runs the ZooKeeper member and writes nothing of the broker' do
+      expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "1\n")
+      expect(chef_run).not_to render_file('/etc/kafka/server.properties')
+      expect(chef_run).not_to create_systemd_unit('kafka.service')
+    end
   end
 end
