@@ -7,9 +7,9 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { chefClientPackage, knifeConfigPath } from "../constructs/chefPackages";
+import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
-import { KAFKA_NODE_ROLE } from "../constructs/kafkaNodeRole";
+import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -133,17 +133,12 @@ export class KafkaStack extends PlatformStack {
       host: props.chef.workstationPublicIp,
       privateKeyPath: OperatorVariables.deployerPrivateKeyPath(this).stringValue,
     };
-    const setupTimeoutSeconds = 1800;
-    const knifeConfig = knifeConfigPath(config.chef);
+    const scripts = new KafkaProvisionScripts(config);
 
     // (a) The data bag item in exactly the original's format: {"id":"zookeeper","_default":[ips]}.
     this.zooBagUpload = workstationScript(this, "zoo-bag", {
       workstation,
-      script: renderScript("provision/upload-zoo-bag", {
-        item: Fn.jsonencode({ id: "zookeeper", _default: nodeIps }),
-        knifeConfig,
-        setupTimeoutSeconds,
-      }),
+      script: scripts.uploadZooBag(Fn.jsonencode({ id: "zookeeper", _default: nodeIps })),
       triggers: { ensemble: Fn.join(",", nodeIps), server: props.chef.serverInstanceId },
     });
 
@@ -151,20 +146,7 @@ export class KafkaStack extends PlatformStack {
     this.bootstraps = this.nodes.map((node, index) =>
       workstationScript(this, `bootstrap-node-${index}`, {
         workstation,
-        script: renderScript("provision/bootstrap-node", {
-          // One log per node: the bootstraps run at the same time.
-          scriptName: `bootstrap-${this.nodeName(index)}`,
-          nodeName: this.nodeName(index),
-          nodeIp: node.privateIp,
-          instanceId: node.instance.id,
-          serverId: props.chef.serverInstanceId,
-          knifeConfig,
-          runList: `role[${KAFKA_NODE_ROLE}]`,
-          installCheck: `test -x ${client.binaryPath}`,
-          licenceFlag: config.chef.flavor === "chef" ? "--chef-license accept" : "",
-          setupTimeoutSeconds,
-          sshWaitAttempts: 20,
-        }),
+        script: scripts.bootstrapNode({ name: this.nodeName(index), ip: node.privateIp, instanceId: node.instance.id }, props.chef.serverInstanceId),
         triggers: { instance: node.instance.id, server: props.chef.serverInstanceId },
         after: [this.zooBagUpload],
       }),
@@ -173,7 +155,7 @@ export class KafkaStack extends PlatformStack {
     // (c) Converge everything when the ensemble or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
-      script: renderScript("provision/converge-nodes", { nodeIps, clientBinary: client.binary }),
+      script: scripts.convergeNodes(nodeIps),
       triggers: { ensemble: Fn.join(",", nodeIps), chefRepo: props.chef.chefRepoHash },
       after: [this.zooBagUpload, ...this.bootstraps],
     });

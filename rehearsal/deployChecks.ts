@@ -1,0 +1,162 @@
+import type { KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
+import type { PlatformConfig } from "../config/PlatformConfig";
+import type { Checks } from "./Checks";
+import type { NodeContainer } from "./nodeContainer";
+import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
+import { run, tryRun, waitFor } from "./system";
+import { runScript, runScriptAsync, type Workstation } from "./workstationSide";
+
+/** What the checks act on: the rehearsal's nodes, scripts and workstation side. */
+export interface RehearsalState {
+  readonly config: PlatformConfig;
+  readonly net: PrivateNetwork;
+  readonly workstation: Workstation;
+  readonly scripts: KafkaProvisionScripts;
+  readonly provisioned: ProvisionedNode[];
+  readonly serverId: string;
+  readonly containers: Map<string, NodeContainer>;
+  readonly boot: (node: RehearsalNode) => void;
+}
+
+const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
+/** The heap the zookeeper-cluster cookbook gives a member by default. */
+const ZOOKEEPER_HEAP_MB = 512;
+
+/** The checks a deploy must pass, in order; each is one row of the summary. */
+export async function runDeployChecks(checks: Checks, state: RehearsalState): Promise<void> {
+  const { net, workstation } = state;
+  const onNode = (node: RehearsalNode, command: string): string =>
+    run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.workstationNetns, timeoutSeconds: 120 });
+  const modes = (): Map<string, string> => new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]));
+  const ensemble = net.nodes.map((node) => node.ip);
+
+  await checks.check("every node is registered with role[kafka-node]", () => {
+    for (const node of net.nodes) {
+      const shown = run("knife", ["node", "show", node.name, "--run-list", "--config", knifeConfig(workstation)], { netns: net.workstationNetns, env: workstation.env });
+      if (!shown.includes("role[kafka-node]")) throw new Error(`${node.name}: ${shown.trim()}`);
+    }
+  });
+
+  await checks.check("zoo.cfg lists the ensemble and myid is each node's position", () => {
+    net.nodes.forEach((node, index) => {
+      const zooCfg = onNode(node, "cat /etc/zookeeper/zoo.cfg");
+      ensemble.forEach((ip, position) => {
+        if (!zooCfg.includes(`server.${position + 1}=${ip}:2888:3888\n`)) throw new Error(`${node.name}: zoo.cfg lacks server.${position + 1}=${ip}:2888:3888`);
+      });
+      const myid = onNode(node, "sudo cat /var/lib/zookeeper/myid").trim();
+      if (myid !== String(index + 1)) throw new Error(`${node.name}: myid is ${myid}, expected ${index + 1}`);
+    });
+  });
+
+  await checks.check("a quorum: one leader, the others followers", () => describeQuorum(modes(), net.nodes.length));
+
+  await checks.check("a znode written through one member is read through another", () => {
+    const path = `/rehearsal-${process.pid}`;
+    zkCli(net, ensemble[0], `create ${path} written-through-${ensemble[0]}`);
+    const read = zkCli(net, ensemble[ensemble.length - 1], `get ${path}`);
+    if (!read.includes(`written-through-${ensemble[0]}`)) throw new Error(`read through ${ensemble[ensemble.length - 1]}: ${read.trim().split("\n").slice(-3).join(" ")}`);
+  });
+
+  await checks.check(`each member runs with the ${ZOOKEEPER_HEAP_MB} MB heap its unit sets`, () => {
+    for (const node of net.nodes) {
+      const args = onNode(node, "ps -o args= -C java");
+      const heaps = args.match(/-Xmx\d+[mMgG]/g) ?? [];
+      // The JVM takes the last -Xmx on its command line.
+      if (heaps[heaps.length - 1] !== `-Xmx${ZOOKEEPER_HEAP_MB}m`) throw new Error(`${node.name} runs with ${heaps.join(" ") || "no -Xmx"}`);
+    }
+  });
+
+  await checks.check("systemd-analyze verify passes on the units the cookbooks write", () => {
+    for (const node of net.nodes) {
+      const result = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "sudo systemd-analyze verify /etc/systemd/system/zookeeper.service 2>&1"], { netns: net.workstationNetns });
+      if (result.status !== 0 || result.output.trim() !== "") throw new Error(`${node.name}: ${result.output.trim().split("\n").join("; ")}`);
+    }
+  });
+
+  await checks.check("a second converge updates nothing", () => {
+    const output = runScript(state.scripts.convergeNodes(ensemble), "converge-nodes", net, workstation);
+    const updated = ensemble.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
+    const changed = updated.flatMap((match, index) => (match && match[1] === "0" ? [] : [`${ensemble[index]}: ${match?.[0] ?? "no summary"}`]));
+    if (changed.length > 0) throw new Error(changed.join("; "));
+    return updated.map((match) => match?.[0]).join(", ");
+  });
+
+  await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
+    const before = modes();
+    const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
+    const leader = net.nodes.find((node) => node.ip === leaderIp);
+    if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
+    // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
+    onNode(leader, "sudo systemctl kill --signal=KILL zookeeper.service");
+    const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
+    if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
+    const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
+    if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
+    return `${leader.name} killed; now ${describe(modes())}`;
+  });
+
+  if (net.nodes.length > 1) {
+    await checks.check("one node replaced (same address, new host key): only it is registered again", async () => {
+      const replaced = net.nodes[1];
+      state.containers.get(replaced.name)?.stop();
+      state.boot(replaced);
+      const index = state.provisioned.findIndex((node) => node.name === replaced.name);
+      state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-2-${replaced.name}` };
+      // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
+      const results = await Promise.all(
+        state.provisioned.map((node) => runScriptAsync(state.scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
+      );
+      results.forEach((result, position) => {
+        const node = state.provisioned[position];
+        if (result.status !== 0) throw new Error(`bootstrap of ${node.name} failed: ${result.output.trim().split("\n").slice(-5).join(" ")}`);
+        const skipped = result.output.includes(`${node.name} is already registered from`);
+        if (node.name === replaced.name ? skipped : !skipped) throw new Error(`${node.name} was ${skipped ? "skipped" : "registered again"}`);
+      });
+      const ready = await waitFor(() => describeQuorumOrNull(modes(), net.nodes.length) !== null, 90, 2000);
+      if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
+      return `${replaced.name} registered again; ${describe(modes())}`;
+    });
+  }
+}
+
+export function sshOptions(workstation: Workstation): string[] {
+  return [
+    "-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`,
+    "-o", `UserKnownHostsFile=${workstation.root}/home/ubuntu/.ssh/known_hosts`,
+    "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+  ];
+}
+
+function knifeConfig(workstation: Workstation): string {
+  return `${workstation.root}/home/ubuntu/chef-repo/.chef/config.rb`;
+}
+
+/** The member's Mode from `srvr`, or what went wrong asking. */
+export function memberMode(net: PrivateNetwork, ip: string): string {
+  const asked = tryRun(
+    "python3",
+    ["-c", "import socket, sys\ns = socket.create_connection((sys.argv[1], 2181), timeout=3)\ns.sendall(b'srvr')\nprint(s.makefile().read())", ip],
+    { netns: net.workstationNetns, timeoutSeconds: 10 },
+  );
+  return /^Mode: (\w+)/m.exec(asked.output)?.[1] ?? "not serving";
+}
+
+function zkCli(net: PrivateNetwork, ip: string, command: string): string {
+  return run(ZK_CLI, ["-server", `${ip}:2181`, ...command.split(" ")], { netns: net.workstationNetns, timeoutSeconds: 60 });
+}
+
+function describe(modes: Map<string, string>): string {
+  return [...modes].map(([ip, mode]) => `${ip} ${mode}`).join(", ");
+}
+
+function describeQuorumOrNull(modes: Map<string, string>, size: number): string | null {
+  const values = [...modes.values()];
+  const expected = size === 1 ? values[0] === "standalone" : values.filter((mode) => mode === "leader").length === 1 && values.filter((mode) => mode === "follower").length === size - 1;
+  return expected ? describe(modes) : null;
+}
+
+function describeQuorum(modes: Map<string, string>, size: number): string {
+  const described = describeQuorumOrNull(modes, size);
+  if (described === null) throw new Error(`expected one leader and ${size - 1} followers: ${describe(modes)}`);
+  return described;
+}

@@ -1,0 +1,86 @@
+import type { ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RehearsalNode } from "./privateNetwork";
+import { start, tryRun } from "./system";
+import type { Teardown } from "./Teardown";
+
+export interface NodeContainerProps {
+  readonly node: RehearsalNode;
+  /** The read-only root every node boots (nodeImage). */
+  readonly image: string;
+  /** Mounted read-only where the node's chef-client stand-in finds its bundle. */
+  readonly gemfileDir: string;
+  readonly bundleDir: string;
+  readonly hostsFile: string;
+  /**
+   * Mounted as ubuntu's authorized_keys: the stand-in for the key lookup the node's user data
+   * sets up (sshd asking SSM), since there is no SSM here.
+   */
+  readonly authorizedKey: string;
+  readonly logDir: string;
+}
+
+/** A running node: a systemd-nspawn container booted with systemd as PID 1 and sshd up. */
+export interface NodeContainer {
+  readonly node: RehearsalNode;
+  /** Powers the node off and waits for it; also what the teardown does. */
+  stop(): void;
+}
+
+/**
+ * Boots one node. Its root is the image behind a throwaway overlay, so every boot is a new
+ * instance (new host keys, nothing left from a previous one) at the node's fixed address.
+ */
+export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown): NodeContainer {
+  const { node } = props;
+  const log = openSync(join(props.logDir, `${node.name}.console.log`), "a");
+  const child: ChildProcess = start(
+    "systemd-nspawn",
+    [
+      `--directory=${props.image}`,
+      "--volatile=overlay",
+      "--boot",
+      "--register=no",
+      "--keep-unit",
+      `--machine=${node.name}`,
+      `--hostname=${node.name}`,
+      `--network-namespace-path=/run/netns/${node.netns}`,
+      `--bind-ro=${props.gemfileDir}:/opt/rehearsal`,
+      `--bind-ro=${props.bundleDir}:/opt/rehearsal-bundle`,
+      `--bind-ro=${props.hostsFile}:/etc/hosts`,
+      `--bind-ro=${props.authorizedKey}:/home/ubuntu/.ssh/authorized_keys`,
+      "--console=passive",
+    ],
+    log,
+  );
+  closeSync(log);
+  child.unref();
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    // SIGTERM asks systemd-nspawn to power the container off cleanly.
+    if (child.exitCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, "SIGTERM");
+      } catch {
+        return;
+      }
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && isRunning(child.pid)) tryRun("sleep", ["0.5"]);
+      if (isRunning(child.pid)) process.kill(child.pid, "SIGKILL");
+    }
+  };
+  teardown.add(`container ${node.name}`, stop);
+  return { node, stop };
+}
+
+/** True while the process runs; an exited child not yet reaped counts as stopped. */
+function isRunning(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

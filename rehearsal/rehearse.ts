@@ -1,0 +1,104 @@
+/**
+ * The deploy rehearsal: the platform's real provisioning path on local systemd machines.
+ *
+ *   sudo npm run rehearse               # 3 nodes
+ *   sudo npm run rehearse -- --nodes 5
+ *
+ * Builds (once) a Debian 12 node image, boots the nodes as systemd-nspawn containers on a private
+ * bridge, serves the Chef API with chef-zero over HTTPS, and runs the very scripts Terraform runs
+ * on the workstation (rendered by the project's own code with these nodes' addresses): the data
+ * bag upload, one knife bootstrap per node in parallel, and the converge. Then it checks what a
+ * deploy must have produced and prints a summary table. Everything it starts is removed on exit.
+ */
+import { mkdtempSync } from "node:fs";
+import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { loadConfig } from "../config/loadConfig";
+import { Checks } from "./Checks";
+import { runDeployChecks } from "./deployChecks";
+import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
+import { nodeImage } from "./nodeImage";
+import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
+import { run, tryRun } from "./system";
+import { Teardown } from "./Teardown";
+import { BUNDLE_DIR, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, startServices, uploadChefRepo } from "./workstationSide";
+import { zookeeperTarball } from "./zookeeperTarball";
+
+const CACHE_DIR = process.env.REHEARSAL_CACHE_DIR ?? "/var/cache/platform-rehearsal";
+const DEBIAN_MIRROR = process.env.REHEARSAL_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
+
+const checks = new Checks();
+const teardown = new Teardown();
+
+async function main(): Promise<void> {
+  const nodeCount = Number(flag("--nodes") ?? "3");
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount % 2 === 0) throw new Error(`--nodes: ${nodeCount} must be an odd count of at least 1`);
+  if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the rehearsal needs Linux and root (network namespaces and systemd-nspawn)");
+  for (const command of ["debootstrap", "systemd-nspawn", "ip", "ssh", "ssh-keygen", "bundle", "flock"]) {
+    if (tryRun("sh", ["-c", `command -v ${command}`]).status !== 0) throw new Error(`${command} is missing (see the README, "Rehearse a deploy locally")`);
+  }
+
+  const runDir = mkdtempSync("/var/tmp/platform-rehearsal-");
+  teardown.add(runDir, () => run("rm", ["-rf", runDir]));
+  console.log(`rehearsal of ${nodeCount} nodes; work and logs in ${runDir} (removed at the end)`);
+
+  await checks.step("gems for knife, chef-zero and the nodes' client", () => {
+    const env = bundleEnv();
+    if (tryRun("bundle", ["check"], { env }).status !== 0) run("bundle", ["install", "--jobs", "4", "--retry", "3", "--quiet"], { env, timeoutSeconds: 900 });
+  });
+  const image = await checks.step("node image", () => nodeImage(CACHE_DIR, DEBIAN_MIRROR));
+  const net = await checks.step("private network", () => createPrivateNetwork(`prh${process.pid % 10000}`, nodeCount, runDir, teardown));
+  const zookeeper = await checks.step("ZooKeeper tarball from Debian's jars", () => zookeeperTarball(runDir));
+
+  const config = loadConfig({
+    argv: [
+      // The gems are Chef's own builds: the Chef flavor, with its licence accepted for the rehearsal.
+      "--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "",
+      "--kafka.nodes", String(nodeCount),
+      "--kafka.replicationFactor", String(Math.min(nodeCount, 3)),
+      "--kafka.minInsyncReplicas", nodeCount === 1 ? "1" : "2",
+      "--kafka.zookeeperVersion", zookeeper.version,
+      "--kafka.zookeeperSha512", zookeeper.sha512,
+    ],
+    env: {},
+  });
+  const workstation = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
+  await checks.step("upload cookbooks and the kafka-node role", () => uploadChefRepo(config, net, workstation));
+
+  const containers = new Map<string, NodeContainer>();
+  const boot = (node: RehearsalNode): void => {
+    containers.set(
+      node.name,
+      bootNodeContainer({ node, image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: net.nodeHostsFile, authorizedKey: workstation.bootstrapPublicKey, logDir: runDir }, teardown),
+    );
+  };
+  await checks.step(`boot ${nodeCount} nodes`, () => net.nodes.forEach(boot));
+
+  const scripts = new KafkaProvisionScripts(config);
+  const provisioned = net.nodes.map((node) => ({ name: node.name, ip: node.ip, instanceId: `boot-1-${node.name}` }));
+  const serverId = "chef-zero";
+  await checks.step("zoo-bag: upload data bag zoo_bag/zookeeper", () =>
+    runScript(scripts.uploadZooBag(JSON.stringify({ _default: net.nodes.map((node) => node.ip), id: "zookeeper" })), "upload-zoo-bag", net, workstation),
+  );
+  await checks.step(`bootstrap-node: ${nodeCount} knife bootstraps in parallel`, async () => {
+    const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, serverId), `bootstrap-${node.name}`, net, workstation)));
+    const failed = results.filter((result) => result.status !== 0);
+    if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
+  });
+
+  await runDeployChecks(checks, { config, net, workstation, scripts, provisioned, serverId, containers, boot });
+  teardown.runAll();
+  checks.printSummary();
+  process.exitCode = checks.failed() ? 1 : 0;
+}
+
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+main().catch((error: unknown) => {
+  console.error(`rehearsal stopped: ${(error as Error).message}`);
+  teardown.runAll();
+  checks.printSummary();
+  process.exitCode = 1;
+});

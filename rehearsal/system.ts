@@ -1,0 +1,72 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+
+/** Thrown when a command the rehearsal runs fails; says which and shows its output's tail. */
+export class CommandError extends Error {}
+
+export interface RunOptions {
+  /** Run inside this network namespace (`ip netns exec`). */
+  readonly netns?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly input?: string;
+  /** Seconds before the command is killed. @default 600 */
+  readonly timeoutSeconds?: number;
+}
+
+function argvFor(command: string, args: readonly string[], options: RunOptions): [string, string[]] {
+  return options.netns ? ["ip", ["netns", "exec", options.netns, command, ...args]] : [command, [...args]];
+}
+
+/** Runs a command to its end; throws a CommandError naming it when it fails. */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): string {
+  const result = tryRun(command, args, options);
+  if (result.status !== 0) {
+    const tail = result.output.trim().split("\n").slice(-15).join("\n");
+    throw new CommandError(`${command} ${args.join(" ")} exited ${result.status ?? "on a signal"}:\n${tail}`);
+  }
+  return result.output;
+}
+
+/** Runs a command to its end and returns its status and output, whatever they are. */
+export function tryRun(command: string, args: readonly string[], options: RunOptions = {}): { status: number | null; output: string } {
+  const [file, argv] = argvFor(command, args, options);
+  const result = spawnSync(file, argv, {
+    encoding: "utf8",
+    input: options.input,
+    env: { ...process.env, ...options.env },
+    timeout: (options.timeoutSeconds ?? 600) * 1000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** Starts a long-running command in the background; its output goes to `logFile`'s descriptor. */
+export function start(command: string, args: readonly string[], logFd: number, options: RunOptions = {}): ChildProcess {
+  const [file, argv] = argvFor(command, args, options);
+  return spawn(file, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", logFd, logFd], detached: true });
+}
+
+/** Runs a command in the background and resolves with its status and output when it ends. */
+export function runAsync(command: string, args: readonly string[], options: RunOptions = {}): Promise<{ status: number | null; output: string }> {
+  const [file, argv] = argvFor(command, args, options);
+  return new Promise((resolve) => {
+    const child = spawn(file, argv, { env: { ...process.env, ...options.env } });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), (options.timeoutSeconds ?? 600) * 1000);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+/** Waits until `ready()` is true, checking every `intervalMs`; false when `seconds` pass first. */
+export async function waitFor(ready: () => boolean, seconds: number, intervalMs = 1000): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (ready()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
