@@ -81,6 +81,8 @@ export interface KafkaConfig {
   readonly zookeeperSha512: string;
   /** Broker JVM heap in MiB. @default 2048 */
   readonly heapMb: number;
+  /** ZooKeeper member JVM heap in MiB; a change restarts the members one at a time. @default 512 */
+  readonly zookeeperHeapMb: number;
   /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */
   readonly dataPath: string;
   /** Nodes; each runs a ZooKeeper member and a Kafka broker, so the count must be odd. @default 3 */

@@ -101,6 +101,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     zookeeperVersion: DEFAULT_ZOOKEEPER_PIN.version,
     zookeeperSha512: DEFAULT_ZOOKEEPER_PIN.sha512,
     heapMb: 2048,
+    zookeeperHeapMb: 512,
     dataPath: "/data/kafka",
     nodes: 3,
     instanceType: "m7i.large",

@@ -145,6 +145,7 @@ export function validateConfig(config: PlatformConfig): string[] {
   const zookeeperRelease = pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)");
   pinnedRelease("kafka.zookeeperSha512", "ZooKeeper", kafka.zookeeperVersion, zookeeperRelease, kafka.zookeeperSha512, DEFAULT_ZOOKEEPER_PIN);
   atLeast("kafka.heapMb", kafka.heapMb, 256);
+  atLeast("kafka.zookeeperHeapMb", kafka.zookeeperHeapMb, 128);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
   oneOf("kafka.ubuntuRelease", kafka.ubuntuRelease, UBUNTU_RELEASES);

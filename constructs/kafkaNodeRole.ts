@@ -30,6 +30,7 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
       "zookeeper-cluster": {
         version: kafka.zookeeperVersion,
         sha512: kafka.zookeeperSha512,
+        heap_mb: kafka.zookeeperHeapMb,
       },
       "kafka-cluster": {
         version: kafka.version,

@@ -15,6 +15,8 @@ export interface ProvisionedNode {
   readonly ip: string;
   /** Changes when the node is replaced. */
   readonly instanceId: string;
+  /** The broker's rack: its availability zone, so replicas spread over zones. */
+  readonly rack: string;
 }
 
 /**
@@ -44,6 +46,8 @@ export class KafkaProvisionScripts {
       nodeName: node.name,
       nodeIp: node.ip,
       instanceId: node.instanceId,
+      // A normal attribute the node keeps: every broker gets its rack, whatever Ohai detects.
+      jsonAttributes: JSON.stringify({ "insight-kafka-cluster": { rack: node.rack } }),
       serverId,
       knifeConfig: this.knifeConfig,
       runList: `role[${KAFKA_NODE_ROLE}]`,

@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   await checks.step(`boot ${nodeCount} nodes`, () => net.nodes.forEach(boot));
 
   const scripts = new KafkaProvisionScripts(config);
-  const provisioned = net.nodes.map((node) => ({ name: node.name, ip: node.ip, instanceId: `boot-1-${node.name}` }));
+  // Racks as a deploy spreads nodes over two zones.
+  const provisioned = net.nodes.map((node, index) => ({ name: node.name, ip: node.ip, instanceId: `boot-1-${node.name}`, rack: `rehearsal-zone-${"ab"[index % 2]}` }));
   const serverId = "chef-zero";
   await checks.step("zoo-bag: upload data bag zoo_bag/zookeeper", () =>
     runScript(scripts.uploadZooBag(JSON.stringify({ _default: net.nodes.map((node) => node.ip), id: "zookeeper" })), "upload-zoo-bag", net, workstation),

@@ -146,7 +146,10 @@ export class KafkaStack extends PlatformStack {
     this.bootstraps = this.nodes.map((node, index) =>
       workstationScript(this, `bootstrap-node-${index}`, {
         workstation,
-        script: scripts.bootstrapNode({ name: this.nodeName(index), ip: node.privateIp, instanceId: node.instance.id }, props.chef.serverInstanceId),
+        script: scripts.bootstrapNode(
+          { name: this.nodeName(index), ip: node.privateIp, instanceId: node.instance.id, rack: node.instance.availabilityZone },
+          props.chef.serverInstanceId,
+        ),
         triggers: { instance: node.instance.id, server: props.chef.serverInstanceId },
         after: [this.zooBagUpload],
       }),

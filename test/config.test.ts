@@ -156,6 +156,10 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--storage.noncurrentVersionExpirationDays", "0")).toEqual(["storage.noncurrentVersionExpirationDays: 0 must be at least 1"]);
   });
 
+  it("rejects a ZooKeeper heap below 128 MB", () => {
+    expect(flags("--kafka.zookeeperHeapMb", "64")).toEqual(["kafka.zookeeperHeapMb: 64 must be at least 128"]);
+  });
+
   it("rejects zero Kafka nodes", () => {
     expect(flags("--kafka.nodes", "0", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1")).toEqual([
       "kafka.nodes: 0 must be at least 1",

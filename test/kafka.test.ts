@@ -121,6 +121,14 @@ describe("KafkaStack", () => {
     expect(script).toContain("--chef-license accept");
   });
 
+  it("gives every broker its availability zone as its rack at bootstrap, whatever Ohai detects", () => {
+    for (let index = 0; index < 3; index += 1) {
+      expect(provisionedScript(nulls(json)[`bootstrap-node-${index}`])).toMatch(
+        new RegExp(`^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}"\\}\\}' \\\\$`, "m"),
+      );
+    }
+  });
+
   it("bootstraps validatorless: no validator key or validation flag reaches a node", () => {
     for (const resource of Object.values(nulls(json))) {
       expect(provisionedScript(resource)).not.toMatch(VALIDATOR);
@@ -184,7 +192,7 @@ describe("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
       renderScript("provision/upload-zoo-bag", { item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
-      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
+      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
       renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
@@ -253,6 +261,7 @@ describe("provisioner scripts", () => {
         nodeIp: "10.0.16.5",
         instanceId,
         serverId,
+        jsonAttributes: '{"insight-kafka-cluster":{"rack":"us-west-2a"}}',
         knifeConfig: KNIFE_CONFIG,
         runList: "role[kafka-node]",
         installCheck: "test -x /opt/cinc/bin/cinc-client",
@@ -268,7 +277,7 @@ describe("provisioner scripts", () => {
       expect(first.status).toBe(0);
       expect(first.output).toContain("attempt 2/4 failed: on_node true");
       expect(bootstraps(first.dir)).toEqual([
-        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`,
+        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --json-attributes {"insight-kafka-cluster":{"rack":"us-west-2a"}} --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`,
       ]);
     });
 
@@ -336,11 +345,23 @@ describe("provisioner scripts", () => {
       expect(clientRuns.map((call) => call.match(/ubuntu@(\S+)/)?.[1]).sort()).toEqual(["10.0.16.5", "10.0.32.6"]);
     });
 
-    it("names the nodes where the client failed", () => {
-      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0' } });
+    it("converges one node at a time and stops at the first that fails, leaving the rest untouched", () => {
+      const three = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6", "10.0.16.7"], clientBinary: "cinc-client" });
+      const failing = '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0';
+      const run = runBash(three, { stubs: { ...stubs, sudo: "exit 0", ssh: failing } });
       expect(run.status).not.toBe(0);
-      expect(run.output).toContain("cinc-client failed on: 10.0.32.6 (logs above)");
+      expect(run.output).toMatch(/cinc-client failed on 10\.0\.32\.6 \(log: \S+\/10\.0\.32\.6\.log\); the nodes after it were not converged/);
       expect(run.output).toContain("FATAL: boom");
+      const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ")).map((call) => call.match(/ubuntu@(\S+)/)?.[1]);
+      expect(clientRuns).toEqual(["10.0.16.5", "10.0.32.6"]);
+    });
+
+    it("never runs two clients at once, so restarts roll through the ensemble", () => {
+      // Each fake client run fails if another is still running.
+      const exclusive = 'exec 9>"$WORK_DIR/client.lock"; flock -n 9 || { echo "two clients at once"; exit 1; }; sleep 0.2; exit 0';
+      const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: exclusive, sleep: '/bin/sleep "$@"' } });
+      expect(run.status).toBe(0);
+      expect(run.output).not.toContain("two clients at once");
     });
   });
 });

@@ -25,13 +25,14 @@ describe("kafkaNodeRole", () => {
     });
   });
 
-  it("passes the ZooKeeper release and its sha512", () => {
+  it("passes the ZooKeeper release, its sha512 and the members' heap", () => {
     expect(kafkaNodeRole(configFrom()).override_attributes["zookeeper-cluster"]).toEqual({
       version: "3.8.4",
       sha512: "4d85d6f7644d5f36d9c4d65e78bd662ab35ebe1380d762c24c12b98af029027eee453437c9245dbdf2b9beb77cd6b690b69e26f91cf9d11b0a183a979c73fa43",
+      heap_mb: 512,
     });
-    const other = kafkaNodeRole(configFrom("--kafka.zookeeperVersion", "3.8.6", "--kafka.zookeeperSha512", "ab".repeat(64)));
-    expect(other.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.6", sha512: "ab".repeat(64) });
+    const other = kafkaNodeRole(configFrom("--kafka.zookeeperVersion", "3.8.6", "--kafka.zookeeperSha512", "ab".repeat(64), "--kafka.zookeeperHeapMb", "1024"));
+    expect(other.override_attributes["zookeeper-cluster"]).toEqual({ version: "3.8.6", sha512: "ab".repeat(64), heap_mb: 1024 });
   });
 
   it("replicates internal topics once on a single-node cluster", () => {

@@ -24,9 +24,14 @@ properties['broker.id'] = position
 properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, settings['client_port'], settings['chroot'])
 properties['listeners'] = listener
 properties['advertised.listeners'] = listener
-# Rack awareness spreads each partition's replicas over availability zones.
-zone = node.dig('ec2', 'placement_availability_zone')
-properties['broker.rack'] = zone if zone
+# Rack awareness spreads each partition's replicas over availability zones; once one broker has
+# a rack, topic creation fails unless every broker has one.
+rack = settings['rack'] || node.dig('ec2', 'placement_availability_zone')
+if rack.to_s.empty? && settings['install_kafka']
+  raise "insight-kafka-cluster: broker #{position} has no rack: set node['insight-kafka-cluster']['rack'] " \
+        '(the bootstrap passes the instance\'s availability zone) or run on EC2, where Ohai reports it'
+end
+properties['broker.rack'] = rack unless rack.to_s.empty?
 node.default['kafka-cluster']['service_after'] = %w(network-online.target zookeeper.service)
 
 include_recipe 'zookeeper-cluster::default'

@@ -1,10 +1,11 @@
 require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
 
-def cluster_run(ensemble, address:, zone: 'us-west-2b', install_kafka: true)
+def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true)
   runner = ChefSpec::SoloRunner.new do |node|
     node.automatic['ipaddress'] = address
-    node.automatic['ec2'] = { 'placement_availability_zone' => zone }
+    node.automatic['ec2'] = { 'placement_availability_zone' => zone } if zone
+    node.normal['insight-kafka-cluster']['rack'] = rack if rack
     node.override['insight-kafka-cluster']['install_kafka'] = install_kafka
   end
   allow_any_instance_of(Chef::Recipe).to receive(:data_bag_item).with('zoo_bag', 'zookeeper')
@@ -99,6 +100,22 @@ describe 'insight-kafka-cluster::default' do
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "1\n")
       expect(chef_run).not_to render_file('/etc/kafka/server.properties')
       expect(chef_run).not_to create_systemd_unit('kafka.service')
+    end
+  end
+
+  context 'rack awareness' do
+    it 'takes the rack the bootstrap gave the node over what Ohai reports' do
+      run = cluster_run(THREE, address: '10.0.16.5', zone: 'us-west-2b', rack: 'us-west-2a')
+      expect(run).to render_file('/etc/kafka/server.properties').with_content("broker.rack=us-west-2a\n")
+    end
+
+    it 'stops a broker that has no rack, which would break rack-aware topic creation for the whole cluster' do
+      expect { cluster_run(THREE, address: '10.0.16.5', zone: nil) }
+        .to raise_error(RuntimeError, /broker 1 has no rack/)
+    end
+
+    it 'needs no rack when Kafka is switched off' do
+      expect { cluster_run(THREE, address: '10.0.16.5', zone: nil, install_kafka: false) }.not_to raise_error
     end
   end
 end

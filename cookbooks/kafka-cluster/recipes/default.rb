@@ -108,8 +108,9 @@ systemd_unit 'kafka.service' do
       'Type' => 'simple',
       'User' => kafka['user'],
       'Group' => kafka['group'],
+      # Quoted: systemd splits an unquoted assignment at spaces and ignores all but the first word.
       'Environment' => [
-        "KAFKA_HEAP_OPTS=-Xms#{kafka['heap_mb']}m -Xmx#{kafka['heap_mb']}m",
+        %("KAFKA_HEAP_OPTS=-Xms#{kafka['heap_mb']}m -Xmx#{kafka['heap_mb']}m"),
         "LOG_DIR=#{kafka['log_dir']}",
       ],
       'ExecStart' => "#{kafka['install_dir']}/current/bin/kafka-server-start.sh #{kafka['conf_dir']}/server.properties",
@@ -128,11 +129,22 @@ service 'kafka' do
   action :start
 end
 
-# The broker is healthy once its id is registered under the cluster's chroot in ZooKeeper.
+# The broker is healthy once its id is registered under the cluster's chroot in ZooKeeper. The
+# check runs again right after the delayed restart a changed configuration queues: placed here
+# alone, it would run before that restart and see the old process.
 broker_id = props['broker.id']
+registered = "#{kafka['install_dir']}/current/bin/zookeeper-shell.sh #{props['zookeeper.connect']} ls /brokers/ids 2>/dev/null " \
+             "| tail -n 1 | tr -d '[] ' | tr ',' '\\n' | grep -qx #{broker_id}"
 execute "broker #{broker_id} is registered in ZooKeeper" do
-  command "#{kafka['install_dir']}/current/bin/zookeeper-shell.sh #{props['zookeeper.connect']} ls /brokers/ids 2>/dev/null " \
-          "| tail -n 1 | tr -d '[] ' | tr ',' '\\n' | grep -qx #{broker_id}"
+  command registered
   retries kafka['health_retries']
   retry_delay 5
+end
+
+execute "broker #{broker_id} is registered in ZooKeeper after its restart" do
+  command registered
+  retries kafka['health_retries']
+  retry_delay 5
+  action :nothing
+  subscribes :run, 'service[kafka]', :immediately
 end

@@ -85,12 +85,21 @@ describe 'kafka-cluster::default' do
     service = chef_run.systemd_unit('kafka.service').content['Service']
     expect(service).to include('User' => 'kafka', 'LimitNOFILE' => '100000')
     expect(service['ExecStart']).to eq('/opt/kafka/current/bin/kafka-server-start.sh /etc/kafka/server.properties')
-    expect(service['Environment']).to include('KAFKA_HEAP_OPTS=-Xms2048m -Xmx2048m')
+    # Quoted, or systemd would keep only -Xms2048m and ignore -Xmx2048m.
+    expect(service['Environment']).to include('"KAFKA_HEAP_OPTS=-Xms2048m -Xmx2048m"')
+    expect(service['Environment'].select { |assignment| assignment.include?(' ') }).to all(start_with('"').and(end_with('"')))
     expect(chef_run).to start_service('kafka')
   end
 
   it 'ends by checking that the broker registered in ZooKeeper' do
     expect(chef_run).to run_execute('broker 2 is registered in ZooKeeper').with(retries: 36, retry_delay: 5)
+  end
+
+  it 'checks the broker again right after a restart, not only before the delayed restart runs' do
+    check = chef_run.execute('broker 2 is registered in ZooKeeper after its restart')
+    expect(check).to do_nothing
+    expect(check).to subscribe_to('service[kafka]').on(:run).immediately
+    expect(check.retries).to eq(36)
   end
 
   it 'keeps a download whose sha512 is the pinned one' do

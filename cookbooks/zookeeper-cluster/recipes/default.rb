@@ -109,9 +109,10 @@ systemd_unit 'zookeeper.service' do
       'Type' => 'simple',
       'User' => zk['user'],
       'Group' => zk['group'],
+      # Quoted: systemd splits an unquoted assignment at spaces and ignores all but the first word.
       'Environment' => [
         "ZOO_LOG_DIR=#{zk['log_dir']}",
-        "SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m",
+        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m"),
       ],
       'ExecStart' => "#{zk['install_dir']}/current/bin/zkServer.sh start-foreground #{zk['conf_dir']}/zoo.cfg",
       'Restart' => 'on-failure',
@@ -128,9 +129,19 @@ service 'zookeeper' do
   action :start
 end
 
+# The health check runs again right after the delayed restart a changed configuration queues:
+# a check placed here alone runs before that restart and would see the old process.
+check_serving = lambda do
+  mode = ZookeeperCluster::Helpers.wait_until_serving('127.0.0.1', zk['config']['clientPort'], zk['health_timeout'])
+  Chef::Log.info("ZooKeeper member #{myid} is serving as #{mode}")
+end
+
 ruby_block 'zookeeper is serving' do
-  block do
-    mode = ZookeeperCluster::Helpers.wait_until_serving('127.0.0.1', zk['config']['clientPort'], zk['health_timeout'])
-    Chef::Log.info("ZooKeeper member #{myid} is serving as #{mode}")
-  end
+  block(&check_serving)
+end
+
+ruby_block 'zookeeper is serving after its restart' do
+  block(&check_serving)
+  action :nothing
+  subscribes :run, 'service[zookeeper]', :immediately
 end

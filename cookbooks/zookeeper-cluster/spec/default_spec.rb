@@ -85,8 +85,20 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to start_service('zookeeper')
     end
 
+    it 'passes the whole heap setting to the JVM: quoted, or systemd would keep only -Xms512m' do
+      environment = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment']
+      expect(environment).to include('"SERVER_JVMFLAGS=-Xms512m -Xmx512m"')
+      expect(environment.select { |assignment| assignment.include?(' ') }).to all(start_with('"').and(end_with('"')))
+    end
+
     it 'ends by checking that the member serves' do
       expect(chef_run).to run_ruby_block('zookeeper is serving')
+    end
+
+    it 'checks the member again right after a restart, not only before the delayed restart runs' do
+      check = chef_run.ruby_block('zookeeper is serving after its restart')
+      expect(check).to do_nothing
+      expect(check).to subscribe_to('service[zookeeper]').on(:run).immediately
     end
   end
 
