@@ -4,11 +4,13 @@ import type { Checks } from "./Checks";
 import type { NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
-import { runScript, runScriptAsync, type Workstation } from "./workstationSide";
+import { runScript, runScriptAsync, stageChefRepo, type Workstation } from "./workstationSide";
 
 /** What the checks act on: the rehearsal's nodes, scripts and workstation side. */
 export interface RehearsalState {
   readonly config: PlatformConfig;
+  /** The rehearsal's platform config with these flags added, as a user would change it. */
+  readonly configWith: (...flags: string[]) => PlatformConfig;
   readonly net: PrivateNetwork;
   readonly workstation: Workstation;
   readonly scripts: KafkaProvisionScripts;
@@ -87,12 +89,52 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const leader = net.nodes.find((node) => node.ip === leaderIp);
     if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
     // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
-    onNode(leader, "sudo systemctl kill --signal=KILL zookeeper.service");
+    onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
     const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
     if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
     const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
     if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
     return `${leader.name} killed; now ${describe(modes())}`;
+  });
+
+  const converge = (): Promise<{ status: number | null; output: string }> =>
+    runScriptAsync(state.scripts.convergeNodes(ensemble), "converge-nodes", net, workstation);
+  const majority = Math.floor(net.nodes.length / 2) + 1;
+  const changedHeap = 384;
+
+  await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, the quorum holds`, async () => {
+    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
+    const watch = watchMembers(net);
+    const result = await converge();
+    const samples = watch.stop();
+    if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
+    for (const node of net.nodes) {
+      const heaps = onNode(node, "ps -o args= -C java").match(/-Xmx\d+m/g) ?? [];
+      if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
+    }
+    const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
+    if (fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${net.nodes.length} members were running (${samples.length} samples)`);
+    return `${samples.length} samples during the converge; never fewer than ${fewestUp} members running`;
+  });
+
+  await checks.check("a broken ZooKeeper setting fails the converge at the first node and goes no further", async () => {
+    // tickTime 0: ZooKeeper refuses to start. The health check must see that, not the old process.
+    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 40 });
+    const result = await converge();
+    if (result.status === 0) throw new Error("the converge passed with a member that cannot start");
+    if (!result.output.includes(`failed on ${ensemble[0]}`) || !result.output.includes("the nodes after it were not converged")) {
+      throw new Error(`the converge did not stop at ${ensemble[0]}: ${lastLines(result.output)}`);
+    }
+    const others = net.nodes.slice(1).map((node) => memberMode(net, node.ip));
+    if (net.nodes.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
+    return `stopped at ${ensemble[0]}; the others: ${others.join(", ")}`;
+  });
+
+  await checks.check("the setting repaired, a converge brings every member back into the quorum", async () => {
+    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
+    const result = await converge();
+    if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
+    return describeQuorum(modes(), net.nodes.length);
   });
 
   if (net.nodes.length > 1) {
@@ -131,14 +173,35 @@ function knifeConfig(workstation: Workstation): string {
   return `${workstation.root}/home/ubuntu/chef-repo/.chef/config.rb`;
 }
 
-/** The member's Mode from `srvr`, or what went wrong asking. */
+/** The member's Mode from `srvr`; "not serving" when it runs without a quorum, "down" when nothing answers. */
 export function memberMode(net: PrivateNetwork, ip: string): string {
   const asked = tryRun(
     "python3",
-    ["-c", "import socket, sys\ns = socket.create_connection((sys.argv[1], 2181), timeout=3)\ns.sendall(b'srvr')\nprint(s.makefile().read())", ip],
+    [
+      "-c",
+      "import socket, sys\ntry:\n    s = socket.create_connection((sys.argv[1], 2181), timeout=3)\nexcept OSError:\n    print('down'); sys.exit()\ns.sendall(b'srvr')\nprint(s.makefile().read())",
+      ip,
+    ],
     { netns: net.workstationNetns, timeoutSeconds: 10 },
   );
+  if (asked.output.trim() === "down") return "down";
   return /^Mode: (\w+)/m.exec(asked.output)?.[1] ?? "not serving";
+}
+
+/** Samples every member's mode twice a second until stopped. */
+function watchMembers(net: PrivateNetwork): { stop: () => Array<Map<string, string>> } {
+  const samples: Array<Map<string, string>> = [];
+  const timer = setInterval(() => samples.push(new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]))), 500);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+function lastLines(output: string): string {
+  return output.trim().split("\n").slice(-6).join(" | ");
 }
 
 function zkCli(net: PrivateNetwork, ip: string, command: string): string {

@@ -13,6 +13,7 @@
 import { mkdtempSync } from "node:fs";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { loadConfig } from "../config/loadConfig";
+import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
 import { runDeployChecks } from "./deployChecks";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
@@ -49,8 +50,7 @@ async function main(): Promise<void> {
   const net = await checks.step("private network", () => createPrivateNetwork(`prh${process.pid % 10000}`, nodeCount, runDir, teardown));
   const zookeeper = await checks.step("ZooKeeper tarball from Debian's jars", () => zookeeperTarball(runDir));
 
-  const config = loadConfig({
-    argv: [
+  const baseFlags = [
       // The gems are Chef's own builds: the Chef flavor, with its licence accepted for the rehearsal.
       "--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "",
       "--kafka.nodes", String(nodeCount),
@@ -58,9 +58,9 @@ async function main(): Promise<void> {
       "--kafka.minInsyncReplicas", nodeCount === 1 ? "1" : "2",
       "--kafka.zookeeperVersion", zookeeper.version,
       "--kafka.zookeeperSha512", zookeeper.sha512,
-    ],
-    env: {},
-  });
+  ];
+  const configWith = (...flags: string[]): PlatformConfig => loadConfig({ argv: [...baseFlags, ...flags], env: {} });
+  const config = configWith();
   const workstation = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
   await checks.step("upload cookbooks and the kafka-node role", () => uploadChefRepo(config, net, workstation));
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { config, net, workstation, scripts, provisioned, serverId, containers, boot });
+  await runDeployChecks(checks, { config, configWith, net, workstation, scripts, provisioned, serverId, containers, boot });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;

@@ -88,20 +88,8 @@ export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: st
 
 /** Uploads the cookbooks and the generated role with the workstation's own upload function. */
 export function uploadChefRepo(config: PlatformConfig, net: PrivateNetwork, workstation: Workstation): void {
+  stageChefRepo(config, net, workstation);
   const staging = join(workstation.root, "staging");
-  mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, "cookbooks.tar.gz"), tarGz(COOKBOOKS_DIR));
-  const role = kafkaNodeRole(config);
-  // What a rehearsal changes in the role: the mirror it serves, and no Kafka (none can be fetched).
-  const rehearsalRole = {
-    ...role,
-    override_attributes: {
-      ...role.override_attributes,
-      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [`http://${net.workstationIp}:${MIRROR_PORT}`] },
-      "insight-kafka-cluster": { install_kafka: false },
-    },
-  };
-  writeFileSync(join(staging, "roles.json"), JSON.stringify([rehearsalRole], null, 2));
   // Where converge-nodes finds the workstation's user data, which re-uploads them.
   const userData = join(workstation.root, "var", "lib", "cloud", "instance");
   mkdirSync(userData, { recursive: true });
@@ -114,6 +102,28 @@ export function uploadChefRepo(config: PlatformConfig, net: PrivateNetwork, work
     ),
   );
   run("bash", [join(userData, "user-data.txt")], { netns: net.workstationNetns, env: workstation.env });
+}
+
+/**
+ * Writes the cookbooks and the role generated from `config` where the workstation's upload step
+ * reads them (the next converge uploads them). `zookeeper` adds settings a platform config cannot
+ * express, for the checks that break a member on purpose.
+ */
+export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, workstation: Workstation, zookeeper: Record<string, unknown> = {}): void {
+  const staging = join(workstation.root, "staging");
+  mkdirSync(staging, { recursive: true });
+  writeFileSync(join(staging, "cookbooks.tar.gz"), tarGz(COOKBOOKS_DIR));
+  const role = kafkaNodeRole(config);
+  // What a rehearsal changes in the role: the mirror it serves, and no Kafka (none can be fetched).
+  const rehearsalRole = {
+    ...role,
+    override_attributes: {
+      ...role.override_attributes,
+      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [`http://${net.workstationIp}:${MIRROR_PORT}`], ...zookeeper },
+      "insight-kafka-cluster": { install_kafka: false },
+    },
+  };
+  writeFileSync(join(staging, "roles.json"), JSON.stringify([rehearsalRole], null, 2));
 }
 
 export function runScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {

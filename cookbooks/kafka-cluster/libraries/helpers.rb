@@ -17,6 +17,12 @@ module KafkaCluster
       Digest::SHA512.file(path).hexdigest.casecmp?(expected_hex.to_s)
     end
 
+    # The broker ids in zookeeper-shell's answer to `ls /brokers/ids`: its last line, like [1, 2, 3].
+    def registered_broker_ids(output)
+      list = output.lines.map(&:strip).reverse.find { |line| line.start_with?('[') && line.end_with?(']') }
+      list.to_s.delete('[] ').split(',').map(&:to_i)
+    end
+
     # server.properties lines, sorted so the file only changes when a value does.
     def properties_lines(properties)
       properties.sort_by { |key, _| key.to_s }.map { |key, value| "#{key}=#{value}" }

@@ -132,19 +132,19 @@ end
 # The broker is healthy once its id is registered under the cluster's chroot in ZooKeeper. The
 # check runs again right after the delayed restart a changed configuration queues: placed here
 # alone, it would run before that restart and see the old process.
-broker_id = props['broker.id']
-registered = "#{kafka['install_dir']}/current/bin/zookeeper-shell.sh #{props['zookeeper.connect']} ls /brokers/ids 2>/dev/null " \
-             "| tail -n 1 | tr -d '[] ' | tr ',' '\\n' | grep -qx #{broker_id}"
-execute "broker #{broker_id} is registered in ZooKeeper" do
-  command registered
-  retries kafka['health_retries']
-  retry_delay 5
+registration = {
+  broker_id: props['broker.id'].to_i,
+  zookeeper_connect: props['zookeeper.connect'],
+  zookeeper_shell: "#{kafka['install_dir']}/current/bin/zookeeper-shell.sh",
+  attempts: kafka['health_retries'],
+}
+
+kafka_cluster_registered "broker #{registration[:broker_id]} is registered in ZooKeeper" do
+  registration.each { |property, value| send(property, value) }
 end
 
-execute "broker #{broker_id} is registered in ZooKeeper after its restart" do
-  command registered
-  retries kafka['health_retries']
-  retry_delay 5
+kafka_cluster_registered "broker #{registration[:broker_id]} is registered in ZooKeeper after its restart" do
+  registration.each { |property, value| send(property, value) }
   action :nothing
-  subscribes :run, 'service[kafka]', :immediately
+  subscribes :check, 'service[kafka]', :immediately
 end

@@ -92,14 +92,20 @@ describe 'kafka-cluster::default' do
   end
 
   it 'ends by checking that the broker registered in ZooKeeper' do
-    expect(chef_run).to run_execute('broker 2 is registered in ZooKeeper').with(retries: 36, retry_delay: 5)
+    expect(chef_run).to check_kafka_cluster_registered('broker 2 is registered in ZooKeeper')
+      .with(broker_id: 2, attempts: 36, zookeeper_shell: '/opt/kafka/current/bin/zookeeper-shell.sh')
   end
 
   it 'checks the broker again right after a restart, not only before the delayed restart runs' do
-    check = chef_run.execute('broker 2 is registered in ZooKeeper after its restart')
+    check = chef_run.find_resource(:kafka_cluster_registered, 'broker 2 is registered in ZooKeeper after its restart')
     expect(check).to do_nothing
-    expect(check).to subscribe_to('service[kafka]').on(:run).immediately
-    expect(check.retries).to eq(36)
+    expect(check).to subscribe_to('service[kafka]').on(:check).immediately
+  end
+
+  it 'reads the registered broker ids from the last line zookeeper-shell prints' do
+    expect(KafkaCluster::Helpers.registered_broker_ids("Connecting to zk\nWATCHER::\n[1, 2, 3]\n")).to eq([1, 2, 3])
+    expect(KafkaCluster::Helpers.registered_broker_ids("Connecting to zk\n[]\n")).to eq([])
+    expect(KafkaCluster::Helpers.registered_broker_ids('Node does not exist: /brokers/ids')).to eq([])
   end
 
   it 'keeps a download whose sha512 is the pinned one' do
@@ -126,5 +132,27 @@ end
 describe KafkaCluster::Helpers do
   it 'sorts properties so the file changes only when a value does' do
     expect(described_class.properties_lines('b' => 1, 'a' => 'x')).to eq(%w(a=x b=1))
+  end
+end
+
+describe 'kafka_cluster_registered' do
+  def checked_run(zookeeper_answer)
+    allow_any_instance_of(Chef::Provider).to receive(:sleep)
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out)
+      .with('/opt/kafka/current/bin/zookeeper-shell.sh', BROKER_2['zookeeper.connect'], 'ls', '/brokers/ids')
+      .and_return(double(stdout: zookeeper_answer))
+    ChefSpec::SoloRunner.new(step_into: ['kafka_cluster_registered']) do |node|
+      BROKER_2.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
+      node.normal['kafka-cluster']['health_retries'] = 3
+    end.converge('kafka-cluster::default')
+  end
+
+  it 'passes once the broker id is among those registered, changing nothing' do
+    expect { checked_run("Connecting\n[1, 2, 3]\n") }.not_to raise_error
+  end
+
+  it 'fails the run, naming the broker and what is registered, when the broker never registers' do
+    expect { checked_run("Connecting\n[1, 3]\n") }
+      .to raise_error(/broker 2 did not register in ZooKeeper .* after 3 attempts; registered: 1, 3/)
   end
 end

@@ -131,17 +131,16 @@ end
 
 # The health check runs again right after the delayed restart a changed configuration queues:
 # a check placed here alone runs before that restart and would see the old process.
-check_serving = lambda do
-  mode = ZookeeperCluster::Helpers.wait_until_serving('127.0.0.1', zk['config']['clientPort'], zk['health_timeout'])
-  Chef::Log.info("ZooKeeper member #{myid} is serving as #{mode}")
+zookeeper_cluster_serving 'zookeeper is serving' do
+  port zk['config']['clientPort']
+  timeout zk['health_timeout']
+  myid myid
 end
 
-ruby_block 'zookeeper is serving' do
-  block(&check_serving)
-end
-
-ruby_block 'zookeeper is serving after its restart' do
-  block(&check_serving)
+zookeeper_cluster_serving 'zookeeper is serving after its restart' do
+  port zk['config']['clientPort']
+  timeout zk['health_timeout']
+  myid myid
   action :nothing
-  subscribes :run, 'service[zookeeper]', :immediately
+  subscribes :check, 'service[zookeeper]', :immediately
 end

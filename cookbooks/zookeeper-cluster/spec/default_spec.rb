@@ -92,13 +92,13 @@ describe 'zookeeper-cluster::default' do
     end
 
     it 'ends by checking that the member serves' do
-      expect(chef_run).to run_ruby_block('zookeeper is serving')
+      expect(chef_run).to check_zookeeper_cluster_serving('zookeeper is serving').with(port: 2181, timeout: 300)
     end
 
     it 'checks the member again right after a restart, not only before the delayed restart runs' do
-      check = chef_run.ruby_block('zookeeper is serving after its restart')
+      check = chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')
       expect(check).to do_nothing
-      expect(check).to subscribe_to('service[zookeeper]').on(:run).immediately
+      expect(check).to subscribe_to('service[zookeeper]').on(:check).immediately
     end
   end
 
