@@ -12,6 +12,13 @@ interface Row {
  */
 export class Checks {
   private readonly rows: Row[] = [];
+  private readonly notes: string[] = [];
+
+  /** A line printed under the table: what the rehearsal did not run, and why. */
+  note(text: string): void {
+    this.notes.push(text);
+    console.log(text);
+  }
 
   /** A step the rest depends on: recorded, and its failure stops the rehearsal. */
   async step<T>(name: string, action: () => T | Promise<T>): Promise<T> {
@@ -54,6 +61,7 @@ export class Checks {
       const detail = row.detail.split("\n")[0].slice(0, 160);
       console.log(`| ${row.name.padEnd(width)} | ${row.passed ? "pass  " : "FAIL  "} | ${row.seconds.toFixed(1).padStart(7)} | ${detail}`);
     }
+    for (const note of this.notes) console.log(`\n${note}`);
     const failed = this.rows.filter((row) => !row.passed).length;
     console.log(`\n${this.rows.length - failed} passed, ${failed} failed`);
   }

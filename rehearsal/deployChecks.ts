@@ -29,6 +29,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const { net, workstation } = state;
   const onNode = (node: RehearsalNode, command: string): string =>
     run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.workstationNetns, timeoutSeconds: 120 });
+  const unitProperty = (node: RehearsalNode, property: string): string => onNode(node, `systemctl show --property=${property} --value zookeeper.service`).trim();
   const modes = (): Map<string, string> => new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]));
   const ensemble = net.nodes.map((node) => node.ip);
 
@@ -104,17 +105,28 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, the quorum holds`, async () => {
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
+    const pidsBefore = net.nodes.map((node) => unitProperty(node, "MainPID"));
     const watch = watchMembers(net);
     const result = await converge();
     const samples = watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
+    // One at a time: each restart comes after the previous member's client run ended, seconds
+    // later; restarts at the same moment are a fraction of a second apart. (All containers share
+    // the host's monotonic clock.)
+    const restarts = net.nodes.map((node, index) => {
+      if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
+      return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
+    });
+    const ordered = [...restarts].sort((a, b) => a - b);
+    const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
+    if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
     for (const node of net.nodes) {
       const heaps = onNode(node, "ps -o args= -C java").match(/-Xmx\d+m/g) ?? [];
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
     const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
     if (fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${net.nodes.length} members were running (${samples.length} samples)`);
-    return `${samples.length} samples during the converge; never fewer than ${fewestUp} members running`;
+    return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${net.nodes.length} running (${samples.length} samples)`;
   });
 
   await checks.check("a broken ZooKeeper setting fails the converge at the first node and goes no further", async () => {

@@ -41,6 +41,10 @@ async function main(): Promise<void> {
   const runDir = mkdtempSync("/var/tmp/platform-rehearsal-");
   teardown.add(runDir, () => run("rm", ["-rf", runDir]));
   console.log(`rehearsal of ${nodeCount} nodes; work and logs in ${runDir} (removed at the end)`);
+  checks.note(
+    "Kafka: not run. No Kafka distribution can be fetched here, so the role turns the broker off " +
+      "(insight-kafka-cluster install_kafka false, logged on every node); no broker is reported running.",
+  );
 
   await checks.step("gems for knife, chef-zero and the nodes' client", () => {
     const env = bundleEnv();
