@@ -29,18 +29,29 @@ const DEBIAN_MIRROR = process.env.REHEARSAL_DEBIAN_MIRROR ?? "http://deb.debian.
 
 const checks = new Checks();
 const teardown = new Teardown();
+let failed = false;
 
 async function main(): Promise<void> {
   const nodeCount = Number(flag("--nodes") ?? "3");
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount % 2 === 0) throw new Error(`--nodes: ${nodeCount} must be an odd count of at least 1`);
   if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the rehearsal needs Linux and root (network namespaces and systemd-nspawn)");
+  // The nodes run the host's gem bundle (native extensions included): it fits Debian 12's Ruby only.
+  const hostRuby = tryRun("ruby", ["-e", "print RUBY_VERSION"]).output;
+  const hostDebian = tryRun("cat", ["/etc/debian_version"]).output;
+  if (!hostRuby.startsWith("3.1.") || !hostDebian.startsWith("12")) {
+    throw new Error(`the rehearsal runs on Debian 12 with its Ruby 3.1, whose gems the Debian 12 nodes share (this host: Debian ${hostDebian.trim() || "none"}, Ruby ${hostRuby || "none"})`);
+  }
   for (const command of ["debootstrap", "systemd-nspawn", "ip", "ssh", "ssh-keygen", "bundle", "flock"]) {
     if (tryRun("sh", ["-c", `command -v ${command}`]).status !== 0) throw new Error(`${command} is missing (see the README, "Rehearse a deploy locally")`);
   }
 
   const runDir = mkdtempSync("/var/tmp/platform-rehearsal-");
-  teardown.add(runDir, () => run("rm", ["-rf", runDir]));
-  console.log(`rehearsal of ${nodeCount} nodes; work and logs in ${runDir} (removed at the end)`);
+  // Failure messages point at logs in here: they stay when anything failed.
+  teardown.add(runDir, () => {
+    if (failed || checks.failed()) console.log(`logs kept in ${runDir}`);
+    else run("rm", ["-rf", runDir]);
+  });
+  console.log(`rehearsal of ${nodeCount} nodes; work and logs in ${runDir} (removed at the end unless something fails)`);
   checks.note(
     "Kafka: not run. No Kafka distribution can be fetched here, so the role turns the broker off " +
       "(insight-kafka-cluster install_kafka false, logged on every node); no broker is reported running.",
@@ -55,13 +66,13 @@ async function main(): Promise<void> {
   const zookeeper = await checks.step("ZooKeeper tarball from Debian's jars", () => zookeeperTarball(runDir));
 
   const baseFlags = [
-      // The gems are Chef's own builds: the Chef flavor, with its licence accepted for the rehearsal.
-      "--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "",
-      "--kafka.nodes", String(nodeCount),
-      "--kafka.replicationFactor", String(Math.min(nodeCount, 3)),
-      "--kafka.minInsyncReplicas", nodeCount === 1 ? "1" : "2",
-      "--kafka.zookeeperVersion", zookeeper.version,
-      "--kafka.zookeeperSha512", zookeeper.sha512,
+    // The gems are Chef's own builds: the Chef flavor, with its licence accepted for the rehearsal.
+    "--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "",
+    "--kafka.nodes", String(nodeCount),
+    "--kafka.replicationFactor", String(Math.min(nodeCount, 3)),
+    "--kafka.minInsyncReplicas", nodeCount === 1 ? "1" : "2",
+    "--kafka.zookeeperVersion", zookeeper.version,
+    "--kafka.zookeeperSha512", zookeeper.sha512,
   ];
   const configWith = (...flags: string[]): PlatformConfig => loadConfig({ argv: [...baseFlags, ...flags], env: {} });
   const config = configWith();
@@ -90,7 +101,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { config, configWith, net, workstation, scripts, provisioned, serverId, containers, boot });
+  await runDeployChecks(checks, { configWith, net, workstation, scripts, provisioned, serverId, containers, boot });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;
@@ -103,6 +114,7 @@ function flag(name: string): string | undefined {
 
 main().catch((error: unknown) => {
   console.error(`rehearsal stopped: ${(error as Error).message}`);
+  failed = true;
   teardown.runAll();
   checks.printSummary();
   process.exitCode = 1;

@@ -45,20 +45,42 @@ export function start(command: string, args: readonly string[], logFd: number, o
   return spawn(file, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", logFd, logFd], detached: true });
 }
 
-/** Runs a command in the background and resolves with its status and output when it ends. */
+/** Process groups of the commands runAsync is running; the teardown stops what is left of them. */
+export const runningGroups = new Set<number>();
+
+/**
+ * Runs a command in the background, in a process group of its own, and resolves with its status
+ * and output when it ends. On timeout the whole group is killed (knife, ssh and all), not only
+ * the command itself.
+ */
 export function runAsync(command: string, args: readonly string[], options: RunOptions = {}): Promise<{ status: number | null; output: string }> {
   const [file, argv] = argvFor(command, args, options);
   return new Promise((resolve) => {
-    const child = spawn(file, argv, { env: { ...process.env, ...options.env } });
+    const child = spawn(file, argv, { env: { ...process.env, ...options.env }, detached: true });
+    const group = child.pid;
+    if (group !== undefined) runningGroups.add(group);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), (options.timeoutSeconds ?? 600) * 1000);
-    child.on("close", (status) => {
+    const timer = setTimeout(() => killGroup(group), (options.timeoutSeconds ?? 600) * 1000);
+    child.on("exit", (status) => {
       clearTimeout(timer);
+      if (group !== undefined) runningGroups.delete(group);
+      // What the command left behind (an ssh, say) must not keep its output open.
+      killGroup(group);
       resolve({ status, output });
     });
   });
+}
+
+/** SIGKILL to a process group, if it still exists. */
+export function killGroup(group: number | undefined): void {
+  if (group === undefined) return;
+  try {
+    process.kill(-group, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 /** Waits until `ready()` is true, checking every `intervalMs`; false when `seconds` pass first. */

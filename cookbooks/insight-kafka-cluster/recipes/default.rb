@@ -26,7 +26,7 @@ properties['listeners'] = listener
 properties['advertised.listeners'] = listener
 # Rack awareness spreads each partition's replicas over availability zones; once one broker has
 # a rack, topic creation fails unless every broker has one.
-rack = settings['rack'] || node.dig('ec2', 'placement_availability_zone')
+rack = [settings['rack'], node.dig('ec2', 'placement_availability_zone')].map(&:to_s).find { |value| !value.empty? }
 if rack.to_s.empty? && settings['install_kafka']
   raise "insight-kafka-cluster: broker #{position} has no rack: set node['insight-kafka-cluster']['rack'] " \
         '(the bootstrap passes the instance\'s availability zone) or run on EC2, where Ohai reports it'
