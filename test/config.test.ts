@@ -303,6 +303,38 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--spark.version", "4.1.3", "--spark.sha512", "ef".repeat(64))).toEqual([]);
   });
 
+  it("keeps every problem on one line, for every rule and whatever a file name, key or value held", () => {
+    const cases: ConfigSources[] = [
+      { argv: ["--config", "/nonexistent/bad\nname.json"], env: {} },
+      { argv: ["--config", "c\n.json"], env: {}, readFile: () => "{ not json" },
+      { argv: ["--config", "c\n.json"], env: {}, readFile: () => "[1, 2]" },
+      { argv: ["--config", "c.json"], env: {}, readFile: () => '{"kafka":{"no\\nde":5}}' },
+      { argv: ["--config", "c.json"], env: {}, readFile: () => '{"project":"a\\nb","kafka":{"dataPath":"/data\\nkafka"}}' },
+      { argv: ["positional\nargument"], env: {} },
+      {
+        argv: [
+          "--project", "a".repeat(20), "--environment", "b".repeat(20), "--region", "us-west-2junk",
+          "--network.vpcCidr", "10.0.0.0/8", "--network.azCount", "1", "--network.natGateways", "many",
+          "--network.flowLogRetentionDays", "2", "--storage.noncurrentVersionExpirationDays", "0",
+          "--storage.accessLogBucket", "Bad_Bucket", "--state.bucket", "x", "--state.region", "eu",
+          "--chef.flavor", "chef", "--chef.serverVersion", "15", "--chef.serverInstanceType", "m7g.large",
+          "--chef.serverUbuntuRelease", "24.04", "--chef.organization", "Org", "--chef.serverPackageChecksum", "abc",
+          "--kafka.nodes", "2", "--kafka.version", "4.0.0", "--kafka.sha512", "xyz", "--kafka.zookeeperVersion", "3.9.0",
+          "--kafka.heapMb", "1", "--kafka.zookeeperHeapMb", "1", "--kafka.dataPath", "relative", "--kafka.replicationFactor", "5",
+          "--kafka.minInsyncReplicas", "9", "--kafka.numPartitions", "0", "--kafka.clientSecurityGroupIds", "sg-x",
+          "--kafka.instanceType", "large", "--spark.version", "3.5.0", "--spark.mirrorUrl", "http://mirror/", "--spark.workers", "0",
+          "--spark.hadoopAwsVersion", "2.7", "--spark.ubuntuRelease", "20.04",
+        ],
+        env: {},
+      },
+    ];
+    const problems = cases.flatMap((sources) => problemsOf(sources));
+    expect(problems.length).toBeGreaterThan(30);
+    for (const problem of problems) expect(problem).not.toMatch(/[\r\n]/);
+    expect(problems).toContain("config file /nonexistent/bad\\nname.json: cannot be read (ENOENT)");
+    expect(problems).toContain("kafka.no\\nde (in c.json): unknown key (did you mean kafka.nodes?)");
+  });
+
   it("reports every problem at once, one line each", () => {
     expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
   });
