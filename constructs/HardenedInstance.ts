@@ -52,9 +52,12 @@ export interface HardenedInstanceProps {
 export class HardenedInstance extends Construct {
   readonly instance: Instance;
   readonly role: IamRole;
+  /** The script as rendered, before escaping for Terraform: what the instance must receive. */
+  readonly userDataScript?: string;
 
   constructor(scope: Construct, id: string, props: HardenedInstanceProps) {
     super(scope, id);
+    this.userDataScript = props.userData;
     const userDataBytes = props.userData === undefined ? 0 : Buffer.byteLength(props.userData);
     if (userDataBytes > MAX_USER_DATA_BYTES) {
       throw new Error(`${props.name}: user data is ${userDataBytes} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);

@@ -227,3 +227,12 @@ describe("aws-api-limits: what the AWS APIs refuse at apply fails synth instead"
     expect(synthError(stack)).toBeUndefined();
   });
 });
+
+describe("guardrails run in every stack of the platform", () => {
+  it.each(["network", "storage", "chef", "spark", "kafka"] as const)("a security group open to the world fails the synth of the %s stack", (name) => {
+    const app = testApp();
+    const platform = buildPlatform(app, configFrom());
+    new SecurityGroup(platform[name], "open-ssh", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }] });
+    expect(() => app.synth()).toThrow(`[${name}/open-ssh] [no-public-ingress] ingress from anywhere on port 22 is not a declared public port`);
+  });
+});

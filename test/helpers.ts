@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Testing, type TerraformStack } from "cdktf";
+// cdktf's own token resolution, as its stacks use it when they synthesize.
+import { resolve } from "cdktf/lib/_tokens";
+import { HardenedInstance } from "../constructs/HardenedInstance";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { loadConfig } from "../config/loadConfig";
 import { buildPlatform } from "../stacks/buildPlatform";
 import type { PlatformConfig } from "../config/PlatformConfig";
@@ -78,4 +82,23 @@ export function platformStackJson(stackName: string, ...flags: string[]): Json {
   const app = testApp();
   buildPlatform(app, configFrom(...flags));
   return synthAppStack(app, stackName);
+}
+
+/**
+ * Every instance of a synthesized stack gets exactly the script renderScript produced for it:
+ * its user_data, as Terraform will send it (escapes undone, references resolved), equals the
+ * rendered script with the same references resolved. Returns how many instances were compared.
+ */
+export function expectUserDataAsRendered(stack: TerraformStack, json: Json): number {
+  const instances = stack.node.findAll().filter((node): node is HardenedInstance => node instanceof HardenedInstance);
+  for (const hardened of instances) {
+    const userData = (json.resource.aws_instance[hardened.instance.friendlyUniqueId] as Json).user_data as string;
+    // What Terraform interpolates must be a reference to something it knows; bash's own ${...}
+    // and any %{ must arrive escaped.
+    const interpolated = [...userData.matchAll(/(?<!\$)\$\{([^}]*)\}/g)].map((match) => match[1]);
+    for (const expression of interpolated) expect(expression).toMatch(/^(aws_[a-z0-9_]+|data\.[a-z0-9_]+|var)\.[\w.-]+$/);
+    expect(userData).not.toMatch(/(?<!%)%\{/);
+    expect(unescapeTerraformTemplate(userData)).toBe(resolve(stack, hardened.userDataScript) as string);
+  }
+  return instances.length;
 }
