@@ -303,6 +303,82 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--spark.version", "4.1.3", "--spark.sha512", "ef".repeat(64))).toEqual([]);
   });
 
+  describe("each pattern holds over the whole value (named survivors of a mutation run)", () => {
+    it("rejects a region with anything after it", () => {
+      expect(flags("--region", "us-west-2junk")).toEqual(['region: "us-west-2junk" is not an AWS region name like us-west-2']);
+      expect(flags("--state.region", "xus-west-2")).toEqual(['state.region: "xus-west-2" is not an AWS region name like us-west-2']);
+    });
+
+    it("rejects a data path with a space, which would break its fstab line", () => {
+      expect(flags("--kafka.dataPath", "/data/kafka logs")).toEqual(['kafka.dataPath: "/data/kafka logs" is not an absolute path']);
+    });
+
+    it("rejects a Spark mirror over plain http, and one with a trailing slash", () => {
+      expect(flags("--spark.mirrorUrl", "http://dlcdn.apache.org/spark")).toEqual([
+        'spark.mirrorUrl: "http://dlcdn.apache.org/spark" is not an https:// URL without a trailing slash',
+      ]);
+      expect(flags("--spark.mirrorUrl", "https://dlcdn.apache.org/spark/")).toHaveLength(1);
+    });
+
+    it("takes a project name of 20 characters and refuses 21", () => {
+      expect(flags("--project", "p".repeat(20), "--environment", "e")).toEqual([]);
+      expect(flags("--project", "p".repeat(21), "--environment", "e")).toEqual([
+        `project: "${"p".repeat(21)}" must be 1-20 lowercase letters, digits or hyphens, starting with a letter`,
+      ]);
+    });
+
+    it("refuses a bucket name with an underscore", () => {
+      expect(flags("--state.bucket", "acme_terraform_state")).toEqual(['state.bucket: "acme_terraform_state" is not a valid S3 bucket name']);
+    });
+
+    it("takes only security group ids of 8 to 17 hex digits", () => {
+      expect(flags("--kafka.clientSecurityGroupIds", "sg-0123456789abcdef0,sg-01234567")).toEqual([]);
+      expect(flags("--kafka.clientSecurityGroupIds", "sg-app")).toEqual([
+        'kafka.clientSecurityGroupIds[0]: "sg-app" is not a security group id like sg-0123456789abcdef0',
+      ]);
+      expect(flags("--kafka.clientSecurityGroupIds", "sg-0123456789abcdef01")).toHaveLength(1);
+    });
+
+    it("reports a malformed subnet CIDR as a config error, not a crash", () => {
+      expect(flags("--network.publicSubnetCidrs", "10.0.0/24,10.0.1.0/24")).toEqual([
+        'network.publicSubnetCidrs[0]: "10.0.0/24" is not IPv4 CIDR notation like 10.0.0.0/16',
+      ]);
+    });
+
+    it("takes /16 and /28 blocks and refuses /15 and /29", () => {
+      const subnets = ["--network.publicSubnetCidrs", "10.0.0.0/28,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28"];
+      expect(flags("--network.vpcCidr", "10.0.0.0/16", ...subnets)).toEqual([]);
+      expect(flags("--network.vpcCidr", "10.0.0.0/15", ...subnets)[0]).toBe('network.vpcCidr: "10.0.0.0/15" must have a prefix length between /16 and /28 (AWS\'s limits)');
+      expect(flags("--network.vpcCidr", "10.0.0.0/16", "--network.publicSubnetCidrs", "10.0.0.0/29,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28")).toEqual([
+        'network.publicSubnetCidrs[0]: "10.0.0.0/29" must have a prefix length between /16 and /28 (AWS\'s limits)',
+      ]);
+    });
+
+    it("refuses the pinned workstation checksum beside another version, release or flavor", () => {
+      const pinned = DEFAULT_CONFIG.chef.workstationPackageChecksum;
+      const rule = `is the checksum of cinc-workstation 24.12.1073 for Ubuntu 24.04; set the one of the package you chose, or "" to use the publisher's metadata`;
+      expect(flags("--chef.workstationVersion", "25.1.1")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      expect(flags("--chef.workstationUbuntuRelease", "22.04")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      expect(flags("--chef.flavor", "chef", "--chef.acceptLicense", "true")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      expect(flags("--chef.workstationVersion", "25.1.1", "--chef.workstationPackageChecksum", "")).toEqual([]);
+    });
+  });
+
+  describe("how sources are read (named survivors of a mutation run)", () => {
+    it("lets the last of a repeated flag win, as command lines do", () => {
+      expect(loadConfig({ argv: ["--kafka.nodes", "3", "--kafka.nodes", "5"], env: {} }).kafka.nodes).toBe(5);
+    });
+
+    it("takes only true or false for a boolean, never yes", () => {
+      expect(flags("--storage.forceDestroy", "yes")).toEqual(['storage.forceDestroy (from --storage.forceDestroy): "yes" must be true or false']);
+      expect(loadConfig({ argv: ["--storage.forceDestroy", "true"], env: {} }).storage.forceDestroy).toBe(true);
+    });
+
+    it("refuses a config file that holds a JSON array", () => {
+      expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => "[1, 2]" })).toEqual(["config file c.json: must hold a JSON object"]);
+    });
+  });
+
   it("keeps every problem on one line, for every rule and whatever a file name, key or value held", () => {
     const cases: ConfigSources[] = [
       { argv: ["--config", "/nonexistent/bad\nname.json"], env: {} },

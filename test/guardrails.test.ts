@@ -1,5 +1,6 @@
 import { Aspects, TerraformStack, Testing } from "cdktf";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -119,6 +120,49 @@ describe("guardrails fail synth naming the construct path and the rule id", () =
     Aspects.of(stack).add(new Guardrails());
     new SecurityGroup(stack, "sg", { tags: { Project: "insight" } });
     expect(synthError(stack)).toContain("[untagged/sg] [required-tags] aws_security_group lacks tags Environment, ManagedBy");
+  });
+});
+
+describe("guardrails catch each form a violation can take (named survivors of a mutation run)", () => {
+  it("no-public-ingress: refuses the VPC's default security group open to anywhere", () => {
+    const stack = platformStack();
+    new DefaultSecurityGroup(stack, "default-open", { vpcId: "vpc-1", ingress: [{ fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] }] });
+    expect(synthError(stack)).toContain("[guarded/default-open] [no-public-ingress]");
+  });
+
+  it("no-public-ingress: refuses ::/0 in an inline rule's ipv6_cidr_blocks", () => {
+    const stack = platformStack();
+    new SecurityGroup(stack, "open-v6-inline", { ingress: [{ fromPort: 443, toPort: 443, protocol: "tcp", ipv6CidrBlocks: ["::/0"] }] });
+    expect(synthError(stack)).toContain("[guarded/open-v6-inline] [no-public-ingress] ingress from anywhere on port 443");
+  });
+
+  it("no-public-ingress: a declared public port does not excuse a range that contains it", () => {
+    const stack = platformStack();
+    const range = new VpcSecurityGroupIngressRule(stack, "range", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 1, toPort: 65535, cidrIpv4: "0.0.0.0/0" });
+    declarePublicIngress(range, 1, "only port 1 was meant");
+    expect(synthError(stack)).toContain("[guarded/range] [no-public-ingress] ingress from anywhere on port 1-65535");
+  });
+
+  it("imdsv2-required: refuses an instance with no metadata_options at all (IMDSv1 is the default)", () => {
+    const stack = platformStack();
+    new Instance(stack, "no-metadata", { ami: "ami-12345678", instanceType: "t3.micro", rootBlockDevice: { encrypted: true } });
+    expect(synthError(stack)).toContain("[guarded/no-metadata] [imdsv2-required]");
+  });
+
+  it("required-tags: checks instances too", () => {
+    const stack = new TerraformStack(testApp(), "untagged");
+    new AwsProvider(stack, "aws", { region: "us-west-2" });
+    Aspects.of(stack).add(new Guardrails());
+    new Instance(stack, "bare-instance", hardenedInstanceProps);
+    expect(synthError(stack)).toContain("[untagged/bare-instance] [required-tags] aws_instance lacks tags Project, Environment, ManagedBy");
+  });
+
+  it("bucket protection: accepts encryption and a public access block that name the bucket by its .bucket", () => {
+    const stack = platformStack();
+    const bucket = new S3Bucket(stack, "named");
+    new S3BucketServerSideEncryptionConfigurationA(stack, "named-sse", { bucket: bucket.bucket, rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] });
+    new S3BucketPublicAccessBlock(stack, "named-pab", { bucket: bucket.bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(synthError(stack)).toBeUndefined();
   });
 });
 

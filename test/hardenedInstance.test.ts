@@ -102,6 +102,16 @@ describe("HardenedInstance", () => {
     expect(() => instanceStack({ userData: "#".repeat(16385) })).toThrow("insight-dev-node: user data is 16385 bytes; EC2 accepts at most 16384");
   });
 
+  it("escapes every directive and interpolation in a script, not only the first", () => {
+    const script = 'echo "%{a}" "${b}"\necho "%{c}" "${d}"\n';
+    expect(escapeTerraformTemplate(script)).toBe('echo "%%{a}" "$${b}"\necho "%%{c}" "$${d}"\n');
+    expect(unescapeTerraformTemplate(escapeTerraformTemplate(script))).toBe(script);
+  });
+
+  it("looks up images owned by Canonical's AWS account, 099720109477", () => {
+    expect(dataOf(json, "aws_ami")["ubuntu-2404-amd64"].owners).toEqual(["099720109477"]);
+  });
+
   it("escapes only what Terraform would interpolate", () => {
     expect(escapeTerraformTemplate("a ${b} %{c} $d ${TfToken[TOKEN.1]}")).toBe("a $${b} %%{c} $d ${TfToken[TOKEN.1]}");
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -42,6 +43,15 @@ describe("renderScript and the shared bash partial", () => {
   it("quotes values for bash so none can break out of its quotes", () => {
     expect(shellQuote("it's $(rm -rf /)")).toBe(`'it'\\''s $(rm -rf /)'`);
     expect(fixture({ sha512: "a'b" })).toContain(`'a'\\''b'`);
+  });
+
+  it("quotes every single quote in a value, not only the first", () => {
+    const value = "a'b'c $(id)'";
+    const quoted = shellQuote(value);
+    expect(quoted).toBe(`'a'\\''b'\\''c $(id)'\\'''`);
+    // bash gives back exactly the value: nothing in it breaks out of its quotes.
+    const echoed = spawnSync("bash", ["-c", `printf %s ${quoted}`], { encoding: "utf8" }).stdout;
+    expect(echoed).toBe(value);
   });
 
   it("refuses to render when the context lacks a value the template uses", () => {
