@@ -28,6 +28,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const { net, workstation } = state;
   const onNode = (node: RehearsalNode, command: string): string =>
     run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.workstationNetns, timeoutSeconds: 120 });
+  // Every -Xmx on the member's java command line; the JVM takes the last.
+  const heapFlags = (node: RehearsalNode): string[] => onNode(node, "ps -o args= -C java").match(/-Xmx\d+[mMgG]/g) ?? [];
   const unitProperty = (node: RehearsalNode, property: string): string => onNode(node, `systemctl show --property=${property} --value zookeeper.service`).trim();
   const modes = (): Map<string, string> => new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]));
   const ensemble = net.nodes.map((node) => node.ip);
@@ -71,9 +73,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   await checks.check(`each member runs with the ${ZOOKEEPER_HEAP_MB} MB heap its unit sets`, () => {
     for (const node of net.nodes) {
-      const args = onNode(node, "ps -o args= -C java");
-      const heaps = args.match(/-Xmx\d+[mMgG]/g) ?? [];
-      // The JVM takes the last -Xmx on its command line.
+      const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${ZOOKEEPER_HEAP_MB}m`) throw new Error(`${node.name} runs with ${heaps.join(" ") || "no -Xmx"}`);
     }
   });
@@ -130,7 +130,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
     if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
     for (const node of net.nodes) {
-      const heaps = onNode(node, "ps -o args= -C java").match(/-Xmx\d+m/g) ?? [];
+      const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
     if (samples.length === 0) throw new Error("no sample of the members was taken during the converge");

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RehearsalNode } from "./privateNetwork";
-import { start, tryRun } from "./system";
+import { start, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 export interface NodeContainerProps {
@@ -67,9 +67,8 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
       } catch {
         return;
       }
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && isRunning(child.pid)) tryRun("sleep", ["0.5"]);
-      if (isRunning(child.pid)) process.kill(child.pid, "SIGKILL");
+      const pid = child.pid;
+      if (!waitForSync(() => !isRunning(pid), 30, 0.5)) process.kill(pid, "SIGKILL");
     }
   };
   teardown.add(`container ${node.name}`, stop);

@@ -83,6 +83,16 @@ export function killGroup(group: number | undefined): void {
   }
 }
 
+/** waitFor for code that cannot await (setup and teardown): blocks between checks. */
+export function waitForSync(ready: () => boolean, seconds: number, intervalSeconds = 1): boolean {
+  const deadline = Date.now() + seconds * 1000;
+  while (!ready()) {
+    if (Date.now() >= deadline) return false;
+    tryRun("sleep", [String(intervalSeconds)]);
+  }
+  return true;
+}
+
 /** Waits until `ready()` is true, checking every `intervalMs`; false when `seconds` pass first. */
 export async function waitFor(ready: () => boolean, seconds: number, intervalMs = 1000): Promise<boolean> {
   const deadline = Date.now() + seconds * 1000;

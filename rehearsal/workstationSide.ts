@@ -6,7 +6,7 @@ import { tarGz } from "../constructs/tarGz";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
 import type { PrivateNetwork } from "./privateNetwork";
-import { run, runAsync, start, tryRun } from "./system";
+import { run, runAsync, start, tryRun, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 const PROJECT = join(__dirname, "..");
@@ -136,14 +136,5 @@ export function runScriptAsync(script: string, name: string, net: PrivateNetwork
   const file = join(workstation.root, `${name}.sh`);
   writeFileSync(file, script);
   return runAsync("bash", [file], { netns: net.workstationNetns, env: workstation.env, timeoutSeconds: 1200 });
-}
-
-function waitForSync(ready: () => boolean, seconds: number): boolean {
-  const deadline = Date.now() + seconds * 1000;
-  while (!ready()) {
-    if (Date.now() >= deadline) return false;
-    tryRun("sleep", ["1"]);
-  }
-  return true;
 }
 
