@@ -50,8 +50,8 @@ export const runningGroups = new Set<number>();
 
 /**
  * Runs a command in the background, in a process group of its own, and resolves with its status
- * and output when it ends. On timeout the whole group is killed (knife, ssh and all), not only
- * the command itself.
+ * and all of its output when it ends. On timeout the whole group is killed (knife, ssh and all),
+ * not only the command itself.
  */
 export function runAsync(command: string, args: readonly string[], options: RunOptions = {}): Promise<{ status: number | null; output: string }> {
   const [file, argv] = argvFor(command, args, options);
@@ -63,12 +63,19 @@ export function runAsync(command: string, args: readonly string[], options: RunO
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => killGroup(group), (options.timeoutSeconds ?? 600) * 1000);
+    let exitStatus: number | null = null;
+    let straggler: NodeJS.Timeout | undefined;
     child.on("exit", (status) => {
+      exitStatus = status;
+      // The script's tee may still be writing its last lines: wait for the output to close, and
+      // kill only what still holds it open (an ssh left behind, say) after a grace period.
+      straggler = setTimeout(() => killGroup(group), 10_000);
+    });
+    child.on("close", () => {
       clearTimeout(timer);
+      clearTimeout(straggler);
       if (group !== undefined) runningGroups.delete(group);
-      // What the command left behind (an ssh, say) must not keep its output open.
-      killGroup(group);
-      resolve({ status, output });
+      resolve({ status: exitStatus, output });
     });
   });
 }
