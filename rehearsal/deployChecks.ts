@@ -16,7 +16,8 @@ export interface RehearsalState {
   readonly provisioned: ProvisionedNode[];
   readonly serverId: string;
   readonly containers: Map<string, NodeContainer>;
-  readonly boot: (node: RehearsalNode) => void;
+  /** Boots the node's container and resolves once it takes an SSH login. */
+  readonly boot: (node: RehearsalNode) => Promise<void>;
 }
 
 const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -166,7 +167,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     await checks.check("one node replaced (same address, new host key): only it is registered again", async () => {
       const replaced = net.nodes[1];
       state.containers.get(replaced.name)?.stop();
-      state.boot(replaced);
+      await state.boot(replaced);
       const index = state.provisioned.findIndex((node) => node.name === replaced.name);
       state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-2-${replaced.name}` };
       // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.

@@ -19,7 +19,7 @@ import { runDeployChecks } from "./deployChecks";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
 import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
-import { run, tryRun } from "./system";
+import { run, tryRun, waitFor } from "./system";
 import { Teardown } from "./Teardown";
 import { BUNDLE_DIR, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, startServices, uploadChefRepo } from "./workstationSide";
 import { zookeeperTarball } from "./zookeeperTarball";
@@ -80,13 +80,27 @@ async function main(): Promise<void> {
   await checks.step("upload cookbooks and the kafka-node role", () => uploadChefRepo(config, net, workstation));
 
   const containers = new Map<string, NodeContainer>();
-  const boot = (node: RehearsalNode): void => {
-    containers.set(
-      node.name,
-      bootNodeContainer({ node, image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: net.nodeHostsFile, authorizedKey: workstation.bootstrapPublicKey, logDir: runDir }, teardown),
-    );
+  // The probe keeps no host key: the scripts' own known_hosts must meet each node as they would.
+  const probe = ["-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"];
+  const accepts = (node: RehearsalNode): boolean =>
+    tryRun("ssh", [...probe, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${node.ip}`, "true"], {
+      netns: net.workstationNetns,
+      timeoutSeconds: 20,
+    }).status === 0;
+  // A node is up once it takes an SSH login. Now and then a container's boot stalls before
+  // logins are allowed (pam_nologin); booting it afresh is what a stuck instance would get too.
+  const boot = async (node: RehearsalNode): Promise<void> => {
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      const props = { node, image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: net.nodeHostsFile, authorizedKey: workstation.bootstrapPublicKey, logDir: runDir };
+      const container = bootNodeContainer(props, teardown);
+      containers.set(node.name, container);
+      if (await waitFor(() => accepts(node), 90, 2000)) return;
+      console.log(`${node.name} took no SSH login within 90 s of booting (attempt ${attempt}); see ${runDir}/${node.name}.console.log`);
+      container.stop();
+    }
+    throw new Error(`${node.name} never took an SSH login after booting twice (see ${runDir}/${node.name}.console.log)`);
   };
-  await checks.step(`boot ${nodeCount} nodes`, () => net.nodes.forEach(boot));
+  await checks.step(`boot ${nodeCount} nodes`, () => Promise.all(net.nodes.map(boot)));
 
   const scripts = new KafkaProvisionScripts(config);
   // Racks as a deploy spreads nodes over two zones.
