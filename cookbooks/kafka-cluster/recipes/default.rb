@@ -103,6 +103,8 @@ systemd_unit 'kafka.service' do
       'Description' => 'Apache Kafka broker',
       'Wants' => 'network-online.target',
       'After' => after,
+      # Never start on the root volume's empty directory when the data volume is not mounted yet.
+      'RequiresMountsFor' => kafka['data_dir'],
     },
     'Service' => {
       'Type' => 'simple',
@@ -116,6 +118,8 @@ systemd_unit 'kafka.service' do
       'ExecStart' => "#{kafka['install_dir']}/current/bin/kafka-server-start.sh #{kafka['conf_dir']}/server.properties",
       'Restart' => 'on-failure',
       'RestartSec' => '10',
+      # The JVM answers systemd's SIGTERM by exiting 128 + 15: a clean stop, not a failure.
+      'SuccessExitStatus' => '143',
       'LimitNOFILE' => kafka['open_files'].to_s,
       'TimeoutStopSec' => '180',
     },

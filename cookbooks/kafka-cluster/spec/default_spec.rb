@@ -91,6 +91,12 @@ describe 'kafka-cluster::default' do
     expect(chef_run).to start_service('kafka')
   end
 
+  it 'waits for the data volume\'s mount and counts the JVM\'s exit on SIGTERM (143) as a clean stop' do
+    unit = chef_run.systemd_unit('kafka.service').content
+    expect(unit['Unit']['RequiresMountsFor']).to eq('/data/kafka')
+    expect(unit['Service']['SuccessExitStatus']).to eq('143')
+  end
+
   it 'ends by checking that the broker registered in ZooKeeper' do
     expect(chef_run).to check_kafka_cluster_registered('broker 2 is registered in ZooKeeper')
       .with(broker_id: 2, attempts: 36, zookeeper_shell: '/opt/kafka/current/bin/zookeeper-shell.sh')

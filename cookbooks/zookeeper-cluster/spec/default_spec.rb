@@ -85,6 +85,10 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to start_service('zookeeper')
     end
 
+    it 'counts the JVM\'s exit on SIGTERM (143) as a clean stop, so systemctl stop does not leave the unit failed' do
+      expect(chef_run.systemd_unit('zookeeper.service').content['Service']['SuccessExitStatus']).to eq('143')
+    end
+
     it 'passes the whole heap setting to the JVM: quoted, or systemd would keep only -Xms512m' do
       environment = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment']
       expect(environment).to include('"SERVER_JVMFLAGS=-Xms512m -Xmx512m"')
