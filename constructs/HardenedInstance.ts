@@ -1,3 +1,5 @@
+import { gzipSync } from "node:zlib";
+import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -11,7 +13,7 @@ import { architectureOf, ubuntuAmi } from "./ubuntuAmi";
 /** See HardenedInstanceProps.onUserDataChange. */
 export type UserDataChange = "replace" | "ignore";
 
-/** EC2 refuses user data above 16 KiB (before base64). */
+/** EC2 refuses user data above 16 KiB (before base64; gzipped, that is the compressed size). */
 export const MAX_USER_DATA_BYTES = 16384;
 
 export interface HardenedInstanceProps {
@@ -23,7 +25,11 @@ export interface HardenedInstanceProps {
   readonly instanceType: string;
   readonly subnetId: string;
   readonly securityGroupIds: string[];
-  /** Bash script run once at first boot, exactly as rendered. @default no user data */
+  /**
+   * Bash script run once at first boot, exactly as rendered. It travels gzipped (cloud-init
+   * unpacks it), so a script may exceed EC2's 16 KiB as long as it compresses below it.
+   * @default no user data
+   */
   readonly userData?: string;
   /**
    * What a later change of the user data does. EC2 runs user data only at first boot, and the
@@ -54,13 +60,16 @@ export class HardenedInstance extends Construct {
   readonly role: IamRole;
   /** The script as rendered, before escaping for Terraform: what the instance must receive. */
   readonly userDataScript?: string;
+  /** The escaped script, which Terraform gzips into the instance's user_data_base64. */
+  readonly userDataLocal?: TerraformLocal;
 
   constructor(scope: Construct, id: string, props: HardenedInstanceProps) {
     super(scope, id);
     this.userDataScript = props.userData;
-    const userDataBytes = props.userData === undefined ? 0 : Buffer.byteLength(props.userData);
+    // Terraform references are still placeholders here; the addresses that replace them are shorter.
+    const userDataBytes = props.userData === undefined ? 0 : gzipSync(props.userData, { level: 9 }).length;
     if (userDataBytes > MAX_USER_DATA_BYTES) {
-      throw new Error(`${props.name}: user data is ${userDataBytes} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+      throw new Error(`${props.name}: user data is ${userDataBytes} bytes gzipped; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
     }
 
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
@@ -72,6 +81,9 @@ export class HardenedInstance extends Construct {
     }
     const profile = new IamInstanceProfile(this, "profile", { name: props.name, role: this.role.name });
 
+    // The script is a Terraform local, a plain string in which Terraform interpolates only the
+    // references left live by the escaping; cdktf cannot pass such a string to a function directly.
+    this.userDataLocal = props.userData === undefined ? undefined : new TerraformLocal(this, "user_data", escapeTerraformTemplate(props.userData));
     const ami = ubuntuAmi(this, props.ubuntuRelease, architectureOf(props.instanceType));
     this.instance = new Instance(this, "instance", {
       ami: ami.id,
@@ -97,11 +109,11 @@ export class HardenedInstance extends Construct {
         // attached to the instance, and the two would rewrite each other on every apply.
         tags: { Name: props.name },
       },
-      userData: props.userData === undefined ? undefined : escapeTerraformTemplate(props.userData),
+      userDataBase64: this.userDataLocal === undefined ? undefined : Fn.base64gzip(this.userDataLocal.asString),
       userDataReplaceOnChange: props.userData === undefined ? undefined : props.onUserDataChange === "replace",
       tags: { Name: props.name },
       // A newer Ubuntu image must not replace running nodes on the next deploy.
-      lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data"] : ["ami"] },
+      lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"] },
     });
   }
 

@@ -8,7 +8,7 @@ import { renderScript } from "../constructs/renderScript";
 import { execFileSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
-import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
+import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
@@ -76,14 +76,14 @@ describe("ChefStack", () => {
   });
 
   it("points the workstation at the admin key of the server deployed with it, so a redeploy never reads an old server's key", () => {
-    expect(workstation.user_data).toMatch(/ADMIN_KEY_PARAMETER='\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/admin-key'/);
+    expect(userDataOf(json, workstation)).toMatch(/ADMIN_KEY_PARAMETER='\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/admin-key'/);
   });
 
   it("replaces the server and the workstation when their user data changes; the workstation follows a replaced server", () => {
     expect(server.user_data_replace_on_change).toBe(true);
     expect(workstation.user_data_replace_on_change).toBe(true);
     // The server's address and id are in the workstation's user data.
-    expect(workstation.user_data).toContain("${aws_instance.server_instance_");
+    expect(userDataOf(json, workstation)).toContain("${aws_instance.server_instance_");
   });
 
   it("ships every cookbook, reproducibly archived, and the generated role through the data bucket", () => {
@@ -99,10 +99,10 @@ describe("ChefStack", () => {
   });
 
   it("installs Cinc by default from direct .deb downloads, the workstation pinned by checksum", () => {
-    const serverScript = unescapeTerraformTemplate(server.user_data);
+    const serverScript = unescapeTerraformTemplate(userDataOf(json, server));
     expect(serverScript).toContain("https://downloads.cinc.sh/files/stable/cinc-server/15.10.125/ubuntu/22.04/cinc-server-core_15.10.125-1_amd64.deb");
     expect(serverScript).toContain("CTL='cinc-server-ctl'");
-    const workstationScript = unescapeTerraformTemplate(workstation.user_data);
+    const workstationScript = unescapeTerraformTemplate(userDataOf(json, workstation));
     expect(workstationScript).toContain(
       "'https://downloads.cinc.sh/files/stable/cinc-workstation/24.12.1073/ubuntu/24.04/cinc-workstation_24.12.1073-1_amd64.deb' '433ec206251b439db3335859ae772c0aef620fef4d422b514f238e1a28cb7771'",
     );
@@ -110,13 +110,13 @@ describe("ChefStack", () => {
   });
 
   it("points knife at the server's private DNS name, which its certificate names", () => {
-    expect(workstation.user_data).toMatch(/SERVER_URL="https:\/\/"'\$\{aws_instance\.server_instance_[0-9A-F]{8}\.private_dns\}'"\/organizations\/\$\$\{ORG\}"/);
+    expect(userDataOf(json, workstation)).toMatch(/SERVER_URL="https:\/\/"'\$\{aws_instance\.server_instance_[0-9A-F]{8}\.private_dns\}'"\/organizations\/\$\$\{ORG\}"/);
     expect(json.output.chef_server_url.value).toMatch(/^https:\/\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.private_dns\}\/organizations\/insight$/);
   });
 
   it("passes Chef's licence acceptance to the tools only when the operator chose flavor chef and accepted it", () => {
     const licensed = chefJson("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "");
-    const script = unescapeTerraformTemplate(resourceStartingWith(licensed, "aws_instance", "server_instance_").user_data);
+    const script = unescapeTerraformTemplate(userDataOf(licensed, resourceStartingWith(licensed, "aws_instance", "server_instance_")));
     expect(script).toContain("export CHEF_LICENSE='accept-no-persist'");
     expect(script).toContain("https://packages.chef.io/files/stable/chef-server/15.10.125/ubuntu/22.04/chef-server-core_15.10.125-1_amd64.deb");
     expect(script).toContain("CTL='chef-server-ctl'");
@@ -129,8 +129,8 @@ describe("ChefStack", () => {
     expect(chefPackages(chef, "22.04", "24.04").serverConfigFile).toBe("/etc/opscode/chef-server.rb");
     expect(knifeConfigPath(cinc)).toBe("/home/ubuntu/chef-repo/.cinc/config.rb");
     expect(knifeConfigPath(chef)).toBe("/home/ubuntu/chef-repo/.chef/config.rb");
-    expect(unescapeTerraformTemplate(server.user_data)).toContain("CONFIG_FILE='/etc/cinc-project/cinc-server.rb'");
-    expect(unescapeTerraformTemplate(workstation.user_data)).toContain("KNIFE_DIR=$(dirname '/home/ubuntu/chef-repo/.cinc/config.rb')");
+    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain("CONFIG_FILE='/etc/cinc-project/cinc-server.rb'");
+    expect(unescapeTerraformTemplate(userDataOf(json, workstation))).toContain("KNIFE_DIR=$(dirname '/home/ubuntu/chef-repo/.cinc/config.rb')");
   });
 });
 

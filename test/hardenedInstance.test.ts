@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { escapeTerraformTemplate, unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { architectureOf, CANONICAL_OWNER_ID } from "../constructs/ubuntuAmi";
 import { PlatformStack } from "../stacks/PlatformStack";
-import { configFrom, dataOf, onlyResource, resourceStartingWith, synthJson, testApp, type Json } from "./helpers";
+import { configFrom, dataOf, onlyResource, resourceStartingWith, synthJson, testApp, userDataOf, type Json } from "./helpers";
 
 const SCRIPT = [
   "#!/usr/bin/env bash",
@@ -50,7 +51,7 @@ describe("HardenedInstance", () => {
     expect(instance.lifecycle.ignore_changes).toEqual(["ami"]);
     const keeps = onlyResource(instanceStack({ onUserDataChange: "ignore" }), "aws_instance");
     expect(keeps.user_data_replace_on_change).toBe(false);
-    expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data"]);
+    expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
   });
 
   it("gets no public IP unless asked", () => {
@@ -85,8 +86,10 @@ describe("HardenedInstance", () => {
   });
 
   it("delivers the rendered script byte for byte: Terraform's unescaping of user_data gives back the script", () => {
-    expect(instance.user_data).not.toContain('"${HOME}"');
-    expect(unescapeTerraformTemplate(instance.user_data)).toBe(SCRIPT);
+    expect(instance.user_data).toBeUndefined();
+    expect(instance.user_data_base64).toMatch(/^\$\{base64gzip\(local\.node_user_data_[0-9A-F]{8}\)\}$/);
+    expect(userDataOf(json, instance)).not.toContain('"${HOME}"');
+    expect(unescapeTerraformTemplate(userDataOf(json, instance))).toBe(SCRIPT);
   });
 
   it("keeps cdktf token references live inside user data", () => {
@@ -94,12 +97,18 @@ describe("HardenedInstance", () => {
     const other = new HardenedInstance(stack, "other", { name: "other", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], onUserDataChange: "ignore" });
     const script = `MASTER=${other.privateIp}\necho "\${MASTER}"\n`;
     new HardenedInstance(stack, "user", { name: "user", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], userData: script, onUserDataChange: "ignore" });
-    const userData = resourceStartingWith(synthJson(stack), "aws_instance", "user_instance_").user_data as string;
+    const json = synthJson(stack);
+    const userData = userDataOf(json, resourceStartingWith(json, "aws_instance", "user_instance_"));
     expect(userData).toMatch(/^MASTER=\$\{aws_instance\.other_instance_[0-9A-F]{8}\.private_ip\}\necho "\$\$\{MASTER\}"\n$/);
   });
 
   it("refuses user data larger than EC2 accepts, naming the instance", () => {
-    expect(() => instanceStack({ userData: "#".repeat(16385) })).toThrow("insight-dev-node: user data is 16385 bytes; EC2 accepts at most 16384");
+    // Hex digits of hashes: about half a byte of entropy per character, so gzip halves them at best.
+    const incompressible = (chars: number): string =>
+      Array.from({ length: Math.ceil(chars / 128) }, (_unused, index) => createHash("sha512").update(String(index)).digest("hex")).join("").slice(0, chars);
+    expect(() => instanceStack({ userData: incompressible(40_000) })).toThrow(/^insight-dev-node: user data is 2\d{4} bytes gzipped; EC2 accepts at most 16384$/);
+    // What counts is the size EC2 receives: a long script that compresses well is fine.
+    expect(() => instanceStack({ userData: "# a comment line that repeats\n".repeat(2000) })).not.toThrow();
   });
 
   it("escapes every directive and interpolation in a script, not only the first", () => {

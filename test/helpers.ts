@@ -57,6 +57,18 @@ export function resourceStartingWith(json: Json, type: string, prefix: string): 
 }
 
 /**
+ * An instance's user data as Terraform holds it before gzipping: the Terraform local that its
+ * user_data_base64 compresses, escaped as in the JSON. Fails loudly on any other form.
+ */
+export function userDataOf(json: Json, instance: Json): string {
+  const match = /^\$\{base64gzip\(local\.([\w-]+)\)\}$/.exec(String(instance.user_data_base64));
+  if (!match) throw new Error(`user_data_base64 is not base64gzip of a local: ${String(instance.user_data_base64)}`);
+  const script = json.locals?.[match[1]];
+  if (typeof script !== "string") throw new Error(`no local ${match[1]} holding the script`);
+  return script;
+}
+
+/**
  * Synthesizes the whole app, as `cdktf synth` does, and returns one stack's JSON without cdktf's
  * "//" metadata. Use it for stacks that reference others: only an app synth turns those
  * references into remote state lookups.
@@ -86,13 +98,13 @@ export function platformStackJson(stackName: string, ...flags: string[]): Json {
 
 /**
  * Every instance of a synthesized stack gets exactly the script renderScript produced for it:
- * its user_data, as Terraform will send it (escapes undone, references resolved), equals the
+ * its user data, as Terraform will send it (escapes undone, references resolved), equals the
  * rendered script with the same references resolved. Returns how many instances were compared.
  */
 export function expectUserDataAsRendered(stack: TerraformStack, json: Json): number {
   const instances = stack.node.findAll().filter((node): node is HardenedInstance => node instanceof HardenedInstance);
   for (const hardened of instances) {
-    const userData = (json.resource.aws_instance[hardened.instance.friendlyUniqueId] as Json).user_data as string;
+    const userData = userDataOf(json, json.resource.aws_instance[hardened.instance.friendlyUniqueId] as Json);
     // What Terraform interpolates must be a reference to something it knows; bash's own ${...}
     // and any %{ must arrive escaped.
     const interpolated = [...userData.matchAll(/(?<!\$)\$\{([^}]*)\}/g)].map((match) => match[1]);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { platformStackJson, resourcesOf, type Json } from "./helpers";
+import { platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
@@ -54,7 +54,7 @@ describe("KafkaStack", () => {
   it("keeps nodes running when their user data changes, neither replaced nor stopped: they hold data and quorum", () => {
     for (const node of Object.values(resourcesOf(json, "aws_instance"))) {
       expect(node.user_data_replace_on_change).toBe(false);
-      expect(node.lifecycle.ignore_changes).toEqual(["ami", "user_data"]);
+      expect(node.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
     }
   });
 
@@ -134,7 +134,7 @@ describe("KafkaStack", () => {
       expect(provisionedScript(resource)).not.toMatch(VALIDATOR);
     }
     for (const node of Object.values(resourcesOf(json, "aws_instance"))) {
-      expect(unescapeTerraformTemplate(node.user_data)).not.toMatch(VALIDATOR);
+      expect(unescapeTerraformTemplate(userDataOf(json, node))).not.toMatch(VALIDATOR);
     }
   });
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { buildPlatform } from "../stacks/buildPlatform";
-import { configFrom } from "./helpers";
+import { configFrom, userDataOf, type Json } from "./helpers";
 
 /** What a leaked secret looks like: key material, cloud credentials, hard-coded passwords. */
 const SECRET_PATTERNS: ReadonlyArray<[string, RegExp]> = [
@@ -39,8 +39,8 @@ describe("no secret in what the app produces", () => {
 
   it("finds no secret in any rendered user data", () => {
     const scripts = documents.flatMap(({ text }) =>
-      Object.values((JSON.parse(text).resource?.aws_instance ?? {}) as Record<string, { user_data?: string }>).map((instance) =>
-        unescapeTerraformTemplate(instance.user_data ?? ""),
+      Object.values((JSON.parse(text).resource?.aws_instance ?? {}) as Record<string, Json>).map((instance) =>
+        unescapeTerraformTemplate(userDataOf(JSON.parse(text) as Json, instance)),
       ),
     );
     expect(scripts.length).toBeGreaterThanOrEqual(6);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
-import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, type Json } from "./helpers";
+import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
@@ -72,14 +72,14 @@ describe("SparkStack", () => {
 
   it("points every worker at the master's private IP and outputs the master URL", () => {
     const worker = resourceStartingWith(json, "aws_instance", "worker-2_");
-    expect(worker.user_data).toMatch(/MASTER_IP='\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\}'/);
+    expect(userDataOf(json, worker)).toMatch(/MASTER_IP='\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\}'/);
     expect(json.output.spark_master_url.value).toMatch(/^spark:\/\/\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\}:7077$/);
     expect(json.output.spark_master_ui.value).toContain("ssh -N -L 8080:");
   });
 
   it("lets the workstation submit a job over SSH to the master, where the driver runs, and opens no Spark port to it", () => {
     for (const instance of Object.values(instances)) {
-      const script = unescapeTerraformTemplate(instance.user_data);
+      const script = unescapeTerraformTemplate(userDataOf(json, instance));
       expect(script).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
       expect(script).toContain('accept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" ubuntu');
     }
@@ -97,7 +97,7 @@ describe("SparkStack", () => {
 
   it("puts no secret in the user data: the master generates it on the instance", () => {
     for (const instance of Object.values(instances)) {
-      expect(unescapeTerraformTemplate(instance.user_data)).not.toMatch(/spark\.authenticate\.secret\s+[0-9a-f]{16}/);
+      expect(unescapeTerraformTemplate(userDataOf(json, instance))).not.toMatch(/spark\.authenticate\.secret\s+[0-9a-f]{16}/);
     }
   });
 
