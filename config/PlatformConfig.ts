@@ -10,7 +10,11 @@ export type ChefFlavor = "chef" | "cinc";
 export interface NetworkConfig {
   /** The VPC's IPv4 range. @default "10.0.0.0/16" */
   readonly vpcCidr: string;
-  /** How many availability zones the subnets span; the first N the region offers. @default 2 */
+  /**
+   * How many availability zones the subnets span: the first N the region offers this account
+   * without opt-in (plan fails, naming this field, if it offers fewer). Cluster nodes are spread
+   * over them round-robin. @default 3
+   */
   readonly azCount: number;
   /** One public subnet per AZ: only NAT gateways and the Chef workstation live here. */
   readonly publicSubnetCidrs: readonly string[];
@@ -104,14 +108,15 @@ export interface KafkaConfig {
 }
 
 export interface SparkConfig {
-  /** Spark release (the supported 4.1 line), installed with the matching pyspark. @default "4.1.0" */
+  /**
+   * Spark release (the supported 4.1 line), installed with the matching pyspark; it must be one
+   * whose S3 and Kafka connector jars are pinned (config/sparkJars.ts). @default "4.1.2"
+   */
   readonly version: string;
   /** Hex sha512 of spark-<version>-bin-hadoop3.tgz; a download that does not match is not used. */
   readonly sha512: string;
   /** Apache mirror tried before archive.apache.org. @default "https://dlcdn.apache.org/spark" */
   readonly mirrorUrl: string;
-  /** hadoop-aws matching the Hadoop that Spark bundles (3.4.2 for Spark 4.1), for s3a:// reads. @default "3.4.2" */
-  readonly hadoopAwsVersion: string;
   /** Standalone workers beside the one master. @default 3 */
   readonly workers: number;
   /** @default "m7i.large" */

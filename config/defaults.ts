@@ -33,13 +33,13 @@ export const DEFAULT_ZOOKEEPER_PIN: ReleasePin = {
 };
 
 /**
- * Spark 4.1.0 built for Hadoop 3 (spark-4.1.0-bin-hadoop3.tgz). Sources: Levango7/AutoBatch
- * docker/spark-cluster/CHECKSUMS.md (commit bb5044c3) and delta-io/delta
- * project/scripts/install-spark.sh (commit 92dc2b0d).
+ * Spark 4.1.2 built for Hadoop 3 (spark-4.1.2-bin-hadoop3.tgz). Sources: the Scoop manifests
+ * mvrpl/windows-apps bucket/spark.json (commit c7abd2b7) and ous50/scoop-cn bucket/spark.json
+ * (commit 2c083e56). Its connector jars are pinned in sparkJars.ts.
  */
 export const DEFAULT_SPARK_PIN: ReleasePin = {
-  version: "4.1.0",
-  sha512: "fff7f929d98779b096a2d2395b1b9db1ce277660f3852dd45e1457c373013f2669074315252181a3cea291d8f3a726c70f7f9b247e723edbf8080f40888edde1",
+  version: "4.1.2",
+  sha512: "490510e13e97da9493302bb33a802574bc417fcc107441419d1a0f87f2b372000db6e26f831a2bf92bc4b18bdf2c9023b1b6f2d021afdc7d6c19c8a11c03e685",
 };
 
 /** The workstation package the default checksum was published for; it fits no other package. */
@@ -53,7 +53,7 @@ export const DEFAULT_WORKSTATION_PIN = {
 /**
  * The original project's topology made secure and current: us-west-2, Kafka on 3 nodes,
  * Spark with 1 master and 3 workers, a Chef server and workstation, cluster nodes in private
- * subnets in two AZs behind one NAT gateway.
+ * subnets in three AZs behind one NAT gateway.
  *
  * Every key a user may set appears here: the loader treats any other key as a typo.
  */
@@ -63,9 +63,11 @@ export const DEFAULT_CONFIG: PlatformConfig = {
   region: "us-west-2",
   network: {
     vpcCidr: "10.0.0.0/16",
-    azCount: 2,
-    publicSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"],
-    privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20"],
+    // Three AZs: a 3-member ZooKeeper ensemble and 3 Kafka replicas then lose one member each to
+    // an AZ outage and keep their quorum; spread over two AZs, one AZ holds two of each.
+    azCount: 3,
+    publicSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+    privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"],
     natGateways: "single",
     flowLogRetentionDays: 30,
   },
@@ -116,7 +118,6 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     version: DEFAULT_SPARK_PIN.version,
     sha512: DEFAULT_SPARK_PIN.sha512,
     mirrorUrl: "https://dlcdn.apache.org/spark",
-    hadoopAwsVersion: "3.4.2",
     workers: 3,
     masterInstanceType: "m7i.large",
     workerInstanceType: "m7i.xlarge",

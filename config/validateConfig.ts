@@ -3,6 +3,7 @@ import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type 
 import { dataBucketPrefix, MAX_BUCKET_PREFIX } from "./names";
 import { DEFAULT_KAFKA_PIN, DEFAULT_SPARK_PIN, DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN, type ReleasePin } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
+import { SPARK_RELEASES_WITH_JARS } from "./sparkJars";
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [
@@ -167,10 +168,12 @@ export function validateConfig(config: PlatformConfig): string[] {
   );
 
   const spark = config.spark;
-  const sparkRelease = pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.0");
+  const sparkRelease = pattern("spark.version", spark.version, /^4\.\d+\.\d+$/, "is not a Spark 4.x release like 4.1.2");
+  if (sparkRelease && !SPARK_RELEASES_WITH_JARS.includes(spark.version)) {
+    fail("spark.version", spark.version, `has no pinned S3 and Kafka connector jars; releases with them: ${SPARK_RELEASES_WITH_JARS.join(", ")} (config/sparkJars.ts)`);
+  }
   pinnedRelease("spark.sha512", "Spark", spark.version, sparkRelease, spark.sha512, DEFAULT_SPARK_PIN);
   pattern("spark.mirrorUrl", spark.mirrorUrl, HTTPS_URL, "is not an https:// URL without a trailing slash");
-  pattern("spark.hadoopAwsVersion", spark.hadoopAwsVersion, /^3\.\d+\.\d+$/, "is not a Hadoop 3.x version like 3.4.2");
   atLeast("spark.workers", spark.workers, 1);
   instanceType("spark.masterInstanceType", spark.masterInstanceType);
   instanceType("spark.workerInstanceType", spark.workerInstanceType);

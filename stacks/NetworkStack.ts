@@ -66,6 +66,12 @@ export class NetworkStack extends PlatformStack {
       tags: { Name: this.resourceName("igw") },
     });
 
+    // element() wraps around: without this check, a region with fewer AZs than azCount would put
+    // two subnets, and the cluster members meant to be apart, in one AZ without a word.
+    const enoughZones = {
+      condition: `\${length(${zones.fqn}.names) >= ${net.azCount}}`,
+      errorMessage: `The config sets network.azCount to ${net.azCount}, but ${props.config.region} offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.`,
+    };
     const zoneName = (index: number): string => Fn.element(zones.names, index);
     this.publicSubnets = net.publicSubnetCidrs.map(
       (cidr, index) =>
@@ -74,6 +80,7 @@ export class NetworkStack extends PlatformStack {
           cidrBlock: cidr,
           availabilityZone: zoneName(index),
           mapPublicIpOnLaunch: false,
+          lifecycle: { precondition: [enoughZones] },
           tags: { Name: this.resourceName(`public-${index}`), Tier: "public" },
         }),
     );
@@ -84,6 +91,7 @@ export class NetworkStack extends PlatformStack {
           cidrBlock: cidr,
           availabilityZone: zoneName(index),
           mapPublicIpOnLaunch: false,
+          lifecycle: { precondition: [enoughZones] },
           tags: { Name: this.resourceName(`private-${index}`), Tier: "private" },
         }),
     );

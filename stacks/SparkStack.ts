@@ -7,6 +7,7 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
+import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -24,6 +25,13 @@ export const SPARK_PORTS = {
   workerUi: 8081,
   applicationUi: 4040,
 } as const;
+/**
+ * How long a worker keeps a stopped application's work directory (its jars, files and executor
+ * logs): a day fits many applications beside shuffle and spill on the worker's 100 GiB root volume.
+ */
+export const WORKER_APP_DATA_TTL_HOURS = 24;
+/** Tries of the health checks, with retry's backoff: about ten minutes in all. */
+const HEALTH_ATTEMPTS = 13;
 /** Every port cluster members use among themselves: 7077 through the last block manager port. */
 const INTERNAL_PORT_RANGE = { port: SPARK_PORTS.master, toPort: SPARK_PORTS.blockManager + SPARK_PORTS.maxRetries };
 
@@ -46,11 +54,11 @@ export interface SparkStackProps extends PlatformStackProps {
 export const SPARK_PATHS = { root: "/opt/spark", home: "/opt/spark/current", conf: "/etc/spark" } as const;
 
 /**
- * The command, quoted for the remote shell, that submits a job on the master as the spark user
- * with the cluster's configuration (master URL, authentication secret, pinned ports).
+ * The command that submits a job on the master, run over SSH as ubuntu: spark-submit there reads
+ * the cluster's configuration (master URL, authentication secret, pinned ports, connectors).
  */
 export function sparkSubmitOnMaster(...args: string[]): string {
-  return `'cd / && sudo -u spark env SPARK_CONF_DIR=${SPARK_PATHS.conf} ${SPARK_PATHS.home}/bin/spark-submit ${args.join(" ")}'`;
+  return `spark-submit ${args.join(" ")}`;
 }
 
 /**
@@ -92,6 +100,11 @@ export class SparkStack extends PlatformStack {
         description: `Spark ${name.replace("-", " ")} through an SSH tunnel from the workstation`,
       });
     }
+    allowTcp(this, "spark-master-ui-internal", this.securityGroup, {
+      port: SPARK_PORTS.masterUi,
+      from: this.securityGroup,
+      description: "Spark master UI JSON, from which each worker checks its own registration",
+    });
     allowTcp(this, "spark-ssh-from-workstation", this.securityGroup, {
       port: 22,
       from: workstationSecurityGroup,
@@ -115,7 +128,10 @@ export class SparkStack extends PlatformStack {
       sparkVersion: spark.version,
       sparkSha512: spark.sha512,
       mirrorUrl: spark.mirrorUrl,
-      hadoopAwsVersion: spark.hadoopAwsVersion,
+      jars: sparkJars(spark.version).map((jar) => ({ file: jarFile(jar), checksum: jarChecksum(jar), urls: jarUrls(jar) })),
+      workerAppDataTtlHours: WORKER_APP_DATA_TTL_HOURS,
+      workerAppDataTtlSeconds: WORKER_APP_DATA_TTL_HOURS * 3600,
+      healthAttempts: HEALTH_ATTEMPTS,
       region: props.config.region,
       secretParameter,
       secretWaitAttempts: 30,
@@ -163,7 +179,7 @@ export class SparkStack extends PlatformStack {
     // the workstation, which reaches the master over SSH only.
     new TerraformOutput(this, "spark_submit_example", {
       description: "Run on the workstation: SparkPi, the example that ships with Spark, submitted to the cluster",
-      value: `ssh -i ~/.ssh/platform_bootstrap ubuntu@${this.master.privateIp} ${sparkSubmitOnMaster("--class org.apache.spark.examples.SparkPi", `${SPARK_PATHS.home}/examples/jars/spark-examples_2.13-${spark.version}.jar 100`)}`,
+      value: `ssh -i ~/.ssh/platform_bootstrap ubuntu@${this.master.privateIp} ${sparkSubmitOnMaster("--class org.apache.spark.examples.SparkPi", `${SPARK_PATHS.home}/examples/jars/spark-examples_2.13-${spark.version}.jar`, "100")}`,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from "../config/ConfigError";
 import { DEFAULT_CONFIG } from "../config/defaults";
 import { loadConfig, type ConfigSources } from "../config/loadConfig";
+import { SPARK_RELEASES_WITH_JARS } from "../config/sparkJars";
 
 /** The problems loadConfig reports for these sources; [] when the config is valid. */
 function problemsOf(sources: ConfigSources): readonly string[] {
@@ -116,20 +117,20 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("rejects a subnet outside the VPC", () => {
-    expect(flags("--network.privateSubnetCidrs", "10.0.16.0/20,10.1.0.0/20")).toEqual([
-      'network.privateSubnetCidrs[1]: "10.1.0.0/20" is outside network.vpcCidr 10.0.0.0/16',
+    expect(flags("--network.privateSubnetCidrs", "10.0.16.0/20,10.0.32.0/20,10.1.0.0/20")).toEqual([
+      'network.privateSubnetCidrs[2]: "10.1.0.0/20" is outside network.vpcCidr 10.0.0.0/16',
     ]);
   });
 
   it("rejects overlapping subnets", () => {
-    expect(flags("--network.privateSubnetCidrs", "10.0.0.0/20,10.0.32.0/20")).toEqual([
+    expect(flags("--network.privateSubnetCidrs", "10.0.0.0/20,10.0.32.0/20,10.0.48.0/20")).toEqual([
       'network.privateSubnetCidrs[0]: "10.0.0.0/20" overlaps network.publicSubnetCidrs[0] 10.0.0.0/24',
     ]);
   });
 
   it("rejects subnet lists that do not match the AZ count", () => {
     expect(flags("--network.publicSubnetCidrs", "10.0.0.0/24")).toEqual([
-      'network.publicSubnetCidrs: ["10.0.0.0/24"] has 1 entries but network.azCount is 2 (one subnet per AZ)',
+      'network.publicSubnetCidrs: ["10.0.0.0/24"] has 1 entries but network.azCount is 3 (one subnet per AZ)',
     ]);
   });
 
@@ -295,12 +296,20 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--kafka.zookeeperVersion", "3.8.6")).toEqual([
       `kafka.zookeeperSha512: "${DEFAULT_CONFIG.kafka.zookeeperSha512}" is the sha512 of ZooKeeper 3.8.4; set the one of 3.8.6 ${hint}`,
     ]);
-    expect(flags("--spark.version", "4.1.3")).toEqual([
-      `spark.sha512: "${DEFAULT_CONFIG.spark.sha512}" is the sha512 of Spark 4.1.0; set the one of 4.1.3 ${hint}`,
-    ]);
+    const noJars = 'spark.version: "4.1.3" has no pinned S3 and Kafka connector jars; releases with them: 4.1.2 (config/sparkJars.ts)';
+    expect(flags("--spark.version", "4.1.3")).toEqual([noJars, `spark.sha512: "${DEFAULT_CONFIG.spark.sha512}" is the sha512 of Spark 4.1.2; set the one of 4.1.3 ${hint}`]);
     expect(flags("--kafka.version", "3.9.2", "--kafka.sha512", "ab".repeat(64))).toEqual([]);
     expect(flags("--kafka.zookeeperVersion", "3.8.6", "--kafka.zookeeperSha512", "cd".repeat(64))).toEqual([]);
-    expect(flags("--spark.version", "4.1.3", "--spark.sha512", "ef".repeat(64))).toEqual([]);
+    expect(flags("--spark.version", "4.1.3", "--spark.sha512", "ef".repeat(64))).toEqual([noJars]);
+  });
+
+  it("takes only a Spark release whose connector jars are pinned: hadoop-aws must match the Hadoop inside the release", () => {
+    expect(SPARK_RELEASES_WITH_JARS).toEqual([DEFAULT_CONFIG.spark.version]);
+    expect(flags("--spark.version", "4.1.0", "--spark.sha512", "ef".repeat(64))).toEqual([
+      'spark.version: "4.1.0" has no pinned S3 and Kafka connector jars; releases with them: 4.1.2 (config/sparkJars.ts)',
+    ]);
+    // The key that used to choose hadoop-aws alone is gone; a config that still sets it hears so.
+    expect(flags("--spark.hadoopAwsVersion", "3.4.2")).toEqual(["spark.hadoopAwsVersion (from --spark.hadoopAwsVersion): unknown key"]);
   });
 
   describe("each pattern holds over the whole value (named survivors of a mutation run)", () => {
@@ -340,16 +349,16 @@ describe("config errors name the field, the value and the rule", () => {
     });
 
     it("reports a malformed subnet CIDR as a config error, not a crash", () => {
-      expect(flags("--network.publicSubnetCidrs", "10.0.0/24,10.0.1.0/24")).toEqual([
+      expect(flags("--network.publicSubnetCidrs", "10.0.0/24,10.0.1.0/24,10.0.2.0/24")).toEqual([
         'network.publicSubnetCidrs[0]: "10.0.0/24" is not IPv4 CIDR notation like 10.0.0.0/16',
       ]);
     });
 
     it("takes /16 and /28 blocks and refuses /15 and /29", () => {
-      const subnets = ["--network.publicSubnetCidrs", "10.0.0.0/28,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28"];
+      const subnets = ["--network.azCount", "2", "--network.publicSubnetCidrs", "10.0.0.0/28,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28"];
       expect(flags("--network.vpcCidr", "10.0.0.0/16", ...subnets)).toEqual([]);
       expect(flags("--network.vpcCidr", "10.0.0.0/15", ...subnets)[0]).toBe('network.vpcCidr: "10.0.0.0/15" must have a prefix length between /16 and /28 (AWS\'s limits)');
-      expect(flags("--network.vpcCidr", "10.0.0.0/16", "--network.publicSubnetCidrs", "10.0.0.0/29,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28")).toEqual([
+      expect(flags("--network.vpcCidr", "10.0.0.0/16", "--network.azCount", "2", "--network.publicSubnetCidrs", "10.0.0.0/29,10.0.0.16/28", "--network.privateSubnetCidrs", "10.0.0.32/28,10.0.0.48/28")).toEqual([
         'network.publicSubnetCidrs[0]: "10.0.0.0/29" must have a prefix length between /16 and /28 (AWS\'s limits)',
       ]);
     });
@@ -399,7 +408,7 @@ describe("config errors name the field, the value and the rule", () => {
           "--kafka.heapMb", "1", "--kafka.zookeeperHeapMb", "1", "--kafka.dataPath", "relative", "--kafka.replicationFactor", "5",
           "--kafka.minInsyncReplicas", "9", "--kafka.numPartitions", "0", "--kafka.clientSecurityGroupIds", "sg-x",
           "--kafka.instanceType", "large", "--spark.version", "3.5.0", "--spark.mirrorUrl", "http://mirror/", "--spark.workers", "0",
-          "--spark.hadoopAwsVersion", "2.7", "--spark.ubuntuRelease", "20.04",
+          "--spark.ubuntuRelease", "20.04",
         ],
         env: {},
       },

@@ -18,19 +18,37 @@ describe("NetworkStack", () => {
     expect(vpc).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_support: true, enable_dns_hostnames: true });
   });
 
-  it("spreads one public and one private subnet over each of two AZs, none assigning public IPs", () => {
+  it("spreads one public and one private subnet over each of three AZs by default, none assigning public IPs", () => {
     const subnets = Object.values(resourcesOf(json, "aws_subnet"));
-    expect(subnets.map((s) => s.cidr_block).sort()).toEqual(["10.0.0.0/24", "10.0.1.0/24", "10.0.16.0/20", "10.0.32.0/20"]);
+    expect(subnets.map((s) => s.cidr_block).sort()).toEqual(["10.0.0.0/24", "10.0.1.0/24", "10.0.16.0/20", "10.0.2.0/24", "10.0.32.0/20", "10.0.48.0/20"]);
     expect(subnets.every((s) => s.map_public_ip_on_launch === false)).toBe(true);
-    expect(resourceNamed(json, "aws_subnet", "private-subnet-1").availability_zone).toBe(
-      "${element(data.aws_availability_zones.zones.names, 1)}",
+    for (const index of [0, 1, 2]) {
+      expect(resourceNamed(json, "aws_subnet", `private-subnet-${index}`).availability_zone).toBe(`\${element(data.aws_availability_zones.zones.names, ${index})}`);
+    }
+  });
+
+  it("fails the plan, naming network.azCount, in a region that offers fewer AZs than the config asks for (element() would wrap around)", () => {
+    for (const subnet of Object.values(resourcesOf(json, "aws_subnet"))) {
+      expect(subnet.lifecycle.precondition).toEqual([
+        {
+          condition: "${length(data.aws_availability_zones.zones.names) >= 3}",
+          error_message:
+            "The config sets network.azCount to 3, but us-west-2 offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.",
+        },
+      ]);
+    }
+    const twoZones = synthJson(
+      new NetworkStack(testApp(), "network", {
+        config: configFrom("--network.azCount", "2", "--network.publicSubnetCidrs", "10.0.0.0/24,10.0.1.0/24", "--network.privateSubnetCidrs", "10.0.16.0/20,10.0.32.0/20"),
+      }),
     );
+    expect(resourceNamed(twoZones, "aws_subnet", "public-subnet-1").lifecycle.precondition[0].condition).toBe("${length(data.aws_availability_zones.zones.names) >= 2}");
   });
 
   it("uses one NAT gateway with one EIP by default, for every private route table", () => {
     expect(Object.keys(resourcesOf(json, "aws_nat_gateway"))).toEqual(["nat-gateway-0"]);
     expect(Object.keys(resourcesOf(json, "aws_eip"))).toEqual(["nat-eip-0"]);
-    for (const index of [0, 1]) {
+    for (const index of [0, 1, 2]) {
       expect(resourceNamed(json, "aws_route", `private-default-route-${index}`)).toMatchObject({
         destination_cidr_block: "0.0.0.0/0",
         nat_gateway_id: "${aws_nat_gateway.nat-gateway-0.id}",
@@ -40,7 +58,7 @@ describe("NetworkStack", () => {
 
   it("gives each AZ its own NAT gateway when natGateways is perAz", () => {
     const perAz = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--network.natGateways", "perAz") }));
-    expect(Object.keys(resourcesOf(perAz, "aws_nat_gateway"))).toEqual(["nat-gateway-0", "nat-gateway-1"]);
+    expect(Object.keys(resourcesOf(perAz, "aws_nat_gateway"))).toEqual(["nat-gateway-0", "nat-gateway-1", "nat-gateway-2"]);
     expect(resourceNamed(perAz, "aws_route", "private-default-route-1").nat_gateway_id).toBe("${aws_nat_gateway.nat-gateway-1.id}");
   });
 
@@ -54,7 +72,7 @@ describe("NetworkStack", () => {
   it("reaches S3 through a gateway endpoint on every route table", () => {
     const endpoint = resourceNamed(json, "aws_vpc_endpoint", "s3-endpoint");
     expect(endpoint).toMatchObject({ service_name: "com.amazonaws.us-west-2.s3", vpc_endpoint_type: "Gateway" });
-    expect(endpoint.route_table_ids).toHaveLength(3);
+    expect(endpoint.route_table_ids).toHaveLength(4);
   });
 
   it("leaves the default security group with no rules", () => {

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
@@ -49,11 +50,23 @@ describe("SparkStack", () => {
   it("opens the web UIs and SSH only to the workstation's security group, never to a CIDR", () => {
     const rules = ingressRules(json);
     for (const port of [8080, 8081, 4040, 22]) {
-      const rule = rules.find((candidate) => candidate.from_port === port);
-      expect(rule?.referenced_security_group_id).toMatch(/workstation/);
+      const fromWorkstation = rules.filter((candidate) => candidate.from_port === port && /workstation/.test(candidate.referenced_security_group_id));
+      expect(fromWorkstation).toHaveLength(1);
+    }
+    for (const rule of rules.filter((candidate) => [8081, 4040, 22].includes(candidate.from_port))) {
+      expect(rule.referenced_security_group_id).toMatch(/workstation/);
     }
     expect(rules.every((rule) => rule.cidr_ipv4 === undefined && rule.cidr_ipv6 === undefined)).toBe(true);
     expect(rules.some((rule) => rule.from_port === 6066)).toBe(false);
+  });
+
+  it("lets members read the master UI's JSON, where a worker checks its own registration, and nothing else above the RPC range", () => {
+    const masterUi = ingressRules(json).filter((rule) => rule.from_port === SPARK_PORTS.masterUi);
+    expect(masterUi.map((rule) => rule.referenced_security_group_id).sort()).toEqual([
+      "${aws_security_group.spark-security-group.id}",
+      expect.stringMatching(/workstation-security-group/),
+    ]);
+    expect(masterUi.every((rule) => rule.to_port === 8080)).toBe(true);
   });
 
   it("lets the master publish the auth secret and workers only read it, and both read the data bucket", () => {
@@ -90,8 +103,9 @@ describe("SparkStack", () => {
       .map((rule) => rule.from_port)
       .sort((a, b) => a - b);
     expect(fromWorkstation).toEqual([22, 4040, 8080, 8081]);
+    // Printed as the operator runs it: the master's spark-submit reads the cluster's configuration.
     expect(json.output.spark_submit_example.value).toMatch(
-      /^ssh -i ~\/\.ssh\/platform_bootstrap ubuntu@\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\} 'cd \/ && sudo -u spark env SPARK_CONF_DIR=\/etc\/spark \/opt\/spark\/current\/bin\/spark-submit --class org\.apache\.spark\.examples\.SparkPi \/opt\/spark\/current\/examples\/jars\/spark-examples_2\.13-4\.1\.0\.jar 100'$/,
+      /^ssh -i ~\/\.ssh\/platform_bootstrap ubuntu@\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\} spark-submit --class org\.apache\.spark\.examples\.SparkPi \/opt\/spark\/current\/examples\/jars\/spark-examples_2\.13-4\.1\.2\.jar 100$/,
     );
   });
 
@@ -109,32 +123,51 @@ describe("SparkStack", () => {
   });
 });
 
+const TARBALL = "pretend spark tarball";
+const digest = (algorithm: string, text: string): string => createHash(algorithm).update(text).digest("hex");
+const TARBALL_SHA512 = digest("sha512", TARBALL);
+const SECRET = "0123456789abcdef0123456789abcdef";
+const CENTRAL = "https://repo1.maven.org/maven2";
+/** Every download in these runs returns TARBALL, so jars pinned to its digests verify. */
+const JARS = [
+  { file: "hadoop-aws-3.4.2.jar", checksum: `${TARBALL_SHA512} ${digest("sha1", TARBALL)}`, urls: [`${CENTRAL}/org/apache/hadoop/hadoop-aws/3.4.2/hadoop-aws-3.4.2.jar`] },
+  { file: "kafka-clients-3.9.1.jar", checksum: TARBALL_SHA512, urls: [`${CENTRAL}/org/apache/kafka/kafka-clients/3.9.1/kafka-clients-3.9.1.jar`] },
+];
 const CONTEXT = {
   sparkRoot: SPARK_PATHS.root,
   confDir: SPARK_PATHS.conf,
   acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
-  sparkVersion: "4.1.0",
+  sparkVersion: "4.1.2",
   sparkSha512: "",
   mirrorUrl: "https://mirror.example/spark",
-  hadoopAwsVersion: "3.4.2",
+  jars: JARS,
+  workerAppDataTtlHours: 24,
+  workerAppDataTtlSeconds: 86400,
+  healthAttempts: 3,
   region: "us-west-2",
   secretParameter: "/insight/dev/spark/auth-secret",
   secretWaitAttempts: 3,
   ports: SPARK_PORTS,
 };
-const TARBALL = "pretend spark tarball";
-const TARBALL_SHA512 = require("node:crypto").createHash("sha512").update(TARBALL).digest("hex") as string;
-const SECRET = "0123456789abcdef0123456789abcdef";
+const RELEASE = "root/opt/spark/spark-4.1.2-bin-hadoop3";
+const ALIVE_MASTER = JSON.stringify({ url: "spark://10.0.16.5:7077", status: "ALIVE", aliveworkers: 0, workers: [] });
+const masterListing = (host: string, state: string): string =>
+  JSON.stringify({ status: "ALIVE", aliveworkers: 1, workers: [{ id: "worker-1", host, port: 7078, state }] });
 
-const masterScript = (): string => renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "master", isMaster: true });
+const masterScript = (context: Record<string, unknown> = {}): string =>
+  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "master", isMaster: true, ...context });
 const workerScript = (): string =>
   renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5" });
 
 /** Commands a fresh Ubuntu node would run, replaced by stubs that keep their state in WORK_DIR. */
 const STUBS = {
   ...COMMON_STUBS,
-  curl: CURL_STUB,
-  tar: 'while (($#)); do case $1 in -xzf) f=$2; shift ;; -C) d=$2; shift ;; esac; shift; done; r=$(basename "$f" .tgz); mkdir -p "$d/$r/bin"; printf "#!/bin/sh\\n" > "$d/$r/bin/spark-class"; chmod +x "$d/$r/bin/spark-class"',
+  // The master's UI JSON answers from MASTER_JSON (nothing listens without it); the rest as usual.
+  curl: ['case "${*: -1}" in */json/) [[ -n ${MASTER_JSON:-} ]] && printf "%s" "$MASTER_JSON"; exit ;; esac', CURL_STUB].join("\n"),
+  ss: '[[ ${MASTER_LISTENING:-yes} == yes ]] && echo "LISTEN 0 4096 10.0.16.5:7077 0.0.0.0:*"; exit 0',
+  id: 'if [[ $1 == -nG ]]; then echo "$2 $(cat "$WORK_DIR/groups-$2" 2>/dev/null)"; exit 0; fi; [[ -f "$WORK_DIR/user-$1" ]]',
+  usermod: 'echo "${*: -2:1}" >> "$WORK_DIR/groups-${*: -1}"',
+  tar: 'while (($#)); do case $1 in -xzf) f=$2; shift ;; -C) d=$2; shift ;; esac; shift; done; r=$(basename "$f" .tgz); mkdir -p "$d/$r/bin" "$d/$r/jars" "$d/$r/conf"; touch "$d/$r/conf/spark-defaults.conf.template"; printf "#!/bin/sh\\n" > "$d/$r/bin/spark-class"; chmod +x "$d/$r/bin/spark-class"',
   // A venv whose python reports the pyspark version its pip installed.
   python3: python3Stub(
     [
@@ -161,6 +194,8 @@ const STUBS = {
 const read = (dir: string, path: string): string => readFileSync(join(dir, "root", path), "utf8");
 
 describe("spark-node user data", () => {
+  const MASTER_ENV = { DOWNLOAD_CONTENT: TARBALL, MASTER_JSON: ALIVE_MASTER };
+
   it("is shellcheck-clean for master and worker", () => {
     for (const script of [masterScript(), workerScript()]) {
       const result = shellcheck(script);
@@ -170,51 +205,88 @@ describe("spark-node user data", () => {
   });
 
   describe("on the master", () => {
-    const first = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL } });
+    const first = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV });
 
-    it("finishes and starts spark-master", () => {
-      expect(first.output).toContain("spark-master is running; master spark://10.0.16.5:7077");
+    it("finishes once the master serves: 7077 listens and its UI's JSON says ALIVE", () => {
+      expect(first.output).toContain("spark-master is serving spark://10.0.16.5:7077");
       expect(first.status).toBe(0);
       expect(calls(first.dir)).toContain("systemctl enable --now spark-master");
+      expect(calls(first.dir)).toContain("curl --fail --silent --show-error --max-time 5 http://10.0.16.5:8080/json/");
     });
 
-    it("writes a systemd unit that runs the master as the spark user on its private IP", () => {
+    it("writes a systemd unit that runs the master as the spark user on its private IP, and counts exit 143 (SIGTERM) as a clean stop", () => {
       const unit = read(first.dir, "etc/systemd/system/spark-master.service");
       expect(unit).toContain("User=spark\n");
       expect(unit).toContain(
         "ExecStart=/opt/spark/current/bin/spark-class org.apache.spark.deploy.master.Master --host 10.0.16.5 --port 7077 --webui-port 8080\n",
       );
+      expect(unit).toContain("SuccessExitStatus=143\n");
       expect(unit).toContain("WantedBy=multi-user.target");
+      // The daemon finds its configuration where operators' commands do: $SPARK_HOME/conf.
+      expect(unit).not.toContain("SPARK_CONF_DIR");
     });
 
     const secret = (): string => readFileSync(join(first.dir, "work", "ssm", "_insight_dev_spark_auth-secret"), "utf8");
 
     it("generates a 64-hex-digit secret and publishes it as a SecureString", () => {
       expect(secret()).toMatch(/^[0-9a-f]{64}$/);
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/spark/auth-secret SecureString\n");
     });
 
-    it("configures authentication, encryption, pinned ports, no REST server and S3A with the instance role", () => {
+    it("configures authentication, GCM encryption with the second key exchange, pinned ports, no REST server and S3A with the instance role", () => {
       const defaults = read(first.dir, "etc/spark/spark-defaults.conf");
       for (const line of [
         "spark.master                                  spark://10.0.16.5:7077",
         "spark.authenticate                            true",
         `spark.authenticate.secret                     ${secret()}`,
         "spark.network.crypto.enabled                  true",
+        "spark.network.crypto.cipher                   AES/GCM/NoPadding",
+        "spark.network.crypto.authEngineVersion        2",
+        "spark.network.crypto.saslFallback             false",
         "spark.master.rest.enabled                     false",
         "spark.driver.port                             7079",
         "spark.blockManager.port                       7089",
-        "spark.jars.packages                           org.apache.hadoop:hadoop-aws:3.4.2",
         "spark.hadoop.fs.s3a.aws.credentials.provider  software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider",
         "spark.hadoop.fs.s3a.endpoint.region           us-west-2",
       ]) {
         expect(defaults).toContain(`${line}\n`);
       }
+      // A job's own --packages would replace it, dropping S3A: the connectors are in jars/ instead.
+      expect(defaults).not.toContain("spark.jars.packages");
+    });
+
+    it("installs the S3 and Kafka connector jars into the release's own jars/, each verified against every pinned digest", () => {
+      for (const jar of JARS) {
+        expect(readFileSync(join(first.dir, RELEASE, "jars", jar.file), "utf8")).toBe(TARBALL);
+        expect(calls(first.dir)).toContain(`curl --fail --silent --show-error --location --connect-timeout 20 --output ${join(first.dir, RELEASE, "jars", jar.file)}.part ${jar.urls[0]}`);
+      }
+    });
+
+    it("keeps no jar that matches the sha512 but not a second source's digest", () => {
+      const wrongSecondSource = [{ ...JARS[0], checksum: `${TARBALL_SHA512} ${digest("sha1", "another jar")}` }];
+      const run = runBash(masterScript({ jars: wrongSecondSource }), { stubs: STUBS, env: MASTER_ENV });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain("checksum mismatch for https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.4.2/hadoop-aws-3.4.2.jar");
+      expect(run.output).toContain("FAILED at step 'add the S3 and Kafka connectors to Spark's jars'");
+      expect(() => statSync(join(run.dir, RELEASE, "jars", "hadoop-aws-3.4.2.jar"))).toThrow();
+    });
+
+    it("gives operators the daemons' configuration: conf is /etc/spark, the commands are on PATH, and ubuntu may read the secret", () => {
+      expect(lstatSync(join(first.dir, RELEASE, "conf")).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(first.dir, RELEASE, "conf"))).toBe("/etc/spark");
+      for (const command of ["spark-submit", "spark-shell", "pyspark", "spark-sql"]) {
+        expect(read(first.dir, `usr/local/bin/${command}`)).toBe(`#!/bin/sh\nexec /opt/spark/current/bin/${command} "$@"\n`);
+      }
+      expect(calls(first.dir)).toContain("usermod --append --groups spark ubuntu");
+      // Readable by the spark group (daemons and ubuntu) only: it holds the secret.
+      expect(statSync(join(first.dir, "root/etc/spark/spark-defaults.conf")).mode & 0o777).toBe(0o640);
+      expect(calls(first.dir).some((call) => call.startsWith("install -D -m 0640 -o root -g spark ") && call.endsWith("/root/etc/spark/spark-defaults.conf"))).toBe(true);
     });
 
     it("installs Spark from the mirror after verifying it, and the matching pyspark", () => {
       expect(calls(first.dir)).toContain("curl --fail --silent --show-error --location --connect-timeout 20 --output " +
-        join(first.dir, "root/opt/spark/spark-4.1.0-bin-hadoop3.tgz.part") + " https://mirror.example/spark/spark-4.1.0/spark-4.1.0-bin-hadoop3.tgz");
-      expect(readFileSync(join(first.dir, "root/opt/spark/venv/version"), "utf8").trim()).toBe("4.1.0");
+        join(first.dir, "root/opt/spark/spark-4.1.2-bin-hadoop3.tgz.part") + " https://mirror.example/spark/spark-4.1.2/spark-4.1.2-bin-hadoop3.tgz");
+      expect(readFileSync(join(first.dir, "root/opt/spark/venv/version"), "utf8").trim()).toBe("4.1.2");
     });
 
     it("never writes the secret to its log", () => {
@@ -222,33 +294,76 @@ describe("spark-node user data", () => {
       expect(first.output).not.toContain(secret());
     });
 
-    it("changes nothing on a second run: no download, no apt, no pip, no restart", () => {
+    it("changes nothing on a second run: no download, no apt, no pip, no group change, no restart", () => {
       const before = calls(first.dir).length;
-      const second = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL }, dir: first.dir });
+      const second = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: first.dir });
       expect(second.status).toBe(0);
       const newCalls = calls(first.dir).slice(before);
-      expect(newCalls.filter((call) => /^(apt-get|tar|useradd) /.test(call) || /^curl .*--output/.test(call))).toEqual([]);
-      expect(newCalls.filter((call) => call.startsWith("systemctl "))).toEqual(["systemctl is-active --quiet spark-master", "systemctl is-active --quiet spark-master"]);
+      expect(newCalls.filter((call) => /^(apt-get|tar|useradd|usermod) /.test(call) || /^curl .*--output/.test(call))).toEqual([]);
+      expect(newCalls.filter((call) => call.startsWith("systemctl "))).toEqual(["systemctl is-active --quiet spark-master"]);
     });
 
     it("restarts the master when its configuration changed", () => {
       const before = calls(first.dir).length;
-      const moved = runBash(masterScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
+      const moved = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, LOCAL_IPV4: "10.0.16.9" }, dir: first.dir });
       expect(moved.status).toBe(0);
       expect(calls(first.dir).slice(before)).toContain("systemctl restart spark-master");
+    });
+
+    it("never replaces the secret the workers hold, even when reading it fails at first (instance credentials not ready)", () => {
+      const held = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, SSM_GET_FAILS: "1" } });
+      const store = join(held.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
+      const original = readFileSync(store, "utf8");
+      const rerun = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, SSM_GET_FAILS: "2" }, dir: held.dir });
+      expect(rerun.status).toBe(0);
+      expect(readFileSync(store, "utf8")).toBe(original);
+      expect(read(held.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${original}\n`);
+      expect(readFileSync(join(held.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
+    });
+
+    it("fails with a clear message when the master never says ALIVE, or never listens", () => {
+      for (const env of [{ MASTER_JSON: JSON.stringify({ status: "RECOVERING", workers: [] }) }, { MASTER_LISTENING: "no" }, { MASTER_JSON: "" }] as Record<string, string>[]) {
+        const run = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, ...env } });
+        expect(run.status).not.toBe(0);
+        expect(run.output).toContain(
+          "spark-master is not serving: nothing listens on 7077 or http://10.0.16.5:8080/json/ does not say ALIVE; see 'journalctl -u spark-master' and /var/log/spark",
+        );
+        expect(run.output).toContain("FAILED at step 'check that spark-master serves'");
+      }
     });
   });
 
   describe("on a worker", () => {
-    const run = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7" } });
+    const WORKER_ENV = { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") };
+    const run = runBash(workerScript(), { stubs: STUBS, env: WORKER_ENV });
 
-    it("registers with the master's private IP on 7077", () => {
+    it("registers with the master's private IP on 7077, and finishes once the master lists it as ALIVE", () => {
       expect(run.status).toBe(0);
       const unit = read(run.dir, "etc/systemd/system/spark-worker.service");
       expect(unit).toContain(
         "ExecStart=/opt/spark/current/bin/spark-class org.apache.spark.deploy.worker.Worker --host 10.0.32.7 --port 7078 --webui-port 8081 --work-dir /var/lib/spark/work spark://10.0.16.5:7077\n",
       );
+      expect(unit).toContain("SuccessExitStatus=143\n");
       expect(read(run.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${SECRET}\n`);
+      expect(run.output).toContain("spark-worker 10.0.32.7 is registered with spark://10.0.16.5:7077");
+      expect(calls(run.dir)).toContain("curl --fail --silent --show-error --max-time 5 http://10.0.16.5:8080/json/");
+    });
+
+    it("cleans up stopped applications' work directories after a day and rolls executor logs", () => {
+      expect(read(run.dir, "etc/spark/spark-env.sh")).toContain(
+        'SPARK_WORKER_OPTS="-Dspark.worker.cleanup.enabled=true -Dspark.worker.cleanup.appDataTtl=86400 -Dspark.executor.logs.rolling.strategy=size -Dspark.executor.logs.rolling.maxSize=134217728 -Dspark.executor.logs.rolling.maxRetainedFiles=5"\n',
+      );
+    });
+
+    it("fails with a clear message when the master does not list it, or lists it dead", () => {
+      for (const listing of [masterListing("10.0.32.99", "ALIVE"), masterListing("10.0.32.7", "DEAD")]) {
+        const failed = runBash(workerScript(), { stubs: STUBS, env: { ...WORKER_ENV, MASTER_JSON: listing } });
+        expect(failed.status).not.toBe(0);
+        expect(failed.output).toContain(
+          "the master at http://10.0.16.5:8080/json/ does not list worker 10.0.32.7 as ALIVE; see 'journalctl -u spark-worker' and /var/log/spark here, and the master's log",
+        );
+        expect(failed.output).toContain("FAILED at step 'check that the master lists this worker as alive'");
+      }
     });
 
     it("gives up with a clear message when the master never publishes the secret", () => {
