@@ -15,6 +15,11 @@ export type UserDataChange = "replace" | "ignore";
 
 /** EC2 refuses user data above 16 KiB (before base64; gzipped, that is the compressed size). */
 export const MAX_USER_DATA_BYTES = 16384;
+/**
+ * What synth lets a script gzip to: Terraform's compressor (Go's, at its default level) may do a
+ * little worse than zlib here, so a KiB is kept in hand.
+ */
+const USER_DATA_GZIP_BUDGET = MAX_USER_DATA_BYTES - 1024;
 
 export interface HardenedInstanceProps {
   /** Name tag, and the name of the instance's IAM role and profile. */
@@ -67,9 +72,11 @@ export class HardenedInstance extends Construct {
     super(scope, id);
     this.userDataScript = props.userData;
     // Terraform references are still placeholders here; the addresses that replace them are shorter.
-    const userDataBytes = props.userData === undefined ? 0 : gzipSync(props.userData, { level: 9 }).length;
-    if (userDataBytes > MAX_USER_DATA_BYTES) {
-      throw new Error(`${props.name}: user data is ${userDataBytes} bytes gzipped; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+    const userDataBytes = props.userData === undefined ? 0 : gzipSync(props.userData).length;
+    if (userDataBytes > USER_DATA_GZIP_BUDGET) {
+      throw new Error(
+        `${props.name}: user data is ${userDataBytes} bytes gzipped; EC2 accepts at most ${MAX_USER_DATA_BYTES}, and synth keeps ${MAX_USER_DATA_BYTES - USER_DATA_GZIP_BUDGET} of them for Terraform's compressor`,
+      );
     }
 
     const trust = new DataAwsIamPolicyDocument(this, "trust", {

@@ -86,6 +86,17 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
   });
 
+  await checks.check("systemctl stop ends a member cleanly: its JVM's exit 143 counts as success, not a failed unit", async () => {
+    const node = net.nodes[net.nodes.length - 1];
+    onNode(node, "sudo systemctl stop zookeeper.service");
+    const stopped = `${unitProperty(node, "ActiveState")}/${unitProperty(node, "Result")}`;
+    onNode(node, "sudo systemctl start zookeeper.service");
+    if (stopped !== "inactive/success") throw new Error(`${node.name}: after systemctl stop the unit is ${stopped}, not inactive/success`);
+    const back = await waitFor(() => ["leader", "follower", "standalone"].includes(memberMode(net, node.ip)), 90, 2000);
+    if (!back) throw new Error(`${node.name} did not rejoin after systemctl start: ${memberMode(net, node.ip)}`);
+    return `${node.name}: ${stopped}, then back as ${memberMode(net, node.ip)}`;
+  });
+
   await checks.check("a second converge updates nothing", () => {
     const output = runScript(state.scripts.convergeNodes(ensemble), "converge-nodes", net, workstation);
     const updated = ensemble.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
