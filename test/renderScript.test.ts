@@ -99,10 +99,38 @@ describe("renderScript and the shared bash partial", () => {
     expect(run.output).toContain("downloaded and verified: https://archive.example/a.tgz");
   });
 
-  it("refuses a checksum that is neither a sha256 nor a sha512", () => {
+  it("refuses a checksum that is neither a sha1, a sha256 nor a sha512", () => {
     const run = runBash(fixture({ sha512: "abc123" }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain("not a sha256 or sha512 hex digest: abc123");
+    expect(run.output).toContain("not a sha1, sha256 or sha512 hex digest: abc123");
+  });
+
+  describe("several digests of one file, from several sources", () => {
+    const sha1 = createHash("sha1").update(CONTENT).digest("hex");
+    const sha256 = createHash("sha256").update(CONTENT).digest("hex");
+
+    it("keeps the download when every digest matches", () => {
+      for (const digests of [`${SHA512} ${sha1}`, `${SHA512} ${sha256} ${sha1}`]) {
+        const run = runBash(fixture({ sha512: digests }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+        expect(run.output).toContain("downloaded and verified: https://archive.example/a.tgz");
+        expect(run.status).toBe(0);
+      }
+    });
+
+    it("refuses it when one digest does not match, whichever it is", () => {
+      const other = (algorithm: string): string => createHash(algorithm).update("another file").digest("hex");
+      for (const digests of [`${SHA512} ${other("sha1")}`, `${other("sha512")} ${sha1}`, `${SHA512} ${other("sha256")} ${sha1}`]) {
+        const run = runBash(fixture({ sha512: digests }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+        expect(run.output).toContain("checksum mismatch for https://archive.example/a.tgz");
+        expect(run.status).not.toBe(0);
+      }
+    });
+
+    it("never takes a sha1 alone: it is only a second source's word beside a sha256 or sha512", () => {
+      const run = runBash(fixture({ sha512: `${sha1} ${sha1}` }), { stubs: STUBS, env: { CURL_CONTENT: CONTENT } });
+      expect(run.output).toContain(`no sha256 or sha512 among the digests: ${sha1} ${sha1}`);
+      expect(run.status).not.toBe(0);
+    });
   });
 
   it("fails the download step, naming it, when no copy matches the sha512", () => {
