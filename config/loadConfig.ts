@@ -76,7 +76,9 @@ function parseFlags(argv: readonly string[]): { configPath?: string; values: Tre
   if (Array.isArray(positional) && positional.length > 0) {
     throw new ConfigError([`${String(positional[0])}: unexpected argument (settings are flags like --kafka.nodes 5)`]);
   }
-  return { configPath: typeof config === "string" ? config : undefined, values };
+  // --config given twice: the last one wins, as for every other flag.
+  const lastConfig: unknown = Array.isArray(config) ? config[config.length - 1] : config;
+  return { configPath: typeof lastConfig === "string" ? lastConfig : undefined, values };
 }
 
 function readConfigFile(path: string, readFile: (path: string) => string): Tree {
