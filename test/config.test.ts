@@ -363,6 +363,99 @@ describe("config errors name the field, the value and the rule", () => {
       ]);
     });
 
+    it("takes release numbers with parts of several digits, and nothing around them", () => {
+      const hex = "ab".repeat(64);
+      // Several digits in every part; and a pinned digest of the right shape beside it.
+      expect(flags("--chef.serverVersion", "15.10.125", "--chef.clientVersion", "18.10.12", "--chef.workstationVersion", "24.12.1073", "--chef.workstationPackageChecksum", "")).toEqual([]);
+      expect(flags("--kafka.version", "3.10.11", "--kafka.sha512", hex)).toEqual([]);
+      expect(flags("--kafka.zookeeperVersion", "3.8.10", "--kafka.zookeeperSha512", hex)).toEqual([]);
+      expect(flags("--spark.version", "4.10.12", "--spark.sha512", hex)).toEqual([
+        'spark.version: "4.10.12" has no pinned S3 and Kafka connector jars; releases with them: 4.1.2 (config/sparkJars.ts)',
+      ]);
+      for (const [flag, value, rule] of [
+        ["chef.serverVersion", "15.10.125x", "is not a release number like 15.10.125"],
+        ["chef.serverVersion", "v15.10.125", "is not a release number like 15.10.125"],
+        ["chef.clientVersion", "18.6.2-1", "is not a release number like 18.6.2"],
+        ["chef.clientVersion", "x18.6.2", "is not a release number like 18.6.2"],
+        ["chef.workstationVersion", "24.12.1073.1", "is not a release number like 24.12.1073"],
+        ["chef.workstationVersion", "=24.12.1073", "is not a release number like 24.12.1073"],
+        ["kafka.version", "3.9.1-rc1", "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)"],
+        ["kafka.version", "13.9.1", "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)"],
+        ["kafka.zookeeperVersion", "3.8.4.1", "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)"],
+        ["kafka.zookeeperVersion", "13.8.4", "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)"],
+        ["spark.version", "4.1.2-preview", "is not a Spark 4.x release like 4.1.2"],
+        ["spark.version", "14.1.2", "is not a Spark 4.x release like 4.1.2"],
+      ]) {
+        expect(flags(`--${flag}`, value)).toContain(`${flag}: ${JSON.stringify(value)} ${rule}`);
+      }
+    });
+
+    it("takes a sha256 or a sha512 for the Chef packages, lowercase hex and nothing else", () => {
+      expect(flags("--chef.serverPackageChecksum", "ab".repeat(64))).toEqual([]);
+      expect(flags("--chef.serverPackageChecksum", "ab".repeat(32))).toEqual([]);
+      for (const value of ["AB".repeat(64), "ab".repeat(63), "x" + "ab".repeat(32)]) {
+        expect(flags("--chef.serverPackageChecksum", value)).toEqual([
+          `chef.serverPackageChecksum: ${JSON.stringify(value)} is not a sha256 or sha512 hex digest (or empty to use the publisher's metadata)`,
+        ]);
+      }
+    });
+
+    it("takes a sha512 only as exactly 128 hex digits", () => {
+      for (const value of [`x${"ab".repeat(64)}`, `${"ab".repeat(64)}x`]) {
+        expect(flags("--kafka.sha512", value)).toEqual([`kafka.sha512: ${JSON.stringify(value)} is not a sha512 hex digest (128 lowercase hex characters)`]);
+      }
+    });
+
+    it("takes Chef names that start with a letter and hold nothing else", () => {
+      expect(flags("--chef.organization", "insight_data-2", "--chef.adminUser", "ops-admin")).toEqual([]);
+      expect(flags("--chef.organization", "insight!")).toHaveLength(1);
+      expect(flags("--chef.adminUser", "admin user")).toHaveLength(1);
+    });
+
+    it("takes GovCloud and ISO regions, and instance types only as family.size", () => {
+      expect(flags("--region", "us-gov-west-1")).toEqual([]);
+      expect(flags("--region", "us-iso-east-1")).toEqual([]);
+      expect(flags("--region", "us-isob-east-1")).toEqual([]);
+      for (const value of ["_m7i.large", "m7i.large!", "m7i"]) {
+        expect(flags("--kafka.instanceType", value)).toEqual([`kafka.instanceType: ${JSON.stringify(value)} is not an EC2 instance type like m7i.large`]);
+      }
+    });
+
+    it("takes valid bucket names of every length S3 allows", () => {
+      for (const name of ["abc", "acme-terraform-state", "a.b-c.d", "a".repeat(63)]) {
+        expect(flags("--state.bucket", name)).toEqual([]);
+      }
+      for (const name of ["ab", "a".repeat(64), ".acme", "acme-", "Acme"]) {
+        expect(flags("--state.bucket", name)).toEqual([`state.bucket: ${JSON.stringify(name)} is not a valid S3 bucket name`]);
+      }
+    });
+
+    it("takes a mirror URL with or without a path, and nothing before https://", () => {
+      expect(flags("--spark.mirrorUrl", "https://mirror.example")).toEqual([]);
+      expect(flags("--spark.mirrorUrl", "https://mirror.example/apache/spark")).toEqual([]);
+      expect(flags("--spark.mirrorUrl", "xhttps://mirror.example/spark")).toHaveLength(1);
+    });
+
+    it("refuses a security group id with anything before it", () => {
+      expect(flags("--kafka.clientSecurityGroupIds", "xsg-01234567")).toEqual([
+        'kafka.clientSecurityGroupIds[0]: "xsg-01234567" is not a security group id like sg-0123456789abcdef0',
+      ]);
+    });
+
+    it("names the field in each rule's message", () => {
+      expect(flags("--chef.serverInstanceType", "large")).toEqual(['chef.serverInstanceType: "large" is not an EC2 instance type like m7i.large']);
+      expect(flags("--chef.workstationInstanceType", "large")).toEqual(['chef.workstationInstanceType: "large" is not an EC2 instance type like m7i.large']);
+      expect(flags("--spark.masterInstanceType", "large")).toEqual(['spark.masterInstanceType: "large" is not an EC2 instance type like m7i.large']);
+      expect(flags("--chef.workstationUbuntuRelease", "20.04", "--chef.workstationPackageChecksum", "")).toEqual([
+        'chef.workstationUbuntuRelease: "20.04" must be one of "22.04", "24.04"',
+      ]);
+      expect(flags("--kafka.ubuntuRelease", "20.04")).toEqual(['kafka.ubuntuRelease: "20.04" must be one of "22.04", "24.04"']);
+      expect(flags("--kafka.replicationFactor", "0", "--kafka.minInsyncReplicas", "0")).toEqual([
+        "kafka.replicationFactor: 0 must be at least 1",
+        "kafka.minInsyncReplicas: 0 must be at least 1",
+      ]);
+    });
+
     it("refuses the pinned workstation checksum beside another version, release or flavor", () => {
       const pinned = DEFAULT_CONFIG.chef.workstationPackageChecksum;
       const rule = `is the checksum of cinc-workstation 24.12.1073 for Ubuntu 24.04; set the one of the package you chose, or "" to use the publisher's metadata`;
@@ -381,6 +474,51 @@ describe("config errors name the field, the value and the rule", () => {
     it("takes only true or false for a boolean, never yes", () => {
       expect(flags("--storage.forceDestroy", "yes")).toEqual(['storage.forceDestroy (from --storage.forceDestroy): "yes" must be true or false']);
       expect(loadConfig({ argv: ["--storage.forceDestroy", "true"], env: {} }).storage.forceDestroy).toBe(true);
+    });
+
+    it("reads only defaults when given no sources at all, and ignores environment variables that are not the platform's", () => {
+      expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
+      expect(loadConfig({ env: { PATH: "/usr/bin", HOME: "/root", PLATFORM_CONFIG_X: undefined } }).kafka.nodes).toBe(3);
+    });
+
+    it("lets the last --config win, as for every other flag", () => {
+      const readFile = (path: string): string => (path === "b.json" ? '{"kafka":{"nodes":5}}' : '{"kafka":{"nodes":7}}');
+      expect(loadConfig({ argv: ["--config", "a.json", "--config", "b.json"], env: {}, readFile }).kafka.nodes).toBe(5);
+    });
+
+    it("takes a config file's values as JSON types: a number in quotes is not a number there", () => {
+      expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"kafka":{"nodes":"5"}}' })).toEqual([
+        'kafka.nodes (in c.json): "5" must be an integer',
+      ]);
+      expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"project":5,"network":{"publicSubnetCidrs":[1,2]}}' })).toEqual([
+        "project (in c.json): 5 must be a string",
+        "network.publicSubnetCidrs (in c.json): [1,2] must be a list of strings",
+      ]);
+    });
+
+    it("reports type problems alone: rules are checked only on a config whose every value has its type", () => {
+      expect(flags("--kafka.nodes", "x", "--kafka.heapMb", "1")).toEqual(['kafka.nodes (from --kafka.nodes): "x" must be an integer']);
+    });
+
+    it("names the environment variable a bad value came from, capitals and nesting included", () => {
+      expect(problemsOf({ argv: [], env: { PLATFORM_NETWORK__AZ_COUNT: "x" } })).toEqual(['network.azCount (from PLATFORM_NETWORK__AZ_COUNT): "x" must be an integer']);
+      expect(problemsOf({ argv: [], env: { PLATFORM_KAFKA__NODES__EXTRA: "1" } })).toEqual(['kafka.nodes (from PLATFORM_KAFKA__NODES): {"extra":"1"} must be an integer']);
+    });
+
+    it("reads lists from text, trimmed, with empty items dropped", () => {
+      const config = loadConfig({ argv: ["--kafka.clientSecurityGroupIds", " sg-01234567 , ,sg-89abcdef,"], env: {} });
+      expect(config.kafka.clientSecurityGroupIds).toEqual(["sg-01234567", "sg-89abcdef"]);
+    });
+
+    it("reads numbers with spaces around them, and a flag with no value as true", () => {
+      expect(loadConfig({ argv: ["--kafka.nodes", " 5 "], env: {} }).kafka.nodes).toBe(5);
+      expect(loadConfig({ argv: ["--storage.forceDestroy"], env: {} }).storage.forceDestroy).toBe(true);
+    });
+
+    it("suggests the first of equally close keys, in the defaults' order", () => {
+      expect(flags("--spark.xxxxxxInstanceType", "m7i.large")).toEqual([
+        "spark.xxxxxxInstanceType (from --spark.xxxxxxInstanceType): unknown key (did you mean spark.masterInstanceType?)",
+      ]);
     });
 
     it("refuses a config file that holds a JSON array", () => {

@@ -143,6 +143,36 @@ describe("guardrails catch each form a violation can take (named survivors of a 
     expect(synthError(stack)).toContain("[guarded/range] [no-public-ingress] ingress from anywhere on port 1-65535");
   });
 
+  it("no-public-ingress: lets egress to anywhere and ingress from a group or a private range pass", () => {
+    const stack = platformStack();
+    new SecurityGroupRule(stack, "egress-rule", { type: "egress", securityGroupId: "sg-1", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] });
+    new VpcSecurityGroupIngressRule(stack, "from-group", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-2" });
+    new VpcSecurityGroupIngressRule(stack, "from-vpc", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/8" });
+    expect(synthError(stack)).toBeUndefined();
+  });
+
+  it("no-public-ingress: counts only the platform's own declaration, not other metadata that names the port", () => {
+    const openHttps = (declare: (rule: VpcSecurityGroupIngressRule) => void): string | undefined => {
+      const stack = platformStack();
+      const rule = new VpcSecurityGroupIngressRule(stack, "open-https", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" });
+      declare(rule);
+      return synthError(stack);
+    };
+    expect(openHttps((rule) => rule.node.addMetadata("someone-else", { port: 443 }))).toContain(
+      "[guarded/open-https] [no-public-ingress] ingress from anywhere on port 443 is not a declared public port",
+    );
+    expect(openHttps((rule) => declarePublicIngress(rule, 443, "a public web endpoint"))).toBeUndefined();
+  });
+
+  it("no-public-ingress: names every port when a rule opens all of them", () => {
+    const allProtocols = platformStack();
+    new VpcSecurityGroupIngressRule(allProtocols, "all-traffic", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
+    expect(synthError(allProtocols)).toContain("[guarded/all-traffic] [no-public-ingress] ingress from anywhere on port all is not a declared public port");
+    const inline = platformStack();
+    new SecurityGroupRule(inline, "all-ports", { type: "ingress", securityGroupId: "sg-1", protocol: "-1", fromPort: -1, toPort: -1, cidrBlocks: ["0.0.0.0/0"] });
+    expect(synthError(inline)).toContain("[guarded/all-ports] [no-public-ingress] ingress from anywhere on port all is not a declared public port");
+  });
+
   it("imdsv2-required: refuses an instance with no metadata_options at all (IMDSv1 is the default)", () => {
     const stack = platformStack();
     new Instance(stack, "no-metadata", { ami: "ami-12345678", instanceType: "t3.micro", rootBlockDevice: { encrypted: true } });

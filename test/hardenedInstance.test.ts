@@ -30,48 +30,50 @@ function instanceStack(props: Partial<ConstructorParameters<typeof HardenedInsta
 }
 
 describe("HardenedInstance", () => {
-  const json = instanceStack();
-  const instance = onlyResource(json, "aws_instance");
+  // Built in each test, not once for the file: a mutation run credits a mutant's kill only to
+  // the tests that ran the code (see jest.mutation.config.js).
+  const json = (): Json => instanceStack();
+  const instance = (): Json => onlyResource(json(), "aws_instance");
 
   it("requires IMDSv2 tokens with a hop limit of 1", () => {
-    expect(instance.metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
+    expect(instance().metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
   });
 
   it("has an encrypted gp3 root volume", () => {
-    expect(instance.root_block_device).toMatchObject({ encrypted: true, volume_type: "gp3", volume_size: 20 });
+    expect(instance().root_block_device).toMatchObject({ encrypted: true, volume_type: "gp3", volume_size: 20 });
   });
 
   it("tags its root volume through root_block_device, never volume_tags, which would fight an attached aws_ebs_volume's tags", () => {
-    expect(instance.root_block_device.tags).toEqual({ Name: "insight-dev-node" });
-    expect(instance.volume_tags).toBeUndefined();
+    expect(instance().root_block_device.tags).toEqual({ Name: "insight-dev-node" });
+    expect(instance().volume_tags).toBeUndefined();
   });
 
   it("never leaves a changed script to the provider's stop and start, which runs nothing: it replaces or ignores", () => {
-    expect(instance.user_data_replace_on_change).toBe(true);
-    expect(instance.lifecycle.ignore_changes).toEqual(["ami"]);
+    expect(instance().user_data_replace_on_change).toBe(true);
+    expect(instance().lifecycle.ignore_changes).toEqual(["ami"]);
     const keeps = onlyResource(instanceStack({ onUserDataChange: "ignore" }), "aws_instance");
     expect(keeps.user_data_replace_on_change).toBe(false);
     expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
   });
 
   it("gets no public IP unless asked", () => {
-    expect(instance.associate_public_ip_address).toBe(false);
+    expect(instance().associate_public_ip_address).toBe(false);
   });
 
   it("runs as its own role holding only the policies given", () => {
-    expect(onlyResource(json, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\.node_role_[0-9A-F]{8}\.name\}$/);
-    expect(onlyResource(json, "aws_iam_role").name).toBe("insight-dev-node");
-    expect(Object.keys(json.resource.aws_iam_role_policy)).toHaveLength(1);
-    expect(json.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    expect(onlyResource(json(), "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\.node_role_[0-9A-F]{8}\.name\}$/);
+    expect(onlyResource(json(), "aws_iam_role").name).toBe("insight-dev-node");
+    expect(Object.keys(json().resource.aws_iam_role_policy)).toHaveLength(1);
+    expect(json().resource.aws_iam_role_policy_attachment).toBeUndefined();
   });
 
   it("boots Canonical's newest Ubuntu image for the release and architecture, never a fixed AMI id", () => {
-    const ami = dataOf(json, "aws_ami")["ubuntu-2404-amd64"];
+    const ami = dataOf(json(), "aws_ami")["ubuntu-2404-amd64"];
     expect(ami.owners).toEqual([CANONICAL_OWNER_ID]);
     expect(ami.most_recent).toBe(true);
     expect(ami.filter).toContainEqual({ name: "name", values: ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"] });
-    expect(instance.ami).toBe("${data.aws_ami.ubuntu-2404-amd64.id}");
-    expect(instance.lifecycle.ignore_changes).toContain("ami");
+    expect(instance().ami).toBe("${data.aws_ami.ubuntu-2404-amd64.id}");
+    expect(instance().lifecycle.ignore_changes).toContain("ami");
   });
 
   it("looks up 22.04 images under their own name family, and arm64 images for Graviton types", () => {
@@ -86,10 +88,12 @@ describe("HardenedInstance", () => {
   });
 
   it("delivers the rendered script byte for byte: Terraform's unescaping of user_data gives back the script", () => {
-    expect(instance.user_data).toBeUndefined();
-    expect(instance.user_data_base64).toMatch(/^\$\{base64gzip\(local\.node_user_data_[0-9A-F]{8}\)\}$/);
-    expect(userDataOf(json, instance)).not.toContain('"${HOME}"');
-    expect(unescapeTerraformTemplate(userDataOf(json, instance))).toBe(SCRIPT);
+    const synthesized = json();
+    const node = onlyResource(synthesized, "aws_instance");
+    expect(node.user_data).toBeUndefined();
+    expect(node.user_data_base64).toMatch(/^\$\{base64gzip\(local\.node_user_data_[0-9A-F]{8}\)\}$/);
+    expect(userDataOf(synthesized, node)).not.toContain('"${HOME}"');
+    expect(unescapeTerraformTemplate(userDataOf(synthesized, node))).toBe(SCRIPT);
   });
 
   it("keeps cdktf token references live inside user data", () => {
@@ -97,8 +101,8 @@ describe("HardenedInstance", () => {
     const other = new HardenedInstance(stack, "other", { name: "other", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], onUserDataChange: "ignore" });
     const script = `MASTER=${other.privateIp}\necho "\${MASTER}"\n`;
     new HardenedInstance(stack, "user", { name: "user", ubuntuRelease: "24.04", instanceType: "t3.micro", subnetId: "s", securityGroupIds: [], userData: script, onUserDataChange: "ignore" });
-    const json = synthJson(stack);
-    const userData = userDataOf(json, resourceStartingWith(json, "aws_instance", "user_instance_"));
+    const synthesized = synthJson(stack);
+    const userData = userDataOf(synthesized, resourceStartingWith(synthesized, "aws_instance", "user_instance_"));
     expect(userData).toMatch(/^MASTER=\$\{aws_instance\.other_instance_[0-9A-F]{8}\.private_ip\}\necho "\$\$\{MASTER\}"\n$/);
   });
 
@@ -118,7 +122,7 @@ describe("HardenedInstance", () => {
   });
 
   it("looks up images owned by Canonical's AWS account, 099720109477", () => {
-    expect(dataOf(json, "aws_ami")["ubuntu-2404-amd64"].owners).toEqual(["099720109477"]);
+    expect(dataOf(json(), "aws_ami")["ubuntu-2404-amd64"].owners).toEqual(["099720109477"]);
   });
 
   it("escapes only what Terraform would interpolate", () => {
@@ -127,18 +131,22 @@ describe("HardenedInstance", () => {
 });
 
 describe("OperatorVariables", () => {
-  const stack = new PlatformStack(testApp(), "vars", { config: configFrom() });
-  OperatorVariables.adminCidr(stack);
-  OperatorVariables.keyPairName(stack);
-  OperatorVariables.deployerPrivateKeyPath(stack);
-  const variables = synthJson(stack).variable as Json;
+  const variablesJson = (): Json => {
+    const stack = new PlatformStack(testApp(), "vars", { config: configFrom() });
+    OperatorVariables.adminCidr(stack);
+    OperatorVariables.keyPairName(stack);
+    OperatorVariables.deployerPrivateKeyPath(stack);
+    return synthJson(stack).variable as Json;
+  };
 
   it("declares the per-operator values as Terraform variables with no defaults baked in", () => {
+    const variables = variablesJson();
     expect(Object.keys(variables).sort()).toEqual(["admin_cidr", "deployer_private_key_path", "key_pair_name"]);
     expect(Object.values(variables).every((v) => v.default === undefined)).toBe(true);
   });
 
   it("validates admin_cidr as an IPv4 CIDR that is never the whole internet", () => {
+    const variables = variablesJson();
     const [validation] = variables.admin_cidr.validation as Json[];
     expect(validation.error_message).toBe("admin_cidr must be an IPv4 CIDR block such as 203.0.113.7/32 (IPv6 is not supported), and never 0.0.0.0/0.");
     expect(validation.condition).toContain("can(cidrhost(var.admin_cidr, 0))");
@@ -146,6 +154,7 @@ describe("OperatorVariables", () => {
   });
 
   it("rejects an IPv6 block for admin_cidr at plan, which would otherwise reach cidr_ipv4 and fail at apply", () => {
+    const variables = variablesJson();
     const condition = (variables.admin_cidr.validation as Json[])[0].condition as string;
     // The pattern Terraform's regex() applies; RE2 and JavaScript agree on this one. It sits in
     // an HCL string literal, where a backslash would start an escape HCL does not know.
@@ -161,6 +170,7 @@ describe("OperatorVariables", () => {
   });
 
   it("checks that the deployer's private key file exists, without ever reading it into the JSON", () => {
+    const variables = variablesJson();
     expect(variables.deployer_private_key_path.validation[0].condition).toBe("${fileexists(var.deployer_private_key_path)}");
   });
 });

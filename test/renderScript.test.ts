@@ -60,6 +60,11 @@ describe("renderScript and the shared bash partial", () => {
     );
   });
 
+  it("refuses a null as much as a missing value, and a missing value placed without shq", () => {
+    expect(() => fixture({ sha512: null })).toThrow(/shq at line 6: the value is missing from the template context/);
+    expect(() => renderScript("fixture-script", { sha512: SHA512, urls: [] }, { templatesDir: FIXTURES })).toThrow(/"message" not defined/);
+  });
+
   it("produces a script shellcheck finds nothing in", () => {
     const result = shellcheck(fixture());
     expect(result.output).toBe("");
