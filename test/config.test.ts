@@ -2,6 +2,8 @@ import { ConfigError } from "../config/ConfigError";
 import { DEFAULT_CONFIG } from "../config/defaults";
 import { loadConfig, type ConfigSources } from "../config/loadConfig";
 import { SPARK_RELEASES_WITH_JARS } from "../config/sparkJars";
+import { architectureOf } from "../config/architecture";
+import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "../config/cidr";
 
 /** The problems loadConfig reports for these sources; [] when the config is valid. */
 function problemsOf(sources: ConfigSources): readonly string[] {
@@ -560,5 +562,54 @@ describe("config errors name the field, the value and the rule", () => {
 
   it("reports every problem at once, one line each", () => {
     expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
+  });
+});
+
+describe("the config's building blocks (named survivors of a second mutation run)", () => {
+  it("parses IPv4 CIDR blocks only when every octet and the prefix are in range", () => {
+    expect(parseIpv4Cidr("10.100.255.255/32")).toEqual({ first: 174391295, last: 174391295, prefix: 32 });
+    expect(parseIpv4Cidr("255.255.255.0/24")).toEqual({ first: 4294967040, last: 4294967295, prefix: 24 });
+    for (const text of ["256.0.0.0/16", "10.0.0.256/16", "10.0.0.0/33", " 10.0.0.0/16", "10.0.0.0/16 ", "10.0.0/16"]) expect(parseIpv4Cidr(text)).toBeUndefined();
+  });
+
+  it("sees host bits only in a valid block, and gives the network address of one", () => {
+    expect(hasHostBits("10.0.0.1/24")).toBe(true);
+    expect(hasHostBits("10.0.0.0/24")).toBe(false);
+    expect(hasHostBits("10.0.0/24")).toBe(false);
+    expect(networkAddressOf("10.0.0.1/24")).toBe("10.0.0.0/24");
+    expect(() => networkAddressOf("10.0.0/24")).toThrow("not a CIDR: 10.0.0/24");
+  });
+
+  it("counts a block as inside another up to its last address, and blocks as overlapping when they share one", () => {
+    const block = (text: string): Ipv4Block => parseIpv4Cidr(text) as Ipv4Block;
+    expect(contains(block("10.0.0.0/16"), block("10.0.0.0/16"))).toBe(true);
+    expect(contains(block("10.0.0.0/16"), block("10.0.255.0/24"))).toBe(true);
+    expect(contains(block("10.0.0.0/16"), block("10.0.0.0/15"))).toBe(false);
+    expect(contains(block("10.0.1.0/24"), block("10.0.0.0/24"))).toBe(false);
+    expect(overlaps(block("10.0.0.0/24"), block("10.0.0.255/32"))).toBe(true);
+    expect(overlaps(block("10.0.0.255/32"), block("10.0.0.0/24"))).toBe(true);
+    expect(overlaps(block("10.0.0.0/24"), block("10.0.1.0/24"))).toBe(false);
+    expect(overlaps(block("10.0.1.0/24"), block("10.0.0.0/24"))).toBe(false);
+  });
+
+  it("tells Graviton families by the g after the generation, whatever the family's letters", () => {
+    expect(architectureOf("im4gn.large")).toBe("arm64");
+    expect(architectureOf("m10g.large")).toBe("arm64");
+    expect(architectureOf("u-6tb1.metal")).toBe("amd64");
+    expect(architectureOf("g6.xlarge")).toBe("amd64");
+  });
+
+  it("is an Error named ConfigError whose message is its problems, one per line", () => {
+    const error = new ConfigError(["kafka.nodes: 4 must be odd", "spark.workers: 0 must be at least 1"]);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("ConfigError");
+    expect(error.message).toBe("kafka.nodes: 4 must be odd\nspark.workers: 0 must be at least 1");
+  });
+
+  it("defaults to what is safe: no forced bucket deletion, no licence accepted on anyone's behalf", () => {
+    const config = loadConfig({ env: {} });
+    expect(config.storage.forceDestroy).toBe(false);
+    expect(config.chef.acceptLicense).toBe(false);
+    expect(config.chef.flavor).toBe("cinc");
   });
 });

@@ -12,7 +12,10 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { resourceConfig, withRenderCache } from "../guardrails/resourceConfig";
 import { Guardrails } from "../guardrails/Guardrails";
 import { awsApiLimits } from "../guardrails/rules/awsApiLimits";
 import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";
@@ -308,5 +311,95 @@ describe("guardrails run in every stack of the platform", () => {
     const platform = buildPlatform(app, configFrom());
     new SecurityGroup(platform[name], "open-ssh", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }] });
     expect(() => app.synth()).toThrow(`[${name}/open-ssh] [no-public-ingress] ingress from anywhere on port 22 is not a declared public port`);
+  });
+});
+
+describe("guardrails catch the remaining forms (named survivors of a second mutation run)", () => {
+  const messages = (stack: TerraformStack): string[] => awsApiLimits(stack).map((violation) => violation.message);
+  const ssmNames = (...names: string[]): string[] => {
+    const stack = platformStack();
+    names.forEach((name, index) => new SsmParameter(stack, `p${index}`, { name, type: "String", value: "v" }));
+    return messages(stack);
+  };
+
+  it("aws-api-limits: checks every kind of security group rule and the default group's inline rules", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupEgressRule(stack, "egress", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "10.0.0.0/8", description: "the operator's egress" });
+    new SecurityGroupRule(stack, "classic", { type: "ingress", securityGroupId: "sg-1", protocol: "tcp", fromPort: 22, toPort: 22, sourceSecurityGroupId: "sg-2", description: "the operator's SSH" });
+    new SecurityGroup(stack, "out", { egress: [{ fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["10.0.0.0/8"], description: "it's out" }] });
+    new DefaultSecurityGroup(stack, "default", { vpcId: "vpc-1", ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["10.0.0.0/8"], description: "it's in" }] });
+    const found = messages(stack);
+    expect(found).toContainEqual(expect.stringMatching(/^aws_vpc_security_group_egress_rule description "the operator's egress" has characters AWS refuses/));
+    expect(found).toContainEqual(expect.stringMatching(/^aws_security_group_rule description "the operator's SSH" has characters AWS refuses/));
+    expect(found).toContainEqual(expect.stringMatching(/^aws_security_group egress rule description "it's out" has characters AWS refuses/));
+    expect(found).toContainEqual(expect.stringMatching(/^aws_default_security_group ingress rule description "it's in" has characters AWS refuses/));
+  });
+
+  it("aws-api-limits: leaves 26 characters of a name_prefix to Terraform's suffix, and checks policy and bucket names", () => {
+    const stack = platformStack();
+    new IamRole(stack, "prefix-ok", { namePrefix: "p".repeat(38), assumeRolePolicy: "{}" });
+    new IamRole(stack, "prefix-long", { namePrefix: "q".repeat(39), assumeRolePolicy: "{}" });
+    new IamRolePolicy(stack, "policy", { role: "r", name: "n".repeat(129), policy: "{}" });
+    new S3Bucket(stack, "bucket", { bucket: "b".repeat(64) });
+    expect(messages(stack)).toEqual([
+      `aws_iam_role name_prefix "${"q".repeat(39)}" is 39 characters; AWS accepts at most 38`,
+      `aws_iam_role_policy name "${"n".repeat(129)}" is 129 characters; AWS accepts at most 128`,
+      `aws_s3_bucket bucket "${"b".repeat(64)}" is 64 characters; AWS accepts at most 63`,
+    ]);
+  });
+
+  it("aws-api-limits: checks the provider's default tags, and judges a name with a reference by its known parts only", () => {
+    const stack = new TerraformStack(testApp(), "tagged");
+    new AwsProvider(stack, "aws", { region: "us-west-2", defaultTags: [{ tags: { "aws:owner": "me" } }] });
+    const role = new IamRole(stack, "role", { name: "platform-role", assumeRolePolicy: "{}" });
+    new IamRole(stack, "follower", { name: `${role.name}-follower`, assumeRolePolicy: "{}" });
+    new SecurityGroup(stack, "long-with-reference", { name: `${role.name}${"a".repeat(250)}` });
+    expect(messages(stack)).toEqual(['default tag key "aws:owner" starts with aws:, which AWS reserves']);
+  });
+
+  it("aws-api-limits: SSM names: the length limit exactly, reserved prefixes only at the start, depth and the leading slash", () => {
+    const longest = 1011 - "arn:aws:ssm:ap-southeast-4:123456789012:parameter".length;
+    expect(ssmNames(`/${"a".repeat(longest - 1)}`, "/data/aws/ssm", "plain-name", `/${Array.from({ length: 15 }, (_v, i) => `l${i}`).join("/")}`, "/a//b/")).toEqual([]);
+    expect(ssmNames(`/${"a".repeat(longest)}`)).toEqual([
+      `SSM parameter name "/${"a".repeat(longest)}" is ${longest + 1} characters; SSM accepts at most ${longest} after the ARN prefix`,
+    ]);
+    expect(ssmNames("/aws/x", "ssm-x")).toEqual([
+      'SSM parameter name "/aws/x" starts with aws or ssm, which SSM reserves',
+      'SSM parameter name "ssm-x" starts with aws or ssm, which SSM reserves',
+    ]);
+    const sixteen = `/${Array.from({ length: 16 }, (_v, i) => `l${i}`).join("/")}`;
+    expect(ssmNames(sixteen)).toEqual([`SSM parameter name ${JSON.stringify(sixteen)} is deeper than SSM's 15 levels`]);
+    expect(ssmNames("data/x")).toEqual(['SSM parameter name "data/x" is a hierarchy that does not start with /']);
+  });
+
+  it("encrypted-volumes: passes an encrypted data volume and names an unencrypted one", () => {
+    const stack = platformStack();
+    new EbsVolume(stack, "sealed", { availabilityZone: "us-west-2a", size: 10, encrypted: true });
+    new EbsVolume(stack, "open", { availabilityZone: "us-west-2a", size: 10 });
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/open] [encrypted-volumes] aws_ebs_volume must set encrypted = true");
+    expect(error).not.toContain("[guarded/sealed]");
+  });
+
+  it("every rule still reports when the stack also holds resources with nothing optional set", () => {
+    const stack = platformStack();
+    new SecurityGroup(stack, "bare-group", {});
+    new Instance(stack, "bare", { ami: "ami-12345678", instanceType: "t3.micro" });
+    new EbsVolume(stack, "open", { availabilityZone: "us-west-2a", size: 10 });
+    new VpcSecurityGroupIngressRule(stack, "open-ssh", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" });
+    const error = synthError(stack) ?? "";
+    for (const expected of ["[guarded/bare] [imdsv2-required]", "[guarded/bare] [encrypted-volumes]", "[guarded/open] [encrypted-volumes]", "[guarded/open-ssh] [no-public-ingress]"]) {
+      expect(error).toContain(expected);
+    }
+  });
+});
+
+describe("the guardrails' render cache", () => {
+  it("lives only while the guardrails check a stack: a resource changed later is read afresh", () => {
+    const stack = platformStack();
+    const group = new SecurityGroup(stack, "group", { description: "before" });
+    expect(withRenderCache(() => resourceConfig(group).description)).toBe("before");
+    group.description = "after";
+    expect(resourceConfig(group).description).toBe("after");
   });
 });
