@@ -14,3 +14,17 @@ default['insight-kafka-cluster']['rack'] = nil
 # Install and start the Kafka broker. Only the local deploy rehearsal turns it off: no Kafka
 # distribution can be fetched there, and it must never report a broker it did not run.
 default['insight-kafka-cluster']['install_kafka'] = true
+
+# 'zookeeper' (the data bag above lists the ensemble) or 'kraft' (the data bag below holds the
+# controllers and the cluster id). The platform's role sets it.
+default['insight-kafka-cluster']['mode'] = 'zookeeper'
+# KRaft mode's contract: data bag `kafka_bag`, item `kraft`, key = the node's chef environment,
+# value = { "cluster_id": "<22 base64url characters>", "controllers": [{ "id": 1, "address": "10.0.16.5" }, ...] }.
+default['insight-kafka-cluster']['kraft_data_bag'] = 'kafka_bag'
+default['insight-kafka-cluster']['kraft_data_bag_item'] = 'kraft'
+default['insight-kafka-cluster']['controller_port'] = 9093
+# This node's broker.id (ZooKeeper mode) or node.id (KRaft), given at bootstrap. In ZooKeeper mode
+# nil falls back to the node's position in the ensemble (nodes bootstrapped before ids were given).
+default['insight-kafka-cluster']['node_id'] = nil
+# KRaft mode: false only on a dedicated controller, given at bootstrap.
+default['insight-kafka-cluster']['broker'] = true

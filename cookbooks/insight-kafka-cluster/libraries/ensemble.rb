@@ -1,11 +1,10 @@
 module InsightKafkaCluster
-  # This node's place in the ZooKeeper ensemble read from the data bag.
+  # The ZooKeeper ensemble read from the data bag (ZooKeeper mode).
   module Ensemble
     module_function
 
-    # The 1-based position of `address` in the ensemble: ZooKeeper's myid and Kafka's broker.id.
-    # Unlike the original's last IP octet, positions never collide across subnets.
-    def position(ensemble, address, source)
+    # The ensemble's addresses, after checking the list is one a ZooKeeper ensemble can be.
+    def members(ensemble, source)
       unless ensemble.is_a?(Array) && !ensemble.empty?
         raise "insight-kafka-cluster: #{source} has no list of ensemble addresses"
       end
@@ -15,9 +14,15 @@ module InsightKafkaCluster
       if ensemble.uniq.size != ensemble.size
         raise "insight-kafka-cluster: #{source} lists an address twice (#{ensemble.join(', ')})"
       end
+      ensemble
+    end
+
+    # The 1-based position of `address` in the ensemble (its myid), or nil for a broker that is
+    # only a client of the ensemble. Unlike the original's last IP octet, positions never collide
+    # across subnets.
+    def position(ensemble, address)
       index = ensemble.index(address)
-      raise "insight-kafka-cluster: this node (#{address}) is not in #{source} (#{ensemble.join(', ')})" if index.nil?
-      index + 1
+      index && index + 1
     end
 
     # zookeeper.connect: every member on the client port, under the cluster's chroot.

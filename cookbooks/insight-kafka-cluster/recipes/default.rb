@@ -2,39 +2,82 @@
 # Cookbook:: insight-kafka-cluster
 # Recipe:: default
 #
-# Reads the ensemble from data bag zoo_bag/zookeeper (key: this node's chef environment), sets
-# this node's ZooKeeper myid and Kafka broker.id from its position in it, points the broker at
-# every member, then runs zookeeper-cluster and kafka-cluster.
+# ZooKeeper mode: reads the ensemble from data bag zoo_bag/zookeeper (key: this node's chef
+# environment). A node in it runs a ZooKeeper member whose myid is its position; every broker
+# connects to the whole ensemble. KRaft mode: reads the cluster id and the controllers from data
+# bag kafka_bag/kraft; a node listed there is a controller, and every node but a dedicated
+# controller is a broker. The broker's id, its rack and whether it is a broker at all come from
+# the bootstrap. Then runs zookeeper-cluster (on members) and kafka-cluster.
 
 settings = node['insight-kafka-cluster']
 environment = node.chef_environment
-item = data_bag_item(settings['data_bag'], settings['data_bag_item'])
-source = "data bag #{settings['data_bag']}/#{settings['data_bag_item']}['#{environment}']"
-ensemble = item[environment]
 address = settings['address'] || node['ipaddress']
-position = InsightKafkaCluster::Ensemble.position(ensemble, address, source)
-
-node.default['zookeeper-cluster']['ensemble'] = ensemble
-node.default['zookeeper-cluster']['myid'] = position
-node.default['zookeeper-cluster']['config']['clientPort'] = settings['client_port']
-
+mode = settings['mode']
+raise "insight-kafka-cluster: node['insight-kafka-cluster']['mode'] #{mode.inspect} is not 'zookeeper' or 'kraft'" unless %w(zookeeper kraft).include?(mode)
+kraft = mode == 'kraft'
+node_id = settings['node_id']
+broker = kraft ? settings['broker'] : true
 listener = "PLAINTEXT://#{address}:#{settings['kafka_port']}"
 properties = node.default['kafka-cluster']['config']['properties']
-properties['broker.id'] = position
-properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, settings['client_port'], settings['chroot'])
-properties['listeners'] = listener
-properties['advertised.listeners'] = listener
+node.default['kafka-cluster']['mode'] = mode
+
+if kraft
+  source = "data bag #{settings['kraft_data_bag']}/#{settings['kraft_data_bag_item']}['#{environment}']"
+  entry = data_bag_item(settings['kraft_data_bag'], settings['kraft_data_bag_item'])[environment]
+  controllers = InsightKafkaCluster::ControllerQuorum.controllers(entry, source)
+  raise "insight-kafka-cluster: this node (#{address}) has no node_id; the bootstrap gives every node one" if node_id.nil?
+  mine = controllers.find { |controller| controller['address'] == address }
+  if mine && mine['id'] != node_id
+    raise "insight-kafka-cluster: #{source} lists this node (#{address}) as controller #{mine['id']}, but its node_id is #{node_id}"
+  end
+  roles = [('broker' if broker), ('controller' if mine)].compact
+  raise "insight-kafka-cluster: node #{node_id} (#{address}) is not a broker and not among the controllers in #{source}" if roles.empty?
+  controller_listener = "CONTROLLER://#{address}:#{settings['controller_port']}"
+  node.default['kafka-cluster']['cluster_id'] = entry['cluster_id']
+  node.default['kafka-cluster']['controller_port'] = settings['controller_port']
+  properties['node.id'] = node_id
+  properties['process.roles'] = roles.join(',')
+  properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, settings['controller_port'])
+  properties['controller.listener.names'] = 'CONTROLLER'
+  properties['listener.security.protocol.map'] = 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'
+  properties['listeners'] = [(listener if broker), (controller_listener if mine)].compact.join(',')
+  if broker
+    properties['advertised.listeners'] = listener
+    properties['inter.broker.listener.name'] = 'PLAINTEXT'
+  end
+  node.default['kafka-cluster']['service_after'] = %w(network-online.target)
+else
+  source = "data bag #{settings['data_bag']}/#{settings['data_bag_item']}['#{environment}']"
+  ensemble = InsightKafkaCluster::Ensemble.members(data_bag_item(settings['data_bag'], settings['data_bag_item'])[environment], source)
+  myid = InsightKafkaCluster::Ensemble.position(ensemble, address)
+  # Nodes bootstrapped before ids were given are ensemble members: their id is their position.
+  node_id ||= myid
+  if node_id.nil?
+    raise "insight-kafka-cluster: this node (#{address}) is not in #{source} (#{ensemble.join(', ')}) and has no node_id; " \
+          'the bootstrap gives every broker one'
+  end
+  if myid
+    node.default['zookeeper-cluster']['ensemble'] = ensemble
+    node.default['zookeeper-cluster']['myid'] = myid
+    node.default['zookeeper-cluster']['config']['clientPort'] = settings['client_port']
+  end
+  properties['broker.id'] = node_id
+  properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, settings['client_port'], settings['chroot'])
+  properties['listeners'] = listener
+  properties['advertised.listeners'] = listener
+  node.default['kafka-cluster']['service_after'] = myid ? %w(network-online.target zookeeper.service) : %w(network-online.target)
+end
+
 # Rack awareness spreads each partition's replicas over availability zones; once one broker has
 # a rack, topic creation fails unless every broker has one.
 rack = [settings['rack'], node.dig('ec2', 'placement_availability_zone')].map(&:to_s).find { |value| !value.empty? }
-if rack.to_s.empty? && settings['install_kafka']
-  raise "insight-kafka-cluster: broker #{position} has no rack: set node['insight-kafka-cluster']['rack'] " \
+if broker && rack.to_s.empty? && settings['install_kafka']
+  raise "insight-kafka-cluster: broker #{node_id} has no rack: set node['insight-kafka-cluster']['rack'] " \
         '(the bootstrap passes the instance\'s availability zone) or run on EC2, where Ohai reports it'
 end
-properties['broker.rack'] = rack unless rack.to_s.empty?
-node.default['kafka-cluster']['service_after'] = %w(network-online.target zookeeper.service)
+properties['broker.rack'] = rack if broker && !rack.to_s.empty?
 
-include_recipe 'zookeeper-cluster::default'
+include_recipe 'zookeeper-cluster::default' if !kraft && node['zookeeper-cluster']['myid']
 if settings['install_kafka']
   include_recipe 'kafka-cluster::default'
 else

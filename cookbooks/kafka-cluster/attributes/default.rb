@@ -1,3 +1,13 @@
+# 'zookeeper': the broker registers in a ZooKeeper ensemble (Kafka 3.x; 3.9 is the last line).
+# 'kraft': Kafka 4.x's own controller quorum, with process.roles, node.id and
+# controller.quorum.voters from the wrapper and the cluster's id below.
+default['kafka-cluster']['mode'] = 'zookeeper'
+# KRaft mode: the cluster's id (22 base64url characters), the same on every node. The log
+# directories are formatted with it once; a directory formatted for another id stops the run.
+default['kafka-cluster']['cluster_id'] = nil
+default['kafka-cluster']['broker_port'] = 9092
+default['kafka-cluster']['controller_port'] = 9093
+
 # Kafka 3.9 is the last line with ZooKeeper mode. The sha512 is the tarball's hex digest (Apache's
 # .sha512 files are in gpg's layout, not sha512sum's); a download that does not match is never used.
 # Two public sources agree on it: strimzi-kafka-operator's kafka-versions.yaml and huyz0/oqueue.
@@ -19,8 +29,12 @@ default['kafka-cluster']['java_package'] = 'openjdk-17-jre-headless'
 default['kafka-cluster']['open_files'] = 100_000
 # Units the broker starts after (the wrapper adds zookeeper.service when both run on one node).
 default['kafka-cluster']['service_after'] = %w(network-online.target)
-# Tries (5 s apart) of the check that the broker registered in ZooKeeper.
+# Tries (5 s apart) of each health check: registered in ZooKeeper, or (KRaft) a quorum leader and
+# the broker serving.
 default['kafka-cluster']['health_retries'] = 36
+# Tries (5 s apart) of KRaft's check that the controller quorum has a leader: on a first deploy the
+# controllers are bootstrapped at the same time, and a majority must be up, as ZooKeeper's 300 s.
+default['kafka-cluster']['quorum_retries'] = 60
 
 # What Kafka needs from the kernel: little swapping, many memory maps for its segment files.
 default['kafka-cluster']['sysctl']['vm.swappiness'] = 1

@@ -23,6 +23,36 @@ module KafkaCluster
       list.to_s.delete('[] ').split(',').map(&:to_i)
     end
 
+    # The broker ids in kafka-broker-api-versions.sh's answer: one header line per live broker,
+    # like `10.0.16.5:9092 (id: 1 rack: us-west-2a isFenced: false) -> (`.
+    def api_versions_broker_ids(output)
+      output.scan(/\(id: (\d+) rack:/).flatten.map(&:to_i)
+    end
+
+    # The quorum leader's id in kafka-metadata-quorum.sh's `describe --status`; nil when there is
+    # none yet (-1) or no answer.
+    def quorum_leader_id(output)
+      id = output[/^LeaderId:\s+(-?\d+)\s*$/, 1]
+      id && id.to_i >= 0 ? id.to_i : nil
+    end
+
+    # A Kafka Uuid as text: 16 bytes in unpadded base64url.
+    def cluster_id?(value)
+      value.to_s.match?(/\A[A-Za-z0-9_-]{21}[AQgw]\z/)
+    end
+
+    # One value of a Java properties file such as meta.properties; nil when the file or key is absent.
+    def meta_property(path, key)
+      return unless ::File.exist?(path)
+      line = ::File.readlines(path).map(&:strip).find { |candidate| candidate.start_with?("#{key}=") }
+      line&.split('=', 2)&.last
+    end
+
+    # The host of the first listener, e.g. 10.0.16.5 from PLAINTEXT://10.0.16.5:9092,CONTROLLER://...
+    def listener_host(listeners)
+      listeners.to_s.split(',').first.to_s[%r{://([^:/]+):\d+}, 1]
+    end
+
     # server.properties lines, sorted so the file only changes when a value does.
     def properties_lines(properties)
       properties.sort_by { |key, _| key.to_s }.map { |key, value| "#{key}=#{value}" }

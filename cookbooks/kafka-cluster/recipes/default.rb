@@ -2,16 +2,42 @@
 # Cookbook:: kafka-cluster
 # Recipe:: default
 #
-# Installs one Kafka broker in ZooKeeper mode: Java, a service user, kernel settings, the
-# verified release in a versioned directory with a `current` link, server.properties and a
-# systemd service restarted on change, then checks that the broker registered in ZooKeeper.
+# Installs one Kafka node: Java, a service user, kernel settings, the verified release in a
+# versioned directory with a `current` link, server.properties and a systemd service restarted on
+# change. In ZooKeeper mode the run ends once the broker registered in ZooKeeper. In KRaft mode
+# the log directories are formatted with the cluster's id once (never again: a directory holding
+# meta.properties is left alone), and the run ends once the controller quorum has a leader and,
+# on a broker, once the broker is serving with its id.
 
 kafka = node['kafka-cluster']
+mode = kafka['mode']
+raise "kafka-cluster: node['kafka-cluster']['mode'] #{mode.inspect} is not 'zookeeper' or 'kraft'" unless %w(zookeeper kraft).include?(mode)
+kraft = mode == 'kraft'
 props = kafka['config']['properties'].to_h
-%w(broker.id zookeeper.connect listeners).each do |required|
-  raise "kafka-cluster: node['kafka-cluster']['config']['properties']['#{required}'] is not set; the wrapper cookbook sets it" if props[required].to_s.empty?
+# ZooKeeper's settings mean nothing to a KRaft node; Kafka 4 would only warn about them.
+props.reject! { |key, _| key.start_with?('zookeeper.') } if kraft
+required = kraft ? %w(node.id process.roles controller.quorum.voters controller.listener.names listeners) : %w(broker.id zookeeper.connect listeners)
+required.each do |key|
+  raise "kafka-cluster: node['kafka-cluster']['config']['properties']['#{key}'] is not set; the wrapper cookbook sets it" if props[key].to_s.empty?
 end
 props['log.dirs'] ||= kafka['data_dir']
+log_dirs = props['log.dirs'].to_s.split(',').map(&:strip)
+roles = props['process.roles'].to_s.split(',').map(&:strip)
+broker = !kraft || roles.include?('broker')
+cluster_id = kafka['cluster_id'].to_s
+if kraft
+  unless KafkaCluster::Helpers.cluster_id?(cluster_id)
+    raise "kafka-cluster: node['kafka-cluster']['cluster_id'] #{kafka['cluster_id'].inspect} is not a Kafka cluster id " \
+          '(22 base64url characters, as kafka-storage.sh random-uuid prints)'
+  end
+  # Checked before anything changes: a data volume from another cluster is never started or reformatted.
+  log_dirs.each do |dir|
+    found = KafkaCluster::Helpers.meta_property("#{dir}/meta.properties", 'cluster.id')
+    next if found.nil? || found == cluster_id
+    raise "kafka-cluster: #{dir}/meta.properties belongs to cluster #{found}, not this cluster's #{cluster_id}; " \
+          'this data volume was formatted for another cluster: attach the right one, or empty the directory to start this node afresh'
+  end
+end
 
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])
 unless kafka['sha512'].to_s =~ /\A\h{128}\z/
@@ -96,11 +122,26 @@ template "#{kafka['conf_dir']}/server.properties" do
   notifies :restart, 'service[kafka]', :delayed
 end
 
+if kraft
+  storage_tool = "#{kafka['install_dir']}/current/bin/kafka-storage.sh"
+  # Once per log directory, ever: the guard looks for the meta.properties a format writes, so a
+  # re-converge, a reboot or a replaced instance on the same data volume never wipes data.
+  # --ignore-formatted completes a node of several directories of which only some were formatted;
+  # --cluster-id=<id> keeps an id that starts with '-' from reading as a flag.
+  execute "format #{log_dirs.join(', ')} for KRaft cluster #{cluster_id}" do
+    command [storage_tool, 'format', "--cluster-id=#{cluster_id}", '--config', "#{kafka['conf_dir']}/server.properties", '--ignore-formatted']
+    user kafka['user']
+    group kafka['group']
+    environment('LOG_DIR' => kafka['log_dir'])
+    not_if { log_dirs.all? { |dir| ::File.exist?("#{dir}/meta.properties") } }
+  end
+end
+
 after = kafka['service_after'].join(' ')
 systemd_unit 'kafka.service' do
   content(
     'Unit' => {
-      'Description' => 'Apache Kafka broker',
+      'Description' => kraft ? "Apache Kafka (KRaft #{roles.join(' and ')})" : 'Apache Kafka broker',
       'Wants' => 'network-online.target',
       'After' => after,
       # Never start on the root volume's empty directory when the data volume is not mounted yet.
@@ -133,22 +174,42 @@ service 'kafka' do
   action :start
 end
 
-# The broker is healthy once its id is registered under the cluster's chroot in ZooKeeper. The
-# check runs again right after the delayed restart a changed configuration queues: placed here
-# alone, it would run before that restart and see the old process.
-registration = {
-  broker_id: props['broker.id'].to_i,
-  zookeeper_connect: props['zookeeper.connect'],
-  zookeeper_shell: "#{kafka['install_dir']}/current/bin/zookeeper-shell.sh",
-  attempts: kafka['health_retries'],
-}
-
-kafka_cluster_registered "broker #{registration[:broker_id]} is registered in ZooKeeper" do
-  registration.each { |property, value| send(property, value) }
+# Health, checked now and again right after the delayed restart a changed configuration queues:
+# placed here alone, a check would run before that restart and see the old process. Only then
+# does the converge script move on to the next node, so restarts roll one node at a time.
+bin_dir = "#{kafka['install_dir']}/current/bin"
+address = KafkaCluster::Helpers.listener_host(props['listeners'])
+checks = []
+if kraft
+  # A controller asks its own controller listener; a broker-only node asks itself as a broker.
+  quorum_endpoint = roles.include?('controller') ? ['--bootstrap-controller', "#{address}:#{kafka['controller_port']}"] : ['--bootstrap-server', "#{address}:#{kafka['broker_port']}"]
+  checks << [:kafka_cluster_quorum, "the controller quorum has a leader, seen from node #{props['node.id']}", {
+    metadata_quorum: "#{bin_dir}/kafka-metadata-quorum.sh",
+    endpoint: quorum_endpoint,
+    log_dir: kafka['log_dir'],
+    attempts: kafka['quorum_retries'],
+  }]
+end
+if broker
+  broker_id = (kraft ? props['node.id'] : props['broker.id']).to_i
+  checks << [:kafka_cluster_registered, "broker #{broker_id} is registered #{kraft ? 'with the controllers' : 'in ZooKeeper'}", {
+    broker_id: broker_id,
+    mode: mode,
+    bin_dir: bin_dir,
+    log_dir: kafka['log_dir'],
+    attempts: kafka['health_retries'],
+    zookeeper_connect: props['zookeeper.connect'].to_s,
+    bootstrap_server: "#{address}:#{kafka['broker_port']}",
+  }]
 end
 
-kafka_cluster_registered "broker #{registration[:broker_id]} is registered in ZooKeeper after its restart" do
-  registration.each { |property, value| send(property, value) }
-  action :nothing
-  subscribes :check, 'service[kafka]', :immediately
+checks.each do |type, name, properties|
+  declare_resource(type, name) do
+    properties.each { |property, value| send(property, value) }
+  end
+  declare_resource(type, "#{name} after its restart") do
+    properties.each { |property, value| send(property, value) }
+    action :nothing
+    subscribes :check, 'service[kafka]', :immediately
+  end
 end

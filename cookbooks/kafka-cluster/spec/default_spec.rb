@@ -2,10 +2,12 @@ require_relative '../../spec_helper'
 require_relative '../libraries/helpers'
 require 'tempfile'
 
-def kafka_run(properties, sha512: nil)
-  ChefSpec::SoloRunner.new do |node|
+def kafka_run(properties, sha512: nil, kraft: nil, step_into: [])
+  ChefSpec::SoloRunner.new(step_into: step_into) do |node|
     properties.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
     node.normal['kafka-cluster']['sha512'] = sha512 if sha512
+    (kraft || {}).each { |key, value| node.normal['kafka-cluster'][key] = value }
+    yield node if block_given?
   end.converge('kafka-cluster::default')
 end
 
@@ -99,7 +101,12 @@ describe 'kafka-cluster::default' do
 
   it 'ends by checking that the broker registered in ZooKeeper' do
     expect(chef_run).to check_kafka_cluster_registered('broker 2 is registered in ZooKeeper')
-      .with(broker_id: 2, attempts: 36, zookeeper_shell: '/opt/kafka/current/bin/zookeeper-shell.sh')
+      .with(broker_id: 2, attempts: 36, mode: 'zookeeper', bin_dir: '/opt/kafka/current/bin', zookeeper_connect: BROKER_2['zookeeper.connect'])
+  end
+
+  it 'formats nothing and asks no controller quorum: that is KRaft mode' do
+    expect(chef_run.find_resources(:execute).map(&:name).grep(/format/)).to eq([])
+    expect(chef_run.find_resources(:kafka_cluster_quorum)).to eq([])
   end
 
   it 'checks the broker again right after a restart, not only before the delayed restart runs' do
@@ -145,7 +152,8 @@ describe 'kafka_cluster_registered' do
   def checked_run(zookeeper_answer)
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
-      .with('/opt/kafka/current/bin/zookeeper-shell.sh', BROKER_2['zookeeper.connect'], 'ls', '/brokers/ids')
+      .with('/opt/kafka/current/bin/zookeeper-shell.sh', BROKER_2['zookeeper.connect'], 'ls', '/brokers/ids',
+            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
       .and_return(double(stdout: zookeeper_answer))
     ChefSpec::SoloRunner.new(step_into: ['kafka_cluster_registered']) do |node|
       BROKER_2.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
@@ -160,5 +168,217 @@ describe 'kafka_cluster_registered' do
   it 'fails the run, naming the broker and what is registered, when the broker never registers' do
     expect { checked_run("Connecting\n[1, 3]\n") }
       .to raise_error(/broker 2 did not register in ZooKeeper .* after 3 attempts; registered: 1, 3/)
+  end
+end
+
+CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qg'.freeze
+VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
+KRAFT = { 'mode' => 'kraft', 'cluster_id' => CLUSTER_ID }.freeze
+
+# What insight-kafka-cluster gives a KRaft node; `roles` and `listeners` differ per kind of node.
+def kraft_properties(node_id, address, roles)
+  listeners = []
+  listeners << "PLAINTEXT://#{address}:9092" if roles.include?('broker')
+  listeners << "CONTROLLER://#{address}:9093" if roles.include?('controller')
+  {
+    'node.id' => node_id,
+    'process.roles' => roles.join(','),
+    'controller.quorum.voters' => VOTERS,
+    'controller.listener.names' => 'CONTROLLER',
+    'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listeners' => listeners.join(','),
+  }
+end
+
+COMBINED_2 = kraft_properties(2, '10.0.32.6', %w(broker controller)).freeze
+
+describe 'kafka-cluster::default in KRaft mode' do
+  context 'on a combined broker and controller' do
+    cached(:chef_run) { kafka_run(COMBINED_2, kraft: KRAFT) }
+    let(:format) { chef_run.execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}") }
+
+    it 'renders the KRaft identity and quorum, and none of ZooKeeper\'s settings' do
+      expect(chef_run).to render_file('/etc/kafka/server.properties').with_content { |content|
+        expect(content).to include(
+          "node.id=2\n", "process.roles=broker,controller\n", "controller.quorum.voters=#{VOTERS}\n",
+          "controller.listener.names=CONTROLLER\n", "listeners=PLAINTEXT://10.0.32.6:9092,CONTROLLER://10.0.32.6:9093\n",
+          "log.dirs=/data/kafka\n"
+        )
+        expect(content).not_to match(/^(zookeeper\.|broker\.id=)/)
+      }
+    end
+
+    it 'formats the log directory with the cluster id as the kafka user, once, after writing server.properties' do
+      expect(chef_run).to run_execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}").with(
+        command: ['/opt/kafka/current/bin/kafka-storage.sh', 'format', "--cluster-id=#{CLUSTER_ID}", '--config', '/etc/kafka/server.properties', '--ignore-formatted'],
+        user: 'kafka', environment: { 'LOG_DIR' => '/var/log/kafka' }
+      )
+      names = chef_run.resource_collection.map(&:to_s)
+      expect(names.index("execute[#{format.name}]")).to be > names.index('template[/etc/kafka/server.properties]')
+      expect(names.index("execute[#{format.name}]")).to be < names.index('service[kafka]')
+    end
+
+    it 'downloads Kafka 4 from the same mirrors' do
+      run = kafka_run(COMBINED_2, kraft: KRAFT.merge('version' => '4.3.1'))
+      expect(run).to create_remote_file("#{Chef::Config[:file_cache_path]}/kafka_2.13-4.3.1.tgz")
+        .with(source: %w(https://dlcdn.apache.org/kafka/4.3.1/kafka_2.13-4.3.1.tgz https://archive.apache.org/dist/kafka/4.3.1/kafka_2.13-4.3.1.tgz))
+    end
+
+    it 'checks through its controller listener that the quorum has a leader, then that the broker serves with its id' do
+      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 2').with(
+        metadata_quorum: '/opt/kafka/current/bin/kafka-metadata-quorum.sh', endpoint: ['--bootstrap-controller', '10.0.32.6:9093'], attempts: 60
+      )
+      expect(chef_run).to check_kafka_cluster_registered('broker 2 is registered with the controllers')
+        .with(broker_id: 2, mode: 'kraft', bootstrap_server: '10.0.32.6:9092')
+    end
+
+    it 'checks both again right after a restart, so the converge rolls on only once the node is back' do
+      ['the controller quorum has a leader, seen from node 2', 'broker 2 is registered with the controllers'].each do |name|
+        type = name.start_with?('broker') ? :kafka_cluster_registered : :kafka_cluster_quorum
+        check = chef_run.find_resource(type, "#{name} after its restart")
+        expect(check).to do_nothing
+        expect(check).to subscribe_to('service[kafka]').on(:check).immediately
+      end
+    end
+
+    it 'names its roles in the unit' do
+      expect(chef_run.systemd_unit('kafka.service').content['Unit']['Description']).to eq('Apache Kafka (KRaft broker and controller)')
+    end
+  end
+
+  context 'on a broker that is not a controller' do
+    cached(:chef_run) { kafka_run(kraft_properties(4, '10.0.16.8', %w(broker)), kraft: KRAFT) }
+
+    it 'asks the quorum through its own broker listener' do
+      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 4')
+        .with(endpoint: ['--bootstrap-server', '10.0.16.8:9092'])
+      expect(chef_run).to check_kafka_cluster_registered('broker 4 is registered with the controllers')
+    end
+  end
+
+  context 'on a dedicated controller' do
+    cached(:chef_run) { kafka_run(kraft_properties(1001, '10.0.16.5', %w(controller)), kraft: KRAFT) }
+
+    it 'checks the quorum only: no broker registers from here' do
+      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 1001')
+        .with(endpoint: ['--bootstrap-controller', '10.0.16.5:9093'])
+      expect(chef_run.find_resources(:kafka_cluster_registered)).to eq([])
+    end
+  end
+
+  context 'with a log directory already formatted' do
+    it 'never formats it again (a re-converge, a reboot or a replaced instance on the same volume)' do
+      Dir.mktmpdir do |dir|
+        File.write("#{dir}/meta.properties", "cluster.id=#{CLUSTER_ID}\nnode.id=2\nversion=1\n")
+        run = kafka_run(COMBINED_2, kraft: KRAFT.merge('data_dir' => dir))
+        expect(run).not_to run_execute("format #{dir} for KRaft cluster #{CLUSTER_ID}")
+      end
+    end
+
+    it 'stops before changing anything when the directory belongs to another cluster' do
+      Dir.mktmpdir do |dir|
+        File.write("#{dir}/meta.properties", "cluster.id=AAAAAAAAAAAAAAAAAAAAAQ\nnode.id=2\n")
+        expect { kafka_run(COMBINED_2, kraft: KRAFT.merge('data_dir' => dir)) }.to raise_error(
+          RuntimeError, %r{#{dir}/meta\.properties belongs to cluster AAAAAAAAAAAAAAAAAAAAAQ, not this cluster's #{CLUSTER_ID}}
+        )
+      end
+    end
+  end
+
+  it 'refuses a cluster id that is not 22 base64url characters' do
+    expect { kafka_run(COMBINED_2, kraft: KRAFT.merge('cluster_id' => 'not-a-cluster-id')) }
+      .to raise_error(RuntimeError, /\['cluster_id'\] "not-a-cluster-id" is not a Kafka cluster id/)
+    expect { kafka_run(COMBINED_2, kraft: KRAFT.merge('cluster_id' => nil)) }.to raise_error(RuntimeError, /\['cluster_id'\] nil is not/)
+  end
+
+  it 'refuses to run without the KRaft identity the wrapper provides' do
+    expect { kafka_run(COMBINED_2.merge('controller.quorum.voters' => nil), kraft: KRAFT) }
+      .to raise_error(RuntimeError, /\['controller\.quorum\.voters'\] is not set; the wrapper cookbook sets it/)
+  end
+
+  it 'refuses a mode it does not know' do
+    expect { kafka_run(COMBINED_2, kraft: { 'mode' => 'kraf' }) }.to raise_error(RuntimeError, /\['mode'\] "kraf" is not 'zookeeper' or 'kraft'/)
+  end
+end
+
+describe 'kafka_cluster_quorum' do
+  def quorum_run(answer)
+    allow_any_instance_of(Chef::Provider).to receive(:sleep)
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out)
+      .with('/opt/kafka/current/bin/kafka-metadata-quorum.sh', '--bootstrap-controller', '10.0.32.6:9093', 'describe', '--status',
+            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
+      .and_return(double(stdout: answer, stderr: ''))
+    kafka_run(COMBINED_2, kraft: KRAFT, step_into: ['kafka_cluster_quorum']) do |node|
+      node.normal['kafka-cluster']['quorum_retries'] = 2
+      # Formatted already: the format would run the real tool.
+      node.normal['kafka-cluster']['data_dir'] = Dir.mktmpdir.tap { |dir| File.write("#{dir}/meta.properties", "cluster.id=#{CLUSTER_ID}\n") }
+    end
+  end
+
+  it 'passes once the quorum reports a leader' do
+    expect { quorum_run("ClusterId:              #{CLUSTER_ID}\nLeaderId:               3\nLeaderEpoch:            7\n") }.not_to raise_error
+  end
+
+  it 'fails the run with what the tool said last when no leader is elected' do
+    expect { quorum_run("ClusterId:              #{CLUSTER_ID}\nLeaderId:               -1\n") }
+      .to raise_error(/no controller quorum leader seen through --bootstrap-controller 10\.0\.32\.6:9093 after 2 attempts \(last answer: LeaderId:\s+-1\)/)
+  end
+end
+
+describe KafkaCluster::Helpers do
+  it 'reads the leader from kafka-metadata-quorum describe --status, and none while it is -1' do
+    expect(described_class.quorum_leader_id("ClusterId:              x\nLeaderId:               1002\nLeaderEpoch:            3\n")).to eq(1002)
+    expect(described_class.quorum_leader_id("LeaderId:               -1\n")).to be_nil
+    expect(described_class.quorum_leader_id('org.apache.kafka.common.errors.TimeoutException: Timed out')).to be_nil
+  end
+
+  it 'reads the live broker ids from kafka-broker-api-versions' do
+    output = "10.0.16.5:9092 (id: 1 rack: us-west-2a isFenced: false) -> (\n\tProduce(0): 0 to 13 [usable: 13],\n)\n" \
+             "10.0.32.6:9092 (id: 2 rack: us-west-2b isFenced: false) -> (\n)\n"
+    expect(described_class.api_versions_broker_ids(output)).to eq([1, 2])
+    expect(described_class.api_versions_broker_ids('Connection to node -1 could not be established')).to eq([])
+  end
+
+  it 'takes only a 16-byte Kafka Uuid as a cluster id' do
+    expect(described_class.cluster_id?(CLUSTER_ID)).to be(true)
+    expect(described_class.cluster_id?('-' + CLUSTER_ID[1..])).to be(true)
+    expect(described_class.cluster_id?(CLUSTER_ID[0..-2])).to be(false)
+    # 22 characters whose last one carries bits beyond the 16 bytes: not what Kafka prints.
+    expect(described_class.cluster_id?(CLUSTER_ID[0..-2] + 'B')).to be(false)
+    # Standard base64's / and + are not base64url.
+    expect(described_class.cluster_id?('MkU3OEVBNTcwNTJENDM2/g')).to be(false)
+  end
+
+  it 'reads a key of meta.properties, and nothing from a directory never formatted' do
+    Dir.mktmpdir do |dir|
+      File.write("#{dir}/meta.properties", "#\n#Thu Nov 26\nnode.id=2\ncluster.id=#{CLUSTER_ID}\n")
+      expect(described_class.meta_property("#{dir}/meta.properties", 'cluster.id')).to eq(CLUSTER_ID)
+      expect(described_class.meta_property("#{dir}/absent.properties", 'cluster.id')).to be_nil
+    end
+  end
+end
+
+describe 'kafka_cluster_registered in KRaft mode' do
+  def registered_run(answer)
+    allow_any_instance_of(Chef::Provider).to receive(:sleep)
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out)
+      .with('/opt/kafka/current/bin/kafka-broker-api-versions.sh', '--bootstrap-server', '10.0.16.8:9092',
+            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
+      .and_return(double(stdout: answer))
+    kafka_run(kraft_properties(4, '10.0.16.8', %w(broker)), kraft: KRAFT, step_into: ['kafka_cluster_registered']) do |node|
+      node.normal['kafka-cluster']['health_retries'] = 2
+      node.normal['kafka-cluster']['data_dir'] = Dir.mktmpdir.tap { |dir| File.write("#{dir}/meta.properties", "cluster.id=#{CLUSTER_ID}\n") }
+    end
+  end
+
+  it 'passes once the broker answers with its own id' do
+    expect { registered_run("10.0.16.8:9092 (id: 4 rack: us-west-2a isFenced: false) -> (\n)\n") }.not_to raise_error
+  end
+
+  it 'fails the run, naming the broker and who answered, when it never does' do
+    expect { registered_run("10.0.16.5:9092 (id: 1 rack: us-west-2a isFenced: false) -> (\n)\n") }
+      .to raise_error(/broker 4 did not register with the controllers \(asked through 10\.0\.16\.8:9092\) after 2 attempts; registered: 1/)
   end
 end

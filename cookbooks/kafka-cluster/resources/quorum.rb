@@ -1,0 +1,33 @@
+# KRaft mode: fails the run unless kafka-metadata-quorum.sh, asked through this node's own
+# listener, reports a quorum leader within the given attempts. A controller that cannot reach a
+# majority of the voters, or a broker that cannot reach the controllers, never sees one. A check
+# changes nothing, so it never counts as an updated resource.
+provides :kafka_cluster_quorum
+unified_mode true
+
+property :metadata_quorum, String, required: true
+# ['--bootstrap-controller', 'host:9093'] on a controller, ['--bootstrap-server', 'host:9092'] on a broker.
+property :endpoint, Array, required: true
+property :log_dir, String, required: true
+property :attempts, Integer, default: 36
+property :delay, Integer, default: 5
+
+default_action :check
+
+action :check do
+  answer = ''
+  leader = nil
+  (1..new_resource.attempts).each do |attempt|
+    sleep new_resource.delay if attempt > 1
+    result = shell_out(new_resource.metadata_quorum, *new_resource.endpoint, 'describe', '--status',
+                       environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 60)
+    answer = result.stdout.to_s.empty? ? result.stderr.to_s : result.stdout.to_s
+    leader = KafkaCluster::Helpers.quorum_leader_id(answer)
+    break if leader
+  end
+  if leader.nil?
+    last = answer.strip.lines.last.to_s.strip
+    raise "kafka-cluster: no controller quorum leader seen through #{new_resource.endpoint.join(' ')} after #{new_resource.attempts} attempts " \
+          "(last answer: #{last.empty? ? 'none' : last}); check that a majority of controller.quorum.voters run and reach each other on the controller port"
+  end
+end
