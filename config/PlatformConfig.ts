@@ -4,6 +4,12 @@ export type UbuntuRelease = "22.04" | "24.04";
 /** `single`: one NAT gateway for all private subnets (cheaper); `perAz`: one per AZ (survives an AZ outage). */
 export type NatGatewayMode = "single" | "perAz";
 
+/**
+ * How Kafka keeps its metadata. `zookeeper`: a ZooKeeper ensemble beside the brokers (the original
+ * design; Kafka 3.9 is its last line). `kraft`: Kafka 4.x with its own controller quorum.
+ */
+export type KafkaMode = "zookeeper" | "kraft";
+
 /** Chef Infra from Progress (needs an accepted licence) or Cinc, its free community build. */
 export type ChefFlavor = "chef" | "cinc";
 
@@ -75,11 +81,19 @@ export interface ChefConfig {
 }
 
 export interface KafkaConfig {
-  /** Kafka release; ZooKeeper mode needs 3.x, and 3.9 is its last line. @default "3.9.1" */
+  /**
+   * `zookeeper` or `kraft`. Chosen when the cluster is created: an existing cluster does not move
+   * from one to the other by changing this. @default "zookeeper"
+   */
+  readonly mode: KafkaMode;
+  /**
+   * Kafka release: 3.x in ZooKeeper mode (3.9 is its last line), 4.x in KRaft mode.
+   * @default "3.9.1" in ZooKeeper mode, the pinned 4.x release in KRaft mode
+   */
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
-  /** ZooKeeper release run beside each broker; Kafka 3.9 ships a 3.8 client. @default "3.8.4" */
+  /** ZooKeeper release the ensemble runs (ZooKeeper mode); Kafka 3.9 ships a 3.8 client. @default "3.8.4" */
   readonly zookeeperVersion: string;
   /** Hex sha512 of apache-zookeeper-<version>-bin.tar.gz; the node keeps the download only if it matches. */
   readonly zookeeperSha512: string;
@@ -89,8 +103,24 @@ export interface KafkaConfig {
   readonly zookeeperHeapMb: number;
   /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */
   readonly dataPath: string;
-  /** Nodes; each runs a ZooKeeper member and a Kafka broker, so the count must be odd. @default 3 */
+  /** Kafka brokers, one per instance. @default 3 */
   readonly nodes: number;
+  /**
+   * ZooKeeper mode: voters in the ensemble, which runs on the first N brokers (spread over the
+   * AZs); the other brokers are only its clients. Odd, at most 7 and at most kafka.nodes.
+   * @default 3, or 1 when kafka.nodes is below 3
+   */
+  readonly zookeeperNodes: number;
+  /**
+   * KRaft mode: controllers in the metadata quorum: the first N brokers, or instances of their
+   * own with kafka.dedicatedControllers. Odd and at most 7.
+   * @default 3, or 1 when kafka.nodes is below 3 and the controllers are brokers too
+   */
+  readonly controllerNodes: number;
+  /** KRaft mode: run the controllers on instances of their own rather than on the first brokers. @default false */
+  readonly dedicatedControllers: boolean;
+  /** KRaft mode with dedicated controllers: their instance type. @default "m7i.large" */
+  readonly controllerInstanceType: string;
   /** @default "m7i.large" */
   readonly instanceType: string;
   /** @default "24.04" */

@@ -22,6 +22,16 @@ export const DEFAULT_KAFKA_PIN: ReleasePin = {
 };
 
 /**
+ * KRaft mode's release, Kafka 4.3.1 (kafka_2.13-4.3.1.tgz), the newest 4.x. Sources:
+ * strimzi/strimzi-kafka-operator kafka-versions.yaml (commit 17a68725, "Add support for Kafka
+ * 4.3.1") and sllt/sparrow-runtime scripts/kafka-broker.sh (commit 3268f76a).
+ */
+export const DEFAULT_KRAFT_KAFKA_PIN: ReleasePin = {
+  version: "4.3.1",
+  sha512: "c7d7b2318cb51aa0c61d3246a51c349210073c5c9b754947ef965a439f2f939e8600f204e134a75ac31faf3829c9370960ef7c6a9886c8a1dbf0339a21f4c54c",
+};
+
+/**
  * ZooKeeper 3.8.4's binary tarball (apache-zookeeper-3.8.4-bin.tar.gz). Sources: microsoft/vcpkg
  * ports/zookeeper/portfile.cmake (commit 00308b4a, "[zookeeper] Update to 3.8.4") and
  * debezium/container-images zookeeper/3.4/Dockerfile (commit 07fabf05). 3.8.5's digest has one
@@ -98,6 +108,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,
   },
   kafka: {
+    mode: "zookeeper",
+    // In KRaft mode, version and sha512 left at these defaults become DEFAULT_KRAFT_KAFKA_PIN's.
     version: DEFAULT_KAFKA_PIN.version,
     sha512: DEFAULT_KAFKA_PIN.sha512,
     zookeeperVersion: DEFAULT_ZOOKEEPER_PIN.version,
@@ -106,6 +118,11 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     zookeeperHeapMb: 512,
     dataPath: "/data/kafka",
     nodes: 3,
+    // Both become 1 when kafka.nodes is below 3, unless set (derivedDefaults.ts).
+    zookeeperNodes: 3,
+    controllerNodes: 3,
+    dedicatedControllers: false,
+    controllerInstanceType: "m7i.large",
     instanceType: "m7i.large",
     ubuntuRelease: "24.04",
     dataVolumeGiB: 100,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import yargs from "yargs/yargs";
 import { ConfigError } from "./ConfigError";
 import { DEFAULT_CONFIG } from "./defaults";
+import { applyDerivedDefaults } from "./derivedDefaults";
 import type { PlatformConfig } from "./PlatformConfig";
 import { validateConfig } from "./validateConfig";
 
@@ -49,13 +50,16 @@ export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
   layers.push({ values: flags.values, describe: (p) => `${p} (from --${p})`, fromText: true });
 
   const problems: string[] = [];
+  const setPaths = new Set<string>();
   let merged: Tree = structuredClone(DEFAULT_CONFIG) as unknown as Tree;
   for (const layer of layers) {
-    merged = mergeInto(merged, layer.values, layer, DEFAULT_CONFIG as unknown as Tree, "", problems);
+    merged = mergeInto(merged, layer.values, layer, DEFAULT_CONFIG as unknown as Tree, "", problems, setPaths);
   }
-  if (problems.length === 0) problems.push(...validateConfig(merged as unknown as PlatformConfig));
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(merged) as unknown as PlatformConfig;
+  const config = applyDerivedDefaults(merged as unknown as PlatformConfig, (path) => setPaths.has(path));
+  problems.push(...validateConfig(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
 }
 
 function parseFlags(argv: readonly string[]): { configPath?: string; values: Tree } {
@@ -122,7 +126,7 @@ function camelCase(snake: string): string {
 }
 
 /** Applies one layer's values onto `base`, checking each key against the defaults' shape and type. */
-function mergeInto(base: Tree, values: Tree, layer: Layer, shape: Tree, prefix: string, problems: string[]): Tree {
+function mergeInto(base: Tree, values: Tree, layer: Layer, shape: Tree, prefix: string, problems: string[], setPaths: Set<string>): Tree {
   const result: Tree = { ...base };
   for (const [key, raw] of Object.entries(values)) {
     const path = prefix + key;
@@ -137,7 +141,7 @@ function mergeInto(base: Tree, values: Tree, layer: Layer, shape: Tree, prefix: 
         problems.push(`${layer.describe(path)}: ${JSON.stringify(raw)} must be an object`);
         continue;
       }
-      result[key] = mergeInto(result[key] as Tree, raw, layer, expected, `${path}.`, problems);
+      result[key] = mergeInto(result[key] as Tree, raw, layer, expected, `${path}.`, problems, setPaths);
       continue;
     }
     const converted = layer.fromText ? fromText(raw, expected) : raw;
@@ -147,6 +151,7 @@ function mergeInto(base: Tree, values: Tree, layer: Layer, shape: Tree, prefix: 
       continue;
     }
     result[key] = converted;
+    setPaths.add(path);
   }
   return result;
 }
@@ -176,12 +181,20 @@ function checkType(value: unknown, expected: unknown): string | undefined {
 
 /** The known key nearest to a typo, when it is close enough to be a likely intent. */
 function closest(key: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
+  let best: { name: string; distance: number; prefix: number } | undefined;
   for (const name of known) {
     const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-    if (!best || distance < best.distance) best = { name, distance };
+    // Between equally near keys, the one the typo starts like: node is nodes, not mode.
+    const prefix = commonPrefixLength(key.toLowerCase(), name.toLowerCase());
+    if (!best || distance < best.distance || (distance === best.distance && prefix > best.prefix)) best = { name, distance, prefix };
   }
   return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.name : undefined;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && a[length] === b[length]) length += 1;
+  return length;
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,7 +1,7 @@
 import { architectureOf } from "./architecture";
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
 import { dataBucketPrefix, MAX_BUCKET_PREFIX } from "./names";
-import { DEFAULT_KAFKA_PIN, DEFAULT_SPARK_PIN, DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN, type ReleasePin } from "./defaults";
+import { DEFAULT_KAFKA_PIN, DEFAULT_KRAFT_KAFKA_PIN, DEFAULT_SPARK_PIN, DEFAULT_WORKSTATION_PIN, DEFAULT_ZOOKEEPER_PIN, type ReleasePin } from "./defaults";
 import type { PlatformConfig } from "./PlatformConfig";
 import { SPARK_RELEASES_WITH_JARS } from "./sparkJars";
 
@@ -16,6 +16,10 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SHA512_HEX = /^[0-9a-f]{128}$/;
 const SHA512_RULE = "is not a sha512 hex digest (128 lowercase hex characters)";
+/** Voters beyond this slow every write (each waits for a majority) for no availability anyone needs. */
+const MAX_QUORUM = 7;
+/** Dedicated KRaft controllers take node ids from here up, clear of the brokers' 1..kafka.nodes. */
+export const CONTROLLER_NODE_ID_BASE = 1000;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(\/[A-Za-z0-9._~\/-]*)?[^\/]$/;
 
 /**
@@ -42,9 +46,10 @@ export function validateConfig(config: PlatformConfig): string[] {
     pattern(field, value, INSTANCE_TYPE, "is not an EC2 instance type like m7i.large");
   };
   // A changed version with the default digest left in place would only fail on the node, at converge.
-  const pinnedRelease = (field: string, product: string, version: string, versionValid: boolean, sha512: string, pin: ReleasePin): void => {
+  const pinnedRelease = (field: string, product: string, version: string, versionValid: boolean, sha512: string, ...pins: ReleasePin[]): void => {
     pattern(field, sha512, SHA512_HEX, SHA512_RULE);
-    if (versionValid && sha512 === pin.sha512 && version !== pin.version) {
+    const pin = pins.find((candidate) => candidate.sha512 === sha512);
+    if (versionValid && pin && version !== pin.version) {
       fail(field, sha512, `is the sha512 of ${product} ${pin.version}; set the one of ${version} (the .sha512 file beside Apache's tarball holds it)`);
     }
   };
@@ -137,12 +142,26 @@ export function validateConfig(config: PlatformConfig): string[] {
   }
 
   const kafka = config.kafka;
+  oneOf("kafka.mode", kafka.mode, ["zookeeper", "kraft"]);
+  const kraft = kafka.mode === "kraft";
   atLeast("kafka.nodes", kafka.nodes, 1);
-  if (kafka.nodes >= 1 && kafka.nodes % 2 === 0) {
-    fail("kafka.nodes", kafka.nodes, "must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it");
+  // A quorum of voters: an even count tolerates no more failures than the odd one below it.
+  const quorum = (field: string, value: number, what: string, members: number | undefined, membersRule: string): void => {
+    if (value < 1) fail(field, value, "must be at least 1");
+    else if (value % 2 === 0) fail(field, value, `must be odd: an even ${what} tolerates no more failures than the odd one below it`);
+    else if (value > MAX_QUORUM) fail(field, value, `must be at most ${MAX_QUORUM}: every write waits for a majority of the ${what} (3 or 5 is the usual size)`);
+    else if (members !== undefined && kafka.nodes >= 1 && value > members) fail(field, value, `exceeds kafka.nodes ${members} (${membersRule})`);
+  };
+  quorum("kafka.zookeeperNodes", kafka.zookeeperNodes, "ZooKeeper ensemble", kraft ? undefined : kafka.nodes, "the ensemble runs on the first brokers");
+  quorum("kafka.controllerNodes", kafka.controllerNodes, "controller quorum", kraft && !kafka.dedicatedControllers ? kafka.nodes : undefined, "the controllers are the first brokers unless kafka.dedicatedControllers is true");
+  instanceType("kafka.controllerInstanceType", kafka.controllerInstanceType);
+  if (kraft && kafka.dedicatedControllers && kafka.nodes >= CONTROLLER_NODE_ID_BASE) {
+    fail("kafka.nodes", kafka.nodes, `must be below ${CONTROLLER_NODE_ID_BASE} with dedicated controllers, whose node ids start at ${CONTROLLER_NODE_ID_BASE + 1}`);
   }
-  const kafkaRelease = pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)");
-  pinnedRelease("kafka.sha512", "Kafka", kafka.version, kafkaRelease, kafka.sha512, DEFAULT_KAFKA_PIN);
+  const kafkaRelease = kraft
+    ? pattern("kafka.version", kafka.version, /^4\.\d+\.\d+$/, `is not a Kafka 4.x release like ${DEFAULT_KRAFT_KAFKA_PIN.version} (kafka.mode is kraft)`)
+    : pattern("kafka.version", kafka.version, /^3\.\d+\.\d+$/, 'is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9; Kafka 4 needs kafka.mode "kraft")');
+  pinnedRelease("kafka.sha512", "Kafka", kafka.version, kafkaRelease, kafka.sha512, DEFAULT_KAFKA_PIN, DEFAULT_KRAFT_KAFKA_PIN);
   const zookeeperRelease = pattern("kafka.zookeeperVersion", kafka.zookeeperVersion, /^3\.8\.\d+$/, "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)");
   pinnedRelease("kafka.zookeeperSha512", "ZooKeeper", kafka.zookeeperVersion, zookeeperRelease, kafka.zookeeperSha512, DEFAULT_ZOOKEEPER_PIN);
   atLeast("kafka.heapMb", kafka.heapMb, 256);

@@ -14,24 +14,31 @@ export interface ChefRole {
 export const KAFKA_NODE_ROLE = "kafka-node";
 
 /**
- * The one place where values the TypeScript config owns (Kafka version and checksum,
+ * The one place where values the TypeScript config owns (mode, Kafka version and checksum,
  * partitions, replication, heap, data path) reach the cookbooks: a role written at synth and
  * uploaded by the workstation, never edits to attribute files.
  */
 export function kafkaNodeRole(config: PlatformConfig): ChefRole {
   const kafka = config.kafka;
+  const kraft = kafka.mode === "kraft";
   return {
     name: KAFKA_NODE_ROLE,
-    description: `ZooKeeper + Kafka node of ${config.project}-${config.environment}; generated from the platform config`,
+    description: `${kraft ? "Kafka (KRaft)" : "ZooKeeper + Kafka"} node of ${config.project}-${config.environment}; generated from the platform config`,
     json_class: "Chef::Role",
     chef_type: "role",
     default_attributes: {},
     override_attributes: {
-      "zookeeper-cluster": {
-        version: kafka.zookeeperVersion,
-        sha512: kafka.zookeeperSha512,
-        heap_mb: kafka.zookeeperHeapMb,
-      },
+      "insight-kafka-cluster": { mode: kafka.mode },
+      // KRaft runs no ZooKeeper.
+      ...(kraft
+        ? {}
+        : {
+            "zookeeper-cluster": {
+              version: kafka.zookeeperVersion,
+              sha512: kafka.zookeeperSha512,
+              heap_mb: kafka.zookeeperHeapMb,
+            },
+          }),
       "kafka-cluster": {
         version: kafka.version,
         sha512: kafka.sha512,

@@ -17,7 +17,22 @@ export interface ProvisionedNode {
   readonly instanceId: string;
   /** The broker's rack: its availability zone, so replicas spread over zones. */
   readonly rack: string;
+  /** broker.id (ZooKeeper mode) or node.id (KRaft): fixed by the node's place in the stack. */
+  readonly nodeId: number;
+  /** False only for a dedicated KRaft controller. */
+  readonly broker: boolean;
 }
+
+/** A data bag item the nodes read: ZooKeeper's ensemble, or KRaft's controllers and cluster id. */
+export interface DataBagItem {
+  readonly bag: string;
+  readonly id: string;
+  /** The item's JSON, `{"id":<id>,"_default":...}`; may hold Terraform references. */
+  readonly json: string;
+}
+
+/** Names must stay valid in a shell word and a path: Chef's own rule for data bag names. */
+const DATA_BAG_NAME = /^[A-Za-z0-9_-]+$/;
 
 /**
  * The scripts that run on the workstation to bring Kafka nodes into Chef, rendered from the
@@ -33,9 +48,18 @@ export class KafkaProvisionScripts {
     this.client = chefClientPackage(config.chef, config.kafka.ubuntuRelease, architectureOf(config.kafka.instanceType));
   }
 
-  /** Uploads data bag item zoo_bag/zookeeper; `item` is its JSON, `{"_default":[ips],"id":"zookeeper"}`. */
-  uploadZooBag(item: string): string {
-    return renderScript("provision/upload-zoo-bag", { item, knifeConfig: this.knifeConfig, setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS });
+  /** Uploads one data bag item, e.g. zoo_bag/zookeeper with JSON `{"_default":[ips],"id":"zookeeper"}`. */
+  uploadDataBag(item: DataBagItem): string {
+    for (const name of [item.bag, item.id]) {
+      if (!DATA_BAG_NAME.test(name)) throw new Error(`data bag name ${JSON.stringify(name)} may hold only letters, digits, _ and -`);
+    }
+    return renderScript("provision/upload-data-bag", {
+      bag: item.bag,
+      itemId: item.id,
+      item: item.json,
+      knifeConfig: this.knifeConfig,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+    });
   }
 
   /** Registers one node with the Chef server (the server known by its instance id) and converges it. */
@@ -46,8 +70,8 @@ export class KafkaProvisionScripts {
       nodeName: node.name,
       nodeIp: node.ip,
       instanceId: node.instanceId,
-      // A normal attribute the node keeps: every broker gets its rack, whatever Ohai detects.
-      jsonAttributes: JSON.stringify({ "insight-kafka-cluster": { rack: node.rack } }),
+      // Normal attributes the node keeps: its id, whether it is a broker, and its rack whatever Ohai detects.
+      jsonAttributes: JSON.stringify({ "insight-kafka-cluster": { rack: node.rack, node_id: node.nodeId, broker: node.broker } }),
       serverId,
       knifeConfig: this.knifeConfig,
       runList: `role[${KAFKA_NODE_ROLE}]`,

@@ -6,10 +6,13 @@ import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { Id as RandomId } from "@cdktf/provider-random/lib/id";
 import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
-import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -17,7 +20,12 @@ import { architectureOf } from "../constructs/ubuntuAmi";
 import { workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
-export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zookeeperElection: 3888, broker: 9092 } as const;
+export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zookeeperElection: 3888, broker: 9092, controller: 9093 } as const;
+
+/** A dedicated controller keeps only the metadata log: small, and never grown with the topics. */
+const CONTROLLER_DATA_VOLUME_GIB = 20;
+/** Tries, with backoff, while a node waits for its data volume's device to appear. */
+const VOLUME_WAIT_ATTEMPTS = 20;
 
 export interface KafkaStackProps extends PlatformStackProps {
   readonly network: {
@@ -40,17 +48,48 @@ export interface KafkaStackProps extends PlatformStackProps {
   readonly sparkSecurityGroup: SecurityGroup;
 }
 
+/** What differs between a broker's instance and a dedicated controller's. */
+interface KafkaInstanceSpec {
+  /** Construct ids of the instance and its data volume. */
+  readonly id: string;
+  readonly volumeId: string;
+  /** Name tag, and Chef node name. */
+  readonly name: string;
+  /** Position among its kind: picks the AZ, round-robin. */
+  readonly index: number;
+  readonly instanceType: string;
+  readonly volumeGiB: number;
+}
+
+/** One Kafka instance as the stack builds it. */
+interface KafkaNode {
+  readonly instance: HardenedInstance;
+  /** Chef node name and Name tag. */
+  readonly name: string;
+  /** broker.id (ZooKeeper mode) or node.id (KRaft). */
+  readonly nodeId: number;
+  /** False only for a dedicated KRaft controller. */
+  readonly broker: boolean;
+}
+
 /**
- * ZooKeeper + Kafka nodes that Terraform bootstraps with Chef. Each node prepares itself in user
- * data (Chef client, bootstrap key, data volume); then null_resource provisioners, run on the
- * workstation: (a) upload data bag zoo_bag/zookeeper generated from the nodes' IPs, (b) knife
- * bootstrap every node, one resource per node so they run in parallel, (c) re-run the Chef
- * client everywhere when the ensemble or the cookbooks change.
+ * Kafka nodes that Terraform bootstraps with Chef. Each node prepares itself in user data (Chef
+ * client, bootstrap key, data volume); then null_resource provisioners, run on the workstation:
+ * (a) upload the data bag item the nodes read, generated from the quorum's IPs: in ZooKeeper mode
+ * zoo_bag/zookeeper (the ensemble, which runs on the first kafka.zookeeperNodes brokers), in KRaft
+ * mode kafka_bag/kraft (the controllers and the cluster id), (b) knife bootstrap every node, one
+ * resource per node so they run in parallel, (c) re-run the Chef client everywhere, one node at a
+ * time, when the quorum or the cookbooks change. A broker outside the quorum changes neither, so
+ * adding or replacing one re-runs only its own bootstrap.
  */
 export class KafkaStack extends PlatformStack {
   readonly securityGroup: SecurityGroup;
+  /** The brokers, in node id order. */
   readonly nodes: HardenedInstance[];
-  readonly zooBagUpload: NullResource;
+  /** KRaft mode's dedicated controllers; empty otherwise. */
+  readonly controllers: HardenedInstance[];
+  /** The data bag item upload: zoo_bag/zookeeper or kafka_bag/kraft. */
+  readonly quorumBagUpload: NullResource;
   readonly bootstraps: NullResource[];
   readonly converge: NullResource;
 
@@ -58,20 +97,23 @@ export class KafkaStack extends PlatformStack {
     super(scope, id, props);
     const { config } = props;
     const kafka = config.kafka;
-    const { vpc, privateSubnets, workstationSecurityGroup } = props.network;
+    const kraft = kafka.mode === "kraft";
+    const { vpc, workstationSecurityGroup } = props.network;
     new NullProvider(this, "null");
 
     this.securityGroup = securityGroup(this, "kafka-security-group", {
       name: this.resourceName("kafka"),
       vpcId: vpc.id,
-      description: "ZooKeeper ensemble members and Kafka brokers",
+      description: kraft ? "Kafka brokers and KRaft controllers" : "ZooKeeper ensemble members and Kafka brokers",
     });
-    for (const [name, port] of [
-      ["zookeeper-client", KAFKA_PORTS.zookeeperClient],
-      ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
-      ["zookeeper-election", KAFKA_PORTS.zookeeperElection],
-      ["broker", KAFKA_PORTS.broker],
-    ] as const) {
+    const memberPorts: ReadonlyArray<readonly [string, number]> = kraft
+      ? [["controller", KAFKA_PORTS.controller]]
+      : [
+          ["zookeeper-client", KAFKA_PORTS.zookeeperClient],
+          ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
+          ["zookeeper-election", KAFKA_PORTS.zookeeperElection],
+        ];
+    for (const [name, port] of [...memberPorts, ["broker", KAFKA_PORTS.broker] as const]) {
       allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` });
     }
     allowTcp(this, "broker-from-spark", this.securityGroup, { port: KAFKA_PORTS.broker, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
@@ -83,51 +125,34 @@ export class KafkaStack extends PlatformStack {
     // The nodes' Chef client talks to the server.
     allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" });
 
-    const client = chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(kafka.instanceType));
-    const volumeWaitAttempts = 20;
-    this.nodes = Array.from({ length: kafka.nodes }, (_unused, index) => {
-      const subnet = privateSubnets[index % privateSubnets.length];
-      const name = this.nodeName(index);
-      const volume = new EbsVolume(this, `data-volume-${index}`, {
-        availabilityZone: subnet.availabilityZone,
-        size: kafka.dataVolumeGiB,
-        type: "gp3",
-        encrypted: true,
-        tags: { Name: `${name}-data` },
-      });
-      const node = new HardenedInstance(this, `node-${index}`, {
-        name,
-        ubuntuRelease: kafka.ubuntuRelease,
-        instanceType: kafka.instanceType,
-        subnetId: subnet.id,
-        securityGroupIds: [this.securityGroup.id],
-        rootVolumeGiB: 30,
-        // A broker and ensemble member holds data and quorum: replacing, or stopping and
-        // starting, every node because a script changed would take the cluster down at once. A
-        // replaced node gets the new script; what may change at run time, the workstation's
-        // bootstrap key, sshd reads from SSM at each login.
-        onUserDataChange: "ignore",
-        policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
-        userData: renderScript("kafka-node", {
-          region: config.region,
-          client,
-          acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
-          dataVolumeId: volume.id,
-          dataPath: kafka.dataPath,
-          volumeWaitAttempts,
-        }),
-      });
-      new VolumeAttachment(this, `data-volume-${index}-attachment`, {
-        deviceName: "/dev/sdf",
-        volumeId: volume.id,
-        instanceId: node.instance.id,
-        // The volume is mounted: EC2 cannot detach it from a running instance, so destroy and
-        // -replace would hang on DetachVolume. Stopping the node first unmounts it cleanly.
-        stopInstanceBeforeDetaching: true,
-      });
-      return node;
-    });
-    const nodeIps = this.nodes.map((node) => node.privateIp);
+    const brokers: KafkaNode[] = Array.from({ length: kafka.nodes }, (_unused, index) => ({
+      instance: this.kafkaInstance(props, { id: `node-${index}`, volumeId: `data-volume-${index}`, name: this.nodeName(index), index, instanceType: kafka.instanceType, volumeGiB: kafka.dataVolumeGiB }),
+      name: this.nodeName(index),
+      nodeId: index + 1,
+      broker: true,
+    }));
+    const dedicated: KafkaNode[] = !kraft || !kafka.dedicatedControllers
+      ? []
+      : Array.from({ length: kafka.controllerNodes }, (_unused, index) => ({
+          instance: this.kafkaInstance(props, {
+            id: `controller-${index}`,
+            volumeId: `controller-data-volume-${index}`,
+            name: this.controllerName(index),
+            index,
+            instanceType: kafka.controllerInstanceType,
+            volumeGiB: CONTROLLER_DATA_VOLUME_GIB,
+          }),
+          name: this.controllerName(index),
+          nodeId: CONTROLLER_NODE_ID_BASE + index + 1,
+          broker: false,
+        }));
+    this.nodes = brokers.map((node) => node.instance);
+    this.controllers = dedicated.map((node) => node.instance);
+    // Controllers first: the converge then rolls through the quorum before the brokers.
+    const everyNode = [...dedicated, ...brokers];
+    // The voters: the first brokers are spread over the AZs round-robin, and so are dedicated controllers.
+    const quorum = kraft ? (dedicated.length > 0 ? dedicated : brokers.slice(0, kafka.controllerNodes)) : brokers.slice(0, kafka.zookeeperNodes);
+    const quorumIps = quorum.map((node) => node.instance.privateIp);
 
     const workstation = {
       host: props.chef.workstationPublicIp,
@@ -135,45 +160,120 @@ export class KafkaStack extends PlatformStack {
     };
     const scripts = new KafkaProvisionScripts(config);
 
-    // (a) The data bag item in exactly the original's format: {"id":"zookeeper","_default":[ips]}.
-    this.zooBagUpload = workstationScript(this, "zoo-bag", {
+    // (a) What the nodes read of each other, generated from their IPs, never typed by hand.
+    let item: DataBagItem;
+    let quorumTrigger: Record<string, string>;
+    let bagTrigger: Record<string, string> = {};
+    if (kraft) {
+      new RandomProvider(this, "random");
+      // Generated once and kept in Terraform's state: a replaced node, or a re-converge, reads the
+      // same id from the data bag, and a replaced Chef server gets it uploaded again.
+      const clusterId = new RandomId(this, "cluster-id", { byteLength: 16 });
+      const controllers = quorum.map((node) => ({ id: node.nodeId, address: node.instance.privateIp }));
+      item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId.b64Url, controllers } }) };
+      quorumTrigger = { controllers: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}`)) };
+      bagTrigger = { clusterId: clusterId.b64Url };
+      new TerraformOutput(this, "kafka_cluster_id", { value: clusterId.b64Url, description: "The KRaft cluster's id, as every node's meta.properties holds it" });
+      new TerraformOutput(this, "kafka_controller_quorum", {
+        value: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}:${KAFKA_PORTS.controller}`)),
+        description: "controller.quorum.voters",
+      });
+    } else {
+      // Exactly the original's format: {"id":"zookeeper","_default":[ips]}, the ensemble only.
+      item = { bag: "zoo_bag", id: "zookeeper", json: Fn.jsonencode({ id: "zookeeper", _default: quorumIps }) };
+      quorumTrigger = { ensemble: Fn.join(",", quorumIps) };
+      new TerraformOutput(this, "zookeeper_connect", {
+        value: `${Fn.join(",", quorumIps.map((ip) => `${ip}:${KAFKA_PORTS.zookeeperClient}`))}/kafka`,
+      });
+    }
+    this.quorumBagUpload = workstationScript(this, kraft ? "kraft-bag" : "zoo-bag", {
       workstation,
-      script: scripts.uploadZooBag(Fn.jsonencode({ id: "zookeeper", _default: nodeIps })),
-      triggers: { ensemble: Fn.join(",", nodeIps), server: props.chef.serverInstanceId },
+      script: scripts.uploadDataBag(item),
+      triggers: { ...quorumTrigger, ...bagTrigger, server: props.chef.serverInstanceId },
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
-    this.bootstraps = this.nodes.map((node, index) =>
-      workstationScript(this, `bootstrap-node-${index}`, {
+    this.bootstraps = everyNode.map((node) =>
+      workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(
-          { name: this.nodeName(index), ip: node.privateIp, instanceId: node.instance.id, rack: node.instance.availabilityZone },
+          { name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id, rack: node.instance.instance.availabilityZone, nodeId: node.nodeId, broker: node.broker },
           props.chef.serverInstanceId,
         ),
-        triggers: { instance: node.instance.id, server: props.chef.serverInstanceId },
-        after: [this.zooBagUpload],
+        triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
+        after: [this.quorumBagUpload],
       }),
     );
 
-    // (c) Converge everything when the ensemble or the cookbooks change.
+    // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
-      script: scripts.convergeNodes(nodeIps),
-      triggers: { ensemble: Fn.join(",", nodeIps), chefRepo: props.chef.chefRepoHash },
-      after: [this.zooBagUpload, ...this.bootstraps],
+      script: scripts.convergeNodes(everyNode.map((node) => node.instance.privateIp)),
+      triggers: { ...quorumTrigger, chefRepo: props.chef.chefRepoHash },
+      after: [this.quorumBagUpload, ...this.bootstraps],
     });
 
+    // What clients use, the same in both modes: the brokers.
     new TerraformOutput(this, "kafka_bootstrap_servers", {
-      value: Fn.join(",", nodeIps.map((ip) => `${ip}:${KAFKA_PORTS.broker}`)),
+      value: Fn.join(",", brokers.map((node) => `${node.instance.privateIp}:${KAFKA_PORTS.broker}`)),
     });
-    new TerraformOutput(this, "zookeeper_connect", {
-      value: `${Fn.join(",", nodeIps.map((ip) => `${ip}:${KAFKA_PORTS.zookeeperClient}`))}/kafka`,
-    });
-    new TerraformOutput(this, "kafka_node_ips", { value: nodeIps });
+    new TerraformOutput(this, "kafka_node_ips", { value: brokers.map((node) => node.instance.privateIp) });
   }
 
-  /** Chef node name and Name tag of node `index`. */
+  /** Chef node name and Name tag of broker `index`. */
   nodeName(index: number): string {
     return this.resourceName(`kafka-${index}`);
+  }
+
+  /** Chef node name and Name tag of dedicated controller `index`. */
+  controllerName(index: number): string {
+    return this.resourceName(`kafka-controller-${index}`);
+  }
+
+  /** One Kafka instance in the AZ its index falls on, with its own encrypted data volume. */
+  private kafkaInstance(props: KafkaStackProps, spec: KafkaInstanceSpec): HardenedInstance {
+    const { id, volumeId, name, index, instanceType, volumeGiB } = spec;
+    const { config } = props;
+    const kafka = config.kafka;
+    const subnets = props.network.privateSubnets;
+    const subnet = subnets[index % subnets.length];
+    const volume = new EbsVolume(this, volumeId, {
+      availabilityZone: subnet.availabilityZone,
+      size: volumeGiB,
+      type: "gp3",
+      encrypted: true,
+      tags: { Name: `${name}-data` },
+    });
+    const node = new HardenedInstance(this, id, {
+      name,
+      ubuntuRelease: kafka.ubuntuRelease,
+      instanceType,
+      subnetId: subnet.id,
+      securityGroupIds: [this.securityGroup.id],
+      rootVolumeGiB: 30,
+      // A broker or controller holds data and quorum: replacing, or stopping and starting, every
+      // node because a script changed would take the cluster down at once. A replaced node gets
+      // the new script; what may change at run time, the workstation's bootstrap key, sshd reads
+      // from SSM at each login.
+      onUserDataChange: "ignore",
+      policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
+      userData: renderScript("kafka-node", {
+        region: config.region,
+        client: chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(instanceType)),
+        acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
+        dataVolumeId: volume.id,
+        dataPath: kafka.dataPath,
+        volumeWaitAttempts: VOLUME_WAIT_ATTEMPTS,
+      }),
+    });
+    new VolumeAttachment(this, `${volumeId}-attachment`, {
+      deviceName: "/dev/sdf",
+      volumeId: volume.id,
+      instanceId: node.instance.id,
+      // The volume is mounted: EC2 cannot detach it from a running instance, so destroy and
+      // -replace would hang on DetachVolume. Stopping the node first unmounts it cleanly.
+      stopInstanceBeforeDetaching: true,
+    });
+    return node;
   }
 }

@@ -21,14 +21,14 @@ describe("the platform app", () => {
 
   it("exits non-zero with one line per config mistake and writes nothing", () => {
     const outdir = mkdtempSync(join(tmpdir(), "platform-bad-config-"));
-    const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts", "--kafka.nodes", "4"], {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts", "--kafka.zookeeperNodes", "4", "--kafka.nodes", "5"], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
     });
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe(
-      "config error: kafka.nodes: 4 must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it",
+      "config error: kafka.zookeeperNodes: 4 must be odd: an even ZooKeeper ensemble tolerates no more failures than the odd one below it",
     );
     expect(readdirSync(outdir)).toEqual([]);
   });

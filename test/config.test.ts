@@ -1,5 +1,5 @@
 import { ConfigError } from "../config/ConfigError";
-import { DEFAULT_CONFIG } from "../config/defaults";
+import { DEFAULT_CONFIG, DEFAULT_KAFKA_PIN, DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
 import { loadConfig, type ConfigSources } from "../config/loadConfig";
 import { SPARK_RELEASES_WITH_JARS } from "../config/sparkJars";
 import { architectureOf } from "../config/architecture";
@@ -170,10 +170,89 @@ describe("config errors name the field, the value and the rule", () => {
     ]);
   });
 
+  it("takes any broker count: the ensemble is sized on its own", () => {
+    for (const nodes of ["4", "8", "31"]) expect(flags("--kafka.nodes", nodes)).toEqual([]);
+    expect(flags("--kafka.nodes", "2", "--kafka.replicationFactor", "2", "--kafka.minInsyncReplicas", "1")).toEqual([]);
+  });
+
   it("rejects an even ZooKeeper ensemble", () => {
-    expect(flags("--kafka.nodes", "4")).toEqual([
-      "kafka.nodes: 4 must be odd: every node is a ZooKeeper member and an even ensemble tolerates no more failures than the odd one below it",
+    expect(flags("--kafka.nodes", "8", "--kafka.zookeeperNodes", "4")).toEqual([
+      "kafka.zookeeperNodes: 4 must be odd: an even ZooKeeper ensemble tolerates no more failures than the odd one below it",
     ]);
+  });
+
+  it("rejects an ensemble larger than the node count, or than any write should wait on", () => {
+    expect(flags("--kafka.zookeeperNodes", "5")).toEqual(["kafka.zookeeperNodes: 5 exceeds kafka.nodes 3 (the ensemble runs on the first brokers)"]);
+    expect(flags("--kafka.nodes", "31", "--kafka.zookeeperNodes", "9")).toEqual([
+      "kafka.zookeeperNodes: 9 must be at most 7: every write waits for a majority of the ZooKeeper ensemble (3 or 5 is the usual size)",
+    ]);
+    expect(flags("--kafka.zookeeperNodes", "0")).toEqual(["kafka.zookeeperNodes: 0 must be at least 1"]);
+    expect(flags("--kafka.nodes", "31", "--kafka.zookeeperNodes", "7")).toEqual([]);
+  });
+
+  it("sizes the quorums from the node count unless set: 3 voters, or 1 below 3 nodes", () => {
+    const sized = (...argv: string[]) => loadConfig({ argv, env: {} }).kafka;
+    expect(sized("--kafka.nodes", "31")).toMatchObject({ zookeeperNodes: 3, controllerNodes: 3 });
+    expect(sized("--kafka.nodes", "2", "--kafka.replicationFactor", "2", "--kafka.minInsyncReplicas", "1")).toMatchObject({ zookeeperNodes: 1, controllerNodes: 1 });
+    expect(sized("--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1")).toMatchObject({ zookeeperNodes: 1, controllerNodes: 1 });
+    expect(sized("--kafka.nodes", "31", "--kafka.zookeeperNodes", "5")).toMatchObject({ zookeeperNodes: 5 });
+    // Dedicated controllers do not depend on the brokers.
+    const single = ["--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1"];
+    expect(sized(...single, "--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true")).toMatchObject({ controllerNodes: 3 });
+    // Set in a file, a size is the user's even when it equals the default: checked, not resized.
+    const file = '{"kafka":{"nodes":1,"zookeeperNodes":3,"replicationFactor":1,"minInsyncReplicas":1}}';
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => file })).toEqual([
+      "kafka.zookeeperNodes: 3 exceeds kafka.nodes 1 (the ensemble runs on the first brokers)",
+    ]);
+  });
+
+  describe("KRaft mode", () => {
+    const kraft = (...argv: string[]) => flags("--kafka.mode", "kraft", ...argv);
+
+    it("takes the pinned Kafka 4 release unless a version or digest is set", () => {
+      const config = loadConfig({ argv: ["--kafka.mode", "kraft"], env: {} });
+      expect(config.kafka).toMatchObject({ mode: "kraft", version: DEFAULT_KRAFT_KAFKA_PIN.version, sha512: DEFAULT_KRAFT_KAFKA_PIN.sha512 });
+      expect(DEFAULT_KRAFT_KAFKA_PIN.version).toMatch(/^4\./);
+      expect(loadConfig({ argv: [], env: {} }).kafka).toMatchObject({ mode: "zookeeper", version: DEFAULT_KAFKA_PIN.version });
+    });
+
+    it("refuses a 3.x release, and a 4.x release left with another release's digest", () => {
+      expect(kraft("--kafka.version", "3.9.1")).toEqual([`kafka.version: "3.9.1" is not a Kafka 4.x release like ${DEFAULT_KRAFT_KAFKA_PIN.version} (kafka.mode is kraft)`]);
+      expect(kraft("--kafka.version", "4.2.0")).toEqual([
+        `kafka.sha512: "${DEFAULT_KAFKA_PIN.sha512}" is the sha512 of Kafka 3.9.1; set the one of 4.2.0 (the .sha512 file beside Apache's tarball holds it)`,
+      ]);
+      expect(flags("--kafka.version", "3.9.2", "--kafka.sha512", DEFAULT_KRAFT_KAFKA_PIN.sha512)).toEqual([
+        `kafka.sha512: "${DEFAULT_KRAFT_KAFKA_PIN.sha512}" is the sha512 of Kafka ${DEFAULT_KRAFT_KAFKA_PIN.version}; set the one of 3.9.2 (the .sha512 file beside Apache's tarball holds it)`,
+      ]);
+      expect(kraft("--kafka.version", "4.2.0", "--kafka.sha512", "ab".repeat(64))).toEqual([]);
+    });
+
+    it("refuses a mode it does not know", () => {
+      expect(flags("--kafka.mode", "kraf")).toEqual(['kafka.mode: "kraf" must be one of "zookeeper", "kraft"']);
+    });
+
+    it("sizes the controller quorum like an ensemble: odd, at most 7, and within the brokers unless dedicated", () => {
+      expect(kraft("--kafka.nodes", "8", "--kafka.controllerNodes", "4")).toEqual([
+        "kafka.controllerNodes: 4 must be odd: an even controller quorum tolerates no more failures than the odd one below it",
+      ]);
+      expect(kraft("--kafka.controllerNodes", "5")).toEqual([
+        "kafka.controllerNodes: 5 exceeds kafka.nodes 3 (the controllers are the first brokers unless kafka.dedicatedControllers is true)",
+      ]);
+      expect(kraft("--kafka.controllerNodes", "5", "--kafka.dedicatedControllers", "true")).toEqual([]);
+      expect(kraft("--kafka.nodes", "31", "--kafka.controllerNodes", "9")).toEqual([
+        "kafka.controllerNodes: 9 must be at most 7: every write waits for a majority of the controller quorum (3 or 5 is the usual size)",
+      ]);
+      // The ensemble's size means nothing in KRaft mode, and is not held against the brokers.
+      expect(kraft("--kafka.nodes", "3", "--kafka.zookeeperNodes", "5")).toEqual([]);
+      expect(kraft("--kafka.controllerInstanceType", "large")).toEqual(['kafka.controllerInstanceType: "large" is not an EC2 instance type like m7i.large']);
+    });
+
+    it("keeps dedicated controllers' node ids clear of the brokers'", () => {
+      expect(kraft("--kafka.dedicatedControllers", "true", "--kafka.nodes", "1000")).toEqual([
+        "kafka.nodes: 1000 must be below 1000 with dedicated controllers, whose node ids start at 1001",
+      ]);
+      expect(kraft("--kafka.dedicatedControllers", "true", "--kafka.nodes", "999")).toEqual([]);
+    });
   });
 
   it("rejects a replication factor above the broker count", () => {
@@ -275,7 +354,7 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("rejects a Kafka release without ZooKeeper mode, a malformed checksum and a relative data path", () => {
-    expect(flags("--kafka.version", "4.1.0")).toEqual(['kafka.version: "4.1.0" is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)']);
+    expect(flags("--kafka.version", "4.1.0")).toEqual(['kafka.version: "4.1.0" is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9; Kafka 4 needs kafka.mode "kraft")']);
     expect(flags("--kafka.sha512", "ABC")).toEqual(['kafka.sha512: "ABC" is not a sha512 hex digest (128 lowercase hex characters)']);
     expect(flags("--kafka.dataPath", "data/kafka")).toEqual(['kafka.dataPath: "data/kafka" is not an absolute path']);
     expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
@@ -381,8 +460,8 @@ describe("config errors name the field, the value and the rule", () => {
         ["chef.clientVersion", "x18.6.2", "is not a release number like 18.6.2"],
         ["chef.workstationVersion", "24.12.1073.1", "is not a release number like 24.12.1073"],
         ["chef.workstationVersion", "=24.12.1073", "is not a release number like 24.12.1073"],
-        ["kafka.version", "3.9.1-rc1", "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)"],
-        ["kafka.version", "13.9.1", "is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9)"],
+        ["kafka.version", "3.9.1-rc1", 'is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9; Kafka 4 needs kafka.mode "kraft")'],
+        ["kafka.version", "13.9.1", 'is not a Kafka 3.x release like 3.9.1 (ZooKeeper mode ended with 3.9; Kafka 4 needs kafka.mode "kraft")'],
         ["kafka.zookeeperVersion", "3.8.4.1", "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)"],
         ["kafka.zookeeperVersion", "13.8.4", "is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)"],
         ["spark.version", "4.1.2-preview", "is not a Spark 4.x release like 4.1.2"],
@@ -561,7 +640,7 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("reports every problem at once, one line each", () => {
-    expect(flags("--kafka.nodes", "4", "--spark.workers", "0")).toHaveLength(2);
+    expect(flags("--kafka.zookeeperNodes", "4", "--spark.workers", "0")).toHaveLength(2);
   });
 });
 

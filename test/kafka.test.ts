@@ -2,9 +2,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
+import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
+import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
@@ -121,10 +124,13 @@ describe("KafkaStack", () => {
     expect(script).toContain("--chef-license accept");
   });
 
-  it("gives every broker its availability zone as its rack at bootstrap, whatever Ohai detects", () => {
+  it("gives every broker its id, its role and its availability zone as its rack at bootstrap, whatever Ohai detects", () => {
     for (let index = 0; index < 3; index += 1) {
       expect(provisionedScript(nulls(json)[`bootstrap-node-${index}`])).toMatch(
-        new RegExp(`^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}"\\}\\}' \\\\$`, "m"),
+        new RegExp(
+          `^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}","node_id":${index + 1},"broker":true\\}\\}' \\\\$`,
+          "m",
+        ),
       );
     }
   });
@@ -159,13 +165,17 @@ describe("KafkaStack", () => {
     );
   });
 
-  describe.each([1, 3, 5, 7])("the provisioner graph with %i nodes", (count) => {
-    const sized = count === 3 ? json : kafkaJson("--kafka.nodes", String(count), "--kafka.replicationFactor", String(Math.min(count, 3)), "--kafka.minInsyncReplicas", String(Math.min(count, 2) === 1 ? 1 : 2));
+  describe.each([1, 3, 4, 8, 31])("the provisioner graph with %i nodes", (count) => {
+    const sized = count === 3 ? json : kafkaJson("--kafka.nodes", String(count), "--kafka.replicationFactor", String(Math.min(count, 3)), "--kafka.minInsyncReplicas", String(count === 1 ? 1 : 2));
     const resources = nulls(sized);
     const bootstraps = Object.entries(resources).filter(([name]) => name.startsWith("bootstrap-node-"));
+    const ensembleSize = count >= 3 ? 3 : 1;
+    const ip = (index: number): string => `aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip`;
+    const ensembleIps = Array.from({ length: ensembleSize }, (_unused, index) => ip(index));
 
     it("has one bootstrap per node, keyed on that node's instance and the Chef server", () => {
       expect(bootstraps).toHaveLength(count);
+      expect(Object.values(resourcesOf(sized, "aws_instance"))).toHaveLength(count);
       bootstraps.forEach(([name, resource]) => {
         const index = name.replace("bootstrap-node-", "");
         expect(resource.triggers).toEqual({
@@ -175,15 +185,135 @@ describe("KafkaStack", () => {
       });
     });
 
+    it(`lists only the first ${ensembleSize} node(s), the ensemble, in the data bag and in zookeeper_connect`, () => {
+      expect(provisionedScript(resources["zoo-bag"])).toMatch(new RegExp(`ITEM='\\$\\{jsonencode\\(\\{"id" = "zookeeper", "_default" = \\[${ensembleIps.join(", ")}\\]\\}\\)\\}'`));
+      expect(sized.output.zookeeper_connect.value.match(/:2181/g)).toHaveLength(ensembleSize);
+      expect(sized.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(count);
+    });
+
     it("uploads the data bag before every bootstrap, and no bootstrap waits for another", () => {
       for (const [, resource] of bootstraps) expect(resource.depends_on).toEqual(["null_resource.zoo-bag"]);
     });
 
-    it("converges after the data bag and every bootstrap, again when the ensemble or cookbooks change", () => {
+    it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
       const converge = resources.converge;
-      expect(converge.depends_on).toEqual(["null_resource.zoo-bag", ...bootstraps.map(([name]) => `null_resource.${name}`)]);
+      expect([...converge.depends_on].sort()).toEqual(["null_resource.zoo-bag", ...bootstraps.map(([name]) => `null_resource.${name}`)].sort());
       expect(Object.keys(converge.triggers).sort()).toEqual(["chefRepo", "ensemble"]);
       expect(converge.triggers.chefRepo).toMatch(/^[0-9a-f]{64}$/);
+      expect(converge.triggers.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
+      const script = provisionedScript(converge);
+      expect(script.match(/aws_instance\.node-\d+_instance_[0-9A-F]{8}\.private_ip/g)).toHaveLength(count);
+    });
+  });
+
+  it("adds a broker outside the ensemble without re-running anything on the ensemble: only its own bootstrap is new", () => {
+    const four = nulls(kafkaJson("--kafka.nodes", "4"));
+    const three = nulls(json);
+    expect(four["zoo-bag"].triggers).toEqual(three["zoo-bag"].triggers);
+    expect(four.converge.triggers).toEqual(three.converge.triggers);
+    for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers).toEqual(three[`bootstrap-node-${index}`].triggers);
+    expect(Object.keys(four).filter((name) => !(name in three))).toEqual(["bootstrap-node-3"]);
+  });
+
+  it("spreads a five-member ensemble of a 31-node cluster over the three AZs", () => {
+    const large = kafkaJson("--kafka.nodes", "31", "--kafka.zookeeperNodes", "5");
+    const instances = resourcesOf(large, "aws_instance");
+    const subnetOf = (index: number): string => Object.entries(instances).find(([name]) => name.startsWith(`node-${index}_`))?.[1].subnet_id as string;
+    const ensembleSubnets = [0, 1, 2, 3, 4].map(subnetOf);
+    expect(new Set(ensembleSubnets).size).toBe(3);
+    expect(provisionedScript(nulls(large)["zoo-bag"]).match(/private_ip/g)).toHaveLength(5);
+  });
+});
+
+describe("KafkaStack in KRaft mode", () => {
+  const json = kafkaJson("--kafka.mode", "kraft");
+  const rules = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"));
+  const selfGroup = "${aws_security_group.kafka-security-group.id}";
+  const item = (stack: Json): string => /^ITEM='(.*)'$/m.exec(provisionedScript(nulls(stack)["kraft-bag"]))?.[1] ?? "";
+
+  it("matches the committed snapshot", () => {
+    expect(JSON.parse(JSON.stringify(json).replace(/"chefRepo":"[0-9a-f]{64}"/, '"chefRepo":"<hash>"'))).toMatchSnapshot();
+  });
+
+  it("generates the cluster id once, as 16 random bytes kept in Terraform's state", () => {
+    expect(resourcesOf(json, "random_id")).toEqual({ "cluster-id": { byte_length: 16 } });
+    expect(json.terraform.required_providers.random.source).toBe("hashicorp/random");
+    expect(json.output.kafka_cluster_id.value).toBe("${random_id.cluster-id.b64_url}");
+  });
+
+  it("uploads kafka_bag/kraft with the cluster id and the first three brokers as controllers, generated from their IPs", () => {
+    const controller = (index: number): string => `\\{"id" = ${index + 1}, "address" = aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip\\}`;
+    expect(item(json)).toMatch(
+      new RegExp(`^\\$\\{jsonencode\\(\\{"id" = "kraft", "_default" = \\{"cluster_id" = random_id\\.cluster-id\\.b64_url, "controllers" = \\[${[0, 1, 2].map(controller).join(", ")}\\]\\}\\}\\)\\}$`),
+    );
+    expect(nulls(json)).not.toHaveProperty("zoo-bag");
+    expect(nulls(json)["kraft-bag"].triggers.clusterId).toBe("${random_id.cluster-id.b64_url}");
+  });
+
+  it("opens the controller port among members only, and no ZooKeeper port", () => {
+    const controllerRules = rules.filter((rule) => rule.from_port === 9093);
+    expect(controllerRules).toEqual([expect.objectContaining({ to_port: 9093, referenced_security_group_id: selfGroup, security_group_id: selfGroup })]);
+    expect(rules.filter((rule) => [2181, 2888, 3888].includes(rule.from_port as number))).toEqual([]);
+  });
+
+  it("gives clients the same bootstrap servers output as ZooKeeper mode, and no ZooKeeper output", () => {
+    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9092.*\]\)\}$/);
+    expect(json.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(3);
+    expect(json.output).not.toHaveProperty("zookeeper_connect");
+    expect(json.output.kafka_controller_quorum.value.match(/@\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.private_ip\}:9093/g)).toHaveLength(3);
+  });
+
+  it("tells the nodes to run in KRaft mode through the role, with Kafka 4 and no ZooKeeper settings", () => {
+    const role = kafkaNodeRole(configFrom("--kafka.mode", "kraft"));
+    expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "kraft" });
+    expect(role.override_attributes["kafka-cluster"]).toMatchObject({ version: DEFAULT_KRAFT_KAFKA_PIN.version, sha512: DEFAULT_KRAFT_KAFKA_PIN.sha512 });
+    expect(role.override_attributes).not.toHaveProperty("zookeeper-cluster");
+  });
+
+  it("re-runs the upload and the converge when the controllers change, not when a broker is added", () => {
+    const four = nulls(kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "4"));
+    expect(four["kraft-bag"].triggers).toEqual(nulls(json)["kraft-bag"].triggers);
+    expect(four.converge.triggers).toEqual(nulls(json).converge.triggers);
+    expect(Object.keys(four.converge.triggers).sort()).toEqual(["chefRepo", "controllers"]);
+    expect(four["kraft-bag"].triggers.controllers).toMatch(/^\$\{join\(",", \["1@\$\{aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip\}"/);
+  });
+
+  it("runs a single node as broker and sole controller", () => {
+    const single = kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1");
+    expect(item(single).match(/"id" = \d+/g)).toEqual(['"id" = 1']);
+  });
+
+  describe("with dedicated controllers", () => {
+    const dedicated = kafkaJson("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true", "--kafka.controllerInstanceType", "m7i.large", "--kafka.nodes", "4");
+    const instances = resourcesOf(dedicated, "aws_instance");
+    const controllers = Object.entries(instances).filter(([name]) => name.startsWith("controller-"));
+
+    it("adds three controller instances, one per AZ, with small encrypted data volumes of their own", () => {
+      expect(Object.keys(instances)).toHaveLength(7);
+      expect(controllers).toHaveLength(3);
+      expect(new Set(controllers.map(([, instance]) => instance.subnet_id)).size).toBe(3);
+      for (const [, instance] of controllers) expect(instance.instance_type).toBe("m7i.large");
+      const volumes = Object.entries(resourcesOf(dedicated, "aws_ebs_volume")).filter(([name]) => name.startsWith("controller-data-volume-"));
+      expect(volumes.map(([, volume]) => volume)).toEqual([0, 1, 2].map(() => expect.objectContaining({ size: 20, encrypted: true, type: "gp3" })));
+    });
+
+    it("lists the controllers, not the brokers, in the data bag, with node ids clear of the brokers'", () => {
+      expect(item(dedicated)).toMatch(/"controllers" = \[\{"id" = 1001, "address" = aws_instance\.controller-0_instance_[0-9A-F]{8}\.private_ip\}/);
+      expect(item(dedicated).match(/"id" = \d+/g)).toEqual(['"id" = 1001', '"id" = 1002', '"id" = 1003']);
+      expect(item(dedicated)).not.toContain("aws_instance.node-");
+    });
+
+    it("bootstraps each controller as a controller only, and converges the controllers before the brokers", () => {
+      const resources = nulls(dedicated);
+      expect(provisionedScript(resources["bootstrap-controller-0"])).toMatch(/"node_id":1001,"broker":false/);
+      expect(provisionedScript(resources["bootstrap-node-3"])).toMatch(/"node_id":4,"broker":true/);
+      const order = provisionedScript(resources.converge).match(/aws_instance\.(\w+-\d+)_instance/g);
+      expect(order).toEqual([...[0, 1, 2].map((index) => expect.stringContaining(`controller-${index}_`)), ...[0, 1, 2, 3].map((index) => expect.stringContaining(`node-${index}_`))]);
+    });
+
+    it("gives clients only the brokers", () => {
+      expect(dedicated.output.kafka_bootstrap_servers.value).not.toContain("controller-");
+      expect(dedicated.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(4);
     });
   });
 });
@@ -191,7 +321,7 @@ describe("KafkaStack", () => {
 describe("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
-      renderScript("provision/upload-zoo-bag", { item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
+      renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
       renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
       renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
     ];
@@ -222,11 +352,11 @@ describe("provisioner scripts", () => {
     sleep: "exit 0",
   };
 
-  describe("upload-zoo-bag", () => {
+  describe("upload-data-bag", () => {
     const seedItem = JSON.parse(readFileSync(join(__dirname, "..", "databags", "zoo_bag", "zookeeper.json"), "utf8"));
     // What Terraform's jsonencode makes of the item: compact JSON, keys sorted.
     const item = JSON.stringify({ _default: seedItem._default, id: "zookeeper" });
-    const run = runBash(renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs });
+    const run = runBash(renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs });
 
     it("writes and uploads an item equal to the original's zoo_bag/zookeeper", () => {
       expect(run.status).toBe(0);
@@ -235,7 +365,7 @@ describe("provisioner scripts", () => {
     });
 
     it("waits for the workstation's own setup, and says whether it failed or timed out", () => {
-      const script = renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 });
+      const script = renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 });
       const failed = runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "1" } });
       expect(failed.status).not.toBe(0);
       expect(failed.output).toContain("cloud-init on the workstation failed (status 1); see /var/log/platform/chef-workstation.log there");
@@ -246,9 +376,25 @@ describe("provisioner scripts", () => {
       expect(runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "2" } }).status).toBe(0);
     });
 
+    it("uploads KRaft's item to its own bag", () => {
+      const kraftItem = JSON.stringify({ _default: { cluster_id: "MkU3OEVBNTcwNTJENDM2Qg", controllers: [{ address: "10.0.16.5", id: 1 }] }, id: "kraft" });
+      const script = new KafkaProvisionScripts(configFrom()).uploadDataBag({ bag: "kafka_bag", id: "kraft", json: kraftItem });
+      const kraftRun = runBash(script, { stubs });
+      expect(kraftRun.status).toBe(0);
+      expect(JSON.parse(readFileSync(join(kraftRun.dir, "work", "knife", "item.json"), "utf8"))).toEqual(JSON.parse(kraftItem));
+      expect(calls(kraftRun.dir).some((call) => call.startsWith("knife data bag from file kafka_bag "))).toBe(true);
+      expect(kraftRun.output).toContain("kafka_bag/kraft is ");
+    });
+
+    it("refuses a bag or item name that is not a plain word", () => {
+      const scripts = new KafkaProvisionScripts(configFrom());
+      expect(() => scripts.uploadDataBag({ bag: "zoo bag", id: "zookeeper", json: "{}" })).toThrow('data bag name "zoo bag" may hold only letters, digits, _ and -');
+      expect(() => scripts.uploadDataBag({ bag: "zoo_bag", id: "$(id)", json: "{}" })).toThrow("may hold only letters");
+    });
+
     it("does not create the bag again on a second run", () => {
       const before = calls(run.dir).length;
-      expect(runBash(renderScript("provision/upload-zoo-bag", { item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
+      expect(runBash(renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
       expect(calls(run.dir).slice(before).filter((call) => call.startsWith("knife data bag create"))).toEqual([]);
     });
   });

@@ -148,12 +148,8 @@ describe 'insight-kafka-cluster::default' do
   end
 end
 
-KRAFT_ENTRY = {
-  'cluster_id' => 'MkU3OEVBNTcwNTJENDM2Qg',
-  'controllers' => [
-    { 'id' => 1, 'address' => '10.0.16.5' }, { 'id' => 2, 'address' => '10.0.32.6' }, { 'id' => 3, 'address' => '10.0.48.7' }
-  ],
-}.freeze
+# The example item the repository ships is the shape the recipe reads.
+KRAFT_ENTRY = JSON.parse(File.read(File.expand_path('../../../databags/kafka_bag/kraft.json', __dir__)))['_default'].freeze
 VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
 
 def kraft_run(entry, address:, node_id:, broker: true, zone: 'us-west-2b')
