@@ -35,6 +35,9 @@ default['kafka-cluster']['health_retries'] = 36
 # Tries (5 s apart) of KRaft's check that the controller quorum has a leader: on a first deploy the
 # controllers are bootstrapped at the same time, and a majority must be up, as ZooKeeper's 300 s.
 default['kafka-cluster']['quorum_retries'] = 60
+# KRaft: the health checks' client settings (--command-config): short calls, many attempts.
+default['kafka-cluster']['tools_properties']['request.timeout.ms'] = 5_000
+default['kafka-cluster']['tools_properties']['default.api.timeout.ms'] = 10_000
 
 # What Kafka needs from the kernel: little swapping, many memory maps for its segment files.
 default['kafka-cluster']['sysctl']['vm.swappiness'] = 1

@@ -23,6 +23,15 @@ module KafkaCluster
       list.to_s.delete('[] ').split(',').map(&:to_i)
     end
 
+    # What a health check's tool said: its output, or its errors when it printed nothing. A run
+    # that hangs past its timeout is one failed attempt, not the end of the check.
+    def tool_answer
+      result = yield
+      result.stdout.to_s.empty? ? result.stderr.to_s : result.stdout.to_s
+    rescue Mixlib::ShellOut::CommandTimeout => e
+      "timed out: #{e.message.lines.first.to_s.strip}"
+    end
+
     # The broker ids in kafka-broker-api-versions.sh's answer: one header line per live broker,
     # like `10.0.16.5:9092 (id: 1 rack: us-west-2a isFenced: false) -> (`.
     def api_versions_broker_ids(output)

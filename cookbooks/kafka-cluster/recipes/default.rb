@@ -122,7 +122,17 @@ template "#{kafka['conf_dir']}/server.properties" do
   notifies :restart, 'service[kafka]', :delayed
 end
 
+tools_config = "#{kafka['conf_dir']}/tools.properties"
 if kraft
+  # The health checks' admin clients: each call waits 60 s by default, which would make one slow
+  # attempt outlast the whole check.
+  file tools_config do
+    content KafkaCluster::Helpers.properties_lines(kafka['tools_properties'].to_h).join("\n") + "\n"
+    owner 'root'
+    group kafka['group']
+    mode '0640'
+  end
+
   storage_tool = "#{kafka['install_dir']}/current/bin/kafka-storage.sh"
   # Once per log directory, ever: the guard looks for the meta.properties a format writes, so a
   # re-converge, a reboot or a replaced instance on the same data volume never wipes data.
@@ -186,6 +196,7 @@ if kraft
   checks << [:kafka_cluster_quorum, "the controller quorum has a leader, seen from node #{props['node.id']}", {
     metadata_quorum: "#{bin_dir}/kafka-metadata-quorum.sh",
     endpoint: quorum_endpoint,
+    command_config: tools_config,
     log_dir: kafka['log_dir'],
     attempts: kafka['quorum_retries'],
   }]
@@ -200,6 +211,7 @@ if broker
     attempts: kafka['health_retries'],
     zookeeper_connect: props['zookeeper.connect'].to_s,
     bootstrap_server: "#{address}:#{kafka['broker_port']}",
+    command_config: kraft ? tools_config : '',
   }]
 end
 

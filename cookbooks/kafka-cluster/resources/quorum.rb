@@ -8,6 +8,8 @@ unified_mode true
 property :metadata_quorum, String, required: true
 # ['--bootstrap-controller', 'host:9093'] on a controller, ['--bootstrap-server', 'host:9092'] on a broker.
 property :endpoint, Array, required: true
+# Client settings that keep each attempt short (the admin client otherwise waits 60 s per call).
+property :command_config, String, required: true
 property :log_dir, String, required: true
 property :attempts, Integer, default: 36
 property :delay, Integer, default: 5
@@ -19,9 +21,10 @@ action :check do
   leader = nil
   (1..new_resource.attempts).each do |attempt|
     sleep new_resource.delay if attempt > 1
-    result = shell_out(new_resource.metadata_quorum, *new_resource.endpoint, 'describe', '--status',
-                       environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 60)
-    answer = result.stdout.to_s.empty? ? result.stderr.to_s : result.stdout.to_s
+    answer = KafkaCluster::Helpers.tool_answer do
+      shell_out(new_resource.metadata_quorum, *new_resource.endpoint, '--command-config', new_resource.command_config, 'describe', '--status',
+                environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 90)
+    end
     leader = KafkaCluster::Helpers.quorum_leader_id(answer)
     break if leader
   end

@@ -12,6 +12,8 @@ property :bin_dir, String, required: true
 property :log_dir, String, required: true
 property :zookeeper_connect, String, default: ''
 property :bootstrap_server, String, default: ''
+# KRaft: client settings that keep each attempt short.
+property :command_config, String, default: ''
 property :attempts, Integer, default: 36
 property :delay, Integer, default: 5
 
@@ -23,16 +25,17 @@ action :check do
   ids = []
   registered = (1..new_resource.attempts).any? do |attempt|
     sleep new_resource.delay if attempt > 1
+    environment = { 'LOG_DIR' => new_resource.log_dir }
     ids = if kraft
-            KafkaCluster::Helpers.api_versions_broker_ids(
+            KafkaCluster::Helpers.api_versions_broker_ids(KafkaCluster::Helpers.tool_answer do
               shell_out("#{new_resource.bin_dir}/kafka-broker-api-versions.sh", '--bootstrap-server', new_resource.bootstrap_server,
-                        environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 60).stdout
-            )
+                        '--command-config', new_resource.command_config, environment: environment, timeout: 90)
+            end)
           else
-            KafkaCluster::Helpers.registered_broker_ids(
+            KafkaCluster::Helpers.registered_broker_ids(KafkaCluster::Helpers.tool_answer do
               shell_out("#{new_resource.bin_dir}/zookeeper-shell.sh", new_resource.zookeeper_connect, 'ls', '/brokers/ids',
-                        environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 60).stdout
-            )
+                        environment: environment, timeout: 90)
+            end)
           end
     ids.include?(new_resource.broker_id)
   end

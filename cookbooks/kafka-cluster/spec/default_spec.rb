@@ -107,6 +107,7 @@ describe 'kafka-cluster::default' do
   it 'formats nothing and asks no controller quorum: that is KRaft mode' do
     expect(chef_run.find_resources(:execute).map(&:name).grep(/format/)).to eq([])
     expect(chef_run.find_resources(:kafka_cluster_quorum)).to eq([])
+    expect(chef_run).not_to create_file('/etc/kafka/tools.properties')
   end
 
   it 'checks the broker again right after a restart, not only before the delayed restart runs' do
@@ -153,7 +154,7 @@ describe 'kafka_cluster_registered' do
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
       .with('/opt/kafka/current/bin/zookeeper-shell.sh', BROKER_2['zookeeper.connect'], 'ls', '/brokers/ids',
-            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
+            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 90)
       .and_return(double(stdout: zookeeper_answer))
     ChefSpec::SoloRunner.new(step_into: ['kafka_cluster_registered']) do |node|
       BROKER_2.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
@@ -241,6 +242,13 @@ describe 'kafka-cluster::default in KRaft mode' do
       end
     end
 
+    it 'gives the health checks\' clients short timeouts, so one slow call never outlasts the check' do
+      expect(chef_run).to create_file('/etc/kafka/tools.properties').with(
+        content: "default.api.timeout.ms=10000\nrequest.timeout.ms=5000\n", owner: 'root', group: 'kafka', mode: '0640'
+      )
+      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 2').with(command_config: '/etc/kafka/tools.properties')
+    end
+
     it 'names its roles in the unit' do
       expect(chef_run.systemd_unit('kafka.service').content['Unit']['Description']).to eq('Apache Kafka (KRaft broker and controller)')
     end
@@ -302,13 +310,17 @@ describe 'kafka-cluster::default in KRaft mode' do
 end
 
 describe 'kafka_cluster_quorum' do
-  def quorum_run(answer)
+  # Each answer is one attempt's: a string is what the tool printed, :timeout a run that hung.
+  def quorum_run(*answers)
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
     allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
+    attempts = answers.map do |answer|
+      -> { answer == :timeout ? raise(Mixlib::ShellOut::CommandTimeout, 'Command timed out after 90s') : double(stdout: answer, stderr: '') }
+    end
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
-      .with('/opt/kafka/current/bin/kafka-metadata-quorum.sh', '--bootstrap-controller', '10.0.32.6:9093', 'describe', '--status',
-            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
-      .and_return(double(stdout: answer, stderr: ''))
+      .with('/opt/kafka/current/bin/kafka-metadata-quorum.sh', '--bootstrap-controller', '10.0.32.6:9093',
+            '--command-config', '/etc/kafka/tools.properties', 'describe', '--status',
+            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 90) { (attempts.size > 1 ? attempts.shift : attempts.first).call }
     kafka_run(COMBINED_2, kraft: KRAFT, step_into: ['kafka_cluster_quorum']) do |node|
       node.normal['kafka-cluster']['quorum_retries'] = 2
       # Formatted already: the format would run the real tool.
@@ -323,6 +335,11 @@ describe 'kafka_cluster_quorum' do
   it 'fails the run with what the tool said last when no leader is elected' do
     expect { quorum_run("ClusterId:              #{CLUSTER_ID}\nLeaderId:               -1\n") }
       .to raise_error(/no controller quorum leader seen through --bootstrap-controller 10\.0\.32\.6:9093 after 2 attempts \(last answer: LeaderId:\s+-1\)/)
+  end
+
+  it 'counts a run of the tool that hangs as one failed attempt, and goes on trying' do
+    expect { quorum_run(:timeout, "LeaderId:               1\n") }.not_to raise_error
+    expect { quorum_run(:timeout) }.to raise_error(/after 2 attempts \(last answer: timed out: Command timed out after 90s\)/)
   end
 end
 
@@ -365,7 +382,7 @@ describe 'kafka_cluster_registered in KRaft mode' do
     allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
       .with('/opt/kafka/current/bin/kafka-broker-api-versions.sh', '--bootstrap-server', '10.0.16.8:9092',
-            environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 60)
+            '--command-config', '/etc/kafka/tools.properties', environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 90)
       .and_return(double(stdout: answer))
     kafka_run(kraft_properties(4, '10.0.16.8', %w(broker)), kraft: KRAFT, step_into: ['kafka_cluster_registered']) do |node|
       node.normal['kafka-cluster']['health_retries'] = 2
