@@ -52,6 +52,14 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
             "offsets.topic.replication.factor": kafka.replicationFactor,
             "transaction.state.log.replication.factor": kafka.replicationFactor,
             "transaction.state.log.min.isr": kafka.minInsyncReplicas,
+            // Kafka 4's share groups keep their state in an internal topic of their own, by
+            // default with 3 replicas: a smaller cluster could never create it.
+            ...(kraft
+              ? {
+                  "share.coordinator.state.topic.replication.factor": kafka.replicationFactor,
+                  "share.coordinator.state.topic.min.isr": kafka.minInsyncReplicas,
+                }
+              : {}),
           },
         },
       },

@@ -192,8 +192,11 @@ export class KafkaStack extends PlatformStack {
       triggers: { ...quorumTrigger, ...bagTrigger, server: props.chef.serverInstanceId },
     });
 
-    // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs only its own.
-    this.bootstraps = everyNode.map((node) =>
+    // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs
+    // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
+    // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
+    // unstarted behind a wave of brokers.
+    const bootstrap = (node: KafkaNode, after: NullResource[]): NullResource =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(
@@ -201,9 +204,10 @@ export class KafkaStack extends PlatformStack {
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
-        after: [this.quorumBagUpload],
-      }),
-    );
+        after,
+      });
+    const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
+    this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));
 
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {

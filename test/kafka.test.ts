@@ -191,8 +191,13 @@ describe("KafkaStack", () => {
       expect(sized.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(count);
     });
 
-    it("uploads the data bag before every bootstrap, and no bootstrap waits for another", () => {
-      for (const [, resource] of bootstraps) expect(resource.depends_on).toEqual(["null_resource.zoo-bag"]);
+    it("uploads the data bag before every bootstrap; the ensemble's bootstraps run together, the other brokers' after them", () => {
+      const ensembleBootstraps = Array.from({ length: ensembleSize }, (_unused, index) => `null_resource.bootstrap-node-${index}`);
+      bootstraps.forEach(([name, resource]) => {
+        const index = Number(name.replace("bootstrap-node-", ""));
+        const expected = index < ensembleSize ? ["null_resource.zoo-bag"] : ["null_resource.zoo-bag", ...ensembleBootstraps];
+        expect([...resource.depends_on].sort()).toEqual(expected.sort());
+      });
     });
 
     it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
@@ -270,6 +275,16 @@ describe("KafkaStack in KRaft mode", () => {
     expect(role.override_attributes).not.toHaveProperty("zookeeper-cluster");
   });
 
+  it("replicates the share groups' state topic like the other internal topics, so a small cluster can create it", () => {
+    const single = kafkaNodeRole(configFrom("--kafka.mode", "kraft", "--kafka.nodes", "1", "--kafka.replicationFactor", "1", "--kafka.minInsyncReplicas", "1"));
+    const properties = (role: ReturnType<typeof kafkaNodeRole>): Record<string, unknown> =>
+      (role.override_attributes["kafka-cluster"] as { config: { properties: Record<string, unknown> } }).config.properties;
+    expect(properties(single)).toMatchObject({ "share.coordinator.state.topic.replication.factor": 1, "share.coordinator.state.topic.min.isr": 1 });
+    expect(properties(kafkaNodeRole(configFrom("--kafka.mode", "kraft")))).toMatchObject({ "share.coordinator.state.topic.replication.factor": 3, "share.coordinator.state.topic.min.isr": 2 });
+    // Kafka 3.9 has no share groups.
+    expect(Object.keys(properties(kafkaNodeRole(configFrom()))).filter((key) => key.startsWith("share."))).toEqual([]);
+  });
+
   it("re-runs the upload and the converge when the controllers change, not when a broker is added", () => {
     const four = nulls(kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "4"));
     expect(four["kraft-bag"].triggers).toEqual(nulls(json)["kraft-bag"].triggers);
@@ -301,6 +316,16 @@ describe("KafkaStack in KRaft mode", () => {
       expect(item(dedicated)).toMatch(/"controllers" = \[\{"id" = 1001, "address" = aws_instance\.controller-0_instance_[0-9A-F]{8}\.private_ip\}/);
       expect(item(dedicated).match(/"id" = \d+/g)).toEqual(['"id" = 1001', '"id" = 1002', '"id" = 1003']);
       expect(item(dedicated)).not.toContain("aws_instance.node-");
+    });
+
+    it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
+      const resources = nulls(dedicated);
+      for (const index of [0, 1, 2]) expect(resources[`bootstrap-controller-${index}`].depends_on).toEqual(["null_resource.kraft-bag"]);
+      for (const index of [0, 1, 2, 3]) {
+        expect([...resources[`bootstrap-node-${index}`].depends_on].sort()).toEqual(
+          ["null_resource.kraft-bag", "null_resource.bootstrap-controller-0", "null_resource.bootstrap-controller-1", "null_resource.bootstrap-controller-2"].sort(),
+        );
+      }
     });
 
     it("bootstraps each controller as a controller only, and converges the controllers before the brokers", () => {
