@@ -11,6 +11,8 @@ export interface RehearsalState {
   /** The rehearsal's platform config with these flags added, as a user would change it. */
   readonly configWith: (...flags: string[]) => PlatformConfig;
   readonly net: PrivateNetwork;
+  /** The first this many nodes are the ZooKeeper ensemble; the others are only its clients. */
+  readonly ensembleSize: number;
   readonly workstation: Workstation;
   readonly scripts: KafkaProvisionScripts;
   readonly provisioned: ProvisionedNode[];
@@ -27,13 +29,24 @@ const ZOOKEEPER_HEAP_MB = 512;
 /** The checks a deploy must pass, in order; each is one row of the summary. */
 export async function runDeployChecks(checks: Checks, state: RehearsalState): Promise<void> {
   const { net, workstation } = state;
+  const members = net.nodes.slice(0, state.ensembleSize);
+  const clients = net.nodes.slice(state.ensembleSize);
+  const allIps = net.nodes.map((node) => node.ip);
   const onNode = (node: RehearsalNode, command: string): string =>
     run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.workstationNetns, timeoutSeconds: 120 });
   // Every -Xmx on the member's java command line; the JVM takes the last.
   const heapFlags = (node: RehearsalNode): string[] => onNode(node, "ps -o args= -C java").match(/-Xmx\d+[mMgG]/g) ?? [];
   const unitProperty = (node: RehearsalNode, property: string): string => onNode(node, `systemctl show --property=${property} --value zookeeper.service`).trim();
-  const modes = (): Map<string, string> => new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]));
-  const ensemble = net.nodes.map((node) => node.ip);
+  const modes = (): Map<string, string> => new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]));
+  const ensemble = members.map((node) => node.ip);
+  const pids = (): string[] => members.map((node) => unitProperty(node, "MainPID"));
+
+  // The broker settings the wrapper computed, as the Chef server keeps them with the node.
+  const brokerProperties = (name: string): Record<string, unknown> => {
+    const shown = run("knife", ["node", "show", name, "--long", "--format", "json", "--config", knifeConfig(workstation)], { netns: net.workstationNetns, env: workstation.env });
+    const node = JSON.parse(shown) as { default?: { "kafka-cluster"?: { config?: { properties?: Record<string, unknown> } } } };
+    return node.default?.["kafka-cluster"]?.config?.properties ?? {};
+  };
 
   await checks.check("every node is registered with role[kafka-node]", () => {
     for (const node of net.nodes) {
@@ -52,18 +65,35 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
   });
 
-  await checks.check("zoo.cfg lists the ensemble and myid is each node's position", () => {
-    net.nodes.forEach((node, index) => {
+  await checks.check(`zoo.cfg lists the ${ensemble.length}-member ensemble and myid is each member's position`, () => {
+    members.forEach((node, index) => {
       const zooCfg = onNode(node, "cat /etc/zookeeper/zoo.cfg");
       ensemble.forEach((ip, position) => {
         if (!zooCfg.includes(`server.${position + 1}=${ip}:2888:3888\n`)) throw new Error(`${node.name}: zoo.cfg lacks server.${position + 1}=${ip}:2888:3888`);
       });
       const myid = onNode(node, "sudo cat /var/lib/zookeeper/myid").trim();
       if (myid !== String(index + 1)) throw new Error(`${node.name}: myid is ${myid}, expected ${index + 1}`);
+      if (zooCfg.split("\n").filter((line) => line.startsWith("server.")).length !== ensemble.length) throw new Error(`${node.name}: zoo.cfg lists other servers: ${zooCfg}`);
     });
   });
 
-  await checks.check("a quorum: one leader, the others followers", () => describeQuorum(modes(), net.nodes.length));
+  if (clients.length > 0) {
+    await checks.check(`the ${clients.length} node(s) outside the ensemble run no ZooKeeper member, and their broker gets its own id and the ensemble's connect string`, () => {
+      const connect = `${ensemble.map((ip) => `${ip}:2181`).join(",")}/kafka`;
+      for (const node of clients) {
+        const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.workstationNetns });
+        if (unit.status === 0 || unit.output.includes("zookeeper-cluster")) throw new Error(`${node.name} has a ZooKeeper member: ${lastLines(unit.output)}`);
+        const properties = brokerProperties(node.name);
+        const expectedId = net.nodes.indexOf(node) + 1;
+        if (properties["broker.id"] !== expectedId || properties["zookeeper.connect"] !== connect) {
+          throw new Error(`${node.name}: broker.id ${String(properties["broker.id"])}, zookeeper.connect ${String(properties["zookeeper.connect"])}; expected ${expectedId} and ${connect}`);
+        }
+      }
+      return clients.map((node) => `${node.name}: broker.id ${String(brokerProperties(node.name)["broker.id"])}`).join(", ");
+    });
+  }
+
+  await checks.check("a quorum: one leader, the others followers", () => describeQuorum(modes(), members.length));
 
   await checks.check("a znode written through one member is read through another", () => {
     const path = `/rehearsal-${process.pid}`;
@@ -73,21 +103,21 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   await checks.check(`each member runs with the ${ZOOKEEPER_HEAP_MB} MB heap its unit sets`, () => {
-    for (const node of net.nodes) {
+    for (const node of members) {
       const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${ZOOKEEPER_HEAP_MB}m`) throw new Error(`${node.name} runs with ${heaps.join(" ") || "no -Xmx"}`);
     }
   });
 
   await checks.check("systemd-analyze verify passes on the units the cookbooks write", () => {
-    for (const node of net.nodes) {
+    for (const node of members) {
       const result = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "sudo systemd-analyze verify /etc/systemd/system/zookeeper.service 2>&1"], { netns: net.workstationNetns });
       if (result.status !== 0 || result.output.trim() !== "") throw new Error(`${node.name}: ${result.output.trim().split("\n").join("; ")}`);
     }
   });
 
   await checks.check("systemctl stop ends a member cleanly: its JVM's exit 143 counts as success, not a failed unit", async () => {
-    const node = net.nodes[net.nodes.length - 1];
+    const node = members[members.length - 1];
     onNode(node, "sudo systemctl stop zookeeper.service");
     const stopped = `${unitProperty(node, "ActiveState")}/${unitProperty(node, "Result")}`;
     onNode(node, "sudo systemctl start zookeeper.service");
@@ -98,9 +128,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   await checks.check("a second converge updates nothing", () => {
-    const output = runScript(state.scripts.convergeNodes(ensemble), "converge-nodes", net, workstation);
-    const updated = ensemble.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
-    const changed = updated.flatMap((match, index) => (match && match[1] === "0" ? [] : [`${ensemble[index]}: ${match?.[0] ?? "no summary"}`]));
+    const output = runScript(state.scripts.convergeNodes(allIps), "converge-nodes", net, workstation);
+    const updated = allIps.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
+    const changed = updated.flatMap((match, index) => (match && match[1] === "0" ? [] : [`${allIps[index]}: ${match?.[0] ?? "no summary"}`]));
     if (changed.length > 0) throw new Error(changed.join("; "));
     return updated.map((match) => match?.[0]).join(", ");
   });
@@ -108,7 +138,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
     const before = modes();
     const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
-    const leader = net.nodes.find((node) => node.ip === leaderIp);
+    const leader = members.find((node) => node.ip === leaderIp);
     if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
     // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
     onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
@@ -120,36 +150,36 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   const converge = (): Promise<{ status: number | null; output: string }> =>
-    runScriptAsync(state.scripts.convergeNodes(ensemble), "converge-nodes", net, workstation);
-  const majority = Math.floor(net.nodes.length / 2) + 1;
+    runScriptAsync(state.scripts.convergeNodes(allIps), "converge-nodes", net, workstation);
+  const majority = Math.floor(members.length / 2) + 1;
   const changedHeap = 384;
 
   await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, a majority always running`, async () => {
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
-    const pidsBefore = net.nodes.map((node) => unitProperty(node, "MainPID"));
-    const watch = watchMembers(net);
+    const pidsBefore = pids();
+    const watch = watchMembers(net, members);
     const result = await converge();
     const samples = watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
     // One at a time: each restart comes after the previous member's client run ended, seconds
     // later; restarts at the same moment are a fraction of a second apart. (All containers share
     // the host's monotonic clock.)
-    const restarts = net.nodes.map((node, index) => {
+    const restarts = members.map((node, index) => {
       if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
       return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
     });
     const ordered = [...restarts].sort((a, b) => a - b);
     const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
     if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
-    for (const node of net.nodes) {
+    for (const node of members) {
       const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
     if (samples.length === 0) throw new Error("no sample of the members was taken during the converge");
     // Running: the process answers on 2181, serving or (during an election) not yet.
     const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
-    if (net.nodes.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${net.nodes.length} members were running (${samples.length} samples)`);
-    return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${net.nodes.length} running (${samples.length} samples)`;
+    if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
+    return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples)`;
   });
 
   await checks.check("a broken ZooKeeper setting fails the converge at the first node and goes no further", async () => {
@@ -162,8 +192,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
     // Failed for the reason staged: the restarted member never served.
     if (!result.output.includes("did not report a Mode within 40s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
-    const others = net.nodes.slice(1).map((node) => memberMode(net, node.ip));
-    if (net.nodes.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
+    const others = members.slice(1).map((node) => memberMode(net, node.ip));
+    if (members.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
     return `stopped at ${ensemble[0]}; the others: ${others.join(", ")}`;
   });
 
@@ -171,27 +201,42 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
     const result = await converge();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
-    return describeQuorum(modes(), net.nodes.length);
+    return describeQuorum(modes(), members.length);
   });
 
-  if (net.nodes.length > 1) {
-    await checks.check("one node replaced (same address, new host key): only it is registered again", async () => {
-      const replaced = net.nodes[1];
-      state.containers.get(replaced.name)?.stop();
-      await state.boot(replaced);
-      const index = state.provisioned.findIndex((node) => node.name === replaced.name);
-      state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-2-${replaced.name}` };
-      // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
-      const results = await Promise.all(
-        state.provisioned.map((node) => runScriptAsync(state.scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
-      );
-      results.forEach((result, position) => {
-        const node = state.provisioned[position];
-        if (result.status !== 0) throw new Error(`bootstrap of ${node.name} failed: ${result.output.trim().split("\n").slice(-5).join(" ")}`);
-        const skipped = result.output.includes(`${node.name} is already registered from`);
-        if (node.name === replaced.name ? skipped : !skipped) throw new Error(`${node.name} was ${skipped ? "skipped" : "registered again"}`);
-      });
-      const ready = await waitFor(() => describeQuorumOrNull(modes(), net.nodes.length) !== null, 90, 2000);
+  // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
+  const replace = async (replaced: RehearsalNode, boot: string): Promise<void> => {
+    state.containers.get(replaced.name)?.stop();
+    await state.boot(replaced);
+    const index = state.provisioned.findIndex((node) => node.name === replaced.name);
+    state.provisioned[index] = { ...state.provisioned[index], instanceId: `${boot}-${replaced.name}` };
+    const results = await Promise.all(
+      state.provisioned.map((node) => runScriptAsync(state.scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
+    );
+    results.forEach((result, position) => {
+      const node = state.provisioned[position];
+      if (result.status !== 0) throw new Error(`bootstrap of ${node.name} failed: ${result.output.trim().split("\n").slice(-5).join(" ")}`);
+      const skipped = result.output.includes(`${node.name} is already registered from`);
+      if (node.name === replaced.name ? skipped : !skipped) throw new Error(`${node.name} was ${skipped ? "skipped" : "registered again"}`);
+    });
+  };
+
+  if (clients.length > 0) {
+    await checks.check("a broker outside the ensemble replaced: only it is registered again, and no member restarts", async () => {
+      const before = pids();
+      const replaced = clients[clients.length - 1];
+      await replace(replaced, "boot-2");
+      const after = pids();
+      if (after.join() !== before.join()) throw new Error(`member PIDs changed from ${before.join(", ")} to ${after.join(", ")}`);
+      return `${replaced.name} registered again as broker ${String(brokerProperties(replaced.name)["broker.id"])}; members' PIDs unchanged (${after.join(", ")})`;
+    });
+  }
+
+  if (members.length > 1) {
+    await checks.check("one member replaced (same address, new host key): only it is registered again", async () => {
+      const replaced = members[1];
+      await replace(replaced, "boot-2");
+      const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
       if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
       return `${replaced.name} registered again; ${describe(modes())}`;
     });
@@ -226,9 +271,9 @@ export function memberMode(net: PrivateNetwork, ip: string): string {
 }
 
 /** Samples every member's mode twice a second until stopped. */
-function watchMembers(net: PrivateNetwork): { stop: () => Array<Map<string, string>> } {
+function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): { stop: () => Array<Map<string, string>> } {
   const samples: Array<Map<string, string>> = [];
-  const timer = setInterval(() => samples.push(new Map(net.nodes.map((node) => [node.ip, memberMode(net, node.ip)]))), 500);
+  const timer = setInterval(() => samples.push(new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]))), 500);
   return {
     stop: () => {
       clearInterval(timer);

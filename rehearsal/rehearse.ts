@@ -1,8 +1,8 @@
 /**
  * The deploy rehearsal: the platform's real provisioning path on local systemd machines.
  *
- *   sudo npm run rehearse               # 3 nodes
- *   sudo npm run rehearse -- --nodes 5
+ *   sudo npm run rehearse                                  # 4 nodes, 3 of them the ZooKeeper ensemble
+ *   sudo npm run rehearse -- --nodes 7 --zookeeper-nodes 5
  *
  * Builds (once) a Debian 12 node image, boots the nodes as systemd-nspawn containers on a private
  * bridge, serves the Chef API with chef-zero over HTTPS, and runs the very scripts Terraform runs
@@ -32,8 +32,10 @@ const teardown = new Teardown();
 let failed = false;
 
 async function main(): Promise<void> {
-  const nodeCount = Number(flag("--nodes") ?? "3");
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount % 2 === 0) throw new Error(`--nodes: ${nodeCount} must be an odd count of at least 1`);
+  // By default one broker more than the ensemble: a node that is only a client of it.
+  const nodeCount = Number(flag("--nodes") ?? "4");
+  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`--nodes: ${flag("--nodes")} must be a count of at least 1`);
+  const zookeeperFlag = flag("--zookeeper-nodes");
   if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the rehearsal needs Linux and root (network namespaces and systemd-nspawn)");
   // The nodes run the host's gem bundle (native extensions included): it fits Debian 12's Ruby only.
   const hostRuby = tryRun("ruby", ["-e", "print RUBY_VERSION"]).output;
@@ -69,13 +71,16 @@ async function main(): Promise<void> {
     // The gems are Chef's own builds: the Chef flavor, with its licence accepted for the rehearsal.
     "--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "",
     "--kafka.nodes", String(nodeCount),
+    ...(zookeeperFlag === undefined ? [] : ["--kafka.zookeeperNodes", zookeeperFlag]),
     "--kafka.replicationFactor", String(Math.min(nodeCount, 3)),
     "--kafka.minInsyncReplicas", nodeCount === 1 ? "1" : "2",
     "--kafka.zookeeperVersion", zookeeper.version,
     "--kafka.zookeeperSha512", zookeeper.sha512,
   ];
   const configWith = (...flags: string[]): PlatformConfig => loadConfig({ argv: [...baseFlags, ...flags], env: {} });
+  // The platform's own rules size the ensemble (kafka.zookeeperNodes) and refuse a bad --zookeeper-nodes.
   const config = configWith();
+  const ensembleSize = config.kafka.zookeeperNodes;
   const workstation = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
   await checks.step("upload cookbooks and the kafka-node role", () => uploadChefRepo(config, net, workstation));
 
@@ -103,11 +108,20 @@ async function main(): Promise<void> {
   await checks.step(`boot ${nodeCount} nodes`, () => Promise.all(net.nodes.map(boot)));
 
   const scripts = new KafkaProvisionScripts(config);
-  // Racks as a deploy spreads nodes over two zones.
-  const provisioned = net.nodes.map((node, index) => ({ name: node.name, ip: node.ip, instanceId: `boot-1-${node.name}`, rack: `rehearsal-zone-${"ab"[index % 2]}` }));
+  // Racks as a deploy spreads nodes over two zones; ids as the stack numbers its brokers.
+  const provisioned = net.nodes.map((node, index) => ({
+    name: node.name,
+    ip: node.ip,
+    instanceId: `boot-1-${node.name}`,
+    rack: `rehearsal-zone-${"ab"[index % 2]}`,
+    nodeId: index + 1,
+    broker: true,
+  }));
   const serverId = "chef-zero";
-  await checks.step("zoo-bag: upload data bag zoo_bag/zookeeper", () =>
-    runScript(scripts.uploadZooBag(JSON.stringify({ _default: net.nodes.map((node) => node.ip), id: "zookeeper" })), "upload-zoo-bag", net, workstation),
+  // As the stack generates it: the first nodes are the ensemble.
+  const ensemble = net.nodes.slice(0, ensembleSize).map((node) => node.ip);
+  await checks.step(`zoo-bag: upload data bag zoo_bag/zookeeper (${ensembleSize} of ${nodeCount} nodes)`, () =>
+    runScript(scripts.uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ensemble, id: "zookeeper" }) }), "upload-zoo-bag", net, workstation),
   );
   await checks.step(`bootstrap-node: ${nodeCount} knife bootstraps in parallel`, async () => {
     const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, serverId), `bootstrap-${node.name}`, net, workstation)));
@@ -115,7 +129,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { configWith, net, workstation, scripts, provisioned, serverId, containers, boot });
+  await runDeployChecks(checks, { configWith, net, ensembleSize, workstation, scripts, provisioned, serverId, containers, boot });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;
