@@ -1,0 +1,125 @@
+import type { Finding, FindingKind } from "./findings";
+import type { ResourceChange, StackChange } from "./resourceDiff";
+
+/** A review: what changes between two synths, and what of it a reviewer must notice first. */
+export interface Review {
+  /** What was compared, e.g. `main (3f2c1a0)` and `working tree`. */
+  readonly base: string;
+  readonly head: string;
+  readonly findings: readonly Finding[];
+  readonly resources: readonly ResourceChange[];
+  readonly stacks: readonly StackChange[];
+}
+
+const SECTIONS: ReadonlyArray<{ kind: FindingKind; title: string; none: string }> = [
+  { kind: "security", title: "Security: access opened, widened or made public", none: "No access opened or widened." },
+  { kind: "replacement", title: "Replaced, stopped or re-run", none: "Nothing is replaced, stopped or re-run." },
+  { kind: "data-loss", title: "Data that would be destroyed", none: "No volume or bucket is destroyed." },
+  { kind: "harmless", title: "Harmless: tags only", none: "" },
+];
+
+/** Counts per finding kind, and resources per action. */
+export function summarize(review: Review): Record<FindingKind, number> & Record<"added" | "removed" | "changed", number> {
+  const count = (kind: FindingKind): number => review.findings.filter((finding) => finding.kind === kind).length;
+  const actions = (action: ResourceChange["action"]): number => review.resources.filter((change) => change.action === action).length;
+  return {
+    security: count("security"),
+    replacement: count("replacement"),
+    "data-loss": count("data-loss"),
+    harmless: count("harmless"),
+    added: actions("add"),
+    removed: actions("remove"),
+    changed: actions("change"),
+  };
+}
+
+/** Markdown for a pull-request comment: findings first, then every change per stack, folded. */
+export function renderMarkdown(review: Review): string {
+  const summary = summarize(review);
+  const lines: string[] = [`## Platform review: ${review.base} → ${review.head}`, ""];
+  if (review.resources.length === 0 && review.stacks.length === 0) {
+    lines.push("No change to the synthesized Terraform.");
+    return `${lines.join("\n")}\n`;
+  }
+  lines.push(
+    `**${summary.security} security-relevant**, ${summary.replacement} replaced or re-run, ${summary["data-loss"]} destroying data, ` +
+      `${summary.harmless} harmless; ${summary.added} added, ${summary.removed} removed, ${summary.changed} changed resources.`,
+    "",
+  );
+  for (const section of SECTIONS) {
+    const found = review.findings.filter((finding) => finding.kind === section.kind);
+    if (found.length === 0 && section.none === "") continue;
+    lines.push(`### ${section.title}`, "");
+    if (found.length === 0) lines.push(section.none);
+    for (const finding of found) lines.push(`- \`${finding.stack}\` ${code(finding.path)}: ${escape(finding.message)}`);
+    lines.push("");
+  }
+  lines.push("### Every change, per stack", "");
+  for (const stack of [...new Set([...review.resources.map((change) => change.stack), ...review.stacks.map((change) => change.stack)])]) {
+    const changes = review.resources.filter((change) => change.stack === stack);
+    const stackChange = review.stacks.find((change) => change.stack === stack);
+    const count = (action: ResourceChange["action"]): number => changes.filter((change) => change.action === action).length;
+    lines.push(`<details><summary><b>${stack}</b>${stackChange?.action === "add" ? " (new stack)" : stackChange?.action === "remove" ? " (stack removed)" : ""}: ${count("add")} added, ${count("remove")} removed, ${count("change")} changed</summary>`, "");
+    if (changes.length > 0) {
+      lines.push("| | resource | attributes |", "|---|---|---|");
+      for (const change of changes) {
+        const symbol = change.action === "add" ? "+" : change.action === "remove" ? "−" : "~";
+        lines.push(`| ${symbol} | ${code(change.path)} <sub>${escape(change.address)}</sub> | ${escape(abbreviate(annotated(change)))} |`);
+      }
+      lines.push("");
+    }
+    if (stackChange) {
+      const outputs = stackChange.outputs;
+      const parts = [
+        ...outputs.added.map((name) => `+${name}`),
+        ...outputs.removed.map((name) => `−${name}`),
+        ...outputs.changed.map((name) => `~${name}`),
+      ];
+      if (parts.length > 0) lines.push(`Outputs: ${parts.join(", ")}`, "");
+      if (stackChange.providers.length > 0) lines.push(`Provider settings: ${escape(abbreviate(stackChange.providers))}`, "");
+    }
+    lines.push("</details>", "");
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** The review as JSON for tools: the same findings and changes, without the resources' bodies. */
+export function renderJson(review: Review): string {
+  return `${JSON.stringify(
+    {
+      base: review.base,
+      head: review.head,
+      summary: summarize(review),
+      findings: review.findings,
+      resources: review.resources.map(({ before: _before, after: _after, ...change }) => change),
+      stacks: review.stacks,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Changed attributes, marked where the change has no effect now: ignored, or a provisioner's next run. */
+function annotated(change: ResourceChange): string[] {
+  const ignore = change.after?.lifecycle?.ignore_changes as unknown;
+  const ignored = Array.isArray(ignore) ? ignore.map(String) : [];
+  return change.attributes.map((path) => {
+    if (ignore === "all" || ignored.some((name) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`))) return `${path} (ignored by lifecycle)`;
+    if (path.startsWith("provisioner")) return `${path} (used at the next run)`;
+    return path;
+  });
+}
+
+function abbreviate(paths: readonly string[]): string {
+  const shown = paths.slice(0, 8).join(", ");
+  return paths.length > 8 ? `${shown} and ${paths.length - 8} more` : shown;
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+/** Markdown table cells and list items: no pipes, no HTML from resource values. */
+function escape(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,112 @@
+import { createHash } from "node:crypto";
+import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
+
+export type ChangeAction = "add" | "remove" | "change";
+
+/** One resource or data source that differs between two synths. */
+export interface ResourceChange {
+  readonly stack: string;
+  /** Terraform address: `aws_instance.node-0_instance_CE375AEE`, `data.aws_iam_policy_document.read`. */
+  readonly address: string;
+  readonly type: string;
+  /** The construct path cdktf records, e.g. `kafka/node-0/instance`: what a reader recognises. */
+  readonly path: string;
+  readonly action: ChangeAction;
+  /** Attribute paths that differ (`tags.Name`, `statement[0].actions`); empty for add and remove. */
+  readonly attributes: readonly string[];
+  readonly before?: Json;
+  readonly after?: Json;
+}
+
+/** What differs in one stack beyond its resources: providers and outputs. */
+export interface StackChange {
+  readonly stack: string;
+  readonly action: ChangeAction;
+  readonly providers: readonly string[];
+  readonly outputs: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
+}
+
+/**
+ * Resources, data sources, providers and outputs that differ between two synths, stack by
+ * stack. A resource that uses a Terraform local (user data is one) differs when the local's
+ * value does, though its own expression is the same text.
+ */
+export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatform): { resources: ResourceChange[]; stacks: StackChange[] } {
+  const resources: ResourceChange[] = [];
+  const stacks: StackChange[] = [];
+  for (const stack of [...new Set([...Object.keys(base), ...Object.keys(head)])].sort()) {
+    const before = blocksOf(base[stack]);
+    const after = blocksOf(head[stack]);
+    for (const address of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      const was = before.get(address);
+      const is = after.get(address);
+      const type = address.startsWith("data.") ? address.split(".")[1] : address.split(".")[0];
+      const path = String((is ?? was)?.["//"]?.metadata?.path ?? address);
+      if (!was) resources.push({ stack, address, type, path, action: "add", attributes: [], after: is });
+      else if (!is) resources.push({ stack, address, type, path, action: "remove", attributes: [], before: was });
+      else {
+        const attributes = changedPaths(withLocals(was, base[stack]), withLocals(is, head[stack]), "");
+        if (attributes.length > 0) resources.push({ stack, address, type, path, action: "change", attributes, before: was, after: is });
+      }
+    }
+    const providers = changedPaths(base[stack]?.provider ?? {}, head[stack]?.provider ?? {}, "");
+    const outputs = keyChanges(base[stack]?.output ?? {}, head[stack]?.output ?? {});
+    const action: ChangeAction = !base[stack] ? "add" : !head[stack] ? "remove" : "change";
+    if (action !== "change" || providers.length > 0 || outputs.added.length + outputs.removed.length + outputs.changed.length > 0) {
+      stacks.push({ stack, action, providers, outputs });
+    }
+  }
+  return { resources, stacks };
+}
+
+/** Every resource and data source of a stack by address, without cdktf's metadata. */
+function blocksOf(stack: Json | undefined): Map<string, Json> {
+  const blocks = new Map<string, Json>();
+  for (const [prefix, section] of [["", stack?.resource], ["data.", stack?.data]] as const) {
+    for (const [type, byName] of Object.entries((section ?? {}) as Json)) {
+      for (const [name, body] of Object.entries(byName as Json)) blocks.set(`${prefix}${type}.${name}`, body as Json);
+    }
+  }
+  return blocks;
+}
+
+/** The block with every `local.NAME` it uses stamped with a digest of that local's value. */
+function withLocals(block: Json, stack: Json): Json {
+  const locals = (stack.locals ?? {}) as Json;
+  const stamp = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return value.replace(/local\.([A-Za-z0-9_-]+)/g, (match, name: string) =>
+        name in locals ? `${match}<${createHash("sha256").update(JSON.stringify(locals[name])).digest("hex").slice(0, 12)}>` : match,
+      );
+    }
+    if (Array.isArray(value)) return value.map(stamp);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, stamp(inner)]));
+    return value;
+  };
+  return stamp(block) as Json;
+}
+
+/** Leaf paths whose values differ; cdktf's `//` metadata is not Terraform's and never counts. */
+export function changedPaths(before: unknown, after: unknown, prefix: string): string[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (isObject(before) && isObject(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .filter((key) => key !== "//")
+      .sort()
+      .flatMap((key) => changedPaths(before[key], after[key], prefix ? `${prefix}.${key}` : key));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((item, index) => changedPaths(item, after[index], `${prefix}[${index}]`));
+  }
+  return [prefix];
+}
+
+function keyChanges(before: Json, after: Json): StackChange["outputs"] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return {
+    added: keys.filter((key) => !(key in before)),
+    removed: keys.filter((key) => !(key in after)),
+    changed: keys.filter((key) => key in before && key in after && JSON.stringify(before[key]) !== JSON.stringify(after[key])),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Plan review without credentials: what a change does to the platform, read from the
+ * synthesized Terraform of a base commit and of the working tree.
+ *
+ *   npm run review -- --base origin/main
+ *   npm run review -- --base HEAD~5 --markdown review.md --json review.json --fail-on security
+ *
+ * Prints Markdown (or JSON with --format json). Exits 2 when --fail-on names a kind of finding
+ * that appears (security, replacement, data-loss), 1 when the review itself cannot run.
+ */
+process.setSourceMapsEnabled(false);
+
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import yargs from "yargs/yargs";
+import { ConfigError } from "../config/ConfigError";
+import { renderJson, renderMarkdown } from "./renderReview";
+import { FAIL_KINDS, failingFindings, runReview } from "./runReview";
+
+function main(): number {
+  const args = yargs(process.argv.slice(2))
+    .option("base", { type: "string", demandOption: true, describe: "git ref to compare the working tree with" })
+    .option("format", { choices: ["markdown", "json"] as const, default: "markdown" as const, describe: "what to print" })
+    .option("markdown", { type: "string", describe: "also write the Markdown to this file" })
+    .option("json", { type: "string", describe: "also write the JSON to this file" })
+    .option("fail-on", { type: "string", default: "", describe: `exit 2 when findings of these kinds appear: ${FAIL_KINDS.join(", ")}` })
+    .option("config", { type: "string", describe: "platform config file, used for both synths" })
+    .strict()
+    .exitProcess(false)
+    .parseSync();
+  const failOn = args["fail-on"].split(",").map((kind) => kind.trim()).filter((kind) => kind !== "");
+  failingFindings([], failOn);
+  const started = Date.now();
+  const review = runReview({ repo: process.cwd(), base: args.base, appArgs: args.config ? ["--config", resolve(args.config)] : [] });
+  const markdown = renderMarkdown(review);
+  const json = renderJson(review);
+  if (args.markdown) writeFileSync(args.markdown, markdown);
+  if (args.json) writeFileSync(args.json, json);
+  process.stdout.write(args.format === "json" ? json : markdown);
+  console.error(`reviewed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const failing = failingFindings(review.findings, failOn);
+  if (failing.length === 0) return 0;
+  console.error(`--fail-on ${failOn.join(",")}: ${failing.length} finding(s); the first: ${failing[0].stack} ${failing[0].path}: ${failing[0].message}`);
+  return 2;
+}
+
+try {
+  process.exitCode = main();
+} catch (error) {
+  const problems = error instanceof ConfigError ? error.problems.map((problem) => `config error: ${problem}`) : [`review: ${(error as Error).message}`];
+  for (const problem of problems) console.error(problem);
+  process.exitCode = 1;
+}

@@ -1,0 +1,42 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+/** Every stack's synthesized Terraform JSON, by stack name. */
+export type SynthesizedPlatform = Readonly<Record<string, Json>>;
+
+/** Reads `<outdir>/stacks/<name>/cdk.tf.json` for every stack cdktf wrote. */
+export function readSynthesized(outdir: string): SynthesizedPlatform {
+  const stacksDir = join(outdir, "stacks");
+  if (!existsSync(stacksDir)) throw new Error(`${outdir} holds no synthesized stacks (no stacks/ directory)`);
+  const stacks: Record<string, Json> = {};
+  for (const name of readdirSync(stacksDir).sort()) {
+    const file = join(stacksDir, name, "cdk.tf.json");
+    if (existsSync(file)) stacks[name] = JSON.parse(readFileSync(file, "utf8")) as Json;
+  }
+  return stacks;
+}
+
+/**
+ * Synthesizes the app of the checkout in `dir` as `cdktf synth` would (its own code, its own
+ * config rules), with these app arguments, and reads what it wrote. The process exits 1 with
+ * one line per config mistake; that message is passed on.
+ */
+export function synthesizeCheckout(dir: string, appArgs: readonly string[] = []): SynthesizedPlatform {
+  const outdir = mkdtempSync(join(tmpdir(), "platform-review-"));
+  try {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts", ...appArgs], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+    });
+    if (result.status !== 0) throw new Error(`synth in ${dir} failed (exit ${String(result.status)}): ${(result.stderr || result.stdout).trim().split("\n").slice(-5).join(" | ")}`);
+    return readSynthesized(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
