@@ -43,6 +43,8 @@ export interface SparkStackProps extends PlatformStackProps {
   };
   /** IAM policy JSON that lets the nodes read the data bucket. */
   readonly dataReadPolicyJson: string;
+  /** IAM policy JSON letting jobs write their results and checkpoints under the bucket's Spark output prefix. */
+  readonly outputWritePolicyJson: string;
   /** The workstation's bootstrap key, which the nodes accept for SSH (job submission, debugging). */
   readonly bootstrapKey: {
     readonly parameter: string;
@@ -148,7 +150,13 @@ export class SparkStack extends PlatformStack {
       // Stateless: a new Spark release or checksum gets new nodes running it, and workers follow
       // a replaced master (its address is in their user data).
       onUserDataChange: "replace",
-      policies: { "read-data-bucket": props.dataReadPolicyJson, "publish-spark-secret": publishSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
+      // The driver runs here: it writes a streaming job's checkpoints and output log.
+      policies: {
+        "read-data-bucket": props.dataReadPolicyJson,
+        "write-spark-output": props.outputWritePolicyJson,
+        "publish-spark-secret": publishSecret,
+        "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
+      },
       userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
     });
 
@@ -163,7 +171,12 @@ export class SparkStack extends PlatformStack {
         // Shuffle and spill files live on the root volume.
         rootVolumeGiB: 100,
         onUserDataChange: "replace",
-        policies: { "read-data-bucket": props.dataReadPolicyJson, "read-spark-secret": readSecret, "read-bootstrap-key": props.bootstrapKey.readPolicyJson },
+        policies: {
+          "read-data-bucket": props.dataReadPolicyJson,
+          "write-spark-output": props.outputWritePolicyJson,
+          "read-spark-secret": readSecret,
+          "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
+        },
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });
     });

@@ -12,6 +12,9 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { dataBucketPrefix } from "../config/names";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
+/** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
+export const SPARK_OUTPUT_PREFIX = "spark-output/";
+
 /**
  * The data bucket the pipeline reads (the original's CSVs) and the IAM policy documents that
  * instance roles attach to read or write it. There are no access keys: the original config
@@ -23,6 +26,8 @@ export class StorageStack extends PlatformStack {
   readonly readPolicyJson: string;
   /** IAM policy JSON: read, write and delete objects. */
   readonly readWritePolicyJson: string;
+  /** IAM policy JSON: write and delete objects under SPARK_OUTPUT_PREFIX only. */
+  readonly sparkOutputPolicyJson: string;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -112,6 +117,22 @@ export class StorageStack extends PlatformStack {
       ],
     }).json;
 
+    this.sparkOutputPolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-spark-output", {
+      statement: [
+        { sid: "ListMultipartUploads", actions: ["s3:ListBucketMultipartUploads"], resources: [this.bucket.arn] },
+        {
+          sid: "WriteSparkOutput",
+          actions: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+          resources: [`${this.bucket.arn}/${SPARK_OUTPUT_PREFIX}*`],
+        },
+      ],
+    }).json;
+
     new TerraformOutput(this, "data_bucket_name", { value: this.bucket.bucket });
+    new TerraformOutput(this, "data_bucket_region", { value: props.config.region });
+    new TerraformOutput(this, "spark_output_uri", {
+      value: `s3://${this.bucket.bucket}/${SPARK_OUTPUT_PREFIX}`,
+      description: "Where Spark jobs may write (results, streaming checkpoints); the rest of the bucket is read-only to them",
+    });
   }
 }

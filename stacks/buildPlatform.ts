@@ -24,6 +24,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     config,
     network,
     dataReadPolicyJson: storage.readPolicyJson,
+    outputWritePolicyJson: storage.sparkOutputPolicyJson,
     bootstrapKey: { parameter: chef.bootstrapKeyParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
   });
   const kafka = new KafkaStack(app, "kafka", {

@@ -69,7 +69,7 @@ describe("SparkStack", () => {
     expect(masterUi.every((rule) => rule.to_port === 8080)).toBe(true);
   });
 
-  it("lets the master publish the auth secret and workers only read it, and both read the data bucket", () => {
+  it("lets the master publish the auth secret and workers only read it; both read the data bucket and write only its Spark output prefix", () => {
     const documents = dataOf(json, "aws_iam_policy_document");
     expect(documents["spark-secret-publish"].statement[0].actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
     expect(documents["spark-secret-read"].statement[0].actions).toEqual(["ssm:GetParameter"]);
@@ -80,7 +80,11 @@ describe("SparkStack", () => {
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),
       ...Array(3).fill("read-spark-secret"),
+      ...Array(4).fill("write-spark-output"),
     ]);
+    for (const policy of Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((each) => each.name === "write-spark-output")) {
+      expect(policy.policy).toMatch(/cross-stack-output-dataaws_iam_policy_documentdata-bucket-spark-outputjson\}$/);
+    }
   });
 
   it("points every worker at the master's private IP and outputs the master URL", () => {

@@ -1,5 +1,5 @@
 import { StorageStack } from "../stacks/StorageStack";
-import { configFrom, dataOf, resourceNamed, resourcesOf, synthJson, testApp } from "./helpers";
+import { configFrom, dataOf, resourceNamed, resourcesOf, synthJson, testApp, type Json } from "./helpers";
 
 describe("StorageStack", () => {
   const json = synthJson(new StorageStack(testApp(), "storage", { config: configFrom() }));
@@ -53,6 +53,20 @@ describe("StorageStack", () => {
     expect(readActions.some((action: string) => /Put|Delete/.test(action))).toBe(false);
     const resources = documents["data-bucket-read-write"].statement.flatMap((s: { resources: string[] }) => s.resources);
     expect(resources).toEqual(["${aws_s3_bucket.data-bucket.arn}", "${aws_s3_bucket.data-bucket.arn}/*"]);
+  });
+
+  it("lets Spark jobs write under spark-output/ only, and says where that is", () => {
+    const statements = dataOf(json, "aws_iam_policy_document")["data-bucket-spark-output"].statement;
+    const write = statements.find((statement: Json) => statement.sid === "WriteSparkOutput");
+    expect(write.resources).toEqual(["${aws_s3_bucket.data-bucket.arn}/spark-output/*"]);
+    expect(write.actions).toContain("s3:PutObject");
+    // Reading comes from the read policy; nothing here reaches the rest of the bucket.
+    for (const statement of statements) {
+      for (const resource of statement.resources) expect(["${aws_s3_bucket.data-bucket.arn}", "${aws_s3_bucket.data-bucket.arn}/spark-output/*"]).toContain(resource);
+      if (statement.resources.includes("${aws_s3_bucket.data-bucket.arn}")) expect(statement.actions).toEqual(["s3:ListBucketMultipartUploads"]);
+    }
+    expect(json.output.spark_output_uri.value).toBe("s3://${aws_s3_bucket.data-bucket.bucket}/spark-output/");
+    expect(json.output.data_bucket_region.value).toBe("us-west-2");
   });
 
   it("logs access only when an access log bucket is configured", () => {
