@@ -1,0 +1,142 @@
+/** The names the pipeline's Python programs use; smart_money/columns.py holds the same. */
+export const TOPIC = "th-topic";
+export const INTRADAY_FILE = "intraday_subset_sort_quote.csv";
+export const EOD_FILE = "eod_summary_withoutzeros.csv";
+export const ANOMALIES_FILE = "injected_anomalies.csv";
+/** Where the generated CSV files go in the data bucket (the Spark nodes can read all of it). */
+export const INPUT_PREFIX = "smart-money/input/";
+export const DEFAULT_Z_THRESHOLD = 3.0;
+
+/** What the pipeline needs to know, all of it from the deployed stacks and the settings below. */
+export interface PipelineConfig {
+  readonly kafka_bootstrap_servers: string;
+  readonly kafka_node_ips: readonly string[];
+  readonly topic: string;
+  readonly partitions: number;
+  readonly streaming_interval_seconds: number;
+  /** Trades the producer sends; 0 sends the whole file. */
+  readonly record_count: number;
+  readonly producer_rate: number;
+  readonly z_threshold: number;
+  readonly region: string;
+  readonly bucket: string;
+  readonly input_uri: string;
+  readonly intraday_file: string;
+  readonly eod_file: string;
+  readonly anomalies_file: string;
+  readonly flagged_uri: string;
+  readonly checkpoint_uri: string;
+  readonly spark_master_url: string;
+  readonly spark_master_ip: string;
+}
+
+/** The pipeline's own settings. */
+export interface PipelineSettings {
+  /** @default 12 */
+  readonly partitions: number;
+  /** Seconds between the job's micro-batches. @default 10 */
+  readonly interval: number;
+  /** @default 0 (the whole file) */
+  readonly recordCount: number;
+  /** Trades per second the producer sends. @default 500 */
+  readonly rate: number;
+  /** @default 3.0 */
+  readonly zThreshold: number;
+}
+
+export const DEFAULT_SETTINGS: PipelineSettings = { partitions: 12, interval: 10, recordCount: 0, rate: 500, zThreshold: DEFAULT_Z_THRESHOLD };
+
+/** Outputs as `cdktf output --outputs-file` writes them: `{ stack: { output: value } }`. */
+export type StackOutputs = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+export class PipelineConfigError extends Error {}
+
+/** The value of one output; `terraform output -json`'s `{ value }` wrapping is accepted too. */
+function output(outputs: StackOutputs, stack: string, name: string): unknown {
+  let found = outputs[stack]?.[name];
+  if (found !== null && typeof found === "object" && !Array.isArray(found) && "value" in found) found = (found as { value: unknown }).value;
+  if (found === undefined || found === null || found === "" || (Array.isArray(found) && found.length === 0)) {
+    throw new PipelineConfigError(`output ${name} of stack ${stack} is missing: deploy the ${stack} stack, then npx cdktf output --outputs-file outputs.json`);
+  }
+  return found;
+}
+
+function text(outputs: StackOutputs, stack: string, name: string): string {
+  const value = output(outputs, stack, name);
+  if (typeof value !== "string") throw new PipelineConfigError(`output ${name} of stack ${stack} is ${JSON.stringify(value)}, not text`);
+  return value;
+}
+
+/** The pipeline config from the stacks' outputs; one line naming the output or setting when one is wrong. */
+export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings = DEFAULT_SETTINGS): PipelineConfig {
+  for (const [flag, value, minimum] of [
+    ["--partitions", settings.partitions, 1],
+    ["--interval", settings.interval, 1],
+    ["--record-count", settings.recordCount, 0],
+    ["--rate", settings.rate, 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < minimum) throw new PipelineConfigError(`${flag} ${value} must be a whole number of at least ${minimum}`);
+  }
+  if (!(settings.zThreshold > 0)) throw new PipelineConfigError(`--z-threshold ${settings.zThreshold} must be above 0`);
+  const bucket = text(outputs, "storage", "data_bucket_name");
+  const outputUri = text(outputs, "storage", "spark_output_uri");
+  if (!outputUri.startsWith(`s3://${bucket}/`)) throw new PipelineConfigError(`output spark_output_uri ${outputUri} is not in bucket ${bucket}`);
+  const masterUrl = text(outputs, "spark", "spark_master_url");
+  const master = /^spark:\/\/([0-9.]+):\d+$/.exec(masterUrl);
+  if (!master) throw new PipelineConfigError(`output spark_master_url ${masterUrl} is not spark://<ip>:<port>`);
+  const nodeIps = output(outputs, "kafka", "kafka_node_ips");
+  if (!Array.isArray(nodeIps) || !nodeIps.every((ip) => typeof ip === "string" && /^[0-9.]+$/.test(ip))) {
+    throw new PipelineConfigError(`output kafka_node_ips of stack kafka is ${JSON.stringify(nodeIps)}, not a list of IPs`);
+  }
+  const results = `${outputUri.replace(/^s3:/, "s3a:")}smart-money/`;
+  return {
+    kafka_bootstrap_servers: text(outputs, "kafka", "kafka_bootstrap_servers"),
+    kafka_node_ips: nodeIps as string[],
+    topic: TOPIC,
+    partitions: settings.partitions,
+    streaming_interval_seconds: settings.interval,
+    record_count: settings.recordCount,
+    producer_rate: settings.rate,
+    z_threshold: settings.zThreshold,
+    region: text(outputs, "storage", "data_bucket_region"),
+    bucket,
+    input_uri: `s3a://${bucket}/${INPUT_PREFIX}`,
+    intraday_file: INTRADAY_FILE,
+    eod_file: EOD_FILE,
+    anomalies_file: ANOMALIES_FILE,
+    flagged_uri: `${results}flagged/`,
+    checkpoint_uri: `${results}checkpoints/flagged/`,
+    spark_master_url: masterUrl,
+    spark_master_ip: master[1],
+  };
+}
+
+/** A Python string, number or list literal (JSON's are Python's, for these values). */
+function pythonLiteral(value: string | number): string {
+  return JSON.stringify(value);
+}
+
+/** The config class the original project expected, filled in. */
+export function configModule(config: PipelineConfig): string {
+  const fields: Array<[string, string | number]> = [
+    ["KAFKA_BOOTSTRAP_SERVERS", config.kafka_bootstrap_servers],
+    ["TOPIC", config.topic],
+    ["STREAMING_INTERVAL", config.streaming_interval_seconds],
+    ["S3_REGION", config.region],
+    ["S3_BUCKET", config.bucket],
+    ["RECORD_COUNT", config.record_count],
+    ["INTRADAY_FILE", config.intraday_file],
+    ["EOD_FILE", config.eod_file],
+  ];
+  return [
+    '"""Smart Money Tracker settings, generated from the deployed stacks\' outputs by',
+    "npm run pipeline:config. No access keys: nodes read and write S3 with their instance roles.",
+    "The original's Cassandra settings are gone: flagged trades go to S3 as Parquet.",
+    '"""',
+    "",
+    "",
+    "class Config:",
+    ...fields.map(([name, value]) => `    ${name} = ${pythonLiteral(value)}`),
+    "",
+  ].join("\n");
+}

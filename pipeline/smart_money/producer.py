@@ -1,0 +1,100 @@
+"""Streams the intraday file from S3 into the topic as JSON records at a set rate.
+
+    spark-submit --master spark://<master>:7077 --py-files smart_money.zip producer.py --config smart_money_config.json [--from-start]
+
+Records go in file order, keyed by sequence number, one batch of `producer_rate` records a second,
+with a progress line every ten batches. After each batch the last sequence number sent is kept
+in producer.state beside the config: run it again and it resumes after that; --from-start sends
+everything again. A batch cut off mid-way is sent again whole (at least once); the job drops the
+repeats by sequence number.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from smart_money.columns import INTRADAY_COLUMNS
+
+
+def read_state(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return int(handle.read().strip() or 0)
+    except FileNotFoundError:
+        return 0
+
+
+def write_state(path, sequence_number):
+    # Replaced whole, never half written.
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(f"{sequence_number}\n")
+    os.replace(temporary, path)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="producer.py")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--from-start", action="store_true", help="send the whole file again")
+    args = parser.parse_args(argv)
+    with open(args.config, encoding="utf-8") as handle:
+        config = json.load(handle)
+    state = os.path.join(os.path.dirname(os.path.abspath(args.config)), "producer.state")
+    after = 0 if args.from_start else read_state(state)
+    rate = int(config["producer_rate"])
+
+    spark = SparkSession.builder.appName("smart-money-producer").getOrCreate()
+    source = config["input_uri"] + config["intraday_file"]
+    trades = spark.read.option("header", True).csv(source)
+    if tuple(trades.columns) != INTRADAY_COLUMNS:
+        print(f"producer: {source} has columns {trades.columns}, not the intraday file's {list(INTRADAY_COLUMNS)}", file=sys.stderr)
+        return 2
+    selected = trades.withColumn("seq", F.col("sequence_number").cast("long")).where(F.col("seq") > after)
+    if int(config["record_count"]) > 0:
+        selected = selected.where(F.col("seq") <= int(config["record_count"]))
+    total = selected.count()
+    print(f"producer: {total} trades to send to {config['topic']} after sequence number {after}, {rate} a second", flush=True)
+    records = selected.orderBy("seq").select(F.col("sequence_number").alias("key"), F.to_json(F.struct(*INTRADAY_COLUMNS)).alias("value"), "seq")
+
+    def send(batch):
+        frame = spark.createDataFrame([(key, value) for key, value, _seq in batch], "key string, value string")
+        (
+            frame.write.format("kafka")
+            .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
+            .option("kafka.acks", "all")
+            .option("topic", config["topic"])
+            .save()
+        )
+        write_state(state, batch[-1][2])
+
+    started = time.monotonic()
+    sent = batches = 0
+    batch = []
+    for row in records.toLocalIterator():
+        batch.append((row.key, row.value, row.seq))
+        if len(batch) < rate:
+            continue
+        send(batch)
+        sent += len(batch)
+        batches += 1
+        batch = []
+        # One batch a second: wait out what is left of this second.
+        time.sleep(max(0.0, started + batches - time.monotonic()))
+        if batches % 10 == 0:
+            elapsed = time.monotonic() - started
+            print(f"producer: sent {sent}/{total} ({100 * sent // max(total, 1)}%), {sent / elapsed:.0f} trades/s, last sequence number {row.seq}", flush=True)
+    if batch:
+        send(batch)
+        sent += len(batch)
+    print(f"producer: done, {sent} trades sent in {time.monotonic() - started:.0f} s; state {state}", flush=True)
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,70 @@
+/**
+ * Writes the example pipeline's config from the deployed stacks' outputs.
+ *
+ *   npx cdktf output --outputs-file outputs.json
+ *   npm run pipeline:config -- --outputs outputs.json [--partitions 12] [--interval 10] [--rate 500] [--record-count 0] [--z-threshold 3]
+ *
+ * Writes pipeline/build/smart_money_config.json (what the Spark programs read),
+ * smart_money_config.py (the original's config class, filled in) and smart-money.sh (the
+ * commands the workstation runs, with this platform's addresses).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import yargs from "yargs/yargs";
+import { renderScript } from "../constructs/renderScript";
+import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
+
+/** The workstation's script for this config. */
+export function pipelineScript(config: PipelineConfig): string {
+  return renderScript("pipeline/smart-money", {
+    scriptName: "smart-money",
+    masterIp: config.spark_master_ip,
+    masterUrl: config.spark_master_url,
+    kafkaNodeIp: config.kafka_node_ips[0],
+    bootstrapServers: config.kafka_bootstrap_servers,
+    topic: config.topic,
+    partitions: config.partitions,
+  });
+}
+
+function main(): number {
+  const args = yargs(process.argv.slice(2))
+    .option("outputs", { type: "string", demandOption: true, describe: "the file npx cdktf output --outputs-file wrote" })
+    .option("out", { type: "string", default: join(__dirname, "build"), describe: "directory to write to" })
+    .option("partitions", { type: "number", default: DEFAULT_SETTINGS.partitions })
+    .option("interval", { type: "number", default: DEFAULT_SETTINGS.interval, describe: "seconds between the job's micro-batches" })
+    .option("record-count", { type: "number", default: DEFAULT_SETTINGS.recordCount, describe: "trades the producer sends; 0 sends the whole file" })
+    .option("rate", { type: "number", default: DEFAULT_SETTINGS.rate, describe: "trades per second the producer sends" })
+    .option("z-threshold", { type: "number", default: DEFAULT_SETTINGS.zThreshold, describe: "standard deviations above the mean that make a trade unusual" })
+    .strict()
+    .exitProcess(false)
+    .parseSync();
+  let outputs: StackOutputs;
+  try {
+    outputs = JSON.parse(readFileSync(args.outputs, "utf8")) as StackOutputs;
+  } catch (error) {
+    throw new PipelineConfigError(`--outputs ${args.outputs}: ${(error as Error).message}`);
+  }
+  const config = pipelineConfig(outputs, {
+    partitions: args.partitions,
+    interval: args.interval,
+    recordCount: args["record-count"],
+    rate: args.rate,
+    zThreshold: args["z-threshold"],
+  });
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, "smart_money_config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(join(args.out, "smart_money_config.py"), configModule(config));
+  writeFileSync(join(args.out, "smart-money.sh"), pipelineScript(config), { mode: 0o755 });
+  console.log(`wrote smart_money_config.json, smart_money_config.py and smart-money.sh to ${args.out}: topic ${config.topic}, bucket ${config.bucket}, brokers ${config.kafka_bootstrap_servers}`);
+  return 0;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main();
+  } catch (error) {
+    console.error(`pipeline config: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}

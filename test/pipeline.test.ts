@@ -1,0 +1,124 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { configModule, DEFAULT_SETTINGS, pipelineConfig, type StackOutputs } from "../pipeline/pipelineConfig";
+import { pipelineScript } from "../pipeline/writeConfig";
+import { runBash, shellcheck, stubCalls } from "./shell";
+
+/** What `npx cdktf output --outputs-file` writes for a deployed platform. */
+const OUTPUTS = JSON.parse(readFileSync(join(__dirname, "fixtures", "outputs.json"), "utf8")) as StackOutputs;
+const without = (stack: string, name: string): StackOutputs => ({ ...OUTPUTS, [stack]: Object.fromEntries(Object.entries(OUTPUTS[stack]).filter(([key]) => key !== name)) });
+
+describe("the pipeline's config, from the deployed stacks' outputs", () => {
+  const config = pipelineConfig(OUTPUTS);
+
+  it("takes the brokers, bucket, region and Spark master from the outputs, and names the topic and files", () => {
+    expect(config).toEqual({
+      kafka_bootstrap_servers: "10.0.16.5:9092,10.0.32.6:9092,10.0.48.7:9092",
+      kafka_node_ips: ["10.0.16.5", "10.0.32.6", "10.0.48.7"],
+      topic: "th-topic",
+      partitions: 12,
+      streaming_interval_seconds: 10,
+      record_count: 0,
+      producer_rate: 500,
+      z_threshold: 3,
+      region: "us-west-2",
+      bucket: "insight-dev-data-20261126abcdef",
+      input_uri: "s3a://insight-dev-data-20261126abcdef/smart-money/input/",
+      intraday_file: "intraday_subset_sort_quote.csv",
+      eod_file: "eod_summary_withoutzeros.csv",
+      anomalies_file: "injected_anomalies.csv",
+      flagged_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/flagged/",
+      checkpoint_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/checkpoints/flagged/",
+      spark_master_url: "spark://10.0.16.20:7077",
+      spark_master_ip: "10.0.16.20",
+    });
+  });
+
+  it("writes results and checkpoints only where the Spark nodes may write", () => {
+    for (const uri of [config.flagged_uri, config.checkpoint_uri]) expect(uri.startsWith("s3a://insight-dev-data-20261126abcdef/spark-output/")).toBe(true);
+  });
+
+  it("reads terraform output -json's wrapped values too", () => {
+    const wrapped = Object.fromEntries(Object.entries(OUTPUTS).map(([stack, values]) => [stack, Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { value, type: "string", sensitive: false }]))]));
+    expect(pipelineConfig(wrapped)).toEqual(config);
+  });
+
+  it("names the missing output, its stack and the command that writes them", () => {
+    expect(() => pipelineConfig(without("storage", "spark_output_uri"))).toThrow(
+      "output spark_output_uri of stack storage is missing: deploy the storage stack, then npx cdktf output --outputs-file outputs.json",
+    );
+    expect(() => pipelineConfig({ ...OUTPUTS, spark: { spark_master_url: "10.0.16.20:7077" } })).toThrow("output spark_master_url 10.0.16.20:7077 is not spark://<ip>:<port>");
+    expect(() => pipelineConfig({ ...OUTPUTS, kafka: { ...OUTPUTS.kafka, kafka_node_ips: "10.0.16.5" } })).toThrow('output kafka_node_ips of stack kafka is "10.0.16.5", not a list of IPs');
+  });
+
+  it("refuses settings that cannot work, one line naming the flag", () => {
+    expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, partitions: 0 })).toThrow("--partitions 0 must be a whole number of at least 1");
+    expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, rate: 2.5 })).toThrow("--rate 2.5 must be a whole number of at least 1");
+    expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, zThreshold: 0 })).toThrow("--z-threshold 0 must be above 0");
+  });
+
+  it("fills in the original's config class, with no keys or secrets", () => {
+    const module = configModule(config);
+    expect(module).toContain('    KAFKA_BOOTSTRAP_SERVERS = "10.0.16.5:9092,10.0.32.6:9092,10.0.48.7:9092"\n');
+    expect(module).toContain('    S3_BUCKET = "insight-dev-data-20261126abcdef"\n');
+    expect(module).toContain("    STREAMING_INTERVAL = 10\n");
+    expect(module).toContain('    INTRADAY_FILE = "intraday_subset_sort_quote.csv"\n');
+    expect(module).not.toMatch(/KEY\b|SECRET|aws_access/i);
+  });
+});
+
+describe("the workstation's pipeline script", () => {
+  const script = pipelineScript(pipelineConfig(OUTPUTS));
+  const run = (command: string, stubs: Record<string, string> = {}) =>
+    runBash(script.replace("#!/usr/bin/env bash\n", `#!/usr/bin/env bash\nset -- ${command}\n`), { stubs: { sleep: "exit 0", ...stubs } });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("creates the topic from a Kafka node with the configured partitions and the cluster's replication settings", () => {
+    const result = run("topic", { ssh: 'echo "Topic: th-topic"' });
+    expect(result.status).toBe(0);
+    const [create] = stubCalls(result.dir).filter((call) => call.includes("--create"));
+    expect(create).toContain("ubuntu@10.0.16.5 /opt/kafka/current/bin/kafka-topics.sh --bootstrap-server 10.0.16.5:9092,10.0.32.6:9092,10.0.48.7:9092 --create --if-not-exists --topic th-topic --partitions 12");
+    expect(create).not.toContain("--replication-factor");
+  });
+
+  it("starts the job once: a second start leaves the running job alone", () => {
+    const result = run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 0; [[ $last == "cat "* ]] && echo 4242; exit 0' });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("the job is already running (pid 4242); stop it first to restart it");
+    expect(stubCalls(result.dir).filter((call) => call.includes("nohup spark-submit"))).toEqual([]);
+  });
+
+  it("submits the job to the master's spark:// URL with the packaged rule, and waits until its queries run", () => {
+    const result = run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 1; exit 0' });
+    expect(result.status).toBe(0);
+    expect(stubCalls(result.dir).some((call) => call.includes("nohup spark-submit --master spark://10.0.16.20:7077 --py-files smart_money.zip job.py --config smart_money_config.json"))).toBe(true);
+  });
+
+  it("says so when the job never starts, and where its log is", () => {
+    const result = run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* || $last == *"grep -q"* ]] && exit 1; exit 0' });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain("the job did not start; its log is 10.0.16.20:~/smart-money/job.log");
+    expect(result.output).toContain("FAILED at step 'start the streaming job on spark://10.0.16.20:7077'");
+  });
+
+  it("stops nothing when nothing runs, and refuses a command it does not know", () => {
+    expect(run("stop", { ssh: "exit 1" }).output).toContain("the job is not running");
+    const unknown = run("launch");
+    expect(unknown.status).toBe(2);
+    expect(unknown.output).toContain("usage: bash");
+  });
+});
+
+describe("the pipeline's two halves", () => {
+  it("agree on the topic and the file names (TypeScript writes the config, Python reads the files)", () => {
+    const columns = readFileSync(join(__dirname, "..", "pipeline", "smart_money", "columns.py"), "utf8");
+    const config = pipelineConfig(OUTPUTS);
+    expect(columns).toContain(`TOPIC = "${config.topic}"`);
+    expect(columns).toContain(`INTRADAY_FILE = "${config.intraday_file}"`);
+    expect(columns).toContain(`EOD_FILE = "${config.eod_file}"`);
+    expect(columns).toContain(`ANOMALIES_FILE = "${config.anomalies_file}"`);
+  });
+});
