@@ -17,14 +17,25 @@ export function resolveCommit(repo: string, ref: string): string {
  * repository's installed node_modules, and removes the worktree afterwards whatever happens.
  */
 export function withWorktree<T>(repo: string, commit: string, use: (dir: string) => T): T {
-  const dir = join(mkdtempSync(join(tmpdir(), "platform-base-")), "checkout");
-  execFileSync("git", ["worktree", "add", "--detach", "--quiet", dir, commit], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+  const parent = mkdtempSync(join(tmpdir(), "platform-base-"));
+  const dir = join(parent, "checkout");
   try {
+    execFileSync("git", ["worktree", "add", "--detach", "--quiet", dir, commit], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
     const modules = join(repo, "node_modules");
     if (existsSync(modules)) symlinkSync(modules, join(dir, "node_modules"));
     return use(dir);
   } finally {
-    execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: repo, stdio: "ignore" });
-    rmSync(join(dir, ".."), { recursive: true, force: true });
+    // Cleanup never hides what went wrong above; prune forgets a worktree whose directory is gone.
+    try {
+      if (existsSync(dir)) execFileSync("git", ["worktree", "remove", "--force", dir], { cwd: repo, stdio: "ignore" });
+    } catch {
+      // the directory goes below, and prune drops the registration
+    }
+    rmSync(parent, { recursive: true, force: true });
+    try {
+      execFileSync("git", ["worktree", "prune"], { cwd: repo, stdio: "ignore" });
+    } catch {
+      // nothing left to prune
+    }
   }
 }

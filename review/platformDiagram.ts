@@ -12,6 +12,11 @@ interface InstanceNode {
 }
 
 const FONT = 'fontname="Helvetica"';
+
+/** Code-point order: the same on every machine, whatever its locale. */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 const STACK_COLOURS: Readonly<Record<string, string>> = { chef: "#fdf2e9", kafka: "#eaf2fb", spark: "#eafaf1" };
 
 /**
@@ -29,7 +34,7 @@ export function platformDot(platform: SynthesizedPlatform): string {
   ];
   const network = platform.network ?? {};
   const vpc = Object.values((network.resource?.aws_vpc ?? {}) as Json)[0] as Json | undefined;
-  const subnets = Object.entries((network.resource?.aws_subnet ?? {}) as Json).sort(([a], [b]) => a.localeCompare(b));
+  const subnets = Object.entries((network.resource?.aws_subnet ?? {}) as Json).sort(([a], [b]) => byText(a, b));
   const azOf = (subnetName: string): number => Number(/-(\d+)$/.exec(subnetName)?.[1] ?? 0);
   const azCount = Math.max(0, ...subnets.map(([name]) => azOf(name) + 1));
   const instances = instanceNodes(platform, azOf);
@@ -86,7 +91,7 @@ export function platformDot(platform: SynthesizedPlatform): string {
     const stack = instances.filter((each) => each.stack === node.stack);
     return stack.length > 1 && stack.every((each) => each.groups.includes(group)) ? `cluster_${node.stack}` : undefined;
   };
-  for (const edge of [...edges.values()].sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`))) {
+  for (const edge of [...edges.values()].sort((a, b) => byText(`${a.from}${a.to}`, `${b.from}${b.to}`))) {
     const ports = [...edge.ports].sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(", ");
     if (edge.among) {
       lines.push(`  "${edge.from}" -> "${edge.to}" [label="${ports}\\namong members", dir=both, style=dashed];`);
@@ -114,7 +119,7 @@ export function platformDot(platform: SynthesizedPlatform): string {
 /** Every instance of every stack, with what the diagram says about it. */
 function instanceNodes(platform: SynthesizedPlatform, azOf: (subnet: string) => number): InstanceNode[] {
   const nodes: InstanceNode[] = [];
-  for (const [stack, json] of Object.entries(platform).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [stack, json] of Object.entries(platform).sort(([a], [b]) => byText(a, b))) {
     const policiesByRole = new Map<string, string>();
     const documents = (json.data?.aws_iam_policy_document ?? {}) as Json;
     for (const policy of Object.values((json.resource?.aws_iam_role_policy ?? {}) as Json) as Json[]) {
@@ -123,7 +128,7 @@ function instanceNodes(platform: SynthesizedPlatform, azOf: (subnet: string) => 
       policiesByRole.set(role, `${policiesByRole.get(role) ?? ""}${text}`);
     }
     const profiles = (json.resource?.aws_iam_instance_profile ?? {}) as Json;
-    for (const [name, instance] of Object.entries((json.resource?.aws_instance ?? {}) as Json).sort(([a], [b]) => a.localeCompare(b)) as Array<[string, Json]>) {
+    for (const [name, instance] of Object.entries((json.resource?.aws_instance ?? {}) as Json).sort(([a], [b]) => byText(a, b)) as Array<[string, Json]>) {
       const subnet = refName(instance.subnet_id).replace(/^.*?((public|private)-subnet-\d+)$/, "$1");
       const profile = Object.entries(profiles).find(([profileName]) => String(instance.iam_instance_profile).includes(profileName))?.[1] as Json | undefined;
       const policies = profile ? policiesByRole.get(refName(profile.role)) ?? "" : "";

@@ -9,6 +9,8 @@ export interface Review {
   readonly findings: readonly Finding[];
   readonly resources: readonly ResourceChange[];
   readonly stacks: readonly StackChange[];
+  /** What the reader should know about how the review was made. @default none */
+  readonly notes?: readonly string[];
 }
 
 const SECTIONS: ReadonlyArray<{ kind: FindingKind; title: string; none: string }> = [
@@ -37,6 +39,7 @@ export function summarize(review: Review): Record<FindingKind, number> & Record<
 export function renderMarkdown(review: Review): string {
   const summary = summarize(review);
   const lines: string[] = [`## Platform review: ${review.base} → ${review.head}`, ""];
+  for (const note of review.notes ?? []) lines.push(`> ${escape(note)}`, "");
   if (review.resources.length === 0 && review.stacks.length === 0) {
     lines.push("No change to the synthesized Terraform.");
     return `${lines.join("\n")}\n`;
@@ -89,6 +92,7 @@ export function renderJson(review: Review): string {
     {
       base: review.base,
       head: review.head,
+      notes: review.notes ?? [],
       summary: summarize(review),
       findings: review.findings,
       resources: review.resources.map(({ before: _before, after: _after, ...change }) => change),

@@ -18,11 +18,15 @@ export interface ResourceChange {
   readonly after?: Json;
 }
 
-/** What differs in one stack beyond its resources: providers and outputs. */
+/** What differs in one stack beyond its resources: providers, variables, Terraform settings, outputs. */
 export interface StackChange {
   readonly stack: string;
   readonly action: ChangeAction;
   readonly providers: readonly string[];
+  /** Paths under `variable` (a validation, a default). */
+  readonly variables: readonly string[];
+  /** Paths under `terraform` (provider versions, the state backend). */
+  readonly terraform: readonly string[];
   readonly outputs: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
 }
 
@@ -50,11 +54,12 @@ export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatfo
       }
     }
     const providers = changedPaths(base[stack]?.provider ?? {}, head[stack]?.provider ?? {}, "");
+    const variables = changedPaths(base[stack]?.variable ?? {}, head[stack]?.variable ?? {}, "");
+    const terraform = changedPaths(base[stack]?.terraform ?? {}, head[stack]?.terraform ?? {}, "");
     const outputs = keyChanges(base[stack]?.output ?? {}, head[stack]?.output ?? {});
     const action: ChangeAction = !base[stack] ? "add" : !head[stack] ? "remove" : "change";
-    if (action !== "change" || providers.length > 0 || outputs.added.length + outputs.removed.length + outputs.changed.length > 0) {
-      stacks.push({ stack, action, providers, outputs });
-    }
+    const changed = providers.length + variables.length + terraform.length + outputs.added.length + outputs.removed.length + outputs.changed.length > 0;
+    if (action !== "change" || changed) stacks.push({ stack, action, providers, variables, terraform, outputs });
   }
   return { resources, stacks };
 }

@@ -18,7 +18,8 @@ import { renderJson, renderMarkdown } from "./renderReview";
 import { FAIL_KINDS, failingFindings, runReview } from "./runReview";
 
 function main(): number {
-  const args = yargs(process.argv.slice(2))
+  const argv = process.argv.slice(2);
+  const parser = yargs(argv)
     .option("base", { type: "string", demandOption: true, describe: "git ref to compare the working tree with" })
     .option("format", { choices: ["markdown", "json"] as const, default: "markdown" as const, describe: "what to print" })
     .option("markdown", { type: "string", describe: "also write the Markdown to this file" })
@@ -26,8 +27,12 @@ function main(): number {
     .option("fail-on", { type: "string", default: "", describe: `exit 2 when findings of these kinds appear: ${FAIL_KINDS.join(", ")}` })
     .option("config", { type: "string", describe: "platform config file, used for both synths" })
     .strict()
-    .exitProcess(false)
-    .parseSync();
+    .exitProcess(false);
+  if (argv.includes("--help")) {
+    parser.showHelp("log");
+    return 0;
+  }
+  const args = parser.parseSync();
   const failOn = args["fail-on"].split(",").map((kind) => kind.trim()).filter((kind) => kind !== "");
   failingFindings([], failOn);
   const started = Date.now();

@@ -26,15 +26,21 @@ export function readSynthesized(outdir: string): SynthesizedPlatform {
  * config rules), with these app arguments, and reads what it wrote. The process exits 1 with
  * one line per config mistake; that message is passed on.
  */
-export function synthesizeCheckout(dir: string, appArgs: readonly string[] = []): SynthesizedPlatform {
+export function synthesizeCheckout(dir: string, appArgs: readonly string[] = [], env: Readonly<Record<string, string | undefined>> = process.env): SynthesizedPlatform {
   const outdir = mkdtempSync(join(tmpdir(), "platform-review-"));
   try {
     const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts", ...appArgs], {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+      env: { ...env, PATH: process.env.PATH, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+      timeout: 300_000,
     });
-    if (result.status !== 0) throw new Error(`synth in ${dir} failed (exit ${String(result.status)}): ${(result.stderr || result.stdout).trim().split("\n").slice(-5).join(" | ")}`);
+    if (result.error) throw new Error(`synth in ${dir} did not finish: ${result.error.message}`);
+    if (result.status !== 0) {
+      // The first lines say what went wrong; a stack trace's last lines rarely do.
+      const message = (result.stderr || result.stdout).trim().split("\n").filter((line) => !/^\s+at /.test(line)).slice(0, 8).join(" | ");
+      throw new Error(`synth in ${dir} failed (exit ${String(result.status)}): ${message}`);
+    }
     return readSynthesized(outdir);
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -90,7 +90,9 @@ describe("plan review", () => {
     expect(found.findings.filter((finding) => finding.kind === "data-loss")).toEqual([
       expect.objectContaining({ stack: "kafka", path: "kafka/data-volume-2", message: "destroyed: aws_ebs_volume is removed from the config, and the data on it with it" }),
     ]);
-    expect(found.findings).toContainEqual(expect.objectContaining({ kind: "replacement", path: "kafka/node-2/instance", message: "terminated: removed from the config" }));
+    expect(found.findings).toContainEqual(
+      expect.objectContaining({ kind: "replacement", path: "kafka/node-2/instance", message: "terminated: removed from the config — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time" }),
+    );
     // The ensemble shrank: the data bag and every node's converge run again.
     expect(found.findings).toContainEqual(expect.objectContaining({ kind: "replacement", path: "kafka/converge", message: "re-runs its provisioner script on apply (triggers chefRepo, ensemble changed)" }));
     expect(failingFindings(found.findings, ["data-loss"])).toHaveLength(1);
@@ -101,7 +103,11 @@ describe("plan review", () => {
     const head = clone(base);
     const [volume] = Object.values(head.kafka.resource.aws_ebs_volume as Json);
     volume.availability_zone = "us-west-2d";
-    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "data-loss", message: "replaced: availability_zone changes: the data on it is destroyed" })]);
+    expect(review(head).findings).toEqual([
+      expect.objectContaining({ kind: "data-loss", path: "kafka/data-volume-0", message: "replaced: availability_zone changes: the data on it is destroyed" }),
+      // Dragged along: the attachment names the volume.
+      expect.objectContaining({ kind: "replacement", path: "kafka/data-volume-0-attachment", message: "replaced: it refers to kafka/data-volume-0, which is replaced" }),
+    ]);
   });
 
   it("reports a pure tag change as harmless, and nothing else", () => {
@@ -116,7 +122,7 @@ describe("plan review", () => {
 
   it("reports an instance given a public IP, and IMDSv1 allowed", () => {
     const head = clone(base);
-    const [instance] = Object.values(head.spark.resource.aws_instance as Json);
+    const instance = (head.spark.resource.aws_instance as Json)[Object.keys(head.spark.resource.aws_instance).find((name) => name.startsWith("worker-0")) as string];
     instance.associate_public_ip_address = true;
     instance.metadata_options.http_tokens = "optional";
     const messages = review(head).findings.map((finding) => `${finding.kind}: ${finding.message}`);
@@ -125,6 +131,63 @@ describe("plan review", () => {
       "security: allows IMDSv1 (http_tokens optional): credentials readable without a session token",
       "replacement: replaced: associate_public_ip_address changes",
     ]);
+  });
+
+  it("drags along what refers to a replaced resource: the workers follow their master, a bootstrap follows its node", () => {
+    const head = clone(base);
+    const master = Object.keys(head.spark.locals as Json).find((name) => name.startsWith("master_user_data")) as string;
+    head.spark.locals[master] = `${String(head.spark.locals[master])}\n# changed`;
+    const replaced = review(head).findings.filter((finding) => finding.kind === "replacement").map((finding) => `${finding.path}: ${finding.message}`);
+    expect(replaced).toEqual([
+      "spark/master/instance: replaced: its user data changes and user_data_replace_on_change is set",
+      ...[0, 1, 2].map((index) => `spark/worker-${index}/instance: replaced: it refers to spark/master/instance, which is replaced`),
+    ]);
+    const moved = clone(base);
+    const node = Object.keys(moved.kafka.resource.aws_instance).find((name) => name.startsWith("node-1_")) as string;
+    moved.kafka.resource.aws_instance[node].private_ip = "10.0.32.100";
+    const messages = review(moved).findings.map((finding) => `${finding.path}: ${finding.message}`);
+    expect(messages).toContain("kafka/node-1/instance: replaced: private_ip changes — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time");
+    expect(messages).toContain("kafka/bootstrap-node-1: re-runs its provisioner script on apply (a trigger refers to kafka/node-1/instance, which is replaced)");
+  });
+
+  it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
+    const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
+    expect(graviton.map((finding) => finding.message)).toEqual(
+      Array(3).fill("replaced: instance_type changes from m7i.large to m7g.large, another CPU architecture — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time"),
+    );
+    const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
+    expect(bigger.map((finding) => finding.message)).toEqual(Array(3).fill("stopped and started to change its type from m7i.large to m7i.xlarge"));
+  });
+
+  it("reports a Deny statement removed and a policy switched to a wider one", () => {
+    const head = clone(base);
+    head.storage.data.aws_iam_policy_document["data-bucket-tls-only"].statement = [];
+    const policy = Object.keys(head.spark.resource.aws_iam_role_policy).find((name) => name.startsWith("master_policy-read-data-bucket")) as string;
+    head.spark.resource.aws_iam_role_policy[policy].policy = String(head.spark.resource.aws_iam_role_policy[policy].policy).replace("data-bucket-readjson", "data-bucket-read-writejson");
+    const messages = review(head).findings.map((finding) => `${finding.kind}: ${finding.path}: ${finding.message}`);
+    expect(messages).toEqual([
+      "security: spark/master/policy-read-data-bucket: inline policy read-data-bucket now is data-bucket-read-write (was data-bucket-read)",
+      "security: storage/data-bucket-tls-only: a Deny statement (DenyInsecureTransport) is removed or changed: a protection goes or narrows",
+    ]);
+  });
+
+  it("reports the region moving as data loss for the whole stack, and a variable's validation as security", () => {
+    const moved = review(synth("--region", "eu-west-1"));
+    expect(moved.findings).toContainEqual(expect.objectContaining({ kind: "data-loss", stack: "storage", message: expect.stringMatching(/^the provider's region changes from us-west-2 to eu-west-1: every resource/) }));
+    const head = clone(base);
+    const [variable] = Object.values(head.chef.variable as Json).filter((each) => each.validation);
+    variable.validation = [];
+    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^a variable's validation changes/) })]);
+  });
+
+  it("does not take a rule renamed for one opened", () => {
+    const head = clone(base);
+    const rules = head.spark.resource.aws_vpc_security_group_egress_rule as Json;
+    const [name] = Object.keys(rules);
+    rules[`${name}-renamed`] = rules[name];
+    delete rules[name];
+    expect(review(head).findings).toEqual([]);
+    expect(review(head).resources.map((change) => change.action)).toEqual(["remove", "add"]);
   });
 
   it("writes JSON with the summary and without the resources' bodies", () => {
@@ -156,6 +219,23 @@ describe("npm run review", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     // Whatever the working tree holds, the base synthesized every stack.
     expect(renderMarkdown(found)).toMatch(/^## Platform review: HEAD \([0-9a-f]{7}\) → working tree/);
+  });
+
+  it("says when the base had other dependencies, since both sides are built with the working tree's", () => {
+    // 8fac6c7 predates the random provider in package-lock.json.
+    const found = runReview({ repo: ROOT, base: "8fac6c7", env: {} });
+    expect(found.notes).toEqual([expect.stringMatching(/^package-lock\.json differs from the base's/)]);
+    expect(renderMarkdown(found)).toContain("> package-lock.json differs from the base's");
+    // What changed since in access: Spark's write to its output prefix, and nothing else.
+    const security = found.findings.filter((finding) => finding.kind === "security");
+    expect(security.length).toBe(5);
+    for (const finding of security) expect(finding.path).toMatch(/spark-output/);
+  });
+
+  it("prints its options on --help and exits 0", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "review/review.ts", "--help"], { cwd: ROOT, encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("--fail-on");
   });
 
   it("fails with one line for a ref that is not a commit", () => {

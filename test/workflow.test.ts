@@ -41,6 +41,9 @@ describe("the CI workflow users copy", () => {
     expect(review).toContain('npm run --silent review -- --base "origin/${GITHUB_BASE_REF}" --markdown review.md --json review.json');
     expect(review).toContain('cat review.md >> "$GITHUB_STEP_SUMMARY"');
     expect(review).toMatch(/if: github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@v\d+/);
+    // One comment, updated on each push, never longer than GitHub accepts.
+    expect(review).toContain('comment.user.type === "Bot" && comment.body && comment.body.startsWith(marker)');
+    expect(review).toContain("const limit = 60000;");
     expect(review).toContain("cdktf.out/stacks/*/cdk.tf.json");
   });
 
@@ -51,8 +54,13 @@ describe("the CI workflow users copy", () => {
     expect(job("plan")).toContain("id-token: write");
   });
 
+  it("fails a step when any command in a pipe fails (bash -eo pipefail, not GitHub's default bash -e)", () => {
+    expect(WORKFLOW).toMatch(/^defaults:\n {2}run:\n(?: {4}#.*\n)* {4}shell: bash\n/m);
+  });
+
   it("keeps the terraform plan job off until the repository configures it, and away from forks", () => {
     const plan = job("plan");
+    expect(plan).toContain("environment: platform-plan");
     expect(plan).toContain("if: vars.PLAN_ROLE_ARN != '' && github.event.pull_request.head.repo.full_name == github.repository");
     expect(plan).toContain("role-to-assume: ${{ vars.PLAN_ROLE_ARN }}");
     expect(plan).toContain("PLATFORM_STATE__BUCKET: ${{ vars.STATE_BUCKET }}");

@@ -1,0 +1,152 @@
+import { architectureOf } from "../config/architecture";
+import { DATA_HOLDERS, forceNewChanges, FORCE_NEW_ATTRIBUTES } from "./forceNewAttributes";
+import type { ResourceChange } from "./resourceDiff";
+import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
+
+/** One replacement-or-loss finding about a resource. */
+export interface Replacement {
+  readonly kind: "replacement" | "data-loss";
+  readonly stack: string;
+  readonly address: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+const USER_DATA = /^user_data(_base64)?$/;
+
+/**
+ * Resources Terraform will replace (and why), instances it will stop and start, provisioner
+ * steps that run again, and data destroyed; then everything in the same stack that a
+ * replacement drags along: a resource whose force-new argument, replace-on-change user data or
+ * trigger refers to a replaced one gets a new value, so it is replaced too.
+ */
+export function replacementFindings(changes: readonly ResourceChange[], head: SynthesizedPlatform): Replacement[] {
+  const findings: Replacement[] = [];
+  const replaced = new Map<string, Set<string>>();
+  const markReplaced = (stack: string, address: string): void => {
+    if (!replaced.has(stack)) replaced.set(stack, new Set());
+    replaced.get(stack)?.add(address);
+  };
+  for (const change of changes) {
+    const add = (kind: Replacement["kind"], message: string): void => {
+      findings.push({ kind, stack: change.stack, address: change.address, path: change.path, message });
+    };
+    const outcome = direct(change, add);
+    if (outcome === "replaced") markReplaced(change.stack, change.address);
+  }
+
+  // Knock-on replacements, until nothing more is dragged along.
+  for (let round = 0; round < 10; round += 1) {
+    let more = false;
+    for (const [stack, addresses] of replaced) {
+      const json = head[stack];
+      if (!json) continue;
+      for (const [address, body] of resourcesOf(json)) {
+        if (addresses.has(address)) continue;
+        const cause = [...addresses].find((other) => refersTo(json, address, body, other));
+        if (!cause) continue;
+        const path = String(body["//"]?.metadata?.path ?? address);
+        const type = address.split(".")[0];
+        const causePath = String(resourcesOf(json).get(cause)?.["//"]?.metadata?.path ?? cause);
+        const rerun = type === "null_resource";
+        findings.push({
+          kind: DATA_HOLDERS.has(type) ? "data-loss" : "replacement",
+          stack,
+          address,
+          path,
+          message: rerun ? `re-runs its provisioner script on apply (a trigger refers to ${causePath}, which is replaced)` : `replaced: it refers to ${causePath}, which is replaced${DATA_HOLDERS.has(type) ? ": the data on it is destroyed" : ""}`,
+        });
+        addresses.add(address);
+        more = true;
+      }
+    }
+    if (!more) break;
+  }
+  return findings;
+}
+
+/** The finding of one change on its own; "replaced" when Terraform will replace the resource. */
+function direct(change: ResourceChange, add: (kind: Replacement["kind"], message: string) => void): "replaced" | "other" {
+  const holdsData = DATA_HOLDERS.has(change.type);
+  if (change.action === "remove") {
+    if (holdsData) add("data-loss", `destroyed: ${change.type} is removed from the config, and the data on it with it`);
+    else if (change.type === "aws_instance") add("replacement", `terminated: removed from the config${holdsState(change.before) ? ` ${STATE_NOTE}` : ""}`);
+    return "other";
+  }
+  if (change.action === "add") return "other";
+  const before = change.before as Json;
+  const after = change.after as Json;
+  const ignored = [...ignoredAttributes(before), ...ignoredAttributes(after)];
+  if (ignored.includes("all")) return "other";
+  if (change.type === "aws_s3_bucket" && after.force_destroy === true && before.force_destroy !== true) {
+    add("data-loss", "force_destroy turned on: a destroy deletes every object in the bucket");
+  }
+  if (change.type === "aws_s3_bucket_versioning" && JSON.stringify(after.versioning_configuration) !== JSON.stringify(before.versioning_configuration) && after.versioning_configuration?.status !== "Enabled") {
+    add("data-loss", `versioning ${String(after.versioning_configuration?.status)}: an overwritten or deleted object can no longer be recovered`);
+  }
+  if (change.type === "aws_s3_bucket_lifecycle_configuration" && change.attributes.some((path) => path.startsWith("rule"))) {
+    add("data-loss", "the bucket's lifecycle rules change: check what expires now");
+  }
+  const forced = forceNewChanges(change.type, change.attributes, ignored);
+  if (change.type === "null_resource") {
+    if (forced.length === 0) return "other";
+    const keys = change.attributes.filter((path) => path.startsWith("triggers.")).map((path) => path.slice("triggers.".length));
+    add("replacement", `re-runs its provisioner script on apply (${keys.length === 1 ? "trigger" : "triggers"} ${keys.join(", ")} changed)`);
+    return "replaced";
+  }
+  const why = forced.map((name) => `${name} changes`);
+  const userData = change.attributes.filter((path) => USER_DATA.test(path) && !ignored.includes(path));
+  if (userData.length > 0 && after.user_data_replace_on_change === true) why.push("its user data changes and user_data_replace_on_change is set");
+  const typeChanged = change.type === "aws_instance" && change.attributes.includes("instance_type") && !ignored.includes("instance_type");
+  if (typeChanged && architectureOf(String(before.instance_type)) !== architectureOf(String(after.instance_type))) {
+    why.push(`instance_type changes from ${String(before.instance_type)} to ${String(after.instance_type)}, another CPU architecture`);
+  }
+  if (why.length > 0) {
+    const state = change.type === "aws_instance" && holdsState(after) ? ` ${STATE_NOTE}` : "";
+    add(holdsData ? "data-loss" : "replacement", `replaced: ${why.join("; ")}${holdsData ? ": the data on it is destroyed" : state}`);
+    return "replaced";
+  }
+  if (change.type === "aws_instance" && (userData.length > 0 || typeChanged)) {
+    const reasons = [...(typeChanged ? [`to change its type from ${String(before.instance_type)} to ${String(after.instance_type)}`] : []), ...(userData.length > 0 ? ["to take new user data (which EC2 runs only at first boot)"] : [])];
+    add("replacement", `stopped and started ${reasons.join(" and ")}`);
+  }
+  return "other";
+}
+
+const STATE_NOTE = "— it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time";
+
+/** An instance whose lifecycle ignores its user data is one the stack keeps for the state it holds. */
+function holdsState(body: Json | undefined): boolean {
+  return ignoredAttributes(body).some((name) => USER_DATA.test(name));
+}
+
+function ignoredAttributes(body: Json | undefined): string[] {
+  const ignore = body?.lifecycle?.ignore_changes as unknown;
+  if (ignore === "all") return ["all"];
+  return Array.isArray(ignore) ? ignore.map(String) : [];
+}
+
+function resourcesOf(json: Json): Map<string, Json> {
+  const map = new Map<string, Json>();
+  for (const [type, byName] of Object.entries((json.resource ?? {}) as Json)) {
+    for (const [name, body] of Object.entries(byName as Json)) map.set(`${type}.${name}`, body as Json);
+  }
+  return map;
+}
+
+/** Whether a force-new argument (or replace-on-change user data, through its local) of a resource mentions another. */
+function refersTo(stack: Json, address: string, body: Json, other: string): boolean {
+  const type = address.split(".")[0];
+  const ignored = ignoredAttributes(body);
+  if (ignored.includes("all")) return false;
+  const names = [...(FORCE_NEW_ATTRIBUTES[type] ?? []).map((name) => name.split(".")[0]), ...(body.user_data_replace_on_change === true ? ["user_data", "user_data_base64"] : [])];
+  const locals = (stack.locals ?? {}) as Json;
+  const pattern = new RegExp(`\\b${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`);
+  return names
+    .filter((name) => !ignored.includes(name) && body[name] !== undefined)
+    .some((name) => {
+      const text = JSON.stringify(body[name]);
+      const withLocals = text.replace(/local\.([A-Za-z0-9_-]+)/g, (match, local: string) => `${match} ${JSON.stringify(locals[local] ?? "")}`);
+      return pattern.test(withLocals);
+    });
+}

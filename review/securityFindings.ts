@@ -1,0 +1,174 @@
+import { readable, refName } from "./references";
+import type { ResourceChange, StackChange } from "./resourceDiff";
+import type { Json } from "./synthesizedPlatform";
+
+/** Records one finding about the resource being looked at. */
+export type Report = (message: string) => void;
+
+const PUBLIC_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
+export const RULE_TYPES = new Set(["aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"]);
+/** What a rule lets through: two rules alike in this are the same access, whatever their names. */
+const RULE_ACCESS = ["security_group_id", "ip_protocol", "from_port", "to_port", "cidr_ipv4", "cidr_ipv6", "referenced_security_group_id", "prefix_list_id"];
+
+export function ruleAccess(type: string, body: Json | undefined): string {
+  return JSON.stringify([type, ...RULE_ACCESS.map((key) => body?.[key] ?? null)]);
+}
+
+/**
+ * Access opened, widened or made public, and protections taken away, for one changed resource.
+ * `removedAccess` holds the access of every rule removed anywhere: a rule added with the same
+ * access is one renamed or moved, not one opened.
+ */
+export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+  const after = (change.after ?? {}) as Json;
+  const before = (change.before ?? {}) as Json;
+  const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`)));
+  const became = (path: string, value: unknown): boolean => {
+    const get = (body: Json): unknown => path.split(".").reduce<unknown>((node, key) => (node as Json | undefined)?.[key], body);
+    return change.action !== "remove" && JSON.stringify(get(after)) === JSON.stringify(value) && (change.action === "add" || JSON.stringify(get(before)) !== JSON.stringify(value));
+  };
+
+  switch (change.type) {
+    case "aws_vpc_security_group_ingress_rule":
+    case "aws_vpc_security_group_egress_rule":
+      securityGroupRule(change, removedAccess, report);
+      break;
+    case "aws_security_group":
+    case "aws_default_security_group":
+      if ((change.action === "add" && ((after.ingress ?? []) as Json[]).length > 0) || changed("ingress", "egress")) {
+        const cidrs = [...((after.ingress ?? []) as Json[]), ...((after.egress ?? []) as Json[])].flatMap((rule) => [...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])] as string[]);
+        report(`the group's inline rules change${cidrs.some((cidr) => PUBLIC_CIDRS.has(cidr)) ? " — PUBLIC: a rule takes 0.0.0.0/0 or ::/0" : ""}`);
+      }
+      break;
+    case "aws_iam_policy_document":
+      policyDocument(change, report);
+      break;
+    case "aws_iam_role_policy":
+      if (change.action === "add") report(`attaches inline policy ${String(after.name)} to role ${refName(after.role)}`);
+      else if (changed("policy", "role")) report(`inline policy ${String(after.name)} now ${changed("role") ? `belongs to role ${refName(after.role)}` : `is ${readable(String(after.policy))} (was ${readable(String(before.policy))})`}`);
+      break;
+    case "aws_iam_role_policy_attachment":
+      if (change.action === "add" || changed("policy_arn", "role")) report(`attaches managed policy ${readable(String(after.policy_arn))} to role ${refName(after.role)}`);
+      break;
+    case "aws_iam_role":
+      if (changed("assume_role_policy")) report("who may assume the role changes (assume_role_policy)");
+      break;
+    case "aws_iam_instance_profile":
+      if (changed("role")) report(`instance profile now gives role ${refName(after.role)} (was ${refName(before.role)})`);
+      break;
+    case "aws_instance":
+      if (became("associate_public_ip_address", true)) report("gets a public IP address: reachable from the internet as far as its security groups allow");
+      if (became("metadata_options.http_tokens", "optional")) report("allows IMDSv1 (http_tokens optional): credentials readable without a session token");
+      if (became("root_block_device.encrypted", false)) report("root volume unencrypted");
+      if (changed("vpc_security_group_ids")) report(`security groups now ${((after.vpc_security_group_ids ?? []) as string[]).map(refName).join(", ")}`);
+      if (changed("iam_instance_profile")) report(`instance profile now ${refName(after.iam_instance_profile)}`);
+      break;
+    case "aws_subnet":
+      if (became("map_public_ip_on_launch", true)) report("gives every instance launched in it a public IP (map_public_ip_on_launch)");
+      break;
+    case "aws_ebs_volume":
+      if (became("encrypted", false)) report("volume unencrypted");
+      break;
+    case "aws_s3_bucket_public_access_block":
+      if (change.action === "remove") report("removes the bucket's public access block");
+      for (const flag of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) {
+        if (became(flag, false)) report(`turns ${flag} off: the bucket can be made public`);
+      }
+      break;
+    case "aws_s3_bucket_policy":
+      if (change.action === "remove") report("removes the bucket policy (and the protections in it)");
+      else if (change.action === "add" || changed("policy")) report(`bucket policy is now ${readable(String(after.policy))}`);
+      break;
+    case "aws_s3_bucket_server_side_encryption_configuration":
+      if (change.action === "remove") report("removes the bucket's default encryption");
+      else if (changed("rule")) report("the bucket's default encryption changes");
+      break;
+    case "aws_s3_bucket_acl":
+      if (/public/.test(String(after.acl)) && became("acl", after.acl)) report(`bucket ACL ${String(after.acl)}: PUBLIC`);
+      break;
+    case "aws_flow_log":
+      if (change.action === "remove") report("removes the VPC flow log: no more record of the traffic");
+      break;
+    default:
+      break;
+  }
+}
+
+/** A rule added, or changed to let more in: its ports, protocol and source, public or not. */
+function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+  if (change.action === "remove") return;
+  const rule = change.after as Json;
+  const direction = change.type.includes("ingress") ? "ingress" : "egress";
+  const describe = (body: Json): string => {
+    const protocol = body.ip_protocol === "-1" ? "all traffic" : `${String(body.ip_protocol)} ${body.from_port === body.to_port ? body.from_port : `${body.from_port}-${body.to_port}`}`;
+    const peer = body.cidr_ipv4 ?? body.cidr_ipv6 ?? (body.prefix_list_id ? `prefix list ${refName(body.prefix_list_id)}` : `group ${refName(body.referenced_security_group_id)}`);
+    return `${protocol} ${direction === "ingress" ? "from" : "to"} ${String(peer)} ${direction === "ingress" ? "into" : "from"} group ${refName(body.security_group_id)}`;
+  };
+  const isPublic = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
+  const publicNote = isPublic ? ` — PUBLIC: ${direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet"}` : "";
+  if (change.action === "add") {
+    if (!removedAccess.has(ruleAccess(change.type, rule))) report(`opens ${direction} ${describe(rule)}${publicNote}`);
+    return;
+  }
+  const before = change.before as Json;
+  const access = ["cidr_ipv4", "cidr_ipv6", "referenced_security_group_id", "prefix_list_id", "ip_protocol", "security_group_id"];
+  const widerPorts = Number(rule.from_port) < Number(before.from_port) || Number(rule.to_port) > Number(before.to_port);
+  if (widerPorts || access.some((key) => JSON.stringify(rule[key]) !== JSON.stringify(before[key]))) {
+    report(`widens ${direction}: now ${describe(rule)} (was ${describe(before)})${publicNote}`);
+  }
+}
+
+/**
+ * What a policy document allows that it did not: actions and resources, principals, statements
+ * whose conditions or exclusions (not_actions, not_resources) change; and Deny statements taken
+ * away or changed, which remove a protection.
+ */
+function policyDocument(change: ResourceChange, report: Report): void {
+  if (change.action === "remove") return;
+  const statements = (document: Json | undefined): Json[] => (document?.statement ?? []) as Json[];
+  const grants = (document: Json | undefined): Set<string> => {
+    const set = new Set<string>();
+    for (const statement of statements(document)) {
+      if ((statement.effect ?? "Allow") !== "Allow") continue;
+      for (const action of (statement.actions ?? []) as string[]) {
+        for (const resource of (statement.resources ?? ["*"]) as string[]) set.add(`${action} on ${readable(resource)}`);
+      }
+      for (const action of (statement.not_actions ?? []) as string[]) set.add(`every action but ${action}`);
+      for (const resource of (statement.not_resources ?? []) as string[]) set.add(`every resource but ${readable(resource)}`);
+      for (const principal of (statement.principals ?? []) as Json[]) for (const id of principal.identifiers as string[]) set.add(`principal ${principal.type}:${id}`);
+      if (statement.condition) set.add(`under the conditions ${JSON.stringify(statement.condition)}`);
+    }
+    return set;
+  };
+  const denies = (document: Json | undefined): Set<string> => new Set(statements(document).filter((statement) => statement.effect === "Deny").map((statement) => JSON.stringify(statement)));
+  const before = grants(change.before);
+  const added = [...grants(change.after)].filter((grant) => !before.has(grant));
+  if (added.length > 0) {
+    const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant));
+    report(`${change.action === "add" ? "new policy document grants" : "policy document now also grants"} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}`);
+  }
+  const deniesAfter = denies(change.after);
+  const weakened = [...denies(change.before)].filter((deny) => !deniesAfter.has(deny));
+  for (const deny of weakened) {
+    const statement = JSON.parse(deny) as Json;
+    report(`a Deny statement ${statement.sid ? `(${String(statement.sid)}) ` : ""}is removed or changed: a protection goes or narrows`);
+  }
+}
+
+/** Stack-wide settings: the provider's region or credentials, variables' validations, the state backend. */
+export function stackFindings(stack: StackChange, base: Json | undefined, head: Json | undefined, report: (kind: "security" | "replacement" | "data-loss" | "harmless", message: string) => void): void {
+  const region = (json: Json | undefined): unknown => json?.provider?.aws?.[0]?.region;
+  if (stack.providers.length > 0) {
+    if (stack.providers.every((path) => /(^|\.)default_tags(\[|\.|$)/.test(path))) {
+      report("harmless", "the provider's default tags only, updated in place on every resource");
+    } else if (base && head && region(base) !== region(head)) {
+      report("data-loss", `the provider's region changes from ${String(region(base))} to ${String(region(head))}: every resource of the stack is created anew there and the old ones destroyed, data included`);
+    } else {
+      report("security", `the provider's settings change: ${stack.providers.join(", ")}`);
+    }
+  }
+  for (const path of stack.variables.filter((each) => /\.validation/.test(each))) report("security", `a variable's validation changes (${path}): what the stack accepts from the operator`);
+  if (stack.terraform.some((path) => path.startsWith("backend"))) {
+    report("replacement", "the state backend changes: terraform init must migrate the state first, or every resource is created anew");
+  }
+}
