@@ -18,6 +18,9 @@ export interface PipelineConfig {
   readonly record_count: number;
   readonly producer_rate: number;
   readonly z_threshold: number;
+  /** spark.cores.max of the streaming job, and of the producer and the check (each). */
+  readonly job_cores: number;
+  readonly tool_cores: number;
   readonly region: string;
   readonly bucket: string;
   readonly input_uri: string;
@@ -42,9 +45,15 @@ export interface PipelineSettings {
   readonly rate: number;
   /** @default 3.0 */
   readonly zThreshold: number;
+  /** Cores the streaming job keeps; standalone Spark would give it all. @default 4 */
+  readonly jobCores: number;
+  /** Cores the producer and the check each take beside the job. @default 2 */
+  readonly toolCores: number;
 }
 
-export const DEFAULT_SETTINGS: PipelineSettings = { partitions: 12, interval: 10, recordCount: 0, rate: 500, zThreshold: DEFAULT_Z_THRESHOLD };
+export const DEFAULT_SETTINGS: PipelineSettings = { partitions: 12, interval: 10, recordCount: 0, rate: 500, zThreshold: DEFAULT_Z_THRESHOLD, jobCores: 4, toolCores: 2 };
+/** Each second's batch is one Spark job writing to Kafka; past a few thousand records it no longer fits its second. */
+export const MAX_RATE = 5000;
 
 /** Outputs as `cdktf output --outputs-file` writes them: `{ stack: { output: value } }`. */
 export type StackOutputs = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -74,10 +83,13 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
     ["--interval", settings.interval, 1],
     ["--record-count", settings.recordCount, 0],
     ["--rate", settings.rate, 1],
+    ["--job-cores", settings.jobCores, 1],
+    ["--tool-cores", settings.toolCores, 1],
   ] as const) {
     if (!Number.isInteger(value) || value < minimum) throw new PipelineConfigError(`${flag} ${value} must be a whole number of at least ${minimum}`);
   }
   if (!(settings.zThreshold > 0)) throw new PipelineConfigError(`--z-threshold ${settings.zThreshold} must be above 0`);
+  if (settings.rate > MAX_RATE) throw new PipelineConfigError(`--rate ${settings.rate} must be at most ${MAX_RATE}: each second's batch is one Spark job that must finish within the second`);
   const bucket = text(outputs, "storage", "data_bucket_name");
   const outputUri = text(outputs, "storage", "spark_output_uri");
   if (!outputUri.startsWith(`s3://${bucket}/`)) throw new PipelineConfigError(`output spark_output_uri ${outputUri} is not in bucket ${bucket}`);
@@ -98,6 +110,8 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
     record_count: settings.recordCount,
     producer_rate: settings.rate,
     z_threshold: settings.zThreshold,
+    job_cores: settings.jobCores,
+    tool_cores: settings.toolCores,
     region: text(outputs, "storage", "data_bucket_region"),
     bucket,
     input_uri: `s3a://${bucket}/${INPUT_PREFIX}`,

@@ -24,6 +24,8 @@ export function pipelineScript(config: PipelineConfig): string {
     bootstrapServers: config.kafka_bootstrap_servers,
     topic: config.topic,
     partitions: config.partitions,
+    jobCores: config.job_cores,
+    toolCores: config.tool_cores,
   });
 }
 
@@ -36,6 +38,8 @@ function main(): number {
     .option("record-count", { type: "number", default: DEFAULT_SETTINGS.recordCount, describe: "trades the producer sends; 0 sends the whole file" })
     .option("rate", { type: "number", default: DEFAULT_SETTINGS.rate, describe: "trades per second the producer sends" })
     .option("z-threshold", { type: "number", default: DEFAULT_SETTINGS.zThreshold, describe: "standard deviations above the mean that make a trade unusual" })
+    .option("job-cores", { type: "number", default: DEFAULT_SETTINGS.jobCores, describe: "cores the streaming job keeps" })
+    .option("tool-cores", { type: "number", default: DEFAULT_SETTINGS.toolCores, describe: "cores the producer and the check each take" })
     .strict()
     .exitProcess(false)
     .parseSync();
@@ -51,6 +55,8 @@ function main(): number {
     recordCount: args["record-count"],
     rate: args.rate,
     zThreshold: args["z-threshold"],
+    jobCores: args["job-cores"],
+    toolCores: args["tool-cores"],
   });
   mkdirSync(args.out, { recursive: true });
   writeFileSync(join(args.out, "smart_money_config.json"), `${JSON.stringify(config, null, 2)}\n`);

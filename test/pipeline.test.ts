@@ -21,6 +21,8 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
       record_count: 0,
       producer_rate: 500,
       z_threshold: 3,
+      job_cores: 4,
+      tool_cores: 2,
       region: "us-west-2",
       bucket: "insight-dev-data-20261126abcdef",
       input_uri: "s3a://insight-dev-data-20261126abcdef/smart-money/input/",
@@ -55,6 +57,8 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
     expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, partitions: 0 })).toThrow("--partitions 0 must be a whole number of at least 1");
     expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, rate: 2.5 })).toThrow("--rate 2.5 must be a whole number of at least 1");
     expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, zThreshold: 0 })).toThrow("--z-threshold 0 must be above 0");
+    expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, rate: 20000 })).toThrow("--rate 20000 must be at most 5000");
+    expect(() => pipelineConfig(OUTPUTS, { ...DEFAULT_SETTINGS, jobCores: 0 })).toThrow("--job-cores 0 must be a whole number of at least 1");
   });
 
   it("fills in the original's config class, with no keys or secrets", () => {
@@ -91,10 +95,38 @@ describe("the workstation's pipeline script", () => {
     expect(stubCalls(result.dir).filter((call) => call.includes("nohup spark-submit"))).toEqual([]);
   });
 
-  it("submits the job to the master's spark:// URL with the packaged rule, and waits until its queries run", () => {
+  it("submits the job to the master's spark:// URL with the packaged rule and its share of cores, and waits until its queries run", () => {
     const result = run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 1; exit 0' });
     expect(result.status).toBe(0);
-    expect(stubCalls(result.dir).some((call) => call.includes("nohup spark-submit --master spark://10.0.16.20:7077 --py-files smart_money.zip job.py --config smart_money_config.json"))).toBe(true);
+    const [submit] = stubCalls(result.dir).filter((call) => call.includes("nohup spark-submit"));
+    // Braced: only spark-submit goes to the background, its streams away from the ssh session,
+    // and the pid file lands in the job's directory.
+    expect(submit).toContain(
+      "cd smart-money && { nohup spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=4 --py-files smart_money.zip job.py --config smart_money_config.json >job.log 2>&1 </dev/null & echo $! >job.pid; }",
+    );
+  });
+
+  it("starts in the background for real: the ssh command returns at once and the pid is the job's", () => {
+    // The master's side played by a local shell: ssh runs the command it is given, and
+    // spark-submit is a job that runs for 20 s.
+    const started = Date.now();
+    const result = run("start", {
+      ssh: 'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 1; mkdir -p "$HOME/smart-money"; cd "$HOME" && exec bash -c "$last"',
+      "spark-submit": 'echo "streaming queries started"; exec sleep 20',
+    });
+    expect(result.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const pid = Number(readFileSync(join(result.dir, "smart-money", "job.pid"), "utf8").trim());
+    // The pid is the job itself, still running after the ssh command returned.
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    process.kill(pid, "SIGTERM");
+  });
+
+  it("gives the producer and the check their own cores beside the job", () => {
+    const result = run("produce --from-start", { ssh: "exit 0" });
+    expect(stubCalls(result.dir).find((call) => call.includes("producer.py"))).toContain(
+      "spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=2 --py-files smart_money.zip producer.py --config smart_money_config.json --from-start",
+    );
   });
 
   it("says so when the job never starts, and where its log is", () => {

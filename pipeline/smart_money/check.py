@@ -2,10 +2,10 @@
 
     spark-submit --master spark://<master>:7077 --py-files smart_money.zip check.py --config smart_money_config.json [--complete]
 
-Prints how many trades were flagged, whether every injected unusual trade is among them, and
-whether any trade was written twice. With --complete (once the producer sent everything and the
-job's last batch landed) the flagged trades must be exactly those the rule flags over the whole
-file. Exits 1 when a check fails.
+Prints how many trades were flagged, whether every injected unusual trade the producer has sent
+(by its producer.state) is among them, and whether any trade was written twice. With --complete
+(once the producer sent everything and the job's last batch landed) the flagged trades must be
+exactly those the rule flags over the whole file. Exits 1 when a check fails.
 """
 
 import argparse
@@ -16,7 +16,8 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from smart_money.flagging import TRADE_SCHEMA, end_of_day, flag
+from smart_money.flagging import FLAGGED_SCHEMA, TRADE_SCHEMA, end_of_day, flag
+from smart_money.producer import read_state, state_path
 
 
 def main(argv):
@@ -29,7 +30,7 @@ def main(argv):
     spark = SparkSession.builder.appName("smart-money-check").getOrCreate()
     # Reading through the sink's own log (_spark_metadata) sees only batches the job committed.
     try:
-        flagged = spark.read.parquet(config["flagged_uri"])
+        flagged = spark.read.schema(FLAGGED_SCHEMA).parquet(config["flagged_uri"])
     except AnalysisException as error:
         print(f"check FAILED: nothing readable at {config['flagged_uri']} yet ({str(error).splitlines()[0]}); is the job running (status)?")
         spark.stop()
@@ -38,8 +39,13 @@ def main(argv):
     found = set(numbers)
     injected = {int(row.sequence_number) for row in spark.read.option("header", True).csv(config["input_uri"] + config["anomalies_file"]).collect()}
     trades = spark.read.option("header", True).schema(TRADE_SCHEMA).csv(config["input_uri"] + config["intraday_file"])
-    if int(config["record_count"]) > 0:
-        trades = trades.where(F.col("sequence_number").cast("long") <= int(config["record_count"]))
+    last = int(config["record_count"]) if int(config["record_count"]) > 0 else None
+    if not args.complete:
+        # Only what the producer has sent so far can have been flagged.
+        produced = read_state(state_path(args.config))
+        last = produced if last is None else min(last, produced)
+    if last is not None:
+        trades = trades.where(F.col("sequence_number").cast("long") <= last)
     sent = {int(row.sequence_number) for row in trades.select("sequence_number").collect()}
     expected = {row.sequence_number for row in flag(trades, end_of_day(spark, config["input_uri"] + config["eod_file"]), float(config["z_threshold"])).select("sequence_number").collect()}
 

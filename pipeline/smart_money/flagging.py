@@ -10,11 +10,17 @@ from .columns import INTRADAY_COLUMNS
 
 TRADE_SCHEMA = StructType([StructField(name, StringType()) for name in INTRADAY_COLUMNS])
 GROUP = ("underlying_symbol", "put_call", "delta_bin", "day_bin")
+# What flag() returns, and the job writes: reading it with this schema works before any file exists.
+FLAGGED_SCHEMA = (
+    "sequence_number long, quote_datetime string, underlying_symbol string, option_type string, expiration string, strike string, "
+    "trade_size int, delta_bin string, day_bin string, mean_vol double, sd_vol double, z_score double"
+)
 
-_delta_bin = F.udf(lambda delta: rule.delta_bin(float(delta)), StringType())
-_day_bin = F.udf(lambda quoted, expires: rule.day_bin(rule.days_to_expiry(quoted, expires)), StringType())
-_put_call = F.udf(rule.put_call, StringType())
-_z_score = F.udf(rule.z_score, DoubleType())
+# Plain Python UDFs (not Arrow, which later releases make the default and which needs pandas).
+_delta_bin = F.udf(lambda delta: rule.delta_bin(float(delta)), StringType(), useArrow=False)
+_day_bin = F.udf(lambda quoted, expires: rule.day_bin(rule.days_to_expiry(quoted, expires)), StringType(), useArrow=False)
+_put_call = F.udf(rule.put_call, StringType(), useArrow=False)
+_z_score = F.udf(rule.z_score, DoubleType(), useArrow=False)
 
 
 def end_of_day(spark: SparkSession, path: str) -> DataFrame:
@@ -37,7 +43,7 @@ def end_of_day(spark: SparkSession, path: str) -> DataFrame:
 
 def flag(trades: DataFrame, eod: DataFrame, threshold: float) -> DataFrame:
     """Trades (columns as in the intraday file, as text) whose size is unusual for their group."""
-    unusual = F.udf(lambda size, mean, sd: rule.is_unusual(size, mean, sd, threshold), BooleanType())
+    unusual = F.udf(lambda size, mean, sd: rule.is_unusual(size, mean, sd, threshold), BooleanType(), useArrow=False)
     grouped = (
         trades.withColumn("put_call", _put_call("option_type"))
         .withColumn("delta_bin", _delta_bin("trade_delta"))

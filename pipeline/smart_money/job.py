@@ -5,7 +5,8 @@ group's end-of-day statistics, and writes the unusual ones to S3 as Parquet (and
 
 The Parquet sink and its checkpoint are in the bucket's Spark output prefix: a restarted job
 resumes after the last batch it finished, so output is neither lost nor written twice. Trades the
-producer sends again after a restart carry the same sequence number and are dropped here.
+producer sends again after a restart carry the same sequence number and are dropped here. The
+console sink keeps its own checkpoint beside it, so its state too survives executors moving.
 """
 
 import argparse
@@ -24,7 +25,9 @@ def main(argv):
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
-    spark = SparkSession.builder.appName("smart-money-tracker").getOrCreate()
+    # State and shuffles in as many partitions as the topic has, not Spark's 200: every
+    # micro-batch writes each state partition to S3. (Fixed by the checkpoint after a first start.)
+    spark = SparkSession.builder.appName("smart-money-tracker").config("spark.sql.shuffle.partitions", str(int(config["partitions"]))).getOrCreate()
     eod = end_of_day(spark, config["input_uri"] + config["eod_file"]).cache()
     trades = (
         spark.readStream.format("kafka")
@@ -35,8 +38,9 @@ def main(argv):
         .select(F.from_json(F.col("value").cast("string"), TRADE_SCHEMA).alias("trade"))
         .select("trade.*")
         .withColumn("quote_ts", F.to_timestamp("quote_datetime"))
-        # The file is in quote-time order; an hour of quote time covers any batch the producer repeats.
-        .withWatermark("quote_ts", "1 hour")
+        # The file is one trading day in quote-time order: a day of quote time covers any trade
+        # the producer repeats, and no valid trade is ever older than the watermark.
+        .withWatermark("quote_ts", "24 hours")
         .dropDuplicatesWithinWatermark(["sequence_number"])
         .drop("quote_ts")
     )
@@ -53,6 +57,7 @@ def main(argv):
     )
     to_console = (
         flagged.writeStream.format("console")
+        .option("checkpointLocation", config["checkpoint_uri"].rstrip("/").rsplit("/", 1)[0] + "/console/")
         .option("truncate", False)
         .option("numRows", 50)
         .outputMode("append")

@@ -21,6 +21,11 @@ from pyspark.sql import functions as F
 from smart_money.columns import INTRADAY_COLUMNS
 
 
+def state_path(config_path):
+    """Where the producer keeps the last sequence number it sent: beside its config."""
+    return os.path.join(os.path.dirname(os.path.abspath(config_path)), "producer.state")
+
+
 def read_state(path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -44,7 +49,7 @@ def main(argv):
     args = parser.parse_args(argv)
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
-    state = os.path.join(os.path.dirname(os.path.abspath(args.config)), "producer.state")
+    state = state_path(args.config)
     after = 0 if args.from_start else read_state(state)
     rate = int(config["producer_rate"])
 
@@ -72,22 +77,25 @@ def main(argv):
         )
         write_state(state, batch[-1][2])
 
-    started = time.monotonic()
+    started = None
     sent = batches = 0
     batch = []
     for row in records.toLocalIterator():
         batch.append((row.key, row.value, row.seq))
         if len(batch) < rate:
             continue
+        began = time.monotonic()
+        started = started or began
         send(batch)
         sent += len(batch)
         batches += 1
         batch = []
-        # One batch a second: wait out what is left of this second.
-        time.sleep(max(0.0, started + batches - time.monotonic()))
+        # At most one batch a second; a slow batch is not made up for with a burst.
+        time.sleep(max(0.0, began + 1.0 - time.monotonic()))
         if batches % 10 == 0:
             elapsed = time.monotonic() - started
             print(f"producer: sent {sent}/{total} ({100 * sent // max(total, 1)}%), {sent / elapsed:.0f} trades/s, last sequence number {row.seq}", flush=True)
+    started = started or time.monotonic()
     if batch:
         send(batch)
         sent += len(batch)

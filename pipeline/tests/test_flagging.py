@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def fake_pyspark():
-    functions = types.SimpleNamespace(udf=lambda function, _type=None: function)
+    functions = types.SimpleNamespace(udf=lambda function, _type=None, useArrow=None: function)
     sql = types.ModuleType("pyspark.sql")
     sql.DataFrame = sql.SparkSession = object
     sql.functions = functions
