@@ -69,6 +69,8 @@ describe("config sources", () => {
 describe("config errors name the field, the value and the rule", () => {
   it("rejects an unknown key from a flag and suggests the known one", () => {
     expect(flags("--kafka.node", "5")).toEqual(["kafka.node (from --kafka.node): unknown key (did you mean kafka.nodes?)"]);
+    // A key that differs only in case is suggested too (and the search for it ends).
+    expect(flags("--kafka.Nodes", "5")).toEqual(["kafka.Nodes (from --kafka.Nodes): unknown key (did you mean kafka.nodes?)"]);
   });
 
   it("rejects an unknown key from the environment", () => {
@@ -100,6 +102,7 @@ describe("config errors name the field, the value and the rule", () => {
 
   it("rejects a value where a section belongs", () => {
     expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"kafka":3}' })).toEqual(["kafka (in c.json): 3 must be an object"]);
+    expect(problemsOf({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"kafka":null}' })).toEqual(["kafka (in c.json): null must be an object"]);
   });
 
   it("rejects a positional argument", () => {
@@ -225,6 +228,24 @@ describe("config errors name the field, the value and the rule", () => {
         `kafka.sha512: "${DEFAULT_KRAFT_KAFKA_PIN.sha512}" is the sha512 of Kafka ${DEFAULT_KRAFT_KAFKA_PIN.version}; set the one of 3.9.2 (the .sha512 file beside Apache's tarball holds it)`,
       ]);
       expect(kraft("--kafka.version", "4.2.0", "--kafka.sha512", "ab".repeat(64))).toEqual([]);
+    });
+
+    it("keeps a release the user chose: a digest set alone does not bring the Kafka 4 default version", () => {
+      expect(kraft("--kafka.sha512", "ab".repeat(64))).toEqual(['kafka.version: "3.9.1" is not a Kafka 4.x release like 4.3.1 (kafka.mode is kraft)']);
+    });
+
+    it("takes only whole 4.x release numbers, with parts of several digits", () => {
+      const digest = ["--kafka.sha512", "ab".repeat(64)];
+      for (const version of ["4.10.0", "4.3.10"]) expect(kraft("--kafka.version", version, ...digest)).toEqual([]);
+      for (const version of ["14.3.1", "4.3.1-rc1", "v4.3.1"]) {
+        expect(kraft("--kafka.version", version, ...digest)).toEqual([`kafka.version: "${version}" is not a Kafka 4.x release like 4.3.1 (kafka.mode is kraft)`]);
+      }
+    });
+
+    it("limits the broker count for node ids only where dedicated controllers take ids from 1001", () => {
+      expect(flags("--kafka.nodes", "1000")).toEqual([]);
+      expect(kraft("--kafka.nodes", "1000")).toEqual([]);
+      expect(flags("--kafka.dedicatedControllers", "true", "--kafka.nodes", "1000")).toEqual([]);
     });
 
     it("refuses a mode it does not know", () => {
