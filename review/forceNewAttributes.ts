@@ -1,3 +1,5 @@
+import { isUnder } from "./attributePaths";
+
 /**
  * Arguments whose change makes Terraform replace the resource (ForceNew in the AWS, null and
  * random providers' schemas), for the resource types this platform uses. A path matches an
@@ -45,9 +47,9 @@ export function forceNewChanges(type: string, paths: readonly string[], ignored:
     ...new Set(
       paths
         .map(topLevel)
-        .filter((path) => !ignored.some((name) => path === name || path.startsWith(`${name}.`)))
-        .filter((path) => forceNew.some((name) => path === name || path.startsWith(`${name}.`)))
-        .map((path) => forceNew.find((name) => path === name || path.startsWith(`${name}.`)) as string),
+        .filter((path) => !ignored.some((name) => isUnder(path, name)))
+        .filter((path) => forceNew.some((name) => isUnder(path, name)))
+        .map((path) => forceNew.find((name) => isUnder(path, name)) as string),
     ),
   ];
 }

@@ -1,3 +1,4 @@
+import { ignoredAttributes, isUnder } from "./attributePaths";
 import type { Finding, FindingKind } from "./findings";
 import type { ResourceChange, StackChange } from "./resourceDiff";
 
@@ -105,10 +106,9 @@ export function renderJson(review: Review): string {
 
 /** Changed attributes, marked where the change has no effect now: ignored, or a provisioner's next run. */
 function annotated(change: ResourceChange): string[] {
-  const ignore = change.after?.lifecycle?.ignore_changes as unknown;
-  const ignored = Array.isArray(ignore) ? ignore.map(String) : [];
+  const ignored = ignoredAttributes(change.after);
   return change.attributes.map((path) => {
-    if (ignore === "all" || ignored.some((name) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`))) return `${path} (ignored by lifecycle)`;
+    if (ignored.includes("all") || ignored.some((name) => isUnder(path, name))) return `${path} (ignored by lifecycle)`;
     if (path.startsWith("provisioner")) return `${path} (used at the next run)`;
     return path;
   });

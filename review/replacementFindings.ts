@@ -1,6 +1,7 @@
 import { architectureOf } from "../config/architecture";
 import { DATA_HOLDERS, forceNewChanges, FORCE_NEW_ATTRIBUTES } from "./forceNewAttributes";
-import type { ResourceChange } from "./resourceDiff";
+import { ignoredAttributes } from "./attributePaths";
+import { resourceBlocks, type ResourceChange } from "./resourceDiff";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 /** One replacement-or-loss finding about a resource. */
@@ -36,18 +37,24 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
   }
 
   // Knock-on replacements, until nothing more is dragged along.
+  const blocksByStack = new Map([...replaced.keys()].map((stack) => [stack, resourceBlocks(head[stack])]));
+  const texts = new Map<string, string>();
   for (let round = 0; round < 10; round += 1) {
     let more = false;
     for (const [stack, addresses] of replaced) {
       const json = head[stack];
-      if (!json) continue;
-      for (const [address, body] of resourcesOf(json)) {
+      const blocks = blocksByStack.get(stack);
+      if (!json || !blocks) continue;
+      for (const [address, body] of blocks) {
         if (addresses.has(address)) continue;
-        const cause = [...addresses].find((other) => refersTo(json, address, body, other));
+        const key = `${stack} ${address}`;
+        if (!texts.has(key)) texts.set(key, replacingText(json, address, body));
+        const text = texts.get(key) as string;
+        const cause = [...addresses].find((other) => new RegExp(`\\b${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`).test(text));
         if (!cause) continue;
         const path = String(body["//"]?.metadata?.path ?? address);
         const type = address.split(".")[0];
-        const causePath = String(resourcesOf(json).get(cause)?.["//"]?.metadata?.path ?? cause);
+        const causePath = String(blocks.get(cause)?.["//"]?.metadata?.path ?? cause);
         const rerun = type === "null_resource";
         findings.push({
           kind: DATA_HOLDERS.has(type) ? "data-loss" : "replacement",
@@ -120,33 +127,19 @@ function holdsState(body: Json | undefined): boolean {
   return ignoredAttributes(body).some((name) => USER_DATA.test(name));
 }
 
-function ignoredAttributes(body: Json | undefined): string[] {
-  const ignore = body?.lifecycle?.ignore_changes as unknown;
-  if (ignore === "all") return ["all"];
-  return Array.isArray(ignore) ? ignore.map(String) : [];
-}
 
-function resourcesOf(json: Json): Map<string, Json> {
-  const map = new Map<string, Json>();
-  for (const [type, byName] of Object.entries((json.resource ?? {}) as Json)) {
-    for (const [name, body] of Object.entries(byName as Json)) map.set(`${type}.${name}`, body as Json);
-  }
-  return map;
-}
-
-/** Whether a force-new argument (or replace-on-change user data, through its local) of a resource mentions another. */
-function refersTo(stack: Json, address: string, body: Json, other: string): boolean {
+/**
+ * The text of a resource's force-new arguments (and of its user data, through its local, when a
+ * change replaces the instance): a resource named in it is one whose replacement drags this one along.
+ */
+function replacingText(stack: Json, address: string, body: Json): string {
   const type = address.split(".")[0];
   const ignored = ignoredAttributes(body);
-  if (ignored.includes("all")) return false;
+  if (ignored.includes("all")) return "";
   const names = [...(FORCE_NEW_ATTRIBUTES[type] ?? []).map((name) => name.split(".")[0]), ...(body.user_data_replace_on_change === true ? ["user_data", "user_data_base64"] : [])];
   const locals = (stack.locals ?? {}) as Json;
-  const pattern = new RegExp(`\\b${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`);
   return names
     .filter((name) => !ignored.includes(name) && body[name] !== undefined)
-    .some((name) => {
-      const text = JSON.stringify(body[name]);
-      const withLocals = text.replace(/local\.([A-Za-z0-9_-]+)/g, (match, local: string) => `${match} ${JSON.stringify(locals[local] ?? "")}`);
-      return pattern.test(withLocals);
-    });
+    .map((name) => JSON.stringify(body[name]).replace(/local\.([A-Za-z0-9_-]+)/g, (match, local: string) => `${match} ${JSON.stringify(locals[local] ?? "")}`))
+    .join("\n");
 }

@@ -64,13 +64,17 @@ export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatfo
   return { resources, stacks };
 }
 
-/** Every resource and data source of a stack by address, without cdktf's metadata. */
+/** Every resource and data source of a stack by address (`aws_instance.x`, `data.aws_ami.y`). */
 function blocksOf(stack: Json | undefined): Map<string, Json> {
+  return new Map([...resourceBlocks(stack, "resource"), ...resourceBlocks(stack, "data")]);
+}
+
+/** The stack's resources (or data sources) by Terraform address. */
+export function resourceBlocks(stack: Json | undefined, section: "resource" | "data" = "resource"): Map<string, Json> {
+  const prefix = section === "data" ? "data." : "";
   const blocks = new Map<string, Json>();
-  for (const [prefix, section] of [["", stack?.resource], ["data.", stack?.data]] as const) {
-    for (const [type, byName] of Object.entries((section ?? {}) as Json)) {
-      for (const [name, body] of Object.entries(byName as Json)) blocks.set(`${prefix}${type}.${name}`, body as Json);
-    }
+  for (const [type, byName] of Object.entries((stack?.[section] ?? {}) as Json)) {
+    for (const [name, body] of Object.entries(byName as Json)) blocks.set(`${prefix}${type}.${name}`, body as Json);
   }
   return blocks;
 }

@@ -1,3 +1,4 @@
+import { isUnder } from "./attributePaths";
 import { readable, refName } from "./references";
 import type { ResourceChange, StackChange } from "./resourceDiff";
 import type { Json } from "./synthesizedPlatform";
@@ -22,7 +23,7 @@ export function ruleAccess(type: string, body: Json | undefined): string {
 export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
   const after = (change.after ?? {}) as Json;
   const before = (change.before ?? {}) as Json;
-  const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`)));
+  const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => isUnder(path, name)));
   const became = (path: string, value: unknown): boolean => {
     const get = (body: Json): unknown => path.split(".").reduce<unknown>((node, key) => (node as Json | undefined)?.[key], body);
     return change.action !== "remove" && JSON.stringify(get(after)) === JSON.stringify(value) && (change.action === "add" || JSON.stringify(get(before)) !== JSON.stringify(value));
