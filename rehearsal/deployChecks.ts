@@ -80,6 +80,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   if (clients.length > 0) {
     await checks.check(`the ${clients.length} node(s) outside the ensemble run no ZooKeeper member, and their broker gets its own id and the ensemble's connect string`, () => {
       const connect = `${ensemble.map((ip) => `${ip}:2181`).join(",")}/kafka`;
+      const ids: string[] = [];
       for (const node of clients) {
         const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.workstationNetns });
         if (unit.status === 0 || unit.output.includes("zookeeper-cluster")) throw new Error(`${node.name} has a ZooKeeper member: ${lastLines(unit.output)}`);
@@ -88,8 +89,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         if (properties["broker.id"] !== expectedId || properties["zookeeper.connect"] !== connect) {
           throw new Error(`${node.name}: broker.id ${String(properties["broker.id"])}, zookeeper.connect ${String(properties["zookeeper.connect"])}; expected ${expectedId} and ${connect}`);
         }
+        ids.push(`${node.name}: broker.id ${String(properties["broker.id"])}`);
       }
-      return clients.map((node) => `${node.name}: broker.id ${String(brokerProperties(node.name)["broker.id"])}`).join(", ");
+      return ids.join(", ");
     });
   }
 
