@@ -3,6 +3,7 @@ import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
 import { renderScript } from "./renderScript";
+import { SETUP_COMMAND } from "./setupCommand";
 
 /** Bounds of the provisioner scripts: how long they wait for cloud-init, and for a node's SSH. */
 const SETUP_TIMEOUT_SECONDS = 1800;
@@ -82,8 +83,8 @@ export class KafkaProvisionScripts {
     });
   }
 
-  /** Uploads the current cookbooks and role, then runs the client on every node. */
+  /** Uploads the current cookbooks and role (the workstation's setup, run again), then runs the client on every node. */
   convergeNodes(nodeIps: readonly string[]): string {
-    return renderScript("provision/converge-nodes", { nodeIps, clientBinary: this.client.binary });
+    return renderScript("provision/converge-nodes", { nodeIps, clientBinary: this.client.binary, setupCommand: SETUP_COMMAND });
   }
 }

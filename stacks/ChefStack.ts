@@ -15,6 +15,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -144,6 +145,7 @@ export class ChefStack extends PlatformStack {
       onUserDataChange: "replace",
       userData: renderScript("chef-server", {
         ...common,
+        setupCommand: SETUP_COMMAND,
         package: packages.server,
         serverCtl: packages.serverCtl,
         serverConfigFile: packages.serverConfigFile,
@@ -181,6 +183,7 @@ export class ChefStack extends PlatformStack {
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
       userData: renderScript("chef-workstation", {
         ...common,
+        setupCommand: SETUP_COMMAND,
         package: packages.workstation,
         knifeConfig: knifeConfigPath(chef),
         serverFqdn,

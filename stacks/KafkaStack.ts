@@ -15,6 +15,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
 import { workstationScript } from "../constructs/workstationScript";
@@ -262,6 +263,7 @@ export class KafkaStack extends PlatformStack {
       onUserDataChange: "ignore",
       policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
       userData: renderScript("kafka-node", {
+        setupCommand: SETUP_COMMAND,
         region: config.region,
         client: chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(instanceType)),
         acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,

@@ -6,6 +6,7 @@ import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -124,6 +125,7 @@ export class SparkStack extends PlatformStack {
     const readSecret = secretPolicy(["ssm:GetParameter"], "spark-secret-read");
 
     const scriptContext = {
+      setupCommand: SETUP_COMMAND,
       sparkRoot: SPARK_PATHS.root,
       confDir: SPARK_PATHS.conf,
       acceptBootstrapKeyFrom: props.bootstrapKey.parameter,

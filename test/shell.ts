@@ -16,6 +16,8 @@ export interface BashOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Reuse a directory from an earlier run, to test re-runs. */
   readonly dir?: string;
+  /** Run this file, e.g. the copy a script kept of itself, instead of writing the script to script.sh. @default script.sh */
+  readonly file?: string;
 }
 
 /**
@@ -31,8 +33,9 @@ export function runBash(script: string, options: BashOptions = {}): BashRun {
     writeFileSync(path, `#!/usr/bin/env bash\necho "${name} $*" >> "${dir}/calls.log"\n${body}\n`);
     chmodSync(path, 0o755);
   }
-  writeFileSync(join(dir, "script.sh"), script);
-  const result = spawnSync("bash", [join(dir, "script.sh")], {
+  const file = options.file ?? join(dir, "script.sh");
+  if (options.file === undefined) writeFileSync(file, script);
+  const result = spawnSync("bash", [file], {
     encoding: "utf8",
     env: {
       PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,

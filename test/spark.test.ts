@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
 import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
@@ -138,6 +139,7 @@ const JARS = [
   { file: "kafka-clients-3.9.1.jar", checksum: TARBALL_SHA512, urls: [`${CENTRAL}/org/apache/kafka/kafka-clients/3.9.1/kafka-clients-3.9.1.jar`] },
 ];
 const CONTEXT = {
+  setupCommand: SETUP_COMMAND,
   sparkRoot: SPARK_PATHS.root,
   confDir: SPARK_PATHS.conf,
   acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
