@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { execFileSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
@@ -149,6 +150,7 @@ const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
+    setupCommand: SETUP_COMMAND,
     ...COMMON,
     package: packages.server,
     serverCtl: packages.serverCtl,
@@ -269,13 +271,14 @@ describe("chef-server user data", () => {
     const second = runBash(script, { stubs, env, dir: first.dir });
     expect(second.status).toBe(0);
     const newCalls = calls(first.dir).slice(before);
-    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|org-user-add|add-user-key|^dpkg |--output/.test(call))).toEqual([]);
+    expect(newCalls.filter((call) => /reconfigure|user-create|org-create|org-user-add|add-user-key|^dpkg |^apt-get |--output/.test(call))).toEqual([]);
     expect(ssmPuts(first.dir).trim().split("\n")).toHaveLength(1);
   });
 });
 
 describe("chef-workstation user data", () => {
   const script = renderScript("chef-workstation", {
+    setupCommand: SETUP_COMMAND,
     ...COMMON,
     package: { ...packages.workstation, checksum: DEB_SHA256 },
     knifeConfig: knifeConfigPath(configFrom().chef),
@@ -366,7 +369,7 @@ describe("chef-workstation user data", () => {
     expect(second.status).toBe(0);
     expect(second.output).toContain("are already on the server");
     const newCalls = calls(first.dir).slice(before);
-    expect(newCalls.filter((call) => /^(dpkg|ssh-keygen|tar) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
+    expect(newCalls.filter((call) => /^(dpkg|apt-get|ssh-keygen|tar) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
     expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
   });
 

@@ -6,6 +6,7 @@ import { DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
@@ -348,7 +349,7 @@ describe("provisioner scripts", () => {
     const scripts = [
       renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
       renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
-      renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client" }),
+      renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
   });
@@ -503,13 +504,15 @@ describe("provisioner scripts", () => {
   });
 
   describe("converge-nodes", () => {
-    const script = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6"], clientBinary: "cinc-client" });
+    const script = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND });
 
     it("re-uploads the cookbooks, then runs the client on every node and logs what each run updated", () => {
       const clientRun = '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0';
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun } });
       expect(run.status).toBe(0);
-      expect(calls(run.dir)).toContain(`sudo bash ${join(run.dir, "root/var/lib/cloud/instance/user-data.txt")}`);
+      // The setup command the workstation kept, not cloud-init's raw copy of its user data, which is gzip.
+      expect(calls(run.dir)).toContain(`sudo ${join(run.dir, "root/usr/local/sbin/platform-setup")}`);
+      expect(calls(run.dir).filter((call) => call.includes("user-data.txt"))).toEqual([]);
       expect(run.output).toContain("10.0.16.5: 3/85 resources updated");
       expect(run.output).toContain("10.0.32.6: 3/85 resources updated");
       const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client"));
@@ -517,7 +520,7 @@ describe("provisioner scripts", () => {
     });
 
     it("converges one node at a time and stops at the first that fails, leaving the rest untouched", () => {
-      const three = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6", "10.0.16.7"], clientBinary: "cinc-client" });
+      const three = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6", "10.0.16.7"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND });
       const failing = '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0';
       const run = runBash(three, { stubs: { ...stubs, sudo: "exit 0", ssh: failing } });
       expect(run.status).not.toBe(0);
@@ -540,6 +543,7 @@ describe("provisioner scripts", () => {
 describe("kafka-node user data", () => {
   const VOLUME = "vol-0123456789abcdef0";
   const script = renderScript("kafka-node", {
+    setupCommand: SETUP_COMMAND,
     region: "us-west-2",
     client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
@@ -613,14 +617,28 @@ describe("kafka-node user data", () => {
     expect(statSync(lookup).mode & 0o777).toBe(0o755);
   });
 
-  it("installs the Chef client package before bootstrap", () => {
-    expect(calls(first.dir).some((call) => call.startsWith("dpkg -i ") && call.endsWith("cinc_18.6.2-1_amd64.deb"))).toBe(true);
+  it("installs the Chef client package before bootstrap through apt, which waits out the dpkg lock unattended-upgrades holds at first boot", () => {
+    const installs = calls(first.dir).filter((call) => call.startsWith("apt-get ") && call.endsWith("cinc_18.6.2-1_amd64.deb"));
+    expect(installs).toEqual([`apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends ${join(first.dir, "root/var/cache/platform/cinc_18.6.2-1_amd64.deb")}`]);
+    expect(calls(first.dir).filter((call) => call.startsWith("dpkg "))).toEqual([]);
+  });
+
+  it("keeps itself as the setup command, which runs it again with nothing to do", () => {
+    const kept = join(first.dir, "root/usr/local/sbin/platform-setup");
+    expect(readFileSync(kept, "utf8")).toBe(script);
+    expect(statSync(kept).mode & 0o777).toBe(0o755);
+    expect(first.output).toContain("this setup runs again with: sudo /usr/local/sbin/platform-setup");
+    const before = calls(first.dir).length;
+    const again = runBash(script, { stubs, env, dir: first.dir, file: kept });
+    expect(again.status).toBe(0);
+    expect(calls(first.dir).slice(before).filter((call) => /^(mkfs\.xfs|mount|apt-get|dpkg|useradd) /.test(call))).toEqual([]);
+    expect(readFileSync(kept, "utf8")).toBe(script);
   });
 
   it("changes nothing on a second run: no format, no sshd reload, no duplicate fstab line", () => {
     const before = calls(first.dir).length;
     expect(runBash(script, { stubs, env, dir: first.dir }).status).toBe(0);
-    expect(calls(first.dir).slice(before).filter((call) => /^(mkfs\.xfs|mount|dpkg|systemctl|useradd) /.test(call))).toEqual([]);
+    expect(calls(first.dir).slice(before).filter((call) => /^(mkfs\.xfs|mount|dpkg|apt-get|systemctl|useradd) /.test(call))).toEqual([]);
     expect(readFileSync(join(first.dir, "root/etc/fstab"), "utf8").trim().split("\n")).toHaveLength(1);
   });
 

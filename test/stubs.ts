@@ -10,7 +10,13 @@ export const COMMON_STUBS = {
     'if [[ $2 == *Version* ]]; then cat "$WORK_DIR/dpkg-version-${*: -1}" 2>/dev/null; exit $?; fi',
     'grep -qx "${*: -1}" "$WORK_DIR/installed" 2>/dev/null && printf "install ok installed"',
   ].join("\n"),
-  "apt-get": 'if [[ " $* " == *" install "* ]]; then for p; do [[ $p == -* || $p == install ]] || echo "$p" >> "$WORK_DIR/installed"; done; fi',
+  // A local .deb (install_deb) is installed as dpkg would record it: its version by package name.
+  "apt-get": [
+    'if [[ " $* " == *" install "* ]]; then for p; do',
+    '  [[ $p == -* || $p == install || $p == *::* ]] && continue',
+    '  if [[ $p == *.deb ]]; then basename "$p" | cut -d_ -f2 > "$WORK_DIR/dpkg-version-$(basename "$p" | cut -d_ -f1)"; else echo "$p" >> "$WORK_DIR/installed"; fi',
+    "done; fi",
+  ].join("\n"),
   dpkg: 'deb=${*: -1}; name=$(basename "$deb" | cut -d_ -f1); version=$(basename "$deb" | cut -d_ -f2); echo "$version" > "$WORK_DIR/dpkg-version-$name"',
   id: '[[ -f "$WORK_DIR/user-$1" ]]',
   useradd: 'touch "$WORK_DIR/user-${*: -1}"',
