@@ -1,10 +1,11 @@
 import type { KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import type { Checks } from "./Checks";
 import type { NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
-import { runScript, runScriptAsync, stageChefRepo, type Workstation } from "./workstationSide";
+import { deployerSsh, runScript, runScriptAsync, stageChefRepo, type DeliveredUserData, type Workstation } from "./workstationSide";
 
 /** What the checks act on: the rehearsal's nodes, scripts and workstation side. */
 export interface RehearsalState {
@@ -20,6 +21,8 @@ export interface RehearsalState {
   readonly containers: Map<string, NodeContainer>;
   /** Boots the node's container and resolves once it takes an SSH login. */
   readonly boot: (node: RehearsalNode) => Promise<void>;
+  /** What each machine's last boot was sent as user data, by machine name. */
+  readonly delivered: ReadonlyMap<string, DeliveredUserData>;
 }
 
 const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -33,7 +36,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const clients = net.nodes.slice(state.ensembleSize);
   const allIps = net.nodes.map((node) => node.ip);
   const onNode = (node: RehearsalNode, command: string): string =>
-    run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.workstationNetns, timeoutSeconds: 120 });
+    run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.hostNetns, timeoutSeconds: 120 });
   // Every -Xmx on the member's java command line; the JVM takes the last.
   const heapFlags = (node: RehearsalNode): string[] => onNode(node, "ps -o args= -C java").match(/-Xmx\d+[mMgG]/g) ?? [];
   const unitProperty = (node: RehearsalNode, property: string): string => onNode(node, `systemctl show --property=${property} --value zookeeper.service`).trim();
@@ -43,14 +46,36 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   // The broker settings the wrapper computed, as the Chef server keeps them with the node.
   const brokerProperties = (name: string): Record<string, unknown> => {
-    const shown = run("knife", ["node", "show", name, "--long", "--format", "json", "--config", knifeConfig(workstation)], { netns: net.workstationNetns, env: workstation.env });
+    const shown = run("knife", ["node", "show", name, "--long", "--format", "json", "--config", knifeConfig(workstation)], { netns: net.hostNetns, env: workstation.env });
     const node = JSON.parse(shown) as { default?: { "kafka-cluster"?: { config?: { properties?: Record<string, unknown> } } } };
     return node.default?.["kafka-cluster"]?.config?.properties ?? {};
   };
 
+  await checks.check(`cloud-init ran each machine's gzipped user data as sent, and ${SETUP_COMMAND} runs it again`, () => {
+    const userData = "/var/lib/cloud/instance/user-data.txt";
+    const report = (machine: RehearsalNode, onMachine: (command: string) => string): string => {
+      const expected = state.delivered.get(machine.name);
+      if (!expected) throw new Error(`${machine.name}: no record of its user data`);
+      const sums = onMachine(`sudo sha256sum ${userData} /var/lib/cloud/instance/scripts/part-001 ${SETUP_COMMAND}`);
+      const [kept, unpacked, command] = sums.trim().split("\n").map((line) => line.split(" ")[0]);
+      if (kept !== expected.userDataSha256) throw new Error(`${machine.name}: ${userData} is not the gzip it was sent`);
+      if (unpacked !== expected.scriptSha256 || command !== expected.scriptSha256) throw new Error(`${machine.name}: part-001 or ${SETUP_COMMAND} is not the script it was sent`);
+      const status = onMachine("cloud-init status").trim();
+      if (status !== "status: done") throw new Error(`${machine.name}: cloud-init ${status}`);
+      return machine.name;
+    };
+    const onWorkstation = (command: string): string => run("ssh", [...deployerSsh(workstation), command], { netns: net.hostNetns, timeoutSeconds: 120 });
+    const checked = [report(net.workstation, onWorkstation), ...net.nodes.map((node) => report(node, (command) => onNode(node, command)))];
+    // What cloud-init keeps is the gzip: the old way of re-running the setup cannot work.
+    const raw = tryRun("ssh", [...deployerSsh(workstation), `sudo bash ${userData}`], { netns: net.hostNetns, timeoutSeconds: 60 });
+    if (raw.status === 0 || !raw.output.includes("cannot execute binary file")) throw new Error(`bash ${userData} should fail on the gzip it holds: ${lastLines(raw.output)}`);
+    onNode(net.nodes[0], `sudo ${SETUP_COMMAND}`);
+    return `${checked.length} machines (user data gzipped by ${workstation.delivered.gzippedBy}); bash ${userData}: cannot execute binary file; sudo ${SETUP_COMMAND} re-ran on ${net.nodes[0].name}`;
+  });
+
   await checks.check("every node is registered with role[kafka-node]", () => {
     for (const node of net.nodes) {
-      const shown = run("knife", ["node", "show", node.name, "--run-list", "--config", knifeConfig(workstation)], { netns: net.workstationNetns, env: workstation.env });
+      const shown = run("knife", ["node", "show", node.name, "--run-list", "--config", knifeConfig(workstation)], { netns: net.hostNetns, env: workstation.env });
       if (!shown.includes("role[kafka-node]")) throw new Error(`${node.name}: ${shown.trim()}`);
     }
   });
@@ -58,7 +83,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   await checks.check("every node has the rack its bootstrap gave it", () => {
     for (const node of state.provisioned) {
       const shown = run("knife", ["node", "show", node.name, "--attribute", "insight-kafka-cluster.rack", "--config", knifeConfig(workstation)], {
-        netns: net.workstationNetns,
+        netns: net.hostNetns,
         env: workstation.env,
       });
       if (!shown.includes(`insight-kafka-cluster.rack: ${node.rack}`)) throw new Error(`${node.name}: ${shown.trim()}`);
@@ -82,7 +107,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const connect = `${ensemble.map((ip) => `${ip}:2181`).join(",")}/kafka`;
       const ids: string[] = [];
       for (const node of clients) {
-        const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.workstationNetns });
+        const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.hostNetns });
         if (unit.status === 0 || unit.output.includes("zookeeper-cluster")) throw new Error(`${node.name} has a ZooKeeper member: ${lastLines(unit.output)}`);
         const properties = brokerProperties(node.name);
         const expectedId = net.nodes.indexOf(node) + 1;
@@ -113,7 +138,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   await checks.check("systemd-analyze verify passes on the units the cookbooks write", () => {
     for (const node of members) {
-      const result = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "sudo systemd-analyze verify /etc/systemd/system/zookeeper.service 2>&1"], { netns: net.workstationNetns });
+      const result = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "sudo systemd-analyze verify /etc/systemd/system/zookeeper.service 2>&1"], { netns: net.hostNetns });
       if (result.status !== 0 || result.output.trim() !== "") throw new Error(`${node.name}: ${result.output.trim().split("\n").join("; ")}`);
     }
   });
@@ -245,11 +270,12 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   }
 }
 
+/** The checks' own SSH to nodes, with a copy of the workstation's key; the scripts keep their known_hosts on the workstation. */
 export function sshOptions(workstation: Workstation): string[] {
   return [
     "-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`,
-    "-o", `UserKnownHostsFile=${workstation.root}/home/ubuntu/.ssh/known_hosts`,
-    "-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+    "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR",
+    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
   ];
 }
 
@@ -266,7 +292,7 @@ export function memberMode(net: PrivateNetwork, ip: string): string {
       "import socket, sys\ntry:\n    s = socket.create_connection((sys.argv[1], 2181), timeout=3)\nexcept OSError:\n    print('down'); sys.exit()\ns.sendall(b'srvr')\nprint(s.makefile().read())",
       ip,
     ],
-    { netns: net.workstationNetns, timeoutSeconds: 10 },
+    { netns: net.hostNetns, timeoutSeconds: 10 },
   );
   if (asked.output.trim() === "down") return "down";
   return /^Mode: (\w+)/m.exec(asked.output)?.[1] ?? "not serving";
@@ -289,7 +315,7 @@ function lastLines(output: string): string {
 }
 
 function zkCli(net: PrivateNetwork, ip: string, command: string): string {
-  return run(ZK_CLI, ["-server", `${ip}:2181`, ...command.split(" ")], { netns: net.workstationNetns, timeoutSeconds: 60 });
+  return run(ZK_CLI, ["-server", `${ip}:2181`, ...command.split(" ")], { netns: net.hostNetns, timeoutSeconds: 60 });
 }
 
 function describe(modes: Map<string, string>): string {

@@ -13,15 +13,18 @@ export interface NodeContainerProps {
   readonly gemfileDir: string;
   readonly bundleDir: string;
   readonly hostsFile: string;
+  /** The NoCloud seed (meta-data, user-data) cloud-init boots this instance from (writeNoCloudSeed). */
+  readonly seedDir: string;
   /**
-   * Mounted as ubuntu's authorized_keys: the stand-in for the key lookup the node's user data
-   * sets up (sshd asking SSM), since there is no SSM here.
+   * Mounted as ubuntu's authorized_keys: the stand-in for the key lookup a Kafka node's user data
+   * sets up (sshd asking SSM), since there is no SSM here. @default none (the workstation gets its
+   * key pair's key from cloud-init)
    */
-  readonly authorizedKey: string;
+  readonly authorizedKey?: string;
   readonly logDir: string;
 }
 
-/** A running node: a systemd-nspawn container booted with systemd as PID 1 and sshd up. */
+/** A running machine: a systemd-nspawn container booted with systemd as PID 1, cloud-init and sshd. */
 export interface NodeContainer {
   readonly node: RehearsalNode;
   /** Powers the node off and waits for it; also what the teardown does. */
@@ -29,8 +32,9 @@ export interface NodeContainer {
 }
 
 /**
- * Boots one node. Its root is the image behind a throwaway overlay, so every boot is a new
- * instance (new host keys, nothing left from a previous one) at the node's fixed address.
+ * Boots one machine. Its root is the image behind a throwaway overlay, so every boot is a new
+ * instance (new host keys, a first cloud-init run, nothing left from a previous one) at the
+ * machine's fixed address.
  */
 export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown): NodeContainer {
   const { node } = props;
@@ -49,7 +53,8 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
       `--bind-ro=${props.gemfileDir}:/opt/rehearsal`,
       `--bind-ro=${props.bundleDir}:/opt/rehearsal-bundle`,
       `--bind-ro=${props.hostsFile}:/etc/hosts`,
-      `--bind-ro=${props.authorizedKey}:/home/ubuntu/.ssh/authorized_keys`,
+      `--bind-ro=${props.seedDir}:/var/lib/cloud/seed/nocloud`,
+      ...(props.authorizedKey === undefined ? [] : [`--bind-ro=${props.authorizedKey}:/home/ubuntu/.ssh/authorized_keys`]),
       "--console=passive",
     ],
     log,

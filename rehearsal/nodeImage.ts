@@ -3,20 +3,57 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { run } from "./system";
 
-/** Debian 12 with what an Ubuntu cloud node brings (systemd, sshd, sudo) and what the cookbooks need. */
+/**
+ * Debian 12 with what an Ubuntu cloud instance brings (systemd, sshd, sudo, cloud-init) and what
+ * the cookbooks and the workstation's tools need.
+ */
 const PACKAGES = [
   "systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "sudo", "procps", "ca-certificates",
-  "curl", "python3", "openjdk-17-jre-headless", "ruby", "ruby-bundler",
+  "curl", "python3", "openjdk-17-jre-headless", "ruby", "ruby-bundler", "openssl",
   // The packaged client carries its own libarchive (archive_file); the gem needs the system's.
   "libarchive13",
 ];
 
-/** Run inside the new root: makes it boot like a cloud node that knife can bootstrap. */
+/**
+ * cloud-init as an Ubuntu cloud image runs it, fed by a NoCloud seed instead of EC2's metadata:
+ * the default user is ubuntu with passwordless sudo (an EC2 key pair's key lands in its
+ * authorized_keys), and user data goes through the same handling (a gzipped script is kept raw
+ * in /var/lib/cloud/instance/user-data.txt, unpacked into scripts/part-001 and run in the final
+ * stage). Modules for hardware, packages and networking a container does not have are left out,
+ * so a clean boot ends "done"; host keys come from the image's own first-boot unit.
+ */
+const CLOUD_CONFIG = [
+  "datasource_list: [ NoCloud, None ]",
+  "network: {config: disabled}",
+  "ssh_deletekeys: false",
+  "ssh_genkeytypes: []",
+  "system_info:",
+  "  default_user:",
+  "    name: ubuntu",
+  "    lock_passwd: true",
+  "    gecos: Ubuntu",
+  "    groups: [adm, sudo]",
+  '    sudo: ["ALL=(ALL) NOPASSWD:ALL"]',
+  "    shell: /bin/bash",
+  "cloud_init_modules: [bootcmd, write_files, users_groups, ssh]",
+  "cloud_config_modules: [runcmd]",
+  "cloud_final_modules: [scripts_per_once, scripts_per_boot, scripts_per_instance, scripts_user, ssh_authkey_fingerprints, final_message]",
+  "",
+].join("\n");
+
+/** Run inside the new root: makes it boot like a cloud instance that knife can bootstrap. */
 const SETUP = String.raw`set -euo pipefail
+# Through apt, not debootstrap's --include: cloud-init's Python dependencies include virtual
+# packages, which only apt resolves.
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cloud-init
+apt-get clean
+# ubuntu exists before cloud-init runs, so what the rehearsal mounts into its home has an owner;
+# cloud-init then gives it sudo and the key pair's key, as on EC2.
 useradd --create-home --shell /bin/bash ubuntu
 install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.ssh
-echo 'ubuntu ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-ubuntu
-chmod 0440 /etc/sudoers.d/90-ubuntu
+cat > /etc/cloud/cloud.cfg.d/90-rehearsal.cfg <<'EOF'
+${CLOUD_CONFIG}EOF
 # Every container boots with host keys of its own, as a new instance would.
 rm -f /etc/ssh/ssh_host_*
 cat > /etc/systemd/system/rehearsal-host-keys.service <<'EOF'
@@ -31,28 +68,24 @@ ExecStart=/usr/bin/ssh-keygen -A
 WantedBy=multi-user.target
 EOF
 systemctl enable ssh.service rehearsal-host-keys.service
-# Stand-in: a rehearsal node has no cloud-init, and no user data to wait for.
-cat > /usr/local/bin/cloud-init <<'EOF'
-#!/bin/sh
-[ "$1" = status ] && echo "status: done (rehearsal node: no cloud-init)" && exit 0
-exit 1
-EOF
-# Stand-in for the packaged client: Chef Infra Client from RubyGems, from the bundle the
-# rehearsal mounts read-only at /opt/rehearsal and /opt/rehearsal-bundle.
+# Stand-ins for the packaged Chef tools: Chef Infra Client and knife from RubyGems, from the
+# bundle the rehearsal mounts read-only at /opt/rehearsal and /opt/rehearsal-bundle.
 mkdir -p /opt/chef/bin
-cat > /opt/chef/bin/chef-client <<'EOF'
+for tool in chef-client knife; do
+  cat > "/opt/chef/bin/$tool" <<EOF
 #!/bin/sh
 export BUNDLE_GEMFILE=/opt/rehearsal/Gemfile BUNDLE_PATH=/opt/rehearsal-bundle BUNDLE_FROZEN=true
-exec bundle exec chef-client "$@"
+exec bundle exec $tool "\$@"
 EOF
-chmod 0755 /usr/local/bin/cloud-init /opt/chef/bin/chef-client
-ln -sf /opt/chef/bin/chef-client /usr/local/bin/chef-client
+  chmod 0755 "/opt/chef/bin/$tool"
+  ln -sf "/opt/chef/bin/$tool" "/usr/local/bin/$tool"
+done
 `;
 
 /**
- * The root every rehearsal node boots from, built once with debootstrap and kept in `cacheDir`
+ * The root every rehearsal machine (nodes and workstation) boots from, built once with debootstrap and kept in `cacheDir`
  * under a name that changes with its recipe. Containers boot it read-only with a throwaway layer
- * on top, so one image serves every node and every run.
+ * on top, so one image serves every machine and every run.
  */
 export function nodeImage(cacheDir: string, mirror: string): string {
   const key = createHash("sha256").update(PACKAGES.join(" ")).update(SETUP).digest("hex").slice(0, 12);

@@ -4,24 +4,28 @@
  *   sudo npm run rehearse                                  # 4 nodes, 3 of them the ZooKeeper ensemble
  *   sudo npm run rehearse -- --nodes 7 --zookeeper-nodes 5
  *
- * Builds (once) a Debian 12 node image, boots the nodes as systemd-nspawn containers on a private
- * bridge, serves the Chef API with chef-zero over HTTPS, and runs the very scripts Terraform runs
- * on the workstation (rendered by the project's own code with these nodes' addresses): the data
+ * Builds (once) a Debian 12 machine image with cloud-init, boots the workstation and the nodes as
+ * systemd-nspawn containers on a private bridge, each from a NoCloud seed holding its user data
+ * gzipped by Terraform, serves the Chef API with chef-zero over HTTPS, and runs the very scripts
+ * Terraform runs on the workstation (rendered by the project's own code with these nodes'
+ * addresses), delivered as Terraform delivers them (scp, then bash over SSH as ubuntu): the data
  * bag upload, one knife bootstrap per node in parallel, and the converge. Then it checks what a
  * deploy must have produced and prints a summary table. Everything it starts is removed on exit.
  */
 import { mkdtempSync } from "node:fs";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { loadConfig } from "../config/loadConfig";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
 import { runDeployChecks } from "./deployChecks";
-import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
+import type { NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
 import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
 import { Teardown } from "./Teardown";
-import { BUNDLE_DIR, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, startServices, uploadChefRepo } from "./workstationSide";
+import { bootMachine, bootWorkstation, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, stageChefRepo, startServices, type DeliveredUserData } from "./workstationSide";
 import { zookeeperTarball } from "./zookeeperTarball";
 
 const CACHE_DIR = process.env.REHEARSAL_CACHE_DIR ?? "/var/cache/platform-rehearsal";
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   if (!hostRuby.startsWith("3.1.") || !hostDebian.startsWith("12")) {
     throw new Error(`the rehearsal runs on Debian 12 with its Ruby 3.1, whose gems the Debian 12 nodes share (this host: Debian ${hostDebian.trim() || "none"}, Ruby ${hostRuby || "none"})`);
   }
-  for (const command of ["debootstrap", "systemd-nspawn", "ip", "ssh", "ssh-keygen", "bundle", "flock"]) {
+  for (const command of ["debootstrap", "systemd-nspawn", "ip", "ssh", "scp", "ssh-keygen", "bundle", "flock"]) {
     if (tryRun("sh", ["-c", `command -v ${command}`]).status !== 0) throw new Error(`${command} is missing (see the README, "Rehearse a deploy locally")`);
   }
 
@@ -81,24 +85,36 @@ async function main(): Promise<void> {
   // The platform's own rules size the ensemble (kafka.zookeeperNodes) and refuse a bad --zookeeper-nodes.
   const config = configWith();
   const ensembleSize = config.kafka.zookeeperNodes;
-  const workstation = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
-  await checks.step("upload cookbooks and the kafka-node role", () => uploadChefRepo(config, net, workstation));
+  const host = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
+  const machineBoot = { image, runDir, hostsFile: net.nodeHostsFile, teardown };
+  const workstation = await checks.step("workstation: booted by cloud-init from its gzipped user data, which uploads cookbooks and the kafka-node role", () => {
+    stageChefRepo(config, net, host);
+    return bootWorkstation(config, net, host, machineBoot);
+  });
+  checks.note(`User data: gzipped by ${workstation.delivered.gzippedBy}, delivered through a NoCloud seed to Debian's cloud-init.`);
 
   const containers = new Map<string, NodeContainer>();
+  const delivered = new Map<string, DeliveredUserData>([[net.workstation.name, workstation.delivered]]);
+  const nodeScript = renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir: `${GEMFILE_DIR}/templates` });
+  const boots = new Map<string, number>();
   // The probe keeps no host key: the scripts' own known_hosts must meet each node as they would.
   const probe = ["-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"];
   const accepts = (node: RehearsalNode): boolean =>
     tryRun("ssh", [...probe, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${node.ip}`, "true"], {
-      netns: net.workstationNetns,
+      netns: net.hostNetns,
       timeoutSeconds: 20,
     }).status === 0;
   // A node is up once it takes an SSH login. Now and then a container's boot stalls before
   // logins are allowed (pam_nologin); booting it afresh is what a stuck instance would get too.
+  // Every boot is a new instance to cloud-init, which runs its user data again.
   const boot = async (node: RehearsalNode): Promise<void> => {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
-      const props = { node, image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: net.nodeHostsFile, authorizedKey: workstation.bootstrapPublicKey, logDir: runDir };
-      const container = bootNodeContainer(props, teardown);
-      containers.set(node.name, container);
+      const count = (boots.get(node.name) ?? 0) + 1;
+      boots.set(node.name, count);
+      const booted = bootMachine(node, `boot-${count}-${node.name}`, nodeScript, machineBoot, { authorizedKey: workstation.bootstrapPublicKey });
+      containers.set(node.name, booted.container);
+      delivered.set(node.name, booted.delivered);
+      const container = booted.container;
       if (await waitFor(() => accepts(node), 90, 2000)) return;
       console.log(`${node.name} took no SSH login within 90 s of booting (attempt ${attempt}); see ${runDir}/${node.name}.console.log`);
       container.stop();
@@ -129,7 +145,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { configWith, net, ensembleSize, workstation, scripts, provisioned, serverId, containers, boot });
+  await runDeployChecks(checks, { configWith, net, ensembleSize, workstation, scripts, provisioned, serverId, containers, boot, delivered });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;

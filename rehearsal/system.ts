@@ -26,8 +26,8 @@ export function run(command: string, args: readonly string[], options: RunOption
   return result.output;
 }
 
-/** Runs a command to its end and returns its status and output, whatever they are. */
-export function tryRun(command: string, args: readonly string[], options: RunOptions = {}): { status: number | null; output: string } {
+/** Runs a command to its end and returns its status and output (stdout then stderr; stdout alone too), whatever they are. */
+export function tryRun(command: string, args: readonly string[], options: RunOptions = {}): { status: number | null; output: string; stdout: string } {
   const [file, argv] = argvFor(command, args, options);
   const result = spawnSync(file, argv, {
     encoding: "utf8",
@@ -36,7 +36,7 @@ export function tryRun(command: string, args: readonly string[], options: RunOpt
     timeout: (options.timeoutSeconds ?? 600) * 1000,
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+  return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}`, stdout: result.stdout ?? "" };
 }
 
 /** Starts a long-running command in the background; its output goes to `logFile`'s descriptor. */

@@ -1,29 +1,61 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { knifeConfigPath } from "../constructs/chefPackages";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { tarGz } from "../constructs/tarGz";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
-import type { PrivateNetwork } from "./privateNetwork";
-import { run, runAsync, start, tryRun, waitForSync } from "./system";
+import { gzipAsTerraform, writeNoCloudSeed } from "./noCloudSeed";
+import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
+import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
+import { run, runAsync, start, tryRun, waitFor, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 const PROJECT = join(__dirname, "..");
 /** The rehearsal's Gemfile (knife, chef-zero, Chef Infra Client), and where its gems go. */
 export const GEMFILE_DIR = join(PROJECT, "rehearsal");
 export const BUNDLE_DIR = join(PROJECT, "vendor", "rehearsal-bundle");
+/** The rehearsal's own user data templates (what stands in for scripts that need AWS). */
+const TEMPLATES_DIR = join(GEMFILE_DIR, "templates");
 const CHEF_ZERO_PORT = 8889;
 const MIRROR_PORT = 8000;
+/** Under the download server's root: what the data bucket's chef-repo/ prefix holds on AWS. */
+const CHEF_REPO_PREFIX = "chef-repo";
 
-/** The workstation side of a rehearsal: where the provisioner scripts run, and with what. */
-export interface Workstation {
-  /** PLATFORM_FS_ROOT of the provisioner scripts: the workstation's /home/ubuntu lives below it. */
+/** What every machine's first boot received, to check what cloud-init made of it. */
+export interface DeliveredUserData {
+  /** sha256 of the bytes EC2 would deliver: the gzip. */
+  readonly userDataSha256: string;
+  /** sha256 of the script before gzip: what must run, and what the setup command must hold. */
+  readonly scriptSha256: string;
+  /** Who gzipped it: Terraform's base64gzip, or zlib without terraform. */
+  readonly gzippedBy: string;
+}
+
+/** The host side of a rehearsal: the Chef server, the download server, and the operator's laptop. */
+export interface HostSide {
+  /** Host-side files under `<root>/home/ubuntu`: knife's config for the checks and copies of keys. */
   readonly root: string;
   readonly logDir: string;
+  /** Environment of host-side tools: the knife stand-in on PATH. */
   readonly env: Readonly<Record<string, string>>;
-  /** The public half of the workstation's bootstrap key, which every node accepts. */
+  /** The key pair's private key, Terraform's connection to the workstation (its public half goes in the workstation's meta-data). */
+  readonly deployerKey: string;
+  /** Where stageChefRepo writes the cookbooks and the role, served as the bucket's chef-repo/. */
+  readonly repoDir: string;
+  readonly serverUrl: string;
+  readonly repoUrl: string;
+}
+
+/** The workstation: a container booted by cloud-init, where the provisioner scripts run. */
+export interface Workstation extends HostSide {
+  readonly ip: string;
+  /** The workstation's bootstrap key's public half, copied out once it made it; every node mounts it. */
   readonly bootstrapPublicKey: string;
+  readonly delivered: DeliveredUserData;
 }
 
 export function bundleEnv(): Record<string, string> {
@@ -31,34 +63,37 @@ export function bundleEnv(): Record<string, string> {
 }
 
 /**
- * chef-zero (HTTPS, self-signed, which knife ssl fetch then trusts) and a plain HTTP server for the
- * ZooKeeper tarball, both on the workstation side of the bridge; and the workstation's files:
- * the bootstrap key, knife's config and the stand-ins for commands a rehearsal has no use for.
+ * chef-zero (HTTPS, self-signed, which knife ssl fetch then trusts) and a plain HTTP server for
+ * the ZooKeeper tarball and the chef repo, on the host side of the bridge; the deployer's key
+ * pair; and a knife the checks use to read what the Chef server holds.
  */
-export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: string, teardown: Teardown): Workstation {
-  const root = join(runDir, "workstation");
+export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: string, teardown: Teardown): HostSide {
+  const root = join(runDir, "host");
   const logDir = join(runDir, "logs");
   const bin = join(root, "bin");
   const home = join(root, "home", "ubuntu");
   const knifeDir = join(home, "chef-repo", ".chef");
-  for (const dir of [bin, join(home, ".ssh"), knifeDir, logDir]) mkdirSync(dir, { recursive: true });
+  const repoDir = join(mirrorDir, CHEF_REPO_PREFIX);
+  for (const dir of [bin, join(home, ".ssh"), knifeDir, logDir, repoDir]) mkdirSync(dir, { recursive: true });
 
   const background = (name: string, command: string, args: string[], env: Record<string, string> = {}): void => {
     const log = join(logDir, `${name}.log`);
     writeFileSync(log, "");
-    const child = start(command, args, openSync(log, "a"), { netns: net.workstationNetns, env });
+    const child = start(command, args, openSync(log, "a"), { netns: net.hostNetns, env });
     // Its own process group (detached), stopped as a whole; never what keeps this process alive.
     child.unref();
     teardown.add(name, () => {
       if (child.pid !== undefined) tryRun("kill", ["--", `-${child.pid}`]);
     });
   };
-  background("chef-zero", "bundle", ["exec", "chef-zero", "--host", net.workstationIp, "--port", String(CHEF_ZERO_PORT), "--ssl", "--log-level", "warn"], bundleEnv());
-  background("mirror", "python3", ["-m", "http.server", String(MIRROR_PORT), "--bind", net.workstationIp, "--directory", mirrorDir]);
+  background("chef-zero", "bundle", ["exec", "chef-zero", "--host", net.hostIp, "--port", String(CHEF_ZERO_PORT), "--ssl", "--log-level", "warn"], bundleEnv());
+  background("mirror", "python3", ["-m", "http.server", String(MIRROR_PORT), "--bind", net.hostIp, "--directory", mirrorDir]);
 
-  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "platform-bootstrap@rehearsal", "-f", join(home, ".ssh", "platform_bootstrap")]);
+  const deployerKey = join(root, "deployer_key");
+  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "deployer@rehearsal", "-f", deployerKey]);
   // chef-zero checks no signatures; knife still wants a key to sign with.
   run("openssl", ["genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(knifeDir, "admin.pem")]);
+  const serverUrl = `https://${net.serverName}:${CHEF_ZERO_PORT}`;
   writeFileSync(
     join(knifeDir, "config.rb"),
     [
@@ -66,75 +101,134 @@ export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: st
       'node_name "admin"',
       'client_key "#{current_dir}/admin.pem"',
       // chef-zero serves a single organization, at its root.
-      `chef_server_url "https://${net.serverName}:${CHEF_ZERO_PORT}"`,
+      `chef_server_url "${serverUrl}"`,
       'trusted_certs_dir "#{current_dir}/trusted_certs"',
-      'cookbook_path ["#{current_dir}/../cookbooks"]',
       "",
     ].join("\n"),
   );
-  const stub = (name: string, body: string): void => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  stub("knife", `export BUNDLE_GEMFILE='${bundleEnv().BUNDLE_GEMFILE}' BUNDLE_PATH='${BUNDLE_DIR}' BUNDLE_FROZEN=true\nexec bundle exec knife "$@"`);
-  // The workstation has no cloud-init to wait for here, and the scripts already run as root.
-  stub("cloud-init", '[ "$1" = status ] && exit 0; exit 1');
-  stub("sudo", 'exec "$@"');
+  writeFileSync(join(bin, "knife"), `#!/bin/sh\nexport BUNDLE_GEMFILE='${bundleEnv().BUNDLE_GEMFILE}' BUNDLE_PATH='${BUNDLE_DIR}' BUNDLE_FROZEN=true\nexec bundle exec knife "$@"\n`, { mode: 0o755 });
 
-  const env = { PLATFORM_FS_ROOT: root, PLATFORM_LOG_DIR: logDir, PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
-  const workstation = { root, logDir, env, bootstrapPublicKey: join(home, ".ssh", "platform_bootstrap.pub") };
-  const serving = (): boolean => tryRun("curl", ["-sk", "--max-time", "2", `https://${net.workstationIp}:${CHEF_ZERO_PORT}/`], { netns: net.workstationNetns }).status === 0;
-  if (!waitForSync(serving, 60)) throw new Error(`chef-zero did not answer on ${net.workstationIp}:${CHEF_ZERO_PORT} within 60 s (see ${logDir}/chef-zero.log)`);
-  run("knife", ["ssl", "fetch", "--config", join(knifeDir, "config.rb")], { netns: net.workstationNetns, env });
-  return workstation;
+  const env = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+  const serving = (): boolean => tryRun("curl", ["-sk", "--max-time", "2", `${serverUrl.replace(net.serverName, net.hostIp)}/`], { netns: net.hostNetns }).status === 0;
+  if (!waitForSync(serving, 60)) throw new Error(`chef-zero did not answer on ${net.hostIp}:${CHEF_ZERO_PORT} within 60 s (see ${logDir}/chef-zero.log)`);
+  run("knife", ["ssl", "fetch", "--config", join(knifeDir, "config.rb")], { netns: net.hostNetns, env });
+  return { root, logDir, env, deployerKey, repoDir, serverUrl, repoUrl: `http://${net.hostIp}:${MIRROR_PORT}/${CHEF_REPO_PREFIX}` };
 }
 
-/** Uploads the cookbooks and the generated role with the workstation's own upload function. */
-export function uploadChefRepo(config: PlatformConfig, net: PrivateNetwork, workstation: Workstation): void {
-  stageChefRepo(config, net, workstation);
-  const staging = join(workstation.root, "staging");
-  // Where converge-nodes finds the workstation's user data, which re-uploads them.
-  const userData = join(workstation.root, "var", "lib", "cloud", "instance");
-  mkdirSync(userData, { recursive: true });
-  writeFileSync(
-    join(userData, "user-data.txt"),
-    renderScript(
-      "upload-chef-repo",
-      { knifeConfig: "/home/ubuntu/chef-repo/.chef/config.rb", cookbooksArchive: join(staging, "cookbooks.tar.gz"), rolesJson: join(staging, "roles.json") },
-      { templatesDir: join(GEMFILE_DIR, "templates") },
-    ),
-  );
-  run("bash", [join(userData, "user-data.txt")], { netns: net.workstationNetns, env: workstation.env });
+/** What boots a machine: its image, the gems it mounts, and where seeds and logs go. */
+export interface MachineBoot {
+  readonly image: string;
+  readonly runDir: string;
+  readonly hostsFile: string;
+  readonly teardown: Teardown;
 }
 
 /**
- * Writes the cookbooks and the role generated from `config` where the workstation's upload step
- * reads them (the next converge uploads them). `zookeeper` adds settings a platform config cannot
- * express, for the checks that break a member on purpose.
+ * Boots a machine with cloud-init fed a NoCloud seed: user data gzipped the way Terraform sends it,
+ * and the key pair's key when it has one. Resolves with the container and what it was sent.
  */
-export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, workstation: Workstation, zookeeper: Record<string, unknown> = {}): void {
-  const staging = join(workstation.root, "staging");
-  mkdirSync(staging, { recursive: true });
-  writeFileSync(join(staging, "cookbooks.tar.gz"), tarGz(COOKBOOKS_DIR));
+export function bootMachine(
+  machine: RehearsalNode,
+  instanceId: string,
+  script: string,
+  boot: MachineBoot,
+  access: { readonly authorizedKey?: string; readonly publicKeys?: readonly string[] },
+): { container: NodeContainer; delivered: DeliveredUserData } {
+  const gzipped = gzipAsTerraform(script);
+  const seedDir = writeNoCloudSeed(join(boot.runDir, "seeds", instanceId), {
+    instanceId,
+    hostname: machine.name,
+    userData: gzipped.bytes,
+    publicKeys: access.publicKeys,
+  });
+  const container = bootNodeContainer(
+    { node: machine, image: boot.image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: boot.hostsFile, seedDir, authorizedKey: access.authorizedKey, logDir: boot.runDir },
+    boot.teardown,
+  );
+  return { container, delivered: { userDataSha256: sha256(gzipped.bytes), scriptSha256: sha256(Buffer.from(script)), gzippedBy: gzipped.by } };
+}
+
+/**
+ * Boots the workstation as EC2 and cloud-init would: the key pair's key through meta-data and its
+ * setup as gzipped user data. Resolves once cloud-init has finished, with the bootstrap key's
+ * public half copied out for the nodes (on AWS it travels through SSM).
+ */
+export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwork, host: HostSide, boot: MachineBoot): Promise<Workstation> {
+  const machine = net.workstation;
+  const script = renderScript(
+    "chef-workstation",
+    { setupCommand: SETUP_COMMAND, knifeConfig: knifeConfigPath(config.chef), serverUrl: host.serverUrl, repoUrl: host.repoUrl },
+    { templatesDir: TEMPLATES_DIR },
+  );
+  const publicKey = run("ssh-keygen", ["-y", "-f", host.deployerKey]);
+  const { delivered } = bootMachine(machine, `rehearsal-${machine.name}`, script, boot, { publicKeys: [publicKey] });
+  const workstation: Workstation = { ...host, ip: machine.ip, bootstrapPublicKey: join(host.root, "home", "ubuntu", ".ssh", "platform_bootstrap.pub"), delivered };
+  const login = (): boolean => tryRun("ssh", [...deployerSsh(workstation), "true"], { netns: net.hostNetns, timeoutSeconds: 20 }).status === 0;
+  if (!(await waitFor(login, 120, 2000))) throw new Error(`the workstation took no SSH login with the key pair's key within 120 s (see ${boot.runDir}/${machine.name}.console.log)`);
+  const status = tryRun("ssh", [...deployerSsh(workstation), "cloud-init status --wait --long"], { netns: net.hostNetns, timeoutSeconds: 900 });
+  if (status.status !== 0) {
+    const log = tryRun("ssh", [...deployerSsh(workstation), "sudo tail -n 30 /var/log/platform/chef-workstation.log /var/log/cloud-init-output.log"], { netns: net.hostNetns });
+    throw new Error(`cloud-init on the workstation did not finish cleanly (exit ${status.status}):\n${status.output.trim()}\n${log.output.trim()}`);
+  }
+  // Copies for the nodes' authorized_keys and for the checks' own SSH to nodes.
+  // The public half is read by sshd as the node's ubuntu, so it must be readable by all.
+  for (const [file, mode] of [["platform_bootstrap", 0o600], ["platform_bootstrap.pub", 0o644]] as const) {
+    const content = run("ssh", [...deployerSsh(workstation), `cat .ssh/${file}`], { netns: net.hostNetns });
+    writeFileSync(join(host.root, "home", "ubuntu", ".ssh", file), content, { mode });
+  }
+  return workstation;
+}
+
+/** ssh to the workstation as Terraform's connection does: the key pair's key, user ubuntu, no host key check. */
+export function deployerSsh(workstation: Workstation): string[] {
+  return ["-i", workstation.deployerKey, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${workstation.ip}`];
+}
+
+/**
+ * Writes the cookbooks and the role generated from `config` where the workstation's setup reads
+ * them (the bucket's chef-repo/ on AWS); the next converge uploads them. `zookeeper` adds
+ * settings a platform config cannot express, for the checks that break a member on purpose.
+ */
+export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host: HostSide, zookeeper: Record<string, unknown> = {}): void {
+  writeFileSync(join(host.repoDir, "cookbooks.tar.gz"), tarGz(COOKBOOKS_DIR));
   const role = kafkaNodeRole(config);
   // What a rehearsal changes in the role: the mirror it serves, and no Kafka (none can be fetched).
   const rehearsalRole = {
     ...role,
     override_attributes: {
       ...role.override_attributes,
-      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [`http://${net.workstationIp}:${MIRROR_PORT}`], ...zookeeper },
+      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [`http://${net.hostIp}:${MIRROR_PORT}`], ...zookeeper },
       "insight-kafka-cluster": { install_kafka: false },
     },
   };
-  writeFileSync(join(staging, "roles.json"), JSON.stringify([rehearsalRole], null, 2));
+  writeFileSync(join(host.repoDir, "roles.json"), JSON.stringify([rehearsalRole], null, 2));
 }
 
+/**
+ * Runs a provisioner script as Terraform's null_resource does: copies it to the workstation with
+ * scp (the file provisioner) and runs `bash /tmp/platform-<name>.sh` there as ubuntu over SSH
+ * (remote-exec), with the workstation's own sudo, cloud-init and knife.
+ */
 export function runScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {
-  const file = join(workstation.root, `${name}.sh`);
-  writeFileSync(file, script);
-  return run("bash", [file], { netns: net.workstationNetns, env: workstation.env, timeoutSeconds: 1200 });
+  const destination = copyScript(script, name, net, workstation);
+  return run("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
 }
 
 export function runScriptAsync(script: string, name: string, net: PrivateNetwork, workstation: Workstation): Promise<{ status: number | null; output: string }> {
-  const file = join(workstation.root, `${name}.sh`);
-  writeFileSync(file, script);
-  return runAsync("bash", [file], { netns: net.workstationNetns, env: workstation.env, timeoutSeconds: 1200 });
+  const destination = copyScript(script, name, net, workstation);
+  return runAsync("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
 }
 
+function copyScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {
+  const local = join(workstation.root, `${name}.sh`);
+  writeFileSync(local, script);
+  const destination = `/tmp/platform-${name}.sh`;
+  const target = deployerSsh(workstation);
+  // scp's own protocol (-O), as Terraform's file provisioner speaks it.
+  run("scp", ["-O", ...target.slice(0, -1), local, `${target[target.length - 1]}:${destination}`], { netns: net.hostNetns, timeoutSeconds: 60 });
+  return destination;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
