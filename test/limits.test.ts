@@ -10,8 +10,8 @@
  *   digits; the quorum derived from 3 nodes or fewer.
  * - test/guardrails.test.ts: IAM role name 64/65 and name_prefix 38/39; SSM parameter names of
  *   962/963 characters after the ARN prefix and 15/16 levels.
- * Limits checked only at plan time, by Terraform (key_pair_name 1-255 characters, admin_cidr,
- * enough availability zones), are not synth's: see the Terraform tests of the stacks.
+ * Limits Terraform checks at plan (key_pair_name's 1-255 characters and admin_cidr in
+ * constructs/OperatorVariables.ts, enough availability zones in NetworkStack) are not synth's.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
