@@ -42,7 +42,8 @@ function header(name: string, mode: number, size: number, isDirectory: boolean):
     const cut = name.lastIndexOf("/", 155);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
-    if (cut <= 0 || Buffer.byteLength(base) > 100) throw new Error(`path too long for a tar archive: ${name}`);
+    // Both fields hold bytes: a prefix of two-byte letters must not be cut short in its field.
+    if (cut <= 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(base) > 100) throw new Error(`path too long for a tar archive: ${name}`);
   }
   const octal = (value: number, width: number): string => value.toString(8).padStart(width - 1, "0");
   block.write(base, 0, 100, "utf8");

@@ -96,7 +96,9 @@ export function awsApiLimits(stack: TerraformStack): Violation[] {
     if (typeof name !== "string") return;
     const what = `SSM parameter name ${JSON.stringify(name)}`;
     const known = name.replace(TOKEN, "x");
-    if (!hasToken(name) && name.length > SSM_NAME_MAX) report(construct, `${what} is ${name.length} characters; SSM accepts at most ${SSM_NAME_MAX} after the ARN prefix`);
+    // A name without a leading slash gets one in its ARN (`parameter/name`), and that counts too.
+    const lengthMax = name.startsWith("/") ? SSM_NAME_MAX : SSM_NAME_MAX - 1;
+    if (!hasToken(name) && name.length > lengthMax) report(construct, `${what} is ${name.length} characters; SSM accepts at most ${lengthMax} after the ARN prefix`);
     if (!SSM_NAME.test(known)) report(construct, `${what} has characters SSM refuses: only a-z, A-Z, 0-9, _.- and / between levels`);
     if (/^\/?(aws|ssm)/i.test(known)) report(construct, `${what} starts with aws or ssm, which SSM reserves`);
     if (known.split("/").filter((level) => level !== "").length > SSM_MAX_DEPTH) report(construct, `${what} is deeper than SSM's ${SSM_MAX_DEPTH} levels`);
