@@ -613,6 +613,32 @@ describe("kafka-node user data", () => {
     expect(statSync(lookup).mode & 0o777).toBe(0o755);
   });
 
+  it("keeps answering sshd with the last key it read when SSM cannot be reached, and forgets it once the parameter is gone", () => {
+    const lookup = readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8");
+    expect(lookup).toContain("cache=/var/lib/platform-bootstrap-key/ubuntu\n");
+    const cacheDir = mkdtempSync(join(tmpdir(), "key-cache-"));
+    const stub = join(cacheDir, "lookup-as-sshd.sh");
+    writeFileSync(stub, lookup.replace("/usr/bin/python3", "python3").replace("/var/lib/platform-bootstrap-key", cacheDir));
+    const work = mkdtempSync(join(tmpdir(), "ssm-"));
+    const ask = (env: Record<string, string>): string =>
+      execFileSync("bash", [stub, "ubuntu"], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: work, ...env }, encoding: "utf8" });
+    expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
+    expect(readFileSync(join(cacheDir, "ubuntu"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
+    expect(statSync(join(cacheDir, "ubuntu")).mode & 0o077).toBe(0);
+    // The NAT gateway's AZ or SSM is down: the key read last still logs in.
+    expect(ask({ SSM_UNREACHABLE: "1" })).toBe(`${PUBLIC_KEY}\n`);
+    // SSM answers that the parameter is gone: its workstation was destroyed, and its key goes too.
+    expect(ask({})).toBe("");
+    expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
+    expect(ask({ SSM_UNREACHABLE: "1" })).toBe("");
+  });
+
+  it("keeps the last key read in a directory only the lookup user can use, beside a command only root can change", () => {
+    expect(calls(first.dir)).toContain(`install -d -m 0700 -o platform-keys ${join(first.dir, "root/var/lib/platform-bootstrap-key")}`);
+    expect(statSync(join(first.dir, "root/var/lib/platform-bootstrap-key")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key")).mode & 0o777).toBe(0o755);
+  });
+
   it("installs the Chef client package before bootstrap", () => {
     expect(calls(first.dir).some((call) => call.startsWith("dpkg -i ") && call.endsWith("cinc_18.6.2-1_amd64.deb"))).toBe(true);
   });
