@@ -70,7 +70,7 @@ export interface ChefConfig {
   readonly organization: string;
   /** The Chef admin user knife acts as. @default "admin" */
   readonly adminUser: string;
-  /** @default "t3.large" (Chef Infra Server wants 8 GiB of memory) */
+  /** @default "t3.xlarge" (16 GiB: the server's Erlang stack wants 8 GiB or more, as in Cinc's own harness) */
   readonly serverInstanceType: string;
   /** @default "t3.small" */
   readonly workstationInstanceType: string;

@@ -102,7 +102,9 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     clientVersion: "18.6.2",
     organization: "insight",
     adminUser: "admin",
-    serverInstanceType: "t3.large",
+    // What Cinc's own integration harness runs the server on: its Erlang stack wants 8 GiB or more
+    // of memory, and four vCPUs keep reconfigure quick.
+    serverInstanceType: "t3.xlarge",
     workstationInstanceType: "t3.small",
     serverUbuntuRelease: "22.04",
     workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,
