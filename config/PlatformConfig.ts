@@ -30,6 +30,11 @@ export interface NetworkConfig {
   readonly natGateways: NatGatewayMode;
   /** CloudWatch retention of the VPC flow logs, in days (one of CloudWatch's allowed values). @default 30 */
   readonly flowLogRetentionDays: number;
+  /**
+   * Add an SSM interface endpoint in the private subnets, so instances reach SSM (the bootstrap
+   * key at each SSH login, the Chef keys) without the NAT gateway. Billed per AZ and hour. @default false
+   */
+  readonly interfaceEndpoints: boolean;
 }
 
 export interface StorageConfig {

@@ -80,6 +80,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"],
     natGateways: "single",
     flowLogRetentionDays: 30,
+    // Off: nodes keep the last bootstrap key they read, and an endpoint costs per AZ and hour.
+    interfaceEndpoints: false,
   },
   storage: {
     noncurrentVersionExpirationDays: 30,
