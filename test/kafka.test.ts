@@ -21,6 +21,9 @@ const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_reso
 /** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
 const provisionedScript = (resource: Json): string => unescapeTerraformTemplate(resource.provisioner[0].file.content as string);
 
+/** The deploy steps a provisioner waits for, without the AWS resources it also waits for. */
+const steps = (dependsOn: readonly string[]): string[] => dependsOn.filter((address) => !address.startsWith("aws_"));
+
 describe("KafkaStack", () => {
   const json = kafkaJson();
   const instances = Object.values(resourcesOf(json, "aws_instance"));
@@ -76,6 +79,20 @@ describe("KafkaStack", () => {
     expect(clientRule.map((rule) => rule.referenced_security_group_id)).toContain("sg-0123456789abcdef0");
     expect(rules.find((rule) => rule.from_port === 22)?.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
     expect(rules.every((rule) => rule.cidr_ipv4 === undefined)).toBe(true);
+  });
+
+  it("bootstraps every node only once the rules it needs exist: SSH from the workstation, the Chef server's 443, egress and the members' ports", () => {
+    const rules = [
+      "aws_vpc_security_group_ingress_rule.ssh-from-workstation",
+      "aws_vpc_security_group_ingress_rule.chef-server-from-kafka",
+      "aws_vpc_security_group_egress_rule.kafka-egress",
+      ...["zookeeper-client", "zookeeper-quorum", "zookeeper-election", "broker"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
+    ];
+    const bootstraps = Object.entries(nulls(json)).filter(([name]) => name.startsWith("bootstrap-"));
+    expect(bootstraps).toHaveLength(3);
+    for (const [, bootstrap] of bootstraps) expect(bootstrap.depends_on).toEqual(expect.arrayContaining(rules));
+    const kraft = nulls(kafkaJson("--kafka.mode", "kraft"));
+    expect(kraft["bootstrap-node-0"].depends_on).toEqual(expect.arrayContaining(["aws_vpc_security_group_ingress_rule.controller-from-members", "aws_vpc_security_group_ingress_rule.ssh-from-workstation"]));
   });
 
   it("lets the nodes reach the Chef server on 443", () => {
@@ -196,7 +213,7 @@ describe("KafkaStack", () => {
       bootstraps.forEach(([name, resource]) => {
         const index = Number(name.replace("bootstrap-node-", ""));
         const expected = index < ensembleSize ? ["null_resource.zoo-bag"] : ["null_resource.zoo-bag", ...ensembleBootstraps];
-        expect([...resource.depends_on].sort()).toEqual(expected.sort());
+        expect(steps(resource.depends_on).sort()).toEqual(expected.sort());
       });
     });
 
@@ -320,9 +337,9 @@ describe("KafkaStack in KRaft mode", () => {
 
     it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
       const resources = nulls(dedicated);
-      for (const index of [0, 1, 2]) expect(resources[`bootstrap-controller-${index}`].depends_on).toEqual(["null_resource.kraft-bag"]);
+      for (const index of [0, 1, 2]) expect(steps(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["null_resource.kraft-bag"]);
       for (const index of [0, 1, 2, 3]) {
-        expect([...resources[`bootstrap-node-${index}`].depends_on].sort()).toEqual(
+        expect(steps(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
           ["null_resource.kraft-bag", "null_resource.bootstrap-controller-0", "null_resource.bootstrap-controller-1", "null_resource.bootstrap-controller-2"].sort(),
         );
       }
