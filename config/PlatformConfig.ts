@@ -30,6 +30,11 @@ export interface NetworkConfig {
   readonly natGateways: NatGatewayMode;
   /** CloudWatch retention of the VPC flow logs, in days (one of CloudWatch's allowed values). @default 30 */
   readonly flowLogRetentionDays: number;
+  /**
+   * Add an SSM interface endpoint in the private subnets, so instances reach SSM (the bootstrap
+   * key at each SSH login, the Chef keys) without the NAT gateway. Billed per AZ and hour. @default false
+   */
+  readonly interfaceEndpoints: boolean;
 }
 
 export interface StorageConfig {
@@ -70,7 +75,7 @@ export interface ChefConfig {
   readonly organization: string;
   /** The Chef admin user knife acts as. @default "admin" */
   readonly adminUser: string;
-  /** @default "t3.large" (Chef Infra Server wants 8 GiB of memory) */
+  /** @default "t3.xlarge" (16 GiB: the server's Erlang stack wants 8 GiB or more, as in Cinc's own harness) */
   readonly serverInstanceType: string;
   /** @default "t3.small" */
   readonly workstationInstanceType: string;

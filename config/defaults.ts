@@ -80,6 +80,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"],
     natGateways: "single",
     flowLogRetentionDays: 30,
+    // Off: nodes keep the last bootstrap key they read, and an endpoint costs per AZ and hour.
+    interfaceEndpoints: false,
   },
   storage: {
     noncurrentVersionExpirationDays: 30,
@@ -102,7 +104,9 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     clientVersion: "18.6.2",
     organization: "insight",
     adminUser: "admin",
-    serverInstanceType: "t3.large",
+    // What Cinc's own integration harness runs the server on: its Erlang stack wants 8 GiB or more
+    // of memory, and four vCPUs keep reconfigure quick.
+    serverInstanceType: "t3.xlarge",
     workstationInstanceType: "t3.small",
     serverUbuntuRelease: "22.04",
     workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,

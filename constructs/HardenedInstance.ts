@@ -83,9 +83,9 @@ export class HardenedInstance extends Construct {
       statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
     });
     this.role = new IamRole(this, "role", { name: props.name, assumeRolePolicy: trust.json });
-    for (const [policyName, policy] of Object.entries(props.policies ?? {})) {
-      new IamRolePolicy(this, `policy-${policyName}`, { role: this.role.id, name: policyName, policy });
-    }
+    const policies = Object.entries(props.policies ?? {}).map(
+      ([policyName, policy]) => new IamRolePolicy(this, `policy-${policyName}`, { role: this.role.id, name: policyName, policy }),
+    );
     const profile = new IamInstanceProfile(this, "profile", { name: props.name, role: this.role.name });
 
     // The script is a Terraform local, a plain string in which Terraform interpolates only the
@@ -119,6 +119,9 @@ export class HardenedInstance extends Construct {
       userDataBase64: this.userDataLocal === undefined ? undefined : Fn.base64gzip(this.userDataLocal.asString),
       userDataReplaceOnChange: props.userData === undefined ? undefined : props.onUserDataChange === "replace",
       tags: { Name: props.name },
+      // The profile names only the role: without this, the first boot can run before the role's
+      // policies exist, and its first AWS calls are refused.
+      dependsOn: policies,
       // A newer Ubuntu image must not replace running nodes on the next deploy.
       lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"] },
     });

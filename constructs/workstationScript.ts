@@ -1,4 +1,4 @@
-import { Fn, type SSHProvisionerConnection } from "cdktf";
+import { Fn, type ITerraformDependable, type SSHProvisionerConnection } from "cdktf";
 import type { Construct } from "constructs";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
@@ -16,8 +16,8 @@ export interface WorkstationScriptProps {
   readonly script: string;
   /** The script runs again whenever one of these values changes. */
   readonly triggers: Readonly<Record<string, string>>;
-  /** Steps that must finish first. @default none */
-  readonly after?: readonly NullResource[];
+  /** Steps, and resources such as the security-group rules the script's connections need, that must exist first. @default none */
+  readonly after?: readonly ITerraformDependable[];
 }
 
 /**

@@ -143,6 +143,8 @@ export class ChefStack extends PlatformStack {
       // A new server release gets a new server: its keys land under its own instance id, the
       // workstation follows it, and the Kafka stack bootstraps its nodes again.
       onUserDataChange: "replace",
+      // Operators log in from the workstation with its bootstrap key, as on every node.
+      policies: { "read-bootstrap-key": this.readBootstrapKeyPolicyJson },
       userData: renderScript("chef-server", {
         ...common,
         setupCommand: SETUP_COMMAND,
@@ -150,6 +152,7 @@ export class ChefStack extends PlatformStack {
         serverCtl: packages.serverCtl,
         serverConfigFile: packages.serverConfigFile,
         keysParameterPath: parameterPath,
+        acceptBootstrapKeyFrom: this.bootstrapKeyParameter,
         apiWaitAttempts: 15,
       }),
     });

@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput } from "cdktf";
+import { Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -114,17 +114,22 @@ export class KafkaStack extends PlatformStack {
           ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
           ["zookeeper-election", KAFKA_PORTS.zookeeperElection],
         ];
+    // What a node's bootstrap needs open: SSH from the workstation, the Chef server for the
+    // client, and the members' ports for the health checks of its first run.
+    const bootstrapRules: ITerraformDependable[] = [];
     for (const [name, port] of [...memberPorts, ["broker", KAFKA_PORTS.broker] as const]) {
-      allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` });
+      bootstrapRules.push(allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` }));
     }
     allowTcp(this, "broker-from-spark", this.securityGroup, { port: KAFKA_PORTS.broker, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
     kafka.clientSecurityGroupIds.forEach((groupId, index) =>
       allowTcp(this, `broker-from-client-${index}`, this.securityGroup, { port: KAFKA_PORTS.broker, from: groupId, description: "configured Kafka client" }),
     );
-    allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" });
-    allowAllEgress(this, "kafka-egress", this.securityGroup);
-    // The nodes' Chef client talks to the server.
-    allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" });
+    bootstrapRules.push(
+      allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" }),
+      allowAllEgress(this, "kafka-egress", this.securityGroup),
+      // The nodes' Chef client talks to the server.
+      allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" }),
+    );
 
     const brokers: KafkaNode[] = Array.from({ length: kafka.nodes }, (_unused, index) => ({
       instance: this.kafkaInstance(props, { id: `node-${index}`, volumeId: `data-volume-${index}`, name: this.nodeName(index), index, instanceType: kafka.instanceType, volumeGiB: kafka.dataVolumeGiB }),
@@ -197,7 +202,7 @@ export class KafkaStack extends PlatformStack {
     // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
     // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
     // unstarted behind a wave of brokers.
-    const bootstrap = (node: KafkaNode, after: NullResource[]): NullResource =>
+    const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): NullResource =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(
@@ -205,7 +210,7 @@ export class KafkaStack extends PlatformStack {
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
-        after,
+        after: [...after, ...bootstrapRules],
       });
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));

@@ -18,6 +18,7 @@ import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { allowAllEgress, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -42,9 +43,21 @@ export class NetworkStack extends PlatformStack {
     super(scope, id, props);
     const net = props.config.network;
 
+    // Every AZ of the region that needs no opt-in, whatever its health today: with a filter on
+    // state, an impaired AZ would leave the list and shift every later subnet to another AZ.
+    // Checked once, here, while the plan reads the list and before anything is created:
+    // element() would wrap around, and put two subnets, and the cluster members meant to be
+    // apart, in one AZ without a word.
     const zones = new DataAwsAvailabilityZones(this, "zones", {
-      state: "available",
       filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${length(self.names) >= ${net.azCount}}`,
+            errorMessage: `The config sets network.azCount to ${net.azCount}, but ${props.config.region} offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.`,
+          },
+        ],
+      },
     });
 
     this.vpc = new Vpc(this, "vpc", {
@@ -66,13 +79,10 @@ export class NetworkStack extends PlatformStack {
       tags: { Name: this.resourceName("igw") },
     });
 
-    // element() wraps around: without this check, a region with fewer AZs than azCount would put
-    // two subnets, and the cluster members meant to be apart, in one AZ without a word.
-    const enoughZones = {
-      condition: `\${length(${zones.fqn}.names) >= ${net.azCount}}`,
-      errorMessage: `The config sets network.azCount to ${net.azCount}, but ${props.config.region} offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.`,
-    };
     const zoneName = (index: number): string => Fn.element(zones.names, index);
+    // A subnet stays in the AZ it was created in, and so do the nodes and Kafka volumes in it
+    // (the volumes take their AZ from the subnet's state), even if the list of AZs changes.
+    const keepAz = { ignoreChanges: ["availability_zone"] };
     this.publicSubnets = net.publicSubnetCidrs.map(
       (cidr, index) =>
         new Subnet(this, `public-subnet-${index}`, {
@@ -80,7 +90,7 @@ export class NetworkStack extends PlatformStack {
           cidrBlock: cidr,
           availabilityZone: zoneName(index),
           mapPublicIpOnLaunch: false,
-          lifecycle: { precondition: [enoughZones] },
+          lifecycle: keepAz,
           tags: { Name: this.resourceName(`public-${index}`), Tier: "public" },
         }),
     );
@@ -91,7 +101,7 @@ export class NetworkStack extends PlatformStack {
           cidrBlock: cidr,
           availabilityZone: zoneName(index),
           mapPublicIpOnLaunch: false,
-          lifecycle: { precondition: [enoughZones] },
+          lifecycle: keepAz,
           tags: { Name: this.resourceName(`private-${index}`), Tier: "private" },
         }),
     );
@@ -147,6 +157,8 @@ export class NetworkStack extends PlatformStack {
       tags: { Name: this.resourceName("s3") },
     });
 
+    if (net.interfaceEndpoints) this.addSsmEndpoint(props.config.region);
+
     this.addFlowLogs(props.config.network.flowLogRetentionDays);
 
     this.workstationSecurityGroup = securityGroup(this, "workstation-security-group", {
@@ -159,6 +171,36 @@ export class NetworkStack extends PlatformStack {
     new TerraformOutput(this, "vpc_id", { value: this.vpc.id });
     new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id) });
     new TerraformOutput(this, "private_subnet_ids", { value: this.privateSubnets.map((subnet) => subnet.id) });
+  }
+
+  /**
+   * SSM reached from inside the VPC, one network interface per private subnet: the bootstrap key
+   * at each SSH login and the Chef keys no longer need the NAT gateway. With private DNS, SSM's
+   * own name resolves to the endpoint for every instance in the VPC, so nothing else changes.
+   */
+  private addSsmEndpoint(region: string): void {
+    const endpointSecurityGroup = securityGroup(this, "ssm-endpoint-security-group", {
+      name: this.resourceName("ssm-endpoint"),
+      vpcId: this.vpc.id,
+      description: "SSM interface endpoint: HTTPS from the VPC",
+    });
+    new VpcSecurityGroupIngressRule(this, "ssm-endpoint-https-from-vpc", {
+      securityGroupId: endpointSecurityGroup.id,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: this.vpc.cidrBlock,
+      description: "HTTPS to SSM from instances in the VPC",
+    });
+    new VpcEndpoint(this, "ssm-endpoint", {
+      vpcId: this.vpc.id,
+      serviceName: `com.amazonaws.${region}.ssm`,
+      vpcEndpointType: "Interface",
+      subnetIds: this.privateSubnets.map((subnet) => subnet.id),
+      securityGroupIds: [endpointSecurityGroup.id],
+      privateDnsEnabled: true,
+      tags: { Name: this.resourceName("ssm") },
+    });
   }
 
   /** Every accepted and rejected flow goes to CloudWatch Logs, for audits and debugging security groups. */

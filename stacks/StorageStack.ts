@@ -14,6 +14,8 @@ import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
 export const SPARK_OUTPUT_PREFIX = "spark-output/";
+/** Days a replaced or deleted version under SPARK_OUTPUT_PREFIX is kept: checkpoints churn. */
+export const SPARK_OUTPUT_NONCURRENT_DAYS = 1;
 
 /**
  * The data bucket the pipeline reads (the original's CSVs) and the IAM policy documents that
@@ -66,7 +68,19 @@ export class StorageStack extends PlatformStack {
           status: "Enabled",
           filter: [{}],
           noncurrentVersionExpiration: [{ noncurrentDays: storage.noncurrentVersionExpirationDays }],
+          // A delete leaves a marker; once the versions behind it have expired, the marker goes too,
+          // instead of piling up (every streaming checkpoint leaves some). S3 takes this flag alone
+          // in its expiration block, never beside days or a date.
+          expiration: [{ expiredObjectDeleteMarker: true }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+        {
+          // Spark rewrites and deletes its checkpoint files at every micro-batch: their old
+          // versions are worth nothing after a day.
+          id: "expire-noncurrent-spark-output",
+          status: "Enabled",
+          filter: [{ prefix: SPARK_OUTPUT_PREFIX }],
+          noncurrentVersionExpiration: [{ noncurrentDays: SPARK_OUTPUT_NONCURRENT_DAYS }],
         },
       ],
       // Lifecycle rules on noncurrent versions need versioning in place first.

@@ -11,7 +11,7 @@ import { tarGz } from "../constructs/tarGz";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
 import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
 const chefJson = (...flags: string[]): Json => platformStackJson("chef", ...flags);
 
@@ -69,6 +69,19 @@ describe("ChefStack", () => {
     expect(resources("workstation-keys", "ReadAdminKey")).toEqual([expect.stringMatching(adminKey)]);
     expect(resources("workstation-keys", "PublishBootstrapKey")).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
     expect(documents["workstation-read-chef-repo"].statement[0].resources[0]).toMatch(/\/chef-repo\/\*$/);
+  });
+
+  it("lets operators log in to the server from the workstation with its bootstrap key, as on every node", () => {
+    expect(userDataOf(json, server)).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
+    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain('\naccept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" ubuntu\n');
+    const serverPolicies = Object.entries(resourcesOf(json, "aws_iam_role_policy")).filter(([, policy]) => /aws_iam_role\.server_role_/.test(policy.role));
+    const readKey = serverPolicies.find(([, policy]) => policy.name === "read-bootstrap-key");
+    expect(readKey?.[1].policy).toBe("${data.aws_iam_policy_document.read-bootstrap-key.json}");
+    const document = dataOf(json, "aws_iam_policy_document")["read-bootstrap-key"];
+    expect(document.statement).toEqual([expect.objectContaining({ sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"] })]);
+    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
+    // The server boots once it may read the key; and its SSH port is open to the workstation only.
+    expect(server.depends_on).toEqual([`aws_iam_role_policy.${readKey?.[0]}`]);
   });
 
   it("publishes no validator key and lets no role read one", () => {
@@ -156,6 +169,7 @@ describe("chef-server user data", () => {
     serverCtl: packages.serverCtl,
     serverConfigFile: packages.serverConfigFile,
     keysParameterPath: "/insight/dev/chef",
+    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
     apiWaitAttempts: 4,
   });
   // A server whose API answers like erchef: FAIL_ONCE names the calls that fail on their first try.
@@ -183,6 +197,9 @@ describe("chef-server user data", () => {
       "  *) exit 0 ;;",
       "esac",
     ].join("\n"),
+    sshd: SSHD_STUB,
+    systemctl: "exit 0",
+    runuser: "exit 0",
   };
   const env = { DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: DEB_SHA512 };
   const first = runBash(script, { stubs, env });
@@ -199,6 +216,17 @@ describe("chef-server user data", () => {
     expect(calls(first.dir)).toContain("cinc-server-ctl reconfigure");
     // Cinc's server reads /etc/cinc-project/cinc-server.rb, not Chef's /etc/opscode/chef-server.rb.
     expect(readFileSync(join(first.dir, "root/etc/cinc-project/cinc-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
+  });
+
+  it("lets the operator in from the workstation with its bootstrap key, before anything that can fail", () => {
+    expect(first.status).toBe(0);
+    expect(readFileSync(join(first.dir, "root/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf"), "utf8")).toContain(
+      "Match User ubuntu\n    AuthorizedKeysCommand /usr/local/sbin/platform-bootstrap-key %u\n    AuthorizedKeysCommandUser platform-keys\n",
+    );
+    expect(readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' 'us-west-2'");
+    const log = calls(first.dir);
+    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(-1);
+    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeLessThan(log.findIndex((call) => call.startsWith("dpkg -i ")));
   });
 
   it("waits for the API's /_status after reconfigure and only then creates users", () => {
@@ -349,6 +377,13 @@ describe("chef-workstation user data", () => {
     const published = readFileSync(join(first.dir, "work", "ssm", "_insight_dev_chef_bootstrap-public-key"), "utf8");
     expect(published).toMatch(/^ssh-ed25519 /);
     expect(published).not.toContain("PRIVATE");
+  });
+
+  it("retries publishing its bootstrap key while its role's permissions are not in force yet", () => {
+    const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" } });
+    expect(refusedTwice.status).toBe(0);
+    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    expect(refusedTwice.output).toContain("attempt 2/8 failed: bootstrap_key_published");
   });
 
   it("unpacks and uploads the cookbooks and the role", () => {

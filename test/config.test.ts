@@ -64,6 +64,21 @@ describe("config sources", () => {
     expect(config.storage.forceDestroy).toBe(true);
     expect(config.network.natGateways).toBe("perAz");
   });
+
+  it("sizes the Chef server as Cinc's own harness does: t3.xlarge, since its Erlang stack wants 8 GB or more", () => {
+    expect(loadConfig({ env: {} }).chef.serverInstanceType).toBe("t3.xlarge");
+  });
+
+  it("adds no SSM interface endpoints unless asked (file, environment or flag), and takes only true or false", () => {
+    expect(loadConfig({ env: {} }).network.interfaceEndpoints).toBe(false);
+    expect(loadConfig({ argv: ["--network.interfaceEndpoints", "true"], env: {} }).network.interfaceEndpoints).toBe(true);
+    expect(loadConfig({ argv: ["--network.interfaceEndpoints"], env: {} }).network.interfaceEndpoints).toBe(true);
+    expect(loadConfig({ env: { PLATFORM_NETWORK__INTERFACE_ENDPOINTS: "true" } }).network.interfaceEndpoints).toBe(true);
+    expect(loadConfig({ argv: ["--config", "c.json"], env: {}, readFile: () => '{"network":{"interfaceEndpoints":true}}' }).network.interfaceEndpoints).toBe(true);
+    expect(problemsOf({ argv: [], env: { PLATFORM_NETWORK__INTERFACE_ENDPOINTS: "yes" } })).toEqual([
+      'network.interfaceEndpoints (from PLATFORM_NETWORK__INTERFACE_ENDPOINTS): "yes" must be true or false',
+    ]);
+  });
 });
 
 describe("config errors name the field, the value and the rule", () => {

@@ -56,6 +56,13 @@ describe("HardenedInstance", () => {
     expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
   });
 
+  it("boots only once every inline policy of its role exists, so its first AWS calls are not refused", () => {
+    const withTwo = instanceStack({ policies: { "read-data": '{"Statement":[]}', "read-key": '{"Statement":[]}' } });
+    const policyNames = Object.keys(withTwo.resource.aws_iam_role_policy);
+    expect(policyNames).toHaveLength(2);
+    expect([...onlyResource(withTwo, "aws_instance").depends_on].sort()).toEqual(policyNames.map((name) => `aws_iam_role_policy.${name}`).sort());
+  });
+
   it("gets no public IP unless asked", () => {
     expect(instance().associate_public_ip_address).toBe(false);
   });

@@ -22,6 +22,9 @@ const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_reso
 /** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
 const provisionedScript = (resource: Json): string => unescapeTerraformTemplate(resource.provisioner[0].file.content as string);
 
+/** The deploy steps a provisioner waits for, without the AWS resources it also waits for. */
+const steps = (dependsOn: readonly string[]): string[] => dependsOn.filter((address) => !address.startsWith("aws_"));
+
 describe("KafkaStack", () => {
   const json = kafkaJson();
   const instances = Object.values(resourcesOf(json, "aws_instance"));
@@ -77,6 +80,20 @@ describe("KafkaStack", () => {
     expect(clientRule.map((rule) => rule.referenced_security_group_id)).toContain("sg-0123456789abcdef0");
     expect(rules.find((rule) => rule.from_port === 22)?.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
     expect(rules.every((rule) => rule.cidr_ipv4 === undefined)).toBe(true);
+  });
+
+  it("bootstraps every node only once the rules it needs exist: SSH from the workstation, the Chef server's 443, egress and the members' ports", () => {
+    const rules = [
+      "aws_vpc_security_group_ingress_rule.ssh-from-workstation",
+      "aws_vpc_security_group_ingress_rule.chef-server-from-kafka",
+      "aws_vpc_security_group_egress_rule.kafka-egress",
+      ...["zookeeper-client", "zookeeper-quorum", "zookeeper-election", "broker"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
+    ];
+    const bootstraps = Object.entries(nulls(json)).filter(([name]) => name.startsWith("bootstrap-"));
+    expect(bootstraps).toHaveLength(3);
+    for (const [, bootstrap] of bootstraps) expect(bootstrap.depends_on).toEqual(expect.arrayContaining(rules));
+    const kraft = nulls(kafkaJson("--kafka.mode", "kraft"));
+    expect(kraft["bootstrap-node-0"].depends_on).toEqual(expect.arrayContaining(["aws_vpc_security_group_ingress_rule.controller-from-members", "aws_vpc_security_group_ingress_rule.ssh-from-workstation"]));
   });
 
   it("lets the nodes reach the Chef server on 443", () => {
@@ -197,7 +214,7 @@ describe("KafkaStack", () => {
       bootstraps.forEach(([name, resource]) => {
         const index = Number(name.replace("bootstrap-node-", ""));
         const expected = index < ensembleSize ? ["null_resource.zoo-bag"] : ["null_resource.zoo-bag", ...ensembleBootstraps];
-        expect([...resource.depends_on].sort()).toEqual(expected.sort());
+        expect(steps(resource.depends_on).sort()).toEqual(expected.sort());
       });
     });
 
@@ -321,9 +338,9 @@ describe("KafkaStack in KRaft mode", () => {
 
     it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
       const resources = nulls(dedicated);
-      for (const index of [0, 1, 2]) expect(resources[`bootstrap-controller-${index}`].depends_on).toEqual(["null_resource.kraft-bag"]);
+      for (const index of [0, 1, 2]) expect(steps(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["null_resource.kraft-bag"]);
       for (const index of [0, 1, 2, 3]) {
-        expect([...resources[`bootstrap-node-${index}`].depends_on].sort()).toEqual(
+        expect(steps(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
           ["null_resource.kraft-bag", "null_resource.bootstrap-controller-0", "null_resource.bootstrap-controller-1", "null_resource.bootstrap-controller-2"].sort(),
         );
       }
@@ -615,6 +632,32 @@ describe("kafka-node user data", () => {
     expect(ask("root", PUBLIC_KEY)).toBe("");
     expect(readFileSync(lookup, "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' 'us-west-2'");
     expect(statSync(lookup).mode & 0o777).toBe(0o755);
+  });
+
+  it("keeps answering sshd with the last key it read when SSM cannot be reached, and forgets it once the parameter is gone", () => {
+    const lookup = readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8");
+    expect(lookup).toContain("cache=/var/lib/platform-bootstrap-key/ubuntu\n");
+    const cacheDir = mkdtempSync(join(tmpdir(), "key-cache-"));
+    const stub = join(cacheDir, "lookup-as-sshd.sh");
+    writeFileSync(stub, lookup.replace("/usr/bin/python3", "python3").replace("/var/lib/platform-bootstrap-key", cacheDir));
+    const work = mkdtempSync(join(tmpdir(), "ssm-"));
+    const ask = (env: Record<string, string>): string =>
+      execFileSync("bash", [stub, "ubuntu"], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: work, ...env }, encoding: "utf8" });
+    expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
+    expect(readFileSync(join(cacheDir, "ubuntu"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
+    expect(statSync(join(cacheDir, "ubuntu")).mode & 0o077).toBe(0);
+    // The NAT gateway's AZ or SSM is down: the key read last still logs in.
+    expect(ask({ SSM_UNREACHABLE: "1" })).toBe(`${PUBLIC_KEY}\n`);
+    // SSM answers that the parameter is gone: its workstation was destroyed, and its key goes too.
+    expect(ask({})).toBe("");
+    expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
+    expect(ask({ SSM_UNREACHABLE: "1" })).toBe("");
+  });
+
+  it("keeps the last key read in a directory only the lookup user can use, beside a command only root can change", () => {
+    expect(calls(first.dir)).toContain(`install -d -m 0700 -o platform-keys ${join(first.dir, "root/var/lib/platform-bootstrap-key")}`);
+    expect(statSync(join(first.dir, "root/var/lib/platform-bootstrap-key")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key")).mode & 0o777).toBe(0o755);
   });
 
   it("installs the Chef client package before bootstrap through apt, which waits out the dpkg lock unattended-upgrades holds at first boot", () => {

@@ -27,22 +27,49 @@ describe("NetworkStack", () => {
     }
   });
 
-  it("fails the plan, naming network.azCount, in a region that offers fewer AZs than the config asks for (element() would wrap around)", () => {
-    for (const subnet of Object.values(resourcesOf(json, "aws_subnet"))) {
-      expect(subnet.lifecycle.precondition).toEqual([
-        {
-          condition: "${length(data.aws_availability_zones.zones.names) >= 3}",
-          error_message:
-            "The config sets network.azCount to 3, but us-west-2 offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.",
-        },
-      ]);
-    }
+  it("fails the plan once, naming network.azCount, when the region offers fewer AZs than the config asks for (element() would wrap around)", () => {
+    const zones = json.data.aws_availability_zones.zones;
+    expect(zones.lifecycle.postcondition).toEqual([
+      {
+        condition: "${length(self.names) >= 3}",
+        error_message:
+          "The config sets network.azCount to 3, but us-west-2 offers this account fewer availability zones without opt-in. Set network.azCount and the subnet lists to what the region offers.",
+      },
+    ]);
+    // One check, on the list every subnet reads: no copy of it on each subnet.
+    expect(JSON.stringify(json).match(/offers this account fewer availability zones/g)).toHaveLength(1);
+    for (const subnet of Object.values(resourcesOf(json, "aws_subnet"))) expect(subnet.lifecycle.precondition).toBeUndefined();
     const twoZones = synthJson(
       new NetworkStack(testApp(), "network", {
         config: configFrom("--network.azCount", "2", "--network.publicSubnetCidrs", "10.0.0.0/24,10.0.1.0/24", "--network.privateSubnetCidrs", "10.0.16.0/20,10.0.32.0/20"),
       }),
     );
-    expect(resourceNamed(twoZones, "aws_subnet", "public-subnet-1").lifecycle.precondition[0].condition).toBe("${length(data.aws_availability_zones.zones.names) >= 2}");
+    expect(twoZones.data.aws_availability_zones.zones.lifecycle.postcondition[0].condition).toBe("${length(self.names) >= 2}");
+  });
+
+  it("keeps every subnet, and the nodes and Kafka volumes in it, in the AZ it was created in when the region's list of AZs changes", () => {
+    // The list does not follow AZ health: an impaired AZ leaving it would shift every later subnet.
+    expect(json.data.aws_availability_zones.zones.state).toBeUndefined();
+    expect(json.data.aws_availability_zones.zones.filter).toEqual([{ name: "opt-in-status", values: ["opt-in-not-required"] }]);
+    const subnets = Object.entries(resourcesOf(json, "aws_subnet"));
+    expect(subnets).toHaveLength(6);
+    for (const [, subnet] of subnets) expect(subnet.lifecycle.ignore_changes).toEqual(["availability_zone"]);
+  });
+
+  it("adds no interface endpoint by default", () => {
+    expect(Object.keys(resourcesOf(json, "aws_vpc_endpoint"))).toEqual(["s3-endpoint"]);
+  });
+
+  it("reaches SSM through an interface endpoint in every private subnet when network.interfaceEndpoints is set, open to the VPC on 443 only", () => {
+    const withEndpoints = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--network.interfaceEndpoints", "true") }));
+    const endpoint = resourceNamed(withEndpoints, "aws_vpc_endpoint", "ssm-endpoint");
+    expect(endpoint).toMatchObject({ service_name: "com.amazonaws.us-west-2.ssm", vpc_endpoint_type: "Interface", private_dns_enabled: true });
+    expect(endpoint.subnet_ids).toEqual([0, 1, 2].map((index) => `\${aws_subnet.private-subnet-${index}.id}`));
+    expect(endpoint.security_group_ids).toEqual(["${aws_security_group.ssm-endpoint-security-group.id}"]);
+    const rules = Object.values(resourcesOf(withEndpoints, "aws_vpc_security_group_ingress_rule")).filter(
+      (rule) => rule.security_group_id === "${aws_security_group.ssm-endpoint-security-group.id}",
+    );
+    expect(rules).toEqual([expect.objectContaining({ ip_protocol: "tcp", from_port: 443, to_port: 443, cidr_ipv4: "${aws_vpc.vpc.cidr_block}" })]);
   });
 
   it("uses one NAT gateway with one EIP by default, for every private route table", () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript, shellQuote } from "../constructs/renderScript";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
@@ -174,5 +174,37 @@ describe("renderScript and the shared bash partial", () => {
     const run = runBash(fixture(), { stubs: { ...STUBS, flaky: "exit 1" }, env: { CURL_CONTENT: CONTENT } });
     expect(run.output).toContain("giving up after 3 attempts: flaky");
     expect(run.output).toContain("FAILED at step 'flaky command'");
+  });
+});
+
+describe("AWS calls in the instance and provisioner templates", () => {
+  const TEMPLATES = join(__dirname, "..", "templates");
+  const templates = readdirSync(TEMPLATES, { recursive: true, encoding: "utf8" }).filter((path) => path.endsWith(".sh.hbs") && !path.startsWith("partials"));
+
+  /** Each line that calls an SSM helper, with the function around it (if any) and whether the line itself retries. */
+  function ssmCalls(text: string): Array<{ line: string; inFunction?: string; retried: boolean }> {
+    const found: Array<{ line: string; inFunction?: string; retried: boolean }> = [];
+    let inFunction: string | undefined;
+    for (const line of text.split("\n")) {
+      const opened = /^(\w+)\(\) \{/.exec(line);
+      if (opened) inFunction = opened[1];
+      else if (line === "}") inFunction = undefined;
+      if (/^\s*#/.test(line) || !/\bssm_(get|put|create)\b/.test(line)) continue;
+      found.push({ line: line.trim(), inFunction, retried: /\bretry \S+ ssm_(get|put|create)\b/.test(line) });
+    }
+    return found;
+  }
+
+  it("finds SSM calls to check in the templates that make them", () => {
+    const callers = templates.filter((path) => ssmCalls(readFileSync(join(TEMPLATES, path), "utf8")).length > 0).sort();
+    expect(callers).toEqual(["chef-server.sh.hbs", "chef-workstation.sh.hbs", "spark-node.sh.hbs"]);
+  });
+
+  it.each(templates)("%s retries every SSM call: a new instance's first calls can be refused while its role's permissions propagate", (path) => {
+    const text = readFileSync(join(TEMPLATES, path), "utf8");
+    const unretried = ssmCalls(text)
+      .filter((call) => !call.retried && !(call.inFunction && new RegExp(`\\bretry \\S+ ${call.inFunction}\\b`).test(text)))
+      .map((call) => call.line);
+    expect(unretried).toEqual([]);
   });
 });

@@ -37,6 +37,28 @@ describe("StorageStack", () => {
     expect(rule).toMatchObject({ status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 30 }] });
   });
 
+  it("removes delete markers once no version stands behind them, and abandoned multipart uploads after a week", () => {
+    const rules = resourceNamed(json, "aws_s3_bucket_lifecycle_configuration", "data-bucket-lifecycle").rule;
+    const wholeBucket = rules.find((rule: Json) => rule.id === "expire-noncurrent-versions");
+    expect(wholeBucket.filter).toEqual([{}]);
+    // The flag alone: S3 (and provider 6) refuse it beside days or a date in the same block.
+    expect(wholeBucket.expiration).toEqual([{ expired_object_delete_marker: true }]);
+    expect(wholeBucket.abort_incomplete_multipart_upload).toEqual([{ days_after_initiation: 7 }]);
+  });
+
+  it("expires old versions of Spark's output and checkpoints after a day, under the prefix the pipeline writes to", () => {
+    const rules = resourceNamed(json, "aws_s3_bucket_lifecycle_configuration", "data-bucket-lifecycle").rule;
+    expect(rules.find((rule: Json) => rule.id === "expire-noncurrent-spark-output")).toEqual({
+      id: "expire-noncurrent-spark-output",
+      status: "Enabled",
+      filter: [{ prefix: "spark-output/" }],
+      noncurrent_version_expiration: [{ noncurrent_days: 1 }],
+    });
+    // Every rule has a filter: provider 6 requires one.
+    for (const rule of rules) expect(rule.filter).toBeDefined();
+    expect(json.output.spark_output_uri.value).toMatch(/\/spark-output\/$/);
+  });
+
   it("denies every request that is not over TLS", () => {
     const statement = dataOf(json, "aws_iam_policy_document")["data-bucket-tls-only"].statement[0];
     expect(statement).toMatchObject({

@@ -46,8 +46,10 @@ export const CURL_STUB = [
 
 /**
  * python3 -c for ssm_get / ssm_put / ssm_create (one file per parameter in WORK_DIR/ssm; SSM_PRESET
- * answers reads of missing ones; the first SSM_GET_FAILS reads fail, as before the instance's
- * credentials are ready; a create keeps an existing parameter), s3_get (files from S3_DIR) and
+ * answers reads of missing ones; the first SSM_GET_FAILS reads and SSM_PUT_FAILS writes fail, as
+ * before the instance's credentials or permissions are ready; SSM_UNREACHABLE fails every call, as
+ * when SSM cannot be reached; a create keeps an existing parameter; code that tells
+ * ParameterNotFound apart gets exit status 3 for a missing one), s3_get (files from S3_DIR) and
  * publisher_sha512; anything else runs the real interpreter.
  */
 export function python3Stub(extra = ""): string {
@@ -59,13 +61,16 @@ export function python3Stub(extra = ""): string {
     '  case $code in',
     '    *get_parameter*|*put_parameter*)',
     '      store="$WORK_DIR/ssm"; mkdir -p "$store"; file="$store/$(echo "$3" | tr / _)"',
+    '      if [[ -n ${SSM_UNREACHABLE:-} ]]; then echo "EndpointConnectionError" >&2; exit 1; fi',
     '      if [[ $code == *put_parameter* ]]; then',
+    '        put_failed=$(cat "$WORK_DIR/ssm-put-failures" 2>/dev/null || echo 0)',
+    '        if ((put_failed < ${SSM_PUT_FAILS:-0})); then echo $((put_failed + 1)) > "$WORK_DIR/ssm-put-failures"; echo AccessDeniedException >&2; exit 1; fi',
     '        [[ $code == *Overwrite=False* && -f $file ]] && exit 0',
     '        cat > "$file"; echo "$3 $4" >> "$WORK_DIR/ssm-puts"; exit 0',
     '      fi',
     '      failed=$(cat "$WORK_DIR/ssm-get-failures" 2>/dev/null || echo 0)',
     '      if ((failed < ${SSM_GET_FAILS:-0})); then echo $((failed + 1)) > "$WORK_DIR/ssm-get-failures"; echo NoCredentialsError >&2; exit 1; fi',
-    '      if [[ -f $file ]]; then cat "$file"; echo; elif [[ -n ${SSM_PRESET:-} ]]; then echo "$SSM_PRESET"; else exit 1; fi',
+    '      if [[ -f $file ]]; then cat "$file"; echo; elif [[ -n ${SSM_PRESET:-} ]]; then echo "$SSM_PRESET"; elif [[ $code == *ParameterNotFound* ]]; then exit 3; else exit 1; fi',
     "      exit 0 ;;",
     '    *download_file*) cp "$S3_DIR/$4" "$5"; exit 0 ;;',
     "  esac",

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TerraformStack } from "cdktf";
+import type { IConstruct } from "constructs";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { TEMPLATES_DIR } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -19,11 +21,12 @@ describe("user data reaches every instance byte for byte", () => {
 
 describe("every instance's setup runs again through one command", () => {
   const platform = buildPlatform(testApp(), configFrom());
-  const scripts = Object.values(platform).flatMap((stack) =>
+  const stacks: TerraformStack[] = Object.values(platform);
+  const scripts = stacks.flatMap((stack) =>
     stack.node
       .findAll()
-      .filter((construct): construct is HardenedInstance => construct instanceof HardenedInstance && construct.userDataScript !== undefined)
-      .map((instance) => [instance.node.path, instance.userDataScript as string] as const),
+      .filter((construct: IConstruct): construct is HardenedInstance => construct instanceof HardenedInstance && construct.userDataScript !== undefined)
+      .map((instance: HardenedInstance) => [instance.node.path, instance.userDataScript as string] as const),
   );
 
   it("covers every instance kind that has user data", () => {
