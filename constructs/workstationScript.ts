@@ -1,6 +1,5 @@
-import { Fn, type ITerraformDependable, type SSHProvisionerConnection } from "cdktf";
+import { DataResource, Fn, type ITerraformDependable, type SSHProvisionerConnection } from "cdktf";
 import type { Construct } from "constructs";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
 
 export interface WorkstationConnection {
@@ -21,11 +20,14 @@ export interface WorkstationScriptProps {
 }
 
 /**
- * One deploy-time step that Terraform runs on the workstation over SSH: a null_resource named
- * `id` that copies a rendered script there and runs it. The deployer's key is read with file()
- * when Terraform applies, so it is in neither the JSON nor the state.
+ * One deploy-time step that Terraform runs on the workstation over SSH: a `terraform_data`
+ * resource named `id` that copies a rendered script there and runs it. Terraform's built-in
+ * resource (1.4+) needs no provider, so nothing beyond the AWS provider is installed to deploy or
+ * validate; a change of `triggers_replace` replaces it, and creating it runs the provisioners
+ * again. The deployer's key is read with file() when Terraform applies, so it is in neither the
+ * JSON nor the state.
  */
-export function workstationScript(scope: Construct, id: string, props: WorkstationScriptProps): NullResource {
+export function workstationScript(scope: Construct, id: string, props: WorkstationScriptProps): DataResource {
   const connection: SSHProvisionerConnection = {
     type: "ssh",
     host: props.workstation.host,
@@ -34,8 +36,8 @@ export function workstationScript(scope: Construct, id: string, props: Workstati
     timeout: "10m",
   };
   const destination = `/tmp/platform-${id}.sh`;
-  return new NullResource(scope, id, {
-    triggers: { ...props.triggers },
+  return new DataResource(scope, id, {
+    triggersReplace: { ...props.triggers },
     dependsOn: [...(props.after ?? [])],
     connection,
     provisioners: [

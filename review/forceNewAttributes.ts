@@ -33,6 +33,8 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_internet_gateway_attachment: ["internet_gateway_id", "vpc_id"],
   aws_s3_object: ["bucket", "key"],
   null_resource: ["triggers"],
+  // Terraform's built-in resource: a changed triggers_replace replaces it.
+  terraform_data: ["triggers_replace"],
   random_id: ["byte_length", "keepers", "prefix"],
 };
 

@@ -4,6 +4,9 @@ import { ignoredAttributes } from "./attributePaths";
 import { resourceBlocks, type ResourceChange } from "./resourceDiff";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
+
+/** Resources whose replacement means their provisioner script runs again, nothing more. */
+const PROVISIONER_STEPS = new Set(["null_resource", "terraform_data"]);
 /** One replacement-or-loss finding about a resource. */
 export interface Replacement {
   readonly kind: "replacement" | "data-loss";
@@ -55,7 +58,7 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
         const path = String(body["//"]?.metadata?.path ?? address);
         const type = address.split(".")[0];
         const causePath = String(blocks.get(cause)?.["//"]?.metadata?.path ?? cause);
-        const rerun = type === "null_resource";
+        const rerun = PROVISIONER_STEPS.has(type);
         findings.push({
           kind: DATA_HOLDERS.has(type) ? "data-loss" : "replacement",
           stack,
@@ -95,9 +98,9 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
     add("data-loss", "the bucket's lifecycle rules change: check what expires now");
   }
   const forced = forceNewChanges(change.type, change.attributes, ignored);
-  if (change.type === "null_resource") {
+  if (PROVISIONER_STEPS.has(change.type)) {
     if (forced.length === 0) return "other";
-    const keys = change.attributes.filter((path) => path.startsWith("triggers.")).map((path) => path.slice("triggers.".length));
+    const keys = change.attributes.filter((path) => /^triggers(_replace)?\./.test(path)).map((path) => path.replace(/^triggers(_replace)?\./, ""));
     add("replacement", `re-runs its provisioner script on apply (${keys.length === 1 ? "trigger" : "triggers"} ${keys.join(", ")} changed)`);
     return "replaced";
   }

@@ -1,18 +1,15 @@
-import { Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
+import { type DataResource, Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { Id as RandomId } from "@cdktf/provider-random/lib/id";
-import type { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
+import { kraftClusterId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -75,7 +72,7 @@ interface KafkaNode {
 
 /**
  * Kafka nodes that Terraform bootstraps with Chef. Each node prepares itself in user data (Chef
- * client, bootstrap key, data volume); then null_resource provisioners, run on the workstation:
+ * client, bootstrap key, data volume); then terraform_data provisioners, run on the workstation:
  * (a) upload the data bag item the nodes read, generated from the quorum's IPs: in ZooKeeper mode
  * zoo_bag/zookeeper (the ensemble, which runs on the first kafka.zookeeperNodes brokers), in KRaft
  * mode kafka_bag/kraft (the controllers and the cluster id), (b) knife bootstrap every node, one
@@ -90,9 +87,9 @@ export class KafkaStack extends PlatformStack {
   /** KRaft mode's dedicated controllers; empty otherwise. */
   readonly controllers: HardenedInstance[];
   /** The data bag item upload: zoo_bag/zookeeper or kafka_bag/kraft. */
-  readonly quorumBagUpload: NullResource;
-  readonly bootstraps: NullResource[];
-  readonly converge: NullResource;
+  readonly quorumBagUpload: DataResource;
+  readonly bootstraps: DataResource[];
+  readonly converge: DataResource;
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -100,7 +97,6 @@ export class KafkaStack extends PlatformStack {
     const kafka = config.kafka;
     const kraft = kafka.mode === "kraft";
     const { vpc, workstationSecurityGroup } = props.network;
-    new NullProvider(this, "null");
 
     this.securityGroup = securityGroup(this, "kafka-security-group", {
       name: this.resourceName("kafka"),
@@ -171,15 +167,14 @@ export class KafkaStack extends PlatformStack {
     let quorumTrigger: Record<string, string>;
     let bagTrigger: Record<string, string> = {};
     if (kraft) {
-      new RandomProvider(this, "random");
       // Generated once and kept in Terraform's state: a replaced node, or a re-converge, reads the
       // same id from the data bag, and a replaced Chef server gets it uploaded again.
-      const clusterId = new RandomId(this, "cluster-id", { byteLength: 16 });
+      const clusterId = kraftClusterId(this, "cluster-id");
       const controllers = quorum.map((node) => ({ id: node.nodeId, address: node.instance.privateIp }));
-      item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId.b64Url, controllers } }) };
+      item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId, controllers } }) };
       quorumTrigger = { controllers: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}`)) };
-      bagTrigger = { clusterId: clusterId.b64Url };
-      new TerraformOutput(this, "kafka_cluster_id", { value: clusterId.b64Url, description: "The KRaft cluster's id, as every node's meta.properties holds it" });
+      bagTrigger = { clusterId };
+      new TerraformOutput(this, "kafka_cluster_id", { value: clusterId, description: "The KRaft cluster's id, as every node's meta.properties holds it" });
       new TerraformOutput(this, "kafka_controller_quorum", {
         value: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}:${KAFKA_PORTS.controller}`)),
         description: "controller.quorum.voters",
@@ -202,7 +197,7 @@ export class KafkaStack extends PlatformStack {
     // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
     // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
     // unstarted behind a wave of brokers.
-    const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): NullResource =>
+    const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): DataResource =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(

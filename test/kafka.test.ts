@@ -18,12 +18,15 @@ const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
 /** A validator key file, the knife settings naming one, or a validation flag. */
 const VALIDATOR = /validation_(key|client)|validat(or|ion)\.pem|-validator\b|--validation/;
 
-const nulls = (json: Json): Record<string, Json> => resourcesOf(json, "null_resource");
-/** The provisioner script a null_resource copies to the workstation, as it will arrive there. */
+/** The workstation steps: terraform_data resources with provisioners (the cluster id holder has none). */
+const steps = (json: Json): Record<string, Json> =>
+  Object.fromEntries(Object.entries(resourcesOf(json, "terraform_data")).filter(([, resource]) => resource.provisioner !== undefined));
+/** The provisioner script a workstation step copies to the workstation, as it will arrive there. */
 const provisionedScript = (resource: Json): string => unescapeTerraformTemplate(resource.provisioner[0].file.content as string);
 
 /** The deploy steps a provisioner waits for, without the AWS resources it also waits for. */
-const steps = (dependsOn: readonly string[]): string[] => dependsOn.filter((address) => !address.startsWith("aws_"));
+/** The provisioner steps a step waits for, without the AWS resources (security group rules) it also waits for. */
+const stepDependencies = (dependsOn: readonly string[]): string[] => dependsOn.filter((address) => !address.startsWith("aws_"));
 
 describe("KafkaStack", () => {
   const json = kafkaJson();
@@ -89,10 +92,10 @@ describe("KafkaStack", () => {
       "aws_vpc_security_group_egress_rule.kafka-egress",
       ...["zookeeper-client", "zookeeper-quorum", "zookeeper-election", "broker"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
     ];
-    const bootstraps = Object.entries(nulls(json)).filter(([name]) => name.startsWith("bootstrap-"));
+    const bootstraps = Object.entries(steps(json)).filter(([name]) => name.startsWith("bootstrap-"));
     expect(bootstraps).toHaveLength(3);
     for (const [, bootstrap] of bootstraps) expect(bootstrap.depends_on).toEqual(expect.arrayContaining(rules));
-    const kraft = nulls(kafkaJson("--kafka.mode", "kraft"));
+    const kraft = steps(kafkaJson("--kafka.mode", "kraft"));
     expect(kraft["bootstrap-node-0"].depends_on).toEqual(expect.arrayContaining(["aws_vpc_security_group_ingress_rule.controller-from-members", "aws_vpc_security_group_ingress_rule.ssh-from-workstation"]));
   });
 
@@ -103,7 +106,7 @@ describe("KafkaStack", () => {
   });
 
   it("connects its provisioners to the workstation with the deployer's key, read on the laptop at apply time", () => {
-    for (const resource of Object.values(nulls(json))) {
+    for (const resource of Object.values(steps(json))) {
       expect(resource.connection).toEqual({
         type: "ssh",
         host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
@@ -122,7 +125,7 @@ describe("KafkaStack", () => {
   });
 
   it("bootstraps with current knife flags and the kafka-node role", () => {
-    const script = provisionedScript(nulls(json)["bootstrap-node-0"]);
+    const script = provisionedScript(steps(json)["bootstrap-node-0"]);
     for (const flag of ["--connection-user ubuntu", '--ssh-identity-file "$KEY"', "--sudo", '--run-list "$RUN_LIST"', "--yes"]) {
       expect(script).toContain(flag);
     }
@@ -137,14 +140,14 @@ describe("KafkaStack", () => {
 
   it("bootstraps Chef-flavored nodes with Chef's paths and the licence the operator accepted", () => {
     const licensed = kafkaJson("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "");
-    const script = provisionedScript(nulls(licensed)["bootstrap-node-0"]);
+    const script = provisionedScript(steps(licensed)["bootstrap-node-0"]);
     expect(script).toContain("--bootstrap-install-command 'test -x /opt/chef/bin/chef-client'");
     expect(script).toContain("--chef-license accept");
   });
 
   it("gives every broker its id, its role and its availability zone as its rack at bootstrap, whatever Ohai detects", () => {
     for (let index = 0; index < 3; index += 1) {
-      expect(provisionedScript(nulls(json)[`bootstrap-node-${index}`])).toMatch(
+      expect(provisionedScript(steps(json)[`bootstrap-node-${index}`])).toMatch(
         new RegExp(
           `^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}","node_id":${index + 1},"broker":true\\}\\}' \\\\$`,
           "m",
@@ -154,7 +157,7 @@ describe("KafkaStack", () => {
   });
 
   it("bootstraps validatorless: no validator key or validation flag reaches a node", () => {
-    for (const resource of Object.values(nulls(json))) {
+    for (const resource of Object.values(steps(json))) {
       expect(provisionedScript(resource)).not.toMatch(VALIDATOR);
     }
     for (const node of Object.values(resourcesOf(json, "aws_instance"))) {
@@ -165,19 +168,19 @@ describe("KafkaStack", () => {
   it("registers every node again, and rewrites the data bag, when the Chef server is replaced, even at the same address", () => {
     const serverId = expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.cross-stack-output-aws_instanceserver_instance_[0-9A-F]{8}id\}$/);
     for (let index = 0; index < 3; index += 1) {
-      expect(nulls(json)[`bootstrap-node-${index}`].triggers).toEqual({ instance: expect.stringMatching(/^\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.id\}$/), server: serverId });
-      expect(provisionedScript(nulls(json)[`bootstrap-node-${index}`])).toMatch(/^SERVER_ID='\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.[^}]+id\}'$/m);
+      expect(steps(json)[`bootstrap-node-${index}`].triggers_replace).toEqual({ instance: expect.stringMatching(/^\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.id\}$/), server: serverId });
+      expect(provisionedScript(steps(json)[`bootstrap-node-${index}`])).toMatch(/^SERVER_ID='\$\{data\.terraform_remote_state\.cross-stack-reference-input-chef\.outputs\.[^}]+id\}'$/m);
     }
-    expect(nulls(json)["zoo-bag"].triggers.server).toEqual(serverId);
+    expect(steps(json)["zoo-bag"].triggers_replace.server).toEqual(serverId);
   });
 
   it("logs each node's bootstrap to a file of its own, since they run at the same time", () => {
-    const names = [0, 1, 2].map((index) => /SCRIPT_NAME='([^']+)'/.exec(provisionedScript(nulls(json)[`bootstrap-node-${index}`]))?.[1]);
+    const names = [0, 1, 2].map((index) => /SCRIPT_NAME='([^']+)'/.exec(provisionedScript(steps(json)[`bootstrap-node-${index}`]))?.[1]);
     expect(names).toEqual(["bootstrap-insight-dev-kafka-0", "bootstrap-insight-dev-kafka-1", "bootstrap-insight-dev-kafka-2"]);
   });
 
   it("generates the data bag item from the node IPs in the original's shape", () => {
-    const script = provisionedScript(nulls(json)["zoo-bag"]);
+    const script = provisionedScript(steps(json)["zoo-bag"]);
     expect(script).toMatch(
       /ITEM='\$\{jsonencode\(\{"id" = "zookeeper", "_default" = \[aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip, aws_instance\.node-1_instance_[0-9A-F]{8}\.private_ip, aws_instance\.node-2_instance_[0-9A-F]{8}\.private_ip\]\}\)\}'/,
     );
@@ -185,7 +188,7 @@ describe("KafkaStack", () => {
 
   describe.each([1, 3, 4, 8, 31])("the provisioner graph with %i nodes", (count) => {
     const sized = count === 3 ? json : kafkaJson("--kafka.nodes", String(count), "--kafka.replicationFactor", String(Math.min(count, 3)), "--kafka.minInsyncReplicas", String(count === 1 ? 1 : 2));
-    const resources = nulls(sized);
+    const resources = steps(sized);
     const bootstraps = Object.entries(resources).filter(([name]) => name.startsWith("bootstrap-node-"));
     const ensembleSize = count >= 3 ? 3 : 1;
     const ip = (index: number): string => `aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip`;
@@ -196,7 +199,7 @@ describe("KafkaStack", () => {
       expect(Object.values(resourcesOf(sized, "aws_instance"))).toHaveLength(count);
       bootstraps.forEach(([name, resource]) => {
         const index = name.replace("bootstrap-node-", "");
-        expect(resource.triggers).toEqual({
+        expect(resource.triggers_replace).toEqual({
           instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)),
           server: expect.stringContaining("cross-stack-reference-input-chef"),
         });
@@ -210,31 +213,31 @@ describe("KafkaStack", () => {
     });
 
     it("uploads the data bag before every bootstrap; the ensemble's bootstraps run together, the other brokers' after them", () => {
-      const ensembleBootstraps = Array.from({ length: ensembleSize }, (_unused, index) => `null_resource.bootstrap-node-${index}`);
+      const ensembleBootstraps = Array.from({ length: ensembleSize }, (_unused, index) => `terraform_data.bootstrap-node-${index}`);
       bootstraps.forEach(([name, resource]) => {
         const index = Number(name.replace("bootstrap-node-", ""));
-        const expected = index < ensembleSize ? ["null_resource.zoo-bag"] : ["null_resource.zoo-bag", ...ensembleBootstraps];
-        expect(steps(resource.depends_on).sort()).toEqual(expected.sort());
+        const expected = index < ensembleSize ? ["terraform_data.zoo-bag"] : ["terraform_data.zoo-bag", ...ensembleBootstraps];
+        expect(stepDependencies(resource.depends_on).sort()).toEqual(expected.sort());
       });
     });
 
     it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
       const converge = resources.converge;
-      expect([...converge.depends_on].sort()).toEqual(["null_resource.zoo-bag", ...bootstraps.map(([name]) => `null_resource.${name}`)].sort());
-      expect(Object.keys(converge.triggers).sort()).toEqual(["chefRepo", "ensemble"]);
-      expect(converge.triggers.chefRepo).toMatch(/^[0-9a-f]{64}$/);
-      expect(converge.triggers.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
+      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`)].sort());
+      expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "ensemble"]);
+      expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);
+      expect(converge.triggers_replace.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
       const script = provisionedScript(converge);
       expect(script.match(/aws_instance\.node-\d+_instance_[0-9A-F]{8}\.private_ip/g)).toHaveLength(count);
     });
   });
 
   it("adds a broker outside the ensemble without re-running anything on the ensemble: only its own bootstrap is new", () => {
-    const four = nulls(kafkaJson("--kafka.nodes", "4"));
-    const three = nulls(json);
-    expect(four["zoo-bag"].triggers).toEqual(three["zoo-bag"].triggers);
-    expect(four.converge.triggers).toEqual(three.converge.triggers);
-    for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers).toEqual(three[`bootstrap-node-${index}`].triggers);
+    const four = steps(kafkaJson("--kafka.nodes", "4"));
+    const three = steps(json);
+    expect(four["zoo-bag"].triggers_replace).toEqual(three["zoo-bag"].triggers_replace);
+    expect(four.converge.triggers_replace).toEqual(three.converge.triggers_replace);
+    for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
     expect(Object.keys(four).filter((name) => !(name in three))).toEqual(["bootstrap-node-3"]);
   });
 
@@ -244,7 +247,7 @@ describe("KafkaStack", () => {
     const subnetOf = (index: number): string => Object.entries(instances).find(([name]) => name.startsWith(`node-${index}_`))?.[1].subnet_id as string;
     const ensembleSubnets = [0, 1, 2, 3, 4].map(subnetOf);
     expect(new Set(ensembleSubnets).size).toBe(3);
-    expect(provisionedScript(nulls(large)["zoo-bag"]).match(/private_ip/g)).toHaveLength(5);
+    expect(provisionedScript(steps(large)["zoo-bag"]).match(/private_ip/g)).toHaveLength(5);
   });
 });
 
@@ -252,25 +255,30 @@ describe("KafkaStack in KRaft mode", () => {
   const json = kafkaJson("--kafka.mode", "kraft");
   const rules = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"));
   const selfGroup = "${aws_security_group.kafka-security-group.id}";
-  const item = (stack: Json): string => /^ITEM='(.*)'$/m.exec(provisionedScript(nulls(stack)["kraft-bag"]))?.[1] ?? "";
+  const item = (stack: Json): string => /^ITEM='(.*)'$/m.exec(provisionedScript(steps(stack)["kraft-bag"]))?.[1] ?? "";
 
   it("matches the committed snapshot", () => {
     expect(JSON.parse(JSON.stringify(json).replace(/"chefRepo":"[0-9a-f]{64}"/, '"chefRepo":"<hash>"'))).toMatchSnapshot();
   });
 
-  it("generates the cluster id once, as 16 random bytes kept in Terraform's state", () => {
-    expect(resourcesOf(json, "random_id")).toEqual({ "cluster-id": { byte_length: 16 } });
-    expect(json.terraform.required_providers.random.source).toBe("hashicorp/random");
-    expect(json.output.kafka_cluster_id.value).toBe("${random_id.cluster-id.b64_url}");
+  it("generates the cluster id once, from a uuid() kept in Terraform's state, with no provider beyond AWS", () => {
+    expect(resourcesOf(json, "terraform_data")["cluster-id"]).toEqual(
+      expect.objectContaining({ input: { uuid: "${uuid()}" }, lifecycle: { ignore_changes: ["input"] } }),
+    );
+    expect(Object.keys(json.terraform.required_providers)).toEqual(["aws"]);
+    expect(json.output.kafka_cluster_id.value).toBe("${local.cluster-id-text}");
+    // Kafka's Uuid text: the 32 hex digits of the stored uuid as 22 base64url characters
+    // (validate evaluates it with Terraform against known uuids).
+    expect(json.locals["cluster-id-text"]).toContain('replace(terraform_data.cluster-id.output.uuid, "-", "")');
   });
 
   it("uploads kafka_bag/kraft with the cluster id and the first three brokers as controllers, generated from their IPs", () => {
     const controller = (index: number): string => `\\{"id" = ${index + 1}, "address" = aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip\\}`;
     expect(item(json)).toMatch(
-      new RegExp(`^\\$\\{jsonencode\\(\\{"id" = "kraft", "_default" = \\{"cluster_id" = random_id\\.cluster-id\\.b64_url, "controllers" = \\[${[0, 1, 2].map(controller).join(", ")}\\]\\}\\}\\)\\}$`),
+      new RegExp(`^\\$\\{jsonencode\\(\\{"id" = "kraft", "_default" = \\{"cluster_id" = local\\.cluster-id-text, "controllers" = \\[${[0, 1, 2].map(controller).join(", ")}\\]\\}\\}\\)\\}$`),
     );
-    expect(nulls(json)).not.toHaveProperty("zoo-bag");
-    expect(nulls(json)["kraft-bag"].triggers.clusterId).toBe("${random_id.cluster-id.b64_url}");
+    expect(steps(json)).not.toHaveProperty("zoo-bag");
+    expect(steps(json)["kraft-bag"].triggers_replace.clusterId).toBe("${local.cluster-id-text}");
   });
 
   it("opens the controller port among members only, and no ZooKeeper port", () => {
@@ -304,11 +312,11 @@ describe("KafkaStack in KRaft mode", () => {
   });
 
   it("re-runs the upload and the converge when the controllers change, not when a broker is added", () => {
-    const four = nulls(kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "4"));
-    expect(four["kraft-bag"].triggers).toEqual(nulls(json)["kraft-bag"].triggers);
-    expect(four.converge.triggers).toEqual(nulls(json).converge.triggers);
-    expect(Object.keys(four.converge.triggers).sort()).toEqual(["chefRepo", "controllers"]);
-    expect(four["kraft-bag"].triggers.controllers).toMatch(/^\$\{join\(",", \["1@\$\{aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip\}"/);
+    const four = steps(kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "4"));
+    expect(four["kraft-bag"].triggers_replace).toEqual(steps(json)["kraft-bag"].triggers_replace);
+    expect(four.converge.triggers_replace).toEqual(steps(json).converge.triggers_replace);
+    expect(Object.keys(four.converge.triggers_replace).sort()).toEqual(["chefRepo", "controllers"]);
+    expect(four["kraft-bag"].triggers_replace.controllers).toMatch(/^\$\{join\(",", \["1@\$\{aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip\}"/);
   });
 
   it("runs a single node as broker and sole controller", () => {
@@ -337,17 +345,17 @@ describe("KafkaStack in KRaft mode", () => {
     });
 
     it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
-      const resources = nulls(dedicated);
-      for (const index of [0, 1, 2]) expect(steps(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["null_resource.kraft-bag"]);
+      const resources = steps(dedicated);
+      for (const index of [0, 1, 2]) expect(stepDependencies(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["terraform_data.kraft-bag"]);
       for (const index of [0, 1, 2, 3]) {
-        expect(steps(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
-          ["null_resource.kraft-bag", "null_resource.bootstrap-controller-0", "null_resource.bootstrap-controller-1", "null_resource.bootstrap-controller-2"].sort(),
+        expect(stepDependencies(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
+          ["terraform_data.kraft-bag", "terraform_data.bootstrap-controller-0", "terraform_data.bootstrap-controller-1", "terraform_data.bootstrap-controller-2"].sort(),
         );
       }
     });
 
     it("bootstraps each controller as a controller only, and converges the controllers before the brokers", () => {
-      const resources = nulls(dedicated);
+      const resources = steps(dedicated);
       expect(provisionedScript(resources["bootstrap-controller-0"])).toMatch(/"node_id":1001,"broker":false/);
       expect(provisionedScript(resources["bootstrap-node-3"])).toMatch(/"node_id":4,"broker":true/);
       const order = provisionedScript(resources.converge).match(/aws_instance\.(\w+-\d+)_instance/g);

@@ -1,0 +1,234 @@
+// Terraform's own checks of the synthesized stacks: init, validate, `terraform test` with a mocked
+// AWS provider, the Kafka bootstraps' order in Terraform's graph, and each user data script as
+// Terraform evaluates and gzips it. Everything runs in a scratch copy; nothing touches real state.
+process.setSourceMapsEnabled(false);
+
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { App, type TerraformStack } from "cdktf";
+import { loadConfig } from "../config/loadConfig";
+import { buildPlatform } from "../stacks/buildPlatform";
+import { checkBootstrapOrder } from "./bootstrapOrder";
+import {
+  mirrorCliConfig,
+  pinnedAwsVersion,
+  PLUGIN_MIRROR_ENV,
+  providerSource,
+  providerVersionOverride,
+  SCRATCH_BACKEND_OVERRIDE,
+  SKIP_ENV,
+  versionToUse,
+} from "./terraformSetup";
+import { testPrelude } from "./testPrelude";
+import { expectedScriptPath, userDataTest, userDataTestFile, type UserDataCase } from "./userDataTest";
+
+/** The configs validated: the default, a broker outside the ensemble, and both KRaft layouts. */
+const VARIANTS: ReadonlyArray<{ readonly name: string; readonly argv: readonly string[]; readonly extraTests: readonly string[] }> = [
+  { name: "default", argv: [], extraTests: [] },
+  { name: "zookeeper-4-brokers", argv: ["--kafka.nodes", "4"], extraTests: [] },
+  { name: "kraft-4-brokers", argv: ["--kafka.mode", "kraft", "--kafka.nodes", "4"], extraTests: ["kafka-kraft"] },
+  { name: "kraft-dedicated-controllers", argv: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], extraTests: ["kafka-kraft"] },
+];
+
+const TESTS_DIR = join(__dirname, "tests");
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+interface Outcome {
+  readonly what: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const outcomes: Outcome[] = [];
+function record(what: string, ok: boolean, detail = ""): void {
+  outcomes.push({ what, ok, detail });
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? `: ${detail}` : ""}`);
+}
+
+function terraform(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync("terraform", args, { cwd, env, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+  if (result.error) throw new Error(`terraform ${args.join(" ")}: ${result.error.message}`);
+  return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function firstLines(text: string, count = 12): string {
+  return text.trim().split("\n").filter((line) => line.trim() !== "").slice(0, count).join("\n      ");
+}
+
+/** `# expect-error: <text>` right above `run "<name>"`: that run must stop with an error saying <text>. */
+function expectedErrors(testFile: string): Map<string, string> {
+  const expected = new Map<string, string>();
+  for (const match of testFile.matchAll(/^#\s*expect-error:\s*(.+?)\s*\n\s*run\s+"([^"]+)"/gm)) expected.set(match[2], match[1]);
+  return expected;
+}
+
+/** Runs `terraform test -json` and checks every run: passed, or stopped with its expected error. */
+function runTests(dir: string, env: NodeJS.ProcessEnv, files: ReadonlyMap<string, string>, label: string): void {
+  const result = terraform(["test", "-json", "-no-color"], dir, env);
+  const runs = new Map<string, string>();
+  const diagnostics = new Map<string, string[]>();
+  for (const line of result.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const entry = JSON.parse(line) as Json;
+    const key = `${String(entry["@testfile"])}#${String(entry["@testrun"] ?? "")}`;
+    if (entry.type === "test_run" && entry.test_run?.progress === "complete") runs.set(key, String(entry.test_run.status));
+    if (entry.type === "diagnostic") diagnostics.set(key, [...(diagnostics.get(key) ?? []), `${String(entry.diagnostic.summary)}: ${String(entry.diagnostic.detail ?? "")}`]);
+  }
+  for (const [file, text] of files) {
+    const expected = expectedErrors(text);
+    const names = [...text.matchAll(/^run\s+"([^"]+)"/gm)].map((match) => match[1]);
+    for (const name of names) {
+      const key = `${file}#${name}`;
+      const status = runs.get(key) ?? "not run";
+      const said = diagnostics.get(key) ?? diagnostics.get(`${file}#`) ?? [];
+      const message = expected.get(name);
+      if (message === undefined) {
+        record(`${label} ${file} run ${name}`, status === "pass", status === "pass" ? "" : `${status}\n      ${firstLines(said.join("\n"))}`);
+      } else {
+        const stopped = status === "error" || status === "fail";
+        const matched = said.some((text) => text.includes(message));
+        record(`${label} ${file} run ${name} stops with "${message}"`, stopped && matched, stopped && matched ? "" : `${status}; said: ${firstLines(said.join("\n")) || "nothing"}`);
+      }
+    }
+  }
+  if (runs.size === 0) record(`${label} terraform test`, false, firstLines(result.stderr || result.stdout));
+}
+
+/** Terraform's base64gzip of each expected script must gunzip (here, with zlib) to the script. */
+function checkGzip(dir: string, env: NodeJS.ProcessEnv, cases: readonly UserDataCase[], label: string): void {
+  const consoleDir = mkdtempSync(join(dir, "console-"));
+  // One expression: console reads all of its input as one, and base64 has no comma.
+  const gzips = cases.map((userDataCase) => `base64gzip(file(${JSON.stringify(join(dir, expectedScriptPath(userDataCase)))}))`);
+  const result = terraform(["console"], consoleDir, env, `join(",", [${gzips.join(", ")}])\n`);
+  const encoded = /^"([A-Za-z0-9+/=,]+)"$/.exec(result.stdout.trim())?.[1].split(",") ?? [];
+  cases.forEach((userDataCase, index) => {
+    const unpacked = encoded[index] === undefined ? undefined : gunzipSync(Buffer.from(encoded[index], "base64")).toString("utf8");
+    const detail = unpacked === undefined ? firstLines(result.stderr || result.stdout.slice(0, 500)) : unpacked === userDataCase.expected ? "" : "differs from the script";
+    record(`${label} base64gzip(local.${userDataCase.local}) gunzips to the script`, unpacked === userDataCase.expected, detail);
+  });
+}
+
+function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typeof providerSource>, stackDir: string, work: string, env: NodeJS.ProcessEnv, extraTests: readonly string[], label: string): void {
+  const name = stack.node.id;
+  const dir = join(work, name);
+  cpSync(stackDir, dir, { recursive: true });
+  writeFileSync(join(dir, "scratch_backend_override.tf.json"), SCRATCH_BACKEND_OVERRIDE);
+  const pinned = pinnedAwsVersion(json);
+  const use = versionToUse(source, pinned);
+  if (use?.overridden) writeFileSync(join(dir, "provider_version_override.tf.json"), providerVersionOverride(use.version));
+
+  const init = terraform(["init", "-input=false", "-no-color"], dir, env);
+  record(`${label} terraform init (aws ${use?.version ?? pinned})`, init.status === 0, init.status === 0 ? "" : firstLines(init.stderr || init.stdout));
+  if (init.status !== 0) return;
+  const validate = terraform(["validate", "-no-color"], dir, env);
+  record(`${label} terraform validate`, validate.status === 0, validate.status === 0 ? "" : firstLines(validate.stderr || validate.stdout, 30));
+
+  const tests = join(dir, "tests");
+  mkdirSync(join(tests, "expected"), { recursive: true });
+  cpSync(join(TESTS_DIR, "mocks"), join(tests, "mocks"), { recursive: true });
+  const prelude = testPrelude(json);
+  const files = new Map<string, string>();
+  for (const testDir of [name, ...extraTests.filter((extra) => extra.startsWith(`${name}-`))]) {
+    const from = join(TESTS_DIR, testDir);
+    if (!existsSync(from)) continue;
+    for (const file of readdirSync(from).filter((entry) => entry.endsWith(".tftest.hcl"))) {
+      const text = readFileSync(join(from, file), "utf8");
+      files.set(`tests/${file}`, text);
+      writeFileSync(join(tests, file), `${prelude}\n${text}`);
+    }
+  }
+  const userData = userDataTest(stack);
+  if (userData.cases.length > 0) {
+    for (const userDataCase of userData.cases) writeFileSync(join(dir, expectedScriptPath(userDataCase)), userDataCase.expected);
+    const text = userDataTestFile(userData);
+    files.set("tests/user_data.tftest.hcl", text);
+    writeFileSync(join(tests, "user_data.tftest.hcl"), `${prelude}\n${text}`);
+  }
+  if (files.size > 0) runTests(dir, env, files, label);
+  if (userData.cases.length > 0) checkGzip(dir, env, userData.cases, label);
+
+  if (name === "kafka") {
+    // terraform test cannot assert an order; Terraform's dependency graph states it.
+    const graph = terraform(["graph"], dir, env);
+    const order = checkBootstrapOrder(graph.stdout, json);
+    const detail = order.problems.length > 0 ? order.problems.join("; ") : `${order.others.length} bootstraps outside the quorum wait for the ${order.quorum.length} of the quorum`;
+    record(`${label} bootstrap order in terraform graph`, graph.status === 0 && order.problems.length === 0, graph.status === 0 ? detail : firstLines(graph.stderr));
+    bootstrapsOutsideQuorum += order.others.length;
+  }
+}
+
+let bootstrapsOutsideQuorum = 0;
+
+function main(): void {
+  const version = spawnSync("terraform", ["version", "-json"], { encoding: "utf8" });
+  if (version.error || version.status !== 0) {
+    const why = "terraform is not on PATH";
+    if (process.env[SKIP_ENV] === "1") {
+      console.log(`SKIPPED: ${why} (${SKIP_ENV}=1). Nothing was validated.`);
+      return;
+    }
+    console.error(`validate: ${why}. Install Terraform >= 1.11, or set ${SKIP_ENV}=1 to skip on purpose.`);
+    process.exit(1);
+  }
+  console.log(`terraform ${String((JSON.parse(version.stdout) as Json).terraform_version)}`);
+
+  const source = providerSource(process.env);
+  const scratch = mkdtempSync(join(tmpdir(), "platform-validate-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
+  if (source.kind === "mirror") {
+    writeFileSync(join(scratch, "cli.tfrc"), mirrorCliConfig(source.path));
+    env.TF_CLI_CONFIG_FILE = join(scratch, "cli.tfrc");
+    console.log(`providers from the mirror at ${source.path} (${PLUGIN_MIRROR_ENV}): hashicorp/aws ${source.versions.join(", ") || "none"}`);
+  } else {
+    if (source.cliConfig === "none") delete env.TF_CLI_CONFIG_FILE;
+    // One download of the provider for every stack, unless the user has a cache already.
+    env.TF_PLUGIN_CACHE_DIR ??= join(scratch, "plugin-cache");
+    mkdirSync(env.TF_PLUGIN_CACHE_DIR, { recursive: true });
+    console.log(`providers as Terraform installs them (${source.cliConfig === "user" ? "your CLI config" : "the registry"}); set ${PLUGIN_MIRROR_ENV} to use a local mirror`);
+  }
+
+  try {
+    const seen = new Set<string>();
+    let warned = false;
+    for (const variant of VARIANTS) {
+      const outdir = join(scratch, `synth-${variant.name}`);
+      const app = new App({ outdir });
+      const platform = buildPlatform(app, loadConfig({ argv: variant.argv, env: {} }));
+      app.synth();
+      for (const stack of Object.values(platform) as TerraformStack[]) {
+        const stackDir = join(outdir, "stacks", stack.node.id);
+        const text = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
+        // The same JSON in another config proves nothing new.
+        if (seen.has(text)) continue;
+        seen.add(text);
+        const json = JSON.parse(text) as Json;
+        const use = versionToUse(source, pinnedAwsVersion(json));
+        if (use?.overridden && !warned) {
+          warned = true;
+          console.log(
+            `\n!!! The stacks pin hashicorp/aws ${pinnedAwsVersion(json)}; the mirror has ${use.version}. validate runs against ${use.version} through an\n` +
+              `!!! override file in each scratch copy. An argument that only ${pinnedAwsVersion(json)} knows fails here, one that ${pinnedAwsVersion(json)} dropped passes.\n`,
+          );
+        }
+        const work = join(scratch, variant.name);
+        mkdirSync(work, { recursive: true });
+        validateStack(stack, json, source, stackDir, work, env, variant.extraTests, `[${variant.name}/${stack.node.id}]`);
+      }
+    }
+    record("some variant has bootstraps outside the quorum to order", bootstrapsOutsideQuorum > 0, `${bootstrapsOutsideQuorum} found`);
+  } finally {
+    if (process.env.VALIDATE_KEEP_SCRATCH === "1") console.log(`scratch kept at ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const failed = outcomes.filter((outcome) => !outcome.ok);
+  console.log(`\nvalidate: ${outcomes.length - failed.length} passed, ${failed.length} failed`);
+  if (failed.length > 0) process.exit(1);
+}
+
+main();
