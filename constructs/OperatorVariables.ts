@@ -3,8 +3,10 @@ import type { Construct } from "constructs";
 
 /**
  * Values that differ per operator and must not be baked into the synthesized JSON. They are
- * Terraform variables: synth needs none of them, deploy supplies them with `--var` or TF_VAR_*.
- * Each stack that needs one declares it through these functions, so names and rules match.
+ * Terraform variables: synth needs none of them, the operator exports them as TF_VAR_* (not the
+ * cdktf CLI's --var, which reaches every stack of a command, while Terraform refuses a value on
+ * its command line for a variable the stack does not declare). Each stack that needs one declares
+ * it through these functions, so names and rules match.
  */
 export const OperatorVariables = {
   /** The only network allowed to SSH to the operator's entry point (TF_VAR_admin_cidr). */

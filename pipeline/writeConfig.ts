@@ -1,7 +1,7 @@
 /**
  * Writes the example pipeline's config from the deployed stacks' outputs.
  *
- *   npx cdktf output --outputs-file outputs.json
+ *   CHECKPOINT_DISABLE=1 npx cdktf output storage spark kafka chef --outputs-file outputs.json
  *   npm run pipeline:config -- --outputs outputs.json [--partitions 12] [--interval 10] [--rate 500] [--record-count 0] [--z-threshold 3]
  *
  * Writes pipeline/build/smart_money_config.json (what the Spark programs read),
@@ -31,7 +31,7 @@ export function pipelineScript(config: PipelineConfig): string {
 
 function main(): number {
   const args = yargs(process.argv.slice(2))
-    .option("outputs", { type: "string", demandOption: true, describe: "the file npx cdktf output --outputs-file wrote" })
+    .option("outputs", { type: "string", demandOption: true, describe: "the file cdktf output --outputs-file wrote" })
     .option("out", { type: "string", default: join(__dirname, "build"), describe: "directory to write to" })
     .option("partitions", { type: "number", default: DEFAULT_SETTINGS.partitions })
     .option("interval", { type: "number", default: DEFAULT_SETTINGS.interval, describe: "seconds between the job's micro-batches" })
