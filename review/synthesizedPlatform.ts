@@ -37,6 +37,11 @@ export function synthesizeCheckout(dir: string, appArgs: readonly string[] = [],
     });
     if (result.error) throw new Error(`synth in ${dir} did not finish: ${result.error.message}`);
     if (result.status !== 0) {
+      // The checkout is built with the working tree's node_modules: a package it imports may be gone.
+      const missing = /Cannot find module '([^']+)'/.exec(result.stderr)?.[1];
+      if (missing !== undefined && !missing.startsWith(".")) {
+        throw new Error(`synth in ${dir} failed: it imports ${missing}, which the working tree's node_modules no longer has; review against a later base, or install that package`);
+      }
       // The first lines say what went wrong; a stack trace's last lines rarely do.
       const message = (result.stderr || result.stdout).trim().split("\n").filter((line) => !/^\s+at /.test(line)).slice(0, 8).join(" | ");
       throw new Error(`synth in ${dir} failed (exit ${String(result.status)}): ${message}`);

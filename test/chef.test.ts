@@ -226,7 +226,7 @@ describe("chef-server user data", () => {
     expect(readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' 'us-west-2'");
     const log = calls(first.dir);
     expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(-1);
-    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeLessThan(log.findIndex((call) => call.startsWith("dpkg -i ")));
+    expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeLessThan(log.findIndex((call) => call.startsWith("apt-get ") && call.endsWith(".deb")));
   });
 
   it("waits for the API's /_status after reconfigure and only then creates users", () => {

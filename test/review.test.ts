@@ -222,17 +222,18 @@ describe("npm run review", () => {
   });
 
   it("says when the base had other dependencies, since both sides are built with the working tree's", () => {
-    // 8fac6c7 predates the random provider in package-lock.json.
-    const found = runReview({ repo: ROOT, base: "8fac6c7", env: {} });
+    // aa781b2 made provisioner steps terraform_data but still installed the null and random providers.
+    const found = runReview({ repo: ROOT, base: "aa781b2", env: {} });
     expect(found.notes).toEqual([expect.stringMatching(/^package-lock\.json differs from the base's/)]);
     expect(renderMarkdown(found)).toContain("> package-lock.json differs from the base's");
-    // What changed since in access: Spark's write to its output prefix, the Chef server's read of
-    // the bootstrap key (operators log in to it), and the null provider, gone since provisioner
-    // steps became Terraform's built-in terraform_data.
-    const security = found.findings.filter((finding) => finding.kind === "security" && !(finding.path === "kafka" && /: null$/.test(finding.message)));
-    expect(found.findings.filter((finding) => finding.kind === "security")).toHaveLength(7);
-    expect(security.length).toBe(6);
-    for (const finding of security) expect(finding.path).toMatch(/spark-output|^chef\/server\/policy-read-bootstrap-key$/);
+    // What changed since in access includes the Chef server's read of the bootstrap key (operators log in to it).
+    const security = found.findings.filter((finding) => finding.kind === "security");
+    expect(security.map((finding) => finding.path)).toContain("chef/server/policy-read-bootstrap-key");
+  });
+
+  it("says in one line which package a base imports that the working tree no longer installs", () => {
+    // 8fac6c7 still imported the null provider, which terraform_data replaced.
+    expect(() => runReview({ repo: ROOT, base: "8fac6c7", env: {} })).toThrow(/it imports @cdktf\/provider-null\/lib\/provider, which the working tree's node_modules no longer has/);
   });
 
   it("prints its options on --help and exits 0", () => {
