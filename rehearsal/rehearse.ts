@@ -19,6 +19,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { loadConfig } from "../config/loadConfig";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
+import { CLOUD_INIT_STATE_COMMAND, cloudInitState, type CloudInitState } from "./cloudInitState";
 import { runDeployChecks } from "./deployChecks";
 import type { NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
@@ -104,9 +105,9 @@ async function main(): Promise<void> {
       netns: net.hostNetns,
       timeoutSeconds: 20,
     }).status === 0;
-  // A node is up once it takes an SSH login. Now and then a container's boot stalls before
-  // logins are allowed (pam_nologin); booting it afresh is what a stuck instance would get too.
-  // Every boot is a new instance to cloud-init, which runs its user data again.
+  // A node is up once it takes an SSH login and cloud-init has run its user data. Now and then a
+  // container's boot stalls before logins are allowed (pam_nologin); booting it afresh is what a
+  // stuck instance would get too. Every boot is a new instance to cloud-init.
   const boot = async (node: RehearsalNode): Promise<void> => {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const count = (boots.get(node.name) ?? 0) + 1;
@@ -115,11 +116,27 @@ async function main(): Promise<void> {
       containers.set(node.name, booted.container);
       delivered.set(node.name, booted.delivered);
       const container = booted.container;
-      if (await waitFor(() => accepts(node), 90, 2000)) return;
-      console.log(`${node.name} took no SSH login within 90 s of booting (attempt ${attempt}); see ${runDir}/${node.name}.console.log`);
+      if (!(await waitFor(() => accepts(node), 90, 2000))) {
+        console.log(`${node.name} took no SSH login within 90 s of booting (attempt ${attempt}); see ${runDir}/${node.name}.console.log`);
+        container.stop();
+        continue;
+      }
+      // Booted once its user data has run. A cloud-init unit that systemd could not start (seen
+      // in containers: exit 219/CGROUP) leaves cloud-init running forever; that boot is retried.
+      const last: { state: CloudInitState } = { state: { kind: "running" } };
+      const settled = (): boolean => {
+        const asked = tryRun("ssh", [...probe, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${node.ip}`, CLOUD_INIT_STATE_COMMAND], { netns: net.hostNetns, timeoutSeconds: 30 });
+        last.state = cloudInitState(asked.output);
+        return last.state.kind !== "running";
+      };
+      await waitFor(settled, 180, 2000);
+      const state = last.state;
+      if (state.kind === "done") return;
+      if (state.kind === "error") throw new Error(`${node.name}: cloud-init ran its user data with errors: ${state.detail} (see /var/log/cloud-init-output.log there)`);
+      console.log(`${node.name}: cloud-init did not finish (attempt ${attempt}): ${state.kind === "stuck" ? state.detail : "still running after 180 s"}; booting it afresh`);
       container.stop();
     }
-    throw new Error(`${node.name} never took an SSH login after booting twice (see ${runDir}/${node.name}.console.log)`);
+    throw new Error(`${node.name} did not finish booting (an SSH login and cloud-init done) after booting twice (see ${runDir}/${node.name}.console.log)`);
   };
   await checks.step(`boot ${nodeCount} nodes`, () => Promise.all(net.nodes.map(boot)));
 

@@ -8,6 +8,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { tarGz } from "../constructs/tarGz";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
+import { CLOUD_INIT_STATE_COMMAND, cloudInitState, type CloudInitState } from "./cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "./noCloudSeed";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
@@ -161,22 +162,40 @@ export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwor
     { templatesDir: TEMPLATES_DIR },
   );
   const publicKey = run("ssh-keygen", ["-y", "-f", host.deployerKey]);
-  const { delivered } = bootMachine(machine, `rehearsal-${machine.name}`, script, boot, { publicKeys: [publicKey] });
-  const workstation: Workstation = { ...host, ip: machine.ip, bootstrapPublicKey: join(host.root, "home", "ubuntu", ".ssh", "platform_bootstrap.pub"), delivered };
-  const login = (): boolean => tryRun("ssh", [...deployerSsh(workstation), "true"], { netns: net.hostNetns, timeoutSeconds: 20 }).status === 0;
-  if (!(await waitFor(login, 120, 2000))) throw new Error(`the workstation took no SSH login with the key pair's key within 120 s (see ${boot.runDir}/${machine.name}.console.log)`);
-  const status = tryRun("ssh", [...deployerSsh(workstation), "cloud-init status --wait --long"], { netns: net.hostNetns, timeoutSeconds: 900 });
-  if (status.status !== 0) {
-    const log = tryRun("ssh", [...deployerSsh(workstation), "sudo tail -n 30 /var/log/platform/chef-workstation.log /var/log/cloud-init-output.log"], { netns: net.hostNetns });
-    throw new Error(`cloud-init on the workstation did not finish cleanly (exit ${status.status}):\n${status.output.trim()}\n${log.output.trim()}`);
+  const onWorkstation = (workstation: Workstation, command: string, timeoutSeconds = 30): { status: number | null; output: string } =>
+    tryRun("ssh", [...deployerSsh(workstation), command], { netns: net.hostNetns, timeoutSeconds });
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    const { container, delivered } = bootMachine(machine, `rehearsal-${machine.name}-${attempt}`, script, boot, { publicKeys: [publicKey] });
+    const workstation: Workstation = { ...host, ip: machine.ip, bootstrapPublicKey: join(host.root, "home", "ubuntu", ".ssh", "platform_bootstrap.pub"), delivered };
+    if (!(await waitFor(() => onWorkstation(workstation, "true").status === 0, 120, 2000))) {
+      throw new Error(`the workstation took no SSH login with the key pair's key within 120 s (see ${boot.runDir}/${machine.name}.console.log)`);
+    }
+    const last: { state: CloudInitState } = { state: { kind: "running" } };
+    await waitFor(() => (last.state = cloudInitState(onWorkstation(workstation, CLOUD_INIT_STATE_COMMAND).output)).kind !== "running", 900, 2000);
+    const state = last.state;
+    if (state.kind === "stuck" && attempt === 1) {
+      // A cloud-init unit systemd could not start in the container (exit 219/CGROUP): boot afresh.
+      console.log(`the workstation's cloud-init did not finish: ${state.detail}; booting it afresh`);
+      container.stop();
+      continue;
+    }
+    if (state.kind !== "done") {
+      const log = onWorkstation(workstation, "sudo tail -n 30 /var/log/platform/chef-workstation.log /var/log/cloud-init-output.log");
+      throw new Error(`cloud-init on the workstation did not finish cleanly (${state.kind === "running" ? "still running after 900 s" : state.detail}):\n${log.output.trim()}`);
+    }
+    copyBootstrapKey(net, host, workstation);
+    return workstation;
   }
-  // Copies for the nodes' authorized_keys and for the checks' own SSH to nodes.
+  throw new Error("the workstation did not boot");
+}
+
+/** Copies of the workstation's bootstrap key for the nodes' authorized_keys and the checks' own SSH to nodes. */
+function copyBootstrapKey(net: PrivateNetwork, host: HostSide, workstation: Workstation): void {
   // The public half is read by sshd as the node's ubuntu, so it must be readable by all.
   for (const [file, mode] of [["platform_bootstrap", 0o600], ["platform_bootstrap.pub", 0o644]] as const) {
     const content = run("ssh", [...deployerSsh(workstation), `cat .ssh/${file}`], { netns: net.hostNetns });
     writeFileSync(join(host.root, "home", "ubuntu", ".ssh", file), content, { mode });
   }
-  return workstation;
 }
 
 /** ssh to the workstation as Terraform's connection does: the key pair's key, user ubuntu, no host key check. */

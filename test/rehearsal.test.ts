@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { cloudInitState } from "../rehearsal/cloudInitState";
+import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
+import { shellcheck } from "./shell";
+
+const UNIT_STATES = (final: string): string => ["active", "active", "active", final].join("\n");
+
+describe("the rehearsal's view of a first boot", () => {
+  it("is done when cloud-init says so", () => {
+    expect(cloudInitState(`status: done\n${UNIT_STATES("active")}`)).toEqual({ kind: "done" });
+  });
+
+  it("reports a user data script that failed as an error, not a boot to retry", () => {
+    expect(cloudInitState(`status: error\n${UNIT_STATES("active")}`).kind).toBe("error");
+  });
+
+  it("calls a boot stuck when a cloud-init unit failed to start while cloud-init still says running", () => {
+    expect(cloudInitState(`status: running\n${UNIT_STATES("failed")}`)).toEqual({ kind: "stuck", detail: "cloud-final.service failed with cloud-init running" });
+  });
+
+  it("waits while cloud-init runs and its units are fine", () => {
+    expect(cloudInitState(`status: running\n${UNIT_STATES("activating")}`)).toEqual({ kind: "running" });
+    expect(cloudInitState("")).toEqual({ kind: "running" });
+  });
+});
+
+describe("a NoCloud seed", () => {
+  it("holds the user data bytes as given and meta-data naming the instance and its key pair's key", () => {
+    const dir = writeNoCloudSeed(join(mkdtempSync(join(tmpdir(), "seed-")), "seed"), {
+      instanceId: "boot-1-n0",
+      hostname: "n0",
+      userData: Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
+      publicKeys: ["ssh-ed25519 AAAA deployer\n"],
+    });
+    expect([...readFileSync(join(dir, "user-data"))]).toEqual([0x1f, 0x8b, 0x08, 0x00]);
+    expect(readFileSync(join(dir, "meta-data"), "utf8")).toBe('instance-id: "boot-1-n0"\nlocal-hostname: "n0"\npublic-keys:\n  - "ssh-ed25519 AAAA deployer"\n');
+  });
+
+  it("gzips user data as the stacks send it, to bytes that unpack to the script", () => {
+    const script = "#!/usr/bin/env bash\necho \"${HOME}\" %{ not a template }\n";
+    const gzipped = gzipAsTerraform(script);
+    expect(gzipped.bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(gunzipSync(gzipped.bytes).toString()).toBe(script);
+    expect(gzipped.by).toMatch(/^(Terraform \S+ base64gzip|zlib \(no terraform on PATH\))$/);
+  });
+});
+
+describe("the rehearsal's stand-in user data", () => {
+  const templatesDir = join(__dirname, "..", "rehearsal", "templates");
+  const scripts = {
+    "chef-workstation": renderScript(
+      "chef-workstation",
+      { setupCommand: SETUP_COMMAND, knifeConfig: "/home/ubuntu/chef-repo/.chef/config.rb", serverUrl: "https://server:8889", repoUrl: "http://192.0.2.1:8000/chef-repo" },
+      { templatesDir },
+    ),
+    "kafka-node": renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir }),
+  };
+
+  it.each(Object.entries(scripts))("%s is shellcheck-clean and keeps itself as the setup command first, as the real one does", (_name, script) => {
+    expect(shellcheck(script).output).toBe("");
+    expect([...script.matchAll(/^step "([^"]+)"$/gm)][0]?.[1]).toBe("keep this setup as ${SETUP_COMMAND}");
+  });
+});
