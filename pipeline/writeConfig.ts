@@ -32,7 +32,7 @@ export function pipelineScript(config: PipelineConfig): string {
 function main(): number {
   const args = yargs(process.argv.slice(2))
     .option("outputs", { type: "string", demandOption: true, describe: "the file cdktf output --outputs-file wrote" })
-    .option("out", { type: "string", default: join(__dirname, "build"), describe: "directory to write to" })
+    .option("out", { type: "string", default: join(__dirname, "build"), defaultDescription: "pipeline/build", describe: "directory to write to" })
     .option("partitions", { type: "number", default: DEFAULT_SETTINGS.partitions })
     .option("interval", { type: "number", default: DEFAULT_SETTINGS.interval, describe: "seconds between the job's micro-batches" })
     .option("record-count", { type: "number", default: DEFAULT_SETTINGS.recordCount, describe: "trades the producer sends; 0 sends the whole file" })
@@ -41,8 +41,11 @@ function main(): number {
     .option("job-cores", { type: "number", default: DEFAULT_SETTINGS.jobCores, describe: "cores the streaming job keeps" })
     .option("tool-cores", { type: "number", default: DEFAULT_SETTINGS.toolCores, describe: "cores the producer and the check each take" })
     .strict()
+    .version(false)
     .exitProcess(false)
     .parseSync();
+  // yargs has printed the help: write nothing.
+  if (args.help) return 0;
   let outputs: StackOutputs;
   try {
     outputs = JSON.parse(readFileSync(args.outputs, "utf8")) as StackOutputs;
