@@ -9,7 +9,7 @@
  * commands the workstation runs, with this platform's addresses).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import yargs from "yargs/yargs";
 import { renderScript } from "../constructs/renderScript";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
@@ -65,7 +65,7 @@ function main(): number {
   writeFileSync(join(args.out, "smart_money_config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(args.out, "smart_money_config.py"), configModule(config));
   writeFileSync(join(args.out, "smart-money.sh"), pipelineScript(config), { mode: 0o755 });
-  console.log(`wrote smart_money_config.json, smart_money_config.py and smart-money.sh to ${args.out}: topic ${config.topic}, bucket ${config.bucket}, brokers ${config.kafka_bootstrap_servers}`);
+  console.log(`wrote smart_money_config.json, smart_money_config.py and smart-money.sh to ${relative(process.cwd(), args.out) || "."}: topic ${config.topic}, bucket ${config.bucket}, brokers ${config.kafka_bootstrap_servers}`);
   return 0;
 }
 
