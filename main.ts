@@ -4,9 +4,15 @@ process.setSourceMapsEnabled(false);
 
 import { App } from "cdktf";
 import { ConfigError } from "./config/ConfigError";
+import { configUsage, wantsHelp } from "./config/configUsage";
 import { loadConfig } from "./config/loadConfig";
 import type { PlatformConfig } from "./config/PlatformConfig";
 import { buildPlatform } from "./stacks/buildPlatform";
+
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(configUsage());
+  process.exit(0);
+}
 
 let config: PlatformConfig;
 try {

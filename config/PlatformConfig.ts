@@ -67,7 +67,10 @@ export interface ChefConfig {
   readonly serverPackageChecksum: string;
   /** Chef Workstation (or Cinc Workstation) release. @default "24.12.1073" */
   readonly workstationVersion: string;
-  /** sha256 or sha512 hex of the workstation .deb; pinned for the default cinc-workstation on 24.04. */
+  /**
+   * sha256 or sha512 hex of the workstation .deb; empty verifies against its publisher's metadata.
+   * @default the pinned sha256 of cinc-workstation 24.12.1073 for 24.04; "" for any other package
+   */
   readonly workstationPackageChecksum: string;
   /** Chef Infra Client (Cinc Client) release installed on cluster nodes before knife bootstrap. @default "18.6.2" */
   readonly clientVersion: string;
@@ -132,9 +135,9 @@ export interface KafkaConfig {
   readonly ubuntuRelease: UbuntuRelease;
   /** Size of each broker's separate encrypted gp3 data volume (log.dirs). @default 100 */
   readonly dataVolumeGiB: number;
-  /** default.replication.factor and the internal topics' replication. @default 3 */
+  /** default.replication.factor and the internal topics' replication. @default 3, or kafka.nodes when it is below 3 */
   readonly replicationFactor: number;
-  /** min.insync.replicas. @default 2 */
+  /** min.insync.replicas. @default 2, or 1 when the replication factor is below 3 */
   readonly minInsyncReplicas: number;
   /** num.partitions, the original workload's value. @default 40 */
   readonly numPartitions: number;

@@ -12,6 +12,15 @@ const LOG_RETENTION_DAYS = [
 const UBUNTU_RELEASES = ["22.04", "24.04"];
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/**
+ * Regions outside the commercial partition: Canonical publishes their Ubuntu images under other
+ * owner ids, which the platform does not map, so an AMI lookup there finds nothing.
+ */
+const OTHER_PARTITIONS: ReadonlyArray<{ readonly name: string; readonly test: RegExp }> = [
+  { name: "AWS GovCloud (US)", test: /^us-gov-/ },
+  { name: "AWS China", test: /^cn-/ },
+  { name: "AWS isolated (ISO)", test: /-iso[a-z]?-/ },
+];
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SHA512_HEX = /^[0-9a-f]{128}$/;
@@ -64,7 +73,12 @@ export function validateConfig(config: PlatformConfig): string[] {
       `with project ${JSON.stringify(config.project)} makes the data bucket prefix ${JSON.stringify(bucketPrefix)} ${bucketPrefix.length} characters; S3 accepts at most ${MAX_BUCKET_PREFIX} (keep project and environment to ${MAX_BUCKET_PREFIX - dataBucketPrefix("", "").length} characters together)`,
     );
   }
-  pattern("region", config.region, REGION, "is not an AWS region name like us-west-2");
+  if (pattern("region", config.region, REGION, "is not an AWS region name like us-west-2")) {
+    const partition = OTHER_PARTITIONS.find((candidate) => candidate.test.test(config.region));
+    if (partition) {
+      fail("region", config.region, `is in the ${partition.name} partition; the platform finds Ubuntu images by Canonical's owner id for the commercial partition only, so choose a commercial region like us-west-2`);
+    }
+  }
 
   // Network: syntax first, then containment and overlap of what parsed.
   const net = config.network;

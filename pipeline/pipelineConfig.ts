@@ -65,7 +65,7 @@ function output(outputs: StackOutputs, stack: string, name: string): unknown {
   let found = outputs[stack]?.[name];
   if (found !== null && typeof found === "object" && !Array.isArray(found) && "value" in found) found = (found as { value: unknown }).value;
   if (found === undefined || found === null || found === "" || (Array.isArray(found) && found.length === 0)) {
-    throw new PipelineConfigError(`output ${name} of stack ${stack} is missing: deploy the ${stack} stack, then npx cdktf output storage spark kafka chef --outputs-file outputs.json`);
+    throw new PipelineConfigError(`output ${name} of stack ${stack} is missing: deploy the ${stack} stack, then CHECKPOINT_DISABLE=1 npx cdktf output storage spark kafka chef --outputs-file outputs.json`);
   }
   return found;
 }

@@ -9,7 +9,7 @@
  * commands the workstation runs, with this platform's addresses).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import yargs from "yargs/yargs";
 import { renderScript } from "../constructs/renderScript";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
@@ -32,7 +32,7 @@ export function pipelineScript(config: PipelineConfig): string {
 function main(): number {
   const args = yargs(process.argv.slice(2))
     .option("outputs", { type: "string", demandOption: true, describe: "the file cdktf output --outputs-file wrote" })
-    .option("out", { type: "string", default: join(__dirname, "build"), describe: "directory to write to" })
+    .option("out", { type: "string", default: join(__dirname, "build"), defaultDescription: "pipeline/build", describe: "directory to write to" })
     .option("partitions", { type: "number", default: DEFAULT_SETTINGS.partitions })
     .option("interval", { type: "number", default: DEFAULT_SETTINGS.interval, describe: "seconds between the job's micro-batches" })
     .option("record-count", { type: "number", default: DEFAULT_SETTINGS.recordCount, describe: "trades the producer sends; 0 sends the whole file" })
@@ -41,8 +41,11 @@ function main(): number {
     .option("job-cores", { type: "number", default: DEFAULT_SETTINGS.jobCores, describe: "cores the streaming job keeps" })
     .option("tool-cores", { type: "number", default: DEFAULT_SETTINGS.toolCores, describe: "cores the producer and the check each take" })
     .strict()
+    .version(false)
     .exitProcess(false)
     .parseSync();
+  // yargs has printed the help: write nothing.
+  if (args.help) return 0;
   let outputs: StackOutputs;
   try {
     outputs = JSON.parse(readFileSync(args.outputs, "utf8")) as StackOutputs;
@@ -62,7 +65,7 @@ function main(): number {
   writeFileSync(join(args.out, "smart_money_config.json"), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(args.out, "smart_money_config.py"), configModule(config));
   writeFileSync(join(args.out, "smart-money.sh"), pipelineScript(config), { mode: 0o755 });
-  console.log(`wrote smart_money_config.json, smart_money_config.py and smart-money.sh to ${args.out}: topic ${config.topic}, bucket ${config.bucket}, brokers ${config.kafka_bootstrap_servers}`);
+  console.log(`wrote smart_money_config.json, smart_money_config.py and smart-money.sh to ${relative(process.cwd(), args.out) || "."}: topic ${config.topic}, bucket ${config.bucket}, brokers ${config.kafka_bootstrap_servers}`);
   return 0;
 }
 

@@ -20,13 +20,16 @@ export const DEFAULT_DIAGRAM = join(__dirname, "..", "docs", "architecture.svg")
 
 async function main(): Promise<void> {
   const args = yargs(process.argv.slice(2))
-    .option("out", { type: "string", default: DEFAULT_DIAGRAM, describe: "SVG file to write" })
+    .option("out", { type: "string", default: DEFAULT_DIAGRAM, defaultDescription: "docs/architecture.svg", describe: "SVG file to write" })
     .option("from", { type: "string", describe: "a cdktf.out directory to draw instead of synthesizing" })
     .option("config", { type: "string", describe: "platform config file for the synth" })
     .option("dot", { type: "string", describe: "also write the Graphviz source here" })
     .strict()
+    .version(false)
     .exitProcess(false)
     .parseSync();
+  // yargs has printed the help: draw nothing.
+  if (args.help) return;
   const platform = args.from ? readSynthesized(args.from) : synthesizeWorkingTree(args.config ? ["--config", args.config] : [], {});
   const dot = platformDot(platform);
   if (args.dot) writeFileSync(args.dot, dot);

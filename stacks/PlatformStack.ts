@@ -9,6 +9,9 @@ export interface PlatformStackProps {
   readonly config: PlatformConfig;
 }
 
+/** The Terraform (or OpenTofu) releases that can deploy the stacks: S3-native state locking came in 1.10. */
+export const MINIMUM_TERRAFORM_VERSION = ">= 1.10";
+
 /** The tags every resource carries, applied through the AWS provider's default_tags. */
 export function platformTags(config: PlatformConfig): Record<string, string> {
   return { Project: config.project, Environment: config.environment, ManagedBy: "cdktf" };
@@ -52,6 +55,8 @@ export class PlatformStack extends TerraformStack {
     } else {
       new LocalBackend(this, { path: localStatePath(id) });
     }
+    // The shared S3 backend locks with use_lockfile, which Terraform and OpenTofu read from 1.10.
+    this.addOverride("terraform.required_version", MINIMUM_TERRAFORM_VERSION);
     Aspects.of(this).add(new Guardrails());
   }
 

@@ -33,3 +33,16 @@ describe("the platform app", () => {
     expect(readdirSync(outdir)).toEqual([]);
   });
 });
+
+describe("the Terraform the stacks need", () => {
+  it("every stack refuses Terraform or OpenTofu below 1.10 (S3-native state locking)", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "platform-required-version-"));
+    const app = new App({ outdir });
+    buildPlatform(app, configFrom());
+    app.synth();
+    for (const stack of readdirSync(join(outdir, "stacks"))) {
+      const json = JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
+      expect({ stack, requiredVersion: json.terraform?.required_version }).toEqual({ stack, requiredVersion: ">= 1.10" });
+    }
+  });
+});

@@ -350,8 +350,8 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--chef.flavor", "chef", "--chef.acceptLicense", "true", "--chef.workstationPackageChecksum", "")).toEqual([]);
   });
 
-  it("refuses the pinned workstation checksum for a package it was not published for", () => {
-    expect(flags("--chef.workstationUbuntuRelease", "22.04")).toEqual([
+  it("refuses the pinned workstation checksum, when set, for a package it was not published for", () => {
+    expect(flags("--chef.workstationUbuntuRelease", "22.04", "--chef.workstationPackageChecksum", DEFAULT_CONFIG.chef.workstationPackageChecksum)).toEqual([
       'chef.workstationPackageChecksum: "433ec206251b439db3335859ae772c0aef620fef4d422b514f238e1a28cb7771" is the checksum of cinc-workstation 24.12.1073 for Ubuntu 24.04; set the one of the package you chose, or "" to use the publisher\'s metadata',
     ]);
   });
@@ -529,10 +529,10 @@ describe("config errors name the field, the value and the rule", () => {
       expect(flags("--chef.adminUser", "admin user")).toHaveLength(1);
     });
 
-    it("takes GovCloud and ISO regions, and instance types only as family.size", () => {
-      expect(flags("--region", "us-gov-west-1")).toEqual([]);
-      expect(flags("--region", "us-iso-east-1")).toEqual([]);
-      expect(flags("--region", "us-isob-east-1")).toEqual([]);
+    it("reads GovCloud and ISO names as regions (refused for their partition, not their spelling), and instance types only as family.size", () => {
+      for (const region of ["us-gov-west-1", "us-iso-east-1", "us-isob-east-1"]) {
+        expect(flags("--region", region)).toEqual([expect.stringMatching(new RegExp(`^region: "${region}" is in the AWS .* partition;`))]);
+      }
       for (const value of ["_m7i.large", "m7i.large!", "m7i"]) {
         expect(flags("--kafka.instanceType", value)).toEqual([`kafka.instanceType: ${JSON.stringify(value)} is not an EC2 instance type like m7i.large`]);
       }
@@ -576,9 +576,10 @@ describe("config errors name the field, the value and the rule", () => {
     it("refuses the pinned workstation checksum beside another version, release or flavor", () => {
       const pinned = DEFAULT_CONFIG.chef.workstationPackageChecksum;
       const rule = `is the checksum of cinc-workstation 24.12.1073 for Ubuntu 24.04; set the one of the package you chose, or "" to use the publisher's metadata`;
-      expect(flags("--chef.workstationVersion", "25.1.1")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
-      expect(flags("--chef.workstationUbuntuRelease", "22.04")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
-      expect(flags("--chef.flavor", "chef", "--chef.acceptLicense", "true")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      const pin = ["--chef.workstationPackageChecksum", pinned];
+      expect(flags(...pin, "--chef.workstationVersion", "25.1.1")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      expect(flags(...pin, "--chef.workstationUbuntuRelease", "22.04")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
+      expect(flags(...pin, "--chef.flavor", "chef", "--chef.acceptLicense", "true")).toEqual([`chef.workstationPackageChecksum: "${pinned}" ${rule}`]);
       expect(flags("--chef.workstationVersion", "25.1.1", "--chef.workstationPackageChecksum", "")).toEqual([]);
     });
   });
@@ -726,5 +727,40 @@ describe("the config's building blocks (named survivors of a second mutation run
     expect(config.storage.forceDestroy).toBe(false);
     expect(config.chef.acceptLicense).toBe(false);
     expect(config.chef.flavor).toBe("cinc");
+  });
+});
+
+describe("the documented switches work as written", () => {
+  it("takes kafka.nodes 1 and 2 alone: replication and min.insync.replicas follow the broker count", () => {
+    expect(flags("--kafka.nodes", "1")).toEqual([]);
+    expect(flags("--kafka.nodes", "2")).toEqual([]);
+    const sized = (...argv: string[]) => loadConfig({ argv, env: {} }).kafka;
+    expect(sized("--kafka.nodes", "1")).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1 });
+    expect(sized("--kafka.nodes", "2")).toMatchObject({ replicationFactor: 2, minInsyncReplicas: 1 });
+    expect(sized("--kafka.nodes", "5")).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
+    // Set by the operator, a value is checked, not resized.
+    expect(flags("--kafka.nodes", "2", "--kafka.replicationFactor", "3")).toEqual([
+      "kafka.replicationFactor: 3 exceeds kafka.nodes 2 (a partition cannot have more replicas than brokers)",
+    ]);
+  });
+
+  it("takes chef.flavor chef (with the licence) and chef.workstationUbuntuRelease 22.04 alone: the workstation package is then verified by its publisher's metadata", () => {
+    expect(flags("--chef.flavor", "chef", "--chef.acceptLicense", "true")).toEqual([]);
+    expect(flags("--chef.workstationUbuntuRelease", "22.04")).toEqual([]);
+    expect(loadConfig({ argv: ["--chef.workstationUbuntuRelease", "22.04"], env: {} }).chef.workstationPackageChecksum).toBe("");
+    expect(loadConfig({ argv: [], env: {} }).chef.workstationPackageChecksum).toBe(DEFAULT_CONFIG.chef.workstationPackageChecksum);
+  });
+
+  it("refuses GovCloud, China and isolated regions with one line: Canonical's image owner differs there", () => {
+    for (const [region, partition] of [
+      ["us-gov-west-1", "AWS GovCloud (US)"],
+      ["cn-north-1", "AWS China"],
+      ["us-iso-east-1", "AWS isolated (ISO)"],
+    ]) {
+      expect(flags("--region", region)).toEqual([
+        `region: "${region}" is in the ${partition} partition; the platform finds Ubuntu images by Canonical's owner id for the commercial partition only, so choose a commercial region like us-west-2`,
+      ]);
+    }
+    expect(flags("--region", "eu-central-1")).toEqual([]);
   });
 });

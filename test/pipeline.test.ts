@@ -47,7 +47,7 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
 
   it("names the missing output, its stack and the command that writes them", () => {
     expect(() => pipelineConfig(without("storage", "spark_output_uri"))).toThrow(
-      "output spark_output_uri of stack storage is missing: deploy the storage stack, then npx cdktf output storage spark kafka chef --outputs-file outputs.json",
+      "output spark_output_uri of stack storage is missing: deploy the storage stack, then CHECKPOINT_DISABLE=1 npx cdktf output storage spark kafka chef --outputs-file outputs.json",
     );
     expect(() => pipelineConfig({ ...OUTPUTS, spark: { spark_master_url: "10.0.16.20:7077" } })).toThrow("output spark_master_url 10.0.16.20:7077 is not spark://<ip>:<port>");
     expect(() => pipelineConfig({ ...OUTPUTS, kafka: { ...OUTPUTS.kafka, kafka_node_ips: "10.0.16.5" } })).toThrow('output kafka_node_ips of stack kafka is "10.0.16.5", not a list of IPs');

@@ -6,14 +6,17 @@
  * accepts the variables each stack is given.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { transformFileSync } from "@swc/core";
 import type { StandInCall } from "./terraformStandIn";
 
 const ROOT = join(__dirname, "..", "..");
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+/** README.md and every page under docs/: the documentation an operator copies commands from. */
+const DOC_FILES = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
+const DOCS = new Map(DOC_FILES.map((file): [string, string] => [file, readFileSync(join(ROOT, file), "utf8")]));
+const README = [...DOCS.values()].join("\n");
 /** Other places that tell the operator a cdktf command to run. */
 const HINT_FILES = ["pipeline/writeConfig.ts", "pipeline/pipelineConfig.ts"];
 const VERBS = ["deploy", "diff", "destroy", "output"] as const;
@@ -53,7 +56,7 @@ function parse(command: string): Omit<Documented, "sources"> {
 /** Every cdktf command the README and the hint files document, each once (the CHECKPOINT_DISABLE=1 prefix aside). */
 function documentedCommands(): Documented[] {
   const found = new Map<string, Documented>();
-  const texts: [string, string][] = [["README.md", README], ...HINT_FILES.map((file): [string, string] => [file, readFileSync(join(ROOT, file), "utf8")])];
+  const texts: [string, string][] = [...DOCS.entries(), ...HINT_FILES.map((file): [string, string] => [file, readFileSync(join(ROOT, file), "utf8")])];
   for (const [source, text] of texts) {
     for (const match of text.matchAll(COMMAND)) {
       const command = match[0].trim();
@@ -69,7 +72,8 @@ function documentedCommands(): Documented[] {
 }
 
 /** The `export TF_VAR_...` lines of the README's "Deploying from a laptop", as an operator pastes them. */
-const DEPLOYING = README.slice(README.indexOf("## Deploying from a laptop"), README.indexOf("\n#", README.indexOf("## Deploying from a laptop") + 1));
+const DEPLOY_PAGE = DOCS.get("docs/deploy.md")!;
+const DEPLOYING = DEPLOY_PAGE.slice(DEPLOY_PAGE.indexOf("## Deploying from a laptop"), DEPLOY_PAGE.indexOf("\n## ", DEPLOY_PAGE.indexOf("## Deploying from a laptop") + 1));
 const operatorExports = DEPLOYING.split("\n")
   .map((line) => line.trim())
   .filter((line) => /^export TF_VAR_\w+=/.test(line));
@@ -167,7 +171,7 @@ describe("the README's cdktf commands, run by the cdktf CLI against a recording 
     // A placeholder such as <stack> cannot run as written.
     expect(documented.filter((entry) => /[<>]/.test(entry.command)).map((entry) => `${entry.sources.join(", ")}: ${entry.command}`)).toEqual([]);
     // A code span that wraps a line would be cut here and run short: every README command ends its span.
-    for (const entry of documented.filter((candidate) => candidate.sources.includes("README.md"))) {
+    for (const entry of documented.filter((candidate) => candidate.sources.some((source) => DOCS.has(source)))) {
       expect({ command: entry.command, closed: README.includes(`${entry.command}\``) || README.includes(`${entry.command}\n`) }).toEqual({ command: entry.command, closed: true });
       expect(entry.command.startsWith("CHECKPOINT_DISABLE=1 ")).toBe(true);
     }
@@ -242,7 +246,7 @@ describe("the README's cdktf commands, run by the cdktf CLI against a recording 
   });
 
   it("the outputs file holds every output the README reads from it", () => {
-    const entry = documented.find((candidate) => candidate.verb === "output" && candidate.sources.includes("README.md"))!;
+    const entry = documented.find((candidate) => candidate.verb === "output" && candidate.sources.includes("docs/pipeline.md"))!;
     expect(runs.get(entry.command)!.status).toBe(0);
     const file = entry.flags[entry.flags.indexOf("--outputs-file") + 1];
     const outputs = JSON.parse(readFileSync(join(project, file), "utf8")) as Record<string, Record<string, unknown>>;
