@@ -62,7 +62,8 @@ export function runReview(options: ReviewOptions): Review {
   const commit = resolveCommit(repo, options.base);
   const headCommit = options.head === undefined ? undefined : resolveCommit(repo, options.head);
   const env = { ...(options.env ?? process.env) };
-  const configFile = options.configFile ?? env[CONFIG_FILE_ENV];
+  // An empty value (an unset CI variable) names no file, as the app reads it.
+  const configFile = options.configFile || env[CONFIG_FILE_ENV] || undefined;
   // The app would read PLATFORM_CONFIG as the same file for both sides: each side gets its own --config instead.
   delete env[CONFIG_FILE_ENV];
   const flags = options.appArgs ?? [];

@@ -43,6 +43,14 @@ describe("plan review of real commits", () => {
     expect(added.resources).toEqual([]);
   }, 120_000);
 
+  it("takes the config file from PLATFORM_CONFIG as CI sets it, and an empty one for none", () => {
+    const fromEnv = runReview({ repo: repo.dir, base: commits.configAdded, head: commits.fiveBrokers, env: { PLATFORM_CONFIG: "deployed.json" }, cwd: repo.dir, cache });
+    expect(fromEnv.configs?.base).toBe(`deployed.json as in ${commits.configAdded.slice(0, 7)}`);
+    expect(fromEnv.resources.filter((change) => change.action === "add" && change.type === "aws_instance")).toHaveLength(2);
+    const unset = runReview({ repo: repo.dir, base: commits.base, head: commits.configAdded, env: { PLATFORM_CONFIG: "" }, cwd: repo.dir, cache });
+    expect(unset.configs).toEqual({ base: "the defaults", head: "the defaults" });
+  }, 120_000);
+
   it("takes config flags for both sides", () => {
     const flagged = review("configAdded", "fiveBrokers", { configFile: "deployed.json", appArgs: ["--kafka.nodes", "5"] });
     expect(flagged.configs?.head).toBe(`deployed.json as in ${commits.fiveBrokers.slice(0, 7)} with --kafka.nodes 5`);
