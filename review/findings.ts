@@ -1,3 +1,4 @@
+import { quorumFindings } from "./quorumFindings";
 import { META_ARGUMENTS, replacementFindings } from "./replacementFindings";
 import { ignoredAttributes, isUnder } from "./attributePaths";
 import type { Move, ResourceChange, StackChange } from "./resourceDiff";
@@ -58,6 +59,7 @@ export function reviewOf(
   }
   const replacements = replacementFindings(resources, head);
   findings.push(...replacements.findings);
+  findings.push(...quorumFindings(replacements.findings, base, head));
   findings.push(...suggestedMoves(resources));
   for (const move of moves) {
     const path = String(blockAt(head[move.stack], move.to)?.["//"]?.metadata?.path ?? move.to);
