@@ -1,16 +1,19 @@
-import { replacementFindings } from "./replacementFindings";
-import type { ResourceChange, StackChange } from "./resourceDiff";
+import { quorumFindings } from "./quorumFindings";
+import { META_ARGUMENTS, replacementFindings } from "./replacementFindings";
+import { ignoredAttributes, isUnder } from "./attributePaths";
+import type { Move, ResourceChange, StackChange } from "./resourceDiff";
 import { RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
-import type { SynthesizedPlatform } from "./synthesizedPlatform";
+import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 export { readable, refName } from "./references";
 
 /**
  * What a reviewer must notice, in the order the review shows it: access opened or widened,
- * instances and steps that will be replaced or re-run, data that would be destroyed, and changes
- * that only touch tags.
+ * resources replaced or terminated, instances stopped and started, provisioner steps re-run,
+ * data that would be destroyed, updates in place a replacement causes, and changes that touch
+ * nothing (tags, a move).
  */
-export type FindingKind = "security" | "replacement" | "data-loss" | "harmless";
+export type FindingKind = "security" | "replacement" | "stop-start" | "re-run" | "data-loss" | "in-place" | "harmless";
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -21,15 +24,47 @@ export interface Finding {
   readonly message: string;
 }
 
+/**
+ * What `terraform plan` would do to one resource: `ignored` is a change that
+ * `lifecycle.ignore_changes` covers, `no-op` one to meta-arguments only (provisioners,
+ * connection, depends_on); neither counts in Terraform's summary.
+ */
+export type PlanEffect = "create" | "update" | "replace" | "destroy" | "ignored" | "no-op";
+
+export interface PlannedChange {
+  readonly stack: string;
+  readonly address: string;
+  readonly path: string;
+  readonly effect: PlanEffect;
+}
+
 const TAG_PATH = /^(tags|tags_all)(\.|$)/;
 
-export function findingsOf(resources: readonly ResourceChange[], stacks: readonly StackChange[], base: SynthesizedPlatform = {}, head: SynthesizedPlatform = {}): Finding[] {
+export function findingsOf(resources: readonly ResourceChange[], stacks: readonly StackChange[], base: SynthesizedPlatform = {}, head: SynthesizedPlatform = {}, moves: readonly Move[] = []): Finding[] {
+  return reviewOf(resources, stacks, base, head, moves).findings;
+}
+
+/** The findings and, per resource, what Terraform's plan would do with it. */
+export function reviewOf(
+  resources: readonly ResourceChange[],
+  stacks: readonly StackChange[],
+  base: SynthesizedPlatform = {},
+  head: SynthesizedPlatform = {},
+  moves: readonly Move[] = [],
+): { findings: Finding[]; plan: PlannedChange[] } {
   const findings: Finding[] = [];
   const removedAccess = new Set(resources.filter((change) => change.action === "remove" && RULE_TYPES.has(change.type)).map((change) => ruleAccess(change.type, change.before)));
   for (const change of resources) {
     securityFindings(change, removedAccess, (message) => findings.push({ kind: "security", stack: change.stack, address: change.address, path: change.path, message }));
   }
-  findings.push(...replacementFindings(resources, head));
+  const replacements = replacementFindings(resources, head);
+  findings.push(...replacements.findings);
+  findings.push(...quorumFindings(replacements.findings, base, head));
+  findings.push(...suggestedMoves(resources));
+  for (const move of moves) {
+    const path = String(blockAt(head[move.stack], move.to)?.["//"]?.metadata?.path ?? move.to);
+    findings.push({ kind: "harmless", stack: move.stack, address: move.to, path, message: `moved from ${move.from} (a moved block): Terraform moves it in its state, nothing is destroyed` });
+  }
   for (const change of resources) {
     if (change.action === "change" && change.attributes.every((path) => TAG_PATH.test(path))) {
       findings.push({ kind: "harmless", stack: change.stack, address: change.address, path: change.path, message: `tags only (${change.attributes.join(", ")}), updated in place` });
@@ -38,5 +73,69 @@ export function findingsOf(resources: readonly ResourceChange[], stacks: readonl
   for (const stack of stacks) {
     stackFindings(stack, base[stack.stack], head[stack.stack], (kind, message) => findings.push({ kind, stack: stack.stack, address: "stack", path: stack.stack, message }));
   }
+  return { findings, plan: plannedChanges(resources, replacements.replaced, replacements.updated, head) };
+}
+
+/** Terraform's summary line: a replacement is one to add and one to destroy. */
+export function planCounts(plan: readonly PlannedChange[]): { add: number; change: number; destroy: number } {
+  const count = (...effects: PlanEffect[]): number => plan.filter((change) => effects.includes(change.effect)).length;
+  return { add: count("create", "replace"), change: count("update"), destroy: count("destroy", "replace") };
+}
+
+function plannedChanges(resources: readonly ResourceChange[], replaced: Map<string, Set<string>>, updated: Map<string, Set<string>>, head: SynthesizedPlatform): PlannedChange[] {
+  const plan = new Map<string, PlannedChange>();
+  const has = (map: Map<string, Set<string>>, stack: string, address: string): boolean => map.get(stack)?.has(address) ?? false;
+  for (const change of resources) {
+    // Data sources are read, not planned.
+    if (change.address.startsWith("data.")) continue;
+    const effect = ((): PlanEffect => {
+      if (change.action === "add") return "create";
+      if (change.action === "remove") return "destroy";
+      if (has(replaced, change.stack, change.address)) return "replace";
+      if (has(updated, change.stack, change.address)) return "update";
+      const ignored = ignoredAttributes(change.after);
+      const live = change.attributes.filter((path) => !META_ARGUMENTS.has(path.split(/[.[]/)[0]));
+      if (live.length === 0) return "no-op";
+      if (ignored.includes("all") || live.every((path) => ignored.some((name) => isUnder(path, name)))) return "ignored";
+      return "update";
+    })();
+    plan.set(`${change.stack} ${change.address}`, { stack: change.stack, address: change.address, path: change.path, effect });
+  }
+  // Dragged along: replaced or updated though their own text did not change.
+  for (const [map, effect] of [[replaced, "replace"], [updated, "update"]] as const) {
+    for (const [stack, addresses] of map) {
+      for (const address of addresses) {
+        const key = `${stack} ${address}`;
+        if (plan.has(key) && plan.get(key)?.effect !== "ignored" && plan.get(key)?.effect !== "no-op") continue;
+        plan.set(key, { stack, address, path: String(blockAt(head[stack], address)?.["//"]?.metadata?.path ?? address), effect });
+      }
+    }
+  }
+  return [...plan.values()];
+}
+
+/** A removed and an added resource of one type with the same arguments: a rename that lacks a moved block. */
+function suggestedMoves(resources: readonly ResourceChange[]): Finding[] {
+  const body = (json: Json | undefined): string => JSON.stringify(Object.fromEntries(Object.entries(json ?? {}).filter(([key]) => key !== "//")));
+  const added = resources.filter((change) => change.action === "add" && !change.address.startsWith("data."));
+  const findings: Finding[] = [];
+  const taken = new Set<string>();
+  for (const removed of resources.filter((change) => change.action === "remove" && !change.address.startsWith("data."))) {
+    const twin = added.find((change) => change.stack === removed.stack && change.type === removed.type && !taken.has(change.address) && body(change.after) === body(removed.before));
+    if (!twin) continue;
+    taken.add(twin.address);
+    findings.push({
+      kind: "replacement",
+      stack: removed.stack,
+      address: removed.address,
+      path: removed.path,
+      message: `destroyed and created again as ${twin.address} with the same arguments: a moved block (moveTo or moveFromId) from ${removed.address} to ${twin.address} keeps it`,
+    });
+  }
   return findings;
+}
+
+function blockAt(stack: Json | undefined, address: string): Json | undefined {
+  const parts = address.split(".");
+  return parts[0] === "data" ? stack?.data?.[parts[1]]?.[parts[2]] : stack?.resource?.[parts[0]]?.[parts[1]];
 }

@@ -1,5 +1,5 @@
 import { ignoredAttributes, isUnder } from "./attributePaths";
-import type { Finding, FindingKind } from "./findings";
+import { planCounts, type Finding, type FindingKind, type PlannedChange } from "./findings";
 import type { ResourceChange, StackChange } from "./resourceDiff";
 
 /** A review: what changes between two synths, and what of it a reviewer must notice first. */
@@ -12,27 +12,34 @@ export interface Review {
   readonly stacks: readonly StackChange[];
   /** What the reader should know about how the review was made. @default none */
   readonly notes?: readonly string[];
+  /** Which config each side was synthesized with. @default not said */
+  readonly configs?: { readonly base: string; readonly head: string };
+  /** What Terraform's plan would do, per resource. @default none */
+  readonly plan?: readonly PlannedChange[];
 }
 
 const SECTIONS: ReadonlyArray<{ kind: FindingKind; title: string; none: string }> = [
   { kind: "security", title: "Security: access opened, widened or made public", none: "No access opened or widened." },
-  { kind: "replacement", title: "Replaced, stopped or re-run", none: "Nothing is replaced, stopped or re-run." },
+  { kind: "replacement", title: "Replaced or terminated", none: "Nothing is replaced or terminated." },
+  { kind: "stop-start", title: "Stopped and started", none: "No instance is stopped and started." },
+  { kind: "re-run", title: "Provisioner steps re-run", none: "No provisioner step runs again." },
   { kind: "data-loss", title: "Data that would be destroyed", none: "No volume or bucket is destroyed." },
-  { kind: "harmless", title: "Harmless: tags only", none: "" },
+  { kind: "in-place", title: "Updated in place because of the above", none: "" },
+  { kind: "harmless", title: "Harmless: tags only, moves", none: "" },
 ];
 
 /** Counts per finding kind, and resources per action. */
-export function summarize(review: Review): Record<FindingKind, number> & Record<"added" | "removed" | "changed", number> {
+export function summarize(review: Review): Record<FindingKind, number> & { plan: { add: number; change: number; destroy: number } } {
   const count = (kind: FindingKind): number => review.findings.filter((finding) => finding.kind === kind).length;
-  const actions = (action: ResourceChange["action"]): number => review.resources.filter((change) => change.action === action).length;
   return {
     security: count("security"),
     replacement: count("replacement"),
+    "stop-start": count("stop-start"),
+    "re-run": count("re-run"),
     "data-loss": count("data-loss"),
+    "in-place": count("in-place"),
     harmless: count("harmless"),
-    added: actions("add"),
-    removed: actions("remove"),
-    changed: actions("change"),
+    plan: planCounts(review.plan ?? []),
   };
 }
 
@@ -40,14 +47,18 @@ export function summarize(review: Review): Record<FindingKind, number> & Record<
 export function renderMarkdown(review: Review): string {
   const summary = summarize(review);
   const lines: string[] = [`## Platform review: ${review.base} → ${review.head}`, ""];
+  if (review.configs) lines.push(`Config: base ${escape(review.configs.base)}; head ${escape(review.configs.head)}.`, "");
   for (const note of review.notes ?? []) lines.push(`> ${escape(note)}`, "");
   if (review.resources.length === 0 && review.stacks.length === 0) {
     lines.push("No change to the synthesized Terraform.");
     return `${lines.join("\n")}\n`;
   }
+  const { add, change, destroy } = summary.plan;
   lines.push(
-    `**${summary.security} security-relevant**, ${summary.replacement} replaced or re-run, ${summary["data-loss"]} destroying data, ` +
-      `${summary.harmless} harmless; ${summary.added} added, ${summary.removed} removed, ${summary.changed} changed resources.`,
+    `**${summary.security} security-relevant**, ${summary.replacement} replaced or terminated, ${summary["stop-start"]} stopped and started, ` +
+      `${summary["re-run"]} re-run, ${summary["data-loss"]} destroying data, ${summary.harmless} harmless.`,
+    "",
+    `As Terraform would count it: Plan: ${add} to add, ${change} to change, ${destroy} to destroy.`,
     "",
   );
   for (const section of SECTIONS) {
@@ -93,10 +104,13 @@ export function renderJson(review: Review): string {
     {
       base: review.base,
       head: review.head,
+      configs: review.configs ?? null,
       notes: review.notes ?? [],
       summary: summarize(review),
       findings: review.findings,
       resources: review.resources.map(({ before: _before, after: _after, ...change }) => change),
+      // replace, update, ignored and no-op kept apart, as the summary's counts are made of them.
+      plan: review.plan ?? [],
       stacks: review.stacks,
     },
     null,

@@ -9,7 +9,7 @@ import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 const PROVISIONER_STEPS = new Set(["null_resource", "terraform_data"]);
 /** One replacement-or-loss finding about a resource. */
 export interface Replacement {
-  readonly kind: "replacement" | "data-loss";
+  readonly kind: "replacement" | "stop-start" | "re-run" | "data-loss" | "in-place";
   readonly stack: string;
   readonly address: string;
   readonly path: string;
@@ -24,8 +24,9 @@ const USER_DATA = /^user_data(_base64)?$/;
  * replacement drags along: a resource whose force-new argument, replace-on-change user data or
  * trigger refers to a replaced one gets a new value, so it is replaced too.
  */
-export function replacementFindings(changes: readonly ResourceChange[], head: SynthesizedPlatform): Replacement[] {
+export function replacementFindings(changes: readonly ResourceChange[], head: SynthesizedPlatform): { findings: Replacement[]; replaced: Map<string, Set<string>>; updated: Map<string, Set<string>> } {
   const findings: Replacement[] = [];
+  const updated = new Map<string, Set<string>>();
   const replaced = new Map<string, Set<string>>();
   const markReplaced = (stack: string, address: string): void => {
     if (!replaced.has(stack)) replaced.set(stack, new Set());
@@ -60,7 +61,7 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
         const causePath = String(blocks.get(cause)?.["//"]?.metadata?.path ?? cause);
         const rerun = PROVISIONER_STEPS.has(type);
         findings.push({
-          kind: DATA_HOLDERS.has(type) ? "data-loss" : "replacement",
+          kind: DATA_HOLDERS.has(type) ? "data-loss" : rerun ? "re-run" : "replacement",
           stack,
           address,
           path,
@@ -72,8 +73,33 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
     }
     if (!more) break;
   }
-  return findings;
+
+  // What refers to a replaced resource's attributes, and is not replaced itself, is updated in
+  // place: the new resource's id (or address) is known only after apply.
+  for (const [stack, addresses] of replaced) {
+    const blocks = blocksByStack.get(stack);
+    if (!blocks) continue;
+    for (const [address, body] of blocks) {
+      if (addresses.has(address)) continue;
+      const ignored = ignoredAttributes(body);
+      if (ignored.includes("all")) continue;
+      const text = JSON.stringify(Object.fromEntries(Object.entries(body).filter(([key]) => !META_ARGUMENTS.has(key) && !ignored.includes(key))));
+      const causes = [...addresses].filter((other) => new RegExp(`\\b${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`).test(text));
+      if (causes.length === 0) continue;
+      if (!updated.has(stack)) updated.set(stack, new Set());
+      updated.get(stack)?.add(address);
+      const type = address.split(".")[0];
+      const causePaths = causes.map((cause) => String(blocks.get(cause)?.["//"]?.metadata?.path ?? cause));
+      const path = String(body["//"]?.metadata?.path ?? address);
+      const groups = type === "aws_instance" && causes.some((cause) => cause.startsWith("aws_security_group.") && JSON.stringify(body.vpc_security_group_ids ?? "").includes(`${cause}.`));
+      findings.push({ kind: "in-place", stack, address, path, message: `updated in place: it refers to ${causePaths.join(", ")}, replaced${groups ? " (its list of security groups changes)" : ""}` });
+    }
+  }
+  return { findings, replaced, updated };
 }
+
+/** Terraform's meta-arguments and cdktf's metadata: a change to them alone plans no change. */
+export const META_ARGUMENTS: ReadonlySet<string> = new Set(["//", "provisioner", "connection", "lifecycle", "depends_on", "count", "for_each", "provider"]);
 
 /** The finding of one change on its own; "replaced" when Terraform will replace the resource. */
 function direct(change: ResourceChange, add: (kind: Replacement["kind"], message: string) => void): "replaced" | "other" {
@@ -86,7 +112,18 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
   if (change.action === "add") return "other";
   const before = change.before as Json;
   const after = change.after as Json;
-  const ignored = [...ignoredAttributes(before), ...ignoredAttributes(after)];
+  // Terraform reads only the configuration it applies: the head's ignore list, not the base's.
+  const ignored = ignoredAttributes(after);
+  const narrowed = narrowedIgnores(change.type, ignoredAttributes(before), ignored);
+  if (narrowed.length > 0) {
+    const forced = forceNewChanges(change.type, narrowed, []);
+    const restarts = change.type === "aws_instance" && narrowed.some((name) => USER_DATA.test(name) || name === "instance_type");
+    add(
+      forced.length > 0 ? "replacement" : restarts ? "stop-start" : "in-place",
+      `lifecycle.ignore_changes no longer covers ${narrowed.join(", ")}: the apply brings ${narrowed.length === 1 ? "it" : "them"} to the configured value, whatever changed since ${narrowed.length === 1 ? "it was" : "they were"} last applied` +
+        (forced.length > 0 ? ` (replaced where ${forced.join(", ")} differs)` : restarts ? " (stopped and started where it differs)" : ""),
+    );
+  }
   if (ignored.includes("all")) return "other";
   if (change.type === "aws_s3_bucket" && after.force_destroy === true && before.force_destroy !== true) {
     add("data-loss", "force_destroy turned on: a destroy deletes every object in the bucket");
@@ -101,7 +138,7 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
   if (PROVISIONER_STEPS.has(change.type)) {
     if (forced.length === 0) return "other";
     const keys = change.attributes.filter((path) => /^triggers(_replace)?\./.test(path)).map((path) => path.replace(/^triggers(_replace)?\./, ""));
-    add("replacement", `re-runs its provisioner script on apply (${keys.length === 1 ? "trigger" : "triggers"} ${keys.join(", ")} changed)`);
+    add("re-run", `re-runs its provisioner script on apply (${keys.length === 1 ? "trigger" : "triggers"} ${keys.join(", ")} changed)`);
     return "replaced";
   }
   const why = forced.map((name) => `${name} changes`);
@@ -118,9 +155,16 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
   }
   if (change.type === "aws_instance" && (userData.length > 0 || typeChanged)) {
     const reasons = [...(typeChanged ? [`to change its type from ${String(before.instance_type)} to ${String(after.instance_type)}`] : []), ...(userData.length > 0 ? ["to take new user data (which EC2 runs only at first boot)"] : [])];
-    add("replacement", `stopped and started ${reasons.join(" and ")}`);
+    add("stop-start", `stopped and started ${reasons.join(" and ")}`);
   }
   return "other";
+}
+
+/** What an ignore list stopped covering; "all" stands for every argument the base ignored. */
+function narrowedIgnores(type: string, before: readonly string[], after: readonly string[]): string[] {
+  if (after.includes("all")) return [];
+  if (before.includes("all")) return [...(FORCE_NEW_ATTRIBUTES[type] ?? []), ...(type === "aws_instance" ? ["user_data", "user_data_base64", "instance_type"] : [])].filter((name) => !after.includes(name));
+  return before.filter((name) => !after.includes(name));
 }
 
 const STATE_NOTE = "— it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time";

@@ -30,12 +30,24 @@ export interface StackChange {
   readonly outputs: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
 }
 
+/** A `moved` block of the head that Terraform applies: the base's `from` becomes `to` in state. */
+export interface Move {
+  readonly stack: string;
+  readonly from: string;
+  readonly to: string;
+}
+
 /**
  * Resources, data sources, providers and outputs that differ between two synths, stack by
  * stack. A resource that uses a Terraform local (user data is one) differs when the local's
- * value does, though its own expression is the same text.
+ * value does, though its own expression is the same text. The head's `moved` blocks are applied
+ * to the base first, as Terraform does before it plans: a moved resource is compared with what
+ * it was, and a reference to it (in any stack, through cross-stack outputs too) by what it
+ * points to, not by its address.
  */
-export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatform): { resources: ResourceChange[]; stacks: StackChange[] } {
+export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatform): { resources: ResourceChange[]; stacks: StackChange[]; moves: Move[] } {
+  const moves = movesOf(base, head);
+  base = applyMoves(base, moves);
   const resources: ResourceChange[] = [];
   const stacks: StackChange[] = [];
   for (const stack of [...new Set([...Object.keys(base), ...Object.keys(head)])].sort()) {
@@ -61,7 +73,45 @@ export function diffPlatforms(base: SynthesizedPlatform, head: SynthesizedPlatfo
     const changed = providers.length + variables.length + terraform.length + outputs.added.length + outputs.removed.length + outputs.changed.length > 0;
     if (action !== "change" || changed) stacks.push({ stack, action, providers, variables, terraform, outputs });
   }
-  return { resources, stacks };
+  return { resources, stacks, moves };
+}
+
+/** The head's `moved` blocks whose `from` the base has and whose `to` it has not. */
+function movesOf(base: SynthesizedPlatform, head: SynthesizedPlatform): Move[] {
+  const moves: Move[] = [];
+  for (const [stack, json] of Object.entries(head)) {
+    const before = blocksOf(base[stack]);
+    for (const block of (json.moved ?? []) as Json[]) {
+      const from = String(block.from);
+      const to = String(block.to);
+      if (before.has(from) && !before.has(to)) moves.push({ stack, from, to });
+    }
+  }
+  return moves;
+}
+
+/** The base as Terraform sees it once the moves are applied: blocks and every reference renamed. */
+function applyMoves(base: SynthesizedPlatform, moves: readonly Move[]): SynthesizedPlatform {
+  if (moves.length === 0) return base;
+  const name = "(?![A-Za-z0-9_-])";
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let text = JSON.stringify(base);
+  for (const { from, to } of moves) {
+    // cdktf names a cross-stack output after the address with its dots dropped, then the attribute.
+    const joined = (address: string): string => `cross-stack-output-${address.replace(/\./g, "")}`;
+    text = text.replace(new RegExp(`${escape(joined(from))}(?=[a-z_]+${name})`, "g"), joined(to));
+    text = text.replace(new RegExp(`${escape(from)}${name}`, "g"), to);
+  }
+  const moved = JSON.parse(text) as Record<string, Json>;
+  for (const { stack, from, to } of moves) {
+    const [section, type, fromName, toName] = from.startsWith("data.") ? ["data", ...from.split(".").slice(1), to.split(".")[2]] : ["resource", ...from.split("."), to.split(".")[1]];
+    const byName = moved[stack]?.[section]?.[type] as Json | undefined;
+    if (byName && fromName in byName) {
+      byName[toName] = byName[fromName];
+      delete byName[fromName];
+    }
+  }
+  return moved;
 }
 
 /** Every resource and data source of a stack by address (`aws_instance.x`, `data.aws_ami.y`). */

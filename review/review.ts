@@ -4,14 +4,16 @@
  *
  *   npm run review -- --base origin/main
  *   npm run review -- --base HEAD~5 --markdown review.md --json review.json --fail-on security
+ *   npm run review -- --base origin/main --config config/prod.json --kafka.nodes 5
  *
- * Prints Markdown (or JSON with --format json). Exits 2 when --fail-on names a kind of finding
- * that appears (security, replacement, data-loss), 1 when the review itself cannot run.
+ * Each side is synthesized with its own copy of the config file (the base's as committed there);
+ * any other flag is a config setting (`--kafka.nodes 5`) given to both. Prints Markdown (or JSON
+ * with --format json). Exits 2 when --fail-on names a kind of finding that appears, 1 when the
+ * review itself cannot run.
  */
 process.setSourceMapsEnabled(false);
 
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import yargs from "yargs/yargs";
 import { ConfigError } from "../config/ConfigError";
 import { renderJson, renderMarkdown } from "./renderReview";
@@ -25,8 +27,10 @@ function main(): number {
     .option("markdown", { type: "string", describe: "also write the Markdown to this file" })
     .option("json", { type: "string", describe: "also write the JSON to this file" })
     .option("fail-on", { type: "string", default: "", describe: `exit 2 when findings of these kinds appear: ${FAIL_KINDS.join(", ")}` })
-    .option("config", { type: "string", describe: "platform config file, used for both synths" })
-    .strict()
+    .option("head", { type: "string", describe: "git ref to review instead of the working tree" })
+    .option("config", { type: "string", describe: "platform config file (default PLATFORM_CONFIG); each side reads its own copy of it" })
+    // Any other flag is a config setting for both sides; the app's loader refuses one it does not know.
+    .parserConfiguration({ "unknown-options-as-args": true, "parse-numbers": false, "parse-positional-numbers": false })
     .exitProcess(false);
   if (argv.includes("--help")) {
     parser.showHelp("log");
@@ -36,7 +40,7 @@ function main(): number {
   const failOn = args["fail-on"].split(",").map((kind) => kind.trim()).filter((kind) => kind !== "");
   failingFindings([], failOn);
   const started = Date.now();
-  const review = runReview({ repo: process.cwd(), base: args.base, appArgs: args.config ? ["--config", resolve(args.config)] : [] });
+  const review = runReview({ repo: process.cwd(), base: args.base, head: args.head, configFile: args.config, appArgs: args._.map(String) });
   const markdown = renderMarkdown(review);
   const json = renderJson(review);
   if (args.markdown) writeFileSync(args.markdown, markdown);

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { renderJson, renderMarkdown } from "../review/renderReview";
+import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings, runReview } from "../review/runReview";
 import { refName } from "../review/findings";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
@@ -85,6 +85,75 @@ describe("plan review", () => {
     expect(renderMarkdown(found)).toContain("user_data_base64 (ignored by lifecycle)");
   });
 
+  it("counts only the head's ignore_changes: a narrowed list is a finding, and what it no longer covers counts", () => {
+    const head = clone(base);
+    for (const [name, value] of Object.entries(head.kafka.locals as Json)) head.kafka.locals[name] = `${String(value)}\n# changed`;
+    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["ami"];
+    const found = review(head).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
+    expect(found.map((finding) => `${finding.kind}: ${finding.path}: ${finding.message}`)).toEqual(
+      [0, 1, 2].flatMap((index) => [
+        `stop-start: kafka/node-${index}/instance: lifecycle.ignore_changes no longer covers user_data_base64: the apply brings it to the configured value, whatever changed since it was last applied (stopped and started where it differs)`,
+        `stop-start: kafka/node-${index}/instance: stopped and started to take new user data (which EC2 runs only at first boot)`,
+      ]),
+    );
+    // Dropping ami from the list lets the newest AMI replace every broker.
+    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["user_data_base64"];
+    expect(review(head).findings.filter((finding) => finding.kind === "replacement" && finding.path.startsWith("kafka/node-")).map((finding) => finding.message)).toEqual(
+      Array(3).fill("lifecycle.ignore_changes no longer covers ami: the apply brings it to the configured value, whatever changed since it was last applied (replaced where ami differs)"),
+    );
+  });
+
+  it("counts as Terraform does: data sources are no resources, ignored changes no changes, a replacement is one add and one destroy", () => {
+    const scaled = review(synth("--kafka.nodes", "5"));
+    expect(summarize(scaled).plan).toEqual({ add: 14, change: 0, destroy: 0 });
+    const ignored = clone(base);
+    for (const [name, value] of Object.entries(ignored.kafka.locals as Json)) ignored.kafka.locals[name] = `${String(value)}\n# changed`;
+    const unchanged = review(ignored);
+    expect(summarize(unchanged).plan).toEqual({ add: 0, change: 0, destroy: 0 });
+    expect(unchanged.plan?.map((change) => change.effect)).toEqual(["ignored", "ignored", "ignored"]);
+    const spark = clone(base);
+    for (const [name, value] of Object.entries(spark.spark.locals as Json)) spark.spark.locals[name] = String(value).replace(/4\.1\.2/g, "4.1.3");
+    const replaced = review(spark);
+    expect(summarize(replaced).plan).toEqual({ add: 4, change: 0, destroy: 4 });
+    expect(JSON.parse(renderJson(replaced)).plan.map((change: Json) => change.effect)).toEqual(["replace", "replace", "replace", "replace"]);
+    expect(renderMarkdown(replaced)).toContain("Plan: 4 to add, 0 to change, 4 to destroy.");
+  });
+
+  it("fails --fail-on replacement on replacements only, not on a re-run step or a stop and start", () => {
+    const cookbook = clone(base);
+    cookbook.kafka.resource.terraform_data.converge.triggers_replace.chefRepo = "another-digest";
+    const rerun = review(cookbook).findings;
+    expect(failingFindings(rerun, ["replacement"])).toEqual([]);
+    expect(failingFindings(rerun, ["re-run"])).toEqual([expect.objectContaining({ path: "kafka/converge" })]);
+    const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings;
+    expect(failingFindings(bigger, ["replacement"])).toEqual([]);
+    // Three brokers and the ensemble they carry, all down at once.
+    expect(failingFindings(bigger, ["stop-start"])).toHaveLength(4);
+    const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings;
+    // Their volume attachments name the instance: replaced along with it.
+    expect(failingFindings(graviton, ["replacement"]).map((finding) => finding.path).sort()).toEqual(
+      [...[0, 1, 2].flatMap((index) => [`kafka/data-volume-${index}-attachment`, `kafka/node-${index}/instance`]), "kafka/zoo-bag"].sort(),
+    );
+  });
+
+  it("reports an outage when one apply stops every quorum member, and a kafka.mode switch on a running cluster", () => {
+    const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings;
+    expect(bigger).toContainEqual(
+      expect.objectContaining({
+        kind: "stop-start",
+        path: "kafka/zoo-bag",
+        message: expect.stringMatching(/^OUTAGE: every member of the ZooKeeper ensemble \(3\) is stopped and started by this one apply.*Apply one member at a time instead \(terraform apply -target=/),
+      }),
+    );
+    // One of three stopped at a time keeps the quorum.
+    const one = clone(base);
+    const [first] = Object.values(one.kafka.resource.aws_instance as Json);
+    first.instance_type = "m7i.xlarge";
+    expect(review(one).findings.filter((finding) => finding.message.startsWith("OUTAGE"))).toEqual([]);
+    const kraft = review(synth("--kafka.mode", "kraft")).findings;
+    expect(kraft).toContainEqual(expect.objectContaining({ kind: "data-loss", path: "kafka/kraft-bag", message: expect.stringMatching(/^kafka\.mode switches from zookeeper to kraft on a running cluster/) }));
+  });
+
   it("reports a Kafka data volume destroyed when a broker goes, and its instance terminated", () => {
     const found = review(synth("--kafka.nodes", "2", "--kafka.replicationFactor", "2", "--kafka.minInsyncReplicas", "1", "--kafka.zookeeperNodes", "1"));
     expect(found.findings.filter((finding) => finding.kind === "data-loss")).toEqual([
@@ -94,7 +163,7 @@ describe("plan review", () => {
       expect.objectContaining({ kind: "replacement", path: "kafka/node-2/instance", message: "terminated: removed from the config — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time" }),
     );
     // The ensemble shrank: the data bag and every node's converge run again.
-    expect(found.findings).toContainEqual(expect.objectContaining({ kind: "replacement", path: "kafka/converge", message: "re-runs its provisioner script on apply (triggers chefRepo, ensemble changed)" }));
+    expect(found.findings).toContainEqual(expect.objectContaining({ kind: "re-run", path: "kafka/converge", message: "re-runs its provisioner script on apply (triggers chefRepo, ensemble changed)" }));
     expect(failingFindings(found.findings, ["data-loss"])).toHaveLength(1);
     expect(failingFindings(found.findings, ["security"])).toEqual([]);
   });
@@ -180,13 +249,19 @@ describe("plan review", () => {
     expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^a variable's validation changes/) })]);
   });
 
-  it("does not take a rule renamed for one opened", () => {
+  it("does not take a rule renamed for one opened, and suggests a move for it", () => {
     const head = clone(base);
     const rules = head.spark.resource.aws_vpc_security_group_egress_rule as Json;
     const [name] = Object.keys(rules);
     rules[`${name}-renamed`] = rules[name];
     delete rules[name];
-    expect(review(head).findings).toEqual([]);
+    expect(review(head).findings).toEqual([
+      expect.objectContaining({
+        kind: "replacement",
+        address: `aws_vpc_security_group_egress_rule.${name}`,
+        message: `destroyed and created again as aws_vpc_security_group_egress_rule.${name}-renamed with the same arguments: a moved block (moveTo or moveFromId) from aws_vpc_security_group_egress_rule.${name} to aws_vpc_security_group_egress_rule.${name}-renamed keeps it`,
+      }),
+    ]);
     expect(review(head).resources.map((change) => change.action)).toEqual(["remove", "add"]);
   });
 
@@ -195,7 +270,7 @@ describe("plan review", () => {
     const [instance] = Object.values(head.spark.resource.aws_instance as Json);
     instance.tags = { ...instance.tags, CostCenter: "data" };
     const json = JSON.parse(renderJson(review(head)));
-    expect(json.summary).toEqual({ security: 0, replacement: 0, "data-loss": 0, harmless: 1, added: 0, removed: 0, changed: 1 });
+    expect(json.summary).toEqual({ security: 0, replacement: 0, "stop-start": 0, "re-run": 0, "data-loss": 0, "in-place": 0, harmless: 1, plan: { add: 0, change: 1, destroy: 0 } });
     expect(json.resources[0]).not.toHaveProperty("after");
     expect(json.resources[0]).toMatchObject({ stack: "spark", action: "change", attributes: ["tags.CostCenter"] });
   });
@@ -207,7 +282,7 @@ describe("plan review", () => {
   });
 
   it("refuses a --fail-on kind it does not know", () => {
-    expect(() => failingFindings([], ["securty"])).toThrow("--fail-on securty: not one of security, replacement, data-loss");
+    expect(() => failingFindings([], ["securty"])).toThrow("--fail-on securty: not one of security, replacement, stop-start, re-run, data-loss");
   });
 });
 

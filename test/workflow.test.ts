@@ -45,6 +45,8 @@ describe("the CI workflow users copy", () => {
     expect(review).toContain('comment.user.type === "Bot" && comment.body && comment.body.startsWith(marker)');
     expect(review).toContain("const limit = 60000;");
     expect(review).toContain("cdktf.out/stacks/*/cdk.tf.json");
+    // Every job reviews, synthesizes and plans the config that is deployed, named by a variable.
+    expect(WORKFLOW).toMatch(/^env:\n(?:  .*\n)*  PLATFORM_CONFIG: \$\{\{ vars\.PLATFORM_CONFIG \}\}\n/m);
   });
 
   it("grants the least it needs: read by default, comment rights to the review job, an OIDC token to the plan job only", () => {
