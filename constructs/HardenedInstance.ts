@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { Fn, TerraformLocal } from "cdktf";
+import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -53,6 +53,8 @@ export interface HardenedInstanceProps {
   readonly associatePublicIpAddress?: boolean;
   /** EC2 key pair authorized for the `ubuntu` user. @default none */
   readonly keyName?: string;
+  /** What must exist before the instance boots, besides its role's policies (which it always waits for). @default none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -121,7 +123,7 @@ export class HardenedInstance extends Construct {
       tags: { Name: props.name },
       // The profile names only the role: without this, the first boot can run before the role's
       // policies exist, and its first AWS calls are refused.
-      dependsOn: policies,
+      dependsOn: [...policies, ...(props.dependsOn ?? [])],
       // A newer Ubuntu image must not replace running nodes on the next deploy.
       lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"] },
     });

@@ -6,6 +6,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
@@ -20,6 +21,9 @@ import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
+
+/** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
+export const BOOTSTRAP_KEY_PLACEHOLDER = "none: the Chef workstation publishes its bootstrap public key here when it boots";
 
 /** Where the repository's cookbooks are read from at synth. */
 export const COOKBOOKS_DIR = join(__dirname, "..", "cookbooks");
@@ -96,6 +100,16 @@ export class ChefStack extends PlatformStack {
     // replacement) never hands the workstation the key of the one before it.
     const parameterPath = `/${config.project}/${config.environment}/chef`;
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
+    // Terraform owns the parameter, so destroying the chef stack removes it and nodes forget the
+    // key they kept (their lookup drops its copy when the parameter is gone). The workstation
+    // writes the value at boot; Terraform keeps only the placeholder it created.
+    const bootstrapKey = new SsmParameter(this, "bootstrap-public-key", {
+      name: this.bootstrapKeyParameter,
+      type: "String",
+      value: BOOTSTRAP_KEY_PLACEHOLDER,
+      description: "The Chef workstation's public bootstrap key, which every node accepts for ubuntu",
+      lifecycle: { ignoreChanges: ["value"] },
+    });
     const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
     const policy = (policyId: string, statements: Array<{ sid: string; actions: string[]; resources: string[] }>): string =>
       new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
@@ -183,6 +197,8 @@ export class ChefStack extends PlatformStack {
       // fresh workstation, and nodes read its new bootstrap key at each login.
       onUserDataChange: "replace",
       keyName: keyPairName.stringValue,
+      // Its first write would make Terraform's create of the parameter fail.
+      dependsOn: [bootstrapKey],
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
       userData: renderScript("chef-workstation", {
         ...common,

@@ -8,8 +8,8 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { execFileSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
-import { COOKBOOKS_DIR } from "../stacks/ChefStack";
-import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
+import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
+import { configFrom, dataOf, platformStackJson, resourceNamed, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
@@ -51,6 +51,14 @@ describe("ChefStack", () => {
     const serverRules = Object.values(ingress(json)).filter((rule) => rule.security_group_id === "${aws_security_group.server-security-group.id}");
     expect(serverRules.map((rule) => rule.from_port).sort()).toEqual([22, 443]);
     for (const rule of serverRules) expect(rule.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
+  });
+
+  it("owns the bootstrap key parameter, so a destroy removes it: a placeholder first, the workstation's key after, which Terraform leaves alone", () => {
+    const parameter = resourceNamed(json, "aws_ssm_parameter", "bootstrap-public-key");
+    expect(parameter).toMatchObject({ name: "/insight/dev/chef/bootstrap-public-key", type: "String", value: BOOTSTRAP_KEY_PLACEHOLDER, lifecycle: { ignore_changes: ["value"] } });
+    expect(BOOTSTRAP_KEY_PLACEHOLDER).not.toMatch(/^(ssh-|ecdsa-|sk-)/);
+    // The workstation's first write must come after Terraform created the parameter, or the create fails.
+    expect(resourceStartingWith(json, "aws_instance", "workstation").depends_on).toContain("aws_ssm_parameter.bootstrap-public-key");
   });
 
   it("lets only the server write its admin key, under its own instance id, and only the workstation read it", () => {
@@ -218,7 +226,7 @@ describe("chef-server user data", () => {
     expect(readFileSync(join(first.dir, "root/etc/cinc-project/cinc-server.rb"), "utf8")).toBe('api_fqdn "ip-10-0-16-5.us-west-2.compute.internal"\n');
   });
 
-  it("lets the operator in from the workstation with its bootstrap key, before anything that can fail", () => {
+  it("lets the operator in from the workstation with its bootstrap key, before the server package and all that follows", () => {
     expect(first.status).toBe(0);
     expect(readFileSync(join(first.dir, "root/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf"), "utf8")).toContain(
       "Match User ubuntu\n    AuthorizedKeysCommand /usr/local/sbin/platform-bootstrap-key %u\n    AuthorizedKeysCommandUser platform-keys\n",

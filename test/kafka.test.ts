@@ -7,6 +7,7 @@ import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
@@ -649,8 +650,9 @@ describe("kafka-node user data", () => {
     const stub = join(cacheDir, "lookup-as-sshd.sh");
     writeFileSync(stub, lookup.replace("/usr/bin/python3", "python3").replace("/var/lib/platform-bootstrap-key", cacheDir));
     const work = mkdtempSync(join(tmpdir(), "ssm-"));
+    // As sshd runs it: through its #!/bin/sh, which is dash on Ubuntu.
     const ask = (env: Record<string, string>): string =>
-      execFileSync("bash", [stub, "ubuntu"], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: work, ...env }, encoding: "utf8" });
+      execFileSync("sh", [stub, "ubuntu"], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: work, ...env }, encoding: "utf8" });
     expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
     expect(readFileSync(join(cacheDir, "ubuntu"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
     expect(statSync(join(cacheDir, "ubuntu")).mode & 0o077).toBe(0);
@@ -660,6 +662,16 @@ describe("kafka-node user data", () => {
     expect(ask({})).toBe("");
     expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
     expect(ask({ SSM_UNREACHABLE: "1" })).toBe("");
+    // The placeholder of a chef stack deployed again, before its workstation publishes: no key,
+    // and the old deployment's key is forgotten.
+    expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
+    expect(ask({ SSM_PRESET: BOOTSTRAP_KEY_PLACEHOLDER })).toBe("");
+    expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
+  });
+
+  it("asks SSM once per lookup, briefly: sshd runs the lookup several times per login", () => {
+    const lookup = readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8");
+    expect(lookup).toContain('botocore.config.Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 1})');
   });
 
   it("keeps the last key read in a directory only the lookup user can use, beside a command only root can change", () => {

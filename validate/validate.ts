@@ -25,12 +25,13 @@ import {
 import { testPrelude } from "./testPrelude";
 import { expectedScriptPath, userDataTest, userDataTestFile, type UserDataCase } from "./userDataTest";
 
-/** The configs validated: the default, a broker outside the ensemble, and both KRaft layouts. */
+/** The configs validated: the default, a broker outside the ensemble, both KRaft layouts, and SSM interface endpoints. */
 const VARIANTS: ReadonlyArray<{ readonly name: string; readonly argv: readonly string[]; readonly extraTests: readonly string[] }> = [
   { name: "default", argv: [], extraTests: [] },
   { name: "zookeeper-4-brokers", argv: ["--kafka.nodes", "4"], extraTests: [] },
   { name: "kraft-4-brokers", argv: ["--kafka.mode", "kraft", "--kafka.nodes", "4"], extraTests: ["kafka-kraft"] },
   { name: "kraft-dedicated-controllers", argv: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], extraTests: ["kafka-kraft"] },
+  { name: "ssm-interface-endpoints", argv: ["--network.interfaceEndpoints", "true"], extraTests: [] },
 ];
 
 const TESTS_DIR = join(__dirname, "tests");
