@@ -45,6 +45,8 @@ describe("the CI workflow users copy", () => {
     expect(review).toContain('comment.user.type === "Bot" && comment.body && comment.body.startsWith(marker)');
     expect(review).toContain("const limit = 60000;");
     expect(review).toContain("cdktf.out/stacks/*/cdk.tf.json");
+    // Terraform's own validate and mock-provider tests, from the registry's pinned provider, before the review.
+    expect(review).toMatch(/uses: hashicorp\/setup-terraform@v\d+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n\s+terraform_wrapper: false\n\n\s+- name: [^\n]+\n\s+run: npm run validate\n/);
     // Every job reviews, synthesizes and plans the config that is deployed, named by a variable.
     expect(WORKFLOW).toMatch(/^env:\n(?:  .*\n)*  PLATFORM_CONFIG: \$\{\{ vars\.PLATFORM_CONFIG \}\}\n/m);
   });
