@@ -2,10 +2,13 @@
 
     spark-submit --master spark://<master>:7077 --py-files smart_money.zip check.py --config smart_money_config.json [--complete]
 
-Prints how many trades were flagged, whether every injected unusual trade the producer has sent
-(by its producer.state) is among them, and whether any trade was written twice. With --complete
-(once the producer sent everything and the job's last batch landed) the flagged trades must be
-exactly those the rule flags over the whole file. Exits 1 when a check fails.
+Prints how many trades were flagged, whether every injected unusual trade the job has processed
+is among them, whether any trade was written twice, and whether anything was flagged that the
+rule does not flag. What the job has processed is read from its checkpoint (the Kafka offsets of
+the last batch it finished) and from the topic itself, so neither a producer run cut short nor
+trades still in flight count as missing. With --complete (the producer sent everything and the
+job's last batch landed) the flagged trades must be exactly those the rule flags over the whole
+file. Exits 1 when a check fails.
 """
 
 import argparse
@@ -16,8 +19,38 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from smart_money.flagging import FLAGGED_SCHEMA, TRADE_SCHEMA, end_of_day, flag
-from smart_money.producer import read_state, state_path
+from smart_money import records
+from smart_money.checkpoint_log import kafka_end_offsets, last_committed_batch
+from smart_money.comparison import compare
+from smart_money.flagging import FLAGGED_SCHEMA, TRADE_SCHEMA, reject_reason
+
+
+def processed_trades(spark, config):
+    """The identities of the valid trades the job's last finished batch had read, or None before its first."""
+    checkpoint = config["checkpoint_uri"]
+    try:
+        names = [row.name for row in spark.read.text(checkpoint + "commits/").select(F.col("_metadata.file_name").alias("name")).distinct().collect()]
+    except AnalysisException:
+        return None
+    batch = last_committed_batch(names)
+    if batch is None:
+        return None
+    end = kafka_end_offsets([row.value for row in spark.read.text(f"{checkpoint}offsets/{batch}").collect()], config["topic"])
+    if end is None:
+        print(f"check: {checkpoint}offsets/{batch} names no offsets of {config['topic']}; comparing nothing until --complete", flush=True)
+        return None
+    read = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
+        .option("subscribe", config["topic"])
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", end)
+        .load()
+        .select(F.from_json(F.col("value").cast("string"), TRADE_SCHEMA).alias("trade"))
+        .where(reject_reason("trade").isNull())
+        .select("trade.quote_datetime", "trade.sequence_number")
+    )
+    return {records.identity(row.asDict()) for row in read.collect()}
 
 
 def main(argv):
@@ -28,45 +61,26 @@ def main(argv):
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
     spark = SparkSession.builder.appName("smart-money-check").getOrCreate()
+    # Read before the results: the results then hold at least every batch counted as processed.
+    processed = None if args.complete else processed_trades(spark, config)
     # Reading through the sink's own log (_spark_metadata) sees only batches the job committed.
     try:
-        flagged = spark.read.schema(FLAGGED_SCHEMA).parquet(config["flagged_uri"])
+        flagged = [records.identity(row.asDict()) for row in spark.read.schema(FLAGGED_SCHEMA).parquet(config["flagged_uri"]).select("quote_datetime", "sequence_number").collect()]
     except AnalysisException as error:
         print(f"check FAILED: nothing readable at {config['flagged_uri']} yet ({str(error).splitlines()[0]}); is the job running (status)?")
         spark.stop()
         return 1
-    numbers = [row.sequence_number for row in flagged.select("sequence_number").collect()]
-    found = set(numbers)
-    injected = {int(row.sequence_number) for row in spark.read.option("header", True).csv(config["input_uri"] + config["anomalies_file"]).collect()}
-    trades = spark.read.option("header", True).schema(TRADE_SCHEMA).csv(config["input_uri"] + config["intraday_file"])
-    last = int(config["record_count"]) if int(config["record_count"]) > 0 else None
-    if not args.complete:
-        # Only what the producer has sent so far can have been flagged.
-        produced = read_state(state_path(args.config))
-        last = produced if last is None else min(last, produced)
-    if last is not None:
-        trades = trades.where(F.col("sequence_number").cast("long") <= last)
-    sent = {int(row.sequence_number) for row in trades.select("sequence_number").collect()}
-    expected = {row.sequence_number for row in flag(trades, end_of_day(spark, config["input_uri"] + config["eod_file"]), float(config["z_threshold"])).select("sequence_number").collect()}
-
-    problems = []
-    duplicates = len(numbers) - len(found)
-    if duplicates:
-        problems.append(f"{duplicates} trades were written more than once")
-    missed = sorted((injected & sent) - found)
-    if missed:
-        problems.append(f"injected unusual trades not flagged: {missed[:20]}")
-    unexpected = sorted(found - expected)
-    if unexpected:
-        problems.append(f"flagged trades the rule does not flag: {unexpected[:20]}")
-    if args.complete and expected - found:
-        problems.append(f"trades the rule flags but the job has not written (yet?): {sorted(expected - found)[:20]}")
-    print(f"check: {len(found)} trades flagged of {len(sent)} sent; the rule flags {len(expected)} (z > {config['z_threshold']})")
-    print(f"check: injected unusual trades flagged: {len(injected & sent & found)} of {len(injected & sent)} sent; the other {len(found - injected)} flagged are the data's own outliers")
-    for problem in problems:
+    # A reader keeps the schema it was given: one reader per file.
+    trades = [row.asDict() for row in spark.read.option("header", True).schema(TRADE_SCHEMA).csv(config["input_uri"] + config["intraday_file"]).collect()]
+    summary = [row.asDict() for row in spark.read.option("header", True).csv(config["input_uri"] + config["eod_file"]).collect()]
+    injected = [int(row.sequence_number) for row in spark.read.option("header", True).csv(config["input_uri"] + config["anomalies_file"]).collect()]
+    verdict = compare(trades, summary, injected, flagged, processed, float(config["z_threshold"]), int(config["record_count"]), args.complete)
+    for line in verdict.lines:
+        print(line)
+    for problem in verdict.problems:
         print(f"check FAILED: {problem}")
     spark.stop()
-    return 1 if problems else 0
+    return 1 if verdict.problems else 0
 
 
 if __name__ == "__main__":

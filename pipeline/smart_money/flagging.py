@@ -5,7 +5,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
 
-from . import rule
+from . import records, rule
 from .columns import INTRADAY_COLUMNS
 
 TRADE_SCHEMA = StructType([StructField(name, StringType()) for name in INTRADAY_COLUMNS])
@@ -21,6 +21,8 @@ _delta_bin = F.udf(lambda delta: rule.delta_bin(float(delta)), StringType(), use
 _day_bin = F.udf(lambda quoted, expires: rule.day_bin(rule.days_to_expiry(quoted, expires)), StringType(), useArrow=False)
 _put_call = F.udf(rule.put_call, StringType(), useArrow=False)
 _z_score = F.udf(rule.z_score, DoubleType(), useArrow=False)
+# Why a parsed record is not a usable trade (None when it is): the job sends those aside.
+reject_reason = F.udf(records.reject_reason, StringType(), useArrow=False)
 
 
 def end_of_day(spark: SparkSession, path: str) -> DataFrame:

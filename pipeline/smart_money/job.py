@@ -5,8 +5,10 @@ group's end-of-day statistics, and writes the unusual ones to S3 as Parquet (and
 
 The Parquet sink and its checkpoint are in the bucket's Spark output prefix: a restarted job
 resumes after the last batch it finished, so output is neither lost nor written twice. Trades the
-producer sends again after a restart carry the same sequence number and are dropped here. The
-console sink keeps its own checkpoint beside it, so its state too survives executors moving.
+producer sends again carry the same quote time and sequence number and are dropped here; another
+day's trades, numbered from 1 again, are not. A record that is not a usable trade goes, with the
+reason, to the rejects prefix beside the results, and the stream goes on. The console sink keeps
+its own checkpoint beside it, so its state too survives executors moving.
 """
 
 import argparse
@@ -16,7 +18,8 @@ import sys
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from smart_money.flagging import TRADE_SCHEMA, end_of_day, flag
+from smart_money.flagging import TRADE_SCHEMA, end_of_day, flag, reject_reason
+from smart_money.records import TRADE_IDENTITY
 
 
 def main(argv):
@@ -27,21 +30,36 @@ def main(argv):
         config = json.load(handle)
     # State and shuffles in as many partitions as the topic has, not Spark's 200: every
     # micro-batch writes each state partition to S3. (Fixed by the checkpoint after a first start.)
-    spark = SparkSession.builder.appName("smart-money-tracker").config("spark.sql.shuffle.partitions", str(int(config["partitions"]))).getOrCreate()
+    builder = SparkSession.builder.appName("smart-money-tracker").config("spark.sql.shuffle.partitions", str(int(config["partitions"])))
+    # The checkpoint manager Spark's cloud-integration guide names for S3 writes each checkpoint
+    # file once, through an abortable stream; the default one writes a temporary file and renames
+    # it (a copy and a delete on S3A) for every batch and every state partition. The config names
+    # it only where the nodes have its jar (spark-hadoop-cloud, pinned in config/sparkJars.ts).
+    if config.get("checkpoint_file_manager"):
+        builder = builder.config("spark.sql.streaming.checkpointFileManagerClass", config["checkpoint_file_manager"])
+    spark = builder.getOrCreate()
     eod = end_of_day(spark, config["input_uri"] + config["eod_file"]).cache()
-    trades = (
+    records = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
         .option("subscribe", config["topic"])
         .option("startingOffsets", "earliest")
         .load()
-        .select(F.from_json(F.col("value").cast("string"), TRADE_SCHEMA).alias("trade"))
+        .select(F.col("value").cast("string").alias("value"), "partition", "offset", "timestamp")
+        .withColumn("trade", F.from_json(F.col("value"), TRADE_SCHEMA))
+        # A record from_json cannot read, or a trade missing a field the rule needs, would fail
+        # the batch, and the restarted query would read the same offsets again: it goes aside.
+        .withColumn("reject_reason", reject_reason("trade"))
+    )
+    rejects = records.where(F.col("reject_reason").isNotNull()).select("value", "reject_reason", "partition", "offset", "timestamp")
+    trades = (
+        records.where(F.col("reject_reason").isNull())
         .select("trade.*")
         .withColumn("quote_ts", F.to_timestamp("quote_datetime"))
-        # The file is one trading day in quote-time order: a day of quote time covers any trade
-        # the producer repeats, and no valid trade is ever older than the watermark.
+        # A trading day of quote time covers any trade the producer repeats, and a day's trades
+        # come in quote-time order. A later day's trades are newer, never late.
         .withWatermark("quote_ts", "24 hours")
-        .dropDuplicatesWithinWatermark(["sequence_number"])
+        .dropDuplicatesWithinWatermark(list(TRADE_IDENTITY))
         .drop("quote_ts")
     )
     flagged = flag(trades, eod, float(config["z_threshold"]))
@@ -55,6 +73,15 @@ def main(argv):
         .queryName("flagged-to-s3")
         .start()
     )
+    to_rejects = (
+        rejects.writeStream.format("parquet")
+        .option("path", config["rejects_uri"])
+        .option("checkpointLocation", config["rejects_checkpoint_uri"])
+        .outputMode("append")
+        .trigger(processingTime=trigger)
+        .queryName("rejects-to-s3")
+        .start()
+    )
     to_console = (
         flagged.writeStream.format("console")
         .option("checkpointLocation", config["checkpoint_uri"].rstrip("/").rsplit("/", 1)[0] + "/console/")
@@ -65,7 +92,12 @@ def main(argv):
         .queryName("flagged-to-console")
         .start()
     )
-    print(f"streaming queries started: {to_s3.name} -> {config['flagged_uri']}, {to_console.name}; z > {config['z_threshold']}", flush=True)
+    manager = config.get("checkpoint_file_manager") or "Spark's default (rename-based)"
+    print(
+        f"streaming queries started: {to_s3.name} -> {config['flagged_uri']}, {to_rejects.name} -> {config['rejects_uri']}, {to_console.name}; "
+        f"z > {config['z_threshold']}; checkpoint manager {manager}",
+        flush=True,
+    )
     spark.streams.awaitAnyTermination()
     return 0
 

@@ -3,10 +3,11 @@
     spark-submit --master spark://<master>:7077 --py-files smart_money.zip producer.py --config smart_money_config.json [--from-start]
 
 Records go in file order, keyed by sequence number, one batch of `producer_rate` records a second,
-with a progress line every ten batches. After each batch the last sequence number sent is kept
-in producer.state beside the config: run it again and it resumes after that; --from-start sends
-everything again. A batch cut off mid-way is sent again whole (at least once); the job drops the
-repeats by sequence number.
+with a progress line every ten batches. After each batch the file's trading day and the last
+sequence number sent are kept in producer.state beside the config: run it again and it resumes
+after that; a file of another day starts from its first trade; --from-start sends everything
+again. A batch cut off mid-way is sent again whole (at least once); the job drops the repeats by
+quote time and sequence number.
 """
 
 import argparse
@@ -26,19 +27,23 @@ def state_path(config_path):
     return os.path.join(os.path.dirname(os.path.abspath(config_path)), "producer.state")
 
 
-def read_state(path):
+def read_state(path, day):
+    """The last sequence number sent of the file of `day`; 0 for another day's file or none."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return int(handle.read().strip() or 0)
+            words = handle.read().split()
     except FileNotFoundError:
         return 0
+    if len(words) == 2 and words[0] == day:
+        return int(words[1])
+    return 0
 
 
-def write_state(path, sequence_number):
+def write_state(path, day, sequence_number):
     # Replaced whole, never half written.
     temporary = f"{path}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(f"{sequence_number}\n")
+        handle.write(f"{day} {sequence_number}\n")
     os.replace(temporary, path)
 
 
@@ -50,7 +55,6 @@ def main(argv):
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
     state = state_path(args.config)
-    after = 0 if args.from_start else read_state(state)
     rate = int(config["producer_rate"])
 
     spark = SparkSession.builder.appName("smart-money-producer").getOrCreate()
@@ -59,11 +63,14 @@ def main(argv):
     if tuple(trades.columns) != INTRADAY_COLUMNS:
         print(f"producer: {source} has columns {trades.columns}, not the intraday file's {list(INTRADAY_COLUMNS)}", file=sys.stderr)
         return 2
+    # The file is one trading day; another day's sequence numbers start from 1 again.
+    day = trades.select(F.min(F.substring("quote_datetime", 1, 10)).alias("day")).first().day
+    after = 0 if args.from_start else read_state(state, day)
     selected = trades.withColumn("seq", F.col("sequence_number").cast("long")).where(F.col("seq") > after)
     if int(config["record_count"]) > 0:
         selected = selected.where(F.col("seq") <= int(config["record_count"]))
     total = selected.count()
-    print(f"producer: {total} trades to send to {config['topic']} after sequence number {after}, {rate} a second", flush=True)
+    print(f"producer: {total} trades of {day} to send to {config['topic']} after sequence number {after}, {rate} a second", flush=True)
     records = selected.orderBy("seq").select(F.col("sequence_number").alias("key"), F.to_json(F.struct(*INTRADAY_COLUMNS)).alias("value"), "seq")
 
     def send(batch):
@@ -75,7 +82,7 @@ def main(argv):
             .option("topic", config["topic"])
             .save()
         )
-        write_state(state, batch[-1][2])
+        write_state(state, day, batch[-1][2])
 
     started = None
     sent = batches = 0

@@ -71,15 +71,17 @@ class Programs(unittest.TestCase):
         for name in ("smart_money.job", "smart_money.producer", "smart_money.check"):
             self.assertTrue(callable(importlib.import_module(name).main), name)
 
-    def test_the_producer_resumes_after_the_last_sequence_number_it_kept(self):
+    def test_the_producer_resumes_after_the_last_sequence_number_it_kept_of_the_same_day(self):
         import tempfile
 
         from smart_money import producer
 
         state = os.path.join(tempfile.mkdtemp(), "producer.state")
-        self.assertEqual(producer.read_state(state), 0)
-        producer.write_state(state, 5000)
-        self.assertEqual(producer.read_state(state), 5000)
-        producer.write_state(state, 5500)
-        self.assertEqual(producer.read_state(state), 5500)
+        self.assertEqual(producer.read_state(state, "2026-11-20"), 0)
+        producer.write_state(state, "2026-11-20", 5000)
+        self.assertEqual(producer.read_state(state, "2026-11-20"), 5000)
+        producer.write_state(state, "2026-11-20", 5500)
+        self.assertEqual(producer.read_state(state, "2026-11-20"), 5500)
+        # Another day's file numbers its trades from 1 again: it starts from its first.
+        self.assertEqual(producer.read_state(state, "2026-11-23"), 0)
         self.assertEqual(sorted(os.listdir(os.path.dirname(state))), ["producer.state"])
