@@ -34,6 +34,11 @@ const SPARK_4_1_2 = "4.1.2";
  * - commons-pool2 2.12.1: the same sha512 in jvm-repo-rebuild/reproducible-central
  *   content/org/apache/commons/commons-pool2/commons-pool2-2.12.1.buildinfo (commit b083e9c6);
  * - spark-sql-kafka-0-10 and spark-token-provider-kafka-0-10 4.1.2: no second public source yet.
+ *
+ * Not pinned: spark-hadoop-cloud_2.13 4.1.2, which holds the checkpoint manager Spark's
+ * cloud-integration guide names for S3 (AbortableStreamBasedCheckpointFileManager). No public
+ * source quoting its digest was found, and a pin needs at least one; until it has one the
+ * streaming job keeps Spark's default manager (cloudCheckpointFileManager below says which).
  */
 const JARS_BY_SPARK_RELEASE: Readonly<Record<string, readonly MavenJar[]>> = {
   [SPARK_4_1_2]: [
@@ -79,6 +84,52 @@ const JARS_BY_SPARK_RELEASE: Readonly<Record<string, readonly MavenJar[]>> = {
   ],
 };
 
+/**
+ * The Hadoop each release bundles (its jars/hadoop-client-api-<version>.jar): hadoop-aws must be
+ * the same version, and what S3A needs beyond it depends on that version (s3aNeeds).
+ */
+export const HADOOP_BY_SPARK_RELEASE: Readonly<Record<string, string>> = { [SPARK_4_1_2]: "3.4.2" };
+
+/** The class Spark's cloud-integration guide names for checkpoints on S3, and the jar that holds it. */
+export const CLOUD_CHECKPOINT_MANAGER = "org.apache.spark.internal.io.cloud.AbortableStreamBasedCheckpointFileManager";
+const CLOUD_CHECKPOINT_JAR = "org.apache.spark:spark-hadoop-cloud_2.13";
+
+const coordinate = (jar: MavenJar): string => `${jar.group}:${jar.artifact}`;
+
+function atLeast(version: string, minimum: readonly number[]): boolean {
+  const parts = version.split(".").map((part) => Number.parseInt(part, 10));
+  for (let index = 0; index < minimum.length; index += 1) {
+    const part = parts[index] ?? 0;
+    if (part !== minimum[index]) return part > minimum[index];
+  }
+  return true;
+}
+
+/**
+ * The jars (group:artifact) S3A of a Hadoop release needs at its defaults beside Hadoop's own:
+ * hadoop-aws and the AWS SDK v2 bundle; from 3.4.3 on, S3A reads through the `analytics` input
+ * stream by default (fs.s3a.input.stream.type), which is Amazon's analytics accelerator library.
+ */
+export function s3aNeeds(hadoopVersion: string): string[] {
+  const needs = ["org.apache.hadoop:hadoop-aws", "software.amazon.awssdk:bundle"];
+  if (atLeast(hadoopVersion, [3, 4, 3])) needs.push("software.amazon.s3.analyticsaccelerator:analyticsaccelerator-s3");
+  return needs;
+}
+
+/** What a release's pins lack for its Hadoop's S3A: needed jars not pinned, or hadoop-aws at another version. */
+export function missingS3aJars(hadoopVersion: string, jars: readonly MavenJar[]): string[] {
+  const pinned = new Map(jars.map((jar) => [coordinate(jar), jar.version]));
+  const missing = s3aNeeds(hadoopVersion).filter((needed) => !pinned.has(needed));
+  const hadoopAws = pinned.get("org.apache.hadoop:hadoop-aws");
+  if (hadoopAws !== undefined && hadoopAws !== hadoopVersion) missing.push(`org.apache.hadoop:hadoop-aws:${hadoopVersion} (pinned ${hadoopAws})`);
+  return missing;
+}
+
+/** The checkpoint manager class for a release's streaming jobs, where its jar is pinned; else undefined (Spark's default). */
+export function cloudCheckpointFileManager(sparkVersion: string): string | undefined {
+  return (JARS_BY_SPARK_RELEASE[sparkVersion] ?? []).some((jar) => coordinate(jar) === CLOUD_CHECKPOINT_JAR) ? CLOUD_CHECKPOINT_MANAGER : undefined;
+}
+
 /** Spark releases whose connector jars are pinned here. */
 export const SPARK_RELEASES_WITH_JARS: readonly string[] = Object.keys(JARS_BY_SPARK_RELEASE);
 
@@ -86,6 +137,10 @@ export const SPARK_RELEASES_WITH_JARS: readonly string[] = Object.keys(JARS_BY_S
 export function sparkJars(sparkVersion: string): readonly MavenJar[] {
   const jars = JARS_BY_SPARK_RELEASE[sparkVersion];
   if (!jars) throw new Error(`no connector jars are pinned for Spark ${sparkVersion}`);
+  const hadoop = HADOOP_BY_SPARK_RELEASE[sparkVersion];
+  if (!hadoop) throw new Error(`config/sparkJars.ts names no Hadoop version for Spark ${sparkVersion} (HADOOP_BY_SPARK_RELEASE)`);
+  const missing = missingS3aJars(hadoop, jars);
+  if (missing.length > 0) throw new Error(`Spark ${sparkVersion} bundles Hadoop ${hadoop}, whose S3A needs jars not pinned in config/sparkJars.ts: ${missing.join(", ")}`);
   return jars;
 }
 

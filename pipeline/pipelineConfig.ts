@@ -1,3 +1,6 @@
+import { DEFAULT_CONFIG } from "../config/defaults";
+import { cloudCheckpointFileManager } from "../config/sparkJars";
+
 /** The names the pipeline's Python programs use; smart_money/columns.py holds the same. */
 export const TOPIC = "th-topic";
 export const INTRADAY_FILE = "intraday_subset_sort_quote.csv";
@@ -29,6 +32,11 @@ export interface PipelineConfig {
   readonly anomalies_file: string;
   readonly flagged_uri: string;
   readonly checkpoint_uri: string;
+  /** Records the job could not use, with the reason, as Parquet; and that query's checkpoint. */
+  readonly rejects_uri: string;
+  readonly rejects_checkpoint_uri: string;
+  /** spark.sql.streaming.checkpointFileManagerClass for the job; "" keeps Spark's default. */
+  readonly checkpoint_file_manager: string;
   readonly spark_master_url: string;
   readonly spark_master_ip: string;
 }
@@ -120,6 +128,9 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
     anomalies_file: ANOMALIES_FILE,
     flagged_uri: `${results}flagged/`,
     checkpoint_uri: `${results}checkpoints/flagged/`,
+    rejects_uri: `${results}rejects/`,
+    rejects_checkpoint_uri: `${results}checkpoints/rejects/`,
+    checkpoint_file_manager: cloudCheckpointFileManager(DEFAULT_CONFIG.spark.version) ?? "",
     spark_master_url: masterUrl,
     spark_master_ip: master[1],
   };

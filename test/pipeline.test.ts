@@ -31,13 +31,17 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
       anomalies_file: "injected_anomalies.csv",
       flagged_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/flagged/",
       checkpoint_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/checkpoints/flagged/",
+      rejects_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/rejects/",
+      rejects_checkpoint_uri: "s3a://insight-dev-data-20261126abcdef/spark-output/smart-money/checkpoints/rejects/",
+      // spark-hadoop-cloud is not pinned for the default Spark (config/sparkJars.ts): Spark's own manager.
+      checkpoint_file_manager: "",
       spark_master_url: "spark://10.0.16.20:7077",
       spark_master_ip: "10.0.16.20",
     });
   });
 
   it("writes results and checkpoints only where the Spark nodes may write", () => {
-    for (const uri of [config.flagged_uri, config.checkpoint_uri]) expect(uri.startsWith("s3a://insight-dev-data-20261126abcdef/spark-output/")).toBe(true);
+    for (const uri of [config.flagged_uri, config.checkpoint_uri, config.rejects_uri, config.rejects_checkpoint_uri]) expect(uri.startsWith("s3a://insight-dev-data-20261126abcdef/spark-output/")).toBe(true);
   });
 
   it("reads terraform output -json's wrapped values too", () => {

@@ -1,5 +1,16 @@
 import { DEFAULT_CONFIG } from "../config/defaults";
-import { jarChecksum, jarFile, jarUrls, SPARK_RELEASES_WITH_JARS, sparkJars, type MavenJar } from "../config/sparkJars";
+import {
+  cloudCheckpointFileManager,
+  HADOOP_BY_SPARK_RELEASE,
+  jarChecksum,
+  jarFile,
+  jarUrls,
+  missingS3aJars,
+  s3aNeeds,
+  SPARK_RELEASES_WITH_JARS,
+  sparkJars,
+  type MavenJar,
+} from "../config/sparkJars";
 
 describe("the connector jars pinned per Spark release", () => {
   // Read in each test, so a mutation run credits every test that reaches the pins.
@@ -47,5 +58,28 @@ describe("the connector jars pinned per Spark release", () => {
 
   it("has none for a release it does not pin", () => {
     expect(() => sparkJars("4.1.0")).toThrow("no connector jars are pinned for Spark 4.1.0");
+  });
+
+  it("pins, for every release, everything its Hadoop's S3A needs, and hadoop-aws at that Hadoop's version", () => {
+    for (const release of SPARK_RELEASES_WITH_JARS) {
+      expect(HADOOP_BY_SPARK_RELEASE[release]).toMatch(/^\d+\.\d+\.\d+$/);
+      expect({ release, missing: missingS3aJars(HADOOP_BY_SPARK_RELEASE[release], sparkJars(release)) }).toEqual({ release, missing: [] });
+    }
+  });
+
+  it("fails loudly for a release whose Hadoop reads S3 through the analytics stream without its jar", () => {
+    expect(s3aNeeds("3.4.2")).toEqual(["org.apache.hadoop:hadoop-aws", "software.amazon.awssdk:bundle"]);
+    expect(s3aNeeds("3.4.3")).toContain("software.amazon.s3.analyticsaccelerator:analyticsaccelerator-s3");
+    expect(s3aNeeds("3.5.0")).toContain("software.amazon.s3.analyticsaccelerator:analyticsaccelerator-s3");
+    // Today's pins, as if the next release brought Hadoop 3.4.3: the gap is named.
+    expect(missingS3aJars("3.4.3", jars())).toEqual([
+      "software.amazon.s3.analyticsaccelerator:analyticsaccelerator-s3",
+      "org.apache.hadoop:hadoop-aws:3.4.3 (pinned 3.4.2)",
+    ]);
+  });
+
+  it("names the S3 checkpoint manager only for a release that pins spark-hadoop-cloud (none yet: no published digest)", () => {
+    expect(jars().some((jar) => jar.artifact.startsWith("spark-hadoop-cloud"))).toBe(false);
+    expect(cloudCheckpointFileManager(DEFAULT_CONFIG.spark.version)).toBeUndefined();
   });
 });
