@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -174,18 +174,7 @@ const STUBS = {
   id: 'if [[ $1 == -nG ]]; then echo "$2 $(cat "$WORK_DIR/groups-$2" 2>/dev/null)"; exit 0; fi; [[ -f "$WORK_DIR/user-$1" ]]',
   usermod: 'echo "${*: -2:1}" >> "$WORK_DIR/groups-${*: -1}"',
   tar: 'while (($#)); do case $1 in -xzf) f=$2; shift ;; -C) d=$2; shift ;; esac; shift; done; r=$(basename "$f" .tgz); mkdir -p "$d/$r/bin" "$d/$r/jars" "$d/$r/conf"; touch "$d/$r/conf/spark-defaults.conf.template"; printf "#!/bin/sh\\n" > "$d/$r/bin/spark-class"; chmod +x "$d/$r/bin/spark-class"',
-  // A venv whose python reports the pyspark version its pip installed.
-  python3: python3Stub(
-    [
-      'if [[ $1 == -m && $2 == venv ]]; then',
-      '  mkdir -p "$3/bin"',
-      '  printf \'#!/usr/bin/env bash\\ncat "%s/version" 2>/dev/null || exit 1\\n\' "$3" > "$3/bin/python"',
-      '  printf \'#!/usr/bin/env bash\\necho "${*: -1}" | cut -d= -f3 > "%s/version"\\n\' "$3" > "$3/bin/pip"',
-      '  chmod +x "$3/bin/python" "$3/bin/pip"',
-      "  exit 0",
-      "fi",
-    ].join("\n"),
-  ),
+  python3: python3Stub(),
   sshd: SSHD_STUB,
   runuser: "exit 0",
   systemctl: [
@@ -290,10 +279,13 @@ describe("spark-node user data", () => {
       expect(calls(first.dir).some((call) => call.startsWith("install -D -m 0640 -o root -g spark ") && call.endsWith("/root/etc/spark/spark-defaults.conf"))).toBe(true);
     });
 
-    it("installs Spark from the mirror after verifying it, and the matching pyspark", () => {
+    it("installs Spark from the mirror after verifying it, and no second pyspark: jobs run the release's own with the system Python", () => {
       expect(calls(first.dir)).toContain("curl --fail --silent --show-error --location --connect-timeout 20 --output " +
         join(first.dir, "root/opt/spark/spark-4.1.2-bin-hadoop3.tgz.part") + " https://mirror.example/spark/spark-4.1.2/spark-4.1.2-bin-hadoop3.tgz");
-      expect(readFileSync(join(first.dir, "root/opt/spark/venv/version"), "utf8").trim()).toBe("4.1.2");
+      expect(calls(first.dir).filter((call) => /\bpip\b|-m venv/.test(call))).toEqual([]);
+      expect(existsSync(join(first.dir, "root/opt/spark/venv"))).toBe(false);
+      expect(read(first.dir, "etc/spark/spark-defaults.conf")).toContain("spark.pyspark.python                          /usr/bin/python3\n");
+      expect(read(first.dir, "etc/spark/spark-env.sh")).toContain("PYSPARK_PYTHON=/usr/bin/python3\n");
     });
 
     it("never writes the secret to its log", () => {
