@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, type StackOutputs } from "../pipeline/pipelineConfig";
 import { pipelineScript } from "../pipeline/writeConfig";
@@ -106,7 +107,7 @@ describe("the workstation's pipeline script", () => {
     // Braced: only spark-submit goes to the background, its streams away from the ssh session,
     // and the pid file lands in the job's directory.
     expect(submit).toContain(
-      "cd smart-money && { nohup spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=4 --py-files smart_money.zip job.py --config smart_money_config.json >job.log 2>&1 </dev/null & echo $! >job.pid; }",
+      "cd smart-money && { nohup spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=4 --conf spark.ui.port=4040 --driver-java-options -Dlog4j.configurationFile=log4j2.properties --py-files smart_money.zip job.py --config smart_money_config.json >job.log 2>&1 </dev/null & echo $! >job.pid; }",
     );
   });
 
@@ -129,8 +130,34 @@ describe("the workstation's pipeline script", () => {
   it("gives the producer and the check their own cores beside the job", () => {
     const result = run("produce --from-start", { ssh: "exit 0" });
     expect(stubCalls(result.dir).find((call) => call.includes("producer.py"))).toContain(
-      "spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=2 --py-files smart_money.zip producer.py --config smart_money_config.json --from-start",
+      "spark-submit --master spark://10.0.16.20:7077 --conf spark.cores.max=2 --conf spark.ui.port=4041 --driver-java-options -Dlog4j.configurationFile=log4j2.properties --py-files smart_money.zip producer.py --config smart_money_config.json --from-start",
     );
+    const check = run("check", { ssh: "exit 0" });
+    expect(stubCalls(check.dir).find((call) => call.includes("check.py"))).toContain("--conf spark.cores.max=2 --conf spark.ui.port=4042 --driver-java-options -Dlog4j.configurationFile=log4j2.properties --py-files smart_money.zip check.py");
+  });
+
+  it("ships a log4j2.properties at WARN beside the programs, so the job's log shows the console sink's tables", () => {
+    // The package and the config where the walkthrough puts them: smart_money/ beside build/, which holds the script.
+    const dir = mkdtempSync(join(tmpdir(), "pipeline-ship-"));
+    mkdirSync(join(dir, "smart_money"));
+    mkdirSync(join(dir, "build"));
+    for (const name of ["job.py", "producer.py", "check.py"]) writeFileSync(join(dir, "smart_money", name), "");
+    for (const name of ["smart_money_config.json", "smart_money_config.py"]) writeFileSync(join(dir, "build", name), "{}");
+    const file = join(dir, "build", "smart-money.sh");
+    writeFileSync(file, script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- ship\n"));
+    // scp keeps what it would copy to the master.
+    const shipped = runBash("", { dir, file, stubs: { sleep: "exit 0", ssh: "exit 0", scp: 'mkdir -p "$HOME/shipped"; for arg; do [[ -f $arg ]] && cp "$arg" "$HOME/shipped/"; done; exit 0' } });
+    expect(shipped.status).toBe(0);
+    const properties = readFileSync(join(shipped.dir, "shipped", "log4j2.properties"), "utf8");
+    expect(properties).toContain("rootLogger.level = warn\n");
+    expect(properties).toContain("appender.console.target = SYSTEM_ERR\n");
+  });
+
+  it("forwards the three drivers' UIs (job 4040, producer 4041, check 4042) from the master over SSH", () => {
+    const result = run("ui", { ssh: "exit 0" });
+    expect(result.status).toBe(0);
+    expect(stubCalls(result.dir).find((call) => call.includes(" -N "))).toContain("-N -L 4040:10.0.16.20:4040 -L 4041:10.0.16.20:4041 -L 4042:10.0.16.20:4042 ubuntu@10.0.16.20");
+    expect(result.output).toContain("from your laptop: ssh -N -L 4040:localhost:4040 -L 4041:localhost:4041 -L 4042:localhost:4042 ubuntu@<workstation>");
   });
 
   it("says so when the job never starts, and where its log is", () => {
