@@ -147,7 +147,7 @@ export interface KafkaConfig {
 
 export interface SparkConfig {
   /**
-   * Spark release (the supported 4.1 line), installed with the matching pyspark; it must be one
+   * Spark release (the supported 4.1 line); it must be one
    * whose S3 and Kafka connector jars are pinned (config/sparkJars.ts). @default "4.1.2"
    */
   readonly version: string;
