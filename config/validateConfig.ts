@@ -1,3 +1,4 @@
+import { instanceMemoryMiB } from "./instanceMemory";
 import { architectureOf } from "./architecture";
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "./cidr";
 import { dataBucketPrefix, MAX_BUCKET_PREFIX } from "./names";
@@ -182,6 +183,14 @@ export function validateConfig(config: PlatformConfig): string[] {
   atLeast("kafka.zookeeperHeapMb", kafka.zookeeperHeapMb, 128);
   pattern("kafka.dataPath", kafka.dataPath, /^\/[A-Za-z0-9._\/-]+$/, "is not an absolute path");
   instanceType("kafka.instanceType", kafka.instanceType);
+  // Kafka serves reads from the page cache: the heaps (a broker's, and the ZooKeeper member's on
+  // the first nodes) get at most half of the node's memory, the rest is the cache and the OS.
+  const nodeMemory = instanceMemoryMiB(kafka.instanceType);
+  const zookeeperHeap = kraft ? 0 : kafka.zookeeperHeapMb;
+  if (nodeMemory !== undefined && kafka.heapMb + zookeeperHeap > nodeMemory / 2) {
+    const heaps = kraft ? `${kafka.heapMb} MiB` : `${kafka.heapMb} MiB plus kafka.zookeeperHeapMb ${zookeeperHeap} MiB`;
+    fail("kafka.heapMb", kafka.heapMb, `is too large for kafka.instanceType ${kafka.instanceType} (${nodeMemory} MiB): ${heaps} must fit in half its memory, ${nodeMemory / 2} MiB; the rest is Kafka's page cache`);
+  }
   oneOf("kafka.ubuntuRelease", kafka.ubuntuRelease, UBUNTU_RELEASES);
   atLeast("kafka.dataVolumeGiB", kafka.dataVolumeGiB, 1);
   atLeast("kafka.replicationFactor", kafka.replicationFactor, 1);

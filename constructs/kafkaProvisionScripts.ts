@@ -32,6 +32,19 @@ export interface DataBagItem {
   readonly json: string;
 }
 
+/** What the scripts that guard a running quorum need to know of it. */
+interface QuorumCheck {
+  /** In messages: "ZooKeeper ensemble" or "KRaft controller quorum". */
+  readonly name: string;
+  /** The config fields that move its membership, named in a refusal. */
+  readonly fields: string;
+  /** Where each member keeps the membership it runs with. */
+  readonly configPath: string;
+  readonly bag: string;
+  readonly itemId: string;
+  readonly sshWaitAttempts: number;
+}
+
 /** Names must stay valid in a shell word and a path: Chef's own rule for data bag names. */
 const DATA_BAG_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -55,6 +68,7 @@ export class KafkaProvisionScripts {
       if (!DATA_BAG_NAME.test(name)) throw new Error(`data bag name ${JSON.stringify(name)} may hold only letters, digits, _ and -`);
     }
     return renderScript("provision/upload-data-bag", {
+      quorum: this.quorumCheck(item),
       bag: item.bag,
       itemId: item.id,
       item: item.json,
@@ -83,8 +97,33 @@ export class KafkaProvisionScripts {
     });
   }
 
-  /** Uploads the current cookbooks and role (the workstation's setup, run again), then runs the client on every node. */
-  convergeNodes(nodeIps: readonly string[]): string {
-    return renderScript("provision/converge-nodes", { nodeIps, clientBinary: this.client.binary, setupCommand: SETUP_COMMAND });
+  /**
+   * Checks that the running quorum keeps its members with `quorum` (the item the upload sent),
+   * uploads the current cookbooks and role (the workstation's setup, run again), then runs the
+   * client on every node.
+   */
+  convergeNodes(nodeIps: readonly string[], quorum: DataBagItem): string {
+    return renderScript("provision/converge-nodes", {
+      nodeIps,
+      item: quorum.json,
+      quorum: this.quorumCheck(quorum),
+      knifeConfig: this.knifeConfig,
+      clientBinary: this.client.binary,
+      setupCommand: SETUP_COMMAND,
+    });
+  }
+
+  private quorumCheck(item: DataBagItem): QuorumCheck {
+    const zookeeper = this.config.kafka.mode !== "kraft";
+    return {
+      name: zookeeper ? "ZooKeeper ensemble" : "KRaft controller quorum",
+      fields: zookeeper
+        ? "kafka.zookeeperNodes (or kafka.nodes, which its default follows)"
+        : "kafka.controllerNodes, kafka.dedicatedControllers (or kafka.nodes, which the controllers' default follows)",
+      configPath: zookeeper ? "/etc/zookeeper/zoo.cfg" : "/etc/kafka/server.properties",
+      bag: item.bag,
+      itemId: item.id,
+      sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+    };
   }
 }

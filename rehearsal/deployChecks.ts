@@ -1,4 +1,4 @@
-import type { KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
+import type { DataBagItem, KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import type { Checks } from "./Checks";
@@ -14,6 +14,8 @@ export interface RehearsalState {
   readonly net: PrivateNetwork;
   /** The first this many nodes are the ZooKeeper ensemble; the others are only its clients. */
   readonly ensembleSize: number;
+  /** zoo_bag/zookeeper as the deploy uploaded it. */
+  readonly zooBag: DataBagItem;
   readonly workstation: Workstation;
   readonly scripts: KafkaProvisionScripts;
   readonly provisioned: ProvisionedNode[];
@@ -155,7 +157,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   await checks.check("a second converge updates nothing", () => {
-    const output = runScript(state.scripts.convergeNodes(allIps), "converge-nodes", net, workstation);
+    const output = runScript(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
     const updated = allIps.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
     const changed = updated.flatMap((match, index) => (match && match[1] === "0" ? [] : [`${allIps[index]}: ${match?.[0] ?? "no summary"}`]));
     if (changed.length > 0) throw new Error(changed.join("; "));
@@ -177,7 +179,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   const converge = (): Promise<{ status: number | null; output: string }> =>
-    runScriptAsync(state.scripts.convergeNodes(allIps), "converge-nodes", net, workstation);
+    runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
   const majority = Math.floor(members.length / 2) + 1;
   const changedHeap = 384;
 
@@ -230,6 +232,27 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
     return describeQuorum(modes(), members.length);
   });
+
+  if (members.length > 1) {
+    await checks.check(`the ensemble shrunk to 1 in the config (${members.length} to 1): the data bag upload and the converge refuse, every member untouched`, async () => {
+      const pidsBefore = pids();
+      const shrunk = { ...state.zooBag, json: JSON.stringify({ _default: [ensemble[0]], id: "zookeeper" }) };
+      const refused = async (name: string, script: string): Promise<string> => {
+        const result = await runScriptAsync(script, name, net, workstation);
+        if (result.status === 0) throw new Error(`${name} passed a change of the running ensemble: ${lastLines(result.output)}`);
+        const line = result.output.split("\n").find((text) => text.includes("REFUSED:"));
+        if (!line) throw new Error(`${name} failed for another reason: ${lastLines(result.output)}`);
+        return line;
+      };
+      const uploadLine = await refused("upload-zoo-bag-shrunk", state.scripts.uploadDataBag(shrunk));
+      await refused("converge-nodes-shrunk", state.scripts.convergeNodes(allIps, shrunk));
+      const held = run("knife", ["data", "bag", "show", "zoo_bag", "zookeeper", "--format", "json", "--config", knifeConfig(workstation)], { netns: net.hostNetns, env: workstation.env });
+      if (JSON.stringify((JSON.parse(held) as { _default: string[] })._default) !== JSON.stringify(ensemble)) throw new Error(`the Chef server's zoo_bag/zookeeper changed: ${held.trim()}`);
+      const pidsAfter = pids();
+      if (pidsAfter.join() !== pidsBefore.join()) throw new Error(`member PIDs changed from ${pidsBefore.join(", ")} to ${pidsAfter.join(", ")}`);
+      return `${uploadLine.replace(/^.*REFUSED: /, "refused: ").slice(0, 90)}...; PIDs unchanged; ${describeQuorum(modes(), members.length)}`;
+    });
+  }
 
   // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
   const replace = async (replaced: RehearsalNode, boot: string): Promise<void> => {

@@ -153,16 +153,15 @@ async function main(): Promise<void> {
   const serverId = "chef-zero";
   // As the stack generates it: the first nodes are the ensemble.
   const ensemble = net.nodes.slice(0, ensembleSize).map((node) => node.ip);
-  await checks.step(`zoo-bag: upload data bag zoo_bag/zookeeper (${ensembleSize} of ${nodeCount} nodes)`, () =>
-    runScript(scripts.uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ensemble, id: "zookeeper" }) }), "upload-zoo-bag", net, workstation),
-  );
+  const zooBag = { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ensemble, id: "zookeeper" }) };
+  await checks.step(`zoo-bag: upload data bag zoo_bag/zookeeper (${ensembleSize} of ${nodeCount} nodes)`, () => runScript(scripts.uploadDataBag(zooBag), "upload-zoo-bag", net, workstation));
   await checks.step(`bootstrap-node: ${nodeCount} knife bootstraps in parallel`, async () => {
     const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, serverId), `bootstrap-${node.name}`, net, workstation)));
     const failed = results.filter((result) => result.status !== 0);
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { configWith, net, ensembleSize, workstation, scripts, provisioned, serverId, containers, boot, delivered });
+  await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;

@@ -213,7 +213,7 @@ export class KafkaStack extends PlatformStack {
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
-      script: scripts.convergeNodes(everyNode.map((node) => node.instance.privateIp)),
+      script: scripts.convergeNodes(everyNode.map((node) => node.instance.privateIp), item),
       triggers: { ...quorumTrigger, chefRepo: props.chef.chefRepoHash },
       after: [this.quorumBagUpload, ...this.bootstraps],
     });

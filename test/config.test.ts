@@ -396,6 +396,20 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--kafka.heapMb", "128")).toEqual(["kafka.heapMb: 128 must be at least 256"]);
   });
 
+  it("rejects broker and ZooKeeper heaps that take more than half the broker instance's memory, and lets them fit", () => {
+    expect(flags("--kafka.instanceType", "t3.medium")).toEqual([
+      "kafka.heapMb: 2048 is too large for kafka.instanceType t3.medium (4096 MiB): 2048 MiB plus kafka.zookeeperHeapMb 512 MiB must fit in half its memory, 2048 MiB; the rest is Kafka's page cache",
+    ]);
+    expect(flags("--kafka.instanceType", "t3.medium", "--kafka.heapMb", "1536")).toEqual([]);
+    expect(flags("--kafka.instanceType", "c7i.large")).toEqual([expect.stringContaining("kafka.heapMb: 2048 is too large for kafka.instanceType c7i.large (4096 MiB)")]);
+    expect(flags("--kafka.heapMb", "16384", "--kafka.instanceType", "r7i.xlarge")).toEqual([expect.stringContaining("(32768 MiB)")]);
+    expect(flags("--kafka.heapMb", "12288", "--kafka.instanceType", "m7g.8xlarge")).toEqual([]);
+    // KRaft: no ZooKeeper member on the node.
+    expect(flags("--kafka.mode", "kraft", "--kafka.instanceType", "t3.medium")).toEqual([]);
+    // A family without one size rule is not guessed at.
+    expect(flags("--kafka.heapMb", "65536", "--kafka.instanceType", "i4i.large")).toEqual([]);
+  });
+
   it("rejects a ZooKeeper release outside 3.8 and a checksum that is not a sha512", () => {
     expect(flags("--kafka.zookeeperVersion", "3.9.3")).toEqual([
       'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)',

@@ -25,6 +25,9 @@ const steps = (json: Json): Record<string, Json> =>
 /** The provisioner script a workstation step copies to the workstation, as it will arrive there. */
 const provisionedScript = (resource: Json): string => unescapeTerraformTemplate(resource.provisioner[0].file.content as string);
 
+/** The converge script's list of the nodes it runs the client on, in order. */
+const nodeIpsLine = (script: string): string => script.match(/^NODE_IPS=.*$/m)?.[0] ?? "";
+
 /** The deploy steps a provisioner waits for, without the AWS resources it also waits for. */
 /** The provisioner steps a step waits for, without the AWS resources (security group rules) it also waits for. */
 const stepDependencies = (dependsOn: readonly string[]): string[] => dependsOn.filter((address) => !address.startsWith("aws_"));
@@ -229,7 +232,9 @@ describe("KafkaStack", () => {
       expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);
       expect(converge.triggers_replace.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
       const script = provisionedScript(converge);
-      expect(script.match(/aws_instance\.node-\d+_instance_[0-9A-F]{8}\.private_ip/g)).toHaveLength(count);
+      expect(nodeIpsLine(script).match(/aws_instance\.node-\d+_instance_[0-9A-F]{8}\.private_ip/g)).toHaveLength(count);
+      // It checks the running ensemble against the very item the upload sends.
+      expect(script).toContain(`ITEM=${provisionedScript(resources["zoo-bag"]).match(/^ITEM=(.*)$/m)?.[1]}`);
     });
   });
 
@@ -359,7 +364,7 @@ describe("KafkaStack in KRaft mode", () => {
       const resources = steps(dedicated);
       expect(provisionedScript(resources["bootstrap-controller-0"])).toMatch(/"node_id":1001,"broker":false/);
       expect(provisionedScript(resources["bootstrap-node-3"])).toMatch(/"node_id":4,"broker":true/);
-      const order = provisionedScript(resources.converge).match(/aws_instance\.(\w+-\d+)_instance/g);
+      const order = nodeIpsLine(provisionedScript(resources.converge)).match(/aws_instance\.(\w+-\d+)_instance/g);
       expect(order).toEqual([...[0, 1, 2].map((index) => expect.stringContaining(`controller-${index}_`)), ...[0, 1, 2, 3].map((index) => expect.stringContaining(`node-${index}_`))]);
     });
 
@@ -373,9 +378,10 @@ describe("KafkaStack in KRaft mode", () => {
 describe("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
-      renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item: "{}", knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }),
+      new KafkaProvisionScripts(configFrom()).uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json: "{}" }),
+      new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json: "{}" }),
       renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
-      renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND }),
+      new KafkaProvisionScripts(configFrom()).convergeNodes(["10.0.16.5"], { bag: "zoo_bag", id: "zookeeper", json: "{}" }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
   });
@@ -384,7 +390,8 @@ describe("provisioner scripts", () => {
     'state="$WORK_DIR/knife"; mkdir -p "$state"',
     'case "$1 $2" in',
     '  "node show") [[ -f "$state/node-$3" ]] ;;',
-    '  "data bag") [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
+    // `data bag show <bag> <item>` prints the item the server holds.
+    '  "data bag") [[ $3 == show && -n ${5:-} && $5 != --* ]] && { cat "$state/item.json" 2>/dev/null; exit; }; [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
     '  bootstrap*) touch "$state/node-${NODE_NAME_FOR_STUB:-insight-dev-kafka-0}"; exit "${BOOTSTRAP_STATUS:-0}" ;;',
     "  *) exit 0 ;;",
     "esac",
@@ -408,7 +415,8 @@ describe("provisioner scripts", () => {
     const seedItem = JSON.parse(readFileSync(join(__dirname, "..", "databags", "zoo_bag", "zookeeper.json"), "utf8"));
     // What Terraform's jsonencode makes of the item: compact JSON, keys sorted.
     const item = JSON.stringify({ _default: seedItem._default, id: "zookeeper" });
-    const run = runBash(renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs });
+    const upload = (json: string): string => new KafkaProvisionScripts(configFrom()).uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json });
+    const run = runBash(upload(item), { stubs });
 
     it("writes and uploads an item equal to the original's zoo_bag/zookeeper", () => {
       expect(run.status).toBe(0);
@@ -417,12 +425,12 @@ describe("provisioner scripts", () => {
     });
 
     it("waits for the workstation's own setup, and says whether it failed or timed out", () => {
-      const script = renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 });
+      const script = upload(item);
       const failed = runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "1" } });
       expect(failed.status).not.toBe(0);
       expect(failed.output).toContain("cloud-init on the workstation failed (status 1); see /var/log/platform/chef-workstation.log there");
       const late = runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "124" } });
-      expect(late.output).toContain("cloud-init on the workstation did not finish within 60s");
+      expect(late.output).toContain("cloud-init on the workstation did not finish within 1800s");
       expect(late.output).toContain("FAILED at step 'wait for the workstation to finish its own setup'");
       // cloud-init 23.4+ reports "done, with recoverable errors" as 2: the setup did finish.
       expect(runBash(script, { stubs, env: { CLOUD_INIT_STATUS: "2" } }).status).toBe(0);
@@ -446,8 +454,132 @@ describe("provisioner scripts", () => {
 
     it("does not create the bag again on a second run", () => {
       const before = calls(run.dir).length;
-      expect(runBash(renderScript("provision/upload-data-bag", { bag: "zoo_bag", itemId: "zookeeper", item, knifeConfig: KNIFE_CONFIG, setupTimeoutSeconds: 60 }), { stubs, dir: run.dir }).status).toBe(0);
+      expect(runBash(upload(item), { stubs, dir: run.dir }).status).toBe(0);
       expect(calls(run.dir).slice(before).filter((call) => call.startsWith("knife data bag create"))).toEqual([]);
+    });
+  });
+
+  /** ssh as members answer the quorum read: WORK_DIR/config-<ip> (none: no member yet); WORK_DIR/down-<ip> holds how many more tries fail as an unreachable host does (255). */
+  const MEMBER_SSH = [
+    'host=""; for a; do [[ $a == ubuntu@* ]] && host=${a#ubuntu@}; done',
+    "for last; do :; done",
+    'if [[ $last == */zoo.cfg || $last == */server.properties ]]; then',
+    '  down=$(cat "$WORK_DIR/down-$host" 2>/dev/null || echo 0)',
+    '  if ((down > 0)); then echo $((down - 1)) > "$WORK_DIR/down-$host"; exit 255; fi',
+    '  cat "$WORK_DIR/config-$host" 2>/dev/null; exit',
+    "fi",
+  ].join("\n");
+  /** zoo.cfg as the zookeeper-cluster cookbook renders it for this ensemble. */
+  const zooCfg = (ips: readonly string[]): string => ["clientPort=2181", "dataDir=/var/lib/zookeeper", ...ips.map((ip, index) => `server.${index + 1}=${ip}:2888:3888`)].join("\n");
+  const zooItem = (ips: readonly string[]): string => JSON.stringify({ _default: ips, id: "zookeeper" });
+  /** A scratch directory where these members answer with these configs, and the Chef server holds `held`. */
+  const runningCluster = (configs: Readonly<Record<string, string>>, held?: string, down: Readonly<Record<string, number>> = {}): string => {
+    const dir = mkdtempSync(join(tmpdir(), "running-quorum-"));
+    mkdirSync(join(dir, "work", "knife"), { recursive: true });
+    for (const [ip, config] of Object.entries(configs)) writeFileSync(join(dir, "work", `config-${ip}`), config);
+    for (const [ip, tries] of Object.entries(down)) writeFileSync(join(dir, "work", `down-${ip}`), String(tries));
+    if (held !== undefined) {
+      writeFileSync(join(dir, "work", "knife", "item.json"), held);
+      writeFileSync(join(dir, "work", "knife", "bag-zoo_bag"), "");
+    }
+    return dir;
+  };
+  const refusals = (output: string): string[] => output.split("\n").filter((line) => line.includes("REFUSED"));
+  const bagUploads = (dir: string): string[] => calls(dir).filter((call) => call.startsWith("knife data bag from file"));
+  const OLD = ["10.0.16.5", "10.0.32.6", "10.0.48.7"];
+  const ADDED = ["10.0.16.8", "10.0.32.9"];
+
+  describe("upload-data-bag, on a running cluster", () => {
+    const upload = (json: string, ...flags: string[]): string => new KafkaProvisionScripts(configFrom(...flags)).uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json });
+    const memberStubs = { ...stubs, ssh: MEMBER_SSH };
+    const ensembleOf = (ips: readonly string[]): Record<string, string> => Object.fromEntries(ips.map((ip) => [ip, zooCfg(ips)]));
+
+    it("reads the running ensemble from its members and uploads an item that keeps its members", () => {
+      const dir = runningCluster(ensembleOf(OLD), zooItem(OLD));
+      const run = runBash(upload(zooItem(OLD)), { stubs: memberStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("the running ZooKeeper ensemble keeps its members: 1=10.0.16.5 2=10.0.32.6 3=10.0.48.7");
+      expect(bagUploads(dir)).toHaveLength(1);
+    });
+
+    it("refuses zookeeperNodes 3 to 5 in one line naming the change and the safe way, before the item is written or uploaded", () => {
+      const dir = runningCluster(ensembleOf(OLD), zooItem(OLD));
+      const run = runBash(upload(zooItem([...OLD, ...ADDED])), { stubs: memberStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([
+        expect.stringContaining(
+          "REFUSED: kafka.zookeeperNodes (or kafka.nodes, which its default follows) would change the running ZooKeeper ensemble from 3 members (1=10.0.16.5 2=10.0.32.6 3=10.0.48.7) to 5 (1=10.0.16.5 2=10.0.32.6 3=10.0.48.7 4=10.0.16.8 5=10.0.32.9): not supported on a running cluster yet; deploy a new platform, or set it back to 3; nothing was changed",
+        ),
+      ]);
+      expect(run.output).toContain("FAILED at step 'read the running quorum from its members'");
+      expect(bagUploads(dir)).toEqual([]);
+      expect(JSON.parse(readFileSync(join(dir, "work", "knife", "item.json"), "utf8"))._default).toEqual(OLD);
+      expect(existsSync(join(dir, "root/home/ubuntu/chef-repo/data_bags/zoo_bag/zookeeper.json"))).toBe(false);
+    });
+
+    it("refuses 5 to 3, reading the running ensemble also from the members only the server's item still names", () => {
+      const five = [...OLD, ...ADDED];
+      // The members the new item keeps are down: only the removed ones can tell what runs.
+      const dir = runningCluster(ensembleOf(five), zooItem(five), Object.fromEntries(OLD.map((ip) => [ip, 99])));
+      const run = runBash(upload(zooItem(OLD)), { stubs: memberStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([expect.stringContaining("from 5 members (1=10.0.16.5 2=10.0.32.6 3=10.0.48.7 4=10.0.16.8 5=10.0.32.9) to 3 (")]);
+      expect(bagUploads(dir)).toEqual([]);
+    });
+
+    it("refuses kafka.nodes 1 to 3, which moves the derived ensemble: two empty members would outvote the standalone one", () => {
+      const dir = runningCluster({ [OLD[0]]: zooCfg([OLD[0]]) }, zooItem([OLD[0]]));
+      const run = runBash(upload(zooItem(OLD)), { stubs: memberStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([expect.stringContaining("from 1 members (1=10.0.16.5) to 3 (1=10.0.16.5 2=10.0.32.6 3=10.0.48.7)")]);
+      expect(bagUploads(dir)).toEqual([]);
+    });
+
+    it("lets one member replaced at the same size through, and refuses two replaced at once", () => {
+      const dir = runningCluster(ensembleOf(OLD), zooItem(OLD), { [OLD[2]]: 99 });
+      const one = runBash(upload(zooItem([OLD[0], OLD[1], ADDED[0]])), { stubs: memberStubs, dir });
+      expect(one.status).toBe(0);
+      expect(one.output).toContain("10.0.48.7 does not answer SSH; it is not counted as a running member");
+      expect(one.output).toContain("one member of the running ZooKeeper ensemble is replaced");
+      const two = runBash(upload(zooItem([OLD[0], ...ADDED])), { stubs: memberStubs, dir: runningCluster(ensembleOf(OLD), zooItem(OLD)) });
+      expect(two.status).not.toBe(0);
+      expect(refusals(two.output)).toEqual([expect.stringContaining("REFUSED: this change replaces 2 of the running ZooKeeper ensemble's 3 members at once")]);
+    });
+
+    it("refuses when the members disagree about the membership they run", () => {
+      const dir = runningCluster({ [OLD[0]]: zooCfg(OLD), [OLD[1]]: zooCfg(OLD.slice(0, 2)) });
+      const run = runBash(upload(zooItem(OLD)), { stubs: memberStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([expect.stringContaining("members disagree about its membership")]);
+      expect(bagUploads(dir)).toEqual([]);
+    });
+
+    it("treats nodes that run no member as a new cluster, after waiting for the new item's nodes to answer SSH", () => {
+      const dir = runningCluster({}, undefined, { [OLD[0]]: 2 });
+      const run = runBash(upload(zooItem(OLD)), { stubs: memberStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("attempt 2/20 failed: member_config 10.0.16.5");
+      expect(run.output).toContain("no member answers with a ZooKeeper ensemble configuration: a new cluster");
+      expect(bagUploads(dir)).toHaveLength(1);
+    });
+
+    it("refuses KRaft controllers 3 to 5, and dedicated controllers turned on under a running combined quorum", () => {
+      const voters = (ids: readonly number[], ips: readonly string[]): string => `process.roles=broker,controller\ncontroller.quorum.voters=${ids.map((id, index) => `${id}@${ips[index]}:9093`).join(",")}\n`;
+      const kraftItem = (ids: readonly number[], ips: readonly string[]): string =>
+        JSON.stringify({ _default: { cluster_id: "MkU3OEVBNTcwNTJENDM2Qg", controllers: ids.map((id, index) => ({ address: ips[index], id })) }, id: "kraft" });
+      const kraftUpload = (json: string): string => new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json });
+      const running = Object.fromEntries(OLD.map((ip) => [ip, voters([1, 2, 3], OLD)]));
+      const grown = runBash(kraftUpload(kraftItem([1, 2, 3, 4, 5], [...OLD, ...ADDED])), { stubs: memberStubs, dir: runningCluster(running) });
+      expect(grown.status).not.toBe(0);
+      expect(refusals(grown.output)).toEqual([
+        expect.stringContaining("REFUSED: kafka.controllerNodes, kafka.dedicatedControllers (or kafka.nodes, which the controllers' default follows) would change the running KRaft controller quorum from 3 members"),
+      ]);
+      expect(calls(grown.dir)).toContain(`ssh -i ${join(grown.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} -o UserKnownHostsFile=${join(grown.dir, "root/home/ubuntu/.ssh/known_hosts")} -o StrictHostKeyChecking=accept-new -o ConnectTimeout=10 -o BatchMode=yes ubuntu@10.0.16.5 sudo -n cat /etc/kafka/server.properties`);
+      // The new controllers run nothing yet: the old voters, which the server's item names, tell what runs.
+      const dedicated = runBash(kraftUpload(kraftItem([1001, 1002, 1003], ["10.0.16.20", "10.0.32.21", "10.0.48.22"])), { stubs: memberStubs, dir: runningCluster(running, kraftItem([1, 2, 3], OLD)) });
+      expect(dedicated.status).not.toBe(0);
+      expect(refusals(dedicated.output)).toEqual([expect.stringContaining("REFUSED: this change replaces 3 of the running KRaft controller quorum's 3 members at once")]);
+      expect(bagUploads(dedicated.dir)).toEqual([]);
     });
   });
 
@@ -530,7 +662,10 @@ describe("provisioner scripts", () => {
   });
 
   describe("converge-nodes", () => {
-    const script = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND });
+    const converge = (ips: readonly string[], ensemble: readonly string[] = ips): string =>
+      new KafkaProvisionScripts(configFrom()).convergeNodes(ips, { bag: "zoo_bag", id: "zookeeper", json: zooItem(ensemble) });
+    const script = converge(["10.0.16.5", "10.0.32.6"]);
+    const clientRuns = (dir: string): Array<string | undefined> => calls(dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client")).map((call) => call.match(/ubuntu@(\S+)/)?.[1]);
 
     it("re-uploads the cookbooks, then runs the client on every node and logs what each run updated", () => {
       const clientRun = '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0';
@@ -541,19 +676,17 @@ describe("provisioner scripts", () => {
       expect(calls(run.dir).filter((call) => call.includes("user-data.txt"))).toEqual([]);
       expect(run.output).toContain("10.0.16.5: 3/85 resources updated");
       expect(run.output).toContain("10.0.32.6: 3/85 resources updated");
-      const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client"));
-      expect(clientRuns.map((call) => call.match(/ubuntu@(\S+)/)?.[1]).sort()).toEqual(["10.0.16.5", "10.0.32.6"]);
+      expect(clientRuns(run.dir).sort()).toEqual(["10.0.16.5", "10.0.32.6"]);
     });
 
     it("converges one node at a time and stops at the first that fails, leaving the rest untouched", () => {
-      const three = renderScript("provision/converge-nodes", { nodeIps: ["10.0.16.5", "10.0.32.6", "10.0.16.7"], clientBinary: "cinc-client", setupCommand: SETUP_COMMAND });
+      const three = converge(["10.0.16.5", "10.0.32.6", "10.0.16.7"]);
       const failing = '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0';
       const run = runBash(three, { stubs: { ...stubs, sudo: "exit 0", ssh: failing } });
       expect(run.status).not.toBe(0);
       expect(run.output).toMatch(/cinc-client failed on 10\.0\.32\.6 \(log: \S+\/10\.0\.32\.6\.log\); the nodes after it were not converged/);
       expect(run.output).toContain("FATAL: boom");
-      const clientRuns = calls(run.dir).filter((call) => call.startsWith("ssh ")).map((call) => call.match(/ubuntu@(\S+)/)?.[1]);
-      expect(clientRuns).toEqual(["10.0.16.5", "10.0.32.6"]);
+      expect(clientRuns(run.dir)).toEqual(["10.0.16.5", "10.0.32.6"]);
     });
 
     it("never runs two clients at once, so restarts roll through the ensemble", () => {
@@ -562,6 +695,20 @@ describe("provisioner scripts", () => {
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: exclusive, sleep: '/bin/sleep "$@"' } });
       expect(run.status).toBe(0);
       expect(run.output).not.toContain("two clients at once");
+    });
+
+    it("refuses a changed ensemble before it uploads cookbooks or runs any client, every node untouched", () => {
+      const dir = runningCluster(Object.fromEntries(OLD.map((ip) => [ip, zooCfg(OLD)])));
+      const clientRun = `${MEMBER_SSH}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
+      const run = runBash(converge([...OLD, ...ADDED]), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([expect.stringContaining("would change the running ZooKeeper ensemble from 3 members")]);
+      expect(calls(dir).filter((call) => call.startsWith("sudo "))).toEqual([]);
+      expect(clientRuns(dir)).toEqual([]);
+      // The same members keeping their ensemble: the converge goes on.
+      const same = runBash(converge([...OLD, ...ADDED], OLD), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
+      expect(same.status).toBe(0);
+      expect(clientRuns(dir)).toEqual([...OLD, ...ADDED]);
     });
   });
 });
