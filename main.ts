@@ -11,6 +11,9 @@ import { checkNodeSupport } from "./scripts/nodeSupport";
 import { buildPlatform } from "./stacks/buildPlatform";
 import { continuePastErrorAnnotations, finishAsCdktfCli, runByCdktfCli, stackDirectories } from "./synth/cdktfCliSteps";
 import { readSynthRecord, resynthesisProblem, synthRecord, transientSettingsWarning, writeSynthRecord } from "./synth/synthRecord";
+import { skipTokenStackTraces } from "./synth/tokenStackTraces";
+
+skipTokenStackTraces();
 
 // Run directly (`npm run synth`), the app does what the cdktf CLI does around it (synth/cdktfCliSteps.ts).
 const byCli = runByCdktfCli(process.env);

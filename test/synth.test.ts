@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finishAsCdktfCli } from "../synth/cdktfCliSteps";
+import { skipTokenStackTraces } from "../synth/tokenStackTraces";
 
 const ROOT = join(__dirname, "..");
 const json = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, unknown>;
@@ -62,5 +63,22 @@ describe("the cdktf CLI's steps around the app", () => {
     const code = finishAsCdktfCli(manifestWith([{ constructPath: "kafka/node-0", level: "@cdktf/error", message: "IMDSv1 is off limits" }]), [], (line) => lines.push(line));
     expect(code).toBe(1);
     expect(lines[0]).toBe("ERROR [kafka/node-0]: IMDSv1 is off limits");
+  });
+});
+
+describe("token stack traces", () => {
+  it("an error's stack reads as Node's own, while a plain object's capture (cdktf's per-token trace) is left empty", () => {
+    const previous = Error.prepareStackTrace;
+    try {
+      skipTokenStackTraces();
+      const error = new TypeError("bad value");
+      expect(error.stack!.split("\n")[0]).toBe("TypeError: bad value");
+      expect(error.stack!.split("\n")[1]).toMatch(/^ {4}at .*synth\.test\.ts:\d+:\d+\)?$/);
+      const capture = { stack: "" };
+      Error.captureStackTrace(capture);
+      expect(capture.stack).toBe("");
+    } finally {
+      Error.prepareStackTrace = previous;
+    }
   });
 });
