@@ -67,8 +67,8 @@ describe("the cdktf CLI's steps around the app", () => {
 });
 
 describe("token stack traces", () => {
-  it("an error's stack reads as Node's own, while a plain object's capture (cdktf's per-token trace) is left empty", () => {
-    const previous = Error.prepareStackTrace;
+  it("errors keep their stack traces, while a capture into a plain object (cdktf's per-token trace) is left empty", () => {
+    const previous = Error.captureStackTrace;
     try {
       skipTokenStackTraces();
       const error = new TypeError("bad value");
@@ -77,8 +77,11 @@ describe("token stack traces", () => {
       const capture = { stack: "" };
       Error.captureStackTrace(capture);
       expect(capture.stack).toBe("");
+      const rethrown = new Error("again");
+      Error.captureStackTrace(rethrown);
+      expect(rethrown.stack).toMatch(/^Error: again\n {4}at /);
     } finally {
-      Error.prepareStackTrace = previous;
+      Error.captureStackTrace = previous;
     }
   });
 });
