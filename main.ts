@@ -2,12 +2,25 @@
 // them costs about a third of synth. Config errors print no stack, so nothing is lost.
 process.setSourceMapsEnabled(false);
 
+import { join } from "node:path";
 import { App } from "cdktf";
 import { ConfigError } from "./config/ConfigError";
 import { configUsage, wantsHelp } from "./config/configUsage";
-import { loadConfig } from "./config/loadConfig";
+import { configFileOf, loadConfig, PROJECT_CONFIG_FILE, type ConfigSources } from "./config/loadConfig";
 import type { PlatformConfig } from "./config/PlatformConfig";
+import { checkNodeSupport } from "./scripts/nodeSupport";
 import { buildPlatform } from "./stacks/buildPlatform";
+import { continuePastErrorAnnotations, finishAsCdktfCli, runByCdktfCli, stackDirectories } from "./synth/cdktfCliSteps";
+import { readSynthRecord, resynthesisProblem, synthRecord, transientSettingsWarning, writeSynthRecord } from "./synth/synthRecord";
+import { skipTokenStackTraces } from "./synth/tokenStackTraces";
+
+skipTokenStackTraces();
+
+// Run directly (`npm run synth`), the app does what the cdktf CLI does around it (synth/cdktfCliSteps.ts).
+const byCli = runByCdktfCli(process.env);
+if (!byCli) checkNodeSupport();
+const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+const sources: ConfigSources = { argv: process.argv.slice(2), env: process.env, projectFile: join(__dirname, PROJECT_CONFIG_FILE) };
 
 if (wantsHelp(process.argv.slice(2))) {
   process.stdout.write(configUsage());
@@ -16,13 +29,27 @@ if (wantsHelp(process.argv.slice(2))) {
 
 let config: PlatformConfig;
 try {
-  config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  config = loadConfig(sources);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   for (const problem of error.problems) console.error(`config error: ${problem}`);
   process.exit(1);
 }
+const record = synthRecord(config, { synthesizedBy: byCli ? "cdktf" : "app", argv: sources.argv!, env: process.env, configFile: configFileOf(sources) });
+const refusal = byCli ? resynthesisProblem(readSynthRecord(outdir), record, outdir) : undefined;
+if (refusal) {
+  console.error(refusal);
+  process.exit(1);
+}
 
+if (!byCli) continuePastErrorAnnotations();
+const before = stackDirectories(outdir);
 const app = new App();
 buildPlatform(app, config);
 app.synth();
+writeSynthRecord(outdir, record);
+if (!byCli) {
+  const warning = transientSettingsWarning(record, outdir);
+  if (warning) console.error(warning);
+  process.exitCode = finishAsCdktfCli(outdir, before);
+}

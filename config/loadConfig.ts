@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import yargs from "yargs/yargs";
 import { ConfigError } from "./ConfigError";
 import { DEFAULT_CONFIG } from "./defaults";
@@ -10,6 +10,13 @@ import { validateConfig } from "./validateConfig";
 export const ENV_PREFIX = "PLATFORM_";
 /** Environment variable naming a JSON config file, when --config is not given. */
 export const CONFIG_FILE_ENV = "PLATFORM_CONFIG";
+/**
+ * The project's config file, in the project root beside cdktf.json. It is read when present and
+ * no other file is named, by every run of the app: `npm run synth` and the synth that `cdktf
+ * deploy`, `diff` and `output` run themselves (which passes the app no flags). Settings meant
+ * for a deploy belong here.
+ */
+export const PROJECT_CONFIG_FILE = "platform.config.json";
 
 export interface ConfigSources {
   /** Command-line arguments after the script name. @default [] */
@@ -18,6 +25,10 @@ export interface ConfigSources {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Reads the config file; swapped in tests. @default fs.readFileSync as UTF-8 */
   readonly readFile?: (path: string) => string;
+  /** The project config file (PROJECT_CONFIG_FILE's path), read when it exists and neither --config nor PLATFORM_CONFIG names a file. @default none */
+  readonly projectFile?: string;
+  /** Whether a file exists; swapped in tests. @default fs.existsSync */
+  readonly fileExists?: (path: string) => boolean;
 }
 
 type Tree = { [key: string]: unknown };
@@ -32,15 +43,15 @@ interface Layer {
 }
 
 /**
- * Builds the platform config. Later sources win: defaults < config file (`--config` or
- * PLATFORM_CONFIG) < PLATFORM_* environment variables < command-line flags (`--kafka.nodes 5`).
- * Throws ConfigError listing every problem, one line each.
+ * Builds the platform config. Later sources win: defaults < config file (`--config`, else
+ * PLATFORM_CONFIG, else the project file when present) < PLATFORM_* environment variables <
+ * command-line flags (`--kafka.nodes 5`). Throws ConfigError listing every problem, one line each.
  */
 export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
   const env = sources.env ?? {};
   const readFile = sources.readFile ?? ((path: string) => readFileSync(path, "utf8"));
   const flags = parseFlags(sources.argv ?? []);
-  const configPath = flags.configPath ?? env[CONFIG_FILE_ENV];
+  const configPath = chooseConfigFile(flags.configPath, sources);
 
   const layers: Layer[] = [];
   if (configPath) {
@@ -60,6 +71,18 @@ export function loadConfig(sources: ConfigSources = {}): PlatformConfig {
   problems.push(...validateConfig(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/** The config file these sources name, or the project file when it exists; undefined when none. */
+export function configFileOf(sources: ConfigSources): string | undefined {
+  return chooseConfigFile(parseFlags(sources.argv ?? []).configPath, sources);
+}
+
+function chooseConfigFile(flagPath: string | undefined, sources: ConfigSources): string | undefined {
+  const named = flagPath ?? sources.env?.[CONFIG_FILE_ENV];
+  if (named) return named;
+  const exists = sources.fileExists ?? existsSync;
+  return sources.projectFile !== undefined && exists(sources.projectFile) ? sources.projectFile : undefined;
 }
 
 function parseFlags(argv: readonly string[]): { configPath?: string; values: Tree } {

@@ -1,5 +1,6 @@
-import { DataResource, Fn, TerraformLocal } from "cdktf";
+import { Fn, TerraformLocal } from "cdktf";
 import type { Construct } from "constructs";
+import { TerraformData } from "./TerraformData";
 
 /** The base64url alphabet, in Kafka's Uuid.toString order (RFC 4648 section 5). */
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -15,7 +16,7 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  * rest of the stack refers to it by name (cdktf mangles raw expressions nested in its functions).
  */
 export function kraftClusterId(scope: Construct, id: string): string {
-  const uuid = new DataResource(scope, id, {
+  const uuid = new TerraformData(scope, id, {
     input: { uuid: Fn.uuid() },
     lifecycle: { ignoreChanges: ["input"] },
   });

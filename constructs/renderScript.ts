@@ -53,7 +53,8 @@ function handlebars(): typeof Handlebars {
   });
   const partialsDir = join(TEMPLATES_DIR, "partials");
   for (const file of readdirSync(partialsDir).filter((f) => f.endsWith(".sh.hbs"))) {
-    instance.registerPartial(file.replace(/\.sh\.hbs$/, ""), readFileSync(join(partialsDir, file), "utf8"));
+    // Compiled once here: a partial registered as text is compiled again on every render.
+    instance.registerPartial(file.replace(/\.sh\.hbs$/, ""), instance.compile(readFileSync(join(partialsDir, file), "utf8"), { noEscape: true, strict: true }));
   }
   engine = instance;
   return instance;

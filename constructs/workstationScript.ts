@@ -1,5 +1,6 @@
-import { DataResource, Fn, type ITerraformDependable, type SSHProvisionerConnection } from "cdktf";
+import { Fn, type ITerraformDependable, type SSHProvisionerConnection } from "cdktf";
 import type { Construct } from "constructs";
+import { TerraformData } from "./TerraformData";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
 
 export interface WorkstationConnection {
@@ -27,7 +28,7 @@ export interface WorkstationScriptProps {
  * again. The deployer's key is read with file() when Terraform applies, so it is in neither the
  * JSON nor the state.
  */
-export function workstationScript(scope: Construct, id: string, props: WorkstationScriptProps): DataResource {
+export function workstationScript(scope: Construct, id: string, props: WorkstationScriptProps): TerraformData {
   const connection: SSHProvisionerConnection = {
     type: "ssh",
     host: props.workstation.host,
@@ -36,7 +37,7 @@ export function workstationScript(scope: Construct, id: string, props: Workstati
     timeout: "10m",
   };
   const destination = `/tmp/platform-${id}.sh`;
-  return new DataResource(scope, id, {
+  return new TerraformData(scope, id, {
     triggersReplace: { ...props.triggers },
     dependsOn: [...(props.after ?? [])],
     connection,

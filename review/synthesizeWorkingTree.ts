@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { loadConfig } from "../config/loadConfig";
+import { loadConfig, PROJECT_CONFIG_FILE } from "../config/loadConfig";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { readSynthesized, type SynthesizedPlatform } from "./synthesizedPlatform";
 
@@ -11,7 +11,8 @@ import { readSynthesized, type SynthesizedPlatform } from "./synthesizedPlatform
  * config sources: no second Node process, no second load of cdktf and the AWS provider.
  */
 export function synthesizeWorkingTree(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): SynthesizedPlatform {
-  const config = loadConfig({ argv, env });
+  // The project config file, as main.ts reads it: the review shows what a deploy would deploy.
+  const config = loadConfig({ argv, env, projectFile: join(__dirname, "..", PROJECT_CONFIG_FILE) });
   const outdir = mkdtempSync(join(tmpdir(), "platform-review-"));
   try {
     const app = new App({ outdir });

@@ -1,15 +1,21 @@
 /**
- * Synth benchmark (a script, not a test): runs the app process as `cdktf synth` would, several
- * times per size, and prints the median wall time and peak memory of the app process.
+ * Benchmark of what users type (a script, not a test), side by side in one run so the machine's
+ * load is shared alike: each round runs every command once, in turn, and the medians are printed.
  *
- *   npm run bench                # 5 runs per size
+ *   npm run bench                  # 5 rounds; the review and the sizes 3 runs each
  *   npm run bench -- --runs 9
  *
- * Targets on a 2-core machine: default size <= 1.5 s and <= 300 MB; large sizes <= 3 s.
+ * 1. `npm run synth` against the app alone (`node --import tsx main.ts`, the floor), and
+ *    `npx cdktf synth` (the CLI around the same app), each writing its own out dir; the ratio of
+ *    `npm run synth` to the app is the cost of the npm wrapper.
+ * 2. `npm run review -- --base HEAD~30`. A base that imports a package the working tree no longer
+ *    installs cannot be synthesized (the review says so): then the bench says so too, and times
+ *    the review from the farthest of HEAD~25, HEAD~20 ... HEAD~5 that it can synthesize.
+ * 3. The app's wall time and peak memory at three sizes.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(__dirname, "..");
@@ -39,23 +45,43 @@ const SIZES: readonly Size[] = [
   },
 ];
 
-function runOnce(flags: readonly string[]): { seconds: number; peakMb: number } {
+/** Runs a command line in the project with a fresh out dir; returns its wall time and the app's peak memory when it reports one. */
+function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): { seconds: number; peakMb?: number } {
   const outdir = mkdtempSync(join(tmpdir(), "platform-bench-"));
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ["--require", "./scripts/reportPeakMemory.cjs", "--import", "tsx", "main.ts", ...flags], {
+  const result = spawnSync(command, [...args.map((arg) => arg.replace("$OUTDIR", outdir))], {
     cwd: ROOT,
     encoding: "utf8",
-    env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+    env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1", ...env },
+    maxBuffer: 64 * 1024 * 1024,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   rmSync(outdir, { recursive: true, force: true });
-  if (result.status !== 0) throw new Error(`synth failed (exit ${result.status}):\n${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}):\n${result.stderr}`);
   const peak = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);
-  if (!peak) throw new Error("the app did not report its peak memory");
-  return { seconds, peakMb: Number(peak[1]) / 1024 };
+  return { seconds, ...(peak ? { peakMb: Number(peak[1]) / 1024 } : {}) };
 }
 
-function median(values: number[]): number {
+const app = (flags: readonly string[] = []) => timed(process.execPath, ["--require", "./scripts/reportPeakMemory.cjs", "--import", "tsx", "main.ts", ...flags]);
+const npmSynth = () => timed("npm", ["run", "--silent", "synth"]);
+const cdktfSynth = () => timed("npx", ["cdktf", "synth", "--output", "$OUTDIR"]);
+const review = (base: string) => timed("npm", ["run", "--silent", "review", "--", "--base", base]);
+
+/** The farthest base from HEAD~30 down that the review can synthesize, with the first sample; notes why nearer ones were tried. */
+function reviewBase(): { base: string; first: { seconds: number } } | undefined {
+  for (const distance of [30, 25, 20, 15, 10, 5]) {
+    const base = `HEAD~${distance}`;
+    try {
+      return { base, first: review(base) };
+    } catch (error) {
+      const reason = /review: (.*)/.exec((error as Error).message)?.[1] ?? (error as Error).message.split("\n")[0];
+      console.log(`npm run review -- --base ${base}: cannot be reviewed here: ${reason}`);
+    }
+  }
+  return undefined;
+}
+
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -63,11 +89,27 @@ function median(values: number[]): number {
 
 const runsFlag = process.argv.indexOf("--runs");
 const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 5;
+const slowRuns = Math.max(1, Math.ceil(runs / 2));
+const line = (label: string, text: string) => console.log(`${label.padEnd(34)} ${text}`);
+const secondsOf = (samples: readonly { seconds: number }[]) => `median ${median(samples.map((s) => s.seconds)).toFixed(2)} s`;
 
-runOnce([]); // warm the file system cache and tsx's transform cache
-for (const size of SIZES) {
-  const samples = Array.from({ length: runs }, () => runOnce(size.flags));
-  const seconds = median(samples.map((s) => s.seconds));
-  const peakMb = median(samples.map((s) => s.peakMb));
-  console.log(`${size.name.padEnd(Math.max(...SIZES.map((each) => each.name.length)))} runs=${runs} median wall ${seconds.toFixed(2)} s  median peak RSS ${peakMb.toFixed(0)} MB`);
+console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(" ")} (${runs} rounds)`);
+app(); // warm the file system cache and tsx's transform cache
+
+const rounds = Array.from({ length: runs }, () => ({ app: app(), npm: npmSynth(), cli: cdktfSynth() }));
+const ratios = rounds.map((round) => round.npm.seconds / round.app.seconds);
+line("node --import tsx main.ts (app)", secondsOf(rounds.map((round) => round.app)));
+line("npm run synth", `${secondsOf(rounds.map((round) => round.npm))}  ratio to the app: median ${median(ratios).toFixed(2)}x`);
+line("npx cdktf synth", `${secondsOf(rounds.map((round) => round.cli))}  ratio to the app: median ${median(rounds.map((round) => round.cli.seconds / round.app.seconds)).toFixed(2)}x`);
+
+const reviewable = reviewBase();
+if (reviewable) {
+  const { base, first } = reviewable;
+  line(`npm run review -- --base ${base}`, `${secondsOf([first, ...Array.from({ length: slowRuns - 1 }, () => review(base))])}  (${slowRuns} runs)`);
 }
+
+for (const size of SIZES) {
+  const samples = Array.from({ length: size.flags.length === 0 ? runs : slowRuns }, () => app(size.flags));
+  line(`app, ${size.name} size`, `${secondsOf(samples)}  median peak RSS ${median(samples.map((s) => s.peakMb ?? 0)).toFixed(0)} MB  (${samples.length} runs)`);
+}
+console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(" ")}`);

@@ -86,7 +86,8 @@ export function nodeSupportProblem(runtime: NodeRuntime, engines: string, prebui
   return undefined;
 }
 
-if (require.main === module) {
+/** Exits 1 with the problem when this Node cannot run the cdktf CLI; a few file reads, so the app runs it on every direct synth. */
+export function checkNodeSupport(): void {
   const engines = (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
   const problem = nodeSupportProblem(currentRuntime(), engines, installedPrebuildsDir());
   if (problem) {
@@ -94,3 +95,5 @@ if (require.main === module) {
     process.exit(1);
   }
 }
+
+if (require.main === module) checkNodeSupport();

@@ -1,4 +1,4 @@
-import { type DataResource, Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
+import { Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -11,6 +11,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
 import { kraftClusterId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
+import type { TerraformData } from "../constructs/TerraformData";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -87,9 +88,9 @@ export class KafkaStack extends PlatformStack {
   /** KRaft mode's dedicated controllers; empty otherwise. */
   readonly controllers: HardenedInstance[];
   /** The data bag item upload: zoo_bag/zookeeper or kafka_bag/kraft. */
-  readonly quorumBagUpload: DataResource;
-  readonly bootstraps: DataResource[];
-  readonly converge: DataResource;
+  readonly quorumBagUpload: TerraformData;
+  readonly bootstraps: TerraformData[];
+  readonly converge: TerraformData;
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -197,7 +198,7 @@ export class KafkaStack extends PlatformStack {
     // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
     // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
     // unstarted behind a wave of brokers.
-    const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): DataResource =>
+    const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): TerraformData =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(
