@@ -219,6 +219,18 @@ describe("plan review", () => {
     expect(messages).toContain("kafka/bootstrap-node-1: re-runs its provisioner script on apply (a trigger refers to kafka/node-1/instance, which is replaced)");
   });
 
+  it("warns when a security group in use is replaced without create_before_destroy, and not with it", () => {
+    const head = clone(base);
+    const group = head.network.resource.aws_security_group["workstation-security-group"];
+    group.description = "Admin workstation, renamed";
+    const inUse = review(head).findings.filter((finding) => finding.message.startsWith("IN USE"));
+    expect(inUse).toEqual([expect.objectContaining({ kind: "replacement", stack: "network", path: "network/workstation-security-group" })]);
+    expect(inUse[0].message).toMatch(/^IN USE: replaced without create_before_destroy while chef\/workstation\/instance, .*DependencyViolation.*15 minutes/);
+    expect(review(head).findings).toContainEqual(expect.objectContaining({ kind: "in-place", stack: "chef", path: "chef/workstation/instance", message: expect.stringContaining("(its list of security groups changes)") }));
+    group.lifecycle = { create_before_destroy: true };
+    expect(review(head).findings.filter((finding) => finding.message.startsWith("IN USE"))).toEqual([]);
+  });
+
   it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(graviton.map((finding) => finding.message)).toEqual(
