@@ -56,7 +56,7 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
     const add = (kind: Replacement["kind"], message: string): void => {
       findings.push({ kind, stack: change.stack, address: change.address, path: change.path, message });
     };
-    const outcome = direct(change, add);
+    const outcome = direct(change, add, changes);
     if (outcome === "replaced") markReplaced(change.stack, change.address);
   }
 
@@ -217,10 +217,15 @@ function replacedReferences(stack: string, replaced: ReadonlyMap<string, Readonl
 export const META_ARGUMENTS: ReadonlySet<string> = new Set(["//", "provisioner", "connection", "lifecycle", "depends_on", "count", "for_each", "provider"]);
 
 /** The finding of one change on its own; "replaced" when Terraform will replace the resource. */
-function direct(change: ResourceChange, add: (kind: Replacement["kind"], message: string) => void): "replaced" | "other" {
+function direct(change: ResourceChange, add: (kind: Replacement["kind"], message: string) => void, changes: readonly ResourceChange[]): "replaced" | "other" {
   const holdsData = DATA_HOLDERS.has(change.type);
   if (change.action === "remove") {
-    if (holdsData) add("data-loss", `destroyed: ${change.type} is removed from the config, and the data on it with it`);
+    if (change.type === "aws_s3_bucket") add("data-loss", bucketRemoval(change, changes));
+    else if (change.type === "aws_s3_bucket_versioning" && change.before?.versioning_configuration?.status === "Enabled" && !bucketGoes(change, changes)) {
+      // S3 cannot turn versioning off: the provider's delete suspends it.
+      add("data-loss", "removed: the provider suspends the bucket's versioning on delete, so from then on an overwritten or deleted object can no longer be recovered (versions kept so far stay)");
+    }
+    else if (holdsData) add("data-loss", `destroyed: ${change.type} is removed from the config, and the data on it with it`);
     else if (change.type === "aws_instance") add("replacement", `terminated: removed from the config${holdsState(change.before) ? ` ${STATE_NOTE}` : ""}`);
     return "other";
   }
@@ -273,6 +278,33 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
     add("stop-start", `stopped and started ${reasons.join(" and ")}`);
   }
   return "other";
+}
+
+/**
+ * A bucket taken out of the config. With force_destroy the provider deletes every object and
+ * every version before the bucket. Without it, Terraform first destroys what depends on the
+ * bucket (its policy, public access block, encryption, versioning), then S3 refuses to delete a
+ * bucket that holds anything (BucketNotEmpty): the apply fails and the bucket stays, unprotected.
+ */
+function bucketRemoval(change: ResourceChange, changes: readonly ResourceChange[]): string {
+  if (change.before?.force_destroy === true) return "destroyed with force_destroy: the provider deletes every object and every version in the bucket, then the bucket";
+  const reference = new RegExp(`\\b${change.address.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.`);
+  const protections = changes
+    .filter((other) => other.stack === change.stack && other.action === "remove" && other.type.startsWith("aws_s3_bucket_") && reference.test(JSON.stringify(other.before ?? {})))
+    .map((other) => other.type.replace(/^aws_s3_bucket_/, ""));
+  return (
+    "removed from the config with force_destroy false: " +
+    (protections.length > 0 ? `Terraform first destroys its ${protections.join(", ")}, then ` : "Terraform ") +
+    "fails to delete the bucket while it holds any object (BucketNotEmpty), so the apply fails" +
+    (protections.length > 0 ? " and the bucket stays without those protections" : "") +
+    "; empty it first, or keep it out of Terraform (terraform state rm) before removing it from the config"
+  );
+}
+
+/** Whether the bucket a bucket-configuration resource names is removed in the same apply. */
+function bucketGoes(change: ResourceChange, changes: readonly ResourceChange[]): boolean {
+  const named = /\$\{(aws_s3_bucket\.[A-Za-z0-9_-]+)\./.exec(JSON.stringify(change.before?.bucket ?? ""))?.[1];
+  return changes.some((other) => other.stack === change.stack && other.action === "remove" && other.address === named);
 }
 
 /** What an ignore list stopped covering; "all" stands for every argument the base ignored. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings, runReview } from "../review/runReview";
 import { refName } from "../review/findings";
+import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION } from "../review/forceNewAttributes";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
 
@@ -229,6 +230,49 @@ describe("plan review", () => {
     expect(review(head).findings).toContainEqual(expect.objectContaining({ kind: "in-place", stack: "chef", path: "chef/workstation/instance", message: expect.stringContaining("(its list of security groups changes)") }));
     group.lifecycle = { create_before_destroy: true };
     expect(review(head).findings.filter((finding) => finding.message.startsWith("IN USE"))).toEqual([]);
+  });
+
+  it("knows the force-new arguments of every resource type the platform synthesizes, read for the provider version the stacks pin", () => {
+    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true"]];
+    const types = new Set<string>();
+    const pins = new Set<string>();
+    for (const argv of configs) {
+      for (const stack of Object.values(argv.length === 0 ? base : synth(...argv))) {
+        for (const type of Object.keys(stack.resource ?? {})) types.add(type);
+        pins.add(String(stack.terraform?.required_providers?.aws?.version));
+      }
+    }
+    expect([...types].filter((type) => !(type in FORCE_NEW_ATTRIBUTES))).toEqual([]);
+    expect([...pins].map((pin) => pin.split(".").slice(0, 2).join("."))).toEqual([FORCE_NEW_PROVIDER_VERSION]);
+    for (const type of ["aws_route_table", "aws_route", "aws_s3_bucket_versioning", "aws_s3_bucket_policy", "aws_ssm_parameter", "aws_vpc_endpoint", "terraform_data"]) {
+      expect(FORCE_NEW_ATTRIBUTES[type].length).toBeGreaterThan(0);
+    }
+    // A route table moved to another VPC is replaced, and its default route with it (its association is updated in place).
+    const head = clone(base);
+    head.network.resource.aws_route_table["private-routes-0"].vpc_id = "vpc-0123456789abcdef0";
+    const replaced = review(head).findings.filter((finding) => finding.kind === "replacement").map((finding) => finding.path);
+    expect(replaced).toEqual(["network/private-routes-0", "network/private-default-route-0"]);
+  });
+
+  it("words a bucket's removal by force_destroy: without it the apply fails after the bucket's protections are gone", () => {
+    const head = clone(base);
+    const storage = head.storage.resource;
+    for (const type of Object.keys(storage)) if (type.startsWith("aws_s3_bucket")) delete storage[type];
+    const [removal] = review(head).findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(removal.kind).toBe("data-loss");
+    expect(removal.message).toMatch(/^removed from the config with force_destroy false: Terraform first destroys its .*public_access_block.*, then fails to delete the bucket while it holds any object \(BucketNotEmpty\), so the apply fails and the bucket stays without those protections/);
+    const forced = clone(base);
+    forced.storage.resource.aws_s3_bucket["data-bucket"].force_destroy = true;
+    const [destroyed] = compare(forced, head, "base", "head").findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(destroyed.message).toBe("destroyed with force_destroy: the provider deletes every object and every version in the bucket, then the bucket");
+  });
+
+  it("reports removing the bucket's versioning resource, which suspends versioning", () => {
+    const head = clone(base);
+    delete head.storage.resource.aws_s3_bucket_versioning;
+    const found = review(head).findings;
+    expect(found).toEqual([expect.objectContaining({ kind: "data-loss", path: "storage/data-bucket-versioning", message: expect.stringMatching(/^removed: the provider suspends the bucket's versioning on delete/) })]);
+    expect(failingFindings(found, ["data-loss"])).toHaveLength(1);
   });
 
   it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
