@@ -1,6 +1,6 @@
 import { isUnder } from "./attributePaths";
 import { readable, refName } from "./references";
-import type { ResourceChange, StackChange } from "./resourceDiff";
+import { changedPaths, type ResourceChange, type StackChange } from "./resourceDiff";
 import type { Json } from "./synthesizedPlatform";
 
 /** Records one finding about the resource being looked at. */
@@ -131,7 +131,15 @@ function policyDocument(change: ResourceChange, report: Report): void {
     const set = new Set<string>();
     for (const statement of statements(document)) {
       if ((statement.effect ?? "Allow") !== "Allow") continue;
-      for (const action of (statement.actions ?? []) as string[]) {
+      const actions = (statement.actions ?? []) as string[];
+      const principals = (statement.principals ?? []) as Json[];
+      // A trust policy: who may become the role, not what the role may do.
+      if (principals.length > 0 && actions.length > 0 && actions.every((action) => /^sts:AssumeRole/.test(action))) {
+        for (const principal of principals) for (const id of principal.identifiers as string[]) set.add(`lets ${principal.type === "*" ? "anyone" : `${principal.type} ${id}`} assume this role${actions.some((action) => action !== "sts:AssumeRole") ? ` (${actions.join(", ")})` : ""}`);
+        if (statement.condition) set.add(`under the conditions ${JSON.stringify(statement.condition)}`);
+        continue;
+      }
+      for (const action of actions) {
         for (const resource of (statement.resources ?? ["*"]) as string[]) set.add(`${action} on ${readable(resource)}`);
       }
       for (const action of (statement.not_actions ?? []) as string[]) set.add(`every action but ${action}`);
@@ -145,8 +153,10 @@ function policyDocument(change: ResourceChange, report: Report): void {
   const before = grants(change.before);
   const added = [...grants(change.after)].filter((grant) => !before.has(grant));
   if (added.length > 0) {
-    const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant));
-    report(`${change.action === "add" ? "new policy document grants" : "policy document now also grants"} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}`);
+    const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant) || /^lets (anyone|AWS \*) /.test(grant));
+    const trust = added.every((grant) => grant.startsWith("lets ") || grant.startsWith("under the conditions"));
+    const what = trust ? (change.action === "add" ? "new trust policy:" : "trust policy now also:") : change.action === "add" ? "new policy document grants" : "policy document now also grants";
+    report(`${what} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}`);
   }
   const deniesAfter = denies(change.after);
   const weakened = [...denies(change.before)].filter((deny) => !deniesAfter.has(deny));
@@ -159,13 +169,30 @@ function policyDocument(change: ResourceChange, report: Report): void {
 /** Stack-wide settings: the provider's region or credentials, variables' validations, the state backend. */
 export function stackFindings(stack: StackChange, base: Json | undefined, head: Json | undefined, report: (kind: "security" | "replacement" | "data-loss" | "harmless", message: string) => void): void {
   const region = (json: Json | undefined): unknown => json?.provider?.aws?.[0]?.region;
+  // A provider block the base did not have (a new stack's, a new alias) configures nothing that ran before.
+  const added: string[] = [];
+  const changedProviders: string[] = [];
   if (stack.providers.length > 0) {
-    if (stack.providers.every((path) => /(^|\.)default_tags(\[|\.|$)/.test(path))) {
+    const blocks = (json: Json | undefined, name: string): Json[] => {
+      const value = json?.provider?.[name] as Json | Json[] | undefined;
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    };
+    for (const name of Object.keys((head?.provider ?? {}) as Json)) {
+      const before = blocks(base, name);
+      blocks(head, name).forEach((block, index) => {
+        if (before[index] === undefined) added.push(block.alias ? `${name}.${String(block.alias)}` : name);
+        else changedProviders.push(...changedPaths(before[index], block, `${name}[${index}]`));
+      });
+    }
+  }
+  if (added.length > 0) report("harmless", `a new provider block (${added.join(", ")}): what it creates is reviewed resource by resource`);
+  if (changedProviders.length > 0) {
+    if (changedProviders.every((path) => /(^|\.)default_tags(\[|\.|$)/.test(path))) {
       report("harmless", "the provider's default tags only, updated in place on every resource");
     } else if (base && head && region(base) !== region(head)) {
       report("data-loss", `the provider's region changes from ${String(region(base))} to ${String(region(head))}: every resource of the stack is created anew there and the old ones destroyed, data included`);
     } else {
-      report("security", `the provider's settings change: ${stack.providers.join(", ")}`);
+      report("security", `the provider's settings change: ${changedProviders.join(", ")}`);
     }
   }
   for (const path of stack.variables.filter((each) => /\.validation/.test(each))) report("security", `a variable's validation changes (${path}): what the stack accepts from the operator`);

@@ -275,6 +275,32 @@ describe("plan review", () => {
     expect(failingFindings(found, ["data-loss"])).toHaveLength(1);
   });
 
+  it("raises no false alarm: a broker scale-out is one harmless finding, not a security one; a sibling given more still is", () => {
+    const scaled = review(synth("--kafka.nodes", "5"));
+    expect(failingFindings(scaled.findings, ["security"])).toEqual([]);
+    const same = scaled.findings.filter((finding) => finding.message.includes("the same access as the existing ones"));
+    expect(same).toEqual([expect.objectContaining({ kind: "harmless", stack: "kafka", path: "kafka/node-3, kafka/node-4" })]);
+    expect(same[0].message).toContain("trust: new trust policy: lets Service ec2.amazonaws.com assume this role");
+    const greedy = clone(synth("--kafka.nodes", "4"));
+    const trust = Object.entries(greedy.kafka.data.aws_iam_policy_document as Json).find(([name]) => name.startsWith("node-3_trust"))?.[1] as Json;
+    trust.statement[0].principals[0].identifiers = ["ec2.amazonaws.com", "lambda.amazonaws.com"];
+    expect(failingFindings(review(greedy).findings, ["security"])).toEqual([
+      expect.objectContaining({ path: "kafka/node-3/trust", message: "new trust policy: lets Service ec2.amazonaws.com assume this role; lets Service lambda.amazonaws.com assume this role" }),
+    ]);
+  }, 30_000);
+
+  it("reads a trust policy as who may assume the role, and a new provider block as no security finding", () => {
+    const head = clone(base);
+    const trust = Object.entries(head.kafka.data.aws_iam_policy_document as Json).find(([name]) => name.startsWith("node-0_trust"))?.[1] as Json;
+    trust.statement[0].principals[0].identifiers = ["ec2.amazonaws.com", "ssm.amazonaws.com"];
+    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", path: "kafka/node-0/trust", message: "trust policy now also: lets Service ssm.amazonaws.com assume this role" })]);
+    const aliased = clone(base);
+    aliased.kafka.provider.aws.push({ alias: "backup", region: "us-east-1" });
+    expect(review(aliased).findings).toEqual([expect.objectContaining({ kind: "harmless", stack: "kafka", message: "a new provider block (aws.backup): what it creates is reviewed resource by resource" })]);
+    const withNewStack = { ...clone(base), extra: { provider: { aws: [{ region: "us-west-2" }] } } };
+    expect(failingFindings(review(withNewStack).findings, ["security"])).toEqual([]);
+  });
+
   it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(graviton.map((finding) => finding.message)).toEqual(
