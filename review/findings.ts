@@ -2,7 +2,7 @@ import { quorumFindings } from "./quorumFindings";
 import { META_ARGUMENTS, replacementFindings } from "./replacementFindings";
 import { ignoredAttributes, isUnder } from "./attributePaths";
 import type { Move, ResourceChange, StackChange } from "./resourceDiff";
-import { RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
+import { publicRuleGroups, RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 export { readable, refName } from "./references";
@@ -54,6 +54,7 @@ export function reviewOf(
 ): { findings: Finding[]; plan: PlannedChange[] } {
   const findings: Finding[] = [];
   const removedAccess = new Set(resources.filter((change) => change.action === "remove" && RULE_TYPES.has(change.type)).map((change) => ruleAccess(change.type, change.before)));
+  const publicGroups = publicRuleGroups(head);
   const siblings = new Map<string, { paths: string[]; grants: Set<string> }>();
   for (const change of resources) {
     const sibling = change.action === "add" ? siblingOf(change, base) : undefined;
@@ -66,7 +67,7 @@ export function reviewOf(
       if (!siblings.has(change.stack)) siblings.set(change.stack, { paths: [], grants: new Set() });
       siblings.get(change.stack)?.paths.push(change.path);
       siblings.get(change.stack)?.grants.add(`${change.path.split("/").slice(-1)[0]}: ${message.replace(/-\d+(?=[_/ ]|$)/g, "-N")}`);
-    });
+    }, publicGroups);
   }
   for (const [stack, { paths, grants }] of siblings) {
     const nodes = [...new Set(paths.map((path) => path.split("/").slice(0, -1).join("/")))];

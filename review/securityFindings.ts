@@ -1,4 +1,5 @@
 import { isUnder } from "./attributePaths";
+import { coversEverything } from "./internetRanges";
 import { readable, refName } from "./references";
 import { changedPaths, type ResourceChange, type StackChange } from "./resourceDiff";
 import type { Json } from "./synthesizedPlatform";
@@ -20,7 +21,7 @@ export function ruleAccess(type: string, body: Json | undefined): string {
  * `removedAccess` holds the access of every rule removed anywhere: a rule added with the same
  * access is one renamed or moved, not one opened.
  */
-export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string> = new Set()): void {
   const after = (change.after ?? {}) as Json;
   const before = (change.before ?? {}) as Json;
   const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => isUnder(path, name)));
@@ -32,13 +33,17 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
   switch (change.type) {
     case "aws_vpc_security_group_ingress_rule":
     case "aws_vpc_security_group_egress_rule":
-      securityGroupRule(change, removedAccess, report);
+      securityGroupRule(change, removedAccess, report, publicGroups);
       break;
     case "aws_security_group":
     case "aws_default_security_group":
       if ((change.action === "add" && ((after.ingress ?? []) as Json[]).length > 0) || changed("ingress", "egress")) {
-        const cidrs = [...((after.ingress ?? []) as Json[]), ...((after.egress ?? []) as Json[])].flatMap((rule) => [...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])] as string[]);
-        report(`the group's inline rules change${cidrs.some((cidr) => PUBLIC_CIDRS.has(cidr)) ? " — PUBLIC: a rule takes 0.0.0.0/0 or ::/0" : ""}`);
+        const reaches = (direction: "ingress" | "egress"): boolean => {
+          const rules = (after[direction] ?? []) as Json[];
+          return coversEverything(rules.flatMap((rule) => (rule.cidr_blocks ?? []) as string[]), 4) || coversEverything(rules.flatMap((rule) => (rule.ipv6_cidr_blocks ?? []) as string[]), 6);
+        };
+        const reached = (["ingress", "egress"] as const).filter(reaches);
+        report(`the group's inline rules change${reached.length > 0 ? ` — PUBLIC: its ${reached.join(" and ")} ranges together reach every address on the internet` : ""}`);
       }
       break;
     case "aws_iam_policy_document":
@@ -96,7 +101,7 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
 }
 
 /** A rule added, or changed to let more in: its ports, protocol and source, public or not. */
-function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string>): void {
   if (change.action === "remove") return;
   const rule = change.after as Json;
   const direction = change.type.includes("ingress") ? "ingress" : "egress";
@@ -105,8 +110,11 @@ function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<st
     const peer = body.cidr_ipv4 ?? body.cidr_ipv6 ?? (body.prefix_list_id ? `prefix list ${refName(body.prefix_list_id)}` : `group ${refName(body.referenced_security_group_id)}`);
     return `${protocol} ${direction === "ingress" ? "from" : "to"} ${String(peer)} ${direction === "ingress" ? "into" : "from"} group ${refName(body.security_group_id)}`;
   };
-  const isPublic = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
-  const publicNote = isPublic ? ` — PUBLIC: ${direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet"}` : "";
+  const family = rule.cidr_ipv4 !== undefined ? 4 : rule.cidr_ipv6 !== undefined ? 6 : undefined;
+  const alone = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
+  const together = !alone && family !== undefined && publicGroups.has(groupKey(direction, family, rule.security_group_id));
+  const reach = direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet";
+  const publicNote = alone ? ` — PUBLIC: ${reach}` : together ? ` — PUBLIC: with the group's other ${direction} rules its ranges cover every IPv${family} address, so ${reach}` : "";
   if (change.action === "add") {
     if (!removedAccess.has(ruleAccess(change.type, rule))) report(`opens ${direction} ${describe(rule)}${publicNote}`);
     return;
@@ -117,6 +125,32 @@ function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<st
   if (widerPorts || access.some((key) => JSON.stringify(rule[key]) !== JSON.stringify(before[key]))) {
     report(`widens ${direction}: now ${describe(rule)} (was ${describe(before)})${publicNote}`);
   }
+}
+
+function groupKey(direction: string, family: 4 | 6, group: unknown): string {
+  return `${direction} IPv${family} ${refName(group)}`;
+}
+
+/**
+ * The groups, per direction and address family, whose rules' ranges together reach every
+ * address (0.0.0.0/1 and 128.0.0.0/1 as much as 0.0.0.0/0), across every stack of the head: a
+ * group is named as its stacks' references name it, directly or through a cross-stack output.
+ */
+export function publicRuleGroups(head: Readonly<Record<string, Json>>): Set<string> {
+  const ranges = new Map<string, string[]>();
+  for (const stack of Object.values(head)) {
+    for (const type of RULE_TYPES) {
+      const direction = type.includes("ingress") ? "ingress" : "egress";
+      for (const rule of Object.values((stack.resource?.[type] ?? {}) as Json) as Json[]) {
+        for (const [family, cidr] of [[4, rule.cidr_ipv4], [6, rule.cidr_ipv6]] as const) {
+          if (typeof cidr !== "string") continue;
+          const key = groupKey(direction, family, rule.security_group_id);
+          ranges.set(key, [...(ranges.get(key) ?? []), cidr]);
+        }
+      }
+    }
+  }
+  return new Set([...ranges].filter(([key, cidrs]) => coversEverything(cidrs, key.includes(" IPv4 ") ? 4 : 6)).map(([key]) => key));
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings, runReview } from "../review/runReview";
 import { refName } from "../review/findings";
+import { coversEverything } from "../review/internetRanges";
 import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION } from "../review/forceNewAttributes";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
@@ -44,6 +45,27 @@ describe("plan review", () => {
     const markdown = renderMarkdown(found);
     expect(markdown.indexOf("opens ingress tcp 22")).toBeLessThan(markdown.indexOf("### Replaced"));
     expect(failingFindings(found.findings, ["security"])).toHaveLength(1);
+  });
+
+  it("calls rules PUBLIC whose ranges together reach the internet, per group, for IPv4 and IPv6", () => {
+    const rule = (group: string, cidr: Json) => ({ from_port: 9092, to_port: 9092, ip_protocol: "tcp", security_group_id: `\${aws_security_group.${group}.id}`, ...cidr });
+    const withRules = (rules: Record<string, Json>) => {
+      const head = clone(base);
+      Object.assign(head.kafka.resource.aws_vpc_security_group_ingress_rule, rules);
+      return review(head).findings.map((finding) => finding.message);
+    };
+    const halves = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv4: "0.0.0.0/1" }), "high-half": rule("kafka-security-group", { cidr_ipv4: "128.0.0.0/1" }) });
+    expect(halves).toHaveLength(2);
+    for (const message of halves) expect(message).toMatch(/ — PUBLIC: with the group's other ingress rules its ranges cover every IPv4 address, so anyone on the internet can connect$/);
+    const v6 = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv6: "::/1" }), "high-half": rule("kafka-security-group", { cidr_ipv6: "8000::/1" }) });
+    for (const message of v6) expect(message).toContain("cover every IPv6 address");
+    // Two groups, half each: neither group is open to the internet.
+    const split = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv4: "0.0.0.0/1" }), "high-half": rule("other-group", { cidr_ipv4: "128.0.0.0/1" }) });
+    for (const message of split) expect(message).not.toContain("PUBLIC");
+    expect(coversEverything(["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], 4)).toBe(true);
+    expect(coversEverything(["0.0.0.0/1", "128.0.0.0/2"], 4)).toBe(false);
+    expect(coversEverything(["::/0"], 6)).toBe(true);
+    expect(coversEverything(["0.0.0.0/0"], 6)).toBe(false);
   });
 
   it("reports a rule whose ports or source grow as widened, and one that shrinks as a plain change", () => {
