@@ -49,10 +49,16 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
     case "aws_iam_policy_document":
       policyDocument(change, report);
       break;
-    case "aws_iam_role_policy":
-      if (change.action === "add") report(`attaches inline policy ${String(after.name)} to role ${refName(after.role)}`);
+    case "aws_iam_role_policy": {
+      const written = [before, after].map((body) => documentOf(body.policy));
+      if (written[1] !== undefined && (change.action === "add" || changed("policy"))) {
+        // A policy written as JSON in the resource: the same grant analysis as a policy document.
+        policyDocument({ ...change, before: change.action === "add" ? undefined : written[0] ?? {}, after: written[1] }, (message) => report(`inline policy ${String(after.name)} on role ${refName(after.role)}: ${message}`));
+        if (changed("role")) report(`inline policy ${String(after.name)} now belongs to role ${refName(after.role)}`);
+      } else if (change.action === "add") report(`attaches inline policy ${String(after.name)} to role ${refName(after.role)}`);
       else if (changed("policy", "role")) report(`inline policy ${String(after.name)} now ${changed("role") ? `belongs to role ${refName(after.role)}` : `is ${readable(String(after.policy))} (was ${readable(String(before.policy))})`}`);
       break;
+    }
     case "aws_iam_role_policy_attachment":
       if (change.action === "add" || changed("policy_arn", "role")) report(`attaches managed policy ${readable(String(after.policy_arn))} to role ${refName(after.role)}`);
       break;
@@ -154,6 +160,40 @@ export function publicRuleGroups(head: Readonly<Record<string, Json>>): Set<stri
 }
 
 /**
+ * A policy written as IAM JSON (`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+ * in the shape of an `aws_iam_policy_document`'s arguments; undefined when the text is a
+ * reference (`${data.aws_iam_policy_document.x.json}`) or not JSON.
+ */
+export function documentOf(policy: unknown): Json | undefined {
+  if (typeof policy !== "string" || !policy.trim().startsWith("{")) return undefined;
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(policy) as Json;
+  } catch {
+    return undefined;
+  }
+  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(String));
+  const statements = (Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : []) as Json[];
+  return {
+    statement: statements.map((statement) => ({
+      sid: statement.Sid,
+      effect: statement.Effect,
+      actions: list(statement.Action),
+      not_actions: list(statement.NotAction),
+      resources: list(statement.Resource),
+      not_resources: list(statement.NotResource),
+      principals:
+        statement.Principal === undefined
+          ? undefined
+          : statement.Principal === "*"
+            ? [{ type: "*", identifiers: ["*"] }]
+            : Object.entries(statement.Principal as Json).map(([type, ids]) => ({ type, identifiers: list(ids) ?? [] })),
+      condition: statement.Condition,
+    })),
+  };
+}
+
+/**
  * What a policy document allows that it did not: actions and resources, principals, statements
  * whose conditions or exclusions (not_actions, not_resources) change; and Deny statements taken
  * away or changed, which remove a protection.
@@ -187,10 +227,11 @@ function policyDocument(change: ResourceChange, report: Report): void {
   const before = grants(change.before);
   const added = [...grants(change.after)].filter((grant) => !before.has(grant));
   if (added.length > 0) {
+    const admin = added.some((grant) => /^(\*|\*:\*) on \*$/.test(grant));
     const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant) || /^lets (anyone|AWS \*) /.test(grant));
     const trust = added.every((grant) => grant.startsWith("lets ") || grant.startsWith("under the conditions"));
     const what = trust ? (change.action === "add" ? "new trust policy:" : "trust policy now also:") : change.action === "add" ? "new policy document grants" : "policy document now also grants";
-    report(`${what} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}`);
+    report(`${what} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}${admin ? " — ADMIN: every action on every resource" : ""}`);
   }
   const deniesAfter = denies(change.after);
   const weakened = [...denies(change.before)].filter((deny) => !deniesAfter.has(deny));
@@ -198,6 +239,16 @@ function policyDocument(change: ResourceChange, report: Report): void {
     const statement = JSON.parse(deny) as Json;
     report(`a Deny statement ${statement.sid ? `(${String(statement.sid)}) ` : ""}is removed or changed: a protection goes or narrows`);
   }
+}
+
+/** Variables whose value decides who can reach or act on the platform. */
+const SECURITY_VARIABLE = /cidr|admin|ssh|key|public|ingress|allow|principal|role|password|secret|token/i;
+
+/** A value for one line: JSON, cut short. */
+export function shown(value: unknown): string {
+  if (value === undefined) return "(none)";
+  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** Stack-wide settings: the provider's region or credentials, variables' validations, the state backend. */
@@ -229,7 +280,23 @@ export function stackFindings(stack: StackChange, base: Json | undefined, head: 
       report("security", `the provider's settings change: ${changedProviders.join(", ")}`);
     }
   }
-  for (const path of stack.variables.filter((each) => /\.validation/.test(each))) report("security", `a variable's validation changes (${path}): what the stack accepts from the operator`);
+  for (const name of [...new Set(stack.variables.map((path) => path.split(/[.[]/)[0]))]) {
+    const was = base?.variable?.[name] as Json | undefined;
+    const is = head?.variable?.[name] as Json | undefined;
+    const parts: string[] = [];
+    for (const key of ["default", "type", "sensitive", "nullable"]) {
+      if (JSON.stringify(was?.[key]) !== JSON.stringify(is?.[key])) parts.push(`${key} ${shown(was?.[key])} → ${shown(is?.[key])}`);
+    }
+    const conditions = (variable: Json | undefined): string => ((variable?.validation ?? []) as Json[]).map((rule) => String(rule.condition)).join(" and ") || "none";
+    const validationChanged = JSON.stringify(was?.validation ?? []) !== JSON.stringify(is?.validation ?? []);
+    const cut = (text: string): string => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
+    if (validationChanged) parts.push(`validation ${cut(conditions(was))} → ${cut(conditions(is))}`);
+    if (parts.length === 0) continue;
+    const what = !was ? "new variable" : !is ? "variable removed" : "variable";
+    // What the operator may pass, or what the stack assumes when nothing is passed, decides who gets in.
+    const sensitive = SECURITY_VARIABLE.test(name) && (validationChanged || JSON.stringify(was?.default) !== JSON.stringify(is?.default));
+    report(sensitive || validationChanged ? "security" : "harmless", `${what} ${name}: ${parts.join("; ")}${sensitive && is?.default !== undefined ? " — a default here applies to every deploy that does not pass one" : ""}`);
+  }
   if (stack.terraform.some((path) => path.startsWith("backend"))) {
     report("replacement", "the state backend changes: terraform init must migrate the state first, or every resource is created anew");
   }

@@ -350,7 +350,30 @@ describe("plan review", () => {
     const head = clone(base);
     const [variable] = Object.values(head.chef.variable as Json).filter((each) => each.validation);
     variable.validation = [];
-    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^a variable's validation changes/) })]);
+    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^variable admin_cidr: validation \$\{\(\(can\(cidrhost.*\.\.\. → none$/) })]);
+  });
+
+  it("shows a variable's default and type old → new, and a default on a security-relevant variable as security", () => {
+    const head = clone(base);
+    head.chef.variable.admin_cidr.default = "0.0.0.0/0";
+    head.chef.variable.key_pair_name.type = "any";
+    const found = review(head).findings.filter((finding) => finding.address === "stack");
+    expect(found).toEqual([
+      expect.objectContaining({ kind: "security", stack: "chef", message: 'variable admin_cidr: default (none) → "0.0.0.0/0" — a default here applies to every deploy that does not pass one' }),
+      expect.objectContaining({ kind: "harmless", stack: "chef", message: 'variable key_pair_name: type "string" → "any"' }),
+    ]);
+  });
+
+  it("puts an inline policy written as JSON through the grant analysis, and calls * on * ADMIN", () => {
+    const head = clone(base);
+    const [name, policy] = Object.entries(head.kafka.resource.aws_iam_role_policy as Json)[0] as [string, Json];
+    head.kafka.resource.aws_iam_role_policy[`${name}-admin`] = { ...policy, name: "break-glass", policy: JSON.stringify({ Version: "2012-10-17", Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) };
+    const [finding] = failingFindings(review(head).findings, ["security"]);
+    expect(finding.message).toMatch(/^inline policy break-glass on role node-0_role: new policy document grants \* on \* — ADMIN: every action on every resource$/);
+    const narrowed = clone(head);
+    narrowed.kafka.resource.aws_iam_role_policy[`${name}-admin`].policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" }] });
+    const widened = compare(narrowed, head, "base", "head").findings;
+    expect(widened).toEqual([expect.objectContaining({ kind: "security", message: expect.stringMatching(/policy document now also grants \* on \* — ADMIN/) })]);
   });
 
   it("does not take a rule renamed for one opened, and suggests a move for it", () => {
