@@ -332,6 +332,15 @@ describe("plan review", () => {
     expect(bigger.map((finding) => finding.message)).toEqual(Array(3).fill("stopped and started to change its type from m7i.large to m7i.xlarge"));
   });
 
+  it("knows a1.* as arm64: a move to it replaces the instance", () => {
+    const head = clone(base);
+    const [, worker] = Object.entries(head.spark.resource.aws_instance as Json).find(([name]) => name.startsWith("worker-0")) as [string, Json];
+    worker.instance_type = "a1.xlarge";
+    expect(review(head).findings.filter((finding) => finding.path === "spark/worker-0/instance")).toEqual([
+      expect.objectContaining({ kind: "replacement", message: expect.stringContaining("to a1.xlarge, another CPU architecture") }),
+    ]);
+  });
+
   it("reports a Deny statement removed and a policy switched to a wider one", () => {
     const head = clone(base);
     head.storage.data.aws_iam_policy_document["data-bucket-tls-only"].statement = [];
