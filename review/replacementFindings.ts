@@ -265,8 +265,16 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
   const userData = change.attributes.filter((path) => USER_DATA.test(path) && !ignored.includes(path));
   if (userData.length > 0 && after.user_data_replace_on_change === true) why.push("its user data changes and user_data_replace_on_change is set");
   const typeChanged = change.type === "aws_instance" && change.attributes.includes("instance_type") && !ignored.includes("instance_type");
-  if (typeChanged && architectureOf(String(before.instance_type)) !== architectureOf(String(after.instance_type))) {
-    why.push(`instance_type changes from ${String(before.instance_type)} to ${String(after.instance_type)}, another CPU architecture`);
+  const otherArchitecture = typeChanged && architectureOf(String(before.instance_type)) !== architectureOf(String(after.instance_type));
+  if (otherArchitecture && ignored.includes("ami")) {
+    // instance_type is updated in place; the image stays, and EC2 refuses a type of another architecture for it.
+    add(
+      "stop-start",
+      `APPLY FAILS: instance_type changes from ${String(before.instance_type)} to ${String(after.instance_type)}, another CPU architecture, but lifecycle ignores ami: ` +
+        `Terraform updates it in place, the provider stops the instance and EC2 refuses the new type for its ${architectureOf(String(before.instance_type))} image, so the apply fails with the instance stopped. ` +
+        `Replace it instead: terraform apply -replace=${change.address}`,
+    );
+    return "other";
   }
   if (why.length > 0) {
     const state = change.type === "aws_instance" && holdsState(after) ? ` ${STATE_NOTE}` : "";

@@ -152,11 +152,10 @@ describe("plan review", () => {
     expect(failingFindings(bigger, ["replacement"])).toEqual([]);
     // Three brokers and the ensemble they carry, all down at once.
     expect(failingFindings(bigger, ["stop-start"])).toHaveLength(4);
+    // Another architecture under an ignored ami is no replacement: an in-place update that fails.
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings;
-    // Their volume attachments name the instance: replaced along with it.
-    expect(failingFindings(graviton, ["replacement"]).map((finding) => finding.path).sort()).toEqual(
-      [...[0, 1, 2].flatMap((index) => [`kafka/data-volume-${index}-attachment`, `kafka/node-${index}/instance`]), "kafka/zoo-bag"].sort(),
-    );
+    expect(failingFindings(graviton, ["replacement"])).toEqual([]);
+    expect(failingFindings(graviton, ["stop-start"]).filter((finding) => finding.message.startsWith("APPLY FAILS"))).toHaveLength(3);
   });
 
   it("reports an outage when one apply stops every quorum member, and a kafka.mode switch on a running cluster", () => {
@@ -323,21 +322,25 @@ describe("plan review", () => {
     expect(failingFindings(review(withNewStack).findings, ["security"])).toEqual([]);
   });
 
-  it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
+  it("reports an instance type change: across CPU architectures under an ignored ami the apply fails, within one a stop and start", () => {
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(graviton.map((finding) => finding.message)).toEqual(
-      Array(3).fill("replaced: instance_type changes from m7i.large to m7g.large, another CPU architecture — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time"),
+      [0, 1, 2].map((index) =>
+        expect.stringMatching(
+          new RegExp(`^APPLY FAILS: instance_type changes from m7i\\.large to m7g\\.large, another CPU architecture, but lifecycle ignores ami: .*EC2 refuses the new type for its amd64 image, so the apply fails with the instance stopped\\. Replace it instead: terraform apply -replace=aws_instance\\.node-${index}_instance_[0-9A-F]{8}$`),
+        ),
+      ),
     );
     const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(bigger.map((finding) => finding.message)).toEqual(Array(3).fill("stopped and started to change its type from m7i.large to m7i.xlarge"));
   });
 
-  it("knows a1.* as arm64: a move to it replaces the instance", () => {
+  it("knows a1.* as arm64: a move to it is another CPU architecture", () => {
     const head = clone(base);
     const [, worker] = Object.entries(head.spark.resource.aws_instance as Json).find(([name]) => name.startsWith("worker-0")) as [string, Json];
     worker.instance_type = "a1.xlarge";
     expect(review(head).findings.filter((finding) => finding.path === "spark/worker-0/instance")).toEqual([
-      expect.objectContaining({ kind: "replacement", message: expect.stringContaining("to a1.xlarge, another CPU architecture") }),
+      expect.objectContaining({ kind: "stop-start", message: expect.stringContaining("to a1.xlarge, another CPU architecture") }),
     ]);
   });
 
@@ -399,6 +402,17 @@ describe("plan review", () => {
       }),
     ]);
     expect(review(head).resources.map((change) => change.action)).toEqual(["remove", "add"]);
+  });
+
+  it("prints values old → new with Terraform's forces-replacement marker, names the stack once per line, and leaves cdktf's cross-stack outputs out", () => {
+    const head = clone(base);
+    head.network.resource.aws_subnet["private-subnet-0"].cidr_block = "10.0.64.0/20";
+    head.network.output["cross-stack-output-aws_subnetprivate-subnet-0cidr_block"] = { value: "${aws_subnet.private-subnet-0.cidr_block}", sensitive: true };
+    const markdown = renderMarkdown(review(head));
+    expect(markdown).toContain('| cidr_block: "10.0.16.0/20" → "10.0.64.0/20" # forces replacement |');
+    expect(markdown).toContain("- `network/private-subnet-0`: replaced: cidr_block changes");
+    expect(markdown).not.toMatch(/`network` `network\//);
+    expect(markdown).not.toContain("cross-stack-output-");
   });
 
   it("writes JSON with the summary and without the resources' bodies", () => {
