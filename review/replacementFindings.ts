@@ -135,7 +135,7 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
       const groups = causes.filter(usesGroup);
       for (const group of groups) {
         const key = `${group.stack} ${group.address}`;
-        users.set(key, [...(users.get(key) ?? []), `${stack === group.stack ? "" : `${stack}/`}${path.replace(new RegExp(`^${stack}/`), "")}`]);
+        users.set(key, [...(users.get(key) ?? []), path]);
       }
       for (const cause of causes) if (cause.stack !== stack) cross(cause.stack, stack, cause.address, address);
       findings.push({ kind: "in-place", stack, address, path, message: `updated in place: it refers to ${causePaths.join(", ")}, replaced${type === "aws_instance" && groups.length > 0 ? " (its list of security groups changes)" : ""}` });
