@@ -2,7 +2,7 @@ import { quorumFindings } from "./quorumFindings";
 import { META_ARGUMENTS, replacementFindings } from "./replacementFindings";
 import { ignoredAttributes, isUnder } from "./attributePaths";
 import type { Move, ResourceChange, StackChange } from "./resourceDiff";
-import { RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
+import { publicRuleGroups, RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 export { readable, refName } from "./references";
@@ -54,8 +54,30 @@ export function reviewOf(
 ): { findings: Finding[]; plan: PlannedChange[] } {
   const findings: Finding[] = [];
   const removedAccess = new Set(resources.filter((change) => change.action === "remove" && RULE_TYPES.has(change.type)).map((change) => ruleAccess(change.type, change.before)));
+  const publicGroups = publicRuleGroups(head);
+  const siblings = new Map<string, { paths: string[]; grants: Set<string> }>();
   for (const change of resources) {
-    securityFindings(change, removedAccess, (message) => findings.push({ kind: "security", stack: change.stack, address: change.address, path: change.path, message }));
+    const sibling = change.action === "add" ? siblingOf(change, base) : undefined;
+    securityFindings(change, removedAccess, (message) => {
+      if (sibling === undefined) {
+        findings.push({ kind: "security", stack: change.stack, address: change.address, path: change.path, message });
+        return;
+      }
+      // A new node given exactly what its existing siblings have opens no new kind of access.
+      if (!siblings.has(change.stack)) siblings.set(change.stack, { paths: [], grants: new Set() });
+      siblings.get(change.stack)?.paths.push(change.path);
+      siblings.get(change.stack)?.grants.add(`${change.path.split("/").slice(-1)[0]}: ${message.replace(/-\d+(?=[_/ ]|$)/g, "-N")}`);
+    }, publicGroups);
+  }
+  for (const [stack, { paths, grants }] of siblings) {
+    const nodes = [...new Set(paths.map((path) => path.split("/").slice(0, -1).join("/")))];
+    findings.push({
+      kind: "harmless",
+      stack,
+      address: "stack",
+      path: nodes.join(", "),
+      message: `${nodes.length === 1 ? "a new node gets" : `${nodes.length} new nodes get`} the same access as the existing ones, nothing more: ${[...grants].join("; ")}`,
+    });
   }
   const replacements = replacementFindings(resources, head);
   findings.push(...replacements.findings);
@@ -133,6 +155,25 @@ function suggestedMoves(resources: readonly ResourceChange[]): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * The existing sibling an added block repeats: a block of the same type in the base's stack
+ * whose arguments are the same once node numbers and cdktf's hash suffixes are set aside
+ * (`node-3/trust` repeats `node-0/trust`).
+ */
+function siblingOf(change: ResourceChange, base: SynthesizedPlatform): string | undefined {
+  if (!/-\d+(\/|$)/.test(change.path)) return undefined;
+  const shape = (body: Json | undefined): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(body ?? {}).filter(([key]) => key !== "//")))
+      .replace(/_[0-9A-F]{8}(?=[."])/g, "_H")
+      .replace(/-\d+(?=[^0-9])/g, "-N");
+  const own = shape(change.after);
+  const section = change.address.startsWith("data.") ? "data" : "resource";
+  for (const [name, body] of Object.entries((base[change.stack]?.[section]?.[change.type] ?? {}) as Json)) {
+    if (shape(body as Json) === own) return name;
+  }
+  return undefined;
 }
 
 function blockAt(stack: Json | undefined, address: string): Json | undefined {

@@ -1,40 +1,64 @@
 import { isUnder } from "./attributePaths";
 
+/** The AWS provider version the table below was read for: the stacks pin it in `terraform.required_providers`. */
+export const FORCE_NEW_PROVIDER_VERSION = "6.25";
+
+/** What every `aws_s3_bucket_*` configuration resource replaces on: the bucket it configures, and the owner check. */
+const BUCKET_CONFIG = ["bucket", "expected_bucket_owner"];
+
 /**
- * Arguments whose change makes Terraform replace the resource (ForceNew in the AWS, null and
- * random providers' schemas), for the resource types this platform uses. A path matches an
- * entry equal to it or under it (`root_block_device.encrypted` under `root_block_device`).
+ * Arguments whose change makes Terraform replace the resource, for every resource type this
+ * platform synthesizes (a test holds the list complete for the default, KRaft and
+ * interface-endpoint configs), read from the AWS provider's schemas: `ForceNew: true` in its
+ * SDK resources, `RequiresReplace` plan modifiers in its framework ones (the security-group
+ * rules, the bucket lifecycle configuration). An empty list means every argument is updated in
+ * place. Terraform's own `terraform_data` replaces on `triggers_replace`; `null_resource` and
+ * `random_id` stay for bases synthesized before `terraform_data`. A path matches an entry equal
+ * to it or under it (`root_block_device.encrypted` under `root_block_device`).
  */
 export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   aws_instance: [
     "ami", "availability_zone", "subnet_id", "private_ip", "key_name", "associate_public_ip_address", "placement_group",
-    "tenancy", "ebs_block_device", "ephemeral_block_device", "network_interface", "root_block_device.encrypted",
-    "root_block_device.kms_key_id",
+    "placement_partition_number", "tenancy", "host_resource_group_arn", "ipv6_address_count", "ipv6_addresses", "ebs_block_device",
+    "ephemeral_block_device", "network_interface", "launch_template", "hibernation", "enclave_options", "cpu_options",
+    "root_block_device.encrypted", "root_block_device.kms_key_id",
   ],
-  aws_ebs_volume: ["availability_zone", "encrypted", "kms_key_id", "snapshot_id", "outpost_arn"],
+  aws_ebs_volume: ["availability_zone", "encrypted", "kms_key_id", "snapshot_id", "outpost_arn", "multi_attach_enabled"],
   aws_volume_attachment: ["device_name", "instance_id", "volume_id"],
-  aws_s3_bucket: ["bucket", "bucket_prefix", "object_lock_enabled"],
-  aws_vpc: ["cidr_block", "instance_tenancy"],
-  aws_subnet: ["cidr_block", "availability_zone", "availability_zone_id", "vpc_id"],
+  aws_vpc: ["cidr_block", "ipv4_ipam_pool_id", "ipv4_netmask_length"],
+  aws_subnet: ["cidr_block", "availability_zone", "availability_zone_id", "vpc_id", "outpost_arn", "ipv4_ipam_pool_id"],
+  aws_internet_gateway: [],
+  aws_internet_gateway_attachment: ["internet_gateway_id", "vpc_id"],
+  aws_eip: ["address", "customer_owned_ipv4_pool", "domain", "ipam_pool_id", "network_border_group", "public_ipv4_pool"],
+  aws_nat_gateway: ["allocation_id", "connectivity_type", "private_ip", "subnet_id"],
+  aws_route_table: ["vpc_id"],
+  aws_route: ["route_table_id", "destination_cidr_block", "destination_ipv6_cidr_block", "destination_prefix_list_id"],
+  aws_route_table_association: ["subnet_id", "gateway_id"],
+  aws_vpc_endpoint: ["service_name", "vpc_id", "vpc_endpoint_type", "service_region", "resource_configuration_arn", "service_network_arn"],
   aws_security_group: ["name", "name_prefix", "description", "vpc_id"],
+  aws_default_security_group: ["vpc_id"],
   aws_vpc_security_group_ingress_rule: ["security_group_id"],
   aws_vpc_security_group_egress_rule: ["security_group_id"],
-  aws_nat_gateway: ["subnet_id", "allocation_id", "connectivity_type"],
-  aws_eip: ["domain", "network_border_group"],
-  aws_iam_role: ["name", "name_prefix"],
+  aws_flow_log: [
+    "deliver_cross_account_role", "destination_options", "eni_id", "iam_role_arn", "log_destination", "log_destination_type", "log_format",
+    "log_group_name", "max_aggregation_interval", "subnet_id", "traffic_type", "transit_gateway_attachment_id", "transit_gateway_id", "vpc_id",
+  ],
+  aws_cloudwatch_log_group: ["name", "name_prefix", "log_group_class"],
+  aws_iam_role: ["name", "name_prefix", "path"],
   aws_iam_role_policy: ["name", "name_prefix", "role"],
-  aws_iam_instance_profile: ["name", "name_prefix"],
-  aws_ssm_parameter: ["name"],
+  aws_iam_instance_profile: ["name", "name_prefix", "path"],
+  aws_ssm_parameter: ["name", "data_type"],
   aws_key_pair: ["key_name", "key_name_prefix", "public_key"],
-  aws_cloudwatch_log_group: ["name", "name_prefix"],
-  aws_flow_log: ["iam_role_arn", "log_destination", "log_destination_type", "traffic_type", "vpc_id", "subnet_id"],
-  aws_vpc_endpoint: ["service_name", "vpc_id", "vpc_endpoint_type"],
-  aws_route_table_association: ["subnet_id"],
-  aws_internet_gateway_attachment: ["internet_gateway_id", "vpc_id"],
+  aws_s3_bucket: ["bucket", "bucket_prefix", "object_lock_enabled"],
+  aws_s3_bucket_versioning: BUCKET_CONFIG,
+  aws_s3_bucket_lifecycle_configuration: BUCKET_CONFIG,
+  aws_s3_bucket_ownership_controls: ["bucket"],
+  aws_s3_bucket_policy: ["bucket"],
+  aws_s3_bucket_public_access_block: ["bucket"],
+  aws_s3_bucket_server_side_encryption_configuration: BUCKET_CONFIG,
   aws_s3_object: ["bucket", "key"],
-  null_resource: ["triggers"],
-  // Terraform's built-in resource: a changed triggers_replace replaces it.
   terraform_data: ["triggers_replace"],
+  null_resource: ["triggers"],
   random_id: ["byte_length", "keepers", "prefix"],
 };
 

@@ -1,4 +1,5 @@
 import { refName } from "./findings";
+import { coversEverything } from "./internetRanges";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 /** One instance as the diagram shows it. */
@@ -66,8 +67,9 @@ export function platformDot(platform: SynthesizedPlatform): string {
   lines.push("  }");
 
   const bucket = Object.values((platform.storage?.resource?.aws_s3_bucket ?? {}) as Json)[0] as Json | undefined;
-  if (bucket) lines.push(`  bucket [label="S3 data bucket\\n(encrypted, private, versioned)", shape=cylinder, fillcolor="#fef9e7"];`);
+  if (bucket) lines.push(`  bucket [label="S3 data bucket\\n(${bucketTraits(platform.storage ?? {}).join(", ")})", shape=cylinder, fillcolor="#fef9e7"];`);
 
+  const ranges = new Set<string>();
   // Security-group rules, merged per source and target group, ports sorted.
   const edges = new Map<string, { from: string; to: string; fromGroup?: string; toGroup: string; ports: Set<string>; among: boolean }>();
   for (const stackJson of Object.values(platform)) {
@@ -75,8 +77,11 @@ export function platformDot(platform: SynthesizedPlatform): string {
       const target = groupHome.get(refName(rule.security_group_id));
       if (!target) continue;
       const sourceGroup = rule.referenced_security_group_id ? refName(rule.referenced_security_group_id) : undefined;
-      const from = sourceGroup ? groupHome.get(sourceGroup) : String(rule.cidr_ipv4 ?? "").includes("admin_cidr") ? "operator" : undefined;
+      const cidr = rule.cidr_ipv4 ?? rule.cidr_ipv6;
+      // Every range that may connect is drawn: the operator's admin_cidr, and any other as a node of its own.
+      const from = sourceGroup ? groupHome.get(sourceGroup) : String(cidr ?? "").includes("admin_cidr") ? "operator" : cidr !== undefined ? `range ${String(cidr)}` : undefined;
       if (!from) continue;
+      if (from.startsWith("range ")) ranges.add(String(cidr));
       const key = `${from}->${target}`;
       const entry = edges.get(key) ?? { from, to: target, fromGroup: sourceGroup, toGroup: refName(rule.security_group_id), ports: new Set<string>(), among: sourceGroup === refName(rule.security_group_id) };
       entry.ports.add(rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`);
@@ -99,8 +104,8 @@ export function platformDot(platform: SynthesizedPlatform): string {
     }
     const tail = clusterOf(edge.from, edge.fromGroup);
     const head = clusterOf(edge.to, edge.toGroup);
-    const attributes = [`label="${edge.from === "operator" ? "SSH " : ""}${ports}"`, ...(tail ? [`ltail=${tail}`] : []), ...(head ? [`lhead=${head}`] : [])];
-    if (edge.from === "operator") attributes.push('color="#c0392b"', "penwidth=2");
+    const attributes = [`label="${edge.from === "operator" && ports === "22" ? "SSH " : ""}${ports}"`, ...(tail ? [`ltail=${tail}`] : []), ...(head ? [`lhead=${head}`] : [])];
+    if (edge.from === "operator" || edge.from.startsWith("range ")) attributes.push('color="#c0392b"', "penwidth=2");
     lines.push(`  "${edge.from}" -> "${edge.to}" [${attributes.join(", ")}];`);
   }
   if (bucket && endpoint) {
@@ -111,9 +116,35 @@ export function platformDot(platform: SynthesizedPlatform): string {
     }
     lines.push(`  s3endpoint -> bucket [label="443"];`);
   }
-  if (nats > 0) lines.push(`  nat -> internet [label="egress 443"];`);
+  for (const range of [...ranges].sort(byText)) {
+    const internet = coversEverything([range], range.includes(":") ? 6 : 4);
+    lines.push(`  "range ${range}" [label="${range}${internet ? "\\n(the whole internet)" : ""}", shape=oval, fillcolor="#fdedec", color="#c0392b"];`);
+  }
+  if (nats > 0) lines.push(`  nat -> internet [label="${egressLabel(platform)}"];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
+}
+
+/** What the bucket's own configuration resources make it, as the synthesized JSON says. */
+function bucketTraits(storage: Json): string[] {
+  const first = (type: string): Json | undefined => Object.values((storage.resource?.[type] ?? {}) as Json)[0] as Json | undefined;
+  const block = first("aws_s3_bucket_public_access_block");
+  const traits = [
+    first("aws_s3_bucket_server_side_encryption_configuration") ? "encrypted" : "NOT encrypted by default",
+    block && ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"].every((flag) => block[flag] === true) ? "public access blocked" : "public access NOT blocked",
+    first("aws_s3_bucket_versioning")?.versioning_configuration?.status === "Enabled" ? "versioned" : "NOT versioned",
+  ];
+  return traits;
+}
+
+/** The egress the groups allow to the internet: all traffic, or the ports. */
+function egressLabel(platform: SynthesizedPlatform): string {
+  const rules = Object.values(platform).flatMap((json) => Object.values((json.resource?.aws_vpc_security_group_egress_rule ?? {}) as Json) as Json[]);
+  const open = rules.filter((rule) => coversEverything([String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? "")], rule.cidr_ipv6 !== undefined ? 6 : 4));
+  if (open.length === 0) return "no egress to the internet";
+  if (open.some((rule) => rule.ip_protocol === "-1")) return "egress: all traffic";
+  const ports = [...new Set(open.map((rule) => (rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`)))];
+  return `egress ${ports.sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(", ")}`;
 }
 
 /** Every instance of every stack, with what the diagram says about it. */

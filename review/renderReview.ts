@@ -1,5 +1,6 @@
 import { ignoredAttributes, isUnder } from "./attributePaths";
-import { planCounts, type Finding, type FindingKind, type PlannedChange } from "./findings";
+import { planCounts, readable, type Finding, type FindingKind, type PlannedChange } from "./findings";
+import { forceNewChanges } from "./forceNewAttributes";
 import type { ResourceChange, StackChange } from "./resourceDiff";
 
 /** A review: what changes between two synths, and what of it a reviewer must notice first. */
@@ -66,7 +67,8 @@ export function renderMarkdown(review: Review): string {
     if (found.length === 0 && section.none === "") continue;
     lines.push(`### ${section.title}`, "");
     if (found.length === 0) lines.push(section.none);
-    for (const finding of found) lines.push(`- \`${finding.stack}\` ${code(finding.path)}: ${escape(finding.message)}`);
+    // The path starts with its stack's name: the stack is named once.
+    for (const finding of found) lines.push(`- ${code(finding.path === finding.stack || finding.path.startsWith(`${finding.stack}/`) ? finding.path : `${finding.stack}: ${finding.path}`)}: ${escape(readable(finding.message))}`);
     lines.push("");
   }
   lines.push("### Every change, per stack", "");
@@ -85,10 +87,12 @@ export function renderMarkdown(review: Review): string {
     }
     if (stackChange) {
       const outputs = stackChange.outputs;
+      // cdktf's cross-stack outputs follow the resources they carry: listing them is noise.
+      const own = (name: string): boolean => !name.startsWith("cross-stack-output-");
       const parts = [
-        ...outputs.added.map((name) => `+${name}`),
-        ...outputs.removed.map((name) => `−${name}`),
-        ...outputs.changed.map((name) => `~${name}`),
+        ...outputs.added.filter(own).map((name) => `+${name}`),
+        ...outputs.removed.filter(own).map((name) => `−${name}`),
+        ...outputs.changed.filter(own).map((name) => `~${name}`),
       ];
       if (parts.length > 0) lines.push(`Outputs: ${parts.join(", ")}`, "");
       if (stackChange.providers.length > 0) lines.push(`Provider settings: ${escape(abbreviate(stackChange.providers))}`, "");
@@ -118,18 +122,42 @@ export function renderJson(review: Review): string {
   )}\n`;
 }
 
-/** Changed attributes, marked where the change has no effect now: ignored, or a provisioner's next run. */
+/**
+ * Changed attributes as `terraform plan` shows them: a scalar's old → new value (cut short,
+ * references named as a reader knows them), `# forces replacement` on a force-new argument, and
+ * marks where the change has no effect now: ignored, or a provisioner's next run.
+ */
 function annotated(change: ResourceChange): string[] {
   const ignored = ignoredAttributes(change.after);
+  const forced = new Set(forceNewChanges(change.type, change.attributes, ignored));
   return change.attributes.map((path) => {
     if (ignored.includes("all") || ignored.some((name) => isUnder(path, name))) return `${path} (ignored by lifecycle)`;
     if (path.startsWith("provisioner")) return `${path} (used at the next run)`;
-    return path;
+    const values = `${valueAt(change.before, path)} → ${valueAt(change.after, path)}`;
+    const scalar = !values.includes("{") && !values.includes("[");
+    const marker = [...forced].some((name) => isUnder(path.replace(/\[\d+\]/g, ""), name)) ? " # forces replacement" : "";
+    return `${path}${scalar ? `: ${values}` : ""}${marker}`;
   });
 }
 
+/** The value at an attribute path (`root_block_device[0].encrypted`), as one short line. */
+function valueAt(body: unknown, path: string): string {
+  const value = path
+    .split(/\.|(?=\[)/)
+    .reduce<unknown>((node, key) => {
+      if (node === undefined || node === null) return undefined;
+      const index = /^\[(\d+)\]$/.exec(key);
+      return index ? (node as unknown[])[Number(index[1])] : (node as Record<string, unknown>)[key];
+    }, body);
+  if (value === undefined) return "(none)";
+  if (typeof value === "object") return JSON.stringify(value).slice(0, 1) === "[" ? "[...]" : "{...}";
+  const text = readable(typeof value === "string" ? value : JSON.stringify(value));
+  // A user-data digest or a script says nothing at this width.
+  return text.length > 40 ? `${JSON.stringify(text.slice(0, 37))}...` : typeof value === "string" ? JSON.stringify(text) : text;
+}
+
 function abbreviate(paths: readonly string[]): string {
-  const shown = paths.slice(0, 8).join(", ");
+  const shown = paths.slice(0, 8).join("; ");
   return paths.length > 8 ? `${shown} and ${paths.length - 8} more` : shown;
 }
 

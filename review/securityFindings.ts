@@ -1,6 +1,7 @@
 import { isUnder } from "./attributePaths";
+import { coversEverything } from "./internetRanges";
 import { readable, refName } from "./references";
-import type { ResourceChange, StackChange } from "./resourceDiff";
+import { changedPaths, type ResourceChange, type StackChange } from "./resourceDiff";
 import type { Json } from "./synthesizedPlatform";
 
 /** Records one finding about the resource being looked at. */
@@ -20,7 +21,7 @@ export function ruleAccess(type: string, body: Json | undefined): string {
  * `removedAccess` holds the access of every rule removed anywhere: a rule added with the same
  * access is one renamed or moved, not one opened.
  */
-export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string> = new Set()): void {
   const after = (change.after ?? {}) as Json;
   const before = (change.before ?? {}) as Json;
   const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => isUnder(path, name)));
@@ -32,22 +33,32 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
   switch (change.type) {
     case "aws_vpc_security_group_ingress_rule":
     case "aws_vpc_security_group_egress_rule":
-      securityGroupRule(change, removedAccess, report);
+      securityGroupRule(change, removedAccess, report, publicGroups);
       break;
     case "aws_security_group":
     case "aws_default_security_group":
       if ((change.action === "add" && ((after.ingress ?? []) as Json[]).length > 0) || changed("ingress", "egress")) {
-        const cidrs = [...((after.ingress ?? []) as Json[]), ...((after.egress ?? []) as Json[])].flatMap((rule) => [...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])] as string[]);
-        report(`the group's inline rules change${cidrs.some((cidr) => PUBLIC_CIDRS.has(cidr)) ? " — PUBLIC: a rule takes 0.0.0.0/0 or ::/0" : ""}`);
+        const reaches = (direction: "ingress" | "egress"): boolean => {
+          const rules = (after[direction] ?? []) as Json[];
+          return coversEverything(rules.flatMap((rule) => (rule.cidr_blocks ?? []) as string[]), 4) || coversEverything(rules.flatMap((rule) => (rule.ipv6_cidr_blocks ?? []) as string[]), 6);
+        };
+        const reached = (["ingress", "egress"] as const).filter(reaches);
+        report(`the group's inline rules change${reached.length > 0 ? ` — PUBLIC: its ${reached.join(" and ")} ranges together reach every address on the internet` : ""}`);
       }
       break;
     case "aws_iam_policy_document":
       policyDocument(change, report);
       break;
-    case "aws_iam_role_policy":
-      if (change.action === "add") report(`attaches inline policy ${String(after.name)} to role ${refName(after.role)}`);
+    case "aws_iam_role_policy": {
+      const written = [before, after].map((body) => documentOf(body.policy));
+      if (written[1] !== undefined && (change.action === "add" || changed("policy"))) {
+        // A policy written as JSON in the resource: the same grant analysis as a policy document.
+        policyDocument({ ...change, before: change.action === "add" ? undefined : written[0] ?? {}, after: written[1] }, (message) => report(`inline policy ${String(after.name)} on role ${refName(after.role)}: ${message}`));
+        if (changed("role")) report(`inline policy ${String(after.name)} now belongs to role ${refName(after.role)}`);
+      } else if (change.action === "add") report(`attaches inline policy ${String(after.name)} to role ${refName(after.role)}`);
       else if (changed("policy", "role")) report(`inline policy ${String(after.name)} now ${changed("role") ? `belongs to role ${refName(after.role)}` : `is ${readable(String(after.policy))} (was ${readable(String(before.policy))})`}`);
       break;
+    }
     case "aws_iam_role_policy_attachment":
       if (change.action === "add" || changed("policy_arn", "role")) report(`attaches managed policy ${readable(String(after.policy_arn))} to role ${refName(after.role)}`);
       break;
@@ -96,7 +107,7 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
 }
 
 /** A rule added, or changed to let more in: its ports, protocol and source, public or not. */
-function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report): void {
+function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string>): void {
   if (change.action === "remove") return;
   const rule = change.after as Json;
   const direction = change.type.includes("ingress") ? "ingress" : "egress";
@@ -105,8 +116,11 @@ function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<st
     const peer = body.cidr_ipv4 ?? body.cidr_ipv6 ?? (body.prefix_list_id ? `prefix list ${refName(body.prefix_list_id)}` : `group ${refName(body.referenced_security_group_id)}`);
     return `${protocol} ${direction === "ingress" ? "from" : "to"} ${String(peer)} ${direction === "ingress" ? "into" : "from"} group ${refName(body.security_group_id)}`;
   };
-  const isPublic = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
-  const publicNote = isPublic ? ` — PUBLIC: ${direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet"}` : "";
+  const family = rule.cidr_ipv4 !== undefined ? 4 : rule.cidr_ipv6 !== undefined ? 6 : undefined;
+  const alone = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
+  const together = !alone && family !== undefined && publicGroups.has(groupKey(direction, family, rule.security_group_id));
+  const reach = direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet";
+  const publicNote = alone ? ` — PUBLIC: ${reach}` : together ? ` — PUBLIC: with the group's other ${direction} rules its ranges cover every IPv${family} address, so ${reach}` : "";
   if (change.action === "add") {
     if (!removedAccess.has(ruleAccess(change.type, rule))) report(`opens ${direction} ${describe(rule)}${publicNote}`);
     return;
@@ -117,6 +131,66 @@ function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<st
   if (widerPorts || access.some((key) => JSON.stringify(rule[key]) !== JSON.stringify(before[key]))) {
     report(`widens ${direction}: now ${describe(rule)} (was ${describe(before)})${publicNote}`);
   }
+}
+
+function groupKey(direction: string, family: 4 | 6, group: unknown): string {
+  return `${direction} IPv${family} ${refName(group)}`;
+}
+
+/**
+ * The groups, per direction and address family, whose rules' ranges together reach every
+ * address (0.0.0.0/1 and 128.0.0.0/1 as much as 0.0.0.0/0), across every stack of the head: a
+ * group is named as its stacks' references name it, directly or through a cross-stack output.
+ */
+export function publicRuleGroups(head: Readonly<Record<string, Json>>): Set<string> {
+  const ranges = new Map<string, string[]>();
+  for (const stack of Object.values(head)) {
+    for (const type of RULE_TYPES) {
+      const direction = type.includes("ingress") ? "ingress" : "egress";
+      for (const rule of Object.values((stack.resource?.[type] ?? {}) as Json) as Json[]) {
+        for (const [family, cidr] of [[4, rule.cidr_ipv4], [6, rule.cidr_ipv6]] as const) {
+          if (typeof cidr !== "string") continue;
+          const key = groupKey(direction, family, rule.security_group_id);
+          ranges.set(key, [...(ranges.get(key) ?? []), cidr]);
+        }
+      }
+    }
+  }
+  return new Set([...ranges].filter(([key, cidrs]) => coversEverything(cidrs, key.includes(" IPv4 ") ? 4 : 6)).map(([key]) => key));
+}
+
+/**
+ * A policy written as IAM JSON (`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+ * in the shape of an `aws_iam_policy_document`'s arguments; undefined when the text is a
+ * reference (`${data.aws_iam_policy_document.x.json}`) or not JSON.
+ */
+export function documentOf(policy: unknown): Json | undefined {
+  if (typeof policy !== "string" || !policy.trim().startsWith("{")) return undefined;
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(policy) as Json;
+  } catch {
+    return undefined;
+  }
+  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(String));
+  const statements = (Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : []) as Json[];
+  return {
+    statement: statements.map((statement) => ({
+      sid: statement.Sid,
+      effect: statement.Effect,
+      actions: list(statement.Action),
+      not_actions: list(statement.NotAction),
+      resources: list(statement.Resource),
+      not_resources: list(statement.NotResource),
+      principals:
+        statement.Principal === undefined
+          ? undefined
+          : statement.Principal === "*"
+            ? [{ type: "*", identifiers: ["*"] }]
+            : Object.entries(statement.Principal as Json).map(([type, ids]) => ({ type, identifiers: list(ids) ?? [] })),
+      condition: statement.Condition,
+    })),
+  };
 }
 
 /**
@@ -131,7 +205,15 @@ function policyDocument(change: ResourceChange, report: Report): void {
     const set = new Set<string>();
     for (const statement of statements(document)) {
       if ((statement.effect ?? "Allow") !== "Allow") continue;
-      for (const action of (statement.actions ?? []) as string[]) {
+      const actions = (statement.actions ?? []) as string[];
+      const principals = (statement.principals ?? []) as Json[];
+      // A trust policy: who may become the role, not what the role may do.
+      if (principals.length > 0 && actions.length > 0 && actions.every((action) => /^sts:AssumeRole/.test(action))) {
+        for (const principal of principals) for (const id of principal.identifiers as string[]) set.add(`lets ${principal.type === "*" ? "anyone" : `${principal.type} ${id}`} assume this role${actions.some((action) => action !== "sts:AssumeRole") ? ` (${actions.join(", ")})` : ""}`);
+        if (statement.condition) set.add(`under the conditions ${JSON.stringify(statement.condition)}`);
+        continue;
+      }
+      for (const action of actions) {
         for (const resource of (statement.resources ?? ["*"]) as string[]) set.add(`${action} on ${readable(resource)}`);
       }
       for (const action of (statement.not_actions ?? []) as string[]) set.add(`every action but ${action}`);
@@ -145,8 +227,11 @@ function policyDocument(change: ResourceChange, report: Report): void {
   const before = grants(change.before);
   const added = [...grants(change.after)].filter((grant) => !before.has(grant));
   if (added.length > 0) {
-    const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant));
-    report(`${change.action === "add" ? "new policy document grants" : "policy document now also grants"} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}`);
+    const admin = added.some((grant) => /^(\*|\*:\*) on \*$/.test(grant));
+    const anyone = added.some((grant) => /^principal (AWS|\*):\*$/.test(grant) || /^lets (anyone|AWS \*) /.test(grant));
+    const trust = added.every((grant) => grant.startsWith("lets ") || grant.startsWith("under the conditions"));
+    const what = trust ? (change.action === "add" ? "new trust policy:" : "trust policy now also:") : change.action === "add" ? "new policy document grants" : "policy document now also grants";
+    report(`${what} ${added.join("; ")}${anyone ? " — PUBLIC: any principal" : ""}${admin ? " — ADMIN: every action on every resource" : ""}`);
   }
   const deniesAfter = denies(change.after);
   const weakened = [...denies(change.before)].filter((deny) => !deniesAfter.has(deny));
@@ -156,19 +241,62 @@ function policyDocument(change: ResourceChange, report: Report): void {
   }
 }
 
+/** Variables whose value decides who can reach or act on the platform. */
+const SECURITY_VARIABLE = /cidr|admin|ssh|key|public|ingress|allow|principal|role|password|secret|token/i;
+
+/** A value for one line: JSON, cut short. */
+export function shown(value: unknown): string {
+  if (value === undefined) return "(none)";
+  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /** Stack-wide settings: the provider's region or credentials, variables' validations, the state backend. */
 export function stackFindings(stack: StackChange, base: Json | undefined, head: Json | undefined, report: (kind: "security" | "replacement" | "data-loss" | "harmless", message: string) => void): void {
   const region = (json: Json | undefined): unknown => json?.provider?.aws?.[0]?.region;
+  // A provider block the base did not have (a new stack's, a new alias) configures nothing that ran before.
+  const added: string[] = [];
+  const changedProviders: string[] = [];
   if (stack.providers.length > 0) {
-    if (stack.providers.every((path) => /(^|\.)default_tags(\[|\.|$)/.test(path))) {
+    const blocks = (json: Json | undefined, name: string): Json[] => {
+      const value = json?.provider?.[name] as Json | Json[] | undefined;
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    };
+    for (const name of Object.keys((head?.provider ?? {}) as Json)) {
+      const before = blocks(base, name);
+      blocks(head, name).forEach((block, index) => {
+        if (before[index] === undefined) added.push(block.alias ? `${name}.${String(block.alias)}` : name);
+        else changedProviders.push(...changedPaths(before[index], block, `${name}[${index}]`));
+      });
+    }
+  }
+  if (added.length > 0) report("harmless", `a new provider block (${added.join(", ")}): what it creates is reviewed resource by resource`);
+  if (changedProviders.length > 0) {
+    if (changedProviders.every((path) => /(^|\.)default_tags(\[|\.|$)/.test(path))) {
       report("harmless", "the provider's default tags only, updated in place on every resource");
     } else if (base && head && region(base) !== region(head)) {
       report("data-loss", `the provider's region changes from ${String(region(base))} to ${String(region(head))}: every resource of the stack is created anew there and the old ones destroyed, data included`);
     } else {
-      report("security", `the provider's settings change: ${stack.providers.join(", ")}`);
+      report("security", `the provider's settings change: ${changedProviders.join(", ")}`);
     }
   }
-  for (const path of stack.variables.filter((each) => /\.validation/.test(each))) report("security", `a variable's validation changes (${path}): what the stack accepts from the operator`);
+  for (const name of [...new Set(stack.variables.map((path) => path.split(/[.[]/)[0]))]) {
+    const was = base?.variable?.[name] as Json | undefined;
+    const is = head?.variable?.[name] as Json | undefined;
+    const parts: string[] = [];
+    for (const key of ["default", "type", "sensitive", "nullable"]) {
+      if (JSON.stringify(was?.[key]) !== JSON.stringify(is?.[key])) parts.push(`${key} ${shown(was?.[key])} → ${shown(is?.[key])}`);
+    }
+    const conditions = (variable: Json | undefined): string => ((variable?.validation ?? []) as Json[]).map((rule) => String(rule.condition)).join(" and ") || "none";
+    const validationChanged = JSON.stringify(was?.validation ?? []) !== JSON.stringify(is?.validation ?? []);
+    const cut = (text: string): string => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
+    if (validationChanged) parts.push(`validation ${cut(conditions(was))} → ${cut(conditions(is))}`);
+    if (parts.length === 0) continue;
+    const what = !was ? "new variable" : !is ? "variable removed" : "variable";
+    // What the operator may pass, or what the stack assumes when nothing is passed, decides who gets in.
+    const sensitive = SECURITY_VARIABLE.test(name) && (validationChanged || JSON.stringify(was?.default) !== JSON.stringify(is?.default));
+    report(sensitive || validationChanged ? "security" : "harmless", `${what} ${name}: ${parts.join("; ")}${sensitive && is?.default !== undefined ? " — a default here applies to every deploy that does not pass one" : ""}`);
+  }
   if (stack.terraform.some((path) => path.startsWith("backend"))) {
     report("replacement", "the state backend changes: terraform init must migrate the state first, or every resource is created anew");
   }

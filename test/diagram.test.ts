@@ -39,7 +39,25 @@ describe("the architecture diagram", () => {
     expect(dot).toContain("<TR><TD>AZ 3</TD><TD>10.0.2.0/24</TD><TD>10.0.48.0/20</TD></TR>");
     expect(dot).toContain("s3endpoint -> bucket");
     expect(dot).toMatch(/"spark\/[^"]+" -> s3endpoint \[label="reads \(instance role\)", ltail=cluster_spark\];/);
-    expect(dot).toContain('nat -> internet [label="egress 443"]');
+    // The groups allow all egress: the diagram says so rather than a port it assumes.
+    expect(dot).toContain('nat -> internet [label="egress: all traffic"]');
+  });
+
+  it("draws what the JSON says: the bucket's traits from its configuration resources, and every ingress range", () => {
+    expect(dot).toContain('bucket [label="S3 data bucket\\n(encrypted, public access blocked, versioned)"');
+    const changed = structuredClone(platform) as Record<string, Json>;
+    delete changed.storage.resource.aws_s3_bucket_versioning;
+    changed.kafka.resource.aws_vpc_security_group_ingress_rule["brokers-from-office"] = {
+      cidr_ipv4: "203.0.113.0/24",
+      from_port: 9092,
+      to_port: 9092,
+      ip_protocol: "tcp",
+      security_group_id: "${aws_security_group.kafka-security-group.id}",
+    };
+    const drawn = platformDot(changed);
+    expect(drawn).toContain("(encrypted, public access blocked, NOT versioned)");
+    expect(drawn).toContain('"range 203.0.113.0/24" [label="203.0.113.0/24"');
+    expect(drawn).toMatch(/"range 203\.0\.113\.0\/24" -> "kafka\/[^"]+" \[label="9092", lhead=cluster_kafka, color="#c0392b", penwidth=2\];/);
   });
 
   it("draws KRaft's controller port among members instead of ZooKeeper's", () => {

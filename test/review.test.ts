@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings, runReview } from "../review/runReview";
 import { refName } from "../review/findings";
+import { coversEverything } from "../review/internetRanges";
+import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION } from "../review/forceNewAttributes";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
 
@@ -43,6 +45,27 @@ describe("plan review", () => {
     const markdown = renderMarkdown(found);
     expect(markdown.indexOf("opens ingress tcp 22")).toBeLessThan(markdown.indexOf("### Replaced"));
     expect(failingFindings(found.findings, ["security"])).toHaveLength(1);
+  });
+
+  it("calls rules PUBLIC whose ranges together reach the internet, per group, for IPv4 and IPv6", () => {
+    const rule = (group: string, cidr: Json) => ({ from_port: 9092, to_port: 9092, ip_protocol: "tcp", security_group_id: `\${aws_security_group.${group}.id}`, ...cidr });
+    const withRules = (rules: Record<string, Json>) => {
+      const head = clone(base);
+      Object.assign(head.kafka.resource.aws_vpc_security_group_ingress_rule, rules);
+      return review(head).findings.map((finding) => finding.message);
+    };
+    const halves = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv4: "0.0.0.0/1" }), "high-half": rule("kafka-security-group", { cidr_ipv4: "128.0.0.0/1" }) });
+    expect(halves).toHaveLength(2);
+    for (const message of halves) expect(message).toMatch(/ — PUBLIC: with the group's other ingress rules its ranges cover every IPv4 address, so anyone on the internet can connect$/);
+    const v6 = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv6: "::/1" }), "high-half": rule("kafka-security-group", { cidr_ipv6: "8000::/1" }) });
+    for (const message of v6) expect(message).toContain("cover every IPv6 address");
+    // Two groups, half each: neither group is open to the internet.
+    const split = withRules({ "low-half": rule("kafka-security-group", { cidr_ipv4: "0.0.0.0/1" }), "high-half": rule("other-group", { cidr_ipv4: "128.0.0.0/1" }) });
+    for (const message of split) expect(message).not.toContain("PUBLIC");
+    expect(coversEverything(["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"], 4)).toBe(true);
+    expect(coversEverything(["0.0.0.0/1", "128.0.0.0/2"], 4)).toBe(false);
+    expect(coversEverything(["::/0"], 6)).toBe(true);
+    expect(coversEverything(["0.0.0.0/0"], 6)).toBe(false);
   });
 
   it("reports a rule whose ports or source grow as widened, and one that shrinks as a plain change", () => {
@@ -129,11 +152,10 @@ describe("plan review", () => {
     expect(failingFindings(bigger, ["replacement"])).toEqual([]);
     // Three brokers and the ensemble they carry, all down at once.
     expect(failingFindings(bigger, ["stop-start"])).toHaveLength(4);
+    // Another architecture under an ignored ami is no replacement: an in-place update that fails.
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings;
-    // Their volume attachments name the instance: replaced along with it.
-    expect(failingFindings(graviton, ["replacement"]).map((finding) => finding.path).sort()).toEqual(
-      [...[0, 1, 2].flatMap((index) => [`kafka/data-volume-${index}-attachment`, `kafka/node-${index}/instance`]), "kafka/zoo-bag"].sort(),
-    );
+    expect(failingFindings(graviton, ["replacement"])).toEqual([]);
+    expect(failingFindings(graviton, ["stop-start"]).filter((finding) => finding.message.startsWith("APPLY FAILS"))).toHaveLength(3);
   });
 
   it("reports an outage when one apply stops every quorum member, and a kafka.mode switch on a running cluster", () => {
@@ -219,13 +241,107 @@ describe("plan review", () => {
     expect(messages).toContain("kafka/bootstrap-node-1: re-runs its provisioner script on apply (a trigger refers to kafka/node-1/instance, which is replaced)");
   });
 
-  it("reports an instance type change: replaced across CPU architectures, stopped and started within one", () => {
+  it("warns when a security group in use is replaced without create_before_destroy, and not with it", () => {
+    const head = clone(base);
+    const group = head.network.resource.aws_security_group["workstation-security-group"];
+    group.description = "Admin workstation, renamed";
+    const inUse = review(head).findings.filter((finding) => finding.message.startsWith("IN USE"));
+    expect(inUse).toEqual([expect.objectContaining({ kind: "replacement", stack: "network", path: "network/workstation-security-group" })]);
+    expect(inUse[0].message).toMatch(/^IN USE: replaced without create_before_destroy while chef\/workstation\/instance, .*DependencyViolation.*15 minutes/);
+    expect(review(head).findings).toContainEqual(expect.objectContaining({ kind: "in-place", stack: "chef", path: "chef/workstation/instance", message: expect.stringContaining("(its list of security groups changes)") }));
+    group.lifecycle = { create_before_destroy: true };
+    expect(review(head).findings.filter((finding) => finding.message.startsWith("IN USE"))).toEqual([]);
+  });
+
+  it("knows the force-new arguments of every resource type the platform synthesizes, read for the provider version the stacks pin", () => {
+    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true"]];
+    const types = new Set<string>();
+    const pins = new Set<string>();
+    for (const argv of configs) {
+      for (const stack of Object.values(argv.length === 0 ? base : synth(...argv))) {
+        for (const type of Object.keys(stack.resource ?? {})) types.add(type);
+        pins.add(String(stack.terraform?.required_providers?.aws?.version));
+      }
+    }
+    expect([...types].filter((type) => !(type in FORCE_NEW_ATTRIBUTES))).toEqual([]);
+    expect([...pins].map((pin) => pin.split(".").slice(0, 2).join("."))).toEqual([FORCE_NEW_PROVIDER_VERSION]);
+    for (const type of ["aws_route_table", "aws_route", "aws_s3_bucket_versioning", "aws_s3_bucket_policy", "aws_ssm_parameter", "aws_vpc_endpoint", "terraform_data"]) {
+      expect(FORCE_NEW_ATTRIBUTES[type].length).toBeGreaterThan(0);
+    }
+    // A route table moved to another VPC is replaced, and its default route with it (its association is updated in place).
+    const head = clone(base);
+    head.network.resource.aws_route_table["private-routes-0"].vpc_id = "vpc-0123456789abcdef0";
+    const replaced = review(head).findings.filter((finding) => finding.kind === "replacement").map((finding) => finding.path);
+    expect(replaced).toEqual(["network/private-routes-0", "network/private-default-route-0"]);
+  });
+
+  it("words a bucket's removal by force_destroy: without it the apply fails after the bucket's protections are gone", () => {
+    const head = clone(base);
+    const storage = head.storage.resource;
+    for (const type of Object.keys(storage)) if (type.startsWith("aws_s3_bucket")) delete storage[type];
+    const [removal] = review(head).findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(removal.kind).toBe("data-loss");
+    expect(removal.message).toMatch(/^removed from the config with force_destroy false: Terraform first destroys its .*public_access_block.*, then fails to delete the bucket while it holds any object \(BucketNotEmpty\), so the apply fails and the bucket stays without those protections/);
+    const forced = clone(base);
+    forced.storage.resource.aws_s3_bucket["data-bucket"].force_destroy = true;
+    const [destroyed] = compare(forced, head, "base", "head").findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(destroyed.message).toBe("destroyed with force_destroy: the provider deletes every object and every version in the bucket, then the bucket");
+  });
+
+  it("reports removing the bucket's versioning resource, which suspends versioning", () => {
+    const head = clone(base);
+    delete head.storage.resource.aws_s3_bucket_versioning;
+    const found = review(head).findings;
+    expect(found).toEqual([expect.objectContaining({ kind: "data-loss", path: "storage/data-bucket-versioning", message: expect.stringMatching(/^removed: the provider suspends the bucket's versioning on delete/) })]);
+    expect(failingFindings(found, ["data-loss"])).toHaveLength(1);
+  });
+
+  it("raises no false alarm: a broker scale-out is one harmless finding, not a security one; a sibling given more still is", () => {
+    const scaled = review(synth("--kafka.nodes", "5"));
+    expect(failingFindings(scaled.findings, ["security"])).toEqual([]);
+    const same = scaled.findings.filter((finding) => finding.message.includes("the same access as the existing ones"));
+    expect(same).toEqual([expect.objectContaining({ kind: "harmless", stack: "kafka", path: "kafka/node-3, kafka/node-4" })]);
+    expect(same[0].message).toContain("trust: new trust policy: lets Service ec2.amazonaws.com assume this role");
+    const greedy = clone(synth("--kafka.nodes", "4"));
+    const trust = Object.entries(greedy.kafka.data.aws_iam_policy_document as Json).find(([name]) => name.startsWith("node-3_trust"))?.[1] as Json;
+    trust.statement[0].principals[0].identifiers = ["ec2.amazonaws.com", "lambda.amazonaws.com"];
+    expect(failingFindings(review(greedy).findings, ["security"])).toEqual([
+      expect.objectContaining({ path: "kafka/node-3/trust", message: "new trust policy: lets Service ec2.amazonaws.com assume this role; lets Service lambda.amazonaws.com assume this role" }),
+    ]);
+  }, 30_000);
+
+  it("reads a trust policy as who may assume the role, and a new provider block as no security finding", () => {
+    const head = clone(base);
+    const trust = Object.entries(head.kafka.data.aws_iam_policy_document as Json).find(([name]) => name.startsWith("node-0_trust"))?.[1] as Json;
+    trust.statement[0].principals[0].identifiers = ["ec2.amazonaws.com", "ssm.amazonaws.com"];
+    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", path: "kafka/node-0/trust", message: "trust policy now also: lets Service ssm.amazonaws.com assume this role" })]);
+    const aliased = clone(base);
+    aliased.kafka.provider.aws.push({ alias: "backup", region: "us-east-1" });
+    expect(review(aliased).findings).toEqual([expect.objectContaining({ kind: "harmless", stack: "kafka", message: "a new provider block (aws.backup): what it creates is reviewed resource by resource" })]);
+    const withNewStack = { ...clone(base), extra: { provider: { aws: [{ region: "us-west-2" }] } } };
+    expect(failingFindings(review(withNewStack).findings, ["security"])).toEqual([]);
+  });
+
+  it("reports an instance type change: across CPU architectures under an ignored ami the apply fails, within one a stop and start", () => {
     const graviton = review(synth("--kafka.instanceType", "m7g.large")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(graviton.map((finding) => finding.message)).toEqual(
-      Array(3).fill("replaced: instance_type changes from m7i.large to m7g.large, another CPU architecture — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time"),
+      [0, 1, 2].map((index) =>
+        expect.stringMatching(
+          new RegExp(`^APPLY FAILS: instance_type changes from m7i\\.large to m7g\\.large, another CPU architecture, but lifecycle ignores ami: .*EC2 refuses the new type for its amd64 image, so the apply fails with the instance stopped\\. Replace it instead: terraform apply -replace=aws_instance\\.node-${index}_instance_[0-9A-F]{8}$`),
+        ),
+      ),
     );
     const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(bigger.map((finding) => finding.message)).toEqual(Array(3).fill("stopped and started to change its type from m7i.large to m7i.xlarge"));
+  });
+
+  it("knows a1.* as arm64: a move to it is another CPU architecture", () => {
+    const head = clone(base);
+    const [, worker] = Object.entries(head.spark.resource.aws_instance as Json).find(([name]) => name.startsWith("worker-0")) as [string, Json];
+    worker.instance_type = "a1.xlarge";
+    expect(review(head).findings.filter((finding) => finding.path === "spark/worker-0/instance")).toEqual([
+      expect.objectContaining({ kind: "stop-start", message: expect.stringContaining("to a1.xlarge, another CPU architecture") }),
+    ]);
   });
 
   it("reports a Deny statement removed and a policy switched to a wider one", () => {
@@ -246,7 +362,30 @@ describe("plan review", () => {
     const head = clone(base);
     const [variable] = Object.values(head.chef.variable as Json).filter((each) => each.validation);
     variable.validation = [];
-    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^a variable's validation changes/) })]);
+    expect(review(head).findings).toEqual([expect.objectContaining({ kind: "security", stack: "chef", message: expect.stringMatching(/^variable admin_cidr: validation \$\{\(\(can\(cidrhost.*\.\.\. → none$/) })]);
+  });
+
+  it("shows a variable's default and type old → new, and a default on a security-relevant variable as security", () => {
+    const head = clone(base);
+    head.chef.variable.admin_cidr.default = "0.0.0.0/0";
+    head.chef.variable.key_pair_name.type = "any";
+    const found = review(head).findings.filter((finding) => finding.address === "stack");
+    expect(found).toEqual([
+      expect.objectContaining({ kind: "security", stack: "chef", message: 'variable admin_cidr: default (none) → "0.0.0.0/0" — a default here applies to every deploy that does not pass one' }),
+      expect.objectContaining({ kind: "harmless", stack: "chef", message: 'variable key_pair_name: type "string" → "any"' }),
+    ]);
+  });
+
+  it("puts an inline policy written as JSON through the grant analysis, and calls * on * ADMIN", () => {
+    const head = clone(base);
+    const [name, policy] = Object.entries(head.kafka.resource.aws_iam_role_policy as Json)[0] as [string, Json];
+    head.kafka.resource.aws_iam_role_policy[`${name}-admin`] = { ...policy, name: "break-glass", policy: JSON.stringify({ Version: "2012-10-17", Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) };
+    const [finding] = failingFindings(review(head).findings, ["security"]);
+    expect(finding.message).toMatch(/^inline policy break-glass on role node-0_role: new policy document grants \* on \* — ADMIN: every action on every resource$/);
+    const narrowed = clone(head);
+    narrowed.kafka.resource.aws_iam_role_policy[`${name}-admin`].policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" }] });
+    const widened = compare(narrowed, head, "base", "head").findings;
+    expect(widened).toEqual([expect.objectContaining({ kind: "security", message: expect.stringMatching(/policy document now also grants \* on \* — ADMIN/) })]);
   });
 
   it("does not take a rule renamed for one opened, and suggests a move for it", () => {
@@ -263,6 +402,17 @@ describe("plan review", () => {
       }),
     ]);
     expect(review(head).resources.map((change) => change.action)).toEqual(["remove", "add"]);
+  });
+
+  it("prints values old → new with Terraform's forces-replacement marker, names the stack once per line, and leaves cdktf's cross-stack outputs out", () => {
+    const head = clone(base);
+    head.network.resource.aws_subnet["private-subnet-0"].cidr_block = "10.0.64.0/20";
+    head.network.output["cross-stack-output-aws_subnetprivate-subnet-0cidr_block"] = { value: "${aws_subnet.private-subnet-0.cidr_block}", sensitive: true };
+    const markdown = renderMarkdown(review(head));
+    expect(markdown).toContain('| cidr_block: "10.0.16.0/20" → "10.0.64.0/20" # forces replacement |');
+    expect(markdown).toContain("- `network/private-subnet-0`: replaced: cidr_block changes");
+    expect(markdown).not.toMatch(/`network` `network\//);
+    expect(markdown).not.toContain("cross-stack-output-");
   });
 
   it("writes JSON with the summary and without the resources' bodies", () => {

@@ -1,4 +1,4 @@
-import { renderJson, renderMarkdown } from "../review/renderReview";
+import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { failingFindings, runReview, type SideSynth } from "../review/runReview";
 import { FixtureRepo } from "./fixtureRepo";
 
@@ -24,6 +24,9 @@ describe("plan review of real commits", () => {
           /this\.bucket = new S3Bucket\(this, "data-bucket", \{([^}]*)\}\);/,
           (_match, body: string) => `this.bucket = new S3Bucket(this, "platform-data", {${body}});\n    this.bucket.moveFromId("aws_s3_bucket.data-bucket");`,
         ),
+    });
+    commits.movedSubnet = repo.commit("the first private subnet moved to another range", {
+      "deployed.json": `${JSON.stringify({ kafka: { nodes: 5 }, network: { privateSubnetCidrs: ["10.0.64.0/20", "10.0.32.0/20", "10.0.48.0/20"] } })}\n`,
     });
   }, 60_000);
   afterAll(() => repo.dispose());
@@ -64,5 +67,29 @@ describe("plan review of real commits", () => {
     ]);
     expect(renamed.resources).toEqual([]);
     expect(failingFindings(renamed.findings, ["security", "data-loss", "replacement"])).toEqual([]);
+  }, 120_000);
+
+  it("follows a replaced subnet through cross-stack outputs into the stacks that read it, says which stack to apply first, and counts them", () => {
+    const moved = review("renamedBucket", "movedSubnet", { configFile: "deployed.json" });
+    const at = (stack: string, path: string) => moved.findings.filter((finding) => finding.stack === stack && finding.path === path);
+    expect(at("network", "network/private-subnet-0")).toEqual([expect.objectContaining({ kind: "replacement", message: "replaced: cidr_block changes" })]);
+    for (const [stack, path] of [["kafka", "kafka/node-0/instance"], ["chef", "chef/server/instance"], ["spark", "spark/master/instance"]]) {
+      expect(at(stack, path)).toEqual([expect.objectContaining({ kind: "replacement", message: "replaced: it refers to network/private-subnet-0 (stack network, through its output), which is replaced" })]);
+    }
+    // The Chef server's new id reaches the Kafka stack too: every node registers again.
+    expect(at("kafka", "kafka/bootstrap-node-3")).toEqual([expect.objectContaining({ kind: "re-run", message: expect.stringContaining("chef/server/instance (stack chef, through its output)") })]);
+    const order = at("kafka", "kafka").map((finding) => finding.message);
+    expect(order).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^APPLY ORDER: network first, then kafka: .*network's apply cannot delete the old network\/private-subnet-0 while kafka's kafka\/node-0\/instance, kafka\/node-3\/instance are still in it: .*\(in kafka: terraform destroy -target=aws_instance\.node-0_instance_[0-9A-F]{8} -target=aws_instance\.node-3_instance_[0-9A-F]{8}\), then apply network, then kafka$/),
+        expect.stringMatching(/^APPLY ORDER: chef first, then kafka: kafka reads the new chef\/server\/instance from chef's outputs/),
+      ]),
+    );
+    // The volume stays in its availability zone: a subnet's new id is not a new zone.
+    expect(moved.findings.filter((finding) => finding.kind === "data-loss")).toEqual([]);
+    const effect = (stack: string, path: string) => moved.plan?.find((change) => change.stack === stack && change.path === path)?.effect;
+    expect([effect("kafka", "kafka/node-0/instance"), effect("spark", "spark/worker-0/instance"), effect("kafka", "kafka/data-volume-0")]).toEqual(["replace", "replace", undefined]);
+    expect(summarize(moved).plan.destroy).toBe(moved.plan?.filter((change) => change.effect === "replace").length);
+    expect(summarize(moved).plan.add).toBeGreaterThanOrEqual(10);
   }, 120_000);
 });

@@ -72,6 +72,23 @@ describe("the CI workflow users copy", () => {
     expect(plan).toContain("for stack in network storage chef spark kafka; do");
   });
 
+  it("keeps the plan job when the findings gate fails, replaces a stale review on failure, names the head, and holds credentials back", () => {
+    // The gate is a job of its own reading the review's JSON: the plan job needs only the review.
+    expect(job("gate")).toMatch(/needs: review\n\s+if: vars\.REVIEW_FAIL_ON != ''/);
+    expect(job("gate")).toContain(".summary[$kind]");
+    expect(job("review")).not.toContain("--fail-on");
+    expect(job("plan")).toMatch(/needs: review\n/);
+    expect(job("review")).toMatch(/if: failure\(\) && github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@v\d+/);
+    expect(job("review")).toContain("Platform review failed at ${context.payload.pull_request.head.sha}");
+    expect(job("review")).toContain("Reviewed head: ${context.payload.pull_request.head.sha}");
+    for (const name of ["review", "plan"]) expect(job(name)).toMatch(/uses: actions\/checkout@v\d+\n\s+with:\n(?:\s+#.*\n|\s+fetch-depth: 0\n)*\s+persist-credentials: false\n/);
+    const plan = job("plan");
+    expect(plan).toMatch(/uses: hashicorp\/setup-terraform@v\d+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n/);
+    // npm ci and the app are the pull request's code: they run before any AWS credential exists.
+    expect(plan.indexOf("npm run synth")).toBeGreaterThan(0);
+    expect(plan.indexOf("npm run synth")).toBeLessThan(plan.indexOf("aws-actions/configure-aws-credentials"));
+  });
+
   it("pins every action to a major version", () => {
     const uses = WORKFLOW.match(/uses: \S+/g) ?? [];
     expect(uses.length).toBeGreaterThan(5);
