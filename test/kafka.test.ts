@@ -130,7 +130,7 @@ describe("KafkaStack", () => {
 
   it("bootstraps with current knife flags and the kafka-node role", () => {
     const script = provisionedScript(steps(json)["bootstrap-node-0"]);
-    for (const flag of ["--connection-user ubuntu", '--ssh-identity-file "$KEY"', "--sudo", '--run-list "$RUN_LIST"', "--yes"]) {
+    for (const flag of ["--connection-user ubuntu", '--ssh-identity-file "$NODE_KEY"', "--sudo", '--run-list "$RUN_LIST"', "--yes"]) {
       expect(script).toContain(flag);
     }
     // knife hands this flag's value to net-ssh as a string, and net-ssh refuses "accept_new".
