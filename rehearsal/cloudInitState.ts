@@ -1,3 +1,5 @@
+import { waitFor } from "./system";
+
 /** Where a machine's first boot stands, as cloud-init and systemd report it. */
 export type CloudInitState =
   | { readonly kind: "done" }
@@ -21,4 +23,19 @@ export function cloudInitState(output: string): CloudInitState {
   const failed = UNITS.filter((_unit, index) => lines[lines.length - UNITS.length + index] === "failed");
   if (failed.length > 0) return { kind: "stuck", detail: `${failed.map((unit) => `${unit}.service`).join(", ")} failed with cloud-init ${status ?? "not reporting"}` };
   return { kind: "running" };
+}
+
+/** What a machine's first boot came to: no SSH login in time, or where cloud-init then stood. */
+export type FirstBoot = { readonly kind: "no-login" } | CloudInitState;
+
+/**
+ * Waits for a machine's first boot: an SSH login within `loginSeconds`, then cloud-init done,
+ * failed or stuck within `setupSeconds` (still "running" when that runs out). `ssh` runs a
+ * command on the machine.
+ */
+export async function awaitFirstBoot(ssh: (command: string) => { readonly status: number | null; readonly output: string }, loginSeconds: number, setupSeconds: number): Promise<FirstBoot> {
+  if (!(await waitFor(() => ssh("true").status === 0, loginSeconds, 2000))) return { kind: "no-login" };
+  const last: { state: CloudInitState } = { state: { kind: "running" } };
+  await waitFor(() => (last.state = cloudInitState(ssh(CLOUD_INIT_STATE_COMMAND).output)).kind !== "running", setupSeconds, 2000);
+  return last.state;
 }

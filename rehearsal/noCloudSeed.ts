@@ -39,6 +39,18 @@ export interface GzippedUserData {
  * (cloud-init takes either; the bytes differ).
  */
 export function gzipAsTerraform(script: string): GzippedUserData {
+  // Every node boots the same script, and each replacement again: terraform runs once per script.
+  let gzipped = gzippedScripts.get(script);
+  if (gzipped === undefined) {
+    gzipped = gzipWithTerraform(script);
+    gzippedScripts.set(script, gzipped);
+  }
+  return gzipped;
+}
+
+const gzippedScripts = new Map<string, GzippedUserData>();
+
+function gzipWithTerraform(script: string): GzippedUserData {
   const dir = mkdtempSync(join(tmpdir(), "platform-user-data-"));
   try {
     const file = join(dir, "user-data.sh");

@@ -19,12 +19,12 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { loadConfig } from "../config/loadConfig";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
-import { CLOUD_INIT_STATE_COMMAND, cloudInitState, type CloudInitState } from "./cloudInitState";
-import { runDeployChecks } from "./deployChecks";
+import { awaitFirstBoot } from "./cloudInitState";
+import { runDeployChecks, sshOptions } from "./deployChecks";
 import type { NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
 import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
-import { run, tryRun, waitFor } from "./system";
+import { run, tryRun } from "./system";
 import { Teardown } from "./Teardown";
 import { bootMachine, bootWorkstation, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, stageChefRepo, startServices, type DeliveredUserData } from "./workstationSide";
 import { zookeeperTarball } from "./zookeeperTarball";
@@ -98,13 +98,9 @@ async function main(): Promise<void> {
   const delivered = new Map<string, DeliveredUserData>([[net.workstation.name, workstation.delivered]]);
   const nodeScript = renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir: `${GEMFILE_DIR}/templates` });
   const boots = new Map<string, number>();
-  // The probe keeps no host key: the scripts' own known_hosts must meet each node as they would.
-  const probe = ["-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"];
-  const accepts = (node: RehearsalNode): boolean =>
-    tryRun("ssh", [...probe, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${node.ip}`, "true"], {
-      netns: net.hostNetns,
-      timeoutSeconds: 20,
-    }).status === 0;
+  // The checks' SSH keeps no host key: the scripts' own known_hosts must meet each node as they would.
+  const onNode = (node: RehearsalNode) => (command: string) =>
+    tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.hostNetns, timeoutSeconds: 30 });
   // A node is up once it takes an SSH login and cloud-init has run its user data. Now and then a
   // container's boot stalls before logins are allowed (pam_nologin); booting it afresh is what a
   // stuck instance would get too. Every boot is a new instance to cloud-init.
@@ -115,26 +111,14 @@ async function main(): Promise<void> {
       const booted = bootMachine(node, `boot-${count}-${node.name}`, nodeScript, machineBoot, { authorizedKey: workstation.bootstrapPublicKey });
       containers.set(node.name, booted.container);
       delivered.set(node.name, booted.delivered);
-      const container = booted.container;
-      if (!(await waitFor(() => accepts(node), 90, 2000))) {
-        console.log(`${node.name} took no SSH login within 90 s of booting (attempt ${attempt}); see ${runDir}/${node.name}.console.log`);
-        container.stop();
-        continue;
-      }
       // Booted once its user data has run. A cloud-init unit that systemd could not start (seen
       // in containers: exit 219/CGROUP) leaves cloud-init running forever; that boot is retried.
-      const last: { state: CloudInitState } = { state: { kind: "running" } };
-      const settled = (): boolean => {
-        const asked = tryRun("ssh", [...probe, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${node.ip}`, CLOUD_INIT_STATE_COMMAND], { netns: net.hostNetns, timeoutSeconds: 30 });
-        last.state = cloudInitState(asked.output);
-        return last.state.kind !== "running";
-      };
-      await waitFor(settled, 180, 2000);
-      const state = last.state;
+      const state = await awaitFirstBoot(onNode(node), 90, 180);
       if (state.kind === "done") return;
       if (state.kind === "error") throw new Error(`${node.name}: cloud-init ran its user data with errors: ${state.detail} (see /var/log/cloud-init-output.log there)`);
-      console.log(`${node.name}: cloud-init did not finish (attempt ${attempt}): ${state.kind === "stuck" ? state.detail : "still running after 180 s"}; booting it afresh`);
-      container.stop();
+      const why = state.kind === "no-login" ? "took no SSH login within 90 s of booting" : state.kind === "stuck" ? `cloud-init did not finish: ${state.detail}` : "cloud-init still running after 180 s";
+      console.log(`${node.name} ${why} (attempt ${attempt}); see ${runDir}/${node.name}.console.log; booting it afresh`);
+      booted.container.stop();
     }
     throw new Error(`${node.name} did not finish booting (an SSH login and cloud-init done) after booting twice (see ${runDir}/${node.name}.console.log)`);
   };

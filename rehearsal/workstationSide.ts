@@ -8,11 +8,11 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { tarGz } from "../constructs/tarGz";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { COOKBOOKS_DIR } from "../stacks/ChefStack";
-import { CLOUD_INIT_STATE_COMMAND, cloudInitState, type CloudInitState } from "./cloudInitState";
+import { awaitFirstBoot } from "./cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "./noCloudSeed";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
-import { run, runAsync, start, tryRun, waitFor, waitForSync } from "./system";
+import { run, runAsync, start, tryRun, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 const PROJECT = join(__dirname, "..");
@@ -167,12 +167,10 @@ export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwor
   for (let attempt = 1; attempt <= 2; attempt += 1) {
     const { container, delivered } = bootMachine(machine, `rehearsal-${machine.name}-${attempt}`, script, boot, { publicKeys: [publicKey] });
     const workstation: Workstation = { ...host, ip: machine.ip, bootstrapPublicKey: join(host.root, "home", "ubuntu", ".ssh", "platform_bootstrap.pub"), delivered };
-    if (!(await waitFor(() => onWorkstation(workstation, "true").status === 0, 120, 2000))) {
+    const state = await awaitFirstBoot((command) => onWorkstation(workstation, command), 120, 900);
+    if (state.kind === "no-login") {
       throw new Error(`the workstation took no SSH login with the key pair's key within 120 s (see ${boot.runDir}/${machine.name}.console.log)`);
     }
-    const last: { state: CloudInitState } = { state: { kind: "running" } };
-    await waitFor(() => (last.state = cloudInitState(onWorkstation(workstation, CLOUD_INIT_STATE_COMMAND).output)).kind !== "running", 900, 2000);
-    const state = last.state;
     if (state.kind === "stuck" && attempt === 1) {
       // A cloud-init unit systemd could not start in the container (exit 219/CGROUP): boot afresh.
       console.log(`the workstation's cloud-init did not finish: ${state.detail}; booting it afresh`);
