@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { copyWorkingTree } from "./workingTreeCopy";
 
-const ROOT = join(__dirname, "..");
 /** A fixed identity and dates: a fixture's commits are the same whoever runs the test. */
 const GIT_ENV = {
   ...process.env,
@@ -28,13 +28,7 @@ export class FixtureRepo {
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "review-fixture-"));
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\0");
-    for (const file of files) {
-      if (file === "" || !existsSync(join(ROOT, file))) continue;
-      mkdirSync(dirname(join(this.dir, file)), { recursive: true });
-      cpSync(join(ROOT, file), join(this.dir, file));
-    }
-    symlinkSync(join(ROOT, "node_modules"), join(this.dir, "node_modules"));
+    copyWorkingTree(this.dir);
     this.git("init", "--quiet", "--initial-branch=main");
     // The symlink is not a directory, so the checkout's `node_modules/` ignore rule misses it.
     writeFileSync(join(this.dir, ".git", "info", "exclude"), "node_modules\n");

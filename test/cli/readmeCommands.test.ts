@@ -6,10 +6,11 @@
  * accepts the variables each stack is given.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { transformFileSync } from "@swc/core";
+import { delimiter, join } from "node:path";
+import { copyWorkingTree } from "../workingTreeCopy";
+import { installTerraformStandIn } from "./installTerraformStandIn";
 import type { StandInCall } from "./terraformStandIn";
 
 const ROOT = join(__dirname, "..", "..");
@@ -125,19 +126,11 @@ function isMainCall(verb: Verb, call: StandInCall): boolean {
 beforeAll(() => {
   sandbox = mkdtempSync(join(tmpdir(), "readme-commands-"));
   project = join(sandbox, "project");
-  const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(ROOT, file))) continue;
-    mkdirSync(dirname(join(project, file)), { recursive: true });
-    copyFileSync(join(ROOT, file), join(project, file));
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  copyWorkingTree(project);
 
   const bin = join(sandbox, "bin");
   mkdirSync(bin);
-  const standIn = transformFileSync(join(__dirname, "terraformStandIn.ts"), { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" }, sourceMaps: false }).code;
-  writeFileSync(join(bin, "terraform"), `#!${process.execPath}\n${standIn}`);
-  chmodSync(join(bin, "terraform"), 0o755);
+  installTerraformStandIn(bin);
   // The README's admin_cidr line asks checkip.amazonaws.com for the operator's address.
   writeFileSync(join(bin, "curl"), "#!/usr/bin/env bash\necho 203.0.113.7\n");
   chmodSync(join(bin, "curl"), 0o755);

@@ -4,14 +4,14 @@
  * Slow (the CLI starts in seconds), so it runs with `npm run test:cli`, not `npm test`.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, relative } from "node:path";
-import { transformFileSync } from "@swc/core";
+import { delimiter, join, relative } from "node:path";
+import { copyWorkingTree } from "../workingTreeCopy";
+import { installTerraformStandIn } from "./installTerraformStandIn";
 import { SYNTH_RECORD_FILE } from "../../synth/synthRecord";
 import type { StandInCall } from "./terraformStandIn";
 
-const ROOT = join(__dirname, "..", "..");
 let sandbox = "";
 let project = "";
 let env: NodeJS.ProcessEnv = {};
@@ -48,18 +48,10 @@ function synthesize(command: string, name: string): { run: ReturnType<typeof run
 beforeAll(() => {
   sandbox = mkdtempSync(join(tmpdir(), "synth-parity-"));
   project = join(sandbox, "project");
-  const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(ROOT, file))) continue;
-    mkdirSync(dirname(join(project, file)), { recursive: true });
-    copyFileSync(join(ROOT, file), join(project, file));
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  copyWorkingTree(project);
   const bin = join(sandbox, "bin");
   mkdirSync(bin);
-  const standIn = transformFileSync(join(__dirname, "terraformStandIn.ts"), { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" }, sourceMaps: false }).code;
-  writeFileSync(join(bin, "terraform"), `#!${process.execPath}\n${standIn}`);
-  chmodSync(join(bin, "terraform"), 0o755);
+  installTerraformStandIn(bin);
   env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TF_VAR_") && !name.startsWith("PLATFORM_") && !name.startsWith("CDKTF_")));
   env = { ...env, PATH: `${bin}${delimiter}${process.env.PATH}`, CHECKPOINT_DISABLE: "1" };
 });
