@@ -64,24 +64,20 @@ def main(argv):
     )
     flagged = flag(trades, eod, float(config["z_threshold"]))
     trigger = f"{int(config['streaming_interval_seconds'])} seconds"
-    to_s3 = (
-        flagged.writeStream.format("parquet")
-        .option("path", config["flagged_uri"])
-        .option("checkpointLocation", config["checkpoint_uri"])
-        .outputMode("append")
-        .trigger(processingTime=trigger)
-        .queryName("flagged-to-s3")
-        .start()
-    )
-    to_rejects = (
-        rejects.writeStream.format("parquet")
-        .option("path", config["rejects_uri"])
-        .option("checkpointLocation", config["rejects_checkpoint_uri"])
-        .outputMode("append")
-        .trigger(processingTime=trigger)
-        .queryName("rejects-to-s3")
-        .start()
-    )
+
+    def to_parquet(frame, path, checkpoint, name):
+        return (
+            frame.writeStream.format("parquet")
+            .option("path", path)
+            .option("checkpointLocation", checkpoint)
+            .outputMode("append")
+            .trigger(processingTime=trigger)
+            .queryName(name)
+            .start()
+        )
+
+    to_s3 = to_parquet(flagged, config["flagged_uri"], config["checkpoint_uri"], "flagged-to-s3")
+    to_rejects = to_parquet(rejects, config["rejects_uri"], config["rejects_checkpoint_uri"], "rejects-to-s3")
     to_console = (
         flagged.writeStream.format("console")
         .option("checkpointLocation", config["checkpoint_uri"].rstrip("/").rsplit("/", 1)[0] + "/console/")
