@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  // The README's cdktf commands take a minute: `npm run test:cli` (jest.cli.config.js).
+  // The slow tier (the README's cdktf commands, the review on real git history): `npm run test:cli`.
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cli/"],
   transform: { "^.+\\.ts$": ["@swc/jest"] },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],

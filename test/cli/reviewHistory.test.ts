@@ -1,6 +1,6 @@
-import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
-import { failingFindings, runReview, type SideSynth } from "../review/runReview";
-import { FixtureRepo } from "./fixtureRepo";
+import { renderJson, renderMarkdown, summarize } from "../../review/renderReview";
+import { failingFindings, runReview, type SideSynth } from "../../review/runReview";
+import { FixtureRepo } from "../fixtureRepo";
 
 /**
  * The review on real git history: base and head are commits of a fixture repository made from
