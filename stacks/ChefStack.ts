@@ -215,11 +215,11 @@ export class ChefStack extends PlatformStack {
       }),
     });
 
-    new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp });
+    new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
     new TerraformOutput(this, "workstation_ssh", {
       description: "Log in to the workstation; knife is configured in ~/chef-repo",
       value: `ssh -i <your key_pair_name private key> ubuntu@${this.workstation.instance.publicIp}`,
     });
-    new TerraformOutput(this, "chef_server_url", { value: this.serverUrl });
+    new TerraformOutput(this, "chef_server_url", { value: this.serverUrl, description: "The Chef server's organization URL, reachable inside the VPC only" });
   }
 }

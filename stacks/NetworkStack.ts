@@ -168,9 +168,9 @@ export class NetworkStack extends PlatformStack {
     });
     allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);
 
-    new TerraformOutput(this, "vpc_id", { value: this.vpc.id });
-    new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id) });
-    new TerraformOutput(this, "private_subnet_ids", { value: this.privateSubnets.map((subnet) => subnet.id) });
+    new TerraformOutput(this, "vpc_id", { value: this.vpc.id, description: "The platform's VPC" });
+    new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id), description: "Public subnets: the workstation's and the NAT gateways'" });
+    new TerraformOutput(this, "private_subnet_ids", { value: this.privateSubnets.map((subnet) => subnet.id), description: "Private subnets: the Chef server's, Kafka's and Spark's" });
   }
 
   /**

@@ -184,12 +184,12 @@ export class SparkStack extends PlatformStack {
     });
 
     this.masterUrl = `spark://${this.master.privateIp}:${SPARK_PORTS.master}`;
-    new TerraformOutput(this, "spark_master_url", { value: this.masterUrl });
+    new TerraformOutput(this, "spark_master_url", { value: this.masterUrl, description: "spark-submit's --master, reachable inside the VPC only" });
     new TerraformOutput(this, "spark_master_ui", {
       description: "Open the master UI through the workstation (the UIs are never public)",
       value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} ubuntu@<workstation public IP>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
     });
-    new TerraformOutput(this, "spark_worker_ips", { value: this.workers.map((worker) => worker.privateIp) });
+    new TerraformOutput(this, "spark_worker_ips", { value: this.workers.map((worker) => worker.privateIp), description: "The Spark workers' private IPs" });
     // The driver runs on the master, inside the cluster's security group: no Spark port opens to
     // the workstation, which reaches the master over SSH only.
     new TerraformOutput(this, "spark_submit_example", {

@@ -142,8 +142,8 @@ export class StorageStack extends PlatformStack {
       ],
     }).json;
 
-    new TerraformOutput(this, "data_bucket_name", { value: this.bucket.bucket });
-    new TerraformOutput(this, "data_bucket_region", { value: props.config.region });
+    new TerraformOutput(this, "data_bucket_name", { value: this.bucket.bucket, description: "The data bucket: encrypted, versioned, never public" });
+    new TerraformOutput(this, "data_bucket_region", { value: props.config.region, description: "The data bucket's region, for S3 clients outside the platform" });
     new TerraformOutput(this, "spark_output_uri", {
       value: `s3://${this.bucket.bucket}/${SPARK_OUTPUT_PREFIX}`,
       description: "Where Spark jobs may write (results, streaming checkpoints); the rest of the bucket is read-only to them",
