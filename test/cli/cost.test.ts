@@ -5,14 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { COST_PAGE, configFromFlags, costPage, estimate, rate, usageOf, usageOfConfig, usd, type Usage } from "../scripts/cost";
-import { INSTANCE_PRICES, PRICE_REGION, PRICES_READ, UNIT_PRICES } from "../scripts/prices";
-import { skipTokenStackTraces } from "../synth/tokenStackTraces";
+import { COST_PAGE, configFromFlags, costPage, estimate, rate, usageOf, usageOfConfig, usd, type Usage } from "../../scripts/cost";
+import { INSTANCE_PRICES, PRICE_REGION, PRICES_READ, UNIT_PRICES } from "../../scripts/prices";
+import { skipTokenStackTraces } from "../../synth/tokenStackTraces";
 
 // As the app and the script run: the page synthesizes thirteen configs.
 skipTokenStackTraces();
 
-const README = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+const README = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
 const NONE: Usage = { instances: {}, gp3GiB: 0, natGateways: 0, publicIpv4: 0, elasticIps: 0, interfaceEndpointAzs: 0, flowLogs: 0, buckets: 0, vpcs: 0 };
 
 describe("the cost estimate", () => {
