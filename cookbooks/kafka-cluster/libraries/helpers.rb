@@ -94,15 +94,22 @@ module KafkaCluster
       [root] + log_dirs.map { |dir| dir.chomp('/') }.reject { |dir| dir == root || dir.start_with?("#{root}/") }
     end
 
-    # Why the broker must not start on these directories, or nil when each is a mounted volume.
-    # A directory that is no mount point lies on another filesystem, mostly the root volume's:
-    # Kafka would find it empty and start afresh there, and in KRaft mode format it.
+    # Why the broker must not start on these directories, or nil when each is a mounted volume
+    # and the data directory is the data volume's (when its label can be found). A directory that
+    # is no mount point lies on another filesystem, mostly the root volume's: Kafka would find it
+    # empty and start afresh there, and in KRaft mode format it.
     def data_volume_problem(data_dir, log_dirs, mounts, volume_device, label = 'kafka-data')
+      where = mounts.find { |_, mount| volume_device && resolve(mount[:source]) == volume_device }&.first
+      data_root = data_dir.chomp('/')
+      if where && mounts.key?(data_root) && resolve(mounts[data_root][:source]) != volume_device
+        return "kafka-cluster: log.dirs #{data_root} is mounted from #{mounts[data_root][:source]}, not from the data volume (labelled #{label}), " \
+               "which is mounted at #{where}: set kafka.dataPath (node['kafka-cluster']['data_dir']) back to #{where}, " \
+               'or move the volume as docs/kafka.md "Disks and log files" describes'
+      end
       root = mount_roots(data_dir, log_dirs).find { |dir| dir.empty? || !mounts.key?(dir) }
       return if root.nil?
       root = '/' if root.empty?
       holder = mounts.keys.select { |point| point == '/' || root.start_with?("#{point}/") }.max_by(&:length) || '/'
-      where = mounts.find { |_, mount| volume_device && resolve(mount[:source]) == volume_device }&.first
       hint = if where
                "the data volume is mounted at #{where}: set kafka.dataPath (node['kafka-cluster']['data_dir']) back to #{where}"
              else

@@ -455,6 +455,13 @@ describe 'kafka-cluster::default on its data volume' do
     expect { kafka_run(BROKER_2) }.to raise_error(RuntimeError, %r{log\.dirs /data/kafka is not a mount point.*no filesystem labelled kafka-data is mounted: mount the data volume at /data/kafka})
   end
 
+  it 'refuses a data directory that is another filesystem\'s mount point, not the data volume\'s' do
+    mount_table('/' => ROOT_FS, '/data/kafka' => DATA_FS, '/boot/efi' => { source: '/dev/nvme0n1p15', fstype: 'vfat' })
+    expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['data_dir'] = '/boot/efi' } }.to raise_error(
+      RuntimeError, %r{log\.dirs /boot/efi is mounted from /dev/nvme0n1p15, not from the data volume \(labelled kafka-data\), which is mounted at /data/kafka: set kafka\.dataPath .* back to /data/kafka}
+    )
+  end
+
   it 'accepts log directories inside the data volume, and refuses one beside it on the root volume' do
     inside = kafka_run(BROKER_2.merge('log.dirs' => '/data/kafka/a,/data/kafka/b'))
     expect(inside.systemd_unit('kafka.service').content['Unit']['RequiresMountsFor']).to eq('/data/kafka')
@@ -611,6 +618,12 @@ describe KafkaCluster::Helpers do
       expect(described_class.label_device('kafka-data', dir)).to eq(File.realpath("#{dir}/nvme1n1"))
       expect(described_class.label_device('other', dir)).to be_nil
     end
+  end
+
+  it 'takes a data directory mounted from the labelled volume, wherever else that volume is also mounted' do
+    table = { '/' => ROOT_FS, '/srv/bind' => DATA_FS, '/data/kafka' => DATA_FS }
+    expect(described_class.data_volume_problem('/data/kafka', ['/data/kafka'], table, '/dev/nvme1n1')).to be_nil
+    expect(described_class.data_volume_problem('/data/kafka', ['/data/kafka'], table, nil)).to be_nil
   end
 
   it 'reads the data section\'s size from xfs_info' do
