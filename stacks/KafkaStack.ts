@@ -91,6 +91,8 @@ export class KafkaStack extends PlatformStack {
   readonly quorumBagUpload: TerraformData;
   readonly bootstraps: TerraformData[];
   readonly converge: TerraformData;
+  /** Every node's data volume: the converge grows their filesystems once EC2 has grown them. */
+  private readonly dataVolumes: EbsVolume[] = [];
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -215,8 +217,10 @@ export class KafkaStack extends PlatformStack {
     this.converge = workstationScript(this, "converge", {
       workstation,
       script: scripts.convergeNodes(everyNode.map((node) => node.instance.privateIp), item),
-      triggers: { ...quorumTrigger, chefRepo: props.chef.chefRepoHash },
-      after: [this.quorumBagUpload, ...this.bootstraps],
+      // A grown kafka.dataVolumeGiB re-runs it once the volumes have their new size (the AWS
+      // provider waits for that), so each node grows its filesystem to match.
+      triggers: { ...quorumTrigger, chefRepo: props.chef.chefRepoHash, dataVolumeGiB: String(kafka.dataVolumeGiB) },
+      after: [this.quorumBagUpload, ...this.bootstraps, ...this.dataVolumes],
     });
 
     // What clients use, the same in both modes: the brokers.
@@ -250,6 +254,7 @@ export class KafkaStack extends PlatformStack {
       encrypted: true,
       tags: { Name: `${name}-data` },
     });
+    this.dataVolumes.push(volume);
     const node = new HardenedInstance(this, id, {
       name,
       ubuntuRelease: kafka.ubuntuRelease,

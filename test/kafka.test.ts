@@ -227,8 +227,9 @@ describe("KafkaStack", () => {
 
     it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
       const converge = resources.converge;
-      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`)].sort());
-      expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "ensemble"]);
+      const volumes = Object.keys(resourcesOf(sized, "aws_ebs_volume")).map((name) => `aws_ebs_volume.${name}`);
+      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes].sort());
+      expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "dataVolumeGiB", "ensemble"]);
       expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);
       expect(converge.triggers_replace.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
       const script = provisionedScript(converge);
@@ -245,6 +246,16 @@ describe("KafkaStack", () => {
     expect(four.converge.triggers_replace).toEqual(three.converge.triggers_replace);
     for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
     expect(Object.keys(four).filter((name) => !(name in three))).toEqual(["bootstrap-node-3"]);
+  });
+
+  it("converges again when kafka.dataVolumeGiB grows, once EC2 has grown every volume, so each node grows its filesystem", () => {
+    const grown = steps(kafkaJson("--kafka.dataVolumeGiB", "200")).converge;
+    const before = steps(json).converge;
+    expect(before.triggers_replace.dataVolumeGiB).toBe("100");
+    expect(grown.triggers_replace).toEqual({ ...before.triggers_replace, dataVolumeGiB: "200" });
+    const volumes = Object.keys(resourcesOf(json, "aws_ebs_volume")).map((name) => `aws_ebs_volume.${name}`);
+    expect(volumes).toHaveLength(3);
+    expect(grown.depends_on).toEqual(expect.arrayContaining(volumes));
   });
 
   it("spreads a five-member ensemble of a 31-node cluster over the three AZs", () => {
@@ -321,7 +332,7 @@ describe("KafkaStack in KRaft mode", () => {
     const four = steps(kafkaJson("--kafka.mode", "kraft", "--kafka.nodes", "4"));
     expect(four["kraft-bag"].triggers_replace).toEqual(steps(json)["kraft-bag"].triggers_replace);
     expect(four.converge.triggers_replace).toEqual(steps(json).converge.triggers_replace);
-    expect(Object.keys(four.converge.triggers_replace).sort()).toEqual(["chefRepo", "controllers"]);
+    expect(Object.keys(four.converge.triggers_replace).sort()).toEqual(["chefRepo", "controllers", "dataVolumeGiB"]);
     expect(four["kraft-bag"].triggers_replace.controllers).toMatch(/^\$\{join\(",", \["1@\$\{aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip\}"/);
   });
 
@@ -366,6 +377,12 @@ describe("KafkaStack in KRaft mode", () => {
       expect(provisionedScript(resources["bootstrap-node-3"])).toMatch(/"node_id":4,"broker":true/);
       const order = nodeIpsLine(provisionedScript(resources.converge)).match(/aws_instance\.(\w+-\d+)_instance/g);
       expect(order).toEqual([...[0, 1, 2].map((index) => expect.stringContaining(`controller-${index}_`)), ...[0, 1, 2, 3].map((index) => expect.stringContaining(`node-${index}_`))]);
+    });
+
+    it("converges only once the controllers' data volumes, too, are at their size", () => {
+      const volumes = Object.keys(resourcesOf(dedicated, "aws_ebs_volume")).map((name) => `aws_ebs_volume.${name}`);
+      expect(volumes.filter((name) => name.includes("controller-data-volume-"))).toHaveLength(3);
+      expect(steps(dedicated).converge.depends_on).toEqual(expect.arrayContaining(volumes));
     });
 
     it("gives clients only the brokers", () => {

@@ -1,5 +1,6 @@
 require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
+require_relative '../../kafka-cluster/spec/support/data_volume'
 
 def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true, node_id: nil)
   runner = ChefSpec::SoloRunner.new do |node|
@@ -18,6 +19,7 @@ THREE = %w(10.0.16.5 10.0.32.6 10.0.16.7).freeze
 FIVE = %w(10.0.16.5 10.0.32.6 10.0.16.7 10.0.32.8 10.0.16.9).freeze
 
 describe 'insight-kafka-cluster::default' do
+  include_context 'a mounted data volume'
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
   end
@@ -165,6 +167,7 @@ def kraft_run(entry, address:, node_id:, broker: true, zone: 'us-west-2b')
 end
 
 describe 'insight-kafka-cluster::default in KRaft mode' do
+  include_context 'a mounted data volume'
   context 'on the second of three combined brokers and controllers' do
     cached(:chef_run) { kraft_run(KRAFT_ENTRY, address: '10.0.32.6', node_id: 2) }
 
@@ -236,5 +239,27 @@ describe 'insight-kafka-cluster::default in KRaft mode' do
     expect { kraft_run(KRAFT_ENTRY.merge('controllers' => twice), address: '10.0.16.5', node_id: 1) }
       .to raise_error(RuntimeError, /lists a controller address twice/)
     expect { kraft_run(nil, address: '10.0.16.5', node_id: 1) }.to raise_error(RuntimeError, /has no list of controllers/)
+  end
+end
+
+describe 'insight-kafka-cluster::default when kafka.dataPath changed on a running node' do
+  before do
+    # The volume stays mounted where the node's setup mounted it; the role now names another path.
+    allow(KafkaCluster::Helpers).to receive(:read_mounts).and_return('/' => { source: '/dev/root', fstype: 'ext4' }, '/data/kafka' => { source: '/dev/nvme1n1', fstype: 'xfs' })
+    allow(KafkaCluster::Helpers).to receive(:label_device).and_return('/dev/nvme1n1')
+    allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+  end
+
+  it 'stops the whole run while it compiles, ZooKeeper member included, naming the path the volume is mounted at' do
+    error = nil
+    runner = ChefSpec::SoloRunner.new do |node|
+      node.automatic['ipaddress'] = '10.0.32.6'
+      node.automatic['ec2'] = { 'placement_availability_zone' => 'us-west-2b' }
+      node.override['kafka-cluster']['data_dir'] = '/data/kafka2'
+    end
+    allow_any_instance_of(Chef::Recipe).to receive(:data_bag_item).with('zoo_bag', 'zookeeper').and_return('id' => 'zookeeper', '_default' => THREE)
+    expect { runner.converge('insight-kafka-cluster::default') }.to raise_error(RuntimeError) { |raised| error = raised }
+    expect(error.message).to match(%r{log\.dirs /data/kafka2 is not a mount point .* back to /data/kafka,})
+    expect(error.backtrace.grep(%r{chef/runner\.rb})).to be_empty
   end
 end

@@ -21,9 +21,25 @@ default['kafka-cluster']['user'] = 'kafka'
 default['kafka-cluster']['group'] = 'kafka'
 default['kafka-cluster']['install_dir'] = '/opt/kafka'
 default['kafka-cluster']['conf_dir'] = '/etc/kafka'
+# Kafka's own log files, on the root volume: server.log, controller.log, state-change.log,
+# log-cleaner.log, kafka-request.log and kafka-authorizer.log each roll at log_file_max_mb and keep
+# log_file_backups old copies; the JVM's GC log rolls at gc_log_file_max_mb and keeps gc_log_files
+# old files. At most 6 x 100 MiB x (1 + 4) + 20 MiB x (1 + 5) = 3120 MiB with these values.
 default['kafka-cluster']['log_dir'] = '/var/log/kafka'
-# Where the broker's data volume is mounted; log.dirs lives here.
+default['kafka-cluster']['log_file_max_mb'] = 100
+default['kafka-cluster']['log_file_backups'] = 4
+default['kafka-cluster']['gc_log_file_max_mb'] = 20
+default['kafka-cluster']['gc_log_files'] = 5
+# Where the broker's data volume is mounted; log.dirs lives here. The run stops before changing
+# anything unless it is a mount point: a new path on a running node is an empty directory on the
+# root volume, while the volume stays mounted at the old one.
 default['kafka-cluster']['data_dir'] = '/data/kafka'
+# The data volume's filesystem label (the node's setup formats it with mkfs.xfs -L): the refusal
+# above names where the volume is mounted.
+default['kafka-cluster']['data_volume_label'] = 'kafka-data'
+# The data filesystem is grown to its device when the device is larger by at least this much (an
+# EBS volume grows by whole GiB; XFS may leave a few blocks at the end unused).
+default['kafka-cluster']['grow_threshold_mb'] = 64
 default['kafka-cluster']['heap_mb'] = 2048
 default['kafka-cluster']['java_package'] = 'openjdk-17-jre-headless'
 default['kafka-cluster']['open_files'] = 100_000

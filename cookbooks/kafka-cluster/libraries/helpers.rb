@@ -62,6 +62,123 @@ module KafkaCluster
       listeners.to_s.split(',').first.to_s[%r{://([^:/]+):\d+}, 1]
     end
 
+    # Mount points from /proc/self/mountinfo's text, each with its source device and filesystem
+    # type: { '/data/kafka' => { source: '/dev/nvme1n1', fstype: 'xfs' } }. A path mounted over
+    # twice keeps the later, visible mount.
+    def mounts(mountinfo)
+      mountinfo.each_line.with_object({}) do |line, table|
+        fields, rest = line.split(' - ', 2)
+        point = fields.to_s.split(' ')[4]
+        fstype, source = rest.to_s.split(' ')
+        next if point.nil? || fstype.nil?
+        # The kernel writes space, tab, newline and backslash in octal.
+        table[point.gsub(/\\([0-7]{3})/) { Regexp.last_match(1).to_i(8).chr }] = { source: source, fstype: fstype }
+      end
+    end
+
+    def read_mounts(path = '/proc/self/mountinfo')
+      mounts(::File.read(path))
+    end
+
+    # The device a filesystem label names (mkfs's -L), resolved; nil when no filesystem has it.
+    def label_device(label, by_label = '/dev/disk/by-label')
+      ::File.realpath("#{by_label}/#{label}")
+    rescue SystemCallError
+      nil
+    end
+
+    # The directories that must each be a mount point of their own: the data directory, and any
+    # log directory outside it.
+    def mount_roots(data_dir, log_dirs)
+      root = data_dir.chomp('/')
+      [root] + log_dirs.map { |dir| dir.chomp('/') }.reject { |dir| dir == root || dir.start_with?("#{root}/") }
+    end
+
+    # Why the broker must not start on these directories, or nil when each is a mounted volume
+    # and the data directory is the data volume's (when its label can be found). A directory that
+    # is no mount point lies on another filesystem, mostly the root volume's: Kafka would find it
+    # empty and start afresh there, and in KRaft mode format it.
+    def data_volume_problem(data_dir, log_dirs, mounts, volume_device, label = 'kafka-data')
+      where = mounts.find { |_, mount| volume_device && resolve(mount[:source]) == volume_device }&.first
+      data_root = data_dir.chomp('/')
+      if where && mounts.key?(data_root) && resolve(mounts[data_root][:source]) != volume_device
+        return "kafka-cluster: log.dirs #{data_root} is mounted from #{mounts[data_root][:source]}, not from the data volume (labelled #{label}), " \
+               "which is mounted at #{where}: set kafka.dataPath (node['kafka-cluster']['data_dir']) back to #{where}, " \
+               'or move the volume as docs/kafka.md "Disks and log files" describes'
+      end
+      root = mount_roots(data_dir, log_dirs).find { |dir| dir.empty? || !mounts.key?(dir) }
+      return if root.nil?
+      root = '/' if root.empty?
+      holder = mounts.keys.select { |point| point == '/' || root.start_with?("#{point}/") }.max_by(&:length) || '/'
+      hint = if where
+               "the data volume is mounted at #{where}: set kafka.dataPath (node['kafka-cluster']['data_dir']) back to #{where}"
+             else
+               "no filesystem labelled #{label} is mounted: mount the data volume at #{root} (the node's setup does it at first boot, from /etc/fstab) " \
+                 'or set kafka.dataPath back to the path it is mounted at'
+             end
+      "kafka-cluster: log.dirs #{root} is not a mount point but a directory of the filesystem at #{holder}, where Kafka would start on an empty log; " \
+        "#{hint}, or move the volume as docs/kafka.md \"Disks and log files\" describes"
+    end
+
+    def resolve(path)
+      ::File.realpath(path.to_s)
+    rescue SystemCallError
+      path
+    end
+
+    # The data section's size in bytes in xfs_info's report (`data = bsize=4096 blocks=26214400, ...`);
+    # nil when the report has no such line.
+    def xfs_data_bytes(report)
+      match = report.to_s.match(/^data\s+=.*?\bbsize=(\d+)\s+blocks=(\d+)/)
+      match && match[1].to_i * match[2].to_i
+    end
+
+    # Kafka 4 logs through Log4j 2 (config/log4j2.yaml); Kafka 3 through reload4j, Log4j 1.2's syntax.
+    def log4j2?(version)
+      version.to_s.split('.').first.to_i >= 4
+    end
+
+    # Files in the log directory no bound covers any more: the hourly files of Kafka's own
+    # configuration (server.log.2026-12-05-13; Kafka 4.0.0 also wrote stage-change.log.<hour>),
+    # and GC logs beyond the count the JVM now keeps.
+    def stale_log_files(log_dir, gc_log_name, gc_files)
+      hourly = ::Dir.glob("#{log_dir}/*.log.[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+      gc = ::Dir.glob("#{log_dir}/#{gc_log_name}.*").select { |file| file[/\.(\d+)\z/, 1].to_i >= gc_files && file =~ /\.\d+\z/ }
+      (hourly + gc).sort
+    end
+
+    # Kafka's own log files: each one's appender name in Kafka's Log4j 1 and Log4j 2 configurations.
+    LOG_FILES = [
+      { file: 'server.log', log4j1: 'kafkaAppender', log4j2: 'KafkaAppender' },
+      { file: 'state-change.log', log4j1: 'stateChangeAppender', log4j2: 'StateChangeAppender' },
+      { file: 'kafka-request.log', log4j1: 'requestAppender', log4j2: 'RequestAppender' },
+      { file: 'log-cleaner.log', log4j1: 'cleanerAppender', log4j2: 'CleanerAppender' },
+      { file: 'controller.log', log4j1: 'controllerAppender', log4j2: 'ControllerAppender' },
+      { file: 'kafka-authorizer.log', log4j1: 'authorizerAppender', log4j2: 'AuthorizerAppender' },
+    ].freeze
+
+    # The loggers Kafka's own configuration sends to a file of their own, as that release names
+    # them: Kafka 4.1 moved the log cleaner to org.apache.kafka.storage.internals.log, and Kafka 4
+    # has no ZooKeeper-mode controller.
+    def file_loggers(version)
+      to = ->(file) { LOG_FILES.find { |entry| entry[:file] == file } }
+      cleaner = if log4j2?(version)
+                  %w(LogCleaner LogCleaner$CleanerThread Cleaner).map { |name| "org.apache.kafka.storage.internals.log.#{name}" }
+                else
+                  %w(kafka.log.LogCleaner)
+                end
+      loggers = [
+        ['kafka.request.logger', 'WARN', 'kafka-request.log'],
+        ['kafka.network.RequestChannel$', 'WARN', 'kafka-request.log'],
+        ['org.apache.kafka.controller', 'INFO', 'controller.log'],
+      ]
+      loggers << ['kafka.controller', 'TRACE', 'controller.log'] unless log4j2?(version)
+      loggers += cleaner.map { |name| [name, 'INFO', 'log-cleaner.log'] }
+      loggers << ['state.change.logger', 'INFO', 'state-change.log']
+      loggers << ['kafka.authorizer.logger', 'INFO', 'kafka-authorizer.log']
+      loggers.map { |name, level, file| to.call(file).merge(name: name, level: level) }
+    end
+
     # server.properties lines, sorted so the file only changes when a value does.
     def properties_lines(properties)
       properties.sort_by { |key, _| key.to_s }.map { |key, value| "#{key}=#{value}" }

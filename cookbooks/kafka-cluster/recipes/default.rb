@@ -23,6 +23,16 @@ end
 props['log.dirs'] ||= kafka['data_dir']
 log_dirs = props['log.dirs'].to_s.split(',').map(&:strip)
 roles = props['process.roles'].to_s.split(',').map(&:strip)
+# Checked before anything changes: a broker never starts on a log directory that is not its own
+# mounted volume. A changed data_dir on a running node names an empty directory on the root
+# volume while the data volume stays mounted at the old path; Kafka would start empty there.
+mount_roots = KafkaCluster::Helpers.mount_roots(kafka['data_dir'], log_dirs)
+volume_problem = KafkaCluster::Helpers.data_volume_problem(kafka['data_dir'], log_dirs, KafkaCluster::Helpers.read_mounts,
+                                                           KafkaCluster::Helpers.label_device(kafka['data_volume_label']), kafka['data_volume_label'])
+raise volume_problem if volume_problem
+%w(log_file_max_mb log_file_backups gc_log_file_max_mb gc_log_files grow_threshold_mb).each do |key|
+  raise "kafka-cluster: node['kafka-cluster']['#{key}'] #{kafka[key].inspect} is not a whole number of at least 1" unless kafka[key].is_a?(Integer) && kafka[key] >= 1
+end
 broker = !kraft || roles.include?('broker')
 cluster_id = kafka['cluster_id'].to_s
 if kraft
@@ -109,8 +119,43 @@ end
   end
 end
 
+# A volume EC2 grew (kafka.dataVolumeGiB) is only usable once its filesystem is grown too.
+mount_roots.each do |dir|
+  kafka_cluster_filesystem dir do
+    threshold_mb kafka['grow_threshold_mb']
+  end
+end
+
 directory kafka['conf_dir'] do
   mode '0755'
+end
+
+# Kafka's own logs roll by size and keep a fixed count; Kafka 3 reads Log4j 1.2 properties
+# (reload4j), Kafka 4 a Log4j 2 file. The unit points the broker at the one its version reads.
+log4j2 = KafkaCluster::Helpers.log4j2?(kafka['version'])
+log_config = "#{kafka['conf_dir']}/#{log4j2 ? 'log4j2.yaml' : 'log4j.properties'}"
+template log_config do
+  source log4j2 ? 'log4j2.yaml.erb' : 'log4j.properties.erb'
+  owner 'root'
+  group kafka['group']
+  mode '0640'
+  variables(
+    log_dir: kafka['log_dir'],
+    appenders: KafkaCluster::Helpers::LOG_FILES,
+    loggers: KafkaCluster::Helpers.file_loggers(kafka['version']),
+    max_file_mb: kafka['log_file_max_mb'],
+    backups: kafka['log_file_backups']
+  )
+  notifies :restart, 'service[kafka]', :delayed
+end
+
+# What earlier configurations left behind and no bound covers: Kafka's default hourly files,
+# never deleted, and GC logs beyond today's count.
+gc_log_name = 'kafkaServer-gc.log'
+KafkaCluster::Helpers.stale_log_files(kafka['log_dir'], gc_log_name, kafka['gc_log_files']).each do |stale|
+  file stale do
+    action :delete
+  end
 end
 
 template "#{kafka['conf_dir']}/server.properties" do
@@ -155,7 +200,7 @@ systemd_unit 'kafka.service' do
       'Wants' => 'network-online.target',
       'After' => after,
       # Never start on the root volume's empty directory when the data volume is not mounted yet.
-      'RequiresMountsFor' => kafka['data_dir'],
+      'RequiresMountsFor' => mount_roots.join(' '),
     },
     'Service' => {
       'Type' => 'simple',
@@ -165,7 +210,12 @@ systemd_unit 'kafka.service' do
       'Environment' => [
         %("KAFKA_HEAP_OPTS=-Xms#{kafka['heap_mb']}m -Xmx#{kafka['heap_mb']}m"),
         "LOG_DIR=#{kafka['log_dir']}",
+        log4j2 ? "KAFKA_LOG4J_OPTS=-Dlog4j2.configurationFile=#{log_config}" : "KAFKA_LOG4J_OPTS=-Dlog4j.configuration=file:#{log_config}",
+        # Set, it replaces kafka-run-class.sh's own GC log of 10 files of 100 MiB.
+        "KAFKA_GC_LOG_OPTS=-Xlog:gc*:file=#{kafka['log_dir']}/#{gc_log_name}:time,tags:filecount=#{kafka['gc_log_files']},filesize=#{kafka['gc_log_file_max_mb']}M",
       ],
+      # RequiresMountsFor waits for a mount fstab lists; this also refuses a directory fstab lost.
+      'ExecStartPre' => mount_roots.map { |dir| "/usr/bin/mountpoint #{dir}" },
       'ExecStart' => "#{kafka['install_dir']}/current/bin/kafka-server-start.sh #{kafka['conf_dir']}/server.properties",
       'Restart' => 'on-failure',
       'RestartSec' => '10',

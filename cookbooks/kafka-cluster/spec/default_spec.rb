@@ -1,5 +1,6 @@
 require_relative '../../spec_helper'
 require_relative '../libraries/helpers'
+require_relative 'support/data_volume'
 require 'tempfile'
 
 def kafka_run(properties, sha512: nil, kraft: nil, step_into: [])
@@ -19,6 +20,7 @@ BROKER_2 = {
 }.freeze
 
 describe 'kafka-cluster::default' do
+  include_context 'a mounted data volume'
   cached(:chef_run) { kafka_run(BROKER_2) }
   let(:tarball) { "#{Chef::Config[:file_cache_path]}/kafka_2.13-3.9.1.tgz" }
 
@@ -150,6 +152,7 @@ describe KafkaCluster::Helpers do
 end
 
 describe 'kafka_cluster_registered' do
+  include_context 'a mounted data volume'
   def checked_run(zookeeper_answer)
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
@@ -194,6 +197,7 @@ end
 COMBINED_2 = kraft_properties(2, '10.0.32.6', %w(broker controller)).freeze
 
 describe 'kafka-cluster::default in KRaft mode' do
+  include_context 'a mounted data volume'
   context 'on a combined broker and controller' do
     cached(:chef_run) { kafka_run(COMBINED_2, kraft: KRAFT) }
     let(:format) { chef_run.execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}") }
@@ -310,6 +314,7 @@ describe 'kafka-cluster::default in KRaft mode' do
 end
 
 describe 'kafka_cluster_quorum' do
+  include_context 'a mounted data volume'
   # Each answer is one attempt's: a string is what the tool printed, :timeout a run that hung.
   def quorum_run(*answers)
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
@@ -377,6 +382,7 @@ describe KafkaCluster::Helpers do
 end
 
 describe 'kafka_cluster_registered in KRaft mode' do
+  include_context 'a mounted data volume'
   def registered_run(answer)
     allow_any_instance_of(Chef::Provider).to receive(:sleep)
     allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
@@ -397,5 +403,237 @@ describe 'kafka_cluster_registered in KRaft mode' do
   it 'fails the run, naming the broker and who answered, when it never does' do
     expect { registered_run("10.0.16.5:9092 (id: 1 rack: us-west-2a isFenced: false) -> (\n)\n") }
       .to raise_error(/broker 4 did not register with the controllers \(asked through 10\.0\.16\.8:9092\) after 2 attempts; registered: 1/)
+  end
+end
+
+# Disks and log files: the data volume check, the filesystem grown to its device, Kafka's own logs bounded.
+ROOT_FS = { source: '/dev/root', fstype: 'ext4' }.freeze
+DATA_FS = { source: '/dev/nvme1n1', fstype: 'xfs' }.freeze
+
+def mount_table(table)
+  allow(KafkaCluster::Helpers).to receive(:read_mounts).and_return(table)
+  allow(KafkaCluster::Helpers).to receive(:label_device).with('kafka-data').and_return(table.key(DATA_FS) && DATA_FS[:source])
+end
+
+describe 'kafka-cluster::default on its data volume' do
+  before { mount_table('/' => ROOT_FS, '/data/kafka' => DATA_FS) }
+
+  context 'mounted at the data directory' do
+    cached(:chef_run) { kafka_run(BROKER_2) }
+
+    it 'runs, and its unit refuses to start the broker unless the directory is still a mount point' do
+      unit = chef_run.systemd_unit('kafka.service').content
+      expect(unit['Unit']['RequiresMountsFor']).to eq('/data/kafka')
+      expect(unit['Service']['ExecStartPre']).to eq(['/usr/bin/mountpoint /data/kafka'])
+    end
+
+    it 'keeps its filesystem grown to the volume' do
+      expect(chef_run).to grow_kafka_cluster_filesystem('/data/kafka').with(threshold_mb: 64)
+    end
+  end
+
+  it 'stops before changing anything when the data directory moved off the volume (kafka.dataPath changed on a running node)' do
+    error = nil
+    expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['data_dir'] = '/data/new' } }.to raise_error(RuntimeError) { |raised| error = raised }
+    expect(error.message).to eq(
+      'kafka-cluster: log.dirs /data/new is not a mount point but a directory of the filesystem at /, where Kafka would start on an empty log; ' \
+      "the data volume is mounted at /data/kafka: set kafka.dataPath (node['kafka-cluster']['data_dir']) back to /data/kafka, " \
+      'or move the volume as docs/kafka.md "Disks and log files" describes'
+    )
+    # Raised while the recipe compiles: no resource, server.properties and the unit included, ran.
+    expect(error.backtrace.grep(/cookbook_compiler/)).not_to be_empty
+    expect(error.backtrace.grep(%r{chef/runner\.rb})).to be_empty
+  end
+
+  it 'stops a KRaft node too, before its log directory is formatted on the root volume' do
+    expect { kafka_run(COMBINED_2, kraft: KRAFT.merge('data_dir' => '/data/new')) }
+      .to raise_error(RuntimeError, %r{log\.dirs /data/new is not a mount point.*set kafka\.dataPath .* back to /data/kafka})
+  end
+
+  it 'says to mount the volume when none is mounted' do
+    mount_table('/' => ROOT_FS)
+    expect { kafka_run(BROKER_2) }.to raise_error(RuntimeError, %r{log\.dirs /data/kafka is not a mount point.*no filesystem labelled kafka-data is mounted: mount the data volume at /data/kafka})
+  end
+
+  it 'refuses a data directory that is another filesystem\'s mount point, not the data volume\'s' do
+    mount_table('/' => ROOT_FS, '/data/kafka' => DATA_FS, '/boot/efi' => { source: '/dev/nvme0n1p15', fstype: 'vfat' })
+    expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['data_dir'] = '/boot/efi' } }.to raise_error(
+      RuntimeError, %r{log\.dirs /boot/efi is mounted from /dev/nvme0n1p15, not from the data volume \(labelled kafka-data\), which is mounted at /data/kafka: set kafka\.dataPath .* back to /data/kafka}
+    )
+  end
+
+  it 'accepts log directories inside the data volume, and refuses one beside it on the root volume' do
+    inside = kafka_run(BROKER_2.merge('log.dirs' => '/data/kafka/a,/data/kafka/b'))
+    expect(inside.systemd_unit('kafka.service').content['Unit']['RequiresMountsFor']).to eq('/data/kafka')
+    expect { kafka_run(BROKER_2.merge('log.dirs' => '/data/kafka,/var/lib/kafka')) }.to raise_error(RuntimeError, %r{log\.dirs /var/lib/kafka is not a mount point})
+  end
+end
+
+describe 'kafka_cluster_filesystem' do
+  XFS_INFO = <<~REPORT.freeze
+    meta-data=/dev/nvme1n1           isize=512    agcount=4, agsize=6553600 blks
+             =                       sectsz=512   attr=2, projid32bit=1
+             =                       crc=1        finobt=1, sparse=1, rmapbt=0
+             =                       reflink=1    bigtime=0 inobtcount=0
+    data     =                       bsize=4096   blocks=26214400, imaxpct=25
+             =                       sunit=0      swidth=0 blks
+    naming   =version 2              bsize=4096   ascii-ci=0, ftype=1
+    log      =internal log           bsize=4096   blocks=12800, version=2
+             =                       sectsz=512   sunit=0 blks, lazy-count=1
+    realtime =none                   extsz=4096   blocks=0, rtextents=0
+  REPORT
+  GIB = 1024**3
+
+  def grown_run(device_bytes, fstype: 'xfs')
+    mount_table('/' => ROOT_FS, '/data/kafka' => DATA_FS.merge(fstype: fstype))
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out!).and_call_original
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out!).with('blockdev', '--getsize64', '/dev/nvme1n1').and_return(double(stdout: "#{device_bytes}\n"))
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out!).with('xfs_info', '/data/kafka').and_return(double(stdout: XFS_INFO))
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out!).with('xfs_growfs', '-d', '/data/kafka').and_return(double(stdout: ''))
+    kafka_run(BROKER_2, step_into: ['kafka_cluster_filesystem'])
+  end
+
+  def grows?(run)
+    run.find_resource(:kafka_cluster_filesystem, '/data/kafka').updated_by_last_action?
+  end
+
+  it 'grows the filesystem online once its volume was grown (100 GiB filesystem on a 150 GiB device)' do
+    run = grown_run(150 * GIB)
+    expect(grows?(run)).to be(true)
+  end
+
+  it 'changes nothing when the filesystem already fills its device' do
+    run = grown_run(100 * GIB)
+    expect(grows?(run)).to be(false)
+  end
+
+  it 'leaves alone the few blocks at the end XFS does not use' do
+    expect(grows?(grown_run(100 * GIB + 1024**2))).to be(false)
+  end
+
+  it 'only warns about a filesystem it does not know how to grow' do
+    allow(Chef::Log).to receive(:warn)
+    run = grown_run(150 * GIB, fstype: 'ext4')
+    expect(grows?(run)).to be(false)
+    expect(Chef::Log).to have_received(:warn).with(%r{/data/kafka is ext4, not xfs; grow it by hand})
+  end
+end
+
+describe 'kafka-cluster::default log files' do
+  include_context 'a mounted data volume'
+
+  context 'with Kafka 3.9.1 (reload4j)' do
+    cached(:chef_run) { kafka_run(BROKER_2) }
+
+    it 'rolls each of Kafka\'s files at 100 MB and keeps 4 old copies' do
+      expect(chef_run).to render_file('/etc/kafka/log4j.properties').with_content { |content|
+        %w(server state-change kafka-request log-cleaner controller kafka-authorizer).each do |name|
+          appender = content[%r{^log4j\.appender\.(\w+)\.File=/var/log/kafka/#{name}\.log$}, 1]
+          expect(appender).not_to be_nil, "no appender writes #{name}.log"
+          expect(content).to include(
+            "log4j.appender.#{appender}=org.apache.log4j.RollingFileAppender\n",
+            "log4j.appender.#{appender}.MaxFileSize=100MB\n", "log4j.appender.#{appender}.MaxBackupIndex=4\n"
+          )
+        end
+        expect(content).not_to include('DailyRollingFileAppender')
+        expect(content).to include("log4j.rootLogger=INFO, stdout, kafkaAppender\n", "log4j.logger.kafka.log.LogCleaner=INFO, cleanerAppender\n",
+                                   "log4j.logger.kafka.controller=TRACE, controllerAppender\n", "log4j.logger.state.change.logger=INFO, stateChangeAppender\n")
+      }
+      expect(chef_run).not_to render_file('/etc/kafka/log4j2.yaml')
+    end
+
+    it 'points the broker at that file and bounds its GC log, restarting it when the file changes' do
+      environment = chef_run.systemd_unit('kafka.service').content['Service']['Environment']
+      expect(environment).to include('KAFKA_LOG4J_OPTS=-Dlog4j.configuration=file:/etc/kafka/log4j.properties', 'LOG_DIR=/var/log/kafka',
+                                     'KAFKA_GC_LOG_OPTS=-Xlog:gc*:file=/var/log/kafka/kafkaServer-gc.log:time,tags:filecount=5,filesize=20M')
+      expect(chef_run.template('/etc/kafka/log4j.properties')).to notify('service[kafka]').to(:restart).delayed
+    end
+  end
+
+  context 'with Kafka 4.3.1 (Log4j 2)' do
+    cached(:chef_run) { kafka_run(COMBINED_2, kraft: KRAFT.merge('version' => '4.3.1', 'data_dir' => Dir.mktmpdir.tap { |dir| File.write("#{dir}/meta.properties", "cluster.id=#{CLUSTER_ID}\n") })) }
+
+    it 'rolls each of Kafka\'s files at 100 MB and keeps 4 old copies, in a Log4j 2 YAML file' do
+      expect(chef_run).to render_file('/etc/kafka/log4j2.yaml').with_content { |content|
+        config = YAML.safe_load(content)['Configuration']
+        files = config['Appenders']['RollingFile']
+        expect(files.map { |appender| appender['fileName'] }).to match_array(
+          %w(server state-change kafka-request log-cleaner controller kafka-authorizer).map { |name| "/var/log/kafka/#{name}.log" }
+        )
+        files.each do |appender|
+          expect(appender).to include('filePattern' => "#{appender['fileName']}.%i",
+                                      'Policies' => { 'SizeBasedTriggeringPolicy' => { 'size' => '100 MB' } },
+                                      'DefaultRolloverStrategy' => { 'max' => 4, 'fileIndex' => 'min' })
+        end
+        expect(config['Loggers']['Root']['AppenderRef']).to eq([{ 'ref' => 'STDOUT' }, { 'ref' => 'KafkaAppender' }])
+        cleaner = config['Loggers']['Logger'].select { |logger| logger.dig('AppenderRef', 'ref') == 'CleanerAppender' }.map { |logger| logger['name'] }
+        expect(cleaner).to eq(%w(LogCleaner LogCleaner$CleanerThread Cleaner).map { |name| "org.apache.kafka.storage.internals.log.#{name}" })
+        expect(config['Loggers']['Logger'].map { |logger| logger['name'] }).not_to include('kafka.controller', 'kafka.log.LogCleaner')
+      }
+      expect(chef_run).not_to render_file('/etc/kafka/log4j.properties')
+    end
+
+    it 'points the broker at the Log4j 2 file' do
+      environment = chef_run.systemd_unit('kafka.service').content['Service']['Environment']
+      expect(environment).to include('KAFKA_LOG4J_OPTS=-Dlog4j2.configurationFile=/etc/kafka/log4j2.yaml')
+      expect(chef_run.template('/etc/kafka/log4j2.yaml')).to notify('service[kafka]').to(:restart).delayed
+    end
+  end
+
+  it 'deletes the hourly files of Kafka\'s own configuration and GC logs beyond the count, nothing else' do
+    Dir.mktmpdir do |dir|
+      kept = %w(server.log server.log.1 controller.log.4 kafkaServer-gc.log kafkaServer-gc.log.0 kafkaServer-gc.log.4 kafkaServer.out)
+      stale = %w(server.log.2026-12-05-13 stage-change.log.2026-01-02-03 kafkaServer-gc.log.5 kafkaServer-gc.log.9)
+      (kept + stale).each { |name| File.write("#{dir}/#{name}", '') }
+      run = kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['log_dir'] = dir }
+      stale.each { |name| expect(run).to delete_file("#{dir}/#{name}") }
+      expect(run.find_resources(:file).select { |resource| resource.action == [:delete] }.map(&:name)).to match_array(stale.map { |name| "#{dir}/#{name}" })
+    end
+  end
+
+  it 'refuses a log bound that is not a whole number of at least 1' do
+    expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['log_file_backups'] = 0 } }
+      .to raise_error(RuntimeError, /\['log_file_backups'\] 0 is not a whole number of at least 1/)
+  end
+end
+
+describe KafkaCluster::Helpers do
+  it 'reads mount points, their device and filesystem from /proc/self/mountinfo, escapes decoded' do
+    mountinfo = <<~INFO
+      26 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw,discard,errors=remount-ro
+      31 26 259:4 / /data/kafka rw,noatime shared:17 - xfs /dev/nvme1n1 rw,attr2,inode64,logbufs=8,noquota
+      32 26 0:30 / /mnt/with\\040space rw shared:18 - tmpfs tmpfs rw
+    INFO
+    expect(described_class.mounts(mountinfo)).to eq(
+      '/' => { source: '/dev/root', fstype: 'ext4' },
+      '/data/kafka' => { source: '/dev/nvme1n1', fstype: 'xfs' },
+      '/mnt/with space' => { source: 'tmpfs', fstype: 'tmpfs' }
+    )
+  end
+
+  it 'finds the device a filesystem label names, and none for a label no filesystem has' do
+    Dir.mktmpdir do |dir|
+      File.write("#{dir}/nvme1n1", '')
+      File.symlink("#{dir}/nvme1n1", "#{dir}/kafka-data")
+      expect(described_class.label_device('kafka-data', dir)).to eq(File.realpath("#{dir}/nvme1n1"))
+      expect(described_class.label_device('other', dir)).to be_nil
+    end
+  end
+
+  it 'takes a data directory mounted from the labelled volume, wherever else that volume is also mounted' do
+    table = { '/' => ROOT_FS, '/srv/bind' => DATA_FS, '/data/kafka' => DATA_FS }
+    expect(described_class.data_volume_problem('/data/kafka', ['/data/kafka'], table, '/dev/nvme1n1')).to be_nil
+    expect(described_class.data_volume_problem('/data/kafka', ['/data/kafka'], table, nil)).to be_nil
+  end
+
+  it 'reads the data section\'s size from xfs_info' do
+    expect(described_class.xfs_data_bytes(XFS_INFO)).to eq(4096 * 26_214_400)
+    expect(described_class.xfs_data_bytes('xfs_info: /data/kafka is not a mounted XFS filesystem')).to be_nil
+  end
+
+  it 'tells Kafka 4\'s Log4j 2 from Kafka 3\'s reload4j by the major version' do
+    expect(described_class.log4j2?('3.9.1')).to be(false)
+    expect(described_class.log4j2?('4.3.1')).to be(true)
+    expect(described_class.log4j2?('10.0.0')).to be(true)
   end
 end
