@@ -109,7 +109,7 @@ export interface KafkaConfig {
   readonly heapMb: number;
   /** ZooKeeper member JVM heap in MiB; a change restarts the members one at a time. @default 512 */
   readonly zookeeperHeapMb: number;
-  /** Mount point of the broker's data volume; log.dirs. @default "/data/kafka" */
+  /** Mount point of the broker's data volume; log.dirs. Fixed once the brokers run: their Chef run refuses a new path. @default "/data/kafka" */
   readonly dataPath: string;
   /** Kafka brokers, one per instance. @default 3 */
   readonly nodes: number;
