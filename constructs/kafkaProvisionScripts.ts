@@ -43,7 +43,27 @@ interface QuorumCheck {
   readonly bag: string;
   readonly itemId: string;
   readonly sshWaitAttempts: number;
+  /** KRaft mode: how the workstation changes a dynamic quorum's voters. */
+  readonly kraft?: KraftQuorumChange;
 }
+
+/** Where kafka-metadata-quorum.sh is on the nodes, and how long a voter change may take. */
+interface KraftQuorumChange {
+  readonly binDir: string;
+  readonly controllerPort: number;
+  /** Checks, KRAFT_WAIT_SECONDS apart, before a controller that has not caught up stops the change. */
+  readonly waitAttempts: number;
+  readonly waitSeconds: number;
+  /** Records of the metadata log a controller may trail the leader by and count as caught up. */
+  readonly maxLag: number;
+}
+
+/**
+ * The kafka-cluster cookbook's install path and controller port; a voter change waits up to 10
+ * minutes per step, and a controller within 100 records of the leader's log has caught up (the
+ * leader writes a few records a second even when idle).
+ */
+export const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
 
 /** Names must stay valid in a shell word and a path: Chef's own rule for data bag names. */
 const DATA_BAG_NAME = /^[A-Za-z0-9_-]+$/;
@@ -124,6 +144,7 @@ export class KafkaProvisionScripts {
       bag: item.bag,
       itemId: item.id,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+      kraft: zookeeper ? undefined : KRAFT_QUORUM_CHANGE,
     };
   }
 }

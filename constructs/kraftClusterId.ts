@@ -16,6 +16,20 @@ const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  * rest of the stack refers to it by name (cdktf mangles raw expressions nested in its functions).
  */
 export function kraftClusterId(scope: Construct, id: string): string {
+  return kafkaUuid(scope, id);
+}
+
+/**
+ * A KRaft controller's metadata directory id, made the same way as the cluster id: a dynamic
+ * quorum's initial controllers are formatted with `--initial-controllers id@host:port:<directory
+ * id>,...`, and every one of them must be given the same list, so the ids are fixed before any
+ * node is formatted and kept in the state for the cluster's life.
+ */
+export function kraftDirectoryId(scope: Construct, id: string): string {
+  return kafkaUuid(scope, id);
+}
+
+function kafkaUuid(scope: Construct, id: string): string {
   const uuid = new TerraformData(scope, id, {
     input: { uuid: Fn.uuid() },
     lifecycle: { ignoreChanges: ["input"] },

@@ -9,7 +9,7 @@ import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
-import { kraftClusterId } from "../constructs/kraftClusterId";
+import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import type { TerraformData } from "../constructs/TerraformData";
 import { renderScript } from "../constructs/renderScript";
@@ -173,14 +173,22 @@ export class KafkaStack extends PlatformStack {
       // Generated once and kept in Terraform's state: a replaced node, or a re-converge, reads the
       // same id from the data bag, and a replaced Chef server gets it uploaded again.
       const clusterId = kraftClusterId(this, "cluster-id");
-      const controllers = quorum.map((node) => ({ id: node.nodeId, address: node.instance.privateIp }));
-      item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId, controllers } }) };
+      // A dynamic quorum (KIP-853): its controllers can be added and removed one at a time on a
+      // running cluster. Each directory id is kept per node id; only a cluster being created is
+      // formatted with them (the upload marks it), and an item on a running static quorum is
+      // turned back into a static one by the upload, which reads what runs.
+      const controllers = quorum.map((node) => ({
+        id: node.nodeId,
+        address: node.instance.privateIp,
+        directory_id: kraftDirectoryId(this, `controller-directory-id-${node.nodeId}`),
+      }));
+      item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId, quorum: "dynamic", controllers } }) };
       quorumTrigger = { controllers: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}`)) };
       bagTrigger = { clusterId };
       new TerraformOutput(this, "kafka_cluster_id", { value: clusterId, description: "The KRaft cluster's id, as every node's meta.properties holds it" });
       new TerraformOutput(this, "kafka_controller_quorum", {
         value: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}:${KAFKA_PORTS.controller}`)),
-        description: "controller.quorum.voters",
+        description: "The controllers the data bag lists (id@address:port); the running voters: kafka-metadata-quorum.sh describe --status",
       });
     } else {
       // Exactly the original's format: {"id":"zookeeper","_default":[ips]}, the ensemble only.

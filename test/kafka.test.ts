@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -289,13 +289,24 @@ describe("KafkaStack in KRaft mode", () => {
     expect(json.locals["cluster-id-text"]).toContain('replace(terraform_data.cluster-id.output.uuid, "-", "")');
   });
 
-  it("uploads kafka_bag/kraft with the cluster id and the first three brokers as controllers, generated from their IPs", () => {
-    const controller = (index: number): string => `\\{"id" = ${index + 1}, "address" = aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip\\}`;
+  it("uploads kafka_bag/kraft with the cluster id and the first three brokers as a dynamic quorum's controllers, generated from their IPs", () => {
+    const controller = (index: number): string =>
+      `\\{"id" = ${index + 1}, "address" = aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.private_ip, "directory_id" = local\\.controller-directory-id-${index + 1}-text\\}`;
     expect(item(json)).toMatch(
-      new RegExp(`^\\$\\{jsonencode\\(\\{"id" = "kraft", "_default" = \\{"cluster_id" = local\\.cluster-id-text, "controllers" = \\[${[0, 1, 2].map(controller).join(", ")}\\]\\}\\}\\)\\}$`),
+      new RegExp(`^\\$\\{jsonencode\\(\\{"id" = "kraft", "_default" = \\{"cluster_id" = local\\.cluster-id-text, "quorum" = "dynamic", "controllers" = \\[${[0, 1, 2].map(controller).join(", ")}\\]\\}\\}\\)\\}$`),
     );
     expect(steps(json)).not.toHaveProperty("zoo-bag");
     expect(steps(json)["kraft-bag"].triggers_replace.clusterId).toBe("${local.cluster-id-text}");
+  });
+
+  it("fixes each controller's metadata directory id once, per node id, as it does the cluster id: every initial controller formats with the same list", () => {
+    const data = resourcesOf(json, "terraform_data");
+    for (const id of [1, 2, 3]) {
+      expect(data[`controller-directory-id-${id}`]).toEqual(expect.objectContaining({ input: { uuid: "${uuid()}" }, lifecycle: { ignore_changes: ["input"] } }));
+      expect(json.locals[`controller-directory-id-${id}-text`]).toContain(`replace(terraform_data.controller-directory-id-${id}.output.uuid, "-", "")`);
+    }
+    // The directory ids never trigger a re-upload or a converge: only the controllers' ids and addresses do.
+    expect(Object.keys(steps(json)["kraft-bag"].triggers_replace).sort()).toEqual(["clusterId", "controllers", "server"]);
   });
 
   it("opens the controller port among members only, and no ZooKeeper port", () => {
@@ -356,7 +367,7 @@ describe("KafkaStack in KRaft mode", () => {
     });
 
     it("lists the controllers, not the brokers, in the data bag, with node ids clear of the brokers'", () => {
-      expect(item(dedicated)).toMatch(/"controllers" = \[\{"id" = 1001, "address" = aws_instance\.controller-0_instance_[0-9A-F]{8}\.private_ip\}/);
+      expect(item(dedicated)).toMatch(/"controllers" = \[\{"id" = 1001, "address" = aws_instance\.controller-0_instance_[0-9A-F]{8}\.private_ip, "directory_id" = local\.controller-directory-id-1001-text\}/);
       expect(item(dedicated).match(/"id" = \d+/g)).toEqual(['"id" = 1001', '"id" = 1002', '"id" = 1003']);
       expect(item(dedicated)).not.toContain("aws_instance.node-");
     });
@@ -399,6 +410,7 @@ describe("provisioner scripts", () => {
       new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json: "{}" }),
       renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
       new KafkaProvisionScripts(configFrom()).convergeNodes(["10.0.16.5"], { bag: "zoo_bag", id: "zookeeper", json: "{}" }),
+      new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).convergeNodes(["10.0.16.5"], { bag: "kafka_bag", id: "kraft", json: "{}" }),
     ];
     for (const script of scripts) expect(shellcheck(script).output).toBe("");
   });
@@ -597,6 +609,159 @@ describe("provisioner scripts", () => {
       expect(dedicated.status).not.toBe(0);
       expect(refusals(dedicated.output)).toEqual([expect.stringContaining("REFUSED: this change replaces 3 of the running KRaft controller quorum's 3 members at once")]);
       expect(bagUploads(dedicated.dir)).toEqual([]);
+    });
+  });
+
+  describe("KRaft controller quorum changes", () => {
+    const CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg";
+    const IPS = [...OLD, ...ADDED];
+    const DIRS = ["K90IZ-0DRNazJ49kCZ1EMQ", "aUARLskQTCW4qCZDtS_cwA", "2ggvsS4kQb-fSJ_-zC_Ang", "MvDxzVmcRsaTz33bUuRU6A", "07R5amHmR32VDA6jHkGbTA"];
+    const QUORUM_TOOL = join(__dirname, "fixtures", "kafka-metadata-quorum.py");
+    /** The item the stack generates: a dynamic quorum of the first `count` nodes, ids 1.., with Terraform's directory ids. */
+    const kraftItem = (count: number, ids: readonly number[] = [1, 2, 3, 4, 5].slice(0, count)): string =>
+      JSON.stringify({ _default: { cluster_id: CLUSTER_ID, controllers: ids.map((id, index) => ({ address: id > 1000 ? `10.0.64.${index + 20}` : IPS[id - 1], directory_id: DIRS[index], id })), quorum: "dynamic" }, id: "kraft" });
+    /** server.properties as the cookbook renders it on a node of a dynamic quorum. */
+    const dynamicConfig = (roles: string): string => `process.roles=${roles}\ncontroller.quorum.bootstrap.servers=${OLD.map((ip) => `${ip}:9093`).join(",")}\n`;
+    const upload = (json: string): string => new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json });
+    const converge = (json: string, ips: readonly string[], waitAttempts = 120): string =>
+      new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).convergeNodes(ips, { bag: "kafka_bag", id: "kraft", json }).replace("KRAFT_WAIT_ATTEMPTS='120'", `KRAFT_WAIT_ATTEMPTS='${waitAttempts}'`);
+    /** ssh as nodes answer: their config, kafka-metadata-quorum.sh from the stand-in, the client's summary. */
+    const KRAFT_SSH = [
+      MEMBER_SSH,
+      'if [[ " $* " == *kafka-metadata-quorum.sh* ]]; then',
+      '  shift $(( $(printf "%s\\n" "$@" | grep -n "kafka-metadata-quorum.sh$" | cut -d: -f1) ))',
+      `  exec python3 ${QUORUM_TOOL} "$WORK_DIR/quorum.json" "$host" "$@"`,
+      "fi",
+      '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"',
+      "exit 0",
+    ].join("\n");
+    const kraftStubs = { ...stubs, ssh: KRAFT_SSH, sudo: "exit 0" };
+    /** A running dynamic quorum: these voters (by node id), these observers, and these nodes' configs. */
+    const dynamicCluster = (voters: readonly number[], observers: readonly number[], extra: Record<string, unknown> = {}): string => {
+      const configs = Object.fromEntries(IPS.map((ip, index) => [ip, dynamicConfig(voters.includes(index + 1) || observers.includes(index + 1) ? "broker,controller" : "broker")]));
+      const dir = runningCluster(configs, kraftItem(voters.length, voters));
+      const entry = (id: number): Record<string, unknown> => ({ id, dir: DIRS[id - 1], host: IPS[id - 1] });
+      writeFileSync(join(dir, "work", "quorum.json"), JSON.stringify({
+        cluster_id: CLUSTER_ID, leader: voters[0], voters: voters.map(entry), observers: observers.map(entry),
+        hosts: Object.fromEntries(IPS.map((ip, index) => [ip, { id: index + 1, dir: DIRS[index] }])), ...extra,
+      }));
+      return dir;
+    };
+    const quorumState = (dir: string): { voters: Array<{ id: number }>; observers: Array<{ id: number }> } => JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8"));
+    const uploadedItem = (dir: string): Json => JSON.parse(readFileSync(join(dir, "work", "knife", "item.json"), "utf8"));
+    /** The quorum tool's calls and the client runs, in order: "<subcommand> <node>" / "client <node>". */
+    const steps = (dir: string): string[] =>
+      calls(dir).filter((call) => call.startsWith("ssh ")).flatMap((call) => {
+        const node = call.match(/ubuntu@(\S+)/)?.[1];
+        const tool = call.match(/kafka-metadata-quorum\.sh .*?(describe --\w+|add-controller|remove-controller --controller-id \d+ --controller-directory-id \S+)/)?.[1];
+        if (tool !== undefined) return [`${tool} ${node}`];
+        return call.includes("cinc-client") ? [`client ${node}`] : [];
+      });
+
+    it("formats a new cluster with a dynamic quorum: the upload marks the item for its initial controllers", () => {
+      const dir = runningCluster({});
+      const run = runBash(upload(kraftItem(3)), { stubs: kraftStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("no member answers with a KRaft controller quorum configuration: a new cluster, formatted with a dynamic quorum of 1=10.0.16.5 2=10.0.32.6 3=10.0.48.7");
+      expect(uploadedItem(dir)._default).toEqual({ ...JSON.parse(kraftItem(3))._default, bootstrap: true });
+    });
+
+    it("keeps a running static quorum static: the item loses the dynamic quorum and the directory ids, so no node changes its voters", () => {
+      const staticConfig = `process.roles=broker,controller\ncontroller.quorum.voters=${OLD.map((ip, index) => `${index + 1}@${ip}:9093`).join(",")}\n`;
+      const dir = runningCluster(Object.fromEntries(OLD.map((ip) => [ip, staticConfig])));
+      const run = runBash(upload(kraftItem(3)), { stubs: kraftStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("the running KRaft controller quorum is static (controller.quorum.voters): it keeps a fixed set of voters");
+      expect(uploadedItem(dir)._default).toEqual({ cluster_id: CLUSTER_ID, controllers: OLD.map((address, index) => ({ address, id: index + 1 })) });
+      // Its membership stays fixed: 3 to 5 is refused as before.
+      const grown = runBash(upload(kraftItem(5)), { stubs: kraftStubs, dir: runningCluster(Object.fromEntries(OLD.map((ip) => [ip, staticConfig]))) });
+      expect(refusals(grown.output)).toEqual([expect.stringContaining("would change the running KRaft controller quorum from 3 members")]);
+    });
+
+    it("grows a running dynamic quorum 3 to 5 one controller at a time: each new one converged, caught up as an observer, added, caught up as a voter", () => {
+      const dir = dynamicCluster([1, 2, 3], [4, 5], { lags: { "4": [900, 40, 0], "5": [0] } });
+      const uploaded = runBash(upload(kraftItem(5)), { stubs: kraftStubs, dir });
+      expect(uploaded.status).toBe(0);
+      expect(uploadedItem(dir)._default.bootstrap).toBe(false);
+      const run = runBash(converge(kraftItem(5), IPS), { stubs: kraftStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("the running KRaft controller quorum changes one controller at a time: voters 1=10.0.16.5 2=10.0.32.6 3=10.0.48.7; to add: 4=10.0.16.8 5=10.0.32.9; to remove: ");
+      expect(run.output).toContain("controller 4 (10.0.16.8) has caught up as an observer: node 4 is Observer with lag 40");
+      expect(run.output).toContain(`Added controller 4 with directory id ${DIRS[3]} and endpoints: CONTROLLER://10.0.16.8:9093`);
+      const after = steps(dir).slice(steps(dir).indexOf("client 10.0.32.9"));
+      expect(after).toEqual([
+        "client 10.0.32.9",
+        // Lag 900, then 40: one more look before it counts as caught up.
+        "describe --replication 10.0.16.5", "describe --replication 10.0.16.5",
+        "add-controller 10.0.16.8", "describe --status 10.0.16.5", "describe --replication 10.0.16.5",
+        "describe --replication 10.0.16.5", "add-controller 10.0.32.9", "describe --status 10.0.16.5", "describe --replication 10.0.16.5",
+      ]);
+      // add-controller runs on the new controller, with its own configuration, through the running voters.
+      expect(calls(dir).find((call) => call.includes("add-controller"))).toMatch(
+        /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9093,10\.0\.32\.6:9093,10\.0\.48\.7:9093 --command-config \/etc\/kafka\/server\.properties add-controller$/,
+      );
+      expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it("shrinks 5 to 3: each controller removed by its live directory id and gone from the voters before its node becomes a broker only", () => {
+      const dir = dynamicCluster([1, 2, 3, 4, 5], []);
+      const run = runBash(converge(kraftItem(3), IPS), { stubs: kraftStubs, dir });
+      expect(run.status).toBe(0);
+      const order = steps(dir).filter((step) => !step.startsWith("describe --replication"));
+      expect(order.slice(order.indexOf("client 10.0.48.7"))).toEqual([
+        "client 10.0.48.7",
+        `remove-controller --controller-id 4 --controller-directory-id ${DIRS[3]} 10.0.16.5`, "describe --status 10.0.16.5",
+        `remove-controller --controller-id 5 --controller-directory-id ${DIRS[4]} 10.0.16.5`, "describe --status 10.0.16.5",
+        "client 10.0.16.8", "client 10.0.32.9",
+      ]);
+      expect(run.output).toContain(`Removed  KRaft controller 4 with directory id ${DIRS[3]}`);
+      expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
+    });
+
+    it("stops before adding a controller that does not catch up, naming its lag, every voter untouched", () => {
+      const dir = dynamicCluster([1, 2, 3], [4], { lags: { "4": [5000] } });
+      const run = runBash(converge(kraftItem(4, [1, 2, 3, 4]), IPS.slice(0, 4), 3), { stubs: kraftStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain("timed out after 15s waiting until controller 4 (10.0.16.8) has caught up as an observer (last seen: node 4 is Observer with lag 5000)");
+      expect(run.output).toContain("controller 4 was not added; the voters stay 1,2,3; nothing more was changed");
+      expect(run.output).toContain("FAILED at step 'add controllers to the KRaft controller quorum, one at a time'");
+      expect(steps(dir).filter((step) => step.startsWith("add-controller"))).toEqual([]);
+      expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
+    });
+
+    it("stops when the leader still has a voter change pending, with the leader's reason", () => {
+      const dir = dynamicCluster([1, 2, 3], [4], { pending: true });
+      const run = runBash(converge(kraftItem(4, [1, 2, 3, 4]), IPS.slice(0, 4)), { stubs: kraftStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(
+        "add-controller for controller 4 (10.0.16.8) failed: org.apache.kafka.common.errors.RequestTimedOutException: Request timed out waiting for leader to handle previous voter change request; the voters stay 1,2,3; nothing more was changed",
+      );
+      expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
+    });
+
+    it("refuses a second change while another run holds the quorum, before reading or changing anything", () => {
+      const dir = dynamicCluster([1, 2, 3], [4]);
+      mkdirSync(join(dir, "log"), { recursive: true });
+      const lock = spawn("flock", [join(dir, "log", "kraft-quorum.lock"), "sleep", "20"]);
+      try {
+        execFileSync("sh", ["-c", `for i in $(seq 50); do [ -e '${join(dir, "log", "kraft-quorum.lock")}' ] && exit 0; sleep 0.1; done; exit 1`]);
+        const run = runBash(converge(kraftItem(4, [1, 2, 3, 4]), IPS.slice(0, 4)), { stubs: kraftStubs, dir });
+        expect(run.status).not.toBe(0);
+        expect(refusals(run.output)).toEqual([expect.stringContaining("REFUSED: another run is changing the KRaft controller quorum")]);
+        expect(steps(dir)).toEqual([]);
+      } finally {
+        lock.kill();
+      }
+    });
+
+    it("refuses dedicated controllers turned on under a running combined dynamic quorum, in one line, before the item is uploaded", () => {
+      const dir = dynamicCluster([1, 2, 3], []);
+      const run = runBash(upload(kraftItem(3, [1001, 1002, 1003])), { stubs: kraftStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([
+        expect.stringContaining("REFUSED: kafka.controllerNodes, kafka.dedicatedControllers (or kafka.nodes, which the controllers' default follows) would move the running KRaft controller quorum (1=10.0.16.5 2=10.0.32.6 3=10.0.48.7) wholly onto other nodes"),
+      ]);
+      expect(bagUploads(dir)).toEqual([]);
     });
   });
 

@@ -19,7 +19,9 @@ default['insight-kafka-cluster']['install_kafka'] = true
 # controllers and the cluster id). The platform's role sets it.
 default['insight-kafka-cluster']['mode'] = 'zookeeper'
 # KRaft mode's contract: data bag `kafka_bag`, item `kraft`, key = the node's chef environment,
-# value = { "cluster_id": "<22 base64url characters>", "controllers": [{ "id": 1, "address": "10.0.16.5" }, ...] }.
+# value = { "cluster_id": "<22 base64url characters>", "controllers": [{ "id": 1, "address": "10.0.16.5" }, ...] }
+# for a static quorum; a dynamic quorum's adds "quorum": "dynamic", each controller's
+# "directory_id" and, while the cluster is being created, "bootstrap": true.
 default['insight-kafka-cluster']['kraft_data_bag'] = 'kafka_bag'
 default['insight-kafka-cluster']['kraft_data_bag_item'] = 'kraft'
 default['insight-kafka-cluster']['controller_port'] = 9093

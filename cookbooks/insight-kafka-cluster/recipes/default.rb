@@ -6,7 +6,9 @@
 # environment). A node in it runs a ZooKeeper member whose myid is its position; every broker
 # connects to the whole ensemble. KRaft mode: reads the cluster id and the controllers from data
 # bag kafka_bag/kraft; a node listed there is a controller, and every node but a dedicated
-# controller is a broker. The broker's id, its rack and whether it is a broker at all come from
+# controller is a broker. A static quorum's nodes get controller.quorum.voters; a dynamic
+# quorum's get controller.quorum.bootstrap.servers, and while the cluster is being created its
+# initial controllers are formatted with each one's directory id from the bag. The broker's id, its rack and whether it is a broker at all come from
 # the bootstrap. Then runs zookeeper-cluster (on members) and kafka-cluster.
 
 settings = node['insight-kafka-cluster']
@@ -37,7 +39,14 @@ if kraft
   node.default['kafka-cluster']['controller_port'] = settings['controller_port']
   properties['node.id'] = node_id
   properties['process.roles'] = roles.join(',')
-  properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, settings['controller_port'])
+  if InsightKafkaCluster::ControllerQuorum.dynamic?(entry)
+    properties['controller.quorum.bootstrap.servers'] = InsightKafkaCluster::ControllerQuorum.bootstrap_servers(controllers, settings['controller_port'])
+    if mine && InsightKafkaCluster::ControllerQuorum.bootstrapping?(entry)
+      node.default['kafka-cluster']['initial_controllers'] = InsightKafkaCluster::ControllerQuorum.initial_controllers(controllers, settings['controller_port'])
+    end
+  else
+    properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, settings['controller_port'])
+  end
   properties['controller.listener.names'] = 'CONTROLLER'
   properties['listener.security.protocol.map'] = 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'
   properties['listeners'] = [(listener if broker), (controller_listener if mine)].compact.join(',')

@@ -263,3 +263,52 @@ describe 'insight-kafka-cluster::default when kafka.dataPath changed on a runnin
     expect(error.backtrace.grep(%r{chef/runner\.rb})).to be_empty
   end
 end
+
+# What the stack generates for a new cluster: a dynamic quorum, each controller with its directory id.
+DIRECTORY_IDS = %w(K90IZ-0DRNazJ49kCZ1EMQ aUARLskQTCW4qCZDtS_cwA 2ggvsS4kQb-fSJ_-zC_Ang).freeze
+DYNAMIC_ENTRY = KRAFT_ENTRY.merge(
+  'quorum' => 'dynamic',
+  'controllers' => KRAFT_ENTRY['controllers'].each_with_index.map { |controller, index| controller.merge('directory_id' => DIRECTORY_IDS[index]) }
+).freeze
+INITIAL = '1@10.0.16.5:9093:K90IZ-0DRNazJ49kCZ1EMQ,2@10.0.32.6:9093:aUARLskQTCW4qCZDtS_cwA,3@10.0.48.7:9093:2ggvsS4kQb-fSJ_-zC_Ang'.freeze
+FORMAT = 'format /data/kafka for KRaft cluster MkU3OEVBNTcwNTJENDM2Qg'.freeze
+
+describe 'insight-kafka-cluster::default with a dynamic KRaft quorum' do
+  include_context 'a mounted data volume'
+  context 'on an initial controller while the cluster is being created' do
+    cached(:chef_run) { kraft_run(DYNAMIC_ENTRY.merge('bootstrap' => true), address: '10.0.32.6', node_id: 2) }
+
+    it 'finds the quorum through the bootstrap servers, with no static voters' do
+      expect(chef_run).to render_file('/etc/kafka/server.properties').with_content { |content|
+        expect(content).to include("controller.quorum.bootstrap.servers=10.0.16.5:9093,10.0.32.6:9093,10.0.48.7:9093\n", "process.roles=broker,controller\n")
+        expect(content).not_to include('controller.quorum.voters')
+      }
+    end
+
+    it 'formats with every initial controller and the directory id the bag gives it' do
+      expect(chef_run).to run_execute(FORMAT).with(command: end_with("--initial-controllers=#{INITIAL}"))
+    end
+  end
+
+  it 'formats a broker of a new cluster with no initial controllers' do
+    run = kraft_run(DYNAMIC_ENTRY.merge('bootstrap' => true), address: '10.0.16.8', node_id: 4)
+    expect(run).to run_execute(FORMAT).with(command: end_with('--no-initial-controllers'))
+  end
+
+  it 'formats a controller of a running cluster (a new one, or one on an empty volume) to join as an observer, never with the initial voters' do
+    run = kraft_run(DYNAMIC_ENTRY, address: '10.0.32.6', node_id: 2)
+    expect(run).to run_execute(FORMAT).with(command: end_with('--no-initial-controllers'))
+  end
+
+  it 'keeps a static quorum\'s voters when the bag has no quorum key, as every item before dynamic quorums' do
+    run = kraft_run(KRAFT_ENTRY.merge('bootstrap' => true), address: '10.0.32.6', node_id: 2)
+    expect(run).to render_file('/etc/kafka/server.properties').with_content("controller.quorum.voters=#{VOTERS}\n")
+    expect(run).to run_execute(FORMAT).with(command: end_with('--ignore-formatted'))
+  end
+
+  it 'stops on a dynamic quorum whose controller has no directory id' do
+    entry = DYNAMIC_ENTRY.merge('controllers' => DYNAMIC_ENTRY['controllers'].each_with_index.map { |c, i| i == 1 ? c.merge('directory_id' => '') : c })
+    expect { kraft_run(entry, address: '10.0.16.5', node_id: 1) }
+      .to raise_error(RuntimeError, /has a dynamic quorum, but controller 2 has no directory_id \(""\)/)
+  end
+end

@@ -5,6 +5,11 @@ default['kafka-cluster']['mode'] = 'zookeeper'
 # KRaft mode: the cluster's id (22 base64url characters), the same on every node. The log
 # directories are formatted with it once; a directory formatted for another id stops the run.
 default['kafka-cluster']['cluster_id'] = nil
+# KRaft mode with a dynamic quorum (controller.quorum.bootstrap.servers): the voters a new
+# cluster is formatted with, id@host:port:directory-id,... (the wrapper sets it on the initial
+# controllers of a cluster being created). nil formats with --no-initial-controllers: a broker,
+# or a controller that joins a running quorum and is added to it afterwards.
+default['kafka-cluster']['initial_controllers'] = nil
 default['kafka-cluster']['broker_port'] = 9092
 default['kafka-cluster']['controller_port'] = 9093
 

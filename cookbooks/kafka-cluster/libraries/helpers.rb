@@ -50,6 +50,18 @@ module KafkaCluster
       value.to_s.match?(/\A[A-Za-z0-9_-]{21}[AQgw]\z/)
     end
 
+    # kafka-storage.sh format --initial-controllers: id@host:port:directory-id, comma-separated,
+    # each directory id a Kafka Uuid.
+    def initial_controllers?(value)
+      voters = value.to_s.split(',', -1)
+      return false if voters.empty?
+      voters.all? do |voter|
+        id, rest = voter.split('@', 2)
+        host_port, _, directory_id = rest.to_s.rpartition(':')
+        id.to_s.match?(/\A\d+\z/) && host_port.match?(/\A[^:@,\s]+:\d+\z/) && cluster_id?(directory_id)
+      end
+    end
+
     # One value of a Java properties file such as meta.properties; nil when the file or key is absent.
     def meta_property(path, key)
       return unless ::File.exist?(path)

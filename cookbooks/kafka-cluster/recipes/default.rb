@@ -16,9 +16,22 @@ kraft = mode == 'kraft'
 props = kafka['config']['properties'].to_h
 # ZooKeeper's settings mean nothing to a KRaft node; Kafka 4 would only warn about them.
 props.reject! { |key, _| key.start_with?('zookeeper.') } if kraft
-required = kraft ? %w(node.id process.roles controller.quorum.voters controller.listener.names listeners) : %w(broker.id zookeeper.connect listeners)
+# A KRaft quorum is static (controller.quorum.voters, fixed at format) or dynamic (KIP-853:
+# controller.quorum.bootstrap.servers, voters added and removed at run time); never both.
+dynamic_quorum = kraft && !props['controller.quorum.bootstrap.servers'].to_s.empty?
+if dynamic_quorum && !props['controller.quorum.voters'].to_s.empty?
+  raise "kafka-cluster: node['kafka-cluster']['config']['properties'] sets both controller.quorum.voters and controller.quorum.bootstrap.servers; " \
+        'a static quorum has only the first, a dynamic quorum only the second'
+end
+quorum_key = dynamic_quorum ? 'controller.quorum.bootstrap.servers' : 'controller.quorum.voters'
+required = kraft ? ['node.id', 'process.roles', quorum_key, 'controller.listener.names', 'listeners'] : %w(broker.id zookeeper.connect listeners)
 required.each do |key|
   raise "kafka-cluster: node['kafka-cluster']['config']['properties']['#{key}'] is not set; the wrapper cookbook sets it" if props[key].to_s.empty?
+end
+initial_controllers = kafka['initial_controllers'].to_s
+unless initial_controllers.empty? || (dynamic_quorum && KafkaCluster::Helpers.initial_controllers?(initial_controllers))
+  raise "kafka-cluster: node['kafka-cluster']['initial_controllers'] #{initial_controllers.inspect} is not " \
+        "#{dynamic_quorum ? 'id@host:port:directory-id,... (as kafka-storage.sh format --initial-controllers takes it)' : 'for a static quorum: controller.quorum.voters fixes its voters'}"
 end
 props['log.dirs'] ||= kafka['data_dir']
 log_dirs = props['log.dirs'].to_s.split(',').map(&:strip)
@@ -182,9 +195,16 @@ if kraft
   # Once per log directory, ever: the guard looks for the meta.properties a format writes, so a
   # re-converge, a reboot or a replaced instance on the same data volume never wipes data.
   # --ignore-formatted completes a node of several directories of which only some were formatted;
-  # --cluster-id=<id> keeps an id that starts with '-' from reading as a flag.
+  # --cluster-id=<id> keeps an id that starts with '-' from reading as a flag. A dynamic quorum
+  # is formatted once with its initial controllers (each keeps the directory id it is listed
+  # with, so every initial controller agrees on the voter set); any other node, and a controller
+  # added later, starts with none and joins the quorum as an observer until it is added.
+  format_command = [storage_tool, 'format', "--cluster-id=#{cluster_id}", '--config', "#{kafka['conf_dir']}/server.properties", '--ignore-formatted']
+  if dynamic_quorum
+    format_command << (initial_controllers.empty? ? '--no-initial-controllers' : "--initial-controllers=#{initial_controllers}")
+  end
   execute "format #{log_dirs.join(', ')} for KRaft cluster #{cluster_id}" do
-    command [storage_tool, 'format', "--cluster-id=#{cluster_id}", '--config', "#{kafka['conf_dir']}/server.properties", '--ignore-formatted']
+    command format_command
     user kafka['user']
     group kafka['group']
     environment('LOG_DIR' => kafka['log_dir'])

@@ -31,6 +31,6 @@ action :check do
   if leader.nil?
     last = answer.strip.lines.last.to_s.strip
     raise "kafka-cluster: no controller quorum leader seen through #{new_resource.endpoint.join(' ')} after #{new_resource.attempts} attempts " \
-          "(last answer: #{last.empty? ? 'none' : last}); check that a majority of controller.quorum.voters run and reach each other on the controller port"
+          "(last answer: #{last.empty? ? 'none' : last}); check that a majority of the voters (controller.quorum.voters, or a dynamic quorum's CurrentVoters) run and reach each other on the controller port"
   end
 end

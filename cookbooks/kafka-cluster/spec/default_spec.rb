@@ -313,6 +313,72 @@ describe 'kafka-cluster::default in KRaft mode' do
   end
 end
 
+# A dynamic (KIP-853) quorum: the wrapper gives controller.quorum.bootstrap.servers instead of the voters.
+BOOTSTRAP_SERVERS = '10.0.16.5:9093,10.0.32.6:9093,10.0.48.7:9093'.freeze
+INITIAL_CONTROLLERS = '1@10.0.16.5:9093:K90IZ-0DRNazJ49kCZ1EMQ,2@10.0.32.6:9093:aUARLskQTCW4qCZDtS_cwA,3@10.0.48.7:9093:2ggvsS4kQb-fSJ_-zC_Ang'.freeze
+def dynamic_properties(node_id, address, roles)
+  kraft_properties(node_id, address, roles).reject { |key, _| key == 'controller.quorum.voters' }.merge('controller.quorum.bootstrap.servers' => BOOTSTRAP_SERVERS)
+end
+
+describe 'kafka-cluster::default with a dynamic KRaft quorum' do
+  include_context 'a mounted data volume'
+  let(:storage) { '/opt/kafka/current/bin/kafka-storage.sh' }
+  let(:base) { [storage, 'format', "--cluster-id=#{CLUSTER_ID}", '--config', '/etc/kafka/server.properties', '--ignore-formatted'] }
+
+  context 'on an initial controller of a cluster being created' do
+    cached(:chef_run) { kafka_run(dynamic_properties(2, '10.0.32.6', %w(broker controller)), kraft: KRAFT.merge('initial_controllers' => INITIAL_CONTROLLERS)) }
+
+    it 'renders the bootstrap servers and no static voters' do
+      expect(chef_run).to render_file('/etc/kafka/server.properties').with_content { |content|
+        expect(content).to include("controller.quorum.bootstrap.servers=#{BOOTSTRAP_SERVERS}\n", "process.roles=broker,controller\n")
+        expect(content).not_to include('controller.quorum.voters')
+      }
+    end
+
+    it 'formats once with every initial controller and its directory id, the same on each of them' do
+      expect(chef_run).to run_execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}")
+        .with(command: base + ["--initial-controllers=#{INITIAL_CONTROLLERS}"], user: 'kafka')
+    end
+  end
+
+  context 'on a broker, or a controller joining a running quorum' do
+    cached(:chef_run) { kafka_run(dynamic_properties(4, '10.0.16.8', %w(broker controller)), kraft: KRAFT) }
+
+    it 'formats with no initial controllers: it starts as an observer until it is added' do
+      expect(chef_run).to run_execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}").with(command: base + ['--no-initial-controllers'])
+    end
+  end
+
+  it 'formats a static quorum\'s node exactly as before: no dynamic quorum flag' do
+    run = kafka_run(COMBINED_2, kraft: KRAFT)
+    expect(run).to run_execute("format /data/kafka for KRaft cluster #{CLUSTER_ID}").with(command: base)
+  end
+
+  it 'never formats a node that holds meta.properties again, initial controller or not' do
+    Dir.mktmpdir do |dir|
+      File.write("#{dir}/meta.properties", "cluster.id=#{CLUSTER_ID}\nnode.id=2\ndirectory.id=aUARLskQTCW4qCZDtS_cwA\nversion=1\n")
+      run = kafka_run(dynamic_properties(2, '10.0.32.6', %w(broker controller)), kraft: KRAFT.merge('data_dir' => dir, 'initial_controllers' => INITIAL_CONTROLLERS))
+      expect(run).not_to run_execute("format #{dir} for KRaft cluster #{CLUSTER_ID}")
+    end
+  end
+
+  it 'refuses both the static voters and the bootstrap servers, and initial controllers it cannot format with' do
+    expect { kafka_run(dynamic_properties(2, '10.0.32.6', %w(controller)).merge('controller.quorum.voters' => VOTERS), kraft: KRAFT) }
+      .to raise_error(RuntimeError, /sets both controller\.quorum\.voters and controller\.quorum\.bootstrap\.servers/)
+    expect { kafka_run(dynamic_properties(2, '10.0.32.6', %w(controller)), kraft: KRAFT.merge('initial_controllers' => '1@10.0.16.5:9093')) }
+      .to raise_error(RuntimeError, /\['initial_controllers'\] "1@10\.0\.16\.5:9093" is not id@host:port:directory-id/)
+    expect { kafka_run(COMBINED_2, kraft: KRAFT.merge('initial_controllers' => INITIAL_CONTROLLERS)) }
+      .to raise_error(RuntimeError, /is not for a static quorum: controller\.quorum\.voters fixes its voters/)
+  end
+
+  it 'reads --initial-controllers as kafka-storage.sh does: id@host:port:directory-id, comma-separated' do
+    expect(KafkaCluster::Helpers.initial_controllers?(INITIAL_CONTROLLERS)).to be(true)
+    expect(KafkaCluster::Helpers.initial_controllers?('1@10.0.16.5:9093:K90IZ-0DRNazJ49kCZ1EMQ,')).to be(false)
+    expect(KafkaCluster::Helpers.initial_controllers?('x@10.0.16.5:9093:K90IZ-0DRNazJ49kCZ1EMQ')).to be(false)
+    expect(KafkaCluster::Helpers.initial_controllers?('')).to be(false)
+  end
+end
+
 describe 'kafka_cluster_quorum' do
   include_context 'a mounted data volume'
   # Each answer is one attempt's: a string is what the tool printed, :timeout a run that hung.
