@@ -12,6 +12,7 @@ import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
@@ -668,7 +669,7 @@ describe("provisioner scripts", () => {
     const clientRuns = (dir: string): Array<string | undefined> => calls(dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client")).map((call) => call.match(/ubuntu@(\S+)/)?.[1]);
 
     it("re-uploads the cookbooks, then runs the client on every node and logs what each run updated", () => {
-      const clientRun = '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0';
+      const clientRun = `${zookeeperMembersSsh("10.0.32.6")}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun } });
       expect(run.status).toBe(0);
       // The setup command the workstation kept, not cloud-init's raw copy of its user data, which is gzip.
@@ -681,7 +682,7 @@ describe("provisioner scripts", () => {
 
     it("converges one node at a time and stops at the first that fails, leaving the rest untouched", () => {
       const three = converge(["10.0.16.5", "10.0.32.6", "10.0.16.7"]);
-      const failing = '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0';
+      const failing = `${zookeeperMembersSsh("10.0.16.7")}\n[[ " $* " == *" ubuntu@10.0.32.6 "* ]] && { echo "FATAL: boom"; exit 1; }; exit 0`;
       const run = runBash(three, { stubs: { ...stubs, sudo: "exit 0", ssh: failing } });
       expect(run.status).not.toBe(0);
       expect(run.output).toMatch(/cinc-client failed on 10\.0\.32\.6 \(log: \S+\/10\.0\.32\.6\.log\); the nodes after it were not converged/);
@@ -691,7 +692,7 @@ describe("provisioner scripts", () => {
 
     it("never runs two clients at once, so restarts roll through the ensemble", () => {
       // Each fake client run fails if another is still running.
-      const exclusive = 'exec 9>"$WORK_DIR/client.lock"; flock -n 9 || { echo "two clients at once"; exit 1; }; sleep 0.2; exit 0';
+      const exclusive = `${zookeeperMembersSsh("10.0.32.6")}\nexec 9>"$WORK_DIR/client.lock"; flock -n 9 || { echo "two clients at once"; exit 1; }; sleep 0.2; exit 0`;
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: exclusive, sleep: '/bin/sleep "$@"' } });
       expect(run.status).toBe(0);
       expect(run.output).not.toContain("two clients at once");
@@ -699,7 +700,7 @@ describe("provisioner scripts", () => {
 
     it("refuses a changed ensemble before it uploads cookbooks or runs any client, every node untouched", () => {
       const dir = runningCluster(Object.fromEntries(OLD.map((ip) => [ip, zooCfg(OLD)])));
-      const clientRun = `${MEMBER_SSH}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
+      const clientRun = `${zookeeperMembersSsh(OLD[2])}\n${MEMBER_SSH}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
       const run = runBash(converge([...OLD, ...ADDED]), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
       expect(run.status).not.toBe(0);
       expect(refusals(run.output)).toEqual([expect.stringContaining("would change the running ZooKeeper ensemble from 3 members")]);
@@ -708,7 +709,8 @@ describe("provisioner scripts", () => {
       // The same members keeping their ensemble: the converge goes on.
       const same = runBash(converge([...OLD, ...ADDED], OLD), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
       expect(same.status).toBe(0);
-      expect(clientRuns(dir)).toEqual([...OLD, ...ADDED]);
+      // The ZooKeeper leader last.
+      expect(clientRuns(dir)).toEqual([OLD[0], OLD[1], ...ADDED, OLD[2]]);
     });
   });
 });
