@@ -9,6 +9,32 @@ import { SETUP_COMMAND } from "./setupCommand";
 const SETUP_TIMEOUT_SECONDS = 1800;
 const SSH_WAIT_ATTEMPTS = 20;
 
+/**
+ * The converge's health gates between restarts. The wait outlasts cp-ansible's (15 looks 5 s
+ * apart) as Strimzi's 5-minute operation timeout does: a broker with much data to catch up needs
+ * it, and a roll stopped early is safe but leaves the change half done. PLATFORM_HEALTH_TIMEOUT
+ * and PLATFORM_HEALTH_POLL override them for a run by hand.
+ */
+export const ROLLING_HEALTH = {
+  timeoutSeconds: 300,
+  pollSeconds: 10,
+  /** A voter at most this many records behind the leader is caught up (cp-ansible's controller check). */
+  maxLag: 1000,
+  /**
+   * ...and caught up to the leader's end this recently: the leader appends a record every 500 ms
+   * even when idle, so a voter that stopped fetching falls behind in time long before 1000 records.
+   */
+  caughtUpMs: 10_000,
+} as const;
+
+/** Where the kafka-cluster and zookeeper-cluster cookbooks put what the health gates use. */
+const KAFKA_TOOLS = {
+  bin: "/opt/kafka/current/bin",
+  logDir: "/var/log/kafka",
+  kraftClientConfig: "/etc/kafka/tools.properties",
+  ports: { zookeeperClient: 2181, broker: 9092, controller: 9093 },
+} as const;
+
 /** A Kafka node as the provisioner scripts see it. */
 export interface ProvisionedNode {
   /** Chef node name. */
@@ -120,7 +146,7 @@ export class KafkaProvisionScripts {
   /**
    * Checks that the running quorum keeps its members with `quorum` (the item the upload sent),
    * uploads the current cookbooks and role (the workstation's setup, run again), then runs the
-   * client on every node.
+   * client on every node, one at a time between health gates, the quorum's leader last.
    */
   convergeNodes(nodeIps: readonly string[], quorum: DataBagItem): string {
     return renderScript("provision/converge-nodes", {
@@ -130,6 +156,17 @@ export class KafkaProvisionScripts {
       knifeConfig: this.knifeConfig,
       clientBinary: this.client.binary,
       setupCommand: SETUP_COMMAND,
+      dedicatedControllers: this.config.kafka.mode === "kraft" && this.config.kafka.dedicatedControllers,
+      rolling: {
+        mode: this.config.kafka.mode,
+        ...ROLLING_HEALTH,
+        zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
+        brokerPort: KAFKA_TOOLS.ports.broker,
+        controllerPort: KAFKA_TOOLS.ports.controller,
+        kafkaBin: KAFKA_TOOLS.bin,
+        kafkaLogDir: KAFKA_TOOLS.logDir,
+        toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
+      },
     });
   }
 

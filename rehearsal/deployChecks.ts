@@ -182,10 +182,13 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
   const majority = Math.floor(members.length / 2) + 1;
   const changedHeap = 384;
+  /** The heap change's roll: who led before it, and when each member's service started. */
+  let heapRoll: { leader: string | undefined; starts: number[] } | undefined;
 
   await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, a majority always running`, async () => {
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
     const pidsBefore = pids();
+    const leaderBefore = [...modes()].find(([, mode]) => mode === "leader")?.[0];
     const watch = watchMembers(net, members);
     const result = await converge();
     const samples = watch.stop();
@@ -197,6 +200,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
       return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
     });
+    heapRoll = { leader: leaderBefore, starts: restarts };
     const ordered = [...restarts].sort((a, b) => a - b);
     const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
     if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
@@ -211,19 +215,34 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples)`;
   });
 
-  await checks.check("a broken ZooKeeper setting fails the converge at the first node and goes no further", async () => {
+  if (members.length > 1) {
+    await checks.check("the converge restarts the ZooKeeper leader last", () => {
+      if (!heapRoll) throw new Error("the heap change's converge did not finish");
+      const { leader, starts } = heapRoll;
+      const last = members[starts.indexOf(Math.max(...starts))];
+      if (last.ip !== leader) throw new Error(`${last.name} restarted last, not the leader before the converge (${leader ?? "none"})`);
+      return `${last.name}, the leader before the converge, restarted last`;
+    });
+  }
+
+  await checks.check("a broken ZooKeeper setting fails the converge at the first member it runs and goes no further", async () => {
     // tickTime 0: ZooKeeper refuses to start. The health check must see that, not the old process.
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 40 });
     const result = await converge();
     if (result.status === 0) throw new Error("the converge passed with a member that cannot start");
-    if (!result.output.includes(`failed on ${ensemble[0]}`) || !result.output.includes("the nodes after it were not converged")) {
-      throw new Error(`the converge did not stop at ${ensemble[0]}: ${lastLines(result.output)}`);
+    // The leader goes last, so the first member run is not always the first listed; brokers
+    // outside the ensemble may run before it.
+    const ran = [...result.output.matchAll(/next: ([\d.]+)/g)].map((match) => match[1]);
+    const first = ran[ran.length - 1] ?? "none";
+    const membersRun = ran.filter((ip) => ensemble.includes(ip));
+    if (membersRun.length !== 1 || membersRun[0] !== first || !result.output.includes(`failed on ${first}`) || !result.output.includes("the nodes after it were not converged")) {
+      throw new Error(`the converge did not stop at the first member it ran (ran ${ran.join(", ")}): ${lastLines(result.output)}`);
     }
     // Failed for the reason staged: the restarted member never served.
     if (!result.output.includes("did not report a Mode within 40s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
-    const others = members.slice(1).map((node) => memberMode(net, node.ip));
+    const others = members.filter((node) => node.ip !== first).map((node) => memberMode(net, node.ip));
     if (members.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
-    return `stopped at ${ensemble[0]}; the others: ${others.join(", ")}`;
+    return `stopped at ${first}; the others: ${others.join(", ")}`;
   });
 
   await checks.check("the setting repaired, a converge brings every member back into the quorum", async () => {

@@ -12,6 +12,7 @@ import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
@@ -686,16 +687,13 @@ describe("provisioner scripts", () => {
       const run = runBash(converge(kraftItem(5), IPS), { stubs: kraftStubs, dir });
       expect(run.status).toBe(0);
       expect(run.output).toContain("the running KRaft controller quorum changes one controller at a time: voters 1=10.0.16.5 2=10.0.32.6 3=10.0.48.7; to add: 4=10.0.16.8 5=10.0.32.9; to remove: ");
-      expect(run.output).toContain("controller 4 (10.0.16.8) has caught up as an observer: node 4 is Observer with lag 40");
+      // The roll's health checks read describe --replication too, so which of the stub's lags the catch-up wait sees varies.
+      expect(run.output).toMatch(/controller 4 \(10\.0\.16\.8\) has caught up as an observer: node 4 is Observer with lag (40|0)\n/);
       expect(run.output).toContain(`Added controller 4 with directory id ${DIRS[3]} and endpoints: CONTROLLER://10.0.16.8:9093`);
-      const after = steps(dir).slice(steps(dir).indexOf("client 10.0.32.9"));
-      expect(after).toEqual([
-        "client 10.0.32.9",
-        // Lag 900, then 40: one more look before it counts as caught up.
-        "describe --replication 10.0.16.5", "describe --replication 10.0.16.5",
-        "add-controller 10.0.16.8", "describe --status 10.0.16.5", "describe --replication 10.0.16.5",
-        "describe --replication 10.0.16.5", "add-controller 10.0.32.9", "describe --status 10.0.16.5", "describe --replication 10.0.16.5",
-      ]);
+      // Every node converged (the new controllers as observers) before the first is added; each added once the one before is a voter.
+      const after = steps(dir).slice(steps(dir).indexOf("client 10.0.32.9")).filter((step) => !step.startsWith("describe --replication"));
+      expect(after.filter((step) => !step.startsWith("describe --status"))).toEqual(["client 10.0.32.9", "add-controller 10.0.16.8", "add-controller 10.0.32.9"]);
+      expect(after.slice(after.indexOf("add-controller 10.0.16.8"))).toEqual(["add-controller 10.0.16.8", "describe --status 10.0.16.5", "add-controller 10.0.32.9", "describe --status 10.0.16.5"]);
       // add-controller runs on the new controller, with its own configuration, through the running voters.
       expect(calls(dir).find((call) => call.includes("add-controller"))).toMatch(
         /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9093,10\.0\.32\.6:9093,10\.0\.48\.7:9093 --command-config \/etc\/kafka\/server\.properties add-controller$/,
@@ -707,9 +705,12 @@ describe("provisioner scripts", () => {
       const dir = dynamicCluster([1, 2, 3, 4, 5], []);
       const run = runBash(converge(kraftItem(3), IPS), { stubs: kraftStubs, dir });
       expect(run.status).toBe(0);
+      // The roll's own leader lookups aside: the active controller last, then the removals, then the removed nodes.
       const order = steps(dir).filter((step) => !step.startsWith("describe --replication"));
-      expect(order.slice(order.indexOf("client 10.0.48.7"))).toEqual([
+      const rolled = order.slice(order.indexOf("client 10.0.48.7"));
+      expect(rolled.filter((step, index) => !(step.startsWith("describe --status") && !rolled[index - 1]?.startsWith("remove-controller")))).toEqual([
         "client 10.0.48.7",
+        "client 10.0.16.5",
         `remove-controller --controller-id 4 --controller-directory-id ${DIRS[3]} 10.0.16.5`, "describe --status 10.0.16.5",
         `remove-controller --controller-id 5 --controller-directory-id ${DIRS[4]} 10.0.16.5`, "describe --status 10.0.16.5",
         "client 10.0.16.8", "client 10.0.32.9",
@@ -850,7 +851,7 @@ describe("provisioner scripts", () => {
     const clientRuns = (dir: string): Array<string | undefined> => calls(dir).filter((call) => call.startsWith("ssh ") && call.includes("cinc-client")).map((call) => call.match(/ubuntu@(\S+)/)?.[1]);
 
     it("re-uploads the cookbooks, then runs the client on every node and logs what each run updated", () => {
-      const clientRun = '[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0';
+      const clientRun = `${zookeeperMembersSsh("10.0.32.6")}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun } });
       expect(run.status).toBe(0);
       // The setup command the workstation kept, not cloud-init's raw copy of its user data, which is gzip.
@@ -863,7 +864,7 @@ describe("provisioner scripts", () => {
 
     it("converges one node at a time and stops at the first that fails, leaving the rest untouched", () => {
       const three = converge(["10.0.16.5", "10.0.32.6", "10.0.16.7"]);
-      const failing = '[[ " $* " == *10.0.32.6* ]] && { echo "FATAL: boom"; exit 1; }; exit 0';
+      const failing = `${zookeeperMembersSsh("10.0.16.7")}\n[[ " $* " == *" ubuntu@10.0.32.6 "* ]] && { echo "FATAL: boom"; exit 1; }; exit 0`;
       const run = runBash(three, { stubs: { ...stubs, sudo: "exit 0", ssh: failing } });
       expect(run.status).not.toBe(0);
       expect(run.output).toMatch(/cinc-client failed on 10\.0\.32\.6 \(log: \S+\/10\.0\.32\.6\.log\); the nodes after it were not converged/);
@@ -873,7 +874,7 @@ describe("provisioner scripts", () => {
 
     it("never runs two clients at once, so restarts roll through the ensemble", () => {
       // Each fake client run fails if another is still running.
-      const exclusive = 'exec 9>"$WORK_DIR/client.lock"; flock -n 9 || { echo "two clients at once"; exit 1; }; sleep 0.2; exit 0';
+      const exclusive = `${zookeeperMembersSsh("10.0.32.6")}\nexec 9>"$WORK_DIR/client.lock"; flock -n 9 || { echo "two clients at once"; exit 1; }; sleep 0.2; exit 0`;
       const run = runBash(script, { stubs: { ...stubs, sudo: "exit 0", ssh: exclusive, sleep: '/bin/sleep "$@"' } });
       expect(run.status).toBe(0);
       expect(run.output).not.toContain("two clients at once");
@@ -881,7 +882,7 @@ describe("provisioner scripts", () => {
 
     it("refuses a changed ensemble before it uploads cookbooks or runs any client, every node untouched", () => {
       const dir = runningCluster(Object.fromEntries(OLD.map((ip) => [ip, zooCfg(OLD)])));
-      const clientRun = `${MEMBER_SSH}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
+      const clientRun = `${zookeeperMembersSsh(OLD[2])}\n${MEMBER_SSH}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
       const run = runBash(converge([...OLD, ...ADDED]), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
       expect(run.status).not.toBe(0);
       expect(refusals(run.output)).toEqual([expect.stringContaining("would change the running ZooKeeper ensemble from 3 members")]);
@@ -890,7 +891,8 @@ describe("provisioner scripts", () => {
       // The same members keeping their ensemble: the converge goes on.
       const same = runBash(converge([...OLD, ...ADDED], OLD), { stubs: { ...stubs, sudo: "exit 0", ssh: clientRun }, dir });
       expect(same.status).toBe(0);
-      expect(clientRuns(dir)).toEqual([...OLD, ...ADDED]);
+      // The ZooKeeper leader last.
+      expect(clientRuns(dir)).toEqual([OLD[0], OLD[1], ...ADDED, OLD[2]]);
     });
   });
 });
