@@ -39,6 +39,11 @@ export function modelNodes(stack: Json): ModelNode[] {
   });
 }
 
+/** Broker `index`'s own resources, as the stack names them: its instance, volume, attachment and roll guard. */
+function brokerResources(index: number): RegExp {
+  return new RegExp(`^(aws_instance\\.node-${index}_|aws_ebs_volume\\.data-volume-${index}$|aws_volume_attachment\\.data-volume-${index}-attachment$|terraform_data\\.roll-guard-node-${index}$)`);
+}
+
 /** A modelled resource's name in the model: one Terraform identifier per stack address. */
 export function modelName(address: string): string {
   return address.replace(/[^A-Za-z0-9_-]/g, "__");
@@ -50,7 +55,7 @@ export function modelName(address: string): string {
  * it, that broker's resources and drain guard instance are left out, as lowering kafka.nodes does.
  */
 export function modelConfig(nodes: readonly ModelNode[], removed?: number): Json {
-  const ofRemoved = removed === undefined ? undefined : new RegExp(`[._-](node-${removed}(_|$)|data-volume-${removed}(-attachment)?$)`);
+  const ofRemoved = removed === undefined ? undefined : brokerResources(removed);
   const keep = (address: string): boolean => !ofRemoved?.test(address);
   const resource: Record<string, Json> = {};
   for (const node of nodes.filter((candidate) => keep(candidate.address))) {
@@ -146,7 +151,7 @@ export function checkGuardModel(stack: Json, brokers: number, terraform: ModelTe
   // A resource whose block left the configuration runs no provisioner: the state says what is left.
   const state = terraform(["state", "list"]);
   const left = new Set(state.stdout.split("\n").map((line) => line.trim()));
-  const held = nodes.filter((node) => new RegExp(`[._-](node-${last}_|data-volume-${last}(-attachment)?$)`).test(node.address) && !node.address.startsWith("terraform_data."));
+  const held = nodes.filter((node) => brokerResources(last).test(node.address) && !node.address.startsWith("terraform_data."));
   if (held.length !== 3) problems.push(`expected broker ${last}'s instance, volume and attachment in the stack, found ${held.map((node) => node.address).join(", ") || "none"}`);
   const lost = held.filter((node) => !left.has(`terraform_data.${modelName(node.address)}`)).map((node) => node.address);
   if (state.status !== 0) problems.push(`terraform state list failed: ${state.stderr.trim()}`);
