@@ -327,7 +327,6 @@ export class KafkaStack extends PlatformStack {
     });
     const moved = new TerraformLocal(this, "kafka_nodes_moving", `\${concat(${moving.map((expression) => `(${expression})`).join(", ")})}`).fqn;
     new TerraformData(this, "placement-check", {
-      triggersReplace: { nodes: String(everyNode.length) },
       lifecycle: {
         precondition: [
           {
