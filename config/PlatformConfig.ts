@@ -143,6 +143,12 @@ export interface KafkaConfig {
   readonly numPartitions: number;
   /** Security groups of other Kafka clients allowed to reach the brokers on 9092 (Spark's always is). @default [] */
   readonly clientSecurityGroupIds: readonly string[];
+  /**
+   * Refuse to destroy a broker that still holds partition replicas (or, in KRaft mode, is still
+   * registered). Terraform reads it from the state at destroy: deploy `false` before a teardown.
+   * @default true
+   */
+  readonly deletionProtection: boolean;
 }
 
 export interface SparkConfig {

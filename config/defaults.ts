@@ -134,6 +134,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     minInsyncReplicas: 2,
     numPartitions: 40,
     clientSecurityGroupIds: [],
+    deletionProtection: true,
   },
   spark: {
     version: DEFAULT_SPARK_PIN.version,

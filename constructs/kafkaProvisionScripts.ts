@@ -91,6 +91,31 @@ interface KraftQuorumChange {
  */
 export const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
 
+/** A Kafka node as the drain and roll guards see it. */
+export interface GuardedNode {
+  /** Chef node name. */
+  readonly name: string;
+  readonly ip: string;
+  /** broker.id (ZooKeeper mode) or node.id (KRaft). */
+  readonly nodeId: number;
+  /** False only for a dedicated KRaft controller. */
+  readonly broker: boolean;
+  /** Its availability zone: a drained replica moves to the same zone when it can. */
+  readonly rack: string;
+}
+
+/** The command, installed on the workstation, that drains brokers before they are removed. */
+export const DRAIN_COMMAND = "/usr/local/bin/platform-kafka-drain";
+/** The end of the here-document that carries the drain script. */
+const DRAIN_SCRIPT_END = "PLATFORM_DRAIN_SCRIPT";
+/** Per-broker replication throttle of a drain, bytes/s: a drain must not starve the clients. */
+const DRAIN_THROTTLE_BYTES_PER_SECOND = 50_000_000;
+/** How many times a drain checks its reassignment, 30 s apart, before it hands back (6 h). */
+const DRAIN_VERIFY_ATTEMPTS = 720;
+/** How long a roll guard waits for the cluster to be healthy after a node changed: 60 x 10 s. */
+const ROLL_WAIT_ATTEMPTS = 60;
+const ROLL_WAIT_INTERVAL_SECONDS = 10;
+
 /** Names must stay valid in a shell word and a path: Chef's own rule for data bag names. */
 const DATA_BAG_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -168,6 +193,77 @@ export class KafkaProvisionScripts {
         toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
       },
     });
+  }
+
+  /**
+   * Run when Terraform destroys a broker, before its instance and volume: fails while the broker
+   * holds partition replicas (or, in KRaft mode, is still registered), naming the drain command.
+   * One script for every broker: its arguments name the broker and the addresses to ask.
+   */
+  drainGuard(): string {
+    return renderScript("provision/drain-guard", {
+      scriptName: "drain-guard",
+      deletionProtection: this.config.kafka.deletionProtection,
+      drainCommand: DRAIN_COMMAND,
+      ...this.kafkaToolsContext(),
+    });
+  }
+
+  /** The drain command's script: moves every replica off the brokers it is given (see the template). */
+  drainBrokers(brokers: readonly GuardedNode[], controllerIds: readonly number[]): string {
+    return renderScript("provision/drain-brokers", {
+      scriptName: "platform-kafka-drain",
+      brokers: brokers.map((node) => `${node.nodeId} ${node.ip} ${node.rack}`),
+      controllerIds,
+      drainCommand: DRAIN_COMMAND,
+      throttleBytesPerSecond: DRAIN_THROTTLE_BYTES_PER_SECOND,
+      verifyAttempts: DRAIN_VERIFY_ATTEMPTS,
+      ...this.kafkaToolsContext(),
+    });
+  }
+
+  /** Installs the drain command on the workstation. */
+  installDrainCommand(brokers: readonly GuardedNode[], controllerIds: readonly number[]): string {
+    const drainScript = this.drainBrokers(brokers, controllerIds);
+    if (drainScript.split("\n").includes(DRAIN_SCRIPT_END)) throw new Error(`the drain script holds its own here-document's end, ${DRAIN_SCRIPT_END}`);
+    return renderScript("provision/install-drain-command", {
+      drainScript,
+      drainCommand: DRAIN_COMMAND,
+      knifeConfig: this.knifeConfig,
+    });
+  }
+
+  /**
+   * Run between two nodes whose change stops or replaces them: waits until the cluster is healthy
+   * after `previous`. Only the next node's name: a reference to its instance would make the step
+   * that gates it depend on it.
+   */
+  rollGuard(previous: GuardedNode, nextName: string): string {
+    return renderScript("provision/roll-guard", {
+      scriptName: `roll-guard-${nextName}`,
+      previous,
+      nextName,
+      attempts: ROLL_WAIT_ATTEMPTS,
+      intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      ...this.kafkaToolsContext(),
+    });
+  }
+
+  private kafkaToolsContext(): Record<string, unknown> {
+    const kraft = this.config.kafka.mode === "kraft";
+    return {
+      kraft,
+      knifeConfig: this.knifeConfig,
+      kafkaTools: {
+        binDir: "/opt/kafka/current/bin",
+        logDir: "/var/log/kafka",
+        brokerPort: 9092,
+        controllerPort: 9093,
+        // Written by the kafka-cluster cookbook in KRaft mode only.
+        commandConfig: kraft ? "/etc/kafka/tools.properties" : "",
+      },
+    };
   }
 
   private quorumCheck(item: DataBagItem): QuorumCheck {

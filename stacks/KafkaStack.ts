@@ -1,5 +1,7 @@
-import { Fn, type ITerraformDependable, TerraformOutput } from "cdktf";
+import { createHash } from "node:crypto";
+import { dependable, type FileProvisioner, Fn, type ITerraformDependable, type RemoteExecProvisioner, TerraformIterator, TerraformLocal, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
+import { DataAwsInstances } from "@cdktf/provider-aws/lib/data-aws-instances";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -8,10 +10,11 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
-import { KafkaProvisionScripts, type DataBagItem } from "../constructs/kafkaProvisionScripts";
+import { escapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { KafkaProvisionScripts, type DataBagItem, type GuardedNode } from "../constructs/kafkaProvisionScripts";
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
-import type { TerraformData } from "../constructs/TerraformData";
+import { TerraformData } from "../constructs/TerraformData";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -45,6 +48,11 @@ export interface KafkaStackProps extends PlatformStackProps {
   };
   /** Spark's nodes consume from Kafka. */
   readonly sparkSecurityGroup: SecurityGroup;
+}
+
+/** A provisioner Terraform runs when it destroys the resource: cdktf's types lack `when`, which its JSON passes on. */
+function atDestroy<T extends object>(provisioner: T): T {
+  return { ...provisioner, when: "destroy" };
 }
 
 /** What differs between a broker's instance and a dedicated controller's. */
@@ -93,6 +101,14 @@ export class KafkaStack extends PlatformStack {
   readonly converge: TerraformData;
   /** Every node's data volume: the converge grows their filesystems once EC2 has grown them. */
   private readonly dataVolumes: EbsVolume[] = [];
+  /** One instance per broker, by node id: refuses, when Terraform is about to destroy the broker, while it holds replicas. */
+  readonly drainGuard: TerraformData;
+  /** Between consecutive nodes: each node's instance waits for the cluster to be healthy after the one before. */
+  readonly rollGuards: TerraformData[];
+  /** Installs the drain command on the workstation. */
+  readonly drainCommand: TerraformData;
+  /** Where each instance is placed, as configured: the roll guards name it without referring to the instance. */
+  private readonly placements = new Map<HardenedInstance, { readonly subnetId: string; readonly availabilityZone: string; readonly instanceType: string; readonly attachment: VolumeAttachment }>();
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -231,6 +247,108 @@ export class KafkaStack extends PlatformStack {
       after: [this.quorumBagUpload, ...this.bootstraps, ...this.dataVolumes],
     });
 
+    // (d) Day 2. A broker is destroyed only once it holds nothing: its drain guard is destroyed
+    // first (it depends on the volume attachment, hence on the instance and the volume) and its
+    // destroy-time script fails while the broker holds replicas. And a change that stops or
+    // replaces nodes (instance type, subnet) reaches them one at a time: each node's instance
+    // depends on a roll guard that depends on the node before it and waits until the cluster is
+    // healthy again. Terraform orders creates and updates along these edges; the destroy half of
+    // a replacement it does not, so several nodes moving at once are refused at plan (below).
+    const guarded = (node: KafkaNode): GuardedNode => ({
+      name: node.name,
+      ip: node.instance.privateIp,
+      nodeId: node.nodeId,
+      broker: node.broker,
+      rack: this.placementOf(node.instance).availabilityZone,
+    });
+    const controllerBrokerIds = kraft && dedicated.length === 0 ? quorum.map((node) => node.nodeId) : [];
+    // Rendered with stand-in addresses: the hash follows the script, the trigger beside it the addresses.
+    const drainScriptHash = createHash("sha256")
+      .update(scripts.drainBrokers(brokers.map((node) => ({ ...guarded(node), ip: "address", rack: "rack" })), controllerBrokerIds))
+      .digest("hex");
+    this.drainCommand = workstationScript(this, "drain-command", {
+      workstation,
+      script: scripts.installDrainCommand(brokers.map(guarded), controllerBrokerIds),
+      triggers: {
+        brokers: Fn.join(",", brokers.map((node) => `${node.nodeId}@${node.instance.privateIp}@${this.placementOf(node.instance).availabilityZone}`)),
+        script: drainScriptHash,
+      },
+    });
+    // One resource with an instance per broker, not one resource per broker: Terraform runs the
+    // destroy-time provisioner of an instance that for_each no longer names, but not of a
+    // resource whose block left the configuration (as lowering kafka.nodes would make it).
+    const drainGuardScript = new TerraformLocal(this, "drain_guard_script", escapeTerraformTemplate(scripts.drainGuard()));
+    const guardTargets = new Map(
+      brokers.map((node) => [
+        String(node.nodeId),
+        { name: node.name, addresses: Fn.join(" ", [node, ...brokers.filter((other) => other !== node)].map((other) => other.instance.privateIp)) },
+      ]),
+    );
+    const target = TerraformIterator.fromMap(Object.fromEntries(guardTargets));
+    const destination = "/tmp/platform-drain-guard-${self.input.nodeId}.sh";
+    this.drainGuard = new TerraformData(this, "drain-guard", {
+      forEach: target,
+      // Never changes while the broker exists: only removing the broker destroys its instance.
+      triggersReplace: { nodeId: target.key },
+      // A destroy-time provisioner may refer to nothing but the resource itself: everything it
+      // needs, kafka.deletionProtection (in the script) included, is here, as last deployed.
+      input: {
+        nodeId: target.key,
+        nodeName: target.getString("name"),
+        addresses: target.getString("addresses"),
+        script: drainGuardScript.asString,
+        host: workstation.host,
+        privateKeyPath: workstation.privateKeyPath,
+      },
+      // Through the attachments, on the instances and the volumes too: Terraform destroys a
+      // broker's attachment (which stops the instance), volume and instance only after its guard.
+      dependsOn: brokers.map((node) => this.placementOf(node.instance).attachment),
+      connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
+      provisioners: [
+        atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
+        atDestroy<RemoteExecProvisioner>({ type: "remote-exec", inline: [`bash ${destination} \${self.input.nodeId} \${self.input.nodeName} \${self.input.addresses}`] }),
+      ],
+    });
+    this.rollGuards = everyNode.slice(1).map((next, index) => {
+      const previous = everyNode[index];
+      const placement = this.placementOf(next.instance);
+      const guard = workstationScript(this, `roll-guard-${next.instance.node.id}`, {
+        workstation,
+        script: scripts.rollGuard(guarded(previous), next.name),
+        // What stops (instance type) or replaces (subnet) the next node: the guard runs again just before.
+        triggers: { instanceType: placement.instanceType, subnet: placement.subnetId },
+        after: [previous.instance.instance, ...bootstrapRules],
+      });
+      next.instance.instance.dependsOn = [...(next.instance.instance.dependsOn ?? []), dependable(guard)];
+      return guard;
+    });
+
+    // Terraform destroys every node a plan replaces before it creates any: the destroy half of a
+    // replacement waits for nothing, so the roll guards cannot space out moves. Several nodes moved
+    // to other subnets (network.azCount, the subnets) would all be gone at once, each coming back
+    // with a new, empty data volume. Refused at plan, from where EC2 says each node runs now.
+    const moving = everyNode.map((node) => {
+      const states = ["pending", "running", "stopping", "stopped"];
+      const named = { name: "tag:Name", values: [node.name] };
+      const anywhere = new DataAwsInstances(this, `placed-${node.instance.node.id}`, { instanceStateNames: states, filter: [named] });
+      const here = new DataAwsInstances(this, `placed-here-${node.instance.node.id}`, {
+        instanceStateNames: states,
+        filter: [named, { name: "subnet-id", values: [this.placementOf(node.instance).subnetId] }],
+      });
+      return `length(${anywhere.fqn}.ids) > 0 && length(${here.fqn}.ids) == 0 ? [${JSON.stringify(node.name)}] : []`;
+    });
+    const moved = new TerraformLocal(this, "kafka_nodes_moving", `\${concat(${moving.map((expression) => `(${expression})`).join(", ")})}`).fqn;
+    new TerraformData(this, "placement-check", {
+      lifecycle: {
+        precondition: [
+          {
+            condition: `\${length(${moved}) <= 1}`,
+            errorMessage: `\${format("REFUSED: %d Kafka nodes would move to other subnets in one apply (%s): Terraform would destroy them all, with their data volumes, before creating any; move one node per apply (docs/kafka.md, Removing and replacing brokers), or set network.azCount and the subnets back; nothing was changed", length(${moved}), join(", ", ${moved}))}`,
+          },
+        ],
+      },
+    });
+
     // What clients use, the same in both modes: the brokers.
     new TerraformOutput(this, "kafka_bootstrap_servers", {
       value: Fn.join(",", brokers.map((node) => `${node.instance.privateIp}:${KAFKA_PORTS.broker}`)),
@@ -246,6 +364,12 @@ export class KafkaStack extends PlatformStack {
   /** Chef node name and Name tag of dedicated controller `index`. */
   controllerName(index: number): string {
     return this.resourceName(`kafka-controller-${index}`);
+  }
+
+  private placementOf(instance: HardenedInstance) {
+    const placement = this.placements.get(instance);
+    if (!placement) throw new Error(`${instance.node.path} is not a Kafka instance of this stack`);
+    return placement;
   }
 
   /** One Kafka instance in the AZ its index falls on, with its own encrypted data volume. */
@@ -286,7 +410,7 @@ export class KafkaStack extends PlatformStack {
         volumeWaitAttempts: VOLUME_WAIT_ATTEMPTS,
       }),
     });
-    new VolumeAttachment(this, `${volumeId}-attachment`, {
+    const attachment = new VolumeAttachment(this, `${volumeId}-attachment`, {
       deviceName: "/dev/sdf",
       volumeId: volume.id,
       instanceId: node.instance.id,
@@ -294,6 +418,7 @@ export class KafkaStack extends PlatformStack {
       // -replace would hang on DetachVolume. Stopping the node first unmounts it cleanly.
       stopInstanceBeforeDetaching: true,
     });
+    this.placements.set(node, { subnetId: subnet.id, availabilityZone: subnet.availabilityZone, instanceType, attachment });
     return node;
   }
 }

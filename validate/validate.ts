@@ -12,6 +12,7 @@ import { App, type TerraformStack } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
+import { checkGuardModel } from "./guardModel";
 import {
   mirrorCliConfig,
   pinnedAwsVersion,
@@ -160,6 +161,24 @@ function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typ
     const detail = order.problems.length > 0 ? order.problems.join("; ") : `${order.others.length} bootstraps outside the quorum wait for the ${order.quorum.length} of the quorum`;
     record(`${label} bootstrap order in terraform graph`, graph.status === 0 && order.problems.length === 0, graph.status === 0 ? detail : firstLines(graph.stderr));
     bootstrapsOutsideQuorum += order.others.length;
+
+    // The drain and roll guards, applied for real on a provider-free model of the stack's own
+    // dependencies: a first deploy, a broker removed without a drain, a teardown.
+    const brokers = Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => /^node-\d+_/.test(name)).length;
+    const modelDir = join(dir, "guard-model");
+    mkdirSync(modelDir, { recursive: true });
+    const model = checkGuardModel(
+      json,
+      brokers,
+      (args) => terraform(args, modelDir, env),
+      (file, text) => writeFileSync(join(modelDir, file), text),
+      (file) => readFileSync(join(modelDir, file), "utf8"),
+    );
+    record(
+      `${label} guards in a terraform apply of the stack's dependencies`,
+      model.problems.length === 0,
+      model.problems.length > 0 ? model.problems.join("; ") : `${brokers} brokers created one at a time; removing broker ${brokers - 1} undrained stopped at its drain guard with nothing destroyed; teardown with protection off passed`,
+    );
   }
 }
 

@@ -22,3 +22,10 @@ mock_data "aws_partition" {
     partition = "aws"
   }
 }
+
+# No instance runs yet: a new cluster. Tests that need running nodes override it.
+mock_data "aws_instances" {
+  defaults = {
+    ids = []
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * Day 2 of a Kafka cluster: a broker is destroyed only once drained, and a change that stops or
+ * replaces nodes reaches them one at a time. The Terraform side is checked in the synthesized
+ * JSON here (and applied for real, on a provider-free model, by validate); the scripts run under
+ * bash against stubs that print what Kafka's own tools print (TopicCommand, ClusterTool,
+ * ReassignPartitionsCommand, BrokerApiVersionsCommand, MetadataQuorumCommand).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { App, Testing } from "cdktf";
+import { loadConfig } from "../config/loadConfig";
+import { DRAIN_COMMAND, type GuardedNode, KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { buildPlatform } from "../stacks/buildPlatform";
+import { modelConfig, modelName, modelNodes } from "../validate/guardModel";
+import { runBash, shellcheck, stubCalls } from "./shell";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+const configFrom = (...argv: string[]) => loadConfig({ argv, env: {} });
+
+function kafkaJson(...argv: string[]): Json {
+  const app = Testing.app();
+  const platform = buildPlatform(app as App, configFrom(...argv));
+  return JSON.parse(Testing.synth(platform.kafka)) as Json;
+}
+
+const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
+const broker = (index: number): GuardedNode => ({ name: `insight-dev-kafka-${index}`, ip: IPS[index], nodeId: index + 1, broker: true, rack: ["us-west-2a", "us-west-2b", "us-west-2c"][index % 3] });
+
+// --- What Kafka's tools print -------------------------------------------------------------
+/** kafka-topics.sh --describe (TopicCommand): a topic line, then one tab-led line per partition. */
+function described(topics: Readonly<Record<string, ReadonlyArray<readonly number[]>>>, isr: (replicas: readonly number[]) => readonly number[] = (r) => r): string {
+  const lines: string[] = [];
+  for (const [topic, partitions] of Object.entries(topics)) {
+    lines.push(`Topic: ${topic}\tTopicId: 3LxmVxTgSAaRQ0yVB1u9Gg\tPartitionCount: ${partitions.length}\tReplicationFactor: ${partitions[0].length}\tConfigs: min.insync.replicas=2`);
+    partitions.forEach((replicas, partition) =>
+      lines.push(`\tTopic: ${topic}\tPartition: ${partition}\tLeader: ${replicas[0]}\tReplicas: ${replicas.join(",")}\tIsr: ${isr(replicas).join(",")}\tElr: \tLastKnownElr: `),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** kafka-cluster.sh list-endpoints --include-fenced-brokers (ClusterTool): padded columns. */
+function endpoints(brokers: ReadonlyArray<{ id: number; host: string; rack: string; fenced?: boolean }>): string {
+  const hostWidth = Math.max(...brokers.map((b) => b.host.length));
+  const rackWidth = Math.max(...brokers.map((b) => b.rack.length));
+  const row = (cells: string[]): string => `${cells[0].padEnd(10)} ${cells[1].padEnd(hostWidth)} ${cells[2].padEnd(10)} ${cells[3].padEnd(rackWidth)} ${cells[4].padEnd(10)} ${cells[5].padEnd(15)}\n`;
+  return row(["ID", "HOST", "PORT", "RACK", "STATE", "ENDPOINT_TYPE"]) + brokers.map((b) => row([String(b.id), b.host, "9092", b.rack, b.fenced ? "fenced" : "unfenced", "broker"])).join("");
+}
+
+/** kafka-broker-api-versions.sh: one block per live broker. */
+const apiVersions = (ids: readonly number[]): string =>
+  ids.map((id) => `${IPS[id - 1]}:9092 (id: ${id} rack: us-west-2a) -> (\n\tProduce(0): 0 to 12 [usable: 12],\n\tFetch(1): 4 to 17 [usable: 17]\n)\n`).join("");
+
+/** kafka-metadata-quorum.sh describe --status. */
+const quorumStatus = (leader: number): string =>
+  `ClusterId:              MkU3OEVBNTcwNTJENDM2Qk\nLeaderId:               ${leader}\nLeaderEpoch:            15\nHighWatermark:          46\nMaxFollowerLag:         0\nMaxFollowerLagTimeMs:   0\nCurrentVoters:          [{"id": 1, "directoryId": null, "endpoints": ["CONTROLLER://10.0.16.10:9093"]}]\nCurrentObservers:       []\n`;
+
+/**
+ * ssh to a node: Kafka's tools answer from files in WORK_DIR (down-<ip> makes a node fail to
+ * answer); `cat > <file>` keeps a reassignment plan; a reassignment completes after
+ * VERIFY_RUNNING verifies, and then the topics' description shows its replicas.
+ */
+const KAFKA_SSH = [
+  'host=""; for a; do [[ $a == ubuntu@* ]] && host=${a#ubuntu@}; done',
+  'args=" $* "',
+  '[[ -f "$WORK_DIR/down-$host" ]] && { echo "Connection to node -1 ($host/$host:9092) could not be established." >&2; exit 1; }',
+  'case $args in',
+  '  *" cat > "*) cat > "$WORK_DIR/plan.json"; exit 0 ;;',
+  '  *" systemctl disable --now kafka.service "*) echo "$host" >> "$WORK_DIR/stopped"; exit 0 ;;',
+  '  *kafka-topics.sh*--under-replicated-partitions*) n=$(cat "$WORK_DIR/urp-left" 2>/dev/null || echo 0); if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/urp-left"; printf "\\tTopic: orders\\tPartition: 1\\tLeader: 2\\tReplicas: 2,1,3\\tIsr: 2,3\\tElr: \\tLastKnownElr: \\n"; fi; exit 0 ;;',
+  '  *kafka-topics.sh*--under-min-isr-partitions*|*kafka-topics.sh*--unavailable-partitions*) exit 0 ;;',
+  '  *kafka-topics.sh*--describe*) cat "$WORK_DIR/describe"; exit 0 ;;',
+  '  *kafka-cluster.sh*list-endpoints*) cat "$WORK_DIR/endpoints"; exit 0 ;;',
+  '  *kafka-cluster.sh*unregister*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
+  '  *kafka-broker-api-versions.sh*) cat "$WORK_DIR/api-versions"; exit 0 ;;',
+  '  *kafka-metadata-quorum.sh*) cat "$WORK_DIR/quorum-status"; exit 0 ;;',
+  '  *kafka-reassign-partitions.sh*--execute*) echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
+  '  *kafka-reassign-partitions.sh*--verify*)',
+  '    n=$(cat "$WORK_DIR/verify-left" 2>/dev/null || echo "${VERIFY_RUNNING:-0}")',
+  '    echo "Status of partition reassignment:"',
+  '    if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/verify-left"; python3 -c \'import json,sys; [print("Reassignment of partition %s-%d is still in progress." % (p["topic"], p["partition"])) for p in json.load(open(sys.argv[1]))["partitions"]]\' "$WORK_DIR/plan.json"; exit 0; fi',
+  '    python3 -c \'import json,sys',
+  'plan = {(p["topic"], p["partition"]): p["replicas"] for p in json.load(open(sys.argv[1]))["partitions"]}',
+  'out = []',
+  'for line in open(sys.argv[2]):',
+  '    fields = line.rstrip("\\n").split("\\t")',
+  '    d = dict(f.split(": ", 1) for f in fields if ": " in f)',
+  '    if "Partition" in d and (d["Topic"], int(d["Partition"])) in plan:',
+  '        r = ",".join(map(str, plan[(d["Topic"], int(d["Partition"]))]))',
+  '        fields = [("Replicas: " + r if f.startswith("Replicas: ") else "Isr: " + r if f.startswith("Isr: ") else f) for f in fields]',
+  '    out.append("\\t".join(fields))',
+  'open(sys.argv[2], "w").write("\\n".join(out) + "\\n")',
+  '[print("Reassignment of partition %s-%d is completed." % k) for k in sorted(plan)]\' "$WORK_DIR/plan.json" "$WORK_DIR/describe"',
+  '    echo "Clearing broker-level throttles on brokers 1,2,3,4"; exit 0 ;;',
+  "esac",
+  'echo "unexpected ssh: $*" >&2; exit 3',
+].join("\n");
+
+const KNIFE_NODES = 'case "$1 $2" in "node list") cat "$WORK_DIR/chef-nodes" 2>/dev/null; exit 0 ;; *) exit 0 ;; esac';
+const stubs = { ssh: KAFKA_SSH, knife: KNIFE_NODES, sleep: "exit 0", timeout: 'shift; "$@"', "cloud-init": "exit 0" };
+
+/** A scratch directory whose cluster answers with these files. */
+function cluster(files: Readonly<Record<string, string>>): string {
+  const dir = runBash("exit 0").dir;
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, "work", name), text);
+  return dir;
+}
+
+describe("the drain guard (Terraform side)", () => {
+  const json = kafkaJson("--kafka.nodes", "4");
+  const guard = json.resource.terraform_data["drain-guard"];
+
+  it("is one resource with an instance per broker, so lowering kafka.nodes keeps its block and runs its destroy-time script", () => {
+    expect(Object.keys(guard.for_each)).toEqual(["1", "2", "3", "4"]);
+    expect(guard.triggers_replace).toEqual({ nodeId: "${each.key}" });
+    expect(guard.provisioner.map((p: Json) => Object.values(p)[0].when)).toEqual(["destroy", "destroy"]);
+  });
+
+  it("waits, when destroyed, before every broker's volume attachment, and so before its instance and volume", () => {
+    expect(guard.depends_on).toEqual([0, 1, 2, 3].map((index) => `aws_volume_attachment.data-volume-${index}-attachment`));
+  });
+
+  it("refers in its provisioners and connection to nothing but itself, as Terraform requires of destroy-time provisioners", () => {
+    const text = JSON.stringify([guard.provisioner, guard.connection]);
+    expect([...text.matchAll(/\$\{([^}]*)\}/g)].map((match) => match[1]).filter((expression) => !/^(file\()?self\.input\.[A-Za-z]+\)?$/.test(expression))).toEqual([]);
+    expect(guard.input.script).toBe("${local.drain_guard_script}");
+    expect(guard.input.privateKeyPath).toBe("${var.deployer_private_key_path}");
+  });
+
+  it("carries kafka.deletionProtection in its script, as the state holds it at destroy", () => {
+    const script = (argv: string[]): string => unescapeTerraformTemplate(kafkaJson(...argv).locals.drain_guard_script as string);
+    expect(script([])).toContain("DELETION_PROTECTION='true'");
+    expect(script(["--kafka.deletionProtection", "false"])).toContain("DELETION_PROTECTION='false'");
+  });
+
+  it("installs the drain command with every broker's id, address and zone", () => {
+    const install = json.resource.terraform_data["drain-command"];
+    expect(install.triggers_replace.brokers).toMatch(/^\$\{join\(",", \["1@\$\{aws_instance\.node-0_instance_[0-9A-F]+\.private_ip\}@/);
+  });
+});
+
+describe("the roll guards (Terraform side)", () => {
+  it("chain the nodes: each node's instance waits for its guard, which waits for the node before it", () => {
+    const json = kafkaJson("--kafka.nodes", "4");
+    const instances = Object.keys(json.resource.aws_instance).sort();
+    for (let index = 1; index < 4; index += 1) {
+      const guard = json.resource.terraform_data[`roll-guard-node-${index}`];
+      expect(json.resource.aws_instance[instances[index]].depends_on).toContain(`terraform_data.roll-guard-node-${index}`);
+      expect(guard.depends_on).toContain(`aws_instance.${instances[index - 1]}`);
+      // What stops or replaces the next node: a change of either runs the guard again, just before.
+      expect(Object.keys(guard.triggers_replace)).toEqual(["instanceType", "subnet"]);
+      // Never a reference to the node it gates: that would be a cycle.
+      expect(JSON.stringify(guard)).not.toContain(instances[index]);
+    }
+    expect(json.resource.aws_instance[instances[0]].depends_on.join()).not.toContain("roll-guard");
+  });
+
+  it("chain dedicated controllers first, then the brokers", () => {
+    const json = kafkaJson("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true");
+    const names = Object.keys(json.resource.terraform_data).filter((name) => name.startsWith("roll-guard-"));
+    expect(names.sort()).toEqual(["roll-guard-controller-1", "roll-guard-controller-2", "roll-guard-node-0", "roll-guard-node-1", "roll-guard-node-2"]);
+    expect(json.resource.terraform_data["roll-guard-node-0"].depends_on.join()).toContain("aws_instance.controller-2_instance_");
+  });
+
+  it("refuses at plan a change that moves several nodes to other subnets, from where EC2 says they run", () => {
+    const json = kafkaJson();
+    const check = json.resource.terraform_data["placement-check"].lifecycle.precondition[0];
+    expect(check.condition).toBe("${length(local.kafka_nodes_moving) <= 1}");
+    expect(check.error_message).toContain("REFUSED: %d Kafka nodes would move to other subnets in one apply");
+    for (const index of [0, 1, 2]) {
+      expect(json.data.aws_instances[`placed-node-${index}`].filter).toEqual([{ name: "tag:Name", values: [`insight-dev-kafka-${index}`] }]);
+      expect(json.data.aws_instances[`placed-here-node-${index}`].filter[1].name).toBe("subnet-id");
+      expect(json.locals.kafka_nodes_moving).toContain(`data.aws_instances.placed-here-node-${index}.ids`);
+    }
+  });
+});
+
+describe("validate's model of the guards", () => {
+  const nodes = modelNodes(kafkaJson());
+
+  it("keeps the stack's instances, volumes, attachments and guards with their dependencies", () => {
+    const guard = nodes.find((node) => node.address === "terraform_data.drain-guard")!;
+    expect(guard.keys).toEqual(["1", "2", "3"]);
+    expect(guard.after.filter((address) => address.startsWith("aws_volume_attachment."))).toHaveLength(3);
+    const node1 = nodes.find((node) => node.address.startsWith("aws_instance.node-1_"))!;
+    expect(node1.after).toEqual(["terraform_data.roll-guard-node-1"]);
+  });
+
+  it("leaves a removed broker's resources and guard instance out, keeping the guard's block", () => {
+    const config = modelConfig(nodes, 2).resource.terraform_data as Json;
+    expect(Object.keys(config).some((name) => /node-2_|data-volume-2/.test(name))).toBe(false);
+    expect(Object.keys(config[modelName("terraform_data.drain-guard")].for_each)).toEqual(["1", "2"]);
+  });
+});
+
+describe("drain-guard (stub-run)", () => {
+  const scripts = new KafkaProvisionScripts(configFrom());
+  const kraftScripts = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
+  const args = [String(4), "insight-dev-kafka-3", IPS[3], IPS[0], IPS[1], IPS[2]];
+  const withArgs = (script: string, dir: string, argv: readonly string[] = args) => {
+    writeFileSync(join(dir, "guard.sh"), script);
+    writeFileSync(join(dir, "with-args.sh"), `exec bash ${join(dir, "guard.sh")} ${argv.join(" ")}\n`);
+    return runBash("", { stubs, dir, file: join(dir, "with-args.sh") });
+  };
+
+  it("passes shellcheck in both modes", () => {
+    expect(shellcheck(scripts.drainGuard()).output).toBe("");
+    expect(shellcheck(kraftScripts.drainGuard()).output).toBe("");
+  });
+
+  it("refuses while the broker holds replicas, naming the partitions and the drain command, and destroys nothing", () => {
+    const dir = cluster({ describe: described({ orders: [[1, 2, 4], [2, 3, 1], [3, 4, 2]], __consumer_offsets: [[4, 1, 2]] }) });
+    const result = withArgs(scripts.drainGuard(), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`REFUSED: broker 4 (insight-dev-kafka-3) still holds replicas of 3 partitions (orders-0 orders-2 __consumer_offsets-0): drain it first, on the workstation: ${DRAIN_COMMAND} 4; then apply again; nothing was destroyed`);
+  });
+
+  it("lets a broker that holds nothing go (ZooKeeper mode: no registration to check)", () => {
+    const dir = cluster({ describe: described({ orders: [[1, 2, 3], [2, 3, 1]] }) });
+    const result = withArgs(scripts.drainGuard(), dir);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("broker 4 (insight-dev-kafka-3) is drained: Terraform may destroy it");
+  });
+
+  it("asks the other brokers when the broker itself does not answer (a stopped broker still holds its replicas)", () => {
+    const dir = cluster({ describe: described({ orders: [[1, 2, 4]] }), [`down-${IPS[3]}`]: "" });
+    const result = withArgs(scripts.drainGuard(), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`no answer from the broker at ${IPS[3]}`);
+    expect(result.output).toContain("still holds replicas of 1 partitions (orders-0)");
+  });
+
+  it("refuses when no broker answers: nothing tells what the broker holds", () => {
+    const dir = cluster(Object.fromEntries(IPS.map((ip) => [`down-${ip}`, ""])));
+    const result = withArgs(scripts.drainGuard(), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("REFUSED: no broker answers, so nothing tells whether broker 4 (insight-dev-kafka-3) still holds replicas");
+  });
+
+  it("asks nothing when kafka.deletionProtection is off (a teardown)", () => {
+    const off = new KafkaProvisionScripts(configFrom("--kafka.deletionProtection", "false")).drainGuard();
+    const dir = cluster({ describe: described({ orders: [[1, 2, 4]] }) });
+    const result = withArgs(off, dir);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("kafka.deletionProtection is off");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+  });
+
+  it("KRaft: refuses a drained broker that is still registered, fenced or not, and passes once it is unregistered", () => {
+    const registered = endpoints([1, 2, 3, 4].map((id) => ({ id, host: IPS[id - 1], rack: "us-west-2a", fenced: id === 4 })));
+    const dir = cluster({ describe: described({ orders: [[1, 2, 3]] }), endpoints: registered, [`down-${IPS[3]}`]: "" });
+    const still = withArgs(kraftScripts.drainGuard(), dir);
+    expect(still.status).toBe(1);
+    expect(still.output).toContain(`REFUSED: broker 4 (insight-dev-kafka-3) holds no replica but is still registered with the controllers: finish its drain, on the workstation: ${DRAIN_COMMAND} 4`);
+    writeFileSync(join(dir, "work", "endpoints"), endpoints([1, 2, 3].map((id) => ({ id, host: IPS[id - 1], rack: "us-west-2a" }))));
+    const gone = withArgs(kraftScripts.drainGuard(), dir);
+    expect(gone.status).toBe(0);
+    expect(gone.output).toContain("broker 4 is not registered with the controllers");
+  });
+});
+
+describe("the drain command (stub-run)", () => {
+  const brokers = [0, 1, 2, 3].map(broker);
+  const zk = new KafkaProvisionScripts(configFrom()).drainBrokers(brokers, []);
+  const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).drainBrokers(brokers, [1, 2, 3]);
+  const drain = (script: string, dir: string, argv: readonly string[], env: Record<string, string> = {}) => {
+    writeFileSync(join(dir, "drain.sh"), script);
+    writeFileSync(join(dir, "with-args.sh"), `exec bash ${join(dir, "drain.sh")} ${argv.join(" ")}\n`);
+    return runBash("", { stubs, dir, file: join(dir, "with-args.sh"), env });
+  };
+
+  it("passes shellcheck, and installs through a here-document that keeps it byte for byte", () => {
+    expect(shellcheck(zk).output).toBe("");
+    expect(shellcheck(kraft).output).toBe("");
+    const install = new KafkaProvisionScripts(configFrom()).installDrainCommand(brokers, []);
+    expect(shellcheck(install).output).toBe("");
+    const dir = runBash("exit 0").dir;
+    const result = runBash(install, { dir, stubs: { sudo: 'exec "$@"' } });
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, "root", DRAIN_COMMAND), "utf8")).toBe(`${zk}\n`);
+  });
+
+  it("moves every replica off the broker, each to a broker that stays and lacks it, same zone first, the leader's place kept; throttled; waits for --verify", () => {
+    // Broker 4 (us-west-2a) holds three partitions; broker 1, in its zone, takes each it lacks.
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3], [2, 4, 3], [1, 2, 4]], logs: [[2, 3, 1]] }) });
+    const result = drain(zk, dir, ["4"], { VERIFY_RUNNING: "2" });
+    expect(result.output).toContain("moving 3 partitions");
+    expect(result.status).toBe(0);
+    const plan = JSON.parse(readFileSync(join(dir, "work", "plan.json"), "utf8")) as Json;
+    expect(plan).toEqual({
+      version: 1,
+      partitions: [
+        { topic: "orders", partition: 0, replicas: [1, 2, 3] },
+        { topic: "orders", partition: 1, replicas: [2, 1, 3] },
+        { topic: "orders", partition: 2, replicas: [1, 2, 3] },
+      ],
+    });
+    expect(readFileSync(join(dir, "work", "executed"), "utf8")).toContain("--execute --throttle 50000000");
+    expect(result.output).toContain("3 of 3 partitions still moving");
+    expect(result.output).toContain("reassignment done; --verify lifted the throttle");
+    expect(result.output).toContain("broker(s) 4 drained: lower kafka.nodes and deploy");
+    // ZooKeeper mode: a broker deregisters itself when it stops; nothing is unregistered.
+    expect(stubCalls(dir).join("\n")).not.toContain("kafka-cluster.sh");
+  });
+
+  it("hands back, saying so, while the reassignment is still running after its checks", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }) });
+    const result = drain(zk, dir, ["4"], { VERIFY_RUNNING: "99", KAFKA_DRAIN_VERIFY_ATTEMPTS: "3" });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("the reassignment is still running after 3 checks; it goes on in the cluster, throttled: run this command again to keep waiting");
+  });
+
+  it("KRaft: once drained, stops the broker and unregisters it; a second run finds nothing to do", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }), endpoints: endpoints([1, 2, 3, 4].map((id) => ({ id, host: IPS[id - 1], rack: "r" }))) });
+    const first = drain(kraft, dir, ["4"]);
+    expect(first.status).toBe(0);
+    expect(readFileSync(join(dir, "work", "stopped"), "utf8").trim()).toBe(IPS[3]);
+    expect(readFileSync(join(dir, "work", "unregistered"), "utf8").trim()).toBe("4");
+    const second = drain(kraft, dir, ["4"]);
+    expect(second.status).toBe(0);
+    expect(second.output).toContain("no partition has a replica on broker(s) 4");
+    expect(second.output).toContain("broker 4 is not registered");
+  });
+
+  it("refuses a KRaft controller, an unknown id, and draining every broker", () => {
+    const dir = cluster({ describe: described({ orders: [[1, 2, 3]] }) });
+    expect(drain(kraft, dir, ["2"]).output).toContain("broker 2 is also a controller of the metadata quorum");
+    expect(drain(zk, dir, ["9"]).output).toContain("broker 9 is not one of this cluster's brokers (1 2 3 4)");
+    expect(drain(zk, dir, ["1", "2", "3", "4"]).output).toContain("draining every broker leaves nowhere to move the replicas to");
+    expect(drain(zk, dir, []).status).toBe(2);
+  });
+
+  it("says so when the brokers that stay cannot hold a partition's replicas", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }) });
+    const result = drain(zk, dir, ["4", "1"]);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("orders-0 has 3 replicas: the 2 brokers that stay cannot hold them");
+  });
+});
+
+describe("roll-guard (stub-run)", () => {
+  const zk = new KafkaProvisionScripts(configFrom());
+  const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
+  const guard = (scripts: KafkaProvisionScripts, previous: GuardedNode = broker(0)) => scripts.rollGuard(previous, "insight-dev-kafka-1");
+
+  it("passes shellcheck in both modes", () => {
+    expect(shellcheck(guard(zk)).output).toBe("");
+    expect(shellcheck(guard(kraft)).output).toBe("");
+  });
+
+  it("waits for nothing after a node the Chef server never saw (a first deploy), and asks no node", () => {
+    const dir = cluster({ "chef-nodes": "" });
+    const result = runBash(guard(zk), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("insight-dev-kafka-0 was never bootstrapped: it runs no Kafka yet, nothing to wait for");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+  });
+
+  it("waits until the changed broker is live and no partition is under-replicated, then lets the next node go", () => {
+    // Broker 1 is not live at the first look; each wait brings it back; two looks see an under-replicated partition.
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\ninsight-dev-kafka-1\n", "api-versions": apiVersions([2, 3]), "api-next": apiVersions([1, 2, 3]), "urp-left": "2" });
+    const result = runBash(guard(zk), { stubs: { ...stubs, sleep: `cp "$WORK_DIR/api-next" "$WORK_DIR/api-versions"; exit 0` }, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("broker 1 is not among the live brokers yet");
+    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions, e.g.  Topic: orders Partition: 1 Leader: 2 Replicas: 2,1,3 Isr: 2,3");
+    expect(result.output).toContain("healthy after insight-dev-kafka-0: the next node may change");
+  });
+
+  it("stops the apply, the next nodes untouched, when the cluster stays unhealthy", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const result = runBash(guard(zk), { stubs, dir });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed (above: what is wrong); the nodes after it were not touched");
+  });
+
+  it("KRaft: also needs a quorum leader; a dedicated controller is asked on its controller listener", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\ninsight-dev-controller-0\n", "api-versions": apiVersions([1, 2, 3]), "quorum-status": quorumStatus(1) });
+    expect(runBash(guard(kraft), { stubs, dir }).status).toBe(0);
+    const controller: GuardedNode = { name: "insight-dev-controller-0", ip: "10.0.16.20", nodeId: 1001, broker: false, rack: "us-west-2a" };
+    const asked = runBash(guard(kraft, controller), { stubs, dir });
+    expect(asked.status).toBe(0);
+    expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9093");
+    writeFileSync(join(dir, "work", "quorum-status"), quorumStatus(-1));
+    const leaderless = runBash(guard(kraft, controller), { stubs, dir });
+    expect(leaderless.status).toBe(1);
+    expect(leaderless.output).toContain("the controller quorum has no leader");
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * What the drain and roll guards promise depends on how Terraform orders destroys, creates and
+ * failures, which only Terraform itself can show: this builds, from a synthesized Kafka stack, a
+ * model in which every broker's instance, data volume, attachment and guard becomes a
+ * `terraform_data` with exactly the dependencies the stack gives it (its `depends_on` and its
+ * references), each logging what Terraform does to it. `terraform apply` of the model needs no
+ * provider and no cloud. A drain guard's destroy fails, as it does while its broker holds replicas.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+const KEPT = /^(aws_instance|aws_ebs_volume|aws_volume_attachment)$/;
+const GUARD = /^(drain-guard$|roll-guard-)/;
+
+/** One modelled resource: its stack address, and the modelled addresses it waits for. */
+export interface ModelNode {
+  readonly address: string;
+  readonly after: readonly string[];
+  /** The for_each keys of a resource with one instance per broker (the drain guard): node ids. */
+  readonly keys?: readonly string[];
+}
+
+/** The stack's instances, volumes, attachments and guards with the dependencies among them. */
+export function modelNodes(stack: Json): ModelNode[] {
+  const resources: Array<[string, Json]> = [];
+  for (const [type, byName] of Object.entries((stack.resource ?? {}) as Record<string, Record<string, Json>>)) {
+    for (const [name, body] of Object.entries(byName)) {
+      if (KEPT.test(type) || (type === "terraform_data" && GUARD.test(name))) resources.push([`${type}.${name}`, body]);
+    }
+  }
+  const addresses = new Set(resources.map(([address]) => address));
+  return resources.map(([address, body]) => {
+    const { provisioner: _provisioner, connection: _connection, ...rest } = body;
+    const text = JSON.stringify(rest);
+    const after = [...addresses].filter((other) => other !== address && new RegExp(`(^|[^A-Za-z0-9_.-])${other.replace(/[.]/g, "\\.")}([^A-Za-z0-9_-]|$)`).test(text));
+    const keys = body.for_each && typeof body.for_each === "object" ? Object.keys(body.for_each as Json).sort((a, b) => Number(a) - Number(b)) : undefined;
+    return { address, after: after.sort(), ...(keys ? { keys } : {}) };
+  });
+}
+
+/** Broker `index`'s own resources, as the stack names them: its instance, volume, attachment and roll guard. */
+function brokerResources(index: number): RegExp {
+  return new RegExp(`^(aws_instance\\.node-${index}_|aws_ebs_volume\\.data-volume-${index}$|aws_volume_attachment\\.data-volume-${index}-attachment$|terraform_data\\.roll-guard-node-${index}$)`);
+}
+
+/** A modelled resource's name in the model: one Terraform identifier per stack address. */
+export function modelName(address: string): string {
+  return address.replace(/[^A-Za-z0-9_-]/g, "__");
+}
+
+/**
+ * The model's configuration. A drain guard's destroy fails while `protection` is true, as the real
+ * guard does while its broker holds replicas. Without `removed`, every broker is configured; with
+ * it, that broker's resources and drain guard instance are left out, as lowering kafka.nodes does.
+ */
+export function modelConfig(nodes: readonly ModelNode[], removed?: number): Json {
+  const ofRemoved = removed === undefined ? undefined : brokerResources(removed);
+  const keep = (address: string): boolean => !ofRemoved?.test(address);
+  const resource: Record<string, Json> = {};
+  for (const node of nodes.filter((candidate) => keep(candidate.address))) {
+    const guard = node.address.startsWith("terraform_data.drain-guard");
+    const label = node.keys ? `${node.address}[\${each.key}]` : node.address;
+    resource[modelName(node.address)] = {
+      ...(node.keys ? { for_each: Object.fromEntries(node.keys.filter((key) => removed === undefined || key !== String(removed + 1)).map((key) => [key, key])) } : {}),
+      triggers_replace: { address: label },
+      input: guard ? { protection: "${var.protection}", label } : null,
+      depends_on: node.after.filter(keep).map((other) => `terraform_data.${modelName(other)}`),
+      provisioner: [
+        { "local-exec": { command: `echo 'create ${label}' >> order.log` } },
+        {
+          "local-exec": {
+            when: "destroy",
+            command: guard
+              ? "echo \"destroy ${self.input.label} protection=${self.input.protection}\" >> order.log; test \"${self.input.protection}\" = false"
+              : `echo 'destroy ${node.address}' >> order.log`,
+          },
+        },
+      ],
+    };
+  }
+  return { variable: { protection: { type: "bool", default: true } }, resource: { terraform_data: resource } };
+}
+
+/** The first create and first destroy line of each address in a model run's order.log. */
+export function orderOf(log: string): { readonly created: Map<string, number>; readonly destroyed: Map<string, number> } {
+  const created = new Map<string, number>();
+  const destroyed = new Map<string, number>();
+  log
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .forEach((line, index) => {
+      const [action, address] = line.split(" ");
+      const seen = action === "create" ? created : destroyed;
+      if (!seen.has(address)) seen.set(address, index);
+    });
+  return { created, destroyed };
+}
+
+/** Runs terraform in the model's directory. */
+export type ModelTerraform = (args: readonly string[]) => { readonly status: number; readonly stdout: string; readonly stderr: string };
+
+/** What the model runs showed: one line per check that failed, and what each run did. */
+export interface GuardModelResult {
+  readonly problems: readonly string[];
+  readonly created: readonly string[];
+  readonly scaleDown: readonly string[];
+}
+
+/**
+ * Applies the model of a stack with `brokers` brokers, in `write`'s directory: (1) a first deploy,
+ * whose creates must go instance by instance with each roll guard between two instances; (2) the
+ * last broker left out of the config, which must fail at its drain guard with its instance,
+ * volume and attachment not destroyed; (3) protection off, deployed, then a destroy of everything,
+ * which must pass.
+ */
+export function checkGuardModel(stack: Json, brokers: number, terraform: ModelTerraform, write: (file: string, text: string) => void, read: (file: string) => string): GuardModelResult {
+  const nodes = modelNodes(stack);
+  const problems: string[] = [];
+  const last = brokers - 1;
+  const instances = Array.from({ length: brokers }, (_unused, index) => nodes.find((node) => new RegExp(`^aws_instance\\.node-${index}_`).test(node.address))?.address);
+  const lines = (): string[] => read("order.log").split("\n").filter((line) => line.trim() !== "");
+
+  write("main.tf.json", JSON.stringify(modelConfig(nodes), null, 2));
+  write("order.log", "");
+  for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) {
+    const run = terraform(args);
+    if (run.status !== 0) return { problems: [`terraform ${args[0]} of the model failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 5).join(" / ")}`], created: [], scaleDown: [] };
+  }
+  const created = lines();
+  const { created: createdAt } = orderOf(created.join("\n"));
+  for (let index = 1; index < brokers; index += 1) {
+    const [previous, next] = [instances[index - 1], instances[index]];
+    const guard = `terraform_data.roll-guard-node-${index}`;
+    if (!previous || !next) {
+      problems.push(`no instance of broker ${index - 1} or ${index} in the stack`);
+      continue;
+    }
+    const [p, g, n] = [createdAt.get(previous), createdAt.get(guard), createdAt.get(next)];
+    if (g === undefined || p === undefined || n === undefined || !(p < g && g < n)) {
+      problems.push(`${next} is not created after ${guard}, after ${previous} (log lines ${p}, ${g}, ${n})`);
+    }
+  }
+
+  write("order.log", "");
+  write("main.tf.json", JSON.stringify(modelConfig(nodes, last), null, 2));
+  const down = terraform(["apply", "-auto-approve", "-input=false", "-no-color"]);
+  const scaleDown = lines();
+  if (down.status === 0) problems.push(`removing broker ${last} succeeded without its drain guard refusing`);
+  if (!scaleDown.some((line) => line.startsWith(`destroy terraform_data.drain-guard[${last + 1}] `))) problems.push(`removing broker ${last} did not run its drain guard`);
+  // A resource whose block left the configuration runs no provisioner: the state says what is left.
+  const state = terraform(["state", "list"]);
+  const left = new Set(state.stdout.split("\n").map((line) => line.trim()));
+  const held = nodes.filter((node) => brokerResources(last).test(node.address) && !node.address.startsWith("terraform_data."));
+  if (held.length !== 3) problems.push(`expected broker ${last}'s instance, volume and attachment in the stack, found ${held.map((node) => node.address).join(", ") || "none"}`);
+  const lost = held.filter((node) => !left.has(`terraform_data.${modelName(node.address)}`)).map((node) => node.address);
+  if (state.status !== 0) problems.push(`terraform state list failed: ${state.stderr.trim()}`);
+  if (lost.length > 0) problems.push(`removing broker ${last} destroyed ${lost.join(", ")} although nothing drained it`);
+
+  write("main.tf.json", JSON.stringify(modelConfig(nodes), null, 2));
+  for (const args of [["apply", "-auto-approve", "-input=false", "-no-color", "-var", "protection=false"], ["destroy", "-auto-approve", "-input=false", "-no-color", "-var", "protection=false"]]) {
+    const run = terraform(args);
+    if (run.status !== 0) problems.push(`teardown with kafka.deletionProtection off: terraform ${args[0]} failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 3).join(" / ")}`);
+  }
+  return { problems, created, scaleDown };
+}
