@@ -274,6 +274,8 @@ describe 'insight-kafka-cluster::default on a ZooKeeper member with its own volu
   let(:volume) { InsightKafkaCluster::Volume }
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    # A new ensemble, whatever this machine can reach: no other member asked over the network.
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(volume).to receive(:wait_for_device).and_return(true)
     allow(volume).to receive(:probe).with(ZK_DEVICE).and_return({})
     allow(volume).to receive(:mounted_from?).with('/var/lib/zookeeper-volume', ZK_DEVICE).and_return(true)
