@@ -10,6 +10,8 @@
 # zookeeper-cluster decides at compile time whether the member's data is in data_dir, must move
 # there, or is new, and must see the mounted volume, not the empty directory beneath it.
 
+require 'shellwords'
+
 settings = node['insight-kafka-cluster']
 volume_id = settings['zookeeper_volume_id']
 volume_settings = settings['zookeeper_volume']
@@ -27,8 +29,10 @@ end
 problem = InsightKafkaCluster::Volume.content_problem(InsightKafkaCluster::Volume.probe(device), volume_id, device)
 raise problem if problem
 
+# udevadm settle: the mount below finds the new filesystem by its UUID, which udev links only
+# once it has seen the format.
 execute "format ZooKeeper's volume #{volume_id}" do
-  command ['mkfs.xfs', '-q', '-L', volume_settings['label'], device]
+  command "mkfs.xfs -q -L #{Shellwords.escape(volume_settings['label'])} #{Shellwords.escape(device)} && udevadm settle"
   only_if { InsightKafkaCluster::Volume.probe(device).empty? }
   compile_time true
 end
@@ -38,8 +42,8 @@ directory mount_point do
   compile_time true
 end
 
-# nofail, as the user data writes it: a missing volume must not stop the boot; ZooKeeper's unit
-# requires the mount (below), and ZooKeeper never creates a missing data directory itself.
+# nofail, as the user data writes it: a missing volume must not stop the boot, only ZooKeeper,
+# whose unit requires the mount (below).
 mount mount_point do
   device(lazy { InsightKafkaCluster::Volume.uuid(device) })
   device_type :uuid

@@ -285,7 +285,7 @@ describe 'insight-kafka-cluster::default on a ZooKeeper member with its own volu
     cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }
 
     it 'formats the volume, mounts it from fstab by UUID, all before zookeeper-cluster decides where its data is' do
-      expect(chef_run).to run_execute("format ZooKeeper's volume #{ZK_VOLUME}").with(command: ['mkfs.xfs', '-q', '-L', 'zookeeper-data', ZK_DEVICE])
+      expect(chef_run).to run_execute("format ZooKeeper's volume #{ZK_VOLUME}").with(command: "mkfs.xfs -q -L zookeeper-data #{ZK_DEVICE} && udevadm settle")
       mount = chef_run.mount('/var/lib/zookeeper-volume')
       expect(mount).to have_attributes(device_type: :uuid, fstype: 'xfs', options: %w(defaults noatime nofail), pass: 2)
       expect(mount.performed_action(:mount)).to include(compile_time: true)
