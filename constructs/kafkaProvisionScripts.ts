@@ -48,6 +48,8 @@ export interface ProvisionedNode {
   readonly nodeId: number;
   /** False only for a dedicated KRaft controller. */
   readonly broker: boolean;
+  /** A ZooKeeper ensemble member's own volume, for ZooKeeper's data. @default none */
+  readonly zookeeperVolumeId?: string;
 }
 
 /** A data bag item the nodes read: ZooKeeper's ensemble, or KRaft's controllers and cluster id. */
@@ -156,8 +158,16 @@ export class KafkaProvisionScripts {
       nodeName: node.name,
       nodeIp: node.ip,
       instanceId: node.instanceId,
-      // Normal attributes the node keeps: its id, whether it is a broker, and its rack whatever Ohai detects.
-      jsonAttributes: JSON.stringify({ "insight-kafka-cluster": { rack: node.rack, node_id: node.nodeId, broker: node.broker } }),
+      // Normal attributes the node keeps: its id, whether it is a broker, its rack whatever Ohai
+      // detects, and a ZooKeeper member's volume, so its first run puts ZooKeeper's data there.
+      jsonAttributes: JSON.stringify({
+        "insight-kafka-cluster": {
+          rack: node.rack,
+          node_id: node.nodeId,
+          broker: node.broker,
+          ...(node.zookeeperVolumeId === undefined ? {} : { zookeeper_volume_id: node.zookeeperVolumeId }),
+        },
+      }),
       serverId,
       knifeConfig: this.knifeConfig,
       runList: `role[${KAFKA_NODE_ROLE}]`,
@@ -165,6 +175,20 @@ export class KafkaProvisionScripts {
       licenceFlag: this.config.chef.flavor === "chef" ? "--chef-license accept" : "",
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+    });
+  }
+
+  /**
+   * Records on a ZooKeeper member's Chef node the id of the EBS volume that holds ZooKeeper's
+   * data (normal attribute insight-kafka-cluster.zookeeper_volume_id), for members bootstrapped
+   * before they had one: the bootstrap, which passes it to new members, never runs again on them.
+   */
+  recordZookeeperVolume(nodeName: string, volumeId: string): string {
+    return renderScript("provision/record-zookeeper-volume", {
+      scriptName: `record-zookeeper-volume-${nodeName}`,
+      nodeName,
+      volumeId,
+      knifeConfig: this.knifeConfig,
     });
   }
 

@@ -28,6 +28,15 @@ export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zooke
 const CONTROLLER_DATA_VOLUME_GIB = 20;
 /** Tries, with backoff, while a node waits for its data volume's device to appear. */
 const VOLUME_WAIT_ATTEMPTS = 20;
+/**
+ * A ZooKeeper ensemble member's own volume. Not the data volume: Kafka's log.dirs is that
+ * volume's mount point and refuses any directory there that is not a partition's. ZooKeeper's
+ * snapshots and transaction log of a Kafka cluster's metadata stay well under a GiB (autopurge
+ * keeps 5 snapshots); 10 GiB is gp3's headroom, and a device of its own keeps the transaction
+ * log's fsyncs clear of the brokers' writes, as ZooKeeper's administrator's guide advises.
+ * The mount point and label are the insight-kafka-cluster cookbook's defaults too.
+ */
+export const ZOOKEEPER_VOLUME = { gib: 10, deviceName: "/dev/sdg", mountPoint: "/var/lib/zookeeper-volume", label: "zookeeper-data" } as const;
 
 export interface KafkaStackProps extends PlatformStackProps {
   readonly network: {
@@ -66,6 +75,8 @@ interface KafkaInstanceSpec {
   readonly index: number;
   readonly instanceType: string;
   readonly volumeGiB: number;
+  /** A ZooKeeper ensemble member: it gets a volume of its own for ZooKeeper's data. */
+  readonly zookeeperMember: boolean;
 }
 
 /** One Kafka instance as the stack builds it. */
@@ -109,6 +120,8 @@ export class KafkaStack extends PlatformStack {
   readonly drainCommand: TerraformData;
   /** Where each instance is placed, as configured: the roll guards name it without referring to the instance. */
   private readonly placements = new Map<HardenedInstance, { readonly subnetId: string; readonly availabilityZone: string; readonly instanceType: string; readonly attachment: VolumeAttachment }>();
+  /** Each ZooKeeper ensemble member's own volume, by instance (ZooKeeper mode only). */
+  private readonly zookeeperVolumes = new Map<HardenedInstance, { volume: EbsVolume; attachment: VolumeAttachment }>();
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -147,7 +160,16 @@ export class KafkaStack extends PlatformStack {
     );
 
     const brokers: KafkaNode[] = Array.from({ length: kafka.nodes }, (_unused, index) => ({
-      instance: this.kafkaInstance(props, { id: `node-${index}`, volumeId: `data-volume-${index}`, name: this.nodeName(index), index, instanceType: kafka.instanceType, volumeGiB: kafka.dataVolumeGiB }),
+      instance: this.kafkaInstance(props, {
+        id: `node-${index}`,
+        volumeId: `data-volume-${index}`,
+        name: this.nodeName(index),
+        index,
+        instanceType: kafka.instanceType,
+        volumeGiB: kafka.dataVolumeGiB,
+        // The ensemble: the first kafka.zookeeperNodes brokers (see `quorum` below).
+        zookeeperMember: !kraft && index < kafka.zookeeperNodes,
+      }),
       name: this.nodeName(index),
       nodeId: index + 1,
       broker: true,
@@ -162,6 +184,7 @@ export class KafkaStack extends PlatformStack {
             index,
             instanceType: kafka.controllerInstanceType,
             volumeGiB: CONTROLLER_DATA_VOLUME_GIB,
+            zookeeperMember: false,
           }),
           name: this.controllerName(index),
           nodeId: CONTROLLER_NODE_ID_BASE + index + 1,
@@ -228,7 +251,15 @@ export class KafkaStack extends PlatformStack {
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
         script: scripts.bootstrapNode(
-          { name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id, rack: node.instance.instance.availabilityZone, nodeId: node.nodeId, broker: node.broker },
+          {
+            name: node.name,
+            ip: node.instance.privateIp,
+            instanceId: node.instance.instance.id,
+            rack: node.instance.instance.availabilityZone,
+            nodeId: node.nodeId,
+            broker: node.broker,
+            zookeeperVolumeId: this.zookeeperVolumes.get(node.instance)?.volume.id,
+          },
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
@@ -237,14 +268,44 @@ export class KafkaStack extends PlatformStack {
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));
 
+    // A member bootstrapped before it had a ZooKeeper volume never runs its bootstrap again: its
+    // Chef node learns the volume's id here, before the converge mounts the volume and moves
+    // ZooKeeper's data onto it. A new member has it from its bootstrap already.
+    const zookeeperVolumeSteps = quorum.flatMap((node) => {
+      const own = this.zookeeperVolumes.get(node.instance);
+      const bootstrapped = quorumBootstraps.get(node);
+      if (!own || !bootstrapped) return [];
+      return [
+        workstationScript(this, `zookeeper-volume-attribute-${node.instance.node.id}`, {
+          workstation,
+          script: scripts.recordZookeeperVolume(node.name, own.volume.id),
+          triggers: { volume: own.volume.id, instance: node.instance.instance.id, server: props.chef.serverInstanceId },
+          after: [bootstrapped],
+        }),
+      ];
+    });
+    const zookeeperVolumeIds = [...this.zookeeperVolumes.values()].map((own) => own.volume.id);
+
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
       script: scripts.convergeNodes(everyNode.map((node) => node.instance.privateIp), item),
       // A grown kafka.dataVolumeGiB re-runs it once the volumes have their new size (the AWS
-      // provider waits for that), so each node grows its filesystem to match.
-      triggers: { ...quorumTrigger, chefRepo: props.chef.chefRepoHash, dataVolumeGiB: String(kafka.dataVolumeGiB) },
-      after: [this.quorumBagUpload, ...this.bootstraps, ...this.dataVolumes],
+      // provider waits for that), so each node grows its filesystem to match. A new ZooKeeper
+      // volume re-runs it once attached, so its member mounts it and moves its data there.
+      triggers: {
+        ...quorumTrigger,
+        chefRepo: props.chef.chefRepoHash,
+        dataVolumeGiB: String(kafka.dataVolumeGiB),
+        ...(zookeeperVolumeIds.length > 0 ? { zookeeperVolumes: Fn.join(",", zookeeperVolumeIds) } : {}),
+      },
+      after: [
+        this.quorumBagUpload,
+        ...this.bootstraps,
+        ...this.dataVolumes,
+        ...[...this.zookeeperVolumes.values()].map((own) => own.attachment),
+        ...zookeeperVolumeSteps,
+      ],
     });
 
     // (d) Day 2. A broker is destroyed only once it holds nothing: its drain guard is destroyed
@@ -301,8 +362,9 @@ export class KafkaStack extends PlatformStack {
         privateKeyPath: workstation.privateKeyPath,
       },
       // Through the attachments, on the instances and the volumes too: Terraform destroys a
-      // broker's attachment (which stops the instance), volume and instance only after its guard.
-      dependsOn: brokers.map((node) => this.placementOf(node.instance).attachment),
+      // broker's attachments (each stops the instance first), volumes and instance only after its
+      // guard; a ZooKeeper member's own volume included.
+      dependsOn: brokers.flatMap((node) => [this.placementOf(node.instance).attachment, ...(this.zookeeperVolumes.has(node.instance) ? [this.zookeeperVolumes.get(node.instance)!.attachment] : [])]),
       connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
       provisioners: [
         atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
@@ -374,7 +436,7 @@ export class KafkaStack extends PlatformStack {
 
   /** One Kafka instance in the AZ its index falls on, with its own encrypted data volume. */
   private kafkaInstance(props: KafkaStackProps, spec: KafkaInstanceSpec): HardenedInstance {
-    const { id, volumeId, name, index, instanceType, volumeGiB } = spec;
+    const { id, volumeId, name, index, instanceType, volumeGiB, zookeeperMember } = spec;
     const { config } = props;
     const kafka = config.kafka;
     const subnets = props.network.privateSubnets;
@@ -387,6 +449,15 @@ export class KafkaStack extends PlatformStack {
       tags: { Name: `${name}-data` },
     });
     this.dataVolumes.push(volume);
+    const zookeeperVolume = zookeeperMember
+      ? new EbsVolume(this, `zookeeper-${volumeId}`, {
+          availabilityZone: subnet.availabilityZone,
+          size: ZOOKEEPER_VOLUME.gib,
+          type: "gp3",
+          encrypted: true,
+          tags: { Name: `${name}-zookeeper` },
+        })
+      : undefined;
     const node = new HardenedInstance(this, id, {
       name,
       ubuntuRelease: kafka.ubuntuRelease,
@@ -408,6 +479,7 @@ export class KafkaStack extends PlatformStack {
         dataVolumeId: volume.id,
         dataPath: kafka.dataPath,
         volumeWaitAttempts: VOLUME_WAIT_ATTEMPTS,
+        ...(zookeeperVolume ? { zookeeperVolume: { id: zookeeperVolume.id, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } } : {}),
       }),
     });
     const attachment = new VolumeAttachment(this, `${volumeId}-attachment`, {
@@ -419,6 +491,16 @@ export class KafkaStack extends PlatformStack {
       stopInstanceBeforeDetaching: true,
     });
     this.placements.set(node, { subnetId: subnet.id, availabilityZone: subnet.availabilityZone, instanceType, attachment });
+    if (zookeeperVolume) {
+      const attachment = new VolumeAttachment(this, `zookeeper-${volumeId}-attachment`, {
+        deviceName: ZOOKEEPER_VOLUME.deviceName,
+        volumeId: zookeeperVolume.id,
+        instanceId: node.instance.id,
+        // Mounted too: stopping first is what lets EC2 detach it.
+        stopInstanceBeforeDetaching: true,
+      });
+      this.zookeeperVolumes.set(node, { volume: zookeeperVolume, attachment });
+    }
     return node;
   }
 }

@@ -8,6 +8,7 @@ import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
+import { ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
@@ -50,15 +51,16 @@ describe("KafkaStack", () => {
       expect(instance.associate_public_ip_address).toBe(false);
       expect(instance.subnet_id).toMatch(/private-subnet-\d+id\}$/);
     }
-    const volumes = Object.values(resourcesOf(json, "aws_ebs_volume"));
+    const volumes = Object.entries(resourcesOf(json, "aws_ebs_volume")).filter(([name]) => name.startsWith("data-volume-"));
     expect(volumes).toHaveLength(3);
-    for (const volume of volumes) expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: 100 });
-    expect(Object.keys(resourcesOf(json, "aws_volume_attachment"))).toHaveLength(3);
+    for (const [, volume] of volumes) expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: 100 });
+    expect(Object.keys(resourcesOf(json, "aws_volume_attachment")).filter((name) => name.startsWith("data-volume-"))).toHaveLength(3);
   });
 
   it("stops a node before detaching its mounted data volume, so destroy and -replace do not hang on DetachVolume", () => {
+    // Three data volumes, and the three ZooKeeper members' own volumes.
     const attachments = Object.values(resourcesOf(json, "aws_volume_attachment"));
-    expect(attachments).toHaveLength(3);
+    expect(attachments).toHaveLength(6);
     for (const attachment of attachments) {
       expect(attachment.stop_instance_before_detaching).toBe(true);
       expect(attachment.force_detach).toBeUndefined();
@@ -156,7 +158,8 @@ describe("KafkaStack", () => {
     for (let index = 0; index < 3; index += 1) {
       expect(provisionedScript(steps(json)[`bootstrap-node-${index}`])).toMatch(
         new RegExp(
-          `^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}","node_id":${index + 1},"broker":true\\}\\}' \\\\$`,
+          `^  --json-attributes '\\{"insight-kafka-cluster":\\{"rack":"\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.availability_zone\\}","node_id":${index + 1},"broker":true,` +
+            `"zookeeper_volume_id":"\\$\\{aws_ebs_volume\\.zookeeper-data-volume-${index}\\.id\\}"\\}\\}' \\\\$`,
           "m",
         ),
       );
@@ -230,9 +233,13 @@ describe("KafkaStack", () => {
 
     it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
       const converge = resources.converge;
-      const volumes = Object.keys(resourcesOf(sized, "aws_ebs_volume")).map((name) => `aws_ebs_volume.${name}`);
-      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes].sort());
-      expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "dataVolumeGiB", "ensemble"]);
+      const volumes = Object.keys(resourcesOf(sized, "aws_ebs_volume")).filter((name) => name.startsWith("data-volume-")).map((name) => `aws_ebs_volume.${name}`);
+      const zookeeper = Array.from({ length: ensembleSize }, (_unused, index) => [
+        `aws_volume_attachment.zookeeper-data-volume-${index}-attachment`,
+        `terraform_data.zookeeper-volume-attribute-node-${index}`,
+      ]).flat();
+      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes, ...zookeeper].sort());
+      expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "dataVolumeGiB", "ensemble", "zookeeperVolumes"]);
       expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);
       expect(converge.triggers_replace.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));
       const script = provisionedScript(converge);
@@ -257,7 +264,7 @@ describe("KafkaStack", () => {
     const before = steps(json).converge;
     expect(before.triggers_replace.dataVolumeGiB).toBe("100");
     expect(grown.triggers_replace).toEqual({ ...before.triggers_replace, dataVolumeGiB: "200" });
-    const volumes = Object.keys(resourcesOf(json, "aws_ebs_volume")).map((name) => `aws_ebs_volume.${name}`);
+    const volumes = Object.keys(resourcesOf(json, "aws_ebs_volume")).filter((name) => name.startsWith("data-volume-")).map((name) => `aws_ebs_volume.${name}`);
     expect(volumes).toHaveLength(3);
     expect(grown.depends_on).toEqual(expect.arrayContaining(volumes));
   });
@@ -269,6 +276,97 @@ describe("KafkaStack", () => {
     const ensembleSubnets = [0, 1, 2, 3, 4].map(subnetOf);
     expect(new Set(ensembleSubnets).size).toBe(3);
     expect(provisionedScript(steps(large)["zoo-bag"]).match(/private_ip/g)).toHaveLength(5);
+  });
+});
+
+describe("ZooKeeper's volume", () => {
+  // Four brokers, three of them the ensemble: the fourth must get none.
+  const four = kafkaJson("--kafka.nodes", "4");
+  const volumes = resourcesOf(four, "aws_ebs_volume");
+  const attachments = resourcesOf(four, "aws_volume_attachment");
+  const instanceName = (index: number): string => Object.keys(resourcesOf(four, "aws_instance")).find((name) => name.startsWith(`node-${index}_`)) as string;
+  const zookeeperVolumes = (json: Json): string[] => Object.keys(resourcesOf(json, "aws_ebs_volume")).filter((name) => name.startsWith("zookeeper-"));
+
+  it("gives each ensemble member, and only members, a small encrypted gp3 volume of its own in its node's AZ", () => {
+    expect(zookeeperVolumes(four).sort()).toEqual(["zookeeper-data-volume-0", "zookeeper-data-volume-1", "zookeeper-data-volume-2"]);
+    for (const index of [0, 1, 2]) {
+      const volume = volumes[`zookeeper-data-volume-${index}`];
+      expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: ZOOKEEPER_VOLUME.gib });
+      expect(ZOOKEEPER_VOLUME.gib).toBe(10);
+      // The node's data volume sits in its node's subnet's AZ; its ZooKeeper volume in the same one.
+      expect(volume.availability_zone).toBe(volumes[`data-volume-${index}`].availability_zone);
+      expect(volume.tags.Name).toMatch(new RegExp(`kafka-${index}-zookeeper$`));
+    }
+    expect(resourcesOf(four, "aws_instance")[instanceName(3)]).toBeDefined();
+    expect(volumes["zookeeper-data-volume-3"]).toBeUndefined();
+  });
+
+  it("attaches each to its own member under a device name of its own, stopping the member before any detach", () => {
+    for (const index of [0, 1, 2]) {
+      expect(attachments[`zookeeper-data-volume-${index}-attachment`]).toEqual({
+        device_name: "/dev/sdg",
+        volume_id: `\${aws_ebs_volume.zookeeper-data-volume-${index}.id}`,
+        instance_id: `\${aws_instance.${instanceName(index)}.id}`,
+        stop_instance_before_detaching: true,
+      });
+      expect(attachments[`data-volume-${index}-attachment`].device_name).toBe("/dev/sdf");
+    }
+    expect(attachments["zookeeper-data-volume-3-attachment"]).toBeUndefined();
+  });
+
+  it("follows kafka.zookeeperNodes, and gives KRaft nodes none", () => {
+    expect(zookeeperVolumes(kafkaJson("--kafka.nodes", "6", "--kafka.zookeeperNodes", "5"))).toHaveLength(5);
+    expect(zookeeperVolumes(kafkaJson("--kafka.nodes", "1"))).toEqual(["zookeeper-data-volume-0"]);
+    const kraft = kafkaJson("--kafka.mode", "kraft");
+    expect(zookeeperVolumes(kraft)).toEqual([]);
+    expect(Object.keys(steps(kraft)).filter((name) => name.startsWith("zookeeper-"))).toEqual([]);
+    expect(Object.keys(steps(kraft).converge.triggers_replace)).not.toContain("zookeeperVolumes");
+  });
+
+  it("mounts it from each member's user data, and from no other node's", () => {
+    for (const index of [0, 1, 2, 3]) {
+      const script = userDataOf(four, resourcesOf(four, "aws_instance")[instanceName(index)]);
+      if (index < 3) {
+        expect(script).toContain(`ZOOKEEPER_VOLUME_ID='\${aws_ebs_volume.zookeeper-data-volume-${index}.id}'`);
+        expect(script).toContain(`ZOOKEEPER_MOUNT='${ZOOKEEPER_VOLUME.mountPoint}'`);
+      } else {
+        expect(script).not.toContain("ZOOKEEPER_VOLUME_ID");
+      }
+    }
+  });
+
+  it("tells new members their volume at bootstrap, and running members through a step after their bootstrap", () => {
+    const resources = steps(four);
+    expect(provisionedScript(resources["bootstrap-node-3"])).not.toContain("zookeeper_volume_id");
+    expect(Object.keys(resources).filter((name) => name.startsWith("zookeeper-volume-attribute-")).sort()).toEqual([0, 1, 2].map((index) => `zookeeper-volume-attribute-node-${index}`));
+    for (const index of [0, 1, 2]) {
+      const step = resources[`zookeeper-volume-attribute-node-${index}`];
+      expect(provisionedScript(resources[`bootstrap-node-${index}`])).toContain(`"zookeeper_volume_id":"\${aws_ebs_volume.zookeeper-data-volume-${index}.id}"`);
+      expect(stepDependencies(step.depends_on)).toEqual([`terraform_data.bootstrap-node-${index}`]);
+      expect(step.triggers_replace).toEqual({
+        volume: `\${aws_ebs_volume.zookeeper-data-volume-${index}.id}`,
+        instance: `\${aws_instance.${instanceName(index)}.id}`,
+        server: expect.stringContaining("cross-stack-reference-input-chef"),
+      });
+      expect(provisionedScript(step)).toContain(`export PLATFORM_VOLUME_ID='\${aws_ebs_volume.zookeeper-data-volume-${index}.id}'`);
+    }
+  });
+
+  it("converges only once every member's volume is attached and known to its node, and again when a volume appears", () => {
+    const converge = steps(four).converge;
+    for (const index of [0, 1, 2]) {
+      expect(converge.depends_on).toContain(`aws_volume_attachment.zookeeper-data-volume-${index}-attachment`);
+      expect(converge.depends_on).toContain(`terraform_data.zookeeper-volume-attribute-node-${index}`);
+    }
+    expect(converge.triggers_replace.zookeeperVolumes).toBe(
+      `\${join(",", [${[0, 1, 2].map((index) => `aws_ebs_volume.zookeeper-data-volume-${index}.id`).join(", ")}])}`,
+    );
+  });
+
+  it("mounts where the cookbook looks, with the label the cookbook gives it", () => {
+    const attributes = readFileSync(join(__dirname, "..", "cookbooks", "insight-kafka-cluster", "attributes", "default.rb"), "utf8");
+    expect(attributes).toContain(`default['insight-kafka-cluster']['zookeeper_volume']['mount_point'] = '${ZOOKEEPER_VOLUME.mountPoint}'`);
+    expect(attributes).toContain(`default['insight-kafka-cluster']['zookeeper_volume']['label'] = '${ZOOKEEPER_VOLUME.label}'`);
   });
 });
 
@@ -1047,3 +1145,134 @@ describe("kafka-node user data", () => {
   });
 });
 
+
+describe("kafka-node user data on a ZooKeeper member", () => {
+  const DATA = "vol-0123456789abcdef0";
+  const ZOOKEEPER = "vol-0fedcba9876543210";
+  const context = {
+    setupCommand: SETUP_COMMAND,
+    region: "us-west-2",
+    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
+    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    dataVolumeId: DATA,
+    dataPath: "/data/kafka",
+    volumeWaitAttempts: 3,
+  };
+  const script = renderScript("kafka-node", { ...context, zookeeperVolume: { id: ZOOKEEPER, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } });
+  // Each device and mount point keeps its own state: a format or mount of one is not the other's.
+  const stubs = {
+    ...COMMON_STUBS,
+    curl: CURL_STUB,
+    python3: python3Stub(),
+    blkid: 'device=${*: -1}; [[ -f "$WORK_DIR/formatted-${device##*/}" ]] || exit 2; [[ $1 == -s ]] && echo "uuid-${device##*_}"; exit 0',
+    "mkfs.xfs": 'device=${*: -1}; touch "$WORK_DIR/formatted-${device##*/}"',
+    mountpoint: 'p=${*: -1}; [[ -f "$WORK_DIR/mounted-${p//\//_}" ]]',
+    mount: 'p=${*: -1}; touch "$WORK_DIR/mounted-${p//\//_}"',
+    sshd: SSHD_STUB,
+    systemctl: "exit 0",
+    runuser: "exit 0",
+  };
+  const PUBLIC_KEY = "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight";
+  const DEB = "pretend cinc";
+  const env = { SSM_PRESET: PUBLIC_KEY, DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: require("node:crypto").createHash("sha512").update(DEB).digest("hex") };
+  const device = (volume: string): string => `nvme-Amazon_Elastic_Block_Store_${volume.replace("-", "")}`;
+  function withDevices(...volumes: string[]): string {
+    const dir = mkdtempSync(join(tmpdir(), "kafka-node-zk-"));
+    mkdirSync(join(dir, "root/dev/disk/by-id"), { recursive: true });
+    mkdirSync(join(dir, "root/etc"));
+    for (const volume of volumes) writeFileSync(join(dir, "root/dev/disk/by-id", device(volume)), "");
+    return dir;
+  }
+  const first = runBash(script, { stubs, env, dir: withDevices(DATA, ZOOKEEPER) });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("formats and mounts ZooKeeper's volume beside the data volume, each listed in fstab by its own UUID", () => {
+    expect(first.status).toBe(0);
+    const formats = calls(first.dir).filter((call) => call.startsWith("mkfs.xfs "));
+    expect(formats).toEqual([
+      `mkfs.xfs -q -L kafka-data ${join(first.dir, "root/dev/disk/by-id", device(DATA))}`,
+      `mkfs.xfs -q -L zookeeper-data ${join(first.dir, "root/dev/disk/by-id", device(ZOOKEEPER))}`,
+    ]);
+    expect(readFileSync(join(first.dir, "root/etc/fstab"), "utf8")).toBe(
+      `UUID=uuid-vol0123456789abcdef0 /data/kafka xfs defaults,noatime,nofail 0 2\nUUID=uuid-vol0fedcba9876543210 ${ZOOKEEPER_VOLUME.mountPoint} xfs defaults,noatime,nofail 0 2\n`,
+    );
+    expect(existsSync(join(first.dir, "root", ZOOKEEPER_VOLUME.mountPoint))).toBe(true);
+    expect(calls(first.dir)).toContain(`mount ${join(first.dir, "root", ZOOKEEPER_VOLUME.mountPoint)}`);
+    expect(first.output).toContain(`ZooKeeper's volume mounted at ${ZOOKEEPER_VOLUME.mountPoint}`);
+  });
+
+  it("changes nothing on a second run: neither volume formatted or mounted again, no duplicate fstab line", () => {
+    const before = calls(first.dir).length;
+    expect(runBash(script, { stubs, env, dir: first.dir }).status).toBe(0);
+    expect(calls(first.dir).slice(before).filter((call) => /^(mkfs\.xfs|mount) /.test(call))).toEqual([]);
+    expect(readFileSync(join(first.dir, "root/etc/fstab"), "utf8").trim().split("\n")).toHaveLength(2);
+  });
+
+  it("never formats a ZooKeeper volume that holds a filesystem: a replaced member keeps its data", () => {
+    const dir = withDevices(DATA, ZOOKEEPER);
+    mkdirSync(join(dir, "work"), { recursive: true });
+    writeFileSync(join(dir, "work", `formatted-${device(ZOOKEEPER)}`), "");
+    const run = runBash(script, { stubs, env, dir });
+    expect(run.status).toBe(0);
+    expect(calls(dir).filter((call) => call.startsWith("mkfs.xfs ") && call.includes(device(ZOOKEEPER)))).toEqual([]);
+    expect(calls(dir)).toContain(`mount ${join(dir, "root", ZOOKEEPER_VOLUME.mountPoint)}`);
+  });
+
+  it("stops with a message naming ZooKeeper's volume when its device never appears", () => {
+    const run = runBash(script, { stubs, env, dir: withDevices(DATA) });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain(`check that volume ${ZOOKEEPER} is attached to this instance`);
+    expect(run.output).toContain(`FAILED at step 'wait for ZooKeeper's volume ${ZOOKEEPER}'`);
+  });
+
+  it("gives a node outside the ensemble no ZooKeeper step at all", () => {
+    expect(renderScript("kafka-node", context)).not.toContain("ZOOKEEPER");
+  });
+});
+
+describe("record-zookeeper-volume", () => {
+  const script = new KafkaProvisionScripts(configFrom()).recordZookeeperVolume("insight-dev-kafka-1", "vol-0fedcba9876543210");
+  // knife exec, with a Chef::Node that keeps its normal attributes in a file: the Ruby the script
+  // sends runs as knife would run it.
+  const knife = [
+    '[[ $1 == exec && $2 == -E ]] || exit 0',
+    "ruby -rjson -e '",
+    "module Chef; class Node",
+    "  attr_reader :name, :normal",
+    '  def self.load(name); node = new; node.instance_variable_set(:@name, name); path = "#{ENV.fetch("WORK_DIR")}/node-#{name}.json"',
+    "    normal = File.exist?(path) ? JSON.parse(File.read(path)) : {}; normal.default_proc = proc { |hash, key| hash[key] = {} }",
+    "    node.instance_variable_set(:@normal, normal); node; end",
+    '  def save; File.write("#{ENV.fetch("WORK_DIR")}/node-#{name}.json", JSON.dump(normal)); File.write("#{ENV.fetch("WORK_DIR")}/saves", "#{name}\\n", mode: "a"); end',
+    "end; end",
+    "eval(ARGV.fetch(0))' \"$3\"",
+  ].join("\n");
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("sets the member's normal attribute once, keeping its other attributes, and leaves it alone when it already says so", () => {
+    const dir = mkdtempSync(join(tmpdir(), "record-zk-"));
+    mkdirSync(join(dir, "work"));
+    writeFileSync(join(dir, "work", "node-insight-dev-kafka-1.json"), JSON.stringify({ "insight-kafka-cluster": { rack: "us-west-2b", node_id: 2 } }));
+    const run = runBash(script, { stubs: { knife }, dir });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "work", "node-insight-dev-kafka-1.json"), "utf8"))).toEqual({
+      "insight-kafka-cluster": { rack: "us-west-2b", node_id: 2, zookeeper_volume_id: "vol-0fedcba9876543210" },
+    });
+    expect(run.output).toContain("insight-dev-kafka-1 keeps ZooKeeper's data on vol-0fedcba9876543210");
+    const again = runBash(script, { stubs: { knife }, dir });
+    expect(again.status).toBe(0);
+    expect(again.output).toContain("insight-dev-kafka-1 already names vol-0fedcba9876543210");
+    expect(readFileSync(join(dir, "work", "saves"), "utf8")).toBe("insight-dev-kafka-1\n");
+  });
+
+  it("fails naming its step when knife cannot reach the node", () => {
+    const run = runBash(script, { stubs: { knife: "exit 1", sleep: "exit 0" } });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("FAILED at step 'record ZooKeeper's volume vol-0fedcba9876543210 on insight-dev-kafka-1'");
+  });
+});

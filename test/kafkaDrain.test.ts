@@ -120,7 +120,11 @@ describe("the drain guard (Terraform side)", () => {
   });
 
   it("waits, when destroyed, before every broker's volume attachment, and so before its instance and volume", () => {
-    expect(guard.depends_on).toEqual([0, 1, 2, 3].map((index) => `aws_volume_attachment.data-volume-${index}-attachment`));
+    // The three ZooKeeper members' own volumes stop their instance on detach too.
+    expect(guard.depends_on).toEqual([
+      ...[0, 1, 2].flatMap((index) => [`aws_volume_attachment.data-volume-${index}-attachment`, `aws_volume_attachment.zookeeper-data-volume-${index}-attachment`]),
+      "aws_volume_attachment.data-volume-3-attachment",
+    ]);
   });
 
   it("refers in its provisioners and connection to nothing but itself, as Terraform requires of destroy-time provisioners", () => {
@@ -184,7 +188,11 @@ describe("validate's model of the guards", () => {
   it("keeps the stack's instances, volumes, attachments and guards with their dependencies", () => {
     const guard = nodes.find((node) => node.address === "terraform_data.drain-guard")!;
     expect(guard.keys).toEqual(["1", "2", "3"]);
-    expect(guard.after.filter((address) => address.startsWith("aws_volume_attachment."))).toHaveLength(3);
+    // Every attachment stops its instance before it detaches: a ZooKeeper member's own volume's too.
+    expect(guard.after.filter((address) => address.startsWith("aws_volume_attachment."))).toEqual([
+      "aws_volume_attachment.data-volume-0-attachment", "aws_volume_attachment.data-volume-1-attachment", "aws_volume_attachment.data-volume-2-attachment",
+      "aws_volume_attachment.zookeeper-data-volume-0-attachment", "aws_volume_attachment.zookeeper-data-volume-1-attachment", "aws_volume_attachment.zookeeper-data-volume-2-attachment",
+    ]);
     const node1 = nodes.find((node) => node.address.startsWith("aws_instance.node-1_"))!;
     expect(node1.after).toEqual(["terraform_data.roll-guard-node-1"]);
   });

@@ -188,13 +188,17 @@ describe("plan review", () => {
     const found = review(synth("--kafka.nodes", "2", "--kafka.replicationFactor", "2", "--kafka.minInsyncReplicas", "1", "--kafka.zookeeperNodes", "1"));
     expect(found.findings.filter((finding) => finding.kind === "data-loss")).toEqual([
       expect.objectContaining({ stack: "kafka", path: "kafka/data-volume-2", message: "destroyed: aws_ebs_volume is removed from the config, and the data on it with it" }),
+      // The ensemble shrank from 3 to 1: the two members that left take their ZooKeeper volumes.
+      ...[1, 2].map((index) =>
+        expect.objectContaining({ stack: "kafka", path: `kafka/zookeeper-data-volume-${index}`, message: "destroyed: aws_ebs_volume is removed from the config, and the data on it with it" }),
+      ),
     ]);
     expect(found.findings).toContainEqual(
       expect.objectContaining({ kind: "replacement", path: "kafka/node-2/instance", message: "terminated: removed from the config — it holds state (its lifecycle keeps it through script changes): replace such nodes one at a time" }),
     );
     // The ensemble shrank: the data bag and every node's converge run again.
-    expect(found.findings).toContainEqual(expect.objectContaining({ kind: "re-run", path: "kafka/converge", message: "re-runs its provisioner script on apply (triggers chefRepo, ensemble changed)" }));
-    expect(failingFindings(found.findings, ["data-loss"])).toHaveLength(1);
+    expect(found.findings).toContainEqual(expect.objectContaining({ kind: "re-run", path: "kafka/converge", message: "re-runs its provisioner script on apply (triggers chefRepo, ensemble, zookeeperVolumes changed)" }));
+    expect(failingFindings(found.findings, ["data-loss"])).toHaveLength(3);
     expect(failingFindings(found.findings, ["security"])).toEqual([]);
   });
 

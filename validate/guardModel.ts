@@ -39,9 +39,15 @@ export function modelNodes(stack: Json): ModelNode[] {
   });
 }
 
-/** Broker `index`'s own resources, as the stack names them: its instance, volume, attachment and roll guard. */
+/**
+ * Broker `index`'s own resources, as the stack names them: its instance, volumes, attachments, roll
+ * guard, and a ZooKeeper member's volume attribute step.
+ */
 function brokerResources(index: number): RegExp {
-  return new RegExp(`^(aws_instance\\.node-${index}_|aws_ebs_volume\\.data-volume-${index}$|aws_volume_attachment\\.data-volume-${index}-attachment$|terraform_data\\.roll-guard-node-${index}$)`);
+  return new RegExp(
+    `^(aws_instance\\.node-${index}_|aws_ebs_volume\\.(zookeeper-)?data-volume-${index}$|aws_volume_attachment\\.(zookeeper-)?data-volume-${index}-attachment$|` +
+      `terraform_data\\.roll-guard-node-${index}$|terraform_data\\.zookeeper-volume-attribute-node-${index}$)`,
+  );
 }
 
 /** A modelled resource's name in the model: one Terraform identifier per stack address. */

@@ -21,8 +21,8 @@ describe("the cost estimate", () => {
   it("counts the default platform from its synthesized stacks", () => {
     expect(defaults).toEqual({
       instances: { "t3.xlarge": 1, "t3.small": 1, "m7i.large": 4, "m7i.xlarge": 3 },
-      // Roots 50 + 20 + 3×30 + 30 + 3×100, Kafka data 3×100.
-      gp3GiB: 790,
+      // Roots 50 + 20 + 3×30 + 30 + 3×100, Kafka data 3×100, the ZooKeeper members' own 3×10.
+      gp3GiB: 820,
       natGateways: 1,
       publicIpv4: 2,
       elasticIps: 1,
@@ -33,15 +33,15 @@ describe("the cost estimate", () => {
     });
     const cost = estimate(defaults);
     expect({ instances: cost.instanceCount, vcpus: cost.vcpus }).toEqual({ instances: 9, vcpus: 26 });
-    // 730 h × (0.1664 + 0.0208 + 4×0.1008 + 3×0.2016 + 0.045 + 2×0.005) + 790 × 0.08
-    expect(cost.monthlyUsd).toBeCloseTo(975.846, 6);
+    // 730 h × (0.1664 + 0.0208 + 4×0.1008 + 3×0.2016 + 0.045 + 2×0.005) + 820 × 0.08
+    expect(cost.monthlyUsd).toBeCloseTo(978.246, 6);
   });
 
   it("moves with each size key", () => {
     const changed = (...flags: string[]): Usage => usageOfConfig(configFromFlags(flags));
-    expect(changed("--kafka.nodes", "5")).toMatchObject({ instances: { "m7i.large": 6 }, gp3GiB: 790 + 2 * (30 + 100) });
-    expect(changed("--kafka.dataVolumeGiB", "500")).toMatchObject({ gp3GiB: 790 + 3 * 400 });
-    expect(changed("--spark.workers", "6")).toMatchObject({ instances: { "m7i.xlarge": 6 }, gp3GiB: 790 + 3 * 100 });
+    expect(changed("--kafka.nodes", "5")).toMatchObject({ instances: { "m7i.large": 6 }, gp3GiB: 820 + 2 * (30 + 100) });
+    expect(changed("--kafka.dataVolumeGiB", "500")).toMatchObject({ gp3GiB: 820 + 3 * 400 });
+    expect(changed("--spark.workers", "6")).toMatchObject({ instances: { "m7i.xlarge": 6 }, gp3GiB: 820 + 3 * 100 });
     expect(changed("--network.natGateways", "perAz")).toMatchObject({ natGateways: 3, elasticIps: 3, publicIpv4: 4 });
     expect(changed("--network.interfaceEndpoints", "true")).toMatchObject({ interfaceEndpointAzs: 3 });
   });

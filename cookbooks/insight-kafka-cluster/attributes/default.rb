@@ -30,3 +30,16 @@ default['insight-kafka-cluster']['controller_port'] = 9093
 default['insight-kafka-cluster']['node_id'] = nil
 # KRaft mode: false only on a dedicated controller, given at bootstrap.
 default['insight-kafka-cluster']['broker'] = true
+
+# ZooKeeper mode: the EBS volume that holds an ensemble member's ZooKeeper data (vol-...), given
+# at bootstrap, or recorded by the workstation on a member bootstrapped before it had one. The
+# member mounts it and keeps ZooKeeper's data_dir on it, so the data outlives the instance. nil
+# (a node outside EC2) leaves data_dir where zookeeper-cluster puts it, on the root volume.
+default['insight-kafka-cluster']['zookeeper_volume_id'] = nil
+# Where it is mounted and its filesystem's label: the same as the node's user data, which mounts
+# it first on a new member (stacks/KafkaStack.ts ZOOKEEPER_VOLUME).
+default['insight-kafka-cluster']['zookeeper_volume']['mount_point'] = '/var/lib/zookeeper-volume'
+default['insight-kafka-cluster']['zookeeper_volume']['label'] = 'zookeeper-data'
+# How long the run waits for an attached volume's device to appear: attempts x seconds.
+default['insight-kafka-cluster']['zookeeper_volume']['wait_attempts'] = 24
+default['insight-kafka-cluster']['zookeeper_volume']['wait_seconds'] = 5

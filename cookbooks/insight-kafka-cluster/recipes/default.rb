@@ -8,8 +8,10 @@
 # bag kafka_bag/kraft; a node listed there is a controller, and every node but a dedicated
 # controller is a broker. A static quorum's nodes get controller.quorum.voters; a dynamic
 # quorum's get controller.quorum.bootstrap.servers, and while the cluster is being created its
-# initial controllers are formatted with each one's directory id from the bag. The broker's id, its rack and whether it is a broker at all come from
-# the bootstrap. Then runs zookeeper-cluster (on members) and kafka-cluster.
+# initial controllers are formatted with each one's directory id from the bag. The broker's id,
+# its rack and whether it is a broker at all come from the bootstrap. Then runs zookeeper-cluster
+# (on members, with its data on the member's own volume when the node knows one: recipe
+# zookeeper_volume) and kafka-cluster.
 
 settings = node['insight-kafka-cluster']
 environment = node.chef_environment
@@ -86,7 +88,16 @@ if broker && rack.to_s.empty? && settings['install_kafka']
 end
 properties['broker.rack'] = rack if broker && !rack.to_s.empty?
 
-include_recipe 'zookeeper-cluster::default' if !kraft && node['zookeeper-cluster']['myid']
+if !kraft && node['zookeeper-cluster']['myid']
+  # Before zookeeper-cluster: its data_dir goes onto the member's own volume, mounted first.
+  if settings['zookeeper_volume_id']
+    include_recipe 'insight-kafka-cluster::zookeeper_volume'
+  else
+    Chef::Log.warn("insight-kafka-cluster: member #{node['zookeeper-cluster']['myid']} has no zookeeper_volume_id: " \
+                   "ZooKeeper's data stays in #{node['zookeeper-cluster']['data_dir']}, on the root volume")
+  end
+  include_recipe 'zookeeper-cluster::default'
+end
 if settings['install_kafka']
   include_recipe 'kafka-cluster::default'
 else

@@ -1,9 +1,11 @@
 require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
 require_relative '../../kafka-cluster/spec/support/data_volume'
+require_relative '../libraries/volume'
 
-def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true, node_id: nil)
+def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true, node_id: nil, zookeeper_volume_id: nil)
   runner = ChefSpec::SoloRunner.new do |node|
+    node.normal['insight-kafka-cluster']['zookeeper_volume_id'] = zookeeper_volume_id if zookeeper_volume_id
     node.automatic['ipaddress'] = address
     node.automatic['ec2'] = { 'placement_availability_zone' => zone } if zone
     node.normal['insight-kafka-cluster']['rack'] = rack if rack
@@ -310,5 +312,127 @@ describe 'insight-kafka-cluster::default with a dynamic KRaft quorum' do
     entry = DYNAMIC_ENTRY.merge('controllers' => DYNAMIC_ENTRY['controllers'].each_with_index.map { |c, i| i == 1 ? c.merge('directory_id' => '') : c })
     expect { kraft_run(entry, address: '10.0.16.5', node_id: 1) }
       .to raise_error(RuntimeError, /has a dynamic quorum, but controller 2 has no directory_id \(""\)/)
+  end
+end
+
+ZK_VOLUME = 'vol-0123456789abcdef0'.freeze
+ZK_DEVICE = '/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0'.freeze
+
+describe 'insight-kafka-cluster::default on a ZooKeeper member with its own volume' do
+  include_context 'a mounted data volume'
+  let(:volume) { InsightKafkaCluster::Volume }
+  before do
+    allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    # A new ensemble, whatever this machine can reach: no other member asked over the network.
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    allow(volume).to receive(:wait_for_device).and_return(true)
+    allow(volume).to receive(:probe).with(ZK_DEVICE).and_return({})
+    allow(volume).to receive(:mounted_from?).with('/var/lib/zookeeper-volume', ZK_DEVICE).and_return(true)
+  end
+
+  context 'whose volume is blank (a member that ran before the volume existed)' do
+    cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }
+
+    it 'formats the volume, mounts it from fstab by UUID, all before zookeeper-cluster decides where its data is' do
+      expect(chef_run).to run_execute("format ZooKeeper's volume #{ZK_VOLUME}").with(command: "mkfs.xfs -q -L zookeeper-data #{ZK_DEVICE} && udevadm settle")
+      mount = chef_run.mount('/var/lib/zookeeper-volume')
+      expect(mount).to have_attributes(device_type: :uuid, fstype: 'xfs', options: %w(defaults noatime nofail), pass: 2)
+      expect(mount.performed_action(:mount)).to include(compile_time: true)
+      expect(mount.performed_action(:enable)).to include(compile_time: true)
+      expect(chef_run.execute("format ZooKeeper's volume #{ZK_VOLUME}").performed_action(:run)).to include(compile_time: true)
+      expect(volume).to have_received(:wait_for_device).with(ZK_DEVICE, 24, 5)
+    end
+
+    it "keeps ZooKeeper's data directory on the volume: zoo.cfg and myid point there" do
+      expect(chef_run.node['zookeeper-cluster']['data_dir']).to eq('/var/lib/zookeeper-volume/data')
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content(%r{^dataDir=/var/lib/zookeeper-volume/data$})
+      expect(chef_run).to create_file('/var/lib/zookeeper-volume/data/myid').with(content: "2\n")
+    end
+
+    it 'starts ZooKeeper at boot only once its volume is mounted' do
+      expect(chef_run).to create_file('/etc/systemd/system/zookeeper.service.d/zookeeper-volume.conf')
+        .with(content: "[Unit]\nRequiresMountsFor=/var/lib/zookeeper-volume\n")
+      expect(chef_run.file('/etc/systemd/system/zookeeper.service.d/zookeeper-volume.conf'))
+        .to notify('execute[reload systemd for zookeeper-volume.conf]').to(:run).immediately
+    end
+  end
+
+  context 'whose volume holds its data already (a new member whose user data mounted it, or a replaced instance)' do
+    before { allow(volume).to receive(:probe).with(ZK_DEVICE).and_return('TYPE' => 'xfs', 'UUID' => '1234-uuid', 'LABEL' => 'zookeeper-data') }
+    cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }
+
+    it 'never formats it again' do
+      expect(chef_run).not_to run_execute("format ZooKeeper's volume #{ZK_VOLUME}")
+      expect(chef_run.mount('/var/lib/zookeeper-volume').performed_action(:mount)).to include(compile_time: true)
+    end
+  end
+
+  it 'stops, naming the volume and the device, when the device never appears: nothing formatted, mounted or moved' do
+    allow(volume).to receive(:wait_for_device).with(ZK_DEVICE, 24, 5).and_return(false)
+    expect(volume).not_to receive(:probe)
+    expect { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }.to raise_error(
+      RuntimeError,
+      "insight-kafka-cluster: ZooKeeper's volume #{ZK_VOLUME} did not appear as #{ZK_DEVICE} within 120 s: check that it is attached " \
+      'to this instance (terraform apply attaches it), then converge again; ZooKeeper was left as it was'
+    )
+  end
+
+  it 'refuses a device that holds something other than XFS, rather than formatting it' do
+    allow(volume).to receive(:probe).with(ZK_DEVICE).and_return('TYPE' => 'ext4', 'UUID' => 'abcd')
+    expect { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }
+      .to raise_error(RuntimeError, /ZooKeeper's volume #{ZK_VOLUME} \(#{ZK_DEVICE}\) holds a ext4 filesystem, not XFS; it is neither formatted nor mounted/)
+  end
+
+  it "stops before ZooKeeper's data moves when the mount point is not the volume's" do
+    allow(volume).to receive(:mounted_from?).and_return(false)
+    expect { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: ZK_VOLUME) }
+      .to raise_error(RuntimeError, %r{/var/lib/zookeeper-volume is not mounted from ZooKeeper's volume #{ZK_VOLUME}})
+  end
+
+  it 'refuses a volume id that is not one' do
+    expect { cluster_run(THREE, address: '10.0.32.6', zookeeper_volume_id: '/dev/sdg') }
+      .to raise_error(RuntimeError, %r{\['zookeeper_volume_id'\] "/dev/sdg" is not an EBS volume id})
+  end
+
+  it 'mounts nothing on a broker outside the ensemble, nor on a member that has no volume (its data stays where it is)' do
+    outside = cluster_run(THREE, address: '10.0.48.4', node_id: 4, zookeeper_volume_id: ZK_VOLUME)
+    expect(outside.find_resource(:mount, '/var/lib/zookeeper-volume')).to be_nil
+    plain = cluster_run(THREE, address: '10.0.32.6')
+    expect(plain.find_resource(:mount, '/var/lib/zookeeper-volume')).to be_nil
+    expect(plain).to create_file('/var/lib/zookeeper/myid')
+    expect(volume).not_to have_received(:wait_for_device)
+  end
+end
+
+describe InsightKafkaCluster::Volume do
+  it "names a volume's device by its id, as a Nitro instance shows it" do
+    expect(described_class.device('vol-0123456789abcdef0')).to eq(ZK_DEVICE)
+  end
+
+  it "reads blkid's export lines" do
+    expect(described_class.parse_export("DEVNAME=/dev/nvme2n1\nUUID=1234-uuid\nTYPE=xfs\nLABEL=zookeeper-data\n"))
+      .to eq('DEVNAME' => '/dev/nvme2n1', 'UUID' => '1234-uuid', 'TYPE' => 'xfs', 'LABEL' => 'zookeeper-data')
+  end
+
+  it 'takes a device blkid finds nothing on (status 2) as blank, and fails on any other error rather than format it' do
+    blank = instance_double(Mixlib::ShellOut, exitstatus: 2)
+    allow(blank).to receive(:run_command).and_return(blank)
+    allow(Mixlib::ShellOut).to receive(:new).with('blkid', '-p', '-o', 'export', ZK_DEVICE).and_return(blank)
+    expect(described_class.probe(ZK_DEVICE)).to eq({})
+    broken = instance_double(Mixlib::ShellOut, exitstatus: 4)
+    allow(broken).to receive(:run_command).and_return(broken)
+    allow(broken).to receive(:error!).and_raise(Mixlib::ShellOut::ShellCommandFailed, 'blkid failed')
+    allow(Mixlib::ShellOut).to receive(:new).with('blkid', '-p', '-o', 'export', ZK_DEVICE).and_return(broken)
+    expect { described_class.probe(ZK_DEVICE) }.to raise_error(Mixlib::ShellOut::ShellCommandFailed)
+  end
+
+  it 'waits a bounded number of attempts for the device' do
+    allow(::File).to receive(:exist?).and_call_original
+    allow(::File).to receive(:exist?).with(ZK_DEVICE).and_return(false, false, true)
+    allow(described_class).to receive(:sleep)
+    expect(described_class.wait_for_device(ZK_DEVICE, 3, 5)).to be(true)
+    allow(::File).to receive(:exist?).with(ZK_DEVICE).and_return(false)
+    expect(described_class.wait_for_device(ZK_DEVICE, 4, 5)).to be(false)
+    expect(described_class).to have_received(:sleep).with(5).exactly(5).times
   end
 end
