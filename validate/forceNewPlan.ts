@@ -9,7 +9,7 @@ import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
  * provider's schema and plan logic, never AWS. The review's table says "replace" or "update in
  * place"; the plan must agree.
  *
- * The mirror here holds 5.100; the stacks pin 6.25. Read against the provider's source, the two
+ * A local mirror may hold 5.100 while the stacks pin 6.25. Read against the provider's source, the two
  * agree on every argument the platform sets; they differ only on arguments it does not set:
  * aws_nat_gateway's availability_mode and vpc_id (6.x only, force-new) and aws_flow_log's
  * log_group_name (gone in 6.0). With the pinned provider installed, the same check runs on 6.25.
