@@ -2,7 +2,8 @@ import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings } from "../review/runReview";
 import { refName } from "../review/findings";
 import { coversEverything } from "../review/internetRanges";
-import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION } from "../review/forceNewAttributes";
+import { readFileSync } from "node:fs";
+import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION, forceNewChanges } from "../review/forceNewAttributes";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
 
@@ -285,6 +286,32 @@ describe("plan review", () => {
     head.network.resource.aws_route_table["private-routes-0"].vpc_id = "vpc-0123456789abcdef0";
     const replaced = review(head).findings.filter((finding) => finding.kind === "replacement").map((finding) => finding.path);
     expect(replaced).toEqual(["network/private-routes-0", "network/private-default-route-0"]);
+  });
+
+  // Each row was wrong in the table before it was read against the provider's source.
+  it.each([
+    ["aws_instance", "security_groups", "replaces"],
+    ["aws_instance", "ebs_optimized", "replaces"],
+    ["aws_instance", "host_id", "replaces"],
+    ["aws_instance", "instance_market_options", "replaces"],
+    ["aws_instance", "private_dns_name_options", "replaces"],
+    ["aws_instance", "host_resource_group_arn", "updates in place"],
+    ["aws_instance", "ipv6_address_count", "updates in place"],
+    ["aws_subnet", "ipv6_native", "replaces"],
+    ["aws_nat_gateway", "availability_mode", "replaces"],
+    ["aws_nat_gateway", "vpc_id", "replaces"],
+  ])("says a change of %s.%s %s, as the provider's schema does", (type, argument, effect) => {
+    expect(forceNewChanges(type, [argument], [])).toEqual(effect === "replaces" ? [argument] : []);
+  });
+
+  it("names in the force-new table only arguments the pinned provider has (6.0 dropped aws_flow_log's log_group_name)", () => {
+    const camel = (name: string): string => name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+    const unknown: string[] = [];
+    for (const [type, names] of Object.entries(FORCE_NEW_ATTRIBUTES).filter(([type]) => type.startsWith("aws_"))) {
+      const binding = readFileSync(require.resolve(`@cdktf/provider-aws/lib/${type.slice(4).replace(/_/g, "-")}/index.d.ts`), "utf8");
+      for (const name of names) if (!new RegExp(`readonly ${camel(name.split(".")[0])}\\??:`).test(binding)) unknown.push(`${type}.${name}`);
+    }
+    expect(unknown).toEqual([]);
   });
 
   it("words a bucket's removal by force_destroy: without it the apply fails after the bucket's protections are gone", () => {

@@ -1,6 +1,8 @@
 // Terraform's own checks of the synthesized stacks: init, validate, `terraform test` with a mocked
-// AWS provider, the Kafka bootstraps' order in Terraform's graph, and each user data script as
-// Terraform evaluates and gzips it. Everything runs in a scratch copy; nothing touches real state.
+// AWS provider, the Kafka bootstraps' order in Terraform's graph, each user data script as
+// Terraform evaluates and gzips it, and the review's replace-or-update table against the provider's
+// own plan. Everything runs in a scratch copy; nothing touches real state.
+// `npm run validate -- --only=force-new` runs the last check alone.
 process.setSourceMapsEnabled(false);
 
 import { spawnSync } from "node:child_process";
@@ -11,7 +13,9 @@ import { gunzipSync } from "node:zlib";
 import { App, type TerraformStack } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
 import { buildPlatform } from "../stacks/buildPlatform";
+import type { Json as PlatformJson, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
+import { forceNewCases, forceNewConfig, forceNewState, judgeCases, plannedActions } from "./forceNewPlan";
 import { checkGuardModel } from "./guardModel";
 import {
   mirrorCliConfig,
@@ -184,6 +188,30 @@ function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typ
 
 let bootstrapsOutsideQuorum = 0;
 
+/**
+ * The review's force-new table against the AWS provider's plan: every argument the platform sets,
+ * changed on a copy of its resource whose state holds it as synthesized, planned without refresh
+ * (fake credentials, every endpoint on a closed loopback port: the plan asks AWS nothing).
+ */
+function checkForceNewTable(platforms: readonly SynthesizedPlatform[], source: ReturnType<typeof providerSource>, pinned: string, work: string, env: NodeJS.ProcessEnv): void {
+  const started = Date.now();
+  const version = versionToUse(source, pinned)?.version ?? pinned;
+  const { cases, unchecked } = forceNewCases(platforms);
+  const dir = join(work, "force-new");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "main.tf.json"), `${JSON.stringify(forceNewConfig(cases, version), null, 2)}\n`);
+  writeFileSync(join(dir, "terraform.tfstate"), `${JSON.stringify(forceNewState(cases), null, 2)}\n`);
+  const init = terraform(["init", "-input=false", "-no-color"], dir, env);
+  record(`[force-new] terraform init (aws ${version})`, init.status === 0, init.status === 0 ? "" : firstLines(init.stderr || init.stdout));
+  if (init.status !== 0) return;
+  const plan = terraform(["plan", "-refresh=false", "-json", "-input=false", "-lock=false"], dir, env);
+  const errors = plan.stdout.split("\n").filter((line) => line.includes('"@level":"error"')).map((line) => String((JSON.parse(line) as Json).diagnostic?.detail ?? line));
+  record(`[force-new] terraform plan -refresh=false of ${cases.length} changed copies`, plan.status === 0, plan.status === 0 ? "" : firstLines(errors.join("\n") || plan.stderr));
+  if (plan.status !== 0) return;
+  for (const result of judgeCases(cases, plannedActions(plan.stdout))) record(`[force-new] ${result.what}`, result.ok, result.detail);
+  console.log(`     (aws ${version}; not checked: ${unchecked.join("; ") || "none"}; ${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
 function main(): void {
   const version = spawnSync("terraform", ["version", "-json"], { encoding: "utf8" });
   if (version.error || version.status !== 0) {
@@ -212,17 +240,25 @@ function main(): void {
     console.log(`providers as Terraform installs them (${source.cliConfig === "user" ? "your CLI config" : "the registry"}); set ${PLUGIN_MIRROR_ENV} to use a local mirror`);
   }
 
+  const forceNewOnly = process.argv.includes("--only=force-new");
   try {
     const seen = new Set<string>();
     let warned = false;
+    const synthesized: SynthesizedPlatform[] = [];
+    let pinned = "";
     for (const variant of VARIANTS) {
       const outdir = join(scratch, `synth-${variant.name}`);
       const app = new App({ outdir });
       const platform = buildPlatform(app, loadConfig({ argv: variant.argv, env: {} }));
       app.synth();
+      const stacks: Record<string, PlatformJson> = {};
+      synthesized.push(stacks);
       for (const stack of Object.values(platform) as TerraformStack[]) {
         const stackDir = join(outdir, "stacks", stack.node.id);
         const text = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
+        stacks[stack.node.id] = JSON.parse(text) as PlatformJson;
+        pinned ||= pinnedAwsVersion(stacks[stack.node.id]);
+        if (forceNewOnly) continue;
         // The same JSON in another config proves nothing new.
         if (seen.has(text)) continue;
         seen.add(text);
@@ -240,7 +276,8 @@ function main(): void {
         validateStack(stack, json, source, stackDir, work, env, variant.extraTests, `[${variant.name}/${stack.node.id}]`);
       }
     }
-    record("some variant has bootstraps outside the quorum to order", bootstrapsOutsideQuorum > 0, `${bootstrapsOutsideQuorum} found`);
+    if (!forceNewOnly) record("some variant has bootstraps outside the quorum to order", bootstrapsOutsideQuorum > 0, `${bootstrapsOutsideQuorum} found`);
+    checkForceNewTable(synthesized, source, pinned, scratch, env);
   } finally {
     if (process.env.VALIDATE_KEEP_SCRATCH === "1") console.log(`scratch kept at ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
