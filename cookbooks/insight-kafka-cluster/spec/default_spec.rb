@@ -20,6 +20,9 @@ FIVE = %w(10.0.16.5 10.0.32.6 10.0.16.7 10.0.32.8 10.0.16.9).freeze
 describe 'insight-kafka-cluster::default' do
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    # A new ensemble with no data yet, whatever this machine holds or can reach.
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
   end
 
   context 'on the second node of three' do

@@ -17,6 +17,24 @@ end
 raise 'zookeeper-cluster: the ensemble is empty; the wrapper cookbook sets it from the zoo_bag data bag' if ensemble.empty?
 raise "zookeeper-cluster: myid #{myid.inspect} is not a position in the #{ensemble.size}-member ensemble" unless myid.is_a?(Integer) && myid.between?(1, ensemble.size)
 
+data_dir = zk['data_dir']
+previous_data_dir = ZookeeperCluster::Helpers.previous_dir_with_data(data_dir, zk['previous_data_dirs'])
+data_plan = ZookeeperCluster::Helpers.data_plan(data_dir, zk['previous_data_dirs'])
+# A member without data is either new to a new ensemble or one that lost its data (a replaced
+# instance whose data was not on its kept volume, a wrong dataDir). Only the first may start
+# empty: a member that lost its data and votes can form a majority with a member that missed
+# the latest writes, and those acknowledged writes are gone. The tell: when the other members
+# already serve as a quorum, the ensemble exists and this member is not new to it.
+if data_plan == :initialize && ensemble.size > 1
+  serving = ZookeeperCluster::Helpers.serving_peers(ensemble, myid, zk['config']['clientPort'])
+  unless serving.empty?
+    raise "zookeeper-cluster: member #{myid} has no data (no #{data_dir}/version-2) while the rest of the ensemble serves " \
+          "(#{serving.join(', ')}): it would join as an empty voter, so it is not started. Put back the volume that holds its data; " \
+          'or, if its data is lost for good and every other member serves, create the directory by hand ' \
+          "(sudo install -d -o #{zk['user']} -g #{zk['group']} -m 0750 #{data_dir}/version-2) and converge again: it then syncs from the leader"
+  end
+end
+
 package zk['java_package']
 
 group zk['group'] do
@@ -27,7 +45,9 @@ user zk['user'] do
   group zk['group']
   system true
   shell '/usr/sbin/nologin'
-  home zk['data_dir']
+  # Not the data directory: usermod refuses to change the home of a user whose process runs,
+  # which would fail the run that moves the data.
+  home zk['home_dir']
   manage_home false
 end
 
@@ -68,19 +88,55 @@ link "#{zk['install_dir']}/current" do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
-[zk['data_dir'], zk['log_dir']].each do |dir|
-  directory dir do
-    owner zk['user']
-    group zk['group']
-    mode '0750'
+directory zk['log_dir'] do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
+end
+
+directory data_dir do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
+  recursive true
+end
+
+if data_plan == :move
+  # One member at a time (the converge rolls through the nodes): this member leaves the quorum
+  # for the move and rejoins with the same data. Never over data already in data_dir.
+  service 'zookeeper stopped to move its data' do
+    service_name 'zookeeper'
+    action :stop
   end
+
+  execute "move ZooKeeper's data from #{previous_data_dir} to #{data_dir}" do
+    command ['find', previous_data_dir, '-mindepth', '1', '-maxdepth', '1', '-exec', 'mv', '-t', data_dir, '{}', '+']
+    not_if { ZookeeperCluster::Helpers.data?(data_dir) }
+    notifies :restart, 'service[zookeeper]', :delayed
+  end
+end
+
+# A replaced instance creates the service user afresh, maybe with another uid than the one
+# that owns the kept data; the member could then not read it.
+execute "give #{data_dir} to #{zk['user']}" do
+  command ['chown', '-R', "#{zk['user']}:#{zk['group']}", data_dir]
+  only_if { ZookeeperCluster::Helpers.foreign_files?(data_dir, zk['user']) }
+  notifies :restart, 'service[zookeeper]', :delayed
+end
+
+# Created here only for a new member of a new ensemble (a member with data has it already): with
+# autocreate off, ZooKeeper itself never makes it.
+directory ::File.join(data_dir, 'version-2') do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
 end
 
 directory zk['conf_dir'] do
   mode '0755'
 end
 
-file "#{zk['data_dir']}/myid" do
+file "#{data_dir}/myid" do
   content "#{myid}\n"
   owner zk['user']
   group zk['group']
@@ -92,7 +148,7 @@ template "#{zk['conf_dir']}/zoo.cfg" do
   source 'zoo.cfg.erb'
   mode '0644'
   variables(
-    settings: zk['config'].to_h.merge('dataDir' => zk['data_dir']),
+    settings: zk['config'].to_h.merge('dataDir' => data_dir),
     servers: ZookeeperCluster::Helpers.server_lines(ensemble, zk['quorum_port'], zk['election_port'])
   )
   notifies :restart, 'service[zookeeper]', :delayed
@@ -112,7 +168,9 @@ systemd_unit 'zookeeper.service' do
       # Quoted: systemd splits an unquoted assignment at spaces and ignores all but the first word.
       'Environment' => [
         "ZOO_LOG_DIR=#{zk['log_dir']}",
-        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m"),
+        # autocreate off: a member whose data directory is missing refuses to start rather than
+        # start empty and vote.
+        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m -Dzookeeper.datadir.autocreate=false"),
       ],
       'ExecStart' => "#{zk['install_dir']}/current/bin/zkServer.sh start-foreground #{zk['conf_dir']}/zoo.cfg",
       'Restart' => 'on-failure',
