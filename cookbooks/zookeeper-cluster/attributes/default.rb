@@ -20,6 +20,11 @@ default['zookeeper-cluster']['previous_data_dirs'] = ['/var/lib/zookeeper']
 default['zookeeper-cluster']['home_dir'] = '/var/lib/zookeeper'
 default['zookeeper-cluster']['log_dir'] = '/var/log/zookeeper'
 default['zookeeper-cluster']['heap_mb'] = 512
+# ZooKeeper's own log, in log_dir: zookeeper.log rolls at this size and at most this many rolled
+# files are kept (logback allows up to 20), so it never takes more than size x (count + 1).
+default['zookeeper-cluster']['log_max_file_size'] = '64MB'
+default['zookeeper-cluster']['log_max_files'] = 10
+default['zookeeper-cluster']['log_level'] = 'INFO'
 default['zookeeper-cluster']['java_package'] = 'openjdk-17-jre-headless'
 
 # The ensemble's addresses in order, and this node's 1-based position in it (its myid).

@@ -154,6 +154,21 @@ template "#{zk['conf_dir']}/zoo.cfg" do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
+max_log_files = zk['log_max_files']
+# logback caps a fixed window at 20 files; a larger count would silently keep fewer.
+raise "zookeeper-cluster: node['zookeeper-cluster']['log_max_files'] #{max_log_files.inspect} is not a count from 1 to 20" unless max_log_files.is_a?(Integer) && max_log_files.between?(1, 20)
+unless zk['log_max_file_size'].to_s =~ /\A\d+(KB|MB|GB)\z/
+  raise "zookeeper-cluster: node['zookeeper-cluster']['log_max_file_size'] #{zk['log_max_file_size'].inspect} is not a size such as 64MB"
+end
+
+logback_config = "#{zk['conf_dir']}/logback.xml"
+template logback_config do
+  source 'logback.xml.erb'
+  mode '0644'
+  variables(log_dir: zk['log_dir'], max_files: max_log_files, max_file_size: zk['log_max_file_size'], level: zk['log_level'])
+  notifies :restart, 'service[zookeeper]', :delayed
+end
+
 systemd_unit 'zookeeper.service' do
   content(
     'Unit' => {
@@ -170,7 +185,9 @@ systemd_unit 'zookeeper.service' do
         "ZOO_LOG_DIR=#{zk['log_dir']}",
         # autocreate off: a member whose data directory is missing refuses to start rather than
         # start empty and vote.
-        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m -Dzookeeper.datadir.autocreate=false"),
+        # logback.configurationFile: named, since the release's conf/ (first on the class path)
+        # holds a logback.xml of its own.
+        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m -Dzookeeper.datadir.autocreate=false -Dlogback.configurationFile=#{logback_config}"),
       ],
       'ExecStart' => "#{zk['install_dir']}/current/bin/zkServer.sh start-foreground #{zk['conf_dir']}/zoo.cfg",
       'Restart' => 'on-failure',

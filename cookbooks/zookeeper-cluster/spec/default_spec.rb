@@ -204,6 +204,45 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
+  context 'ZooKeeper\'s own log' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2) }
+
+    it 'rolls zookeeper.log in the log directory by size and keeps a bounded number of rolled files' do
+      expect(chef_run).to render_file('/etc/zookeeper/logback.xml').with_content { |content|
+        expect(content).to include('<property name="zookeeper.log.dir" value="/var/log/zookeeper" />')
+        expect(content).to include('<appender name="ROLLINGFILE" class="ch.qos.logback.core.rolling.RollingFileAppender">')
+        expect(content).to include('<fileNamePattern>${zookeeper.log.dir}/${zookeeper.log.file}.%i</fileNamePattern>')
+        expect(content).to include('<rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">')
+        expect(content).to include('<maxIndex>10</maxIndex>', '<maxFileSize>64MB</maxFileSize>')
+        expect(content).to match(%r{<root level="INFO">\s*<appender-ref ref="ROLLINGFILE" />})
+      }
+    end
+
+    it 'points the JVM at that configuration, not the release\'s console-only logback.xml first on the class path' do
+      flags = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first
+      expect(flags).to include('-Dlogback.configurationFile=/etc/zookeeper/logback.xml')
+    end
+
+    it 'restarts the member when the log configuration changes' do
+      expect(chef_run.template('/etc/zookeeper/logback.xml')).to notify('service[zookeeper]').to(:restart).delayed
+    end
+
+    it 'takes another size and count from attributes' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_file_size' => '16MB', 'log_max_files' => 3 })
+      expect(run).to render_file('/etc/zookeeper/logback.xml').with_content('<maxIndex>3</maxIndex>').with_content('<maxFileSize>16MB</maxFileSize>')
+    end
+
+    it 'refuses a count logback would cut to 20 without saying so' do
+      expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_files' => 50 }) }
+        .to raise_error(RuntimeError, /\['log_max_files'\] 50 is not a count from 1 to 20/)
+    end
+
+    it 'refuses a size logback cannot read' do
+      expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_file_size' => '64 megs' }) }
+        .to raise_error(RuntimeError, /\['log_max_file_size'\] "64 megs" is not a size such as 64MB/)
+    end
+  end
+
   context 'in a 1-node ensemble' do
     cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1) }
 
