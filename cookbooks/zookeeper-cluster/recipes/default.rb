@@ -31,7 +31,7 @@ if data_plan == :initialize && ensemble.size > 1
     raise "zookeeper-cluster: member #{myid} has no data (no #{data_dir}/version-2) while the rest of the ensemble serves " \
           "(#{serving.join(', ')}): it would join as an empty voter, so it is not started. Put back the volume that holds its data; " \
           'or, if its data is lost for good and every other member serves, create the directory by hand ' \
-          "(sudo install -d -o #{zk['user']} -g #{zk['group']} -m 0750 #{data_dir}/version-2) and converge again: it then syncs from the leader"
+          "(sudo mkdir -p #{data_dir}/version-2) and converge again: it then syncs from the leader"
   end
 end
 
@@ -104,9 +104,11 @@ end
 if data_plan == :move
   # One member at a time (the converge rolls through the nodes): this member leaves the quorum
   # for the move and rejoins with the same data. Never over data already in data_dir.
+  # Started again by the restart at the end of the run, once: not before zoo.cfg names data_dir.
   service 'zookeeper stopped to move its data' do
     service_name 'zookeeper'
     action :stop
+    notifies :restart, 'service[zookeeper]', :delayed
   end
 
   execute "move ZooKeeper's data from #{previous_data_dir} to #{data_dir}" do
@@ -203,7 +205,9 @@ systemd_unit 'zookeeper.service' do
 end
 
 service 'zookeeper' do
-  action :start
+  # A member stopped to move its data starts once, by the restart queued at the end, with
+  # everything in place. No guard here: a guard would skip that notified restart as well.
+  action data_plan == :move ? :nothing : :start
 end
 
 # The health check runs again right after the delayed restart a changed configuration queues:
@@ -212,6 +216,8 @@ zookeeper_cluster_serving 'zookeeper is serving' do
   port zk['config']['clientPort']
   timeout zk['health_timeout']
   myid myid
+  # Stopped for the move: the check after its restart below is the one that counts.
+  action data_plan == :move ? :nothing : :check
 end
 
 zookeeper_cluster_serving 'zookeeper is serving after its restart' do

@@ -139,7 +139,7 @@ describe 'zookeeper-cluster::default' do
     it 'refuses, before changing anything, a member without data while the others serve: it would vote empty' do
       allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return(['10.0.16.5 (leader)', '10.0.16.7 (follower)'])
       expect { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir }) }
-        .to raise_error(RuntimeError, %r{member 2 has no data \(no /data/zookeeper/version-2\) while the rest of the ensemble serves \(10\.0\.16\.5 \(leader\), 10\.0\.16\.7 \(follower\)\).*Put back the volume.*install -d -o zookeeper -g zookeeper -m 0750 /data/zookeeper/version-2})
+        .to raise_error(RuntimeError, %r{member 2 has no data \(no /data/zookeeper/version-2\) while the rest of the ensemble serves \(10\.0\.16\.5 \(leader\), 10\.0\.16\.7 \(follower\)\).*Put back the volume.*sudo mkdir -p /data/zookeeper/version-2\) and converge again})
     end
 
     it 'starts a member that has its data whatever the others do, and asks none of them' do
@@ -147,6 +147,7 @@ describe 'zookeeper-cluster::default' do
       run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
       expect(ZookeeperCluster::Helpers).not_to have_received(:serving_peers)
       expect(run).to start_service('zookeeper')
+      expect(run).to check_zookeeper_cluster_serving('zookeeper is serving')
       expect(run).not_to run_execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
     end
 
@@ -186,9 +187,20 @@ describe 'zookeeper-cluster::default' do
           .with(command: %w(find /var/lib/zookeeper -mindepth 1 -maxdepth 1 -exec mv -t /data/zookeeper {} +))
         resources = chef_run.resource_collection.all_resources
         expect(resources.index(stop)).to be < resources.index(move)
-        expect(resources.index(move)).to be < resources.index(chef_run.service('zookeeper'))
         expect(resources.index(move)).to be < resources.index(chef_run.directory('/data/zookeeper/version-2'))
+        expect(stop).to notify('service[zookeeper]').to(:restart).delayed
         expect(move).to notify('service[zookeeper]').to(:restart).delayed
+        check = chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')
+        expect(check).to subscribe_to('service[zookeeper]').on(:check).immediately
+      end
+
+      it 'starts it once, by that restart: not before zoo.cfg names the new directory, and no check of the stopped member' do
+        expect(chef_run).not_to start_service('zookeeper')
+        expect(chef_run).not_to check_zookeeper_cluster_serving('zookeeper is serving')
+        # A guard on the service would skip the notified restart too, leaving the member stopped.
+        service = chef_run.service('zookeeper')
+        expect(service.action).to eq([:nothing])
+        expect(service.only_if + service.not_if).to be_empty
       end
 
       it 'moves nothing over data already in the new directory' do
