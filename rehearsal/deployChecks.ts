@@ -2,7 +2,7 @@ import type { DataBagItem, KafkaProvisionScripts, ProvisionedNode } from "../con
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import type { Checks } from "./Checks";
-import type { NodeContainer } from "./nodeContainer";
+import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
 import { deployerSsh, runScript, runScriptAsync, stageChefRepo, type DeliveredUserData, type Workstation } from "./workstationSide";
@@ -25,6 +25,8 @@ export interface RehearsalState {
   readonly boot: (node: RehearsalNode) => Promise<void>;
   /** What each machine's last boot was sent as user data, by machine name. */
   readonly delivered: ReadonlyMap<string, DeliveredUserData>;
+  /** The host directory a node sees at VOLUME_MOUNT through every boot: its kept volume. */
+  readonly volumeDir: (node: RehearsalNode) => string;
 }
 
 const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -181,6 +183,36 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const converge = (): Promise<{ status: number | null; output: string }> =>
     runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
   const majority = Math.floor(members.length / 2) + 1;
+  // One at a time: each restart comes after the previous member's client run ended, seconds
+  // later; restarts at the same moment are a fraction of a second apart. (All containers share
+  // the host's monotonic clock.) Returns each member's restart time too.
+  const restartGaps = (pidsBefore: string[]): { gaps: number[]; starts: number[] } => {
+    const restarts = members.map((node, index) => {
+      if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
+      return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
+    });
+    const ordered = [...restarts].sort((a, b) => a - b);
+    const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
+    if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
+    return { gaps, starts: restarts };
+  };
+  // Running: the process answers on 2181, serving or (during an election) not yet. Never two
+  // members reporting leader in one sample.
+  const majorityAlwaysUp = (samples: Array<Map<string, string>>): number => {
+    if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
+    const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
+    if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
+    const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
+    if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+    return fewestUp;
+  };
+  const readThrough = (node: RehearsalNode, path: string, expected: string): void => {
+    const read = zkCli(net, node.ip, `get ${path}`);
+    if (!read.includes(expected)) throw new Error(`${path} read through ${node.name}: ${read.trim().split("\n").slice(-3).join(" ")}`);
+  };
+  const dataFiles = (node: RehearsalNode): string[] => onNode(node, `sudo ls ${VOLUME_MOUNT}/version-2`).trim().split("\n").filter(Boolean);
+  // Every later change keeps ZooKeeper's data on the kept volume.
+  const onVolume = { data_dir: VOLUME_MOUNT };
   const changedHeap = 384;
   /** The heap change's roll: who led before it, and when each member's service started. */
   let heapRoll: { leader: string | undefined; starts: number[] } | undefined;
@@ -193,25 +225,13 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const result = await converge();
     const samples = watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
-    // One at a time: each restart comes after the previous member's client run ended, seconds
-    // later; restarts at the same moment are a fraction of a second apart. (All containers share
-    // the host's monotonic clock.)
-    const restarts = members.map((node, index) => {
-      if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
-      return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
-    });
-    heapRoll = { leader: leaderBefore, starts: restarts };
-    const ordered = [...restarts].sort((a, b) => a - b);
-    const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
-    if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
+    const { gaps, starts } = restartGaps(pidsBefore);
+    heapRoll = { leader: leaderBefore, starts };
     for (const node of members) {
       const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
-    if (samples.length === 0) throw new Error("no sample of the members was taken during the converge");
-    // Running: the process answers on 2181, serving or (during an election) not yet.
-    const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
-    if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
+    const fewestUp = majorityAlwaysUp(samples);
     return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples)`;
   });
 
@@ -245,11 +265,27 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     return `stopped at ${first}; the others: ${others.join(", ")}`;
   });
 
-  await checks.check("the setting repaired, a converge brings every member back into the quorum", async () => {
-    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
+  // One converge repairs the setting and moves every member's data (a member's client run fixes both).
+  await checks.check(`the setting repaired and data_dir moved to the kept volume (${VOLUME_MOUNT}): every member stops, moves its data and rejoins the quorum, one at a time; a znode written before is read after`, async () => {
+    const path = `/rehearsal-moved-${process.pid}`;
+    zkCli(net, ensemble[ensemble.length - 1], `create ${path} written-before-the-move`);
+    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, onVolume);
+    const pidsBefore = pids();
+    const watch = watchMembers(net, members);
     const result = await converge();
+    const samples = watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
-    return describeQuorum(modes(), members.length);
+    const gaps = members.length > 1 ? restartGaps(pidsBefore).gaps : [];
+    const fewestUp = majorityAlwaysUp(samples);
+    const moved = members.map((node) => {
+      const left = onNode(node, "sudo sh -c 'ls -A /var/lib/zookeeper; grep ^dataDir= /etc/zookeeper/zoo.cfg'").trim();
+      if (left !== `dataDir=${VOLUME_MOUNT}`) throw new Error(`${node.name}: /var/lib/zookeeper still holds data, or zoo.cfg names another dataDir: ${left.split("\n").join(" ")}`);
+      const files = dataFiles(node);
+      if (!files.some((file) => file.startsWith("log.") || file.startsWith("snapshot."))) throw new Error(`${node.name}: no snapshot or log in ${VOLUME_MOUNT}/version-2`);
+      return files.length;
+    });
+    for (const node of members) readThrough(node, path, "written-before-the-move");
+    return `${describeQuorum(modes(), members.length)}; ${moved.join(", ")} files moved; restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running, never two leaders (${samples.length} samples)`;
   });
 
   if (members.length > 1) {
@@ -302,12 +338,55 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   }
 
   if (members.length > 1) {
-    await checks.check("one member replaced (same address, new host key): only it is registered again", async () => {
+    await checks.check("one member replaced with its kept volume (same address, new host key): only it is registered again, it starts on its own data, a znode written before is read through it after", async () => {
       const replaced = members[1];
+      const path = `/rehearsal-replaced-${process.pid}`;
+      zkCli(net, ensemble[0], `create ${path} written-before-the-replacement`);
+      const filesBefore = dataFiles(replaced);
+      const watch = watchMembers(net, members);
       await replace(replaced, "boot-2");
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
+      const samples = watch.stop();
       if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
-      return `${replaced.name} registered again; ${describe(modes())}`;
+      const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
+      if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+      const filesAfter = dataFiles(replaced);
+      const lost = filesBefore.filter((file) => !filesAfter.includes(file));
+      if (lost.length > 0) throw new Error(`${replaced.name} came back without ${lost.join(", ")} (now ${filesAfter.join(", ")})`);
+      readThrough(replaced, path, "written-before-the-replacement");
+      return `${replaced.name} registered again with its ${filesBefore.length} data files; ${describe(modes())}`;
+    });
+
+    await checks.check("one member replaced with an empty volume: its bootstrap refuses to start it as an empty voter, the others keep their quorum", async () => {
+      const replaced = members[members.length - 1];
+      state.containers.get(replaced.name)?.stop();
+      run("rm", ["-rf", state.volumeDir(replaced)]);
+      run("mkdir", ["-p", state.volumeDir(replaced)]);
+      await state.boot(replaced);
+      const index = state.provisioned.findIndex((node) => node.name === replaced.name);
+      state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-3-${replaced.name}` };
+      const result = await runScriptAsync(state.scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
+      if (result.status === 0) throw new Error(`${replaced.name} was bootstrapped and runs as ${memberMode(net, replaced.ip)}`);
+      const line = result.output.split("\n").find((text) => text.includes("has no data"));
+      if (!line) throw new Error(`the bootstrap failed for another reason: ${lastLines(result.output)}`);
+      const mode = memberMode(net, replaced.ip);
+      if (mode !== "down") throw new Error(`${replaced.name} runs ZooKeeper anyway: ${mode}`);
+      const others = members.filter((node) => node !== replaced).map((node) => memberMode(net, node.ip));
+      if (!others.includes("leader")) throw new Error(`the other members lost their quorum: ${others.join(", ")}`);
+      return `refused: ${line.replace(/^.*zookeeper-cluster: /, "").slice(0, 100)}...; the others: ${others.join(", ")}`;
+    });
+
+    await checks.check("its data lost for good: the directory made by hand as the refusal says, the bootstrap again brings it in sync; a znode written before is read through it", async () => {
+      const replaced = members[members.length - 1];
+      const path = `/rehearsal-replaced-${process.pid}`;
+      onNode(replaced, `sudo mkdir -p ${VOLUME_MOUNT}/version-2`);
+      const index = state.provisioned.findIndex((node) => node.name === replaced.name);
+      const result = await runScriptAsync(state.scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
+      if (result.status !== 0) throw new Error(`the bootstrap failed: ${lastLines(result.output)}`);
+      const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
+      if (!ready) throw new Error(`no quorum with ${replaced.name} back: ${describe(modes())}`);
+      readThrough(replaced, path, "written-before-the-replacement");
+      return describe(modes());
     });
   }
 }

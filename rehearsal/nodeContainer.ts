@@ -22,7 +22,15 @@ export interface NodeContainerProps {
    */
   readonly authorizedKey?: string;
   readonly logDir: string;
+  /**
+   * A host directory mounted read-write at VOLUME_MOUNT: the stand-in for the EBS volume a
+   * replaced instance keeps (the root overlay is thrown away). @default none
+   */
+  readonly volumeDir?: string;
 }
+
+/** Where a node sees its kept volume (NodeContainerProps.volumeDir). */
+export const VOLUME_MOUNT = "/data/zookeeper";
 
 /** A running machine: a systemd-nspawn container booted with systemd as PID 1, cloud-init and sshd. */
 export interface NodeContainer {
@@ -55,6 +63,7 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
       `--bind-ro=${props.hostsFile}:/etc/hosts`,
       `--bind-ro=${props.seedDir}:/var/lib/cloud/seed/nocloud`,
       ...(props.authorizedKey === undefined ? [] : [`--bind-ro=${props.authorizedKey}:/home/ubuntu/.ssh/authorized_keys`]),
+      ...(props.volumeDir === undefined ? [] : [`--bind=${props.volumeDir}:${VOLUME_MOUNT}`]),
       "--console=passive",
     ],
     log,

@@ -12,7 +12,8 @@
  * bag upload, one knife bootstrap per node in parallel, and the converge. Then it checks what a
  * deploy must have produced and prints a summary table. Everything it starts is removed on exit.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -108,7 +109,10 @@ async function main(): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const count = (boots.get(node.name) ?? 0) + 1;
       boots.set(node.name, count);
-      const booted = bootMachine(node, `boot-${count}-${node.name}`, nodeScript, machineBoot, { authorizedKey: workstation.bootstrapPublicKey });
+      // The node's kept volume: the same directory through every boot, as an EBS volume outlives its instance.
+      const volumeDir = join(runDir, "volumes", node.name);
+      mkdirSync(volumeDir, { recursive: true });
+      const booted = bootMachine(node, `boot-${count}-${node.name}`, nodeScript, machineBoot, { authorizedKey: workstation.bootstrapPublicKey, volumeDir });
       containers.set(node.name, booted.container);
       delivered.set(node.name, booted.delivered);
       // Booted once its user data has run. A cloud-init unit that systemd could not start (seen
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered });
+  await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered, volumeDir: (node) => join(runDir, "volumes", node.name) });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;

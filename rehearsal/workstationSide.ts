@@ -133,7 +133,7 @@ export function bootMachine(
   instanceId: string,
   script: string,
   boot: MachineBoot,
-  access: { readonly authorizedKey?: string; readonly publicKeys?: readonly string[] },
+  access: { readonly authorizedKey?: string; readonly publicKeys?: readonly string[]; readonly volumeDir?: string },
 ): { container: NodeContainer; delivered: DeliveredUserData } {
   const gzipped = gzipAsTerraform(script);
   const seedDir = writeNoCloudSeed(join(boot.runDir, "seeds", instanceId), {
@@ -143,7 +143,7 @@ export function bootMachine(
     publicKeys: access.publicKeys,
   });
   const container = bootNodeContainer(
-    { node: machine, image: boot.image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: boot.hostsFile, seedDir, authorizedKey: access.authorizedKey, logDir: boot.runDir },
+    { node: machine, image: boot.image, gemfileDir: GEMFILE_DIR, bundleDir: BUNDLE_DIR, hostsFile: boot.hostsFile, seedDir, authorizedKey: access.authorizedKey, logDir: boot.runDir, volumeDir: access.volumeDir },
     boot.teardown,
   );
   return { container, delivered: { userDataSha256: sha256(gzipped.bytes), scriptSha256: sha256(Buffer.from(script)), gzippedBy: gzipped.by } };

@@ -24,6 +24,9 @@ describe 'insight-kafka-cluster::default' do
   include_context 'a mounted data volume'
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    # A new ensemble with no data yet, whatever this machine holds or can reach.
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
   end
 
   context 'on the second node of three' do

@@ -10,9 +10,21 @@ default['zookeeper-cluster']['user'] = 'zookeeper'
 default['zookeeper-cluster']['group'] = 'zookeeper'
 default['zookeeper-cluster']['install_dir'] = '/opt/zookeeper'
 default['zookeeper-cluster']['conf_dir'] = '/etc/zookeeper'
+# Snapshots and transaction logs. Put it on storage that outlives the instance: a member that
+# comes back without its data does not start while the rest of the ensemble serves.
 default['zookeeper-cluster']['data_dir'] = '/var/lib/zookeeper'
+# Where data may be from before data_dir changed: a member's converge moves it into data_dir when
+# data_dir holds none yet (stop, move, start; the converge does one member at a time).
+default['zookeeper-cluster']['previous_data_dirs'] = ['/var/lib/zookeeper']
+# The service user's home; fixed, since usermod cannot change it while the member runs.
+default['zookeeper-cluster']['home_dir'] = '/var/lib/zookeeper'
 default['zookeeper-cluster']['log_dir'] = '/var/log/zookeeper'
 default['zookeeper-cluster']['heap_mb'] = 512
+# ZooKeeper's own log, in log_dir: zookeeper.log rolls at this size and at most this many rolled
+# files are kept (logback allows up to 20), so it never takes more than size x (count + 1).
+default['zookeeper-cluster']['log_max_file_size'] = '64MB'
+default['zookeeper-cluster']['log_max_files'] = 10
+default['zookeeper-cluster']['log_level'] = 'INFO'
 default['zookeeper-cluster']['java_package'] = 'openjdk-17-jre-headless'
 
 # The ensemble's addresses in order, and this node's 1-based position in it (its myid).

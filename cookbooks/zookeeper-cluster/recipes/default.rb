@@ -17,6 +17,24 @@ end
 raise 'zookeeper-cluster: the ensemble is empty; the wrapper cookbook sets it from the zoo_bag data bag' if ensemble.empty?
 raise "zookeeper-cluster: myid #{myid.inspect} is not a position in the #{ensemble.size}-member ensemble" unless myid.is_a?(Integer) && myid.between?(1, ensemble.size)
 
+data_dir = zk['data_dir']
+previous_data_dir = ZookeeperCluster::Helpers.previous_dir_with_data(data_dir, zk['previous_data_dirs'])
+data_plan = ZookeeperCluster::Helpers.data_plan(data_dir, zk['previous_data_dirs'])
+# A member without data is either new to a new ensemble or one that lost its data (a replaced
+# instance whose data was not on its kept volume, a wrong dataDir). Only the first may start
+# empty: a member that lost its data and votes can form a majority with a member that missed
+# the latest writes, and those acknowledged writes are gone. The tell: when the other members
+# already serve as a quorum, the ensemble exists and this member is not new to it.
+if data_plan == :initialize && ensemble.size > 1
+  serving = ZookeeperCluster::Helpers.serving_peers(ensemble, myid, zk['config']['clientPort'])
+  unless serving.empty?
+    raise "zookeeper-cluster: member #{myid} has no data (no #{data_dir}/version-2) while the rest of the ensemble serves " \
+          "(#{serving.join(', ')}): it would join as an empty voter, so it is not started. Put back the volume that holds its data; " \
+          'or, if its data is lost for good and every other member serves, create the directory by hand ' \
+          "(sudo mkdir -p #{data_dir}/version-2) and converge again: it then syncs from the leader"
+  end
+end
+
 package zk['java_package']
 
 group zk['group'] do
@@ -27,7 +45,9 @@ user zk['user'] do
   group zk['group']
   system true
   shell '/usr/sbin/nologin'
-  home zk['data_dir']
+  # Not the data directory: usermod refuses to change the home of a user whose process runs,
+  # which would fail the run that moves the data.
+  home zk['home_dir']
   manage_home false
 end
 
@@ -68,19 +88,57 @@ link "#{zk['install_dir']}/current" do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
-[zk['data_dir'], zk['log_dir']].each do |dir|
-  directory dir do
-    owner zk['user']
-    group zk['group']
-    mode '0750'
+directory zk['log_dir'] do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
+end
+
+directory data_dir do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
+  recursive true
+end
+
+if data_plan == :move
+  # One member at a time (the converge rolls through the nodes): this member leaves the quorum
+  # for the move and rejoins with the same data. Never over data already in data_dir.
+  # Started again by the restart at the end of the run, once: not before zoo.cfg names data_dir.
+  service 'zookeeper stopped to move its data' do
+    service_name 'zookeeper'
+    action :stop
+    notifies :restart, 'service[zookeeper]', :delayed
   end
+
+  execute "move ZooKeeper's data from #{previous_data_dir} to #{data_dir}" do
+    command ['find', previous_data_dir, '-mindepth', '1', '-maxdepth', '1', '-exec', 'mv', '-t', data_dir, '{}', '+']
+    not_if { ZookeeperCluster::Helpers.data?(data_dir) }
+    notifies :restart, 'service[zookeeper]', :delayed
+  end
+end
+
+# A replaced instance creates the service user afresh, maybe with another uid than the one
+# that owns the kept data; the member could then not read it.
+execute "give #{data_dir} to #{zk['user']}" do
+  command ['chown', '-R', "#{zk['user']}:#{zk['group']}", data_dir]
+  only_if { ZookeeperCluster::Helpers.foreign_files?(data_dir, zk['user']) }
+  notifies :restart, 'service[zookeeper]', :delayed
+end
+
+# Created here only for a new member of a new ensemble (a member with data has it already): with
+# autocreate off, ZooKeeper itself never makes it.
+directory ::File.join(data_dir, 'version-2') do
+  owner zk['user']
+  group zk['group']
+  mode '0750'
 end
 
 directory zk['conf_dir'] do
   mode '0755'
 end
 
-file "#{zk['data_dir']}/myid" do
+file "#{data_dir}/myid" do
   content "#{myid}\n"
   owner zk['user']
   group zk['group']
@@ -92,9 +150,24 @@ template "#{zk['conf_dir']}/zoo.cfg" do
   source 'zoo.cfg.erb'
   mode '0644'
   variables(
-    settings: zk['config'].to_h.merge('dataDir' => zk['data_dir']),
+    settings: zk['config'].to_h.merge('dataDir' => data_dir),
     servers: ZookeeperCluster::Helpers.server_lines(ensemble, zk['quorum_port'], zk['election_port'])
   )
+  notifies :restart, 'service[zookeeper]', :delayed
+end
+
+max_log_files = zk['log_max_files']
+# logback caps a fixed window at 20 files; a larger count would silently keep fewer.
+raise "zookeeper-cluster: node['zookeeper-cluster']['log_max_files'] #{max_log_files.inspect} is not a count from 1 to 20" unless max_log_files.is_a?(Integer) && max_log_files.between?(1, 20)
+unless zk['log_max_file_size'].to_s =~ /\A\d+(KB|MB|GB)\z/
+  raise "zookeeper-cluster: node['zookeeper-cluster']['log_max_file_size'] #{zk['log_max_file_size'].inspect} is not a size such as 64MB"
+end
+
+logback_config = "#{zk['conf_dir']}/logback.xml"
+template logback_config do
+  source 'logback.xml.erb'
+  mode '0644'
+  variables(log_dir: zk['log_dir'], max_files: max_log_files, max_file_size: zk['log_max_file_size'], level: zk['log_level'])
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
@@ -112,7 +185,11 @@ systemd_unit 'zookeeper.service' do
       # Quoted: systemd splits an unquoted assignment at spaces and ignores all but the first word.
       'Environment' => [
         "ZOO_LOG_DIR=#{zk['log_dir']}",
-        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m"),
+        # autocreate off: a member whose data directory is missing refuses to start rather than
+        # start empty and vote.
+        # logback.configurationFile: named, since the release's conf/ (first on the class path)
+        # holds a logback.xml of its own.
+        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m -Dzookeeper.datadir.autocreate=false -Dlogback.configurationFile=#{logback_config}"),
       ],
       'ExecStart' => "#{zk['install_dir']}/current/bin/zkServer.sh start-foreground #{zk['conf_dir']}/zoo.cfg",
       'Restart' => 'on-failure',
@@ -128,7 +205,9 @@ systemd_unit 'zookeeper.service' do
 end
 
 service 'zookeeper' do
-  action :start
+  # A member stopped to move its data starts once, by the restart queued at the end, with
+  # everything in place. No guard here: a guard would skip that notified restart as well.
+  action data_plan == :move ? :nothing : :start
 end
 
 # The health check runs again right after the delayed restart a changed configuration queues:
@@ -137,6 +216,8 @@ zookeeper_cluster_serving 'zookeeper is serving' do
   port zk['config']['clientPort']
   timeout zk['health_timeout']
   myid myid
+  # Stopped for the move: the check after its restart below is the one that counts.
+  action data_plan == :move ? :nothing : :check
 end
 
 zookeeper_cluster_serving 'zookeeper is serving after its restart' do

@@ -1,20 +1,32 @@
 require_relative '../../spec_helper'
 require 'tempfile'
+require 'tmpdir'
+require 'fileutils'
 require_relative '../libraries/helpers'
 
 ZK_TEST_SHA512 = 'ab' * 64
 
-def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512)
+def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512, attributes: {})
   ChefSpec::SoloRunner.new do |node|
     node.normal['zookeeper-cluster']['sha512'] = sha512
     node.normal['zookeeper-cluster']['ensemble'] = ensemble
     node.normal['zookeeper-cluster']['myid'] = myid
+    attributes.each { |key, value| node.normal['zookeeper-cluster'][key] = value }
   end.converge('zookeeper-cluster::default')
+end
+
+# Which directories hold ZooKeeper data (a version-2 directory) in the example, whatever this
+# machine's own /var/lib/zookeeper holds.
+def with_data_in(*dirs)
+  allow(ZookeeperCluster::Helpers).to receive(:data?).and_call_original
+  allow(ZookeeperCluster::Helpers).to receive(:data?) { |dir| dirs.include?(dir) }
 end
 
 describe 'zookeeper-cluster::default' do
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    with_data_in
   end
 
   context 'as member 2 of a 3-node ensemble' do
@@ -91,7 +103,7 @@ describe 'zookeeper-cluster::default' do
 
     it 'passes the whole heap setting to the JVM: quoted, or systemd would keep only -Xms512m' do
       environment = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment']
-      expect(environment).to include('"SERVER_JVMFLAGS=-Xms512m -Xmx512m"')
+      expect(environment.grep(/SERVER_JVMFLAGS/).first).to start_with('"SERVER_JVMFLAGS=-Xms512m -Xmx512m ')
       expect(environment.select { |assignment| assignment.include?(' ') }).to all(start_with('"').and(end_with('"')))
     end
 
@@ -103,6 +115,143 @@ describe 'zookeeper-cluster::default' do
       check = chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')
       expect(check).to do_nothing
       expect(check).to subscribe_to('service[zookeeper]').on(:check).immediately
+    end
+  end
+
+  context 'data that outlives the instance' do
+    let(:volume_dir) { '/data/zookeeper' }
+
+    it 'turns off ZooKeeper\'s own creation of a missing data directory' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2)
+      flags = run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first
+      expect(flags).to include('-Dzookeeper.datadir.autocreate=false')
+    end
+
+    it 'creates the data directory of a new member of a new ensemble: no other member serves yet' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2181)
+      expect(run).to create_directory('/data/zookeeper/version-2').with(owner: 'zookeeper', mode: '0750')
+      expect(run).to create_file('/data/zookeeper/myid').with(content: "2\n")
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("dataDir=/data/zookeeper\n")
+      expect(run).not_to stop_service('zookeeper stopped to move its data')
+    end
+
+    it 'refuses, before changing anything, a member without data while the others serve: it would vote empty' do
+      allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return(['10.0.16.5 (leader)', '10.0.16.7 (follower)'])
+      expect { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir }) }
+        .to raise_error(RuntimeError, %r{member 2 has no data \(no /data/zookeeper/version-2\) while the rest of the ensemble serves \(10\.0\.16\.5 \(leader\), 10\.0\.16\.7 \(follower\)\).*Put back the volume.*sudo mkdir -p /data/zookeeper/version-2\) and converge again})
+    end
+
+    it 'starts a member that has its data whatever the others do, and asks none of them' do
+      with_data_in(volume_dir)
+      run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
+      expect(ZookeeperCluster::Helpers).not_to have_received(:serving_peers)
+      expect(run).to start_service('zookeeper')
+      expect(run).to check_zookeeper_cluster_serving('zookeeper is serving')
+      expect(run).not_to run_execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
+    end
+
+    it 'gives kept data to the service user when a replaced instance created it with another uid' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
+      chown = run.execute('give /data/zookeeper to zookeeper')
+      expect(chown.command).to eq(%w(chown -R zookeeper:zookeeper /data/zookeeper))
+      allow(ZookeeperCluster::Helpers).to receive(:foreign_files?).with('/data/zookeeper', 'zookeeper').and_return(false)
+      expect(chown.should_skip?(:run)).to be_truthy
+      allow(ZookeeperCluster::Helpers).to receive(:foreign_files?).with('/data/zookeeper', 'zookeeper').and_return(true)
+      expect(chown.should_skip?(:run)).to be_falsey
+      expect(chown).to notify('service[zookeeper]').to(:restart).delayed
+    end
+
+    it 'never refuses the only member: there is no other to ask' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1)
+      expect(ZookeeperCluster::Helpers).not_to have_received(:serving_peers)
+      expect(run).to create_directory('/var/lib/zookeeper/version-2')
+    end
+
+    context 'when data_dir moves to the volume and the member\'s data is still in /var/lib/zookeeper' do
+      cached(:chef_run) do
+        with_data_in('/var/lib/zookeeper')
+        zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => '/data/zookeeper' })
+      end
+
+      it 'does not take it for a member without data' do
+        expect(ZookeeperCluster::Helpers).not_to have_received(:serving_peers)
+      end
+
+      it 'stops the member, moves its data over, then starts it again and checks it serves' do
+        stop = chef_run.service('zookeeper stopped to move its data')
+        move = chef_run.execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
+        expect(stop.service_name).to eq('zookeeper')
+        expect(chef_run).to stop_service('zookeeper stopped to move its data')
+        expect(chef_run).to run_execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
+          .with(command: %w(find /var/lib/zookeeper -mindepth 1 -maxdepth 1 -exec mv -t /data/zookeeper {} +))
+        resources = chef_run.resource_collection.all_resources
+        expect(resources.index(stop)).to be < resources.index(move)
+        expect(resources.index(move)).to be < resources.index(chef_run.directory('/data/zookeeper/version-2'))
+        expect(stop).to notify('service[zookeeper]').to(:restart).delayed
+        expect(move).to notify('service[zookeeper]').to(:restart).delayed
+        check = chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')
+        expect(check).to subscribe_to('service[zookeeper]').on(:check).immediately
+      end
+
+      it 'starts it once, by that restart: not before zoo.cfg names the new directory, and no check of the stopped member' do
+        expect(chef_run).not_to start_service('zookeeper')
+        expect(chef_run).not_to check_zookeeper_cluster_serving('zookeeper is serving')
+        # A guard on the service would skip the notified restart too, leaving the member stopped.
+        service = chef_run.service('zookeeper')
+        expect(service.action).to eq([:nothing])
+        expect(service.only_if + service.not_if).to be_empty
+      end
+
+      it 'moves nothing over data already in the new directory' do
+        move = chef_run.execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
+        expect(move.should_skip?(:run)).to be_falsey
+        allow(ZookeeperCluster::Helpers).to receive(:data?).with('/data/zookeeper').and_return(true)
+        expect(move.should_skip?(:run)).to be_truthy
+      end
+
+      it 'keeps the service user\'s home where it was: usermod cannot change it while the member runs' do
+        expect(chef_run).to create_user('zookeeper').with(home: '/var/lib/zookeeper')
+      end
+    end
+  end
+
+  context 'ZooKeeper\'s own log' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2) }
+
+    it 'rolls zookeeper.log in the log directory by size and keeps a bounded number of rolled files' do
+      expect(chef_run).to render_file('/etc/zookeeper/logback.xml').with_content { |content|
+        expect(content).to include('<property name="zookeeper.log.dir" value="/var/log/zookeeper" />')
+        expect(content).to include('<appender name="ROLLINGFILE" class="ch.qos.logback.core.rolling.RollingFileAppender">')
+        expect(content).to include('<fileNamePattern>${zookeeper.log.dir}/${zookeeper.log.file}.%i</fileNamePattern>')
+        expect(content).to include('<rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">')
+        expect(content).to include('<maxIndex>10</maxIndex>', '<maxFileSize>64MB</maxFileSize>')
+        expect(content).to match(%r{<root level="INFO">\s*<appender-ref ref="ROLLINGFILE" />})
+      }
+    end
+
+    it 'points the JVM at that configuration, not the release\'s console-only logback.xml first on the class path' do
+      flags = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first
+      expect(flags).to include('-Dlogback.configurationFile=/etc/zookeeper/logback.xml')
+    end
+
+    it 'restarts the member when the log configuration changes' do
+      expect(chef_run.template('/etc/zookeeper/logback.xml')).to notify('service[zookeeper]').to(:restart).delayed
+    end
+
+    it 'takes another size and count from attributes' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_file_size' => '16MB', 'log_max_files' => 3 })
+      expect(run).to render_file('/etc/zookeeper/logback.xml').with_content('<maxIndex>3</maxIndex>').with_content('<maxFileSize>16MB</maxFileSize>')
+    end
+
+    it 'refuses a count logback would cut to 20 without saying so' do
+      expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_files' => 50 }) }
+        .to raise_error(RuntimeError, /\['log_max_files'\] 50 is not a count from 1 to 20/)
+    end
+
+    it 'refuses a size logback cannot read' do
+      expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'log_max_file_size' => '64 megs' }) }
+        .to raise_error(RuntimeError, /\['log_max_file_size'\] "64 megs" is not a size such as 64MB/)
     end
   end
 
@@ -162,6 +311,39 @@ describe 'zookeeper-cluster::default' do
 end
 
 describe ZookeeperCluster::Helpers do
+  it 'plans to keep, move or initialize the data by where a version-2 directory is' do
+    Dir.mktmpdir do |root|
+      volume = ::File.join(root, 'volume')
+      old = ::File.join(root, 'old')
+      FileUtils.mkdir_p([volume, old])
+      expect(described_class.data_plan(volume, [old])).to eq(:initialize)
+      FileUtils.mkdir_p(::File.join(old, 'version-2'))
+      expect(described_class.data_plan(volume, [old])).to eq(:move)
+      expect(described_class.previous_dir_with_data(volume, [old])).to eq(old)
+      expect(described_class.data_plan(old, [old])).to eq(:keep)
+      FileUtils.mkdir_p(::File.join(volume, 'version-2'))
+      expect(described_class.data_plan(volume, [old])).to eq(:keep)
+    end
+  end
+
+  it 'finds files that another uid owns' do
+    Dir.mktmpdir do |dir|
+      FileUtils.mkdir_p(::File.join(dir, 'version-2'))
+      FileUtils.touch(::File.join(dir, 'version-2', 'snapshot.0'))
+      me = Etc.getpwuid(Process.uid).name
+      expect(described_class.foreign_files?(dir, me)).to be(false)
+      other = Etc.getpwuid(Process.uid == 0 ? 1 : 0).name
+      expect(described_class.foreign_files?(dir, other)).to be(true)
+    end
+  end
+
+  it 'names the other members that serve, and never asks this one' do
+    answers = { '10.0.16.5' => "Zookeeper version: 3.8.4\nMode: leader\n", '10.0.16.7' => 'Errno::ECONNREFUSED: Connection refused' }
+    allow(described_class).to receive(:four_letter_word) { |address, _port, _word| answers.fetch(address) }
+    expect(described_class.serving_peers(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2181)).to eq(['10.0.16.5 (leader)'])
+    expect(described_class).not_to have_received(:four_letter_word).with('10.0.32.6', anything, anything)
+  end
+
   it 'matches a sha512 in hex whatever its case, and nothing else' do
     Tempfile.create('zk') do |file|
       file.write('release')
