@@ -114,6 +114,15 @@ const DRAIN_SCRIPT_END = "PLATFORM_DRAIN_SCRIPT";
 const DRAIN_THROTTLE_BYTES_PER_SECOND = 50_000_000;
 /** How many times a drain checks its reassignment, 30 s apart, before it hands back (6 h). */
 const DRAIN_VERIFY_ATTEMPTS = 720;
+/**
+ * How long a dedicated controller's guard waits for the converge of the same apply to remove it
+ * from the voters: 30 minutes, 15 s apart. The converge removes controllers only after it has
+ * rolled every node, one at a time between health gates, and added any new controller.
+ */
+const CONTROLLER_GUARD_ATTEMPTS = 120;
+const CONTROLLER_GUARD_INTERVAL_SECONDS = 15;
+/** Consecutive looks with no controller answering before the guard gives up (about a minute). */
+const CONTROLLER_GUARD_SILENT_LOOKS = 4;
 /** How long a roll guard waits for the cluster to be healthy after a node changed: 60 x 10 s. */
 const ROLL_WAIT_ATTEMPTS = 60;
 const ROLL_WAIT_INTERVAL_SECONDS = 10;
@@ -230,6 +239,25 @@ export class KafkaProvisionScripts {
       deletionProtection: this.config.kafka.deletionProtection,
       drainCommand: DRAIN_COMMAND,
       ...this.kafkaToolsContext(),
+    });
+  }
+
+  /**
+   * Run when Terraform destroys a dedicated KRaft controller, before its instance and volume:
+   * waits until the converge of the same apply has removed it from the voters, and fails if that
+   * does not happen in time, if no controller answers, or if the quorum is static. One script for
+   * every controller: its arguments name the controller, its directory id and the addresses to ask.
+   */
+  controllerGuard(): string {
+    if (this.config.kafka.mode !== "kraft") throw new Error("a controller guard is for KRaft mode's dedicated controllers only");
+    return renderScript("provision/controller-guard", {
+      scriptName: "controller-guard",
+      deletionProtection: this.config.kafka.deletionProtection,
+      attempts: CONTROLLER_GUARD_ATTEMPTS,
+      intervalSeconds: CONTROLLER_GUARD_INTERVAL_SECONDS,
+      silentLimit: CONTROLLER_GUARD_SILENT_LOOKS,
+      knifeConfig: this.knifeConfig,
+      quorum: this.quorumCheck({ bag: "kafka_bag", id: "kraft", json: "" }),
     });
   }
 

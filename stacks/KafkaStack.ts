@@ -116,6 +116,8 @@ export class KafkaStack extends PlatformStack {
   readonly drainGuard: TerraformData;
   /** Between consecutive nodes: each node's instance waits for the cluster to be healthy after the one before. */
   readonly rollGuards: TerraformData[];
+  /** KRaft mode's dedicated controllers, one instance per controller by node id: waits, when Terraform is about to destroy one, until the converge has removed it from the voters. */
+  readonly controllerGuard?: TerraformData;
   /** Installs the drain command on the workstation. */
   readonly drainCommand: TerraformData;
   /** Where each instance is placed, as configured: the roll guards name it without referring to the instance. */
@@ -208,6 +210,8 @@ export class KafkaStack extends PlatformStack {
     let item: DataBagItem;
     let quorumTrigger: Record<string, string>;
     let bagTrigger: Record<string, string> = {};
+    /** KRaft mode: each controller's metadata directory id, by node id. */
+    const directoryIds = new Map<number, string>();
     if (kraft) {
       // Generated once and kept in Terraform's state: a replaced node, or a re-converge, reads the
       // same id from the data bag, and a replaced Chef server gets it uploaded again.
@@ -216,11 +220,11 @@ export class KafkaStack extends PlatformStack {
       // running cluster. Each directory id is kept per node id; only a cluster being created is
       // formatted with them (the upload marks it), and an item on a running static quorum is
       // turned back into a static one by the upload, which reads what runs.
-      const controllers = quorum.map((node) => ({
-        id: node.nodeId,
-        address: node.instance.privateIp,
-        directory_id: kraftDirectoryId(this, `controller-directory-id-${node.nodeId}`),
-      }));
+      const controllers = quorum.map((node) => {
+        const directoryId = kraftDirectoryId(this, `controller-directory-id-${node.nodeId}`);
+        directoryIds.set(node.nodeId, directoryId);
+        return { id: node.nodeId, address: node.instance.privateIp, directory_id: directoryId };
+      });
       item = { bag: "kafka_bag", id: "kraft", json: Fn.jsonencode({ id: "kraft", _default: { cluster_id: clusterId, quorum: "dynamic", controllers } }) };
       quorumTrigger = { controllers: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}`)) };
       bagTrigger = { clusterId };
@@ -371,6 +375,53 @@ export class KafkaStack extends PlatformStack {
         atDestroy<RemoteExecProvisioner>({ type: "remote-exec", inline: [`bash ${destination} \${self.input.nodeId} \${self.input.nodeName} \${self.input.addresses}`] }),
       ],
     });
+    // A dedicated controller is destroyed only once it no longer votes: lowering
+    // kafka.controllerNodes 3 to 1 would otherwise destroy two of three voters, the quorum's
+    // majority, while the converge of the same apply is still about to remove them one at a time.
+    // Its guard is destroyed first (through the attachment, before the instance and the volume)
+    // and its destroy-time script waits until the converge has removed it. A resource of its own,
+    // beside the brokers' drain guard, so the brokers' instances keep their keys.
+    if (dedicated.length > 0) {
+      const controllerGuardScript = new TerraformLocal(this, "controller_guard_script", escapeTerraformTemplate(scripts.controllerGuard()));
+      const controllerTarget = TerraformIterator.fromMap(
+        Object.fromEntries(
+          dedicated.map((node) => [
+            String(node.nodeId),
+            {
+              name: node.name,
+              address: node.instance.privateIp,
+              directoryId: directoryIds.get(node.nodeId) ?? "",
+              others: Fn.join(" ", dedicated.filter((other) => other !== node).map((other) => other.instance.privateIp)),
+            },
+          ]),
+        ),
+      );
+      const controllerDestination = "/tmp/platform-controller-guard-${self.input.nodeId}.sh";
+      this.controllerGuard = new TerraformData(this, "controller-guard", {
+        forEach: controllerTarget,
+        triggersReplace: { nodeId: controllerTarget.key },
+        // As the drain guard's: everything its destroy-time script needs, as last deployed.
+        input: {
+          nodeId: controllerTarget.key,
+          nodeName: controllerTarget.getString("name"),
+          address: controllerTarget.getString("address"),
+          directoryId: controllerTarget.getString("directoryId"),
+          others: controllerTarget.getString("others"),
+          script: controllerGuardScript.asString,
+          host: workstation.host,
+          privateKeyPath: workstation.privateKeyPath,
+        },
+        dependsOn: dedicated.map((node) => this.placementOf(node.instance).attachment),
+        connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
+        provisioners: [
+          atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination: controllerDestination }),
+          atDestroy<RemoteExecProvisioner>({
+            type: "remote-exec",
+            inline: [`bash ${controllerDestination} \${self.input.nodeId} \${self.input.nodeName} \${self.input.address} \${self.input.directoryId} \${self.input.others}`],
+          }),
+        ],
+      });
+    }
     this.rollGuards = everyNode.slice(1).map((next, index) => {
       const previous = everyNode[index];
       const placement = this.placementOf(next.instance);

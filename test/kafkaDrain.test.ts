@@ -12,7 +12,7 @@ import { loadConfig } from "../config/loadConfig";
 import { DRAIN_COMMAND, type GuardedNode, KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { buildPlatform } from "../stacks/buildPlatform";
-import { modelConfig, modelName, modelNodes } from "../validate/guardModel";
+import { controllerModelConfig, modelConfig, modelName, modelNodes } from "../validate/guardModel";
 import { runBash, shellcheck, stubCalls } from "./shell";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -395,5 +395,182 @@ describe("roll-guard (stub-run)", () => {
     const leaderless = runBash(guard(kraft, controller), { stubs, dir });
     expect(leaderless.status).toBe(1);
     expect(leaderless.output).toContain("the controller quorum has no leader");
+  });
+});
+
+// --- Dedicated KRaft controllers: destroyed only once the converge has removed them from the voters ---
+const DEDICATED = ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"];
+const CONTROLLER_IPS = ["10.0.16.20", "10.0.32.21", "10.0.48.22"];
+const CONTROLLER_DIRS = ["K90IZ-0DRNazJ49kCZ1EMQ", "aUARLskQTCW4qCZDtS_cwA", "2ggvsS4kQb-fSJ_-zC_Ang"];
+
+describe("the controller guard (Terraform side)", () => {
+  const json = kafkaJson(...DEDICATED);
+  const guard = json.resource.terraform_data["controller-guard"];
+
+  it("is one resource with an instance per dedicated controller, keyed by node id; the brokers' drain guard keeps its keys", () => {
+    expect(Object.keys(guard.for_each)).toEqual(["1001", "1002", "1003"]);
+    expect(guard.triggers_replace).toEqual({ nodeId: "${each.key}" });
+    expect(guard.provisioner.map((p: Json) => Object.values(p)[0].when)).toEqual(["destroy", "destroy"]);
+    expect(Object.keys(json.resource.terraform_data["drain-guard"].for_each)).toEqual(["1", "2", "3"]);
+  });
+
+  it("waits, when destroyed, before every controller's volume attachment, and so before its instance and volume", () => {
+    expect(guard.depends_on).toEqual([0, 1, 2].map((index) => `aws_volume_attachment.controller-data-volume-${index}-attachment`));
+  });
+
+  it("passes the script the controller, its directory id and the other controllers to ask, all from itself as last deployed", () => {
+    const text = JSON.stringify([guard.provisioner, guard.connection]);
+    expect([...text.matchAll(/\$\{([^}]*)\}/g)].map((match) => match[1]).filter((expression) => !/^(file\()?self\.input\.[A-Za-z]+\)?$/.test(expression))).toEqual([]);
+    expect(guard.provisioner[1]["remote-exec"].inline).toEqual([
+      "bash /tmp/platform-controller-guard-${self.input.nodeId}.sh ${self.input.nodeId} ${self.input.nodeName} ${self.input.address} ${self.input.directoryId} ${self.input.others}",
+    ]);
+    const second = guard.for_each["1002"];
+    expect(second.name).toBe("insight-dev-kafka-controller-1");
+    expect(second.address).toMatch(/^\$\{aws_instance\.controller-1_instance_[0-9A-F]+\.private_ip\}$/);
+    // The id the data bag gives the controller, which remove-controller needs.
+    expect(second.directoryId).toBe("${local.controller-directory-id-1002-text}");
+    expect(second.others).toMatch(/^\$\{join\(" ", \[aws_instance\.controller-0_instance_[0-9A-F]+\.private_ip, aws_instance\.controller-2_instance_[0-9A-F]+\.private_ip\]\)\}$/);
+    expect(guard.input.script).toBe("${local.controller_guard_script}");
+    expect(unescapeTerraformTemplate(json.locals.controller_guard_script as string)).toBe(new KafkaProvisionScripts(configFrom(...DEDICATED)).controllerGuard());
+  });
+
+  it("carries kafka.deletionProtection in its script, and exists only with dedicated controllers", () => {
+    const script = (argv: string[]): string => unescapeTerraformTemplate(kafkaJson(...DEDICATED, ...argv).locals.controller_guard_script as string);
+    expect(script([])).toContain("DELETION_PROTECTION='true'");
+    expect(script(["--kafka.deletionProtection", "false"])).toContain("DELETION_PROTECTION='false'");
+    expect(kafkaJson("--kafka.mode", "kraft").resource.terraform_data["controller-guard"]).toBeUndefined();
+  });
+});
+
+describe("validate's model of the controller guards", () => {
+  const nodes = modelNodes(kafkaJson(...DEDICATED), /^(controller-guard$|converge$|bootstrap-|kraft-bag$)/);
+
+  it("keeps the controllers' guard on their attachments, and the converge that removes them from the voters", () => {
+    const guard = nodes.find((node) => node.address === "terraform_data.controller-guard")!;
+    expect(guard.keys).toEqual(["1001", "1002", "1003"]);
+    expect(guard.after.filter((address) => address.startsWith("aws_volume_attachment."))).toEqual([0, 1, 2].map((index) => `aws_volume_attachment.controller-data-volume-${index}-attachment`));
+    const converge = nodes.find((node) => node.address === "terraform_data.converge")!;
+    expect(converge.after).toContain("terraform_data.bootstrap-controller-2");
+    // Nothing makes the converge wait for a guard that waits for it.
+    expect(converge.after.join()).not.toContain("controller-guard");
+  });
+
+  it("leaves the removed controllers' resources and guard instances out; the converge marks them out of the voters only when told to", () => {
+    const config = controllerModelConfig(nodes, [1, 2], "2", true).resource.terraform_data as Json;
+    expect(Object.keys(config).some((name) => /controller-[12]_|controller-data-volume-[12]|(bootstrap|roll-guard)-controller-[12]/.test(name))).toBe(false);
+    expect(Object.keys(config[modelName("terraform_data.controller-guard")].for_each)).toEqual(["1001"]);
+    expect(config[modelName("terraform_data.converge")].provisioner[0]["local-exec"].command).toBe("echo 'create terraform_data.converge' >> order.log; touch voted-out-1002; touch voted-out-1003");
+    const idle = controllerModelConfig(nodes, [1, 2], "2", false).resource.terraform_data as Json;
+    expect(idle[modelName("terraform_data.converge")].provisioner[0]["local-exec"].command).not.toContain("touch");
+  });
+});
+
+describe("controller-guard (stub-run)", () => {
+  const QUORUM_TOOL = join(__dirname, "fixtures", "kafka-metadata-quorum.py");
+  const guardScript = (argv: readonly string[] = [], attempts?: number): string => {
+    const script = new KafkaProvisionScripts(configFrom(...DEDICATED, ...argv)).controllerGuard();
+    return attempts === undefined ? script : script.replace("GUARD_ATTEMPTS='120'", `GUARD_ATTEMPTS='${attempts}'`);
+  };
+  /** ssh to a controller: down-<address> makes it not answer; kafka-metadata-quorum.sh is the stand-in, on the shared quorum state. */
+  const CONTROLLER_SSH = [
+    'host=""; for a; do [[ $a == ubuntu@* ]] && host=${a#ubuntu@}; done',
+    '[[ -f "$WORK_DIR/down-$host" ]] && { echo "ssh: connect to host $host port 22: Connection timed out" >&2; exit 255; }',
+    'if [[ " $* " == *kafka-metadata-quorum.sh* ]]; then',
+    '  shift $(( $(printf "%s\\n" "$@" | grep -n "kafka-metadata-quorum.sh$" | cut -d: -f1) ))',
+    `  exec python3 ${QUORUM_TOOL} "$WORK_DIR/quorum.json" "$host" "$@"`,
+    "fi",
+    'echo "unexpected ssh: $*" >&2; exit 3',
+  ].join("\n");
+  /** The converge of the same apply, at the guard's n-th wait: remove-controller of that controller through controller 1001. */
+  const convergeRemovesAt = (n: number, id: number): string =>
+    [
+      'count=$(($(cat "$WORK_DIR/sleeps" 2>/dev/null || echo 0) + 1)); echo "$count" > "$WORK_DIR/sleeps"',
+      `if ((count == ${n})); then python3 ${QUORUM_TOOL} "$WORK_DIR/quorum.json" ${CONTROLLER_IPS[0]} --bootstrap-controller ${CONTROLLER_IPS[0]}:9093 remove-controller --controller-id ${id} --controller-directory-id ${CONTROLLER_DIRS[id - 1001]} >/dev/null; fi`,
+      "exit 0",
+    ].join("\n");
+  /** A running quorum of the three dedicated controllers (dynamic, or static: no directory ids). */
+  const quorum = (voters: readonly number[], kind: "dynamic" | "static" = "dynamic"): string => {
+    const dir = runBash("exit 0").dir;
+    const entry = (id: number) => ({ id, dir: kind === "static" ? null : CONTROLLER_DIRS[id - 1001], host: CONTROLLER_IPS[id - 1001] });
+    writeFileSync(join(dir, "work", "quorum.json"), JSON.stringify({
+      cluster_id: "MkU3OEVBNTcwNTJENDM2Qg", leader: voters[0], voters: voters.map(entry), observers: [],
+      hosts: Object.fromEntries(CONTROLLER_IPS.map((ip, index) => [ip, { id: 1001 + index, dir: CONTROLLER_DIRS[index] }])),
+    }));
+    return dir;
+  };
+  /** The guard for controller 1003, as Terraform's remote-exec runs it. */
+  const guardRun = (script: string, dir: string, sleep = "exit 0") => {
+    writeFileSync(join(dir, "guard.sh"), script);
+    const argv = ["1003", "insight-dev-kafka-controller-2", CONTROLLER_IPS[2], CONTROLLER_DIRS[2], CONTROLLER_IPS[0], CONTROLLER_IPS[1]];
+    writeFileSync(join(dir, "with-args.sh"), `exec bash ${join(dir, "guard.sh")} ${argv.join(" ")}\n`);
+    return runBash("", { stubs: { ssh: CONTROLLER_SSH, sleep }, dir, file: join(dir, "with-args.sh") });
+  };
+  const describedThrough = (dir: string): string[] =>
+    stubCalls(dir).filter((call) => call.startsWith("ssh ") && call.includes("describe --status")).map((call) => call.match(/ubuntu@(\S+)/)![1]);
+
+  it("passes shellcheck", () => {
+    expect(shellcheck(guardScript()).output).toBe("");
+  });
+
+  it("waits while the controller still votes and lets Terraform destroy it once the converge has removed it", () => {
+    const dir = quorum([1001, 1002, 1003]);
+    const result = guardRun(guardScript(), dir, convergeRemovesAt(3, 1003));
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("controller 1003 is still a voter (voters 1001,1002,1003; asked 10.0.16.20): waiting up to 1800s for the converge of this apply to remove it (remove-controller)");
+    expect(result.output).toContain("controller 1003 is not a voter (asked 10.0.16.20; voters 1001,1002)");
+    expect(result.output).toContain("controller 1003 (insight-dev-kafka-controller-2) no longer votes: Terraform may destroy it");
+    // Asked through a controller that stays, four looks: three while it voted, one after.
+    expect(describedThrough(dir)).toEqual(Array(4).fill(CONTROLLER_IPS[0]));
+    expect(readFileSync(join(dir, "work", "sleeps"), "utf8").trim()).toBe("3");
+  });
+
+  it("refuses at its bound, naming the apply again and the remove-controller command with the live directory id; removes nothing itself", () => {
+    const dir = quorum([1001, 1002, 1003]);
+    const result = guardRun(guardScript([], 3), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(
+      `REFUSED: controller 1003 (insight-dev-kafka-controller-2) is still a voter (voters 1001,1002,1003; asked 10.0.16.20) after 45s: apply again once the converge has removed it, or remove it by hand, on 10.0.16.20: sudo -u kafka /opt/kafka/current/bin/kafka-metadata-quorum.sh --bootstrap-controller 10.0.16.20:9093 --command-config /etc/kafka/tools.properties remove-controller --controller-id 1003 --controller-directory-id ${CONTROLLER_DIRS[2]}; nothing was destroyed`,
+    );
+    expect(stubCalls(dir).join("\n")).not.toContain("remove-controller");
+    expect(JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8")).voters.map((voter: Json) => voter.id)).toEqual([1001, 1002, 1003]);
+  });
+
+  it("asks the controller itself when the others do not answer", () => {
+    const dir = quorum([1001, 1002]);
+    writeFileSync(join(dir, "work", `down-${CONTROLLER_IPS[0]}`), "");
+    writeFileSync(join(dir, "work", `down-${CONTROLLER_IPS[1]}`), "");
+    const result = guardRun(guardScript(), dir);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("controller 1003 is not a voter (asked 10.0.48.22; voters 1001,1002)");
+    expect(describedThrough(dir)).toEqual(CONTROLLER_IPS);
+  });
+
+  it("refuses when no controller answers for four looks in a row: nothing tells whether it still votes", () => {
+    const dir = quorum([1001, 1002, 1003]);
+    for (const ip of CONTROLLER_IPS) writeFileSync(join(dir, "work", `down-${ip}`), "");
+    const result = guardRun(guardScript(), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(
+      "REFUSED: no controller (10.0.16.20 10.0.32.21 10.0.48.22) answers kafka-metadata-quorum.sh describe --status, so nothing tells whether controller 1003 (insight-dev-kafka-controller-2) still votes; bring the quorum back and apply again, or set kafka.deletionProtection to false and deploy to destroy it unchecked; nothing was destroyed",
+    );
+    expect(describedThrough(dir)).toHaveLength(12);
+  });
+
+  it("refuses a static quorum's voter outright: no directory id, no remove-controller", () => {
+    const dir = quorum([1001, 1002, 1003], "static");
+    const result = guardRun(guardScript(), dir);
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(
+      "REFUSED: controller 1003 (insight-dev-kafka-controller-2) is a voter of a static quorum (controller.quorum.voters; voters 1001,1002,1003), which cannot remove a voter on a running cluster: set kafka.controllerNodes back to 3 and deploy (docs/kafka.md, KRaft quorum changes); nothing was destroyed",
+    );
+    expect(stubCalls(dir).filter((call) => call.startsWith("sleep"))).toEqual([]);
+  });
+
+  it("asks nothing when kafka.deletionProtection is off (a teardown)", () => {
+    const dir = quorum([1001, 1002, 1003]);
+    const result = guardRun(guardScript(["--kafka.deletionProtection", "false"]), dir);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("kafka.deletionProtection is off: controller 1003 (insight-dev-kafka-controller-2) is destroyed without asking the quorum whether it still votes");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
   });
 });

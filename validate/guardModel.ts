@@ -7,6 +7,8 @@
  * provider and no cloud. A drain guard's destroy fails, as it does while its broker holds replicas.
  */
 
+import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
@@ -21,12 +23,18 @@ export interface ModelNode {
   readonly keys?: readonly string[];
 }
 
-/** The stack's instances, volumes, attachments and guards with the dependencies among them. */
-export function modelNodes(stack: Json): ModelNode[] {
+/**
+ * The dedicated controllers' model adds their guard and what removes a controller from the voters:
+ * the converge, with the bootstraps and the data bag upload it waits for.
+ */
+const CONTROLLER_MODEL = /^(controller-guard$|converge$|bootstrap-|kraft-bag$)/;
+
+/** The stack's instances, volumes, attachments and guards (and `also`'s steps) with the dependencies among them. */
+export function modelNodes(stack: Json, also?: RegExp): ModelNode[] {
   const resources: Array<[string, Json]> = [];
   for (const [type, byName] of Object.entries((stack.resource ?? {}) as Record<string, Record<string, Json>>)) {
     for (const [name, body] of Object.entries(byName)) {
-      if (KEPT.test(type) || (type === "terraform_data" && GUARD.test(name))) resources.push([`${type}.${name}`, body]);
+      if (KEPT.test(type) || (type === "terraform_data" && (GUARD.test(name) || also?.test(name)))) resources.push([`${type}.${name}`, body]);
     }
   }
   const addresses = new Set(resources.map(([address]) => address));
@@ -169,4 +177,118 @@ export function checkGuardModel(stack: Json, brokers: number, terraform: ModelTe
     if (run.status !== 0) problems.push(`teardown with kafka.deletionProtection off: terraform ${args[0]} failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 3).join(" / ")}`);
   }
   return { problems, created, scaleDown };
+}
+
+/** Dedicated controller `index`'s own resources, as the stack names them. */
+function controllerResources(index: number): RegExp {
+  return new RegExp(
+    `^(aws_instance\\.controller-${index}_|aws_ebs_volume\\.controller-data-volume-${index}$|aws_volume_attachment\\.controller-data-volume-${index}-attachment$|` +
+      `terraform_data\\.(roll-guard|bootstrap)-controller-${index}$)`,
+  );
+}
+
+/** How long the model's controller guard waits for the model's converge, in seconds. */
+const MODEL_GUARD_WAIT_SECONDS = 20;
+
+/**
+ * The controllers' model. Every controller is configured, except the `removed` ones (indexes),
+ * whose resources and guard instances are left out, as lowering kafka.controllerNodes does. The
+ * converge runs again on each apply (`run`); when `removes` is true it marks the removed
+ * controllers as out of the voters, as the real converge's remove-controller does. A controller
+ * guard's destroy waits, bounded, for that mark, and fails without it, as the real guard does.
+ */
+export function controllerModelConfig(nodes: readonly ModelNode[], removed: readonly number[], run: string, removes: boolean): Json {
+  const gone = removed.map(controllerResources);
+  const keep = (address: string): boolean => !gone.some((pattern) => pattern.test(address));
+  const removedKeys = removed.map((index) => String(CONTROLLER_NODE_ID_BASE + index + 1));
+  const resource: Record<string, Json> = {};
+  for (const node of nodes.filter((candidate) => keep(candidate.address))) {
+    const guard = node.address === "terraform_data.controller-guard";
+    const converge = node.address === "terraform_data.converge";
+    const label = node.keys ? `${node.address}[\${each.key}]` : node.address;
+    const wait = `for i in $(seq ${MODEL_GUARD_WAIT_SECONDS}); do [ -f voted-out-\${self.input.key} ] && break; sleep 1; done`;
+    resource[modelName(node.address)] = {
+      ...(node.keys ? { for_each: Object.fromEntries(node.keys.filter((key) => !removedKeys.includes(key)).map((key) => [key, key])) } : {}),
+      triggers_replace: { address: label, ...(converge ? { run } : {}) },
+      input: guard ? { protection: "${var.protection}", label, key: "${each.key}" } : null,
+      depends_on: node.after.filter(keep).map((other) => `terraform_data.${modelName(other)}`),
+      provisioner: [
+        { "local-exec": { command: `echo 'create ${label}' >> order.log${converge && removes ? removedKeys.map((key) => `; touch voted-out-${key}`).join("") : ""}` } },
+        {
+          "local-exec": {
+            when: "destroy",
+            command: guard
+              ? `if [ "\${self.input.protection}" = true ]; then ${wait}; fi; echo "destroy \${self.input.label} protection=\${self.input.protection}" >> order.log; test "\${self.input.protection}" = false || test -f voted-out-\${self.input.key}`
+              : `echo 'destroy ${node.address}' >> order.log`,
+          },
+        },
+      ],
+    };
+  }
+  return { variable: { protection: { type: "bool", default: true } }, resource: { terraform_data: resource } };
+}
+
+/** What the controllers' model runs showed. */
+export interface ControllerGuardModelResult {
+  readonly problems: readonly string[];
+  readonly scaleDown: readonly string[];
+}
+
+/**
+ * Applies the controllers' model of a stack with `controllers` dedicated controllers: (1) a first
+ * deploy; (2) every controller but the first left out, with a converge that does not remove them:
+ * it must fail at their guards with their instances, volumes and attachments kept; (3) the same,
+ * with a converge that removes them: it must pass, each guard passing after the converge ran (so
+ * Terraform never makes the converge wait for a guard that waits for it), and the controllers'
+ * resources gone; (4) protection off, then a destroy of everything.
+ */
+export function checkControllerGuardModel(stack: Json, controllers: number, terraform: ModelTerraform, write: (file: string, text: string) => void, read: (file: string) => string): ControllerGuardModelResult {
+  const nodes = modelNodes(stack, CONTROLLER_MODEL);
+  const problems: string[] = [];
+  const removed = Array.from({ length: controllers - 1 }, (_unused, index) => index + 1);
+  const lines = (): string[] => read("order.log").split("\n").filter((line) => line.trim() !== "");
+  const apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+  const left = (): Set<string> => new Set(terraform(["state", "list"]).stdout.split("\n").map((line) => line.trim()));
+  if (!nodes.some((node) => node.address === "terraform_data.controller-guard")) return { problems: ["no controller guard in the stack"], scaleDown: [] };
+  if (removed.length === 0) return { problems: ["the model needs at least two dedicated controllers"], scaleDown: [] };
+
+  write("main.tf.json", JSON.stringify(controllerModelConfig(nodes, [], "1", false), null, 2));
+  write("order.log", "");
+  for (const args of [["init", "-input=false", "-no-color"], apply]) {
+    const run = terraform(args);
+    if (run.status !== 0) return { problems: [`terraform ${args[0]} of the controllers' model failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 5).join(" / ")}`], scaleDown: [] };
+  }
+  const held = (index: number): string[] => nodes.filter((node) => controllerResources(index).test(node.address) && !node.address.startsWith("terraform_data.")).map((node) => node.address);
+
+  write("main.tf.json", JSON.stringify(controllerModelConfig(nodes, removed, "2", false), null, 2));
+  if (terraform(apply).status === 0) problems.push(`removing controllers ${removed.join(", ")} while they still vote succeeded without their guards refusing`);
+  const kept = left();
+  for (const index of removed) {
+    if (held(index).length !== 3) problems.push(`expected controller ${index}'s instance, volume and attachment in the stack, found ${held(index).join(", ") || "none"}`);
+    const lost = held(index).filter((address) => !kept.has(`terraform_data.${modelName(address)}`));
+    if (lost.length > 0) problems.push(`removing controller ${index} while it still votes destroyed ${lost.join(", ")}`);
+  }
+
+  write("order.log", "");
+  write("main.tf.json", JSON.stringify(controllerModelConfig(nodes, removed, "3", true), null, 2));
+  const down = terraform(apply);
+  const scaleDown = lines();
+  if (down.status !== 0) problems.push(`removing controllers ${removed.join(", ")} with a converge that removes them failed: ${(down.stderr || down.stdout).trim().split("\n").slice(0, 3).join(" / ")}`);
+  const { created, destroyed } = orderOf(scaleDown.join("\n"));
+  const convergeAt = created.get("terraform_data.converge");
+  // A resource whose block left the configuration runs no provisioner: the state says what went.
+  const after = left();
+  for (const index of removed) {
+    const guardAt = destroyed.get(`terraform_data.controller-guard[${CONTROLLER_NODE_ID_BASE + index + 1}]`);
+    if (guardAt === undefined || convergeAt === undefined || guardAt < convergeAt) problems.push(`controller ${index}'s guard did not pass after the converge ran (log lines ${convergeAt}, ${guardAt})`);
+    const still = held(index).filter((address) => after.has(`terraform_data.${modelName(address)}`));
+    if (still.length > 0) problems.push(`controller ${index} was removed from the voters, yet ${still.join(", ")} stayed`);
+  }
+
+  write("main.tf.json", JSON.stringify(controllerModelConfig(nodes, [], "4", false), null, 2));
+  for (const args of [[...apply, "-var", "protection=false"], ["destroy", "-auto-approve", "-input=false", "-no-color", "-var", "protection=false"]]) {
+    const run = terraform(args);
+    if (run.status !== 0) problems.push(`teardown with kafka.deletionProtection off: terraform ${args[0]} failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 3).join(" / ")}`);
+  }
+  return { problems, scaleDown };
 }

@@ -16,7 +16,7 @@ import { buildPlatform } from "../stacks/buildPlatform";
 import type { Json as PlatformJson, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
 import { forceNewCases, forceNewConfig, forceNewState, judgeCases, plannedActions } from "./forceNewPlan";
-import { checkGuardModel } from "./guardModel";
+import { checkControllerGuardModel, checkGuardModel } from "./guardModel";
 import {
   mirrorCliConfig,
   pinnedAwsVersion,
@@ -183,6 +183,28 @@ function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typ
       model.problems.length === 0,
       model.problems.length > 0 ? model.problems.join("; ") : `${brokers} brokers created one at a time; removing broker ${brokers - 1} undrained stopped at its drain guard with nothing destroyed; teardown with protection off passed`,
     );
+
+    // Dedicated controllers: lowering kafka.controllerNodes waits, in the same apply, for the
+    // converge to remove them from the voters before any of their resources goes.
+    const controllers = Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => /^controller-\d+_/.test(name)).length;
+    if (controllers > 1) {
+      const controllerDir = join(dir, "controller-guard-model");
+      mkdirSync(controllerDir, { recursive: true });
+      const controllerModel = checkControllerGuardModel(
+        json,
+        controllers,
+        (args) => terraform(args, controllerDir, env),
+        (file, text) => writeFileSync(join(controllerDir, file), text),
+        (file) => readFileSync(join(controllerDir, file), "utf8"),
+      );
+      record(
+        `${label} controller guards in a terraform apply of the stack's dependencies`,
+        controllerModel.problems.length === 0,
+        controllerModel.problems.length > 0
+          ? controllerModel.problems.join("; ")
+          : `${controllers} to 1 controllers: refused with nothing destroyed while they still vote; passed once the converge of the same apply removed them; teardown with protection off passed`,
+      );
+    }
   }
 }
 

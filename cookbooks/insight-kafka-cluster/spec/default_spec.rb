@@ -155,8 +155,12 @@ describe 'insight-kafka-cluster::default' do
   end
 end
 
-# The example item the repository ships is the shape the recipe reads.
-KRAFT_ENTRY = JSON.parse(File.read(File.expand_path('../../../databags/kafka_bag/kraft.json', __dir__)))['_default'].freeze
+# The example item the repository ships is the shape the recipe reads: a dynamic quorum, as the
+# stack generates it. KRAFT_ENTRY is the same item as the upload rewrites it for a running static
+# quorum (no quorum key, no directory ids).
+SHIPPED_ENTRY = JSON.parse(File.read(File.expand_path('../../../databags/kafka_bag/kraft.json', __dir__)))['_default'].freeze
+KRAFT_ENTRY = SHIPPED_ENTRY.reject { |key, _| key == 'quorum' }
+                           .merge('controllers' => SHIPPED_ENTRY['controllers'].map { |controller| controller.reject { |key, _| key == 'directory_id' } }).freeze
 VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
 
 def kraft_run(entry, address:, node_id:, broker: true, zone: 'us-west-2b')
@@ -309,6 +313,10 @@ describe 'insight-kafka-cluster::default with a dynamic KRaft quorum' do
     run = kraft_run(KRAFT_ENTRY.merge('bootstrap' => true), address: '10.0.32.6', node_id: 2)
     expect(run).to render_file('/etc/kafka/server.properties').with_content("controller.quorum.voters=#{VOTERS}\n")
     expect(run).to run_execute(FORMAT).with(command: end_with('--ignore-formatted'))
+  end
+
+  it 'reads the example item the repository ships: the dynamic quorum the stack generates' do
+    expect(SHIPPED_ENTRY).to eq(DYNAMIC_ENTRY)
   end
 
   it 'stops on a dynamic quorum whose controller has no directory id' do
