@@ -73,8 +73,10 @@ const KAFKA_SSH = [
   '  *kafka-topics.sh*--under-replicated-partitions*) n=$(cat "$WORK_DIR/urp-left" 2>/dev/null || echo 0); if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/urp-left"; printf "\\tTopic: orders\\tPartition: 1\\tLeader: 2\\tReplicas: 2,1,3\\tIsr: 2,3\\tElr: \\tLastKnownElr: \\n"; fi; exit 0 ;;',
   '  *kafka-topics.sh*--under-min-isr-partitions*|*kafka-topics.sh*--unavailable-partitions*) exit 0 ;;',
   '  *kafka-topics.sh*--describe*) cat "$WORK_DIR/describe"; exit 0 ;;',
-  '  *kafka-cluster.sh*list-endpoints*) cat "$WORK_DIR/endpoints"; exit 0 ;;',
-  '  *kafka-cluster.sh*unregister*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
+  // ClusterTool's connection options and --config belong to its subcommand; it has no --command-config.
+  '  *"kafka-cluster.sh --"*|*kafka-cluster.sh*--command-config*) echo "kafka-cluster: error: unrecognized arguments: \'$*\'" >&2; exit 1 ;;',
+  '  *"kafka-cluster.sh list-endpoints --bootstrap-server "*) cat "$WORK_DIR/endpoints"; exit 0 ;;',
+  '  *"kafka-cluster.sh unregister --bootstrap-server "*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
   '  *kafka-broker-api-versions.sh*) cat "$WORK_DIR/api-versions"; exit 0 ;;',
   '  *kafka-metadata-quorum.sh*) cat "$WORK_DIR/quorum-status"; exit 0 ;;',
   '  *kafka-reassign-partitions.sh*--execute*) echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
