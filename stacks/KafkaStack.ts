@@ -380,8 +380,12 @@ export class KafkaStack extends PlatformStack {
     // majority, while the converge of the same apply is still about to remove them one at a time.
     // Its guard is destroyed first (through the attachment, before the instance and the volume)
     // and its destroy-time script waits until the converge has removed it. A resource of its own,
-    // beside the brokers' drain guard, so the brokers' instances keep their keys.
-    if (dedicated.length > 0) {
+    // beside the brokers' drain guard, so the brokers' instances keep their keys. Declared in
+    // every KRaft stack, with no instance when no controller is dedicated: turning
+    // kafka.dedicatedControllers off must still run each guard's destroy-time script (Terraform
+    // runs it for an instance its for_each no longer names, not for a block that left the
+    // configuration), or the controllers' attachments would go first and stop every controller.
+    if (kraft) {
       const controllerGuardScript = new TerraformLocal(this, "controller_guard_script", escapeTerraformTemplate(scripts.controllerGuard()));
       const controllerTarget = TerraformIterator.fromMap(
         Object.fromEntries(

@@ -436,11 +436,17 @@ describe("the controller guard (Terraform side)", () => {
     expect(unescapeTerraformTemplate(json.locals.controller_guard_script as string)).toBe(new KafkaProvisionScripts(configFrom(...DEDICATED)).controllerGuard());
   });
 
-  it("carries kafka.deletionProtection in its script, and exists only with dedicated controllers", () => {
+  it("carries kafka.deletionProtection in its script, and has an instance only per dedicated controller", () => {
     const script = (argv: string[]): string => unescapeTerraformTemplate(kafkaJson(...DEDICATED, ...argv).locals.controller_guard_script as string);
     expect(script([])).toContain("DELETION_PROTECTION='true'");
     expect(script(["--kafka.deletionProtection", "false"])).toContain("DELETION_PROTECTION='false'");
-    expect(kafkaJson("--kafka.mode", "kraft").resource.terraform_data["controller-guard"]).toBeUndefined();
+    expect(kafkaJson().resource.terraform_data["controller-guard"]).toBeUndefined();
+  });
+
+  it("stays declared, with no instance, when no controller is dedicated: turning dedicatedControllers off still runs each guard before its controller's attachment goes", () => {
+    const combined = kafkaJson("--kafka.mode", "kraft").resource.terraform_data["controller-guard"] as Json;
+    expect(combined.for_each).toEqual({});
+    expect(combined.provisioner).toEqual(kafkaJson(...DEDICATED).resource.terraform_data["controller-guard"].provisioner);
   });
 });
 
