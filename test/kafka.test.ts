@@ -768,6 +768,27 @@ describe("provisioner scripts", () => {
       expect(uploadedItem(dir)._default).toEqual({ ...JSON.parse(kraftItem(3))._default, bootstrap: true });
     });
 
+    it("refuses to take a cluster for new while one of its nodes does not answer: formatting with the initial controllers would give an empty log a voter's identity", () => {
+      const dir = runningCluster({}, undefined, { [IPS[1]]: 1000 });
+      const run = runBash(upload(kraftItem(3)), { stubs: kraftStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(refusals(run.output)).toEqual([expect.stringContaining("REFUSED: 10.0.32.6 do not answer SSH, so whether a KRaft controller quorum already runs there is unknown")]);
+      expect(bagUploads(dir)).toEqual([]);
+    });
+
+    it("settles the item once the quorum runs: the converge clears the mark of a cluster being created, and leaves a settled item alone", () => {
+      const dir = dynamicCluster([1, 2, 3], []);
+      const held = JSON.parse(kraftItem(3));
+      writeFileSync(join(dir, "work", "knife", "item.json"), JSON.stringify({ ...held, _default: { ...held._default, bootstrap: true } }));
+      const run = runBash(converge(kraftItem(3), IPS.slice(0, 3)), { stubs: kraftStubs, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain("kafka_bag/kraft no longer marks the cluster as being created");
+      expect(uploadedItem(dir)._default.bootstrap).toBe(false);
+      const again = runBash(converge(kraftItem(3), IPS.slice(0, 3)), { stubs: kraftStubs, dir });
+      expect(again.status).toBe(0);
+      expect(again.output).not.toContain("no longer marks the cluster as being created");
+    });
+
     it("keeps a running static quorum static: the item loses the dynamic quorum and the directory ids, so no node changes its voters", () => {
       const staticConfig = `process.roles=broker,controller\ncontroller.quorum.voters=${OLD.map((ip, index) => `${index + 1}@${ip}:9093`).join(",")}\n`;
       const dir = runningCluster(Object.fromEntries(OLD.map((ip) => [ip, staticConfig])));
@@ -816,6 +837,10 @@ describe("provisioner scripts", () => {
         `remove-controller --controller-id 5 --controller-directory-id ${DIRS[4]} 10.0.16.5`, "describe --status 10.0.16.5",
         "client 10.0.16.8", "client 10.0.32.9",
       ]);
+      // Each former controller's restart as a broker is followed by the roll's health check, before the next.
+      const demoted = order.slice(order.indexOf("client 10.0.16.8"), order.indexOf("client 10.0.32.9"));
+      expect(demoted.filter((step) => step.startsWith("describe --status"))).not.toEqual([]);
+      expect(order.slice(order.indexOf("client 10.0.32.9")).filter((step) => step.startsWith("describe --status"))).not.toEqual([]);
       expect(run.output).toContain(`Removed  KRaft controller 4 with directory id ${DIRS[3]}`);
       expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
     });
