@@ -469,7 +469,7 @@ describe("controller-guard (stub-run)", () => {
   const QUORUM_TOOL = join(__dirname, "fixtures", "kafka-metadata-quorum.py");
   const guardScript = (argv: readonly string[] = [], attempts?: number): string => {
     const script = new KafkaProvisionScripts(configFrom(...DEDICATED, ...argv)).controllerGuard();
-    return attempts === undefined ? script : script.replace("GUARD_ATTEMPTS='120'", `GUARD_ATTEMPTS='${attempts}'`);
+    return attempts === undefined ? script : script.replace(/^GUARD_ATTEMPTS='[0-9]+'$/m, `GUARD_ATTEMPTS='${attempts}'`);
   };
   /** ssh to a controller: down-<address> makes it not answer; kafka-metadata-quorum.sh is the stand-in, on the shared quorum state. */
   const CONTROLLER_SSH = [
@@ -516,7 +516,7 @@ describe("controller-guard (stub-run)", () => {
     const dir = quorum([1001, 1002, 1003]);
     const result = guardRun(guardScript(), dir, convergeRemovesAt(3, 1003));
     expect(result.status).toBe(0);
-    expect(result.output).toContain("controller 1003 is still a voter (voters 1001,1002,1003; asked 10.0.16.20): waiting up to 1800s for the converge of this apply to remove it (remove-controller)");
+    expect(result.output).toContain("controller 1003 is still a voter (voters 1001,1002,1003; asked 10.0.16.20): waiting up to 5400s for the converge of this apply to remove it (remove-controller)");
     expect(result.output).toContain("controller 1003 is not a voter (asked 10.0.16.20; voters 1001,1002)");
     expect(result.output).toContain("controller 1003 (insight-dev-kafka-controller-2) no longer votes: Terraform may destroy it");
     // Asked through a controller that stays, four looks: three while it voted, one after.
@@ -533,6 +533,14 @@ describe("controller-guard (stub-run)", () => {
     );
     expect(stubCalls(dir).join("\n")).not.toContain("remove-controller");
     expect(JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8")).voters.map((voter: Json) => voter.id)).toEqual([1001, 1002, 1003]);
+  });
+
+  it("waits 30 minutes plus 10 per node the converge rolls before it refuses: the converge removes controllers only after rolling every node", () => {
+    const attempts = (argv: string[]): number => Number(guardScript(argv).match(/^GUARD_ATTEMPTS='([0-9]+)'$/m)![1]);
+    // 15 s apart: 3 controllers and 3 brokers, 90 minutes; 10 brokers more, 100 minutes more.
+    expect(attempts([])).toBe(360);
+    expect(attempts(["--kafka.nodes", "13"])).toBe(760);
+    expect(attempts(["--kafka.nodes", "13", "--kafka.controllerNodes", "5"])).toBe(840);
   });
 
   it("asks the controller itself when the others do not answer", () => {
