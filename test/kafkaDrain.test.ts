@@ -5,7 +5,7 @@
  * bash against stubs that print what Kafka's own tools print (TopicCommand, ClusterTool,
  * ReassignPartitionsCommand, BrokerApiVersionsCommand, MetadataQuorumCommand).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
@@ -60,8 +60,8 @@ const quorumStatus = (leader: number): string =>
 
 /**
  * ssh to a node: Kafka's tools answer from files in WORK_DIR (down-<ip> makes a node fail to
- * answer); `cat > <file>` keeps a reassignment plan; a reassignment completes after
- * VERIFY_RUNNING verifies, and then the topics' description shows its replicas.
+ * answer); `cat > <file>` keeps a reassignment plan; a reassignment started by --execute runs
+ * until VERIFY_RUNNING verifies have seen it, and then the topics' description shows its replicas.
  */
 const KAFKA_SSH = [
   'host=""; for a; do [[ $a == ubuntu@* ]] && host=${a#ubuntu@}; done',
@@ -77,9 +77,28 @@ const KAFKA_SSH = [
   '  *kafka-cluster.sh*unregister*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
   '  *kafka-broker-api-versions.sh*) cat "$WORK_DIR/api-versions"; exit 0 ;;',
   '  *kafka-metadata-quorum.sh*) cat "$WORK_DIR/quorum-status"; exit 0 ;;',
-  '  *kafka-reassign-partitions.sh*--execute*) echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
+  // Kafka refuses a new reassignment while one runs (TerseReassignmentFailureException, on stdout).
+  '  *kafka-reassign-partitions.sh*--execute*)',
+  '    if (($(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0) > 0)); then echo "Cannot execute because there is an existing partition assignment."; exit 1; fi',
+  '    echo "${VERIFY_RUNNING:-0}" > "$WORK_DIR/verify-left"',
+  '    echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
+  // --list (curReassignmentsToString): the running moves, target replicas first, then those leaving.
+  '  *kafka-reassign-partitions.sh*--list*)',
+  '    if (($(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0) == 0)); then echo "No partition reassignments found."; exit 0; fi',
+  '    echo "Current partition reassignments:"',
+  '    python3 -c \'import json,sys',
+  'now = {}',
+  'for line in open(sys.argv[2]):',
+  '    d = dict(f.split(": ", 1) for f in line.rstrip("\\n").split("\\t") if ": " in f)',
+  '    if "Partition" in d: now[(d["Topic"], int(d["Partition"]))] = [int(r) for r in d["Replicas"].split(",")]',
+  'for p in sorted(json.load(open(sys.argv[1]))["partitions"], key=lambda p: (p["topic"], p["partition"])):',
+  '    old, new = now[(p["topic"], p["partition"])], p["replicas"]',
+  '    adding, removing = [r for r in new if r not in old], [r for r in old if r not in new]',
+  '    j = lambda rs: ",".join(map(str, rs))',
+  '    print("%s-%d: replicas: %s.%s%s" % (p["topic"], p["partition"], j(new + removing), " adding: %s." % j(adding) if adding else "", " removing: %s." % j(removing) if removing else ""))\' "$WORK_DIR/plan.json" "$WORK_DIR/describe"',
+  '    exit 0 ;;',
   '  *kafka-reassign-partitions.sh*--verify*)',
-  '    n=$(cat "$WORK_DIR/verify-left" 2>/dev/null || echo "${VERIFY_RUNNING:-0}")',
+  '    n=$(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0)',
   '    echo "Status of partition reassignment:"',
   '    if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/verify-left"; python3 -c \'import json,sys; [print("Reassignment of partition %s-%d is still in progress." % (p["topic"], p["partition"])) for p in json.load(open(sys.argv[1]))["partitions"]]\' "$WORK_DIR/plan.json"; exit 0; fi',
   '    python3 -c \'import json,sys',
@@ -319,6 +338,32 @@ describe("the drain command (stub-run)", () => {
     const result = drain(zk, dir, ["4"], { VERIFY_RUNNING: "99", KAFKA_DRAIN_VERIFY_ATTEMPTS: "3" });
     expect(result.status).toBe(1);
     expect(result.output).toContain("the reassignment is still running after 3 checks; it goes on in the cluster, throttled: run this command again to keep waiting");
+  });
+
+  it("run again after handing back, waits on the running reassignment with the plan it kept, and starts none", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3], [1, 2, 3]] }) });
+    const first = drain(zk, dir, ["4"], { VERIFY_RUNNING: "5", KAFKA_DRAIN_VERIFY_ATTEMPTS: "2" });
+    expect(first.status).toBe(1);
+    expect(first.output).toContain("run this command again to keep waiting");
+    const again = drain(zk, dir, ["4"]);
+    expect(again.output).toContain("a partition reassignment is running: orders-0: replicas: 1,2,3,4. adding: 1. removing: 4.");
+    expect(again.output).toMatch(/waiting on it with the plan of the earlier drain, \S+\/platform-drain-[0-9TZ]+\.json \(1 partitions\)/);
+    expect(again.status).toBe(0);
+    expect(again.output).toContain("reassignment done; --verify lifted the throttle");
+    expect(again.output).toContain("broker(s) 4 drained: lower kafka.nodes and deploy");
+    expect(again.output).not.toContain("plan the moves");
+    // One --execute in all: the first run's.
+    expect(readFileSync(join(dir, "work", "executed"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("says in one line what to do when a reassignment runs and no plan of an earlier drain is left", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }) });
+    drain(zk, dir, ["4"], { VERIFY_RUNNING: "5", KAFKA_DRAIN_VERIFY_ATTEMPTS: "1" });
+    for (const file of readdirSync(join(dir, "log")).filter((name) => name.endsWith(".json"))) unlinkSync(join(dir, "log", file));
+    const again = drain(zk, dir, ["4"]);
+    expect(again.status).toBe(1);
+    expect(again.output).toContain(`no plan of an earlier drain is left in ${join(dir, "log")} to wait on it with: wait until kafka-reassign-partitions.sh --list on ${IPS[0]} prints "No partition reassignments found.", then run this command again`);
+    expect(readFileSync(join(dir, "work", "executed"), "utf8").trim().split("\n")).toHaveLength(1);
   });
 
   it("KRaft: once drained, stops the broker and unregisters it; a second run finds nothing to do", () => {
