@@ -312,6 +312,23 @@ export class KafkaProvisionScripts {
     });
   }
 
+  /**
+   * Run before the first node, whose change stops or replaces it: waits until the cluster is
+   * healthy, asking `first` itself; its address must come from anything but its instance.
+   */
+  firstRollGuard(first: GuardedNode): string {
+    return renderScript("provision/roll-guard", {
+      scriptName: `roll-guard-${first.name}`,
+      first: true,
+      previous: first,
+      nextName: first.name,
+      attempts: ROLL_WAIT_ATTEMPTS,
+      intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      ...this.kafkaToolsContext(),
+    });
+  }
+
   private kafkaToolsContext(): Record<string, unknown> {
     const kraft = this.config.kafka.mode === "kraft";
     return {

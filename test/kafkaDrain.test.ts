@@ -178,13 +178,26 @@ describe("the roll guards (Terraform side)", () => {
       // Never a reference to the node it gates: that would be a cycle.
       expect(JSON.stringify(guard)).not.toContain(instances[index]);
     }
-    expect(json.resource.aws_instance[instances[0]].depends_on.join()).not.toContain("roll-guard");
+  });
+
+  it("guard the first node too, asking it at the address EC2 gave the plan, never through its instance", () => {
+    const json = kafkaJson("--kafka.nodes", "4");
+    const instances = Object.keys(json.resource.aws_instance).sort();
+    const guard = json.resource.terraform_data["roll-guard-node-0"];
+    expect(json.resource.aws_instance[instances[0]].depends_on).toContain("terraform_data.roll-guard-node-0");
+    expect(guard.triggers_replace).toEqual({ instanceType: json.resource.aws_instance[instances[0]].instance_type, subnet: json.resource.aws_instance[instances[0]].subnet_id });
+    // Before every Kafka instance: it waits for none.
+    expect(JSON.stringify(guard)).not.toMatch(/aws_instance\.node-|aws_volume_attachment\./);
+    const script = unescapeTerraformTemplate(guard.provisioner[0].file.content as string);
+    expect(script).toContain("PREVIOUS_IP='${element(concat(data.aws_instances.placed-node-0.private_ips, [\"\"]), 0)}'");
+    expect(script).toContain("PREVIOUS_NAME='insight-dev-kafka-0'");
   });
 
   it("chain dedicated controllers first, then the brokers", () => {
     const json = kafkaJson("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true");
     const names = Object.keys(json.resource.terraform_data).filter((name) => name.startsWith("roll-guard-"));
-    expect(names.sort()).toEqual(["roll-guard-controller-1", "roll-guard-controller-2", "roll-guard-node-0", "roll-guard-node-1", "roll-guard-node-2"]);
+    expect(names.sort()).toEqual(["roll-guard-controller-0", "roll-guard-controller-1", "roll-guard-controller-2", "roll-guard-node-0", "roll-guard-node-1", "roll-guard-node-2"]);
+    expect(json.resource.aws_instance[Object.keys(json.resource.aws_instance).find((name) => name.startsWith("controller-0_"))!].depends_on).toContain("terraform_data.roll-guard-controller-0");
     expect(json.resource.terraform_data["roll-guard-node-0"].depends_on.join()).toContain("aws_instance.controller-2_instance_");
   });
 
@@ -214,6 +227,8 @@ describe("validate's model of the guards", () => {
     ]);
     const node1 = nodes.find((node) => node.address.startsWith("aws_instance.node-1_"))!;
     expect(node1.after).toEqual(["terraform_data.roll-guard-node-1"]);
+    const node0 = nodes.find((node) => node.address.startsWith("aws_instance.node-0_"))!;
+    expect(node0.after).toEqual(["terraform_data.roll-guard-node-0"]);
   });
 
   it("leaves a removed broker's resources and guard instance out, keeping the guard's block", () => {
@@ -440,6 +455,46 @@ describe("roll-guard (stub-run)", () => {
     const leaderless = runBash(guard(kraft, controller), { stubs, dir });
     expect(leaderless.status).toBe(1);
     expect(leaderless.output).toContain("the controller quorum has no leader");
+  });
+});
+
+describe("the first node's roll guard (stub-run)", () => {
+  const zk = new KafkaProvisionScripts(configFrom());
+  const first = (ip = IPS[0]) => zk.firstRollGuard({ ...broker(0), ip });
+
+  it("passes shellcheck", () => {
+    expect(shellcheck(first()).output).toBe("");
+  });
+
+  it("passes at once on a new cluster, asking no node", () => {
+    const dir = cluster({ "chef-nodes": "" });
+    const result = runBash(first(""), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("insight-dev-kafka-0 was never bootstrapped: it runs no Kafka yet, nothing to wait for");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+  });
+
+  it("waits until the cluster is healthy before the first node changes", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
+    const result = runBash(first(), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions");
+    expect(result.output).toContain("healthy before insight-dev-kafka-0: it may change");
+  });
+
+  it("stops the apply, every node untouched, when the cluster stays unhealthy", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const result = runBash(first(), { stubs, dir });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("the cluster is not healthy: waited 600s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
+  });
+
+  it("passes when EC2 had no instance of the node at plan: nothing runs there to ask", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n" });
+    const result = runBash(first(""), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("EC2 had no instance named insight-dev-kafka-0 when Terraform planned");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
   });
 });
 
