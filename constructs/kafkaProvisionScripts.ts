@@ -116,10 +116,13 @@ const DRAIN_THROTTLE_BYTES_PER_SECOND = 50_000_000;
 const DRAIN_VERIFY_ATTEMPTS = 720;
 /**
  * How long a dedicated controller's guard waits for the converge of the same apply to remove it
- * from the voters: 30 minutes, 15 s apart. The converge removes controllers only after it has
- * rolled every node, one at a time between health gates, and added any new controller.
+ * from the voters, 15 s apart: 30 minutes plus 10 minutes for every node the converge rolls (the
+ * dedicated controllers and the brokers). The converge removes controllers only after it has
+ * rolled every node, one at a time, each a Chef run and a health wait of up to 5 minutes, and
+ * added any new controller: a fixed bound would run out first on a large cluster.
  */
-const CONTROLLER_GUARD_ATTEMPTS = 120;
+const CONTROLLER_GUARD_BASE_MINUTES = 30;
+const CONTROLLER_GUARD_MINUTES_PER_NODE = 10;
 const CONTROLLER_GUARD_INTERVAL_SECONDS = 15;
 /** Consecutive looks with no controller answering before the guard gives up (about a minute). */
 const CONTROLLER_GUARD_SILENT_LOOKS = 4;
@@ -253,12 +256,19 @@ export class KafkaProvisionScripts {
     return renderScript("provision/controller-guard", {
       scriptName: "controller-guard",
       deletionProtection: this.config.kafka.deletionProtection,
-      attempts: CONTROLLER_GUARD_ATTEMPTS,
+      attempts: this.controllerGuardAttempts(),
       intervalSeconds: CONTROLLER_GUARD_INTERVAL_SECONDS,
       silentLimit: CONTROLLER_GUARD_SILENT_LOOKS,
       knifeConfig: this.knifeConfig,
       quorum: this.quorumCheck({ bag: "kafka_bag", id: "kraft", json: "" }),
     });
+  }
+
+  /** The controller guard's looks: its bound (see CONTROLLER_GUARD_BASE_MINUTES) over its interval. */
+  private controllerGuardAttempts(): number {
+    const { nodes, controllerNodes, dedicatedControllers } = this.config.kafka;
+    const rolled = nodes + (dedicatedControllers ? controllerNodes : 0);
+    return ((CONTROLLER_GUARD_BASE_MINUTES + CONTROLLER_GUARD_MINUTES_PER_NODE * rolled) * 60) / CONTROLLER_GUARD_INTERVAL_SECONDS;
   }
 
   /** The drain command's script: moves every replica off the brokers it is given (see the template). */
@@ -295,6 +305,23 @@ export class KafkaProvisionScripts {
       scriptName: `roll-guard-${nextName}`,
       previous,
       nextName,
+      attempts: ROLL_WAIT_ATTEMPTS,
+      intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      ...this.kafkaToolsContext(),
+    });
+  }
+
+  /**
+   * Run before the first node, whose change stops or replaces it: waits until the cluster is
+   * healthy, asking `first` itself; its address must come from anything but its instance.
+   */
+  firstRollGuard(first: GuardedNode): string {
+    return renderScript("provision/roll-guard", {
+      scriptName: `roll-guard-${first.name}`,
+      first: true,
+      previous: first,
+      nextName: first.name,
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,

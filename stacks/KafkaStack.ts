@@ -444,10 +444,12 @@ export class KafkaStack extends PlatformStack {
     // replacement waits for nothing, so the roll guards cannot space out moves. Several nodes moved
     // to other subnets (network.azCount, the subnets) would all be gone at once, each coming back
     // with a new, empty data volume. Refused at plan, from where EC2 says each node runs now.
+    const placed = new Map<KafkaNode, DataAwsInstances>();
     const moving = everyNode.map((node) => {
       const states = ["pending", "running", "stopping", "stopped"];
       const named = { name: "tag:Name", values: [node.name] };
       const anywhere = new DataAwsInstances(this, `placed-${node.instance.node.id}`, { instanceStateNames: states, filter: [named] });
+      placed.set(node, anywhere);
       const here = new DataAwsInstances(this, `placed-here-${node.instance.node.id}`, {
         instanceStateNames: states,
         filter: [named, { name: "subnet-id", values: [this.placementOf(node.instance).subnetId] }],
@@ -465,6 +467,25 @@ export class KafkaStack extends PlatformStack {
         ],
       },
     });
+
+    // The first node's own stop or replacement waits for a healthy cluster too. Its guard cannot
+    // refer to the instance it gates (a cycle): it asks the node at the address EC2 gave the plan.
+    const first = everyNode[0];
+    const firstPlacement = this.placementOf(first.instance);
+    const firstGuard = workstationScript(this, `roll-guard-${first.instance.node.id}`, {
+      workstation,
+      script: scripts.firstRollGuard({
+        name: first.name,
+        ip: Fn.element(Fn.concat([placed.get(first)!.privateIps, [""]]), 0),
+        nodeId: first.nodeId,
+        broker: first.broker,
+        rack: firstPlacement.availabilityZone,
+      }),
+      triggers: { instanceType: firstPlacement.instanceType, subnet: firstPlacement.subnetId },
+      after: [...bootstrapRules],
+    });
+    first.instance.instance.dependsOn = [...(first.instance.instance.dependsOn ?? []), dependable(firstGuard)];
+    this.rollGuards = [firstGuard, ...this.rollGuards];
 
     // What clients use, the same in both modes: the brokers.
     new TerraformOutput(this, "kafka_bootstrap_servers", {

@@ -5,7 +5,7 @@
  * bash against stubs that print what Kafka's own tools print (TopicCommand, ClusterTool,
  * ReassignPartitionsCommand, BrokerApiVersionsCommand, MetadataQuorumCommand).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
@@ -60,8 +60,8 @@ const quorumStatus = (leader: number): string =>
 
 /**
  * ssh to a node: Kafka's tools answer from files in WORK_DIR (down-<ip> makes a node fail to
- * answer); `cat > <file>` keeps a reassignment plan; a reassignment completes after
- * VERIFY_RUNNING verifies, and then the topics' description shows its replicas.
+ * answer); `cat > <file>` keeps a reassignment plan; a reassignment started by --execute runs
+ * until VERIFY_RUNNING verifies have seen it, and then the topics' description shows its replicas.
  */
 const KAFKA_SSH = [
   'host=""; for a; do [[ $a == ubuntu@* ]] && host=${a#ubuntu@}; done',
@@ -79,9 +79,28 @@ const KAFKA_SSH = [
   '  *"kafka-cluster.sh unregister --bootstrap-server "*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
   '  *kafka-broker-api-versions.sh*) cat "$WORK_DIR/api-versions"; exit 0 ;;',
   '  *kafka-metadata-quorum.sh*) cat "$WORK_DIR/quorum-status"; exit 0 ;;',
-  '  *kafka-reassign-partitions.sh*--execute*) echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
+  // Kafka refuses a new reassignment while one runs (TerseReassignmentFailureException, on stdout).
+  '  *kafka-reassign-partitions.sh*--execute*)',
+  '    if (($(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0) > 0)); then echo "Cannot execute because there is an existing partition assignment."; exit 1; fi',
+  '    echo "${VERIFY_RUNNING:-0}" > "$WORK_DIR/verify-left"',
+  '    echo "$args" >> "$WORK_DIR/executed"; echo "Current partition replica assignment"; echo; echo "Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed."; echo "Successfully started partition reassignments for orders-0"; exit 0 ;;',
+  // --list (curReassignmentsToString): the running moves, target replicas first, then those leaving.
+  '  *kafka-reassign-partitions.sh*--list*)',
+  '    if (($(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0) == 0)); then echo "No partition reassignments found."; exit 0; fi',
+  '    echo "Current partition reassignments:"',
+  '    python3 -c \'import json,sys',
+  'now = {}',
+  'for line in open(sys.argv[2]):',
+  '    d = dict(f.split(": ", 1) for f in line.rstrip("\\n").split("\\t") if ": " in f)',
+  '    if "Partition" in d: now[(d["Topic"], int(d["Partition"]))] = [int(r) for r in d["Replicas"].split(",")]',
+  'for p in sorted(json.load(open(sys.argv[1]))["partitions"], key=lambda p: (p["topic"], p["partition"])):',
+  '    old, new = now[(p["topic"], p["partition"])], p["replicas"]',
+  '    adding, removing = [r for r in new if r not in old], [r for r in old if r not in new]',
+  '    j = lambda rs: ",".join(map(str, rs))',
+  '    print("%s-%d: replicas: %s.%s%s" % (p["topic"], p["partition"], j(new + removing), " adding: %s." % j(adding) if adding else "", " removing: %s." % j(removing) if removing else ""))\' "$WORK_DIR/plan.json" "$WORK_DIR/describe"',
+  '    exit 0 ;;',
   '  *kafka-reassign-partitions.sh*--verify*)',
-  '    n=$(cat "$WORK_DIR/verify-left" 2>/dev/null || echo "${VERIFY_RUNNING:-0}")',
+  '    n=$(cat "$WORK_DIR/verify-left" 2>/dev/null || echo 0)',
   '    echo "Status of partition reassignment:"',
   '    if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/verify-left"; python3 -c \'import json,sys; [print("Reassignment of partition %s-%d is still in progress." % (p["topic"], p["partition"])) for p in json.load(open(sys.argv[1]))["partitions"]]\' "$WORK_DIR/plan.json"; exit 0; fi',
   '    python3 -c \'import json,sys',
@@ -161,13 +180,26 @@ describe("the roll guards (Terraform side)", () => {
       // Never a reference to the node it gates: that would be a cycle.
       expect(JSON.stringify(guard)).not.toContain(instances[index]);
     }
-    expect(json.resource.aws_instance[instances[0]].depends_on.join()).not.toContain("roll-guard");
+  });
+
+  it("guard the first node too, asking it at the address EC2 gave the plan, never through its instance", () => {
+    const json = kafkaJson("--kafka.nodes", "4");
+    const instances = Object.keys(json.resource.aws_instance).sort();
+    const guard = json.resource.terraform_data["roll-guard-node-0"];
+    expect(json.resource.aws_instance[instances[0]].depends_on).toContain("terraform_data.roll-guard-node-0");
+    expect(guard.triggers_replace).toEqual({ instanceType: json.resource.aws_instance[instances[0]].instance_type, subnet: json.resource.aws_instance[instances[0]].subnet_id });
+    // Before every Kafka instance: it waits for none.
+    expect(JSON.stringify(guard)).not.toMatch(/aws_instance\.node-|aws_volume_attachment\./);
+    const script = unescapeTerraformTemplate(guard.provisioner[0].file.content as string);
+    expect(script).toContain("PREVIOUS_IP='${element(concat(data.aws_instances.placed-node-0.private_ips, [\"\"]), 0)}'");
+    expect(script).toContain("PREVIOUS_NAME='insight-dev-kafka-0'");
   });
 
   it("chain dedicated controllers first, then the brokers", () => {
     const json = kafkaJson("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true");
     const names = Object.keys(json.resource.terraform_data).filter((name) => name.startsWith("roll-guard-"));
-    expect(names.sort()).toEqual(["roll-guard-controller-1", "roll-guard-controller-2", "roll-guard-node-0", "roll-guard-node-1", "roll-guard-node-2"]);
+    expect(names.sort()).toEqual(["roll-guard-controller-0", "roll-guard-controller-1", "roll-guard-controller-2", "roll-guard-node-0", "roll-guard-node-1", "roll-guard-node-2"]);
+    expect(json.resource.aws_instance[Object.keys(json.resource.aws_instance).find((name) => name.startsWith("controller-0_"))!].depends_on).toContain("terraform_data.roll-guard-controller-0");
     expect(json.resource.terraform_data["roll-guard-node-0"].depends_on.join()).toContain("aws_instance.controller-2_instance_");
   });
 
@@ -197,6 +229,8 @@ describe("validate's model of the guards", () => {
     ]);
     const node1 = nodes.find((node) => node.address.startsWith("aws_instance.node-1_"))!;
     expect(node1.after).toEqual(["terraform_data.roll-guard-node-1"]);
+    const node0 = nodes.find((node) => node.address.startsWith("aws_instance.node-0_"))!;
+    expect(node0.after).toEqual(["terraform_data.roll-guard-node-0"]);
   });
 
   it("leaves a removed broker's resources and guard instance out, keeping the guard's block", () => {
@@ -323,6 +357,32 @@ describe("the drain command (stub-run)", () => {
     expect(result.output).toContain("the reassignment is still running after 3 checks; it goes on in the cluster, throttled: run this command again to keep waiting");
   });
 
+  it("run again after handing back, waits on the running reassignment with the plan it kept, and starts none", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3], [1, 2, 3]] }) });
+    const first = drain(zk, dir, ["4"], { VERIFY_RUNNING: "5", KAFKA_DRAIN_VERIFY_ATTEMPTS: "2" });
+    expect(first.status).toBe(1);
+    expect(first.output).toContain("run this command again to keep waiting");
+    const again = drain(zk, dir, ["4"]);
+    expect(again.output).toContain("a partition reassignment is running: orders-0: replicas: 1,2,3,4. adding: 1. removing: 4.");
+    expect(again.output).toMatch(/waiting on it with the plan of the earlier drain, \S+\/platform-drain-[0-9TZ]+\.json \(1 partitions\)/);
+    expect(again.status).toBe(0);
+    expect(again.output).toContain("reassignment done; --verify lifted the throttle");
+    expect(again.output).toContain("broker(s) 4 drained: lower kafka.nodes and deploy");
+    expect(again.output).not.toContain("plan the moves");
+    // One --execute in all: the first run's.
+    expect(readFileSync(join(dir, "work", "executed"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  it("says in one line what to do when a reassignment runs and no plan of an earlier drain is left", () => {
+    const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }) });
+    drain(zk, dir, ["4"], { VERIFY_RUNNING: "5", KAFKA_DRAIN_VERIFY_ATTEMPTS: "1" });
+    for (const file of readdirSync(join(dir, "log")).filter((name) => name.endsWith(".json"))) unlinkSync(join(dir, "log", file));
+    const again = drain(zk, dir, ["4"]);
+    expect(again.status).toBe(1);
+    expect(again.output).toContain(`no plan of an earlier drain is left in ${join(dir, "log")} to wait on it with: wait until kafka-reassign-partitions.sh --list on ${IPS[0]} prints "No partition reassignments found.", then run this command again`);
+    expect(readFileSync(join(dir, "work", "executed"), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
   it("KRaft: once drained, stops the broker and unregisters it; a second run finds nothing to do", () => {
     const dir = cluster({ describe: described({ orders: [[4, 2, 3]] }), endpoints: endpoints([1, 2, 3, 4].map((id) => ({ id, host: IPS[id - 1], rack: "r" }))) });
     const first = drain(kraft, dir, ["4"]);
@@ -397,6 +457,46 @@ describe("roll-guard (stub-run)", () => {
     const leaderless = runBash(guard(kraft, controller), { stubs, dir });
     expect(leaderless.status).toBe(1);
     expect(leaderless.output).toContain("the controller quorum has no leader");
+  });
+});
+
+describe("the first node's roll guard (stub-run)", () => {
+  const zk = new KafkaProvisionScripts(configFrom());
+  const first = (ip = IPS[0]) => zk.firstRollGuard({ ...broker(0), ip });
+
+  it("passes shellcheck", () => {
+    expect(shellcheck(first()).output).toBe("");
+  });
+
+  it("passes at once on a new cluster, asking no node", () => {
+    const dir = cluster({ "chef-nodes": "" });
+    const result = runBash(first(""), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("insight-dev-kafka-0 was never bootstrapped: it runs no Kafka yet, nothing to wait for");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+  });
+
+  it("waits until the cluster is healthy before the first node changes", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
+    const result = runBash(first(), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions");
+    expect(result.output).toContain("healthy before insight-dev-kafka-0: it may change");
+  });
+
+  it("stops the apply, every node untouched, when the cluster stays unhealthy", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const result = runBash(first(), { stubs, dir });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("the cluster is not healthy: waited 600s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
+  });
+
+  it("passes when EC2 had no instance of the node at plan: nothing runs there to ask", () => {
+    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n" });
+    const result = runBash(first(""), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("EC2 had no instance named insight-dev-kafka-0 when Terraform planned");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
   });
 });
 
@@ -477,7 +577,7 @@ describe("controller-guard (stub-run)", () => {
   const QUORUM_TOOL = join(__dirname, "fixtures", "kafka-metadata-quorum.py");
   const guardScript = (argv: readonly string[] = [], attempts?: number): string => {
     const script = new KafkaProvisionScripts(configFrom(...DEDICATED, ...argv)).controllerGuard();
-    return attempts === undefined ? script : script.replace("GUARD_ATTEMPTS='120'", `GUARD_ATTEMPTS='${attempts}'`);
+    return attempts === undefined ? script : script.replace(/^GUARD_ATTEMPTS='[0-9]+'$/m, `GUARD_ATTEMPTS='${attempts}'`);
   };
   /** ssh to a controller: down-<address> makes it not answer; kafka-metadata-quorum.sh is the stand-in, on the shared quorum state. */
   const CONTROLLER_SSH = [
@@ -524,7 +624,7 @@ describe("controller-guard (stub-run)", () => {
     const dir = quorum([1001, 1002, 1003]);
     const result = guardRun(guardScript(), dir, convergeRemovesAt(3, 1003));
     expect(result.status).toBe(0);
-    expect(result.output).toContain("controller 1003 is still a voter (voters 1001,1002,1003; asked 10.0.16.20): waiting up to 1800s for the converge of this apply to remove it (remove-controller)");
+    expect(result.output).toContain("controller 1003 is still a voter (voters 1001,1002,1003; asked 10.0.16.20): waiting up to 5400s for the converge of this apply to remove it (remove-controller)");
     expect(result.output).toContain("controller 1003 is not a voter (asked 10.0.16.20; voters 1001,1002)");
     expect(result.output).toContain("controller 1003 (insight-dev-kafka-controller-2) no longer votes: Terraform may destroy it");
     // Asked through a controller that stays, four looks: three while it voted, one after.
@@ -541,6 +641,14 @@ describe("controller-guard (stub-run)", () => {
     );
     expect(stubCalls(dir).join("\n")).not.toContain("remove-controller");
     expect(JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8")).voters.map((voter: Json) => voter.id)).toEqual([1001, 1002, 1003]);
+  });
+
+  it("waits 30 minutes plus 10 per node the converge rolls before it refuses: the converge removes controllers only after rolling every node", () => {
+    const attempts = (argv: string[]): number => Number(guardScript(argv).match(/^GUARD_ATTEMPTS='([0-9]+)'$/m)![1]);
+    // 15 s apart: 3 controllers and 3 brokers, 90 minutes; 10 brokers more, 100 minutes more.
+    expect(attempts([])).toBe(360);
+    expect(attempts(["--kafka.nodes", "13"])).toBe(760);
+    expect(attempts(["--kafka.nodes", "13", "--kafka.controllerNodes", "5"])).toBe(840);
   });
 
   it("asks the controller itself when the others do not answer", () => {

@@ -123,7 +123,8 @@ export interface GuardModelResult {
 
 /**
  * Applies the model of a stack with `brokers` brokers, in `write`'s directory: (1) a first deploy,
- * whose creates must go instance by instance with each roll guard between two instances; (2) the
+ * whose creates must go instance by instance with each roll guard between two instances, and the
+ * first instance's own guard before it; (2) the
  * last broker left out of the config, which must fail at its drain guard with its instance,
  * volume and attachment not destroyed; (3) protection off, deployed, then a destroy of everything,
  * which must pass.
@@ -143,6 +144,12 @@ export function checkGuardModel(stack: Json, brokers: number, terraform: ModelTe
   }
   const created = lines();
   const { created: createdAt } = orderOf(created.join("\n"));
+  // The first instance waits for its own guard, which waits for no instance.
+  const firstGuard = createdAt.get("terraform_data.roll-guard-node-0");
+  const firstInstance = instances[0] === undefined ? undefined : createdAt.get(instances[0]);
+  if (firstGuard === undefined || firstInstance === undefined || !(firstGuard < firstInstance)) {
+    problems.push(`${instances[0] ?? "broker 0's instance"} is not created after terraform_data.roll-guard-node-0 (log lines ${firstGuard}, ${firstInstance})`);
+  }
   for (let index = 1; index < brokers; index += 1) {
     const [previous, next] = [instances[index - 1], instances[index]];
     const guard = `terraform_data.roll-guard-node-${index}`;
