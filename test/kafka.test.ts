@@ -827,14 +827,14 @@ describe("provisioner scripts", () => {
       const dir = dynamicCluster([1, 2, 3, 4, 5], []);
       const run = runBash(converge(kraftItem(3), IPS), { stubs: kraftStubs, dir });
       expect(run.status).toBe(0);
-      // The roll's own leader lookups aside: the active controller last, then the removals, then the removed nodes.
+      // The roll's own leader lookups aside: the removals first (a leaving voter may be down, and
+      // the roll restarts the others), then the roll with the active controller last, then the removed nodes.
       const order = steps(dir).filter((step) => !step.startsWith("describe --replication"));
-      const rolled = order.slice(order.indexOf("client 10.0.48.7"));
-      expect(rolled.filter((step, index) => !(step.startsWith("describe --status") && !rolled[index - 1]?.startsWith("remove-controller")))).toEqual([
-        "client 10.0.48.7",
-        "client 10.0.16.5",
+      const removed = order.slice(order.indexOf(`remove-controller --controller-id 4 --controller-directory-id ${DIRS[3]} 10.0.16.5`));
+      expect(removed.filter((step, index) => !(step.startsWith("describe --status") && !removed[index - 1]?.startsWith("remove-controller")))).toEqual([
         `remove-controller --controller-id 4 --controller-directory-id ${DIRS[3]} 10.0.16.5`, "describe --status 10.0.16.5",
         `remove-controller --controller-id 5 --controller-directory-id ${DIRS[4]} 10.0.16.5`, "describe --status 10.0.16.5",
+        "client 10.0.32.6", "client 10.0.48.7", "client 10.0.16.5",
         "client 10.0.16.8", "client 10.0.32.9",
       ]);
       // Each former controller's restart as a broker is followed by the roll's health check, before the next.
@@ -842,6 +842,16 @@ describe("provisioner scripts", () => {
       expect(demoted.filter((step) => step.startsWith("describe --status"))).not.toEqual([]);
       expect(order.slice(order.indexOf("client 10.0.32.9")).filter((step) => step.startsWith("describe --status"))).not.toEqual([]);
       expect(run.output).toContain(`Removed  KRaft controller 4 with directory id ${DIRS[3]}`);
+      expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
+    });
+
+    it("removes a leaving voter that is down before the roll, which it would otherwise block", () => {
+      const dir = dynamicCluster([1, 2, 3, 4, 5], []);
+      writeFileSync(join(dir, "work", "down-10.0.32.9"), "1000");
+      const run = runBash(converge(kraftItem(3), IPS.slice(0, 4)), { stubs: kraftStubs, dir });
+      expect(run.output).toContain(`Removed  KRaft controller 5 with directory id ${DIRS[4]}`);
+      const order = steps(dir);
+      expect(order.indexOf(`remove-controller --controller-id 5 --controller-directory-id ${DIRS[4]} 10.0.16.5`)).toBeLessThan(order.indexOf("client 10.0.32.6"));
       expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
     });
 
