@@ -86,8 +86,9 @@ module ZookeeperCluster
     #            it as zoo.cfg.dynamic.<version>); never written over
     #   :migrate a static zoo.cfg (server lines): the same members, in the dynamic layout
     #   :rejoin  the running ensemble lists this member (a replaced instance): its membership
-    #   :join    the running ensemble does not list it: its membership and this member, as
-    #            ZooKeeper asks of a server that is to be added
+    #   :join    the running ensemble does not list it (or lists its id at the address of the
+    #            instance it replaces): its membership and this member, as ZooKeeper asks of a
+    #            server that is to be added
     #   :new     nothing runs: a new ensemble, every member of the data bag's list
     # `live` is called only when nothing on this node says who the members are.
     def membership_plan(existing_cfg, dynamic_exists, myid, own_line, new_lines, client_port)
@@ -97,7 +98,9 @@ module ZookeeperCluster
       return [:migrate, servers] unless servers.empty?
       members = yield
       return [:new, new_lines] if members.nil?
-      return [:rejoin, members.sort.map(&:last)] if members.key?(myid)
+      # Listed at its own address: this member, back. Listed at another: the instance it replaces,
+      # whose id the workstation moves here with reconfig -add once this one follows.
+      return [:rejoin, members.sort.map(&:last)] if members[myid].to_s.start_with?(own_line[/\A[^:]*:/])
       [:join, members.merge(myid => own_line).sort.map(&:last)]
     end
 

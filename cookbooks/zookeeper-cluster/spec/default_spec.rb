@@ -342,17 +342,25 @@ describe 'zookeeper-cluster::default' do
       expect(run).to create_directory('/var/lib/zookeeper/version-2')
     end
 
+    it 'joins in place of the instance it replaces when the running ensemble lists its id at another address' do
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership)
+        .and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181', 2 => 'server.2=10.0.32.99:2888:3888:participant;0.0.0.0:2181')
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic')
+        .with_content("server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;2181\n")
+    end
+
     it 'refuses an empty member that the running ensemble lists as a voter: it lost its data' do
-      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=a', 2 => 'server.2=b', 3 => 'server.3=c')
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=a', 2 => 'server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181')
       expect { zookeeper_run(ensemble: three, myid: 2) }
         .to raise_error(RuntimeError, /member 2 has no data .* while the rest of the ensemble serves \(their membership lists it as a voter\)/)
     end
 
     it 'comes back with the running membership when it has its data but no configuration (a replaced instance, its volume kept)' do
       with_data_in('/var/lib/zookeeper')
-      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=x', 2 => 'server.2=y', 3 => 'server.3=z')
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=x', 2 => 'server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181', 3 => 'server.3=z')
       run = zookeeper_run(ensemble: three, myid: 2)
-      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content("server.1=x\nserver.2=y\nserver.3=z\n")
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content("server.1=x\nserver.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\nserver.3=z\n")
     end
   end
 
