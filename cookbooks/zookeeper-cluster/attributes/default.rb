@@ -48,7 +48,7 @@ default['zookeeper-cluster']['config']['admin.enableServer'] = false
 default['zookeeper-cluster']['config']['4lw.commands.whitelist'] = 'srvr,ruok,mntr,conf'
 # reconfig (adding and removing members) is an admin operation: ZooKeeper allows it to a super
 # user or with ACL checks off. Off, since nothing here has ACLs to check: Kafka sets none
-# (zookeeper.set.acl is false), and the client port is open, unauthenticated and plaintext, to the
+# (it keeps zookeeper.set.acl false), and the client port is open, unauthenticated and plaintext, to the
 # cluster's own nodes only. A super user's digest would guard reconfig alone, while any of those
 # nodes can already delete every znode. Turn this off before enabling ACLs anywhere.
 default['zookeeper-cluster']['config']['skipACL'] = 'yes'
