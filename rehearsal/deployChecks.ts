@@ -406,6 +406,12 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
     const quorum = describeQuorum(new Map(to.map((node) => [node.ip, memberMode(net, node.ip)])), to.length);
     for (const node of to) readThrough(node, path, `written-before-${label}`);
+    // Every broker's zookeeper.connect follows: the new members in, the removed ones out.
+    const connect = `${to.map((node) => `${node.ip}:2181`).join(",")}/kafka`;
+    for (const node of net.nodes) {
+      const brokerConnect = brokerProperties(node.name)["zookeeper.connect"];
+      if (brokerConnect !== connect) throw new Error(`${node.name}'s broker has zookeeper.connect ${String(brokerConnect)}, not ${connect}`);
+    }
     if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
     const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
     if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
@@ -415,7 +421,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const restarted = kept.filter((node, index) => unitProperty(node, "MainPID") !== keptPids[index]);
     if (restarted.length > 0) throw new Error(`members that stay restarted: ${restarted.map((node) => node.name).join(", ")}`);
     const steps = [...result.output.matchAll(/reconfig -(add|remove) (server\.\d+|\d+)/g)].map((match) => `${match[1]} ${match[2]}`);
-    return `${steps.join(", ")}; ${quorum}; never two leaders, never fewer than ${fewestKept} of the ${kept.length} staying members running, none restarted (${samples.length} samples)`;
+    return `${steps.join(", ")}; ${quorum}; every broker's zookeeper.connect lists the ${to.length}; never two leaders, never fewer than ${fewestKept} of the ${kept.length} staying members running, none restarted (${samples.length} samples)`;
   };
   const allNodes = net.nodes;
   if (members.length === 1 && allNodes.length >= 3) {
