@@ -26,7 +26,6 @@ describe 'insight-kafka-cluster::default' do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
     allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:file?).and_return(false)
     # A new ensemble with no data yet, whatever this machine holds or can reach.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
@@ -267,7 +266,6 @@ describe 'insight-kafka-cluster::default when kafka.dataPath changed on a runnin
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
     allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:file?).and_return(false)
   end
 
   it 'stops the whole run while it compiles, ZooKeeper member included, naming the path the volume is mounted at' do
@@ -343,7 +341,6 @@ describe 'insight-kafka-cluster::default on a ZooKeeper member with its own volu
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
     allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:file?).and_return(false)
     # A new ensemble, whatever this machine can reach: no other member asked over the network.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(volume).to receive(:wait_for_device).and_return(true)

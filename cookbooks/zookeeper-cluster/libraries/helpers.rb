@@ -36,10 +36,6 @@ module ZookeeperCluster
       ensemble.each_with_index.map { |address, index| dynamic_line(index + 1, address, quorum_port, election_port, client_port) }
     end
 
-    def file?(path)
-      ::File.file?(path)
-    end
-
     # The file's text, or nil when there is none.
     def read_text(path)
       ::File.file?(path) ? ::File.read(path) : nil
@@ -82,36 +78,42 @@ module ZookeeperCluster
     end
 
     # What this member's dynamic configuration file starts from, [plan, server lines]:
-    #   :keep    zoo.cfg names a dynamic file that exists: ZooKeeper keeps it (reconfig rewrites
-    #            it as zoo.cfg.dynamic.<version>); never written over
+    #   :keep    zoo.cfg names a dynamic file that lists this member at its address: ZooKeeper
+    #            keeps it (reconfig rewrites it as zoo.cfg.dynamic.<version>); never written over
     #   :migrate a static zoo.cfg (server lines): the same members, in the dynamic layout
     #   :rejoin  the running ensemble lists this member (a replaced instance): its membership
     #   :join    the running ensemble does not list it (or lists its id at the address of the
     #            instance it replaces): its membership and this member, as ZooKeeper asks of a
     #            server that is to be added
     #   :new     nothing runs: a new ensemble, every member of the data bag's list
-    # `live` is called only when nothing on this node says who the members are.
-    def membership_plan(existing_cfg, dynamic_exists, myid, own_line, new_lines, client_port)
+    # A member that joined but was not added yet holds, from the leader, a dynamic file without
+    # itself, from which it cannot start again: it joins afresh. `read` gives a file's text or nil;
+    # the block, asked only when nothing on this node says who the members are, the running
+    # membership.
+    def membership_plan(existing_cfg, read, myid, own_line, new_lines, client_port)
       current = properties(existing_cfg) || {}
-      return [:keep, nil] if current['dynamicConfigFile'] && dynamic_exists.call(current['dynamicConfigFile'])
-      servers = static_servers(existing_cfg, client_port)
-      return [:migrate, servers] unless servers.empty?
+      pointed = current['dynamicConfigFile']
+      own_prefix = own_line[/\A[^:]*:/]
+      if pointed && (dynamic = read.call(pointed))
+        return [:keep, nil] if dynamic.each_line.any? { |line| line.start_with?(own_prefix) }
+      else
+        servers = static_servers(existing_cfg, client_port)
+        return [:migrate, servers] unless servers.empty?
+      end
       members = yield
       return [:new, new_lines] if members.nil?
       # Listed at its own address: this member, back. Listed at another: the instance it replaces,
       # whose id the workstation moves here with reconfig -add once this one follows.
-      return [:rejoin, members.sort.map(&:last)] if members[myid].to_s.start_with?(own_line[/\A[^:]*:/])
+      return [:rejoin, members.sort.map(&:last)] if members[myid].to_s.start_with?(own_prefix)
       [:join, members.merge(myid => own_line).sort.map(&:last)]
     end
 
     # zoo.cfg's text: the settings and the dynamic file. ZooKeeper rewrites this file itself (in
     # its own order, naming each new zoo.cfg.dynamic.<version>), so a file that already holds
-    # these settings is kept as it is, and the dynamic file it names, when it exists, stays.
-    def static_config(existing, settings, initial_dynamic, dynamic_exists)
+    # these settings and names that dynamic file is kept as it is.
+    def static_config(existing, settings, dynamic_file)
       current = properties(existing)
-      pointed = current && current['dynamicConfigFile']
-      dynamic = pointed && dynamic_exists.call(pointed) ? pointed : initial_dynamic
-      wanted = settings.to_h { |key, value| [key.to_s, value.to_s] }.merge('dynamicConfigFile' => dynamic)
+      wanted = settings.to_h { |key, value| [key.to_s, value.to_s] }.merge('dynamicConfigFile' => dynamic_file)
       return existing if current == wanted
       "# Managed by Chef (zookeeper-cluster); ZooKeeper itself rewrites dynamicConfigFile on reconfig.\n" +
         wanted.sort.map { |key, value| "#{key}=#{value}\n" }.join

@@ -24,11 +24,11 @@ client_port = zk['config']['clientPort']
 conf_dir = zk['conf_dir']
 static_file = "#{conf_dir}/zoo.cfg"
 initial_dynamic_file = "#{conf_dir}/zoo.cfg.dynamic"
-dynamic_exists = ->(path) { ZookeeperCluster::Helpers.file?(path) }
-existing_static = ZookeeperCluster::Helpers.read_text(static_file)
+read_text = ->(path) { ZookeeperCluster::Helpers.read_text(path) }
+existing_static = read_text.call(static_file)
 own_line = ZookeeperCluster::Helpers.dynamic_line(myid, ensemble[myid - 1], zk['quorum_port'], zk['election_port'], client_port)
 new_lines = ZookeeperCluster::Helpers.dynamic_lines(ensemble, zk['quorum_port'], zk['election_port'], client_port)
-membership_plan, dynamic_servers = ZookeeperCluster::Helpers.membership_plan(existing_static, dynamic_exists, myid, own_line, new_lines, client_port) do
+membership_plan, dynamic_servers = ZookeeperCluster::Helpers.membership_plan(existing_static, read_text, myid, own_line, new_lines, client_port) do
   ensemble.size > 1 ? ZookeeperCluster::Helpers.live_membership(ensemble, myid, client_port) : nil
 end
 # A member without data is either new (to a new ensemble, or joining a running one before the
@@ -187,7 +187,10 @@ static_settings = zk['config'].to_h.reject { |key, _| key == 'clientPort' }.merg
   'standaloneEnabled' => false
 )
 file static_file do
-  content ZookeeperCluster::Helpers.static_config(existing_static, static_settings, initial_dynamic_file, dynamic_exists)
+  content ZookeeperCluster::Helpers.static_config(
+    existing_static, static_settings,
+    membership_plan == :keep ? ZookeeperCluster::Helpers.properties(existing_static)['dynamicConfigFile'] : initial_dynamic_file
+  )
   owner zk['user']
   group zk['group']
   mode '0644'
@@ -242,10 +245,13 @@ systemd_unit 'zookeeper.service' do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
+# Started once, by the restart queued at the end, with everything in place: a member stopped to
+# move its data, and a member that joins (once it has followed the leader, ZooKeeper rewrites
+# its dynamic file without it, and a restart before reconfig -add adds it could not start).
+# No guard here: a guard would skip that notified restart as well.
+start_at_end = data_plan == :move || membership_plan == :join
 service 'zookeeper' do
-  # A member stopped to move its data starts once, by the restart queued at the end, with
-  # everything in place. No guard here: a guard would skip that notified restart as well.
-  action data_plan == :move ? :nothing : :start
+  action start_at_end ? :nothing : :start
 end
 
 # The health check runs again right after the delayed restart a changed configuration queues:
@@ -254,8 +260,8 @@ zookeeper_cluster_serving 'zookeeper is serving' do
   port zk['config']['clientPort']
   timeout zk['health_timeout']
   myid myid
-  # Stopped for the move: the check after its restart below is the one that counts.
-  action data_plan == :move ? :nothing : :check
+  # Not started yet: the check after its restart below is the one that counts.
+  action start_at_end ? :nothing : :check
 end
 
 zookeeper_cluster_serving 'zookeeper is serving after its restart' do

@@ -25,7 +25,6 @@ end
 # The example's files under /etc/zookeeper ({ path => text }), whatever this machine has there.
 def with_files(files = {})
   allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| files[path] }
-  allow(ZookeeperCluster::Helpers).to receive(:file?) { |path| files.key?(path) }
 end
 
 # What ZooKeeper 3.8 answers `conf` with, on a member of a running ensemble (its tail).
@@ -302,7 +301,7 @@ describe 'zookeeper-cluster::default' do
 
     it 'never writes over the membership of a running member: ZooKeeper keeps it, and its rewritten zoo.cfg stays' do
       with_data_in('/var/lib/zookeeper')
-      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN, '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.1=...\n")
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN, '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.1=x\nserver.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\n")
       run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 2)
       expect(run).not_to create_file('/etc/zookeeper/zoo.cfg.dynamic')
       expect(run).to create_file('/etc/zookeeper/zoo.cfg').with(content: ZK_REWRITTEN)
@@ -311,7 +310,8 @@ describe 'zookeeper-cluster::default' do
 
     it 'rewrites zoo.cfg when a setting changes, still naming the dynamic file ZooKeeper wrote last' do
       with_data_in('/var/lib/zookeeper')
-      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN.sub('tickTime=2000', 'tickTime=3000'), '/etc/zookeeper/zoo.cfg.dynamic.100000004' => '')
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN.sub('tickTime=2000', 'tickTime=3000'),
+                 '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\n")
       run = zookeeper_run(ensemble: three, myid: 2)
       expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
         expect(content).to include("tickTime=2000\n", "dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic.100000004\n")
@@ -348,6 +348,30 @@ describe 'zookeeper-cluster::default' do
       run = zookeeper_run(ensemble: three, myid: 2)
       expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic')
         .with_content("server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;2181\n")
+    end
+
+    context 'a member that joins' do
+      cached(:chef_run) do
+        allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181')
+        zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2)
+      end
+
+      it 'starts once, by the restart at the end, and is checked only after it: a restart after it followed the leader could not start' do
+        expect(chef_run.service('zookeeper')).to do_nothing
+        expect(chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving')).to do_nothing
+        expect(chef_run.file('/etc/zookeeper/zoo.cfg.dynamic')).to notify('service[zookeeper]').to(:restart).delayed
+        expect(chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')).to subscribe_to('service[zookeeper]').on(:check).immediately
+      end
+    end
+
+    it 'joins afresh when the dynamic file ZooKeeper left lacks it (it followed the leader before reconfig -add)' do
+      with_data_in('/var/lib/zookeeper')
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN, '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\n")
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181')
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic')
+        .with_content("server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;2181\n")
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
     end
 
     it 'refuses an empty member that the running ensemble lists as a voter: it lost its data' do
@@ -481,11 +505,9 @@ describe ZookeeperCluster::Helpers do
     expect(described_class.membership_of_conf("Errno::ECONNREFUSED: Connection refused\n")).to be_nil
   end
 
-  it 'keeps zoo.cfg as ZooKeeper rewrote it when it holds the same settings' do
+  it 'keeps zoo.cfg as ZooKeeper rewrote it when it holds the same settings and dynamic file' do
     settings = described_class.properties(ZK_REWRITTEN).reject { |key, _| key == 'dynamicConfigFile' }
-    exists = ->(path) { path.end_with?('.100000004') }
-    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic', exists)).to equal(ZK_REWRITTEN)
-    gone = ->(_path) { false }
-    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic', gone)).to include("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
+    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic.100000004')).to equal(ZK_REWRITTEN)
+    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic')).to include("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
   end
 end
