@@ -428,8 +428,16 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     await checks.check("the ensemble grown 1 to 3 on a running cluster (kafka.nodes 1 to 3): the new members join one at a time and sync before they vote", () => resize(members, allNodes.slice(0, 3)));
   } else if (allNodes.length >= members.length + 2) {
     const grown = allNodes.slice(0, members.length + 2);
-    await checks.check(`the ensemble grown ${members.length} to ${grown.length} on a running cluster: each new member joins, then reconfig -add, one at a time`, () => resize(members, grown));
-    await checks.check(`the ensemble shrunk ${grown.length} to ${members.length} on a running cluster: reconfig -remove one at a time (the leader last), then each removed member stops for good`, () => resize(grown, members));
+    let grew = false;
+    await checks.check(`the ensemble grown ${members.length} to ${grown.length} on a running cluster: each new member joins, then reconfig -add, one at a time`, async () => {
+      const summary = await resize(members, grown);
+      grew = true;
+      return summary;
+    });
+    // Shrinking starts from the grown ensemble.
+    if (grew) {
+      await checks.check(`the ensemble shrunk ${grown.length} to ${members.length} on a running cluster: reconfig -remove one at a time (the leader last), then each removed member stops for good`, () => resize(grown, members));
+    }
   }
 }
 
