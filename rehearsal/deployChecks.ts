@@ -173,19 +173,22 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     return updated.map((match) => match?.[0]).join(", ");
   });
 
-  await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
-    const before = modes();
-    const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
-    const leader = members.find((node) => node.ip === leaderIp);
-    if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
-    // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
-    onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
-    const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
-    if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
-    const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
-    if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
-    return `${leader.name} killed; now ${describe(modes())}`;
-  });
+  // A single member has no other to take over.
+  if (members.length > 1) {
+    await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
+      const before = modes();
+      const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
+      const leader = members.find((node) => node.ip === leaderIp);
+      if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
+      // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
+      onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
+      const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
+      if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
+      const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
+      if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
+      return `${leader.name} killed; now ${describe(modes())}`;
+    });
+  }
 
   const converge = (): Promise<{ status: number | null; output: string }> =>
     runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
