@@ -73,7 +73,35 @@ interface QuorumCheck {
   readonly sshWaitAttempts: number;
   /** KRaft mode: how the workstation changes a dynamic quorum's voters. */
   readonly kraft?: KraftQuorumChange;
+  /** ZooKeeper mode: how the workstation changes the ensemble's members (dynamic reconfiguration). */
+  readonly zookeeper?: ZookeeperEnsembleChange;
 }
+
+/** Where zkCli.sh is on the members, their client port and log directory, and how long a member change may take. */
+interface ZookeeperEnsembleChange {
+  readonly binDir: string;
+  readonly clientPort: number;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly logDir: string;
+  /** Checks, ZK_WAIT_SECONDS apart, before a member that has not joined (or left) stops the change. */
+  readonly waitAttempts: number;
+  readonly waitSeconds: number;
+}
+
+/**
+ * The zookeeper-cluster cookbook's install path, ports and log directory; a member change waits
+ * up to 10 minutes per step, as a controller change does.
+ */
+export const ZOOKEEPER_ENSEMBLE_CHANGE: ZookeeperEnsembleChange = {
+  binDir: "/opt/zookeeper/current/bin",
+  clientPort: 2181,
+  quorumPort: 2888,
+  electionPort: 3888,
+  logDir: "/var/log/zookeeper",
+  waitAttempts: 120,
+  waitSeconds: 5,
+};
 
 /** Where kafka-metadata-quorum.sh is on the nodes, and how long a voter change may take. */
 interface KraftQuorumChange {
@@ -357,6 +385,7 @@ export class KafkaProvisionScripts {
       itemId: item.id,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
       kraft: zookeeper ? undefined : KRAFT_QUORUM_CHANGE,
+      zookeeper: zookeeper ? ZOOKEEPER_ENSEMBLE_CHANGE : undefined,
     };
   }
 }

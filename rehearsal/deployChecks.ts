@@ -94,15 +94,22 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
   });
 
-  await checks.check(`zoo.cfg lists the ${ensemble.length}-member ensemble and myid is each member's position`, () => {
+  await checks.check(`the ${ensemble.length}-member ensemble runs with dynamic reconfiguration: zoo.cfg names the dynamic file ZooKeeper keeps, which lists every member; myid is each member's position`, () => {
     members.forEach((node, index) => {
       const zooCfg = onNode(node, "cat /etc/zookeeper/zoo.cfg");
-      ensemble.forEach((ip, position) => {
-        if (!zooCfg.includes(`server.${position + 1}=${ip}:2888:3888\n`)) throw new Error(`${node.name}: zoo.cfg lacks server.${position + 1}=${ip}:2888:3888`);
-      });
+      for (const setting of ["reconfigEnabled=true", "standaloneEnabled=false"]) {
+        if (!zooCfg.split("\n").includes(setting)) throw new Error(`${node.name}: zoo.cfg lacks ${setting}`);
+      }
+      if (zooCfg.split("\n").some((line) => line.startsWith("server."))) throw new Error(`${node.name}: zoo.cfg still lists servers itself: ${zooCfg}`);
+      const dynamicFile = /^dynamicConfigFile=(\S+)$/m.exec(zooCfg)?.[1];
+      if (!dynamicFile) throw new Error(`${node.name}: zoo.cfg names no dynamicConfigFile`);
+      const servers = onNode(node, `cat ${dynamicFile}`).split("\n").filter((line) => line.startsWith("server."));
+      const expected = ensemble.map((ip, position) => `server.${position + 1}=${ip}:2888:3888:participant;`);
+      if (servers.length !== ensemble.length || !expected.every((prefix, position) => servers[position]?.startsWith(prefix))) {
+        throw new Error(`${node.name}: ${dynamicFile} lists ${servers.join(" ")}`);
+      }
       const myid = onNode(node, "sudo cat /var/lib/zookeeper/myid").trim();
       if (myid !== String(index + 1)) throw new Error(`${node.name}: myid is ${myid}, expected ${index + 1}`);
-      if (zooCfg.split("\n").filter((line) => line.startsWith("server.")).length !== ensemble.length) throw new Error(`${node.name}: zoo.cfg lists other servers: ${zooCfg}`);
     });
   });
 
@@ -166,19 +173,22 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     return updated.map((match) => match?.[0]).join(", ");
   });
 
-  await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
-    const before = modes();
-    const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
-    const leader = members.find((node) => node.ip === leaderIp);
-    if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
-    // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
-    onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
-    const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
-    if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
-    const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
-    if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
-    return `${leader.name} killed; now ${describe(modes())}`;
-  });
+  // A single member has no other to take over.
+  if (members.length > 1) {
+    await checks.check("the leader killed: a new leader within 60 s, and systemd restarts the member", async () => {
+      const before = modes();
+      const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
+      const leader = members.find((node) => node.ip === leaderIp);
+      if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
+      // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
+      onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
+      const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
+      if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
+      const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
+      if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
+      return `${leader.name} killed; now ${describe(modes())}`;
+    });
+  }
 
   const converge = (): Promise<{ status: number | null; output: string }> =>
     runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
@@ -245,25 +255,28 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     });
   }
 
-  await checks.check("a broken ZooKeeper setting fails the converge at the first member it runs and goes no further", async () => {
-    // tickTime 0: ZooKeeper refuses to start. The health check must see that, not the old process.
-    stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 40 });
-    const result = await converge();
-    if (result.status === 0) throw new Error("the converge passed with a member that cannot start");
-    // The leader goes last, so the first member run is not always the first listed; brokers
-    // outside the ensemble may run before it.
-    const ran = [...result.output.matchAll(/next: ([\d.]+)/g)].map((match) => match[1]);
-    const first = ran[ran.length - 1] ?? "none";
-    const membersRun = ran.filter((ip) => ensemble.includes(ip));
-    if (membersRun.length !== 1 || membersRun[0] !== first || !result.output.includes(`failed on ${first}`) || !result.output.includes("the nodes after it were not converged")) {
-      throw new Error(`the converge did not stop at the first member it ran (ran ${ran.join(", ")}): ${lastLines(result.output)}`);
-    }
-    // Failed for the reason staged: the restarted member never served.
-    if (!result.output.includes("did not report a Mode within 40s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
-    const others = members.filter((node) => node.ip !== first).map((node) => memberMode(net, node.ip));
-    if (members.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
-    return `stopped at ${first}; the others: ${others.join(", ")}`;
-  });
+  // With a single member, the broken setting would take the whole ensemble down: no others to keep.
+  if (members.length > 1) {
+    await checks.check("a broken ZooKeeper setting fails the converge at the first member it runs and goes no further", async () => {
+      // tickTime 0: ZooKeeper refuses to start. The health check must see that, not the old process.
+      stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 40 });
+      const result = await converge();
+      if (result.status === 0) throw new Error("the converge passed with a member that cannot start");
+      // The leader goes last, so the first member run is not always the first listed; brokers
+      // outside the ensemble may run before it.
+      const ran = [...result.output.matchAll(/next: ([\d.]+)/g)].map((match) => match[1]);
+      const first = ran[ran.length - 1] ?? "none";
+      const membersRun = ran.filter((ip) => ensemble.includes(ip));
+      if (membersRun.length !== 1 || membersRun[0] !== first || !result.output.includes(`failed on ${first}`) || !result.output.includes("the nodes after it were not converged")) {
+        throw new Error(`the converge did not stop at the first member it ran (ran ${ran.join(", ")}): ${lastLines(result.output)}`);
+      }
+      // Failed for the reason staged: the restarted member never served.
+      if (!result.output.includes("did not report a Mode within 40s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
+      const others = members.filter((node) => node.ip !== first).map((node) => memberMode(net, node.ip));
+      if (members.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
+      return `stopped at ${first}; the others: ${others.join(", ")}`;
+    });
+  }
 
   // One converge repairs the setting and moves every member's data (a member's client run fixes both).
   await checks.check(`the setting repaired and data_dir moved to the kept volume (${VOLUME_MOUNT}): every member stops, moves its data and rejoins the quorum, one at a time; a znode written before is read after`, async () => {
@@ -287,27 +300,6 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     for (const node of members) readThrough(node, path, "written-before-the-move");
     return `${describeQuorum(modes(), members.length)}; ${moved.join(", ")} files moved; restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running, never two leaders (${samples.length} samples)`;
   });
-
-  if (members.length > 1) {
-    await checks.check(`the ensemble shrunk to 1 in the config (${members.length} to 1): the data bag upload and the converge refuse, every member untouched`, async () => {
-      const pidsBefore = pids();
-      const shrunk = { ...state.zooBag, json: JSON.stringify({ _default: [ensemble[0]], id: "zookeeper" }) };
-      const refused = async (name: string, script: string): Promise<string> => {
-        const result = await runScriptAsync(script, name, net, workstation);
-        if (result.status === 0) throw new Error(`${name} passed a change of the running ensemble: ${lastLines(result.output)}`);
-        const line = result.output.split("\n").find((text) => text.includes("REFUSED:"));
-        if (!line) throw new Error(`${name} failed for another reason: ${lastLines(result.output)}`);
-        return line;
-      };
-      const uploadLine = await refused("upload-zoo-bag-shrunk", state.scripts.uploadDataBag(shrunk));
-      await refused("converge-nodes-shrunk", state.scripts.convergeNodes(allIps, shrunk));
-      const held = run("knife", ["data", "bag", "show", "zoo_bag", "zookeeper", "--format", "json", "--config", knifeConfig(workstation)], { netns: net.hostNetns, env: workstation.env });
-      if (JSON.stringify((JSON.parse(held) as { _default: string[] })._default) !== JSON.stringify(ensemble)) throw new Error(`the Chef server's zoo_bag/zookeeper changed: ${held.trim()}`);
-      const pidsAfter = pids();
-      if (pidsAfter.join() !== pidsBefore.join()) throw new Error(`member PIDs changed from ${pidsBefore.join(", ")} to ${pidsAfter.join(", ")}`);
-      return `${uploadLine.replace(/^.*REFUSED: /, "refused: ").slice(0, 90)}...; PIDs unchanged; ${describeQuorum(modes(), members.length)}`;
-    });
-  }
 
   // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
   const replace = async (replaced: RehearsalNode, boot: string): Promise<void> => {
@@ -389,6 +381,70 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       return describe(modes());
     });
   }
+
+  // Membership changes on the running ensemble, through the upload and the converge as Terraform
+  // runs them: members added and removed one at a time with reconfig. The members that stay in
+  // the ensemble are voters throughout: a majority of them must run at every sample, none of
+  // them restarts, no sample shows two leaders, and a znode written before is read after.
+  const resize = async (from: readonly RehearsalNode[], to: readonly RehearsalNode[]): Promise<string> => {
+    const label = `${from.length}-to-${to.length}`;
+    const path = `/rehearsal-resize-${label}-${process.pid}`;
+    zkCli(net, from[from.length - 1].ip, `create ${path} written-before-${label}`);
+    const union = from.length > to.length ? from : to;
+    const kept = from.filter((node) => to.includes(node));
+    const removed = from.filter((node) => !to.includes(node));
+    const pidsOf = (nodes: readonly RehearsalNode[]): string[] => nodes.map((node) => unitProperty(node, "MainPID"));
+    const keptPids = pidsOf(kept);
+    const item = { ...state.zooBag, json: JSON.stringify({ _default: to.map((node) => node.ip), id: "zookeeper" }) };
+    const watch = watchMembers(net, union);
+    const upload = await runScriptAsync(state.scripts.uploadDataBag(item), `upload-zoo-bag-${label}`, net, workstation);
+    const result = upload.status === 0 ? await runScriptAsync(state.scripts.convergeNodes(allIps, item), `converge-nodes-${label}`, net, workstation) : upload;
+    const samples = watch.stop();
+    if (result.status !== 0) throw new Error(`${upload.status === 0 ? "the converge" : "the upload"} failed: ${lastLines(result.output)}`);
+    const wanted = to.map((node, index) => `${index + 1} ${node.ip}`).join(",");
+    for (const node of to) {
+      const listed = membershipOf(net, node.ip).join(",");
+      if (listed !== wanted) throw new Error(`${node.name}'s conf lists ${listed || "nothing"}, not ${wanted}`);
+    }
+    for (const node of removed) {
+      const unit = `${unitProperty(node, "ActiveState")}/${tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl is-enabled zookeeper.service"], { netns: net.hostNetns }).output.trim()}`;
+      if (unit !== "inactive/disabled") throw new Error(`${node.name}, removed, has zookeeper.service ${unit}, not inactive/disabled`);
+    }
+    const quorum = describeQuorum(new Map(to.map((node) => [node.ip, memberMode(net, node.ip)])), to.length);
+    for (const node of to) readThrough(node, path, `written-before-${label}`);
+    // Every broker's zookeeper.connect follows: the new members in, the removed ones out.
+    const connect = `${to.map((node) => `${node.ip}:2181`).join(",")}/kafka`;
+    for (const node of net.nodes) {
+      const brokerConnect = brokerProperties(node.name)["zookeeper.connect"];
+      if (brokerConnect !== connect) throw new Error(`${node.name}'s broker has zookeeper.connect ${String(brokerConnect)}, not ${connect}`);
+    }
+    if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
+    const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
+    if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+    const keptMajority = Math.floor(kept.length / 2) + 1;
+    const fewestKept = Math.min(...samples.map((sample) => kept.filter((node) => sample.get(node.ip) !== "down").length));
+    if (fewestKept < keptMajority) throw new Error(`at one sample only ${fewestKept} of the ${kept.length} members that stay were running`);
+    const restarted = kept.filter((node, index) => unitProperty(node, "MainPID") !== keptPids[index]);
+    if (restarted.length > 0) throw new Error(`members that stay restarted: ${restarted.map((node) => node.name).join(", ")}`);
+    const steps = [...result.output.matchAll(/reconfig -(add|remove) (server\.\d+|\d+)/g)].map((match) => `${match[1]} ${match[2]}`);
+    return `${steps.join(", ")}; ${quorum}; every broker's zookeeper.connect lists the ${to.length}; never two leaders, never fewer than ${fewestKept} of the ${kept.length} staying members running, none restarted (${samples.length} samples)`;
+  };
+  const allNodes = net.nodes;
+  if (members.length === 1 && allNodes.length >= 3) {
+    await checks.check("the ensemble grown 1 to 3 on a running cluster (kafka.nodes 1 to 3): the new members join one at a time and sync before they vote", () => resize(members, allNodes.slice(0, 3)));
+  } else if (allNodes.length >= members.length + 2) {
+    const grown = allNodes.slice(0, members.length + 2);
+    let grew = false;
+    await checks.check(`the ensemble grown ${members.length} to ${grown.length} on a running cluster: each new member joins, then reconfig -add, one at a time`, async () => {
+      const summary = await resize(members, grown);
+      grew = true;
+      return summary;
+    });
+    // Shrinking starts from the grown ensemble.
+    if (grew) {
+      await checks.check(`the ensemble shrunk ${grown.length} to ${members.length} on a running cluster: reconfig -remove one at a time (the leader last), then each removed member stops for good`, () => resize(grown, members));
+    }
+  }
 }
 
 /** The checks' own SSH to nodes, with a copy of the workstation's key; the scripts keep their known_hosts on the workstation. */
@@ -419,6 +475,21 @@ export function memberMode(net: PrivateNetwork, ip: string): string {
   return /^Mode: (\w+)/m.exec(asked.output)?.[1] ?? "not serving";
 }
 
+/** The membership a member reports in its answer to `conf`, as "<id> <address>" strings sorted by id; empty when it does not answer. */
+function membershipOf(net: PrivateNetwork, ip: string): string[] {
+  const asked = tryRun(
+    "python3",
+    [
+      "-c",
+      "import socket, sys\ntry:\n    s = socket.create_connection((sys.argv[1], 2181), timeout=3)\nexcept OSError:\n    sys.exit()\ns.sendall(b'conf')\nprint(s.makefile().read())",
+      ip,
+    ],
+    { netns: net.hostNetns, timeoutSeconds: 10 },
+  );
+  const section = asked.output.split(/^membership:\s*$/m)[1] ?? "";
+  return [...section.matchAll(/^server\.(\d+)=([^:\s]+):/gm)].map((match) => `${match[1]} ${match[2]}`).sort((a, b) => Number(a.split(" ")[0]) - Number(b.split(" ")[0]));
+}
+
 /** Samples every member's mode twice a second until stopped. */
 function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): { stop: () => Array<Map<string, string>> } {
   const samples: Array<Map<string, string>> = [];
@@ -445,7 +516,8 @@ function describe(modes: Map<string, string>): string {
 
 function describeQuorumOrNull(modes: Map<string, string>, size: number): string | null {
   const values = [...modes.values()];
-  const expected = size === 1 ? values[0] === "standalone" : values.filter((mode) => mode === "leader").length === 1 && values.filter((mode) => mode === "follower").length === size - 1;
+  // standaloneEnabled=false: even a single member runs as a quorum (of one), so that it can grow.
+  const expected = size === 1 ? values[0] === "leader" : values.filter((mode) => mode === "leader").length === 1 && values.filter((mode) => mode === "follower").length === size - 1;
   return expected ? describe(modes) : null;
 }
 

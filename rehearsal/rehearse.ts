@@ -1,7 +1,8 @@
 /**
  * The deploy rehearsal: the platform's real provisioning path on local systemd machines.
  *
- *   sudo npm run rehearse                                  # 4 nodes, 3 of them the ZooKeeper ensemble
+ *   sudo npm run rehearse                                  # 5 nodes, 3 of them the ZooKeeper ensemble, grown to 5 and back
+ *   sudo npm run rehearse -- --nodes 3 --zookeeper-nodes 1   # a single member, grown to 3
  *   sudo npm run rehearse -- --nodes 7 --zookeeper-nodes 5
  *
  * Builds (once) a Debian 12 machine image with cloud-init, boots the workstation and the nodes as
@@ -38,8 +39,9 @@ const teardown = new Teardown();
 let failed = false;
 
 async function main(): Promise<void> {
-  // By default one broker more than the ensemble: a node that is only a client of it.
-  const nodeCount = Number(flag("--nodes") ?? "4");
+  // By default two brokers more than the ensemble: nodes that are only its clients, until the
+  // ensemble grows onto them (and shrinks back).
+  const nodeCount = Number(flag("--nodes") ?? "5");
   if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`--nodes: ${flag("--nodes")} must be a count of at least 1`);
   const zookeeperFlag = flag("--zookeeper-nodes");
   if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the rehearsal needs Linux and root (network namespaces and systemd-nspawn)");

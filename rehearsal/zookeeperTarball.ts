@@ -23,6 +23,16 @@ exec java "-Dzookeeper.log.dir=\${ZOO_LOG_DIR:-.}" "-Xmx\${ZK_SERVER_HEAP:-1000}
   -cp "$ZOOKEEPER_PREFIX/lib/*" org.apache.zookeeper.server.quorum.QuorumPeerMain "$ZOOCFG"
 `;
 
+/**
+ * Stand-in for Apache's bin/zkCli.sh: ZooKeeperMain with the same class path, its log in
+ * ZOO_LOG_DIR. The workstation runs reconfig with it on a member.
+ */
+const ZK_CLI = `#!/usr/bin/env bash
+# Assembled by the platform's deploy rehearsal from Debian's ZooKeeper jars.
+ZOOKEEPER_PREFIX=$(cd "$(dirname "$0")/.." && pwd)
+exec java "-Dzookeeper.log.dir=\${ZOO_LOG_DIR:-.}" -cp "$ZOOKEEPER_PREFIX/lib/*" org.apache.zookeeper.ZooKeeperMain "$@"
+`;
+
 export interface ZookeeperTarball {
   readonly version: string;
   readonly sha512: string;
@@ -54,6 +64,8 @@ export function zookeeperTarball(workDir: string): ZookeeperTarball {
   }
   writeFileSync(join(root, "bin", "zkServer.sh"), ZK_SERVER);
   chmodSync(join(root, "bin", "zkServer.sh"), 0o755);
+  writeFileSync(join(root, "bin", "zkCli.sh"), ZK_CLI);
+  chmodSync(join(root, "bin", "zkCli.sh"), 0o755);
 
   const mirrorDir = join(workDir, "mirror");
   const release = join(mirrorDir, `zookeeper-${version}`);

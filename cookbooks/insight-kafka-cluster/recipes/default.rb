@@ -97,6 +97,9 @@ if !kraft && node['zookeeper-cluster']['myid']
                    "ZooKeeper's data stays in #{node['zookeeper-cluster']['data_dir']}, on the root volume")
   end
   include_recipe 'zookeeper-cluster::default'
+elsif !kraft
+  # Not (or no longer) a member: one the workstation removed from the ensemble stops for good.
+  include_recipe 'zookeeper-cluster::retired'
 end
 if settings['install_kafka']
   include_recipe 'kafka-cluster::default'

@@ -24,6 +24,8 @@ describe 'insight-kafka-cluster::default' do
   include_context 'a mounted data volume'
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
     # A new ensemble with no data yet, whatever this machine holds or can reach.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
@@ -32,12 +34,16 @@ describe 'insight-kafka-cluster::default' do
   context 'on the second node of three' do
     cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6') }
 
-    it 'is ZooKeeper member 2 with every member in zoo.cfg' do
+    it 'is ZooKeeper member 2, a new ensemble starting with every member in its dynamic file' do
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "2\n")
-      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content { |content|
         expect(content.lines.grep(/^server\./).size).to eq(3)
-        expect(content).to include("server.2=10.0.32.6:2888:3888\n")
+        expect(content).to include("server.2=10.0.32.6:2888:3888:participant;2181\n")
       }
+    end
+
+    it 'stops no ZooKeeper: it is a member' do
+      expect(chef_run).not_to stop_service('zookeeper')
     end
 
     it 'is broker 2 listening on its private IP, connected to every member under /kafka, in its AZ' do
@@ -72,7 +78,7 @@ describe 'insight-kafka-cluster::default' do
     it 'is member and broker 5 with five servers' do
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "5\n")
       expect(chef_run).to render_file('/etc/kafka/server.properties').with_content(/^broker\.id=5$/)
-      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content(/server\.5=10\.0\.16\.9:2888:3888/)
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(/^server\.5=10\.0\.16\.9:2888:3888:participant;2181$/)
     end
   end
 
@@ -83,6 +89,11 @@ describe 'insight-kafka-cluster::default' do
       expect(chef_run).not_to create_file('/var/lib/zookeeper/myid')
       expect(chef_run).not_to render_file('/etc/zookeeper/zoo.cfg')
       expect(chef_run).not_to create_systemd_unit('zookeeper.service')
+    end
+
+    it 'stops and disables a member it ran before the workstation removed it from the ensemble' do
+      expect(chef_run).to include_recipe('zookeeper-cluster::retired')
+      expect(chef_run.service('zookeeper').action).to eq(%i(stop disable))
     end
 
     it 'is broker 4, the id its bootstrap gave it, connected to the three members' do
@@ -257,6 +268,8 @@ describe 'insight-kafka-cluster::default when kafka.dataPath changed on a runnin
     allow(KafkaCluster::Helpers).to receive(:read_mounts).and_return('/' => { source: '/dev/root', fstype: 'ext4' }, '/data/kafka' => { source: '/dev/nvme1n1', fstype: 'xfs' })
     allow(KafkaCluster::Helpers).to receive(:label_device).and_return('/dev/nvme1n1')
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
   end
 
   it 'stops the whole run while it compiles, ZooKeeper member included, naming the path the volume is mounted at' do
@@ -334,6 +347,8 @@ describe 'insight-kafka-cluster::default on a ZooKeeper member with its own volu
   let(:volume) { InsightKafkaCluster::Volume }
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
     # A new ensemble, whatever this machine can reach: no other member asked over the network.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(volume).to receive(:wait_for_device).and_return(true)

@@ -44,6 +44,13 @@ default['zookeeper-cluster']['config']['autopurge.snapRetainCount'] = 5
 default['zookeeper-cluster']['config']['autopurge.purgeInterval'] = 24
 # The AdminServer listens on 8080 (Spark's UI port) and is not needed.
 default['zookeeper-cluster']['config']['admin.enableServer'] = false
-default['zookeeper-cluster']['config']['4lw.commands.whitelist'] = 'srvr,ruok,mntr'
+# conf: the workstation and a joining member read the running membership from it.
+default['zookeeper-cluster']['config']['4lw.commands.whitelist'] = 'srvr,ruok,mntr,conf'
+# reconfig (adding and removing members) is an admin operation: ZooKeeper allows it to a super
+# user or with ACL checks off. Off, since nothing here has ACLs to check: Kafka sets none
+# (it keeps zookeeper.set.acl false), and the client port is open, unauthenticated and plaintext, to the
+# cluster's own nodes only. A super user's digest would guard reconfig alone, while any of those
+# nodes can already delete every znode. Turn this off before enabling ACLs anywhere.
+default['zookeeper-cluster']['config']['skipACL'] = 'yes'
 default['zookeeper-cluster']['quorum_port'] = 2888
 default['zookeeper-cluster']['election_port'] = 3888

@@ -25,6 +25,100 @@ module ZookeeperCluster
       ensemble.each_with_index.map { |address, index| "server.#{index + 1}=#{address}:#{quorum_port}:#{election_port}" }
     end
 
+    # A dynamic configuration line, as ZooKeeper's reconfig takes and writes it:
+    # server.<id>=<address>:<quorum port>:<election port>:participant;<client port>
+    def dynamic_line(id, address, quorum_port, election_port, client_port)
+      "server.#{id}=#{address}:#{quorum_port}:#{election_port}:participant;#{client_port}"
+    end
+
+    # Every member as a dynamic line, for a new ensemble: id = position.
+    def dynamic_lines(ensemble, quorum_port, election_port, client_port)
+      ensemble.each_with_index.map { |address, index| dynamic_line(index + 1, address, quorum_port, election_port, client_port) }
+    end
+
+    # The file's text, or nil when there is none.
+    def read_text(path)
+      ::File.file?(path) ? ::File.read(path) : nil
+    end
+
+    # key=value lines of a properties file (zoo.cfg); nil for no text.
+    def properties(text)
+      return if text.nil?
+      text.each_line.map(&:strip).reject { |line| line.empty? || line.start_with?('#') }
+                                 .to_h { |line| line.split('=', 2).map(&:strip) }
+    end
+
+    # The server lines of a static zoo.cfg (the layout before dynamic reconfiguration), in the
+    # dynamic form: a static line has no role and no client port.
+    def static_servers(text, client_port)
+      text.to_s.scan(/^server\.(\d+)=(\S+)$/).map do |id, value|
+        value.include?(';') ? "server.#{id}=#{value}" : "server.#{id}=#{value}:participant;#{client_port}"
+      end
+    end
+
+    # The membership in the answer to the `conf` four-letter word, { id => line }: after a
+    # "membership:" line come the server lines and version=<hex>. nil when the answer has none
+    # (a member that does not serve, or one that does not allow `conf`).
+    def membership_of_conf(text)
+      section = text.to_s.split(/^membership:[ \t]*$/, 2)[1]
+      return if section.nil?
+      members = section.scan(/^(server\.(\d+)=\S+)/).to_h { |line, id| [id.to_i, line] }
+      members.empty? ? nil : members
+    end
+
+    # The running ensemble's membership as the first other member that serves reports it, or nil
+    # when none does.
+    def live_membership(ensemble, myid, port)
+      ensemble.each_with_index do |address, index|
+        next if index + 1 == myid
+        members = membership_of_conf(four_letter_word(address, port, 'conf'))
+        return members if members
+      end
+      nil
+    end
+
+    # What this member's dynamic configuration file starts from, [plan, server lines]:
+    #   :keep    zoo.cfg names a dynamic file that lists this member at its address: ZooKeeper
+    #            keeps it (reconfig rewrites it as zoo.cfg.dynamic.<version>); never written over
+    #   :migrate a static zoo.cfg (server lines): the same members, in the dynamic layout
+    #   :rejoin  the running ensemble lists this member (a replaced instance): its membership
+    #   :join    the running ensemble does not list it (or lists its id at the address of the
+    #            instance it replaces): its membership and this member, as ZooKeeper asks of a
+    #            server that is to be added
+    #   :new     nothing runs: a new ensemble, every member of the data bag's list
+    # A member that joined but was not added yet holds, from the leader, a dynamic file without
+    # itself, from which it cannot start again: it joins afresh. `read` gives a file's text or nil;
+    # the block, asked only when nothing on this node says who the members are, the running
+    # membership.
+    def membership_plan(existing_cfg, read, myid, own_line, new_lines, client_port)
+      current = properties(existing_cfg) || {}
+      pointed = current['dynamicConfigFile']
+      own_prefix = own_line[/\A[^:]*:/]
+      if pointed && (dynamic = read.call(pointed))
+        return [:keep, nil] if dynamic.each_line.any? { |line| line.start_with?(own_prefix) }
+      else
+        servers = static_servers(existing_cfg, client_port)
+        return [:migrate, servers] unless servers.empty?
+      end
+      members = yield
+      return [:new, new_lines] if members.nil?
+      # Listed at its own address: this member, back. Listed at another: the instance it replaces,
+      # whose id the workstation moves here with reconfig -add once this one follows.
+      return [:rejoin, members.sort.map(&:last)] if members[myid].to_s.start_with?(own_prefix)
+      [:join, members.merge(myid => own_line).sort.map(&:last)]
+    end
+
+    # zoo.cfg's text: the settings and the dynamic file. ZooKeeper rewrites this file itself (in
+    # its own order, naming each new zoo.cfg.dynamic.<version>), so a file that already holds
+    # these settings and names that dynamic file is kept as it is.
+    def static_config(existing, settings, dynamic_file)
+      current = properties(existing)
+      wanted = settings.to_h { |key, value| [key.to_s, value.to_s] }.merge('dynamicConfigFile' => dynamic_file)
+      return existing if current == wanted
+      "# Managed by Chef (zookeeper-cluster); ZooKeeper itself rewrites dynamicConfigFile on reconfig.\n" +
+        wanted.sort.map { |key, value| "#{key}=#{value}\n" }.join
+    end
+
     # ZooKeeper keeps its snapshots and transaction logs in <dataDir>/version-2; with
     # zookeeper.datadir.autocreate=false it refuses to start without that directory. Its presence
     # is what "this member has data" means here.

@@ -20,13 +20,25 @@ raise "zookeeper-cluster: myid #{myid.inspect} is not a position in the #{ensemb
 data_dir = zk['data_dir']
 previous_data_dir = ZookeeperCluster::Helpers.previous_dir_with_data(data_dir, zk['previous_data_dirs'])
 data_plan = ZookeeperCluster::Helpers.data_plan(data_dir, zk['previous_data_dirs'])
-# A member without data is either new to a new ensemble or one that lost its data (a replaced
-# instance whose data was not on its kept volume, a wrong dataDir). Only the first may start
-# empty: a member that lost its data and votes can form a majority with a member that missed
-# the latest writes, and those acknowledged writes are gone. The tell: when the other members
-# already serve as a quorum, the ensemble exists and this member is not new to it.
-if data_plan == :initialize && ensemble.size > 1
-  serving = ZookeeperCluster::Helpers.serving_peers(ensemble, myid, zk['config']['clientPort'])
+client_port = zk['config']['clientPort']
+conf_dir = zk['conf_dir']
+static_file = "#{conf_dir}/zoo.cfg"
+initial_dynamic_file = "#{conf_dir}/zoo.cfg.dynamic"
+read_text = ->(path) { ZookeeperCluster::Helpers.read_text(path) }
+existing_static = read_text.call(static_file)
+own_line = ZookeeperCluster::Helpers.dynamic_line(myid, ensemble[myid - 1], zk['quorum_port'], zk['election_port'], client_port)
+new_lines = ZookeeperCluster::Helpers.dynamic_lines(ensemble, zk['quorum_port'], zk['election_port'], client_port)
+membership_plan, dynamic_servers = ZookeeperCluster::Helpers.membership_plan(existing_static, read_text, myid, own_line, new_lines, client_port) do
+  ensemble.size > 1 ? ZookeeperCluster::Helpers.live_membership(ensemble, myid, client_port) : nil
+end
+# A member without data is either new (to a new ensemble, or joining a running one before the
+# workstation adds it with reconfig) or one that lost its data (a replaced instance whose data
+# was not on its kept volume, a wrong dataDir). Only the first may start empty: a member that
+# lost its data and votes can form a majority with a member that missed the latest writes, and
+# those acknowledged writes are gone. The tell: the running ensemble lists it as a voter, or (an
+# ensemble that does not answer `conf`) the other members serve without it.
+if data_plan == :initialize && ensemble.size > 1 && membership_plan != :join
+  serving = membership_plan == :rejoin ? ['their membership lists it as a voter'] : ZookeeperCluster::Helpers.serving_peers(ensemble, myid, client_port)
   unless serving.empty?
     raise "zookeeper-cluster: member #{myid} has no data (no #{data_dir}/version-2) while the rest of the ensemble serves " \
           "(#{serving.join(', ')}): it would join as an empty voter, so it is not started. Put back the volume that holds its data; " \
@@ -134,7 +146,11 @@ directory ::File.join(data_dir, 'version-2') do
   mode '0750'
 end
 
-directory zk['conf_dir'] do
+# ZooKeeper writes here: each reconfig leaves a zoo.cfg.dynamic.<version> beside zoo.cfg and
+# points zoo.cfg at it.
+directory conf_dir do
+  owner zk['user']
+  group zk['group']
   mode '0755'
 end
 
@@ -146,13 +162,38 @@ file "#{data_dir}/myid" do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
-template "#{zk['conf_dir']}/zoo.cfg" do
-  source 'zoo.cfg.erb'
-  mode '0644'
-  variables(
-    settings: zk['config'].to_h.merge('dataDir' => data_dir),
-    servers: ZookeeperCluster::Helpers.server_lines(ensemble, zk['quorum_port'], zk['election_port'])
+# The membership is written only when ZooKeeper has none here yet: a new ensemble, a member that
+# joins (the running members and itself; the workstation then adds it with reconfig -add), or a
+# static zoo.cfg switched to the dynamic layout (its own servers). Once it runs, the membership
+# is ZooKeeper's: reconfig changes it on every member, and a converge never writes over it.
+unless membership_plan == :keep
+  Chef::Log.info("zookeeper-cluster: member #{myid} starts its dynamic configuration (#{membership_plan}): #{dynamic_servers.join(' ')}")
+  file initial_dynamic_file do
+    content dynamic_servers.map { |line| "#{line}\n" }.join
+    owner zk['user']
+    group zk['group']
+    mode '0644'
+    notifies :restart, 'service[zookeeper]', :delayed
+  end
+end
+
+# clientPort lives in each server line (;<port>): ZooKeeper drops it from zoo.cfg on reconfig
+# when the dynamic lines carry it.
+static_settings = zk['config'].to_h.reject { |key, _| key == 'clientPort' }.merge(
+  'dataDir' => data_dir,
+  # Members are added and removed one at a time with reconfig (ZooKeeper's dynamic
+  # reconfiguration); a 1-member ensemble runs as a quorum of one, so that it can grow.
+  'reconfigEnabled' => true,
+  'standaloneEnabled' => false
+)
+file static_file do
+  content ZookeeperCluster::Helpers.static_config(
+    existing_static, static_settings,
+    membership_plan == :keep ? ZookeeperCluster::Helpers.properties(existing_static)['dynamicConfigFile'] : initial_dynamic_file
   )
+  owner zk['user']
+  group zk['group']
+  mode '0644'
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
@@ -204,10 +245,13 @@ systemd_unit 'zookeeper.service' do
   notifies :restart, 'service[zookeeper]', :delayed
 end
 
+# Started once, by the restart queued at the end, with everything in place: a member stopped to
+# move its data, and a member that joins (once it has followed the leader, ZooKeeper rewrites
+# its dynamic file without it, and a restart before reconfig -add adds it could not start).
+# No guard here: a guard would skip that notified restart as well.
+start_at_end = data_plan == :move || membership_plan == :join
 service 'zookeeper' do
-  # A member stopped to move its data starts once, by the restart queued at the end, with
-  # everything in place. No guard here: a guard would skip that notified restart as well.
-  action data_plan == :move ? :nothing : :start
+  action start_at_end ? :nothing : :start
 end
 
 # The health check runs again right after the delayed restart a changed configuration queues:
@@ -216,8 +260,8 @@ zookeeper_cluster_serving 'zookeeper is serving' do
   port zk['config']['clientPort']
   timeout zk['health_timeout']
   myid myid
-  # Stopped for the move: the check after its restart below is the one that counts.
-  action data_plan == :move ? :nothing : :check
+  # Not started yet: the check after its restart below is the one that counts.
+  action start_at_end ? :nothing : :check
 end
 
 zookeeper_cluster_serving 'zookeeper is serving after its restart' do

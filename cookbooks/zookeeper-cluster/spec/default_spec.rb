@@ -22,10 +22,41 @@ def with_data_in(*dirs)
   allow(ZookeeperCluster::Helpers).to receive(:data?) { |dir| dirs.include?(dir) }
 end
 
+# The example's files under /etc/zookeeper ({ path => text }), whatever this machine has there.
+def with_files(files = {})
+  allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| files[path] }
+end
+
+# What ZooKeeper 3.8 answers `conf` with, on a member of a running ensemble (its tail).
+def conf_answer(*addresses)
+  "serverId=1\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\nelectionPort=3888\nquorumPort=2888\npeerType=0\nmembership: \n" +
+    addresses.each_with_index.map { |address, index| "server.#{index + 1}=#{address}:2888:3888:participant;0.0.0.0:2181\n" }.join +
+    'version=100000004'
+end
+
+# zoo.cfg as ZooKeeper leaves it after it took over the dynamic file: its own order, no comment.
+ZK_REWRITTEN = <<~CFG.freeze
+  standaloneEnabled=false
+  skipACL=yes
+  admin.enableServer=false
+  dataDir=/var/lib/zookeeper
+  tickTime=2000
+  initLimit=10
+  4lw.commands.whitelist=srvr,ruok,mntr,conf
+  syncLimit=5
+  maxClientCnxns=60
+  autopurge.snapRetainCount=5
+  autopurge.purgeInterval=24
+  reconfigEnabled=true
+  dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic.100000004
+CFG
+
 describe 'zookeeper-cluster::default' do
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    with_files
     with_data_in
   end
 
@@ -74,17 +105,27 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "2\n")
     end
 
-    it 'lists every member in zoo.cfg and sets the production settings' do
+    it 'starts a new ensemble with every member in the dynamic file, and zoo.cfg pointing at it' do
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(
+        "server.1=10.0.16.5:2888:3888:participant;2181\nserver.2=10.0.32.6:2888:3888:participant;2181\nserver.3=10.0.16.7:2888:3888:participant;2181\n"
+      )
       expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
-        servers = %w(server.1=10.0.16.5:2888:3888 server.2=10.0.32.6:2888:3888 server.3=10.0.16.7:2888:3888)
-        expect(content.lines.grep(/^server\./).map(&:strip)).to eq(servers)
-        expect(content).to include("admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok,mntr\n")
-        expect(content).to include("autopurge.purgeInterval=24\n", "clientPort=2181\n", "dataDir=/var/lib/zookeeper\n")
+        expect(content).not_to match(/^server\./)
+        expect(content).not_to match(/^clientPort=/)
+        expect(content).to include("admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok,mntr,conf\n", "skipACL=yes\n")
+        expect(content).to include("reconfigEnabled=true\n", "standaloneEnabled=false\n", "dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
+        expect(content).to include("autopurge.purgeInterval=24\n", "dataDir=/var/lib/zookeeper\n")
       }
     end
 
-    it 'restarts the service when zoo.cfg or myid change' do
-      expect(chef_run.template('/etc/zookeeper/zoo.cfg')).to notify('service[zookeeper]').to(:restart).delayed
+    it 'lets ZooKeeper write beside zoo.cfg: reconfig leaves zoo.cfg.dynamic.<version> there and edits zoo.cfg' do
+      expect(chef_run).to create_directory('/etc/zookeeper').with(owner: 'zookeeper')
+      expect(chef_run).to create_file('/etc/zookeeper/zoo.cfg').with(owner: 'zookeeper')
+    end
+
+    it 'restarts the service when zoo.cfg, its dynamic file or myid change' do
+      expect(chef_run.file('/etc/zookeeper/zoo.cfg')).to notify('service[zookeeper]').to(:restart).delayed
+      expect(chef_run.file('/etc/zookeeper/zoo.cfg.dynamic')).to notify('service[zookeeper]').to(:restart).delayed
       expect(chef_run.file('/var/lib/zookeeper/myid')).to notify('service[zookeeper]').to(:restart).delayed
     end
 
@@ -255,13 +296,105 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
+  context 'dynamic reconfiguration: who writes the membership' do
+    let(:three) { %w(10.0.16.5 10.0.32.6 10.0.16.7) }
+
+    it 'never writes over the membership of a running member: ZooKeeper keeps it, and its rewritten zoo.cfg stays' do
+      with_data_in('/var/lib/zookeeper')
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN, '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.1=x\nserver.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\n")
+      run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 2)
+      expect(run).not_to create_file('/etc/zookeeper/zoo.cfg.dynamic')
+      expect(run).to create_file('/etc/zookeeper/zoo.cfg').with(content: ZK_REWRITTEN)
+      expect(ZookeeperCluster::Helpers).not_to have_received(:live_membership)
+    end
+
+    it 'rewrites zoo.cfg when a setting changes, still naming the dynamic file ZooKeeper wrote last' do
+      with_data_in('/var/lib/zookeeper')
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN.sub('tickTime=2000', 'tickTime=3000'),
+                 '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\n")
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
+        expect(content).to include("tickTime=2000\n", "dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic.100000004\n")
+      }
+      expect(run).not_to create_file('/etc/zookeeper/zoo.cfg.dynamic')
+    end
+
+    it 'switches a static zoo.cfg to the dynamic layout with the servers it runs with, not the data bag\'s' do
+      with_data_in('/var/lib/zookeeper')
+      with_files('/etc/zookeeper/zoo.cfg' => "clientPort=2181\nserver.1=10.0.16.5:2888:3888\nserver.2=10.0.32.6:2888:3888\nserver.3=10.0.16.7:2888:3888\n")
+      run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 1)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(
+        "server.1=10.0.16.5:2888:3888:participant;2181\nserver.2=10.0.32.6:2888:3888:participant;2181\nserver.3=10.0.16.7:2888:3888:participant;2181\n"
+      )
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("reconfigEnabled=true\n")
+      expect(ZookeeperCluster::Helpers).not_to have_received(:live_membership)
+    end
+
+    it 'joins a running ensemble that does not list it with the running members and itself, empty: it is no voter until added' do
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_call_original
+      allow(ZookeeperCluster::Helpers).to receive(:four_letter_word) { |address, _port, word| address == '10.0.16.5' && word == 'conf' ? conf_answer(*three) : '' }
+      allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return(['10.0.16.5 (leader)'])
+      run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 4)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(
+        "server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\n" \
+        "server.3=10.0.16.7:2888:3888:participant;0.0.0.0:2181\nserver.4=10.0.32.8:2888:3888:participant;2181\n"
+      )
+      expect(run).to create_directory('/var/lib/zookeeper/version-2')
+    end
+
+    it 'joins in place of the instance it replaces when the running ensemble lists its id at another address' do
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership)
+        .and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181', 2 => 'server.2=10.0.32.99:2888:3888:participant;0.0.0.0:2181')
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic')
+        .with_content("server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;2181\n")
+    end
+
+    context 'a member that joins' do
+      cached(:chef_run) do
+        allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181')
+        zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2)
+      end
+
+      it 'starts once, by the restart at the end, and is checked only after it: a restart after it followed the leader could not start' do
+        expect(chef_run.service('zookeeper')).to do_nothing
+        expect(chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving')).to do_nothing
+        expect(chef_run.file('/etc/zookeeper/zoo.cfg.dynamic')).to notify('service[zookeeper]').to(:restart).delayed
+        expect(chef_run.find_resource(:zookeeper_cluster_serving, 'zookeeper is serving after its restart')).to subscribe_to('service[zookeeper]').on(:check).immediately
+      end
+    end
+
+    it 'joins afresh when the dynamic file ZooKeeper left lacks it (it followed the leader before reconfig -add)' do
+      with_data_in('/var/lib/zookeeper')
+      with_files('/etc/zookeeper/zoo.cfg' => ZK_REWRITTEN, '/etc/zookeeper/zoo.cfg.dynamic.100000004' => "server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\n")
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181')
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic')
+        .with_content("server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181\nserver.2=10.0.32.6:2888:3888:participant;2181\n")
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
+    end
+
+    it 'refuses an empty member that the running ensemble lists as a voter: it lost its data' do
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=a', 2 => 'server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181')
+      expect { zookeeper_run(ensemble: three, myid: 2) }
+        .to raise_error(RuntimeError, /member 2 has no data .* while the rest of the ensemble serves \(their membership lists it as a voter\)/)
+    end
+
+    it 'comes back with the running membership when it has its data but no configuration (a replaced instance, its volume kept)' do
+      with_data_in('/var/lib/zookeeper')
+      allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(1 => 'server.1=x', 2 => 'server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181', 3 => 'server.3=z')
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content("server.1=x\nserver.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181\nserver.3=z\n")
+    end
+  end
+
   context 'in a 1-node ensemble' do
     cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1) }
 
-    it 'has exactly one server line' do
-      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
-        expect(content.lines.grep(/^server\./)).to eq(["server.1=10.0.16.5:2888:3888\n"])
-      }
+    it 'has exactly one server line and runs as a quorum of one, so that it can grow' do
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content("server.1=10.0.16.5:2888:3888:participant;2181\n")
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content("standaloneEnabled=false\n")
+      expect(ZookeeperCluster::Helpers).not_to have_received(:live_membership)
     end
   end
 
@@ -269,7 +402,7 @@ describe 'zookeeper-cluster::default' do
     cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7 10.0.32.8 10.0.16.9), myid: 5) }
 
     it 'lists five servers and is member 5' do
-      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content(/server\.5=10\.0\.16\.9:2888:3888/)
+      expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(/^server\.5=10\.0\.16\.9:2888:3888:participant;2181$/)
       expect(chef_run).to create_file('/var/lib/zookeeper/myid').with(content: "5\n")
     end
   end
@@ -363,5 +496,18 @@ describe ZookeeperCluster::Helpers do
   it 'returns the mode once the member serves' do
     allow(described_class).to receive(:four_letter_word).and_return("Zookeeper version: 3.8.4\nMode: leader\n")
     expect(described_class.wait_until_serving('127.0.0.1', 2181, 10)).to eq('leader')
+  end
+
+  it 'reads the membership from ZooKeeper 3.8\'s answer to conf, and nothing from one without it' do
+    members = described_class.membership_of_conf(conf_answer('10.0.16.5', '10.0.32.6'))
+    expect(members).to eq(1 => 'server.1=10.0.16.5:2888:3888:participant;0.0.0.0:2181', 2 => 'server.2=10.0.32.6:2888:3888:participant;0.0.0.0:2181')
+    expect(described_class.membership_of_conf('conf is not executed because it is not in the whitelist.')).to be_nil
+    expect(described_class.membership_of_conf("Errno::ECONNREFUSED: Connection refused\n")).to be_nil
+  end
+
+  it 'keeps zoo.cfg as ZooKeeper rewrote it when it holds the same settings and dynamic file' do
+    settings = described_class.properties(ZK_REWRITTEN).reject { |key, _| key == 'dynamicConfigFile' }
+    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic.100000004')).to equal(ZK_REWRITTEN)
+    expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic')).to include("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
   end
 end
