@@ -19,7 +19,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
-import { workstationScript } from "../constructs/workstationScript";
+import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zookeeperElection: 3888, broker: 9092, controller: 9093 } as const;
@@ -339,41 +339,21 @@ export class KafkaStack extends PlatformStack {
         script: drainScriptHash,
       },
     });
-    // One resource with an instance per broker, not one resource per broker: Terraform runs the
-    // destroy-time provisioner of an instance that for_each no longer names, but not of a
-    // resource whose block left the configuration (as lowering kafka.nodes would make it).
-    const drainGuardScript = new TerraformLocal(this, "drain_guard_script", escapeTerraformTemplate(scripts.drainGuard()));
-    const guardTargets = new Map(
-      brokers.map((node) => [
-        String(node.nodeId),
-        { name: node.name, addresses: Fn.join(" ", [node, ...brokers.filter((other) => other !== node)].map((other) => other.instance.privateIp)) },
-      ]),
-    );
-    const target = TerraformIterator.fromMap(Object.fromEntries(guardTargets));
-    const destination = "/tmp/platform-drain-guard-${self.input.nodeId}.sh";
-    this.drainGuard = new TerraformData(this, "drain-guard", {
-      forEach: target,
-      // Never changes while the broker exists: only removing the broker destroys its instance.
-      triggersReplace: { nodeId: target.key },
-      // A destroy-time provisioner may refer to nothing but the resource itself: everything it
-      // needs, kafka.deletionProtection (in the script) included, is here, as last deployed.
-      input: {
-        nodeId: target.key,
-        nodeName: target.getString("name"),
-        addresses: target.getString("addresses"),
-        script: drainGuardScript.asString,
-        host: workstation.host,
-        privateKeyPath: workstation.privateKeyPath,
-      },
+    // Lowering kafka.nodes drops instances from the guard's for_each, so their scripts run.
+    this.drainGuard = this.destroyGuard("drain-guard", "drain_guard_script", {
+      workstation,
+      script: scripts.drainGuard(),
+      nodes: Object.fromEntries(
+        brokers.map((node) => [
+          String(node.nodeId),
+          { name: node.name, addresses: Fn.join(" ", [node, ...brokers.filter((other) => other !== node)].map((other) => other.instance.privateIp)) },
+        ]),
+      ),
+      arguments: ["addresses"],
       // Through the attachments, on the instances and the volumes too: Terraform destroys a
       // broker's attachments (each stops the instance first), volumes and instance only after its
       // guard; a ZooKeeper member's own volume included.
-      dependsOn: brokers.flatMap((node) => [this.placementOf(node.instance).attachment, ...(this.zookeeperVolumes.has(node.instance) ? [this.zookeeperVolumes.get(node.instance)!.attachment] : [])]),
-      connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
-      provisioners: [
-        atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
-        atDestroy<RemoteExecProvisioner>({ type: "remote-exec", inline: [`bash ${destination} \${self.input.nodeId} \${self.input.nodeName} \${self.input.addresses}`] }),
-      ],
+      after: brokers.flatMap((node) => [this.placementOf(node.instance).attachment, ...(this.zookeeperVolumes.has(node.instance) ? [this.zookeeperVolumes.get(node.instance)!.attachment] : [])]),
     });
     // A dedicated controller is destroyed only once it no longer votes: lowering
     // kafka.controllerNodes 3 to 1 would otherwise destroy two of three voters, the quorum's
@@ -386,9 +366,10 @@ export class KafkaStack extends PlatformStack {
     // runs it for an instance its for_each no longer names, not for a block that left the
     // configuration), or the controllers' attachments would go first and stop every controller.
     if (kraft) {
-      const controllerGuardScript = new TerraformLocal(this, "controller_guard_script", escapeTerraformTemplate(scripts.controllerGuard()));
-      const controllerTarget = TerraformIterator.fromMap(
-        Object.fromEntries(
+      this.controllerGuard = this.destroyGuard("controller-guard", "controller_guard_script", {
+        workstation,
+        script: scripts.controllerGuard(),
+        nodes: Object.fromEntries(
           dedicated.map((node) => [
             String(node.nodeId),
             {
@@ -399,31 +380,8 @@ export class KafkaStack extends PlatformStack {
             },
           ]),
         ),
-      );
-      const controllerDestination = "/tmp/platform-controller-guard-${self.input.nodeId}.sh";
-      this.controllerGuard = new TerraformData(this, "controller-guard", {
-        forEach: controllerTarget,
-        triggersReplace: { nodeId: controllerTarget.key },
-        // As the drain guard's: everything its destroy-time script needs, as last deployed.
-        input: {
-          nodeId: controllerTarget.key,
-          nodeName: controllerTarget.getString("name"),
-          address: controllerTarget.getString("address"),
-          directoryId: controllerTarget.getString("directoryId"),
-          others: controllerTarget.getString("others"),
-          script: controllerGuardScript.asString,
-          host: workstation.host,
-          privateKeyPath: workstation.privateKeyPath,
-        },
-        dependsOn: dedicated.map((node) => this.placementOf(node.instance).attachment),
-        connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
-        provisioners: [
-          atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination: controllerDestination }),
-          atDestroy<RemoteExecProvisioner>({
-            type: "remote-exec",
-            inline: [`bash ${controllerDestination} \${self.input.nodeId} \${self.input.nodeName} \${self.input.address} \${self.input.directoryId} \${self.input.others}`],
-          }),
-        ],
+        arguments: ["address", "directoryId", "others"],
+        after: dedicated.map((node) => this.placementOf(node.instance).attachment),
       });
     }
     this.rollGuards = everyNode.slice(1).map((next, index) => {
@@ -502,6 +460,54 @@ export class KafkaStack extends PlatformStack {
   /** Chef node name and Name tag of dedicated controller `index`. */
   controllerName(index: number): string {
     return this.resourceName(`kafka-controller-${index}`);
+  }
+
+  /**
+   * A guard Terraform destroys before a node's resources (through `after`), whose destroy-time
+   * script runs on the workstation with the node's id, name and `arguments` and fails the apply
+   * while the node must not go. One resource with an instance per node, not one resource per
+   * node: Terraform runs the destroy-time provisioner of an instance that for_each no longer
+   * names, but not of a resource whose block left the configuration. A destroy-time provisioner
+   * may refer to nothing but the resource itself, so everything the script needs (the script too,
+   * with kafka.deletionProtection in it) is in its input, as last deployed; the node id, its
+   * only trigger, never changes while the node exists.
+   */
+  private destroyGuard(
+    id: string,
+    scriptLocal: string,
+    guard: {
+      readonly workstation: WorkstationConnection;
+      readonly script: string;
+      /** By node id: the node's name, and the values the script takes after it. */
+      readonly nodes: Record<string, { readonly name: string } & Record<string, string>>;
+      readonly arguments: readonly string[];
+      readonly after: ITerraformDependable[];
+    },
+  ): TerraformData {
+    const script = new TerraformLocal(this, scriptLocal, escapeTerraformTemplate(guard.script));
+    const target = TerraformIterator.fromMap(guard.nodes);
+    const destination = `/tmp/platform-${id}-\${self.input.nodeId}.sh`;
+    return new TerraformData(this, id, {
+      forEach: target,
+      triggersReplace: { nodeId: target.key },
+      input: {
+        nodeId: target.key,
+        nodeName: target.getString("name"),
+        ...Object.fromEntries(guard.arguments.map((name) => [name, target.getString(name)])),
+        script: script.asString,
+        host: guard.workstation.host,
+        privateKeyPath: guard.workstation.privateKeyPath,
+      },
+      dependsOn: guard.after,
+      connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
+      provisioners: [
+        atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
+        atDestroy<RemoteExecProvisioner>({
+          type: "remote-exec",
+          inline: [`bash ${destination} ${["nodeId", "nodeName", ...guard.arguments].map((name) => `\${self.input.${name}}`).join(" ")}`],
+        }),
+      ],
+    });
   }
 
   private placementOf(instance: HardenedInstance) {
