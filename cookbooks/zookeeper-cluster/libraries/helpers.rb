@@ -122,6 +122,32 @@ module ZookeeperCluster
     # ZooKeeper keeps its snapshots and transaction logs in <dataDir>/version-2; with
     # zookeeper.datadir.autocreate=false it refuses to start without that directory. Its presence
     # is what "this member has data" means here.
+    # Moves a member's data into data_dir, usually across filesystems (the root volume to the kept
+    # one), where mv is a copy then a delete and a run cut short would leave part of version-2 in
+    # data_dir: the next run would take that as the member's data (data? is true) and start it on
+    # part of its log. So the copy goes to a staging directory inside data_dir (same filesystem),
+    # version-2 is renamed into place last, in one step, and the source is emptied only then. A run
+    # cut short before the rename leaves data_dir without version-2 and the source whole, and the
+    # next run copies again. Arguments: the source directory, data_dir.
+    MOVE_DATA_SCRIPT = <<~'BASH'.freeze
+      set -euo pipefail
+      from=$1 to=$2
+      staging="$to/.moving-in"
+      if [[ -e "$to/version-2" ]]; then
+        echo "zookeeper-cluster: $to already holds data (version-2); not moving $from over it" >&2
+        exit 1
+      fi
+      rm -rf -- "$staging"
+      mkdir -- "$staging"
+      cp -a -- "$from/." "$staging/"
+      sync -f "$staging"
+      find "$staging" -mindepth 1 -maxdepth 1 ! -name version-2 -exec mv -f -t "$to" -- {} +
+      mv -T -- "$staging/version-2" "$to/version-2"
+      rmdir -- "$staging"
+      sync -f "$to"
+      find "$from" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+    BASH
+
     def data?(data_dir)
       ::File.directory?(::File.join(data_dir, 'version-2'))
     end

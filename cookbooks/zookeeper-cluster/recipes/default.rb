@@ -124,7 +124,7 @@ if data_plan == :move
   end
 
   execute "move ZooKeeper's data from #{previous_data_dir} to #{data_dir}" do
-    command ['find', previous_data_dir, '-mindepth', '1', '-maxdepth', '1', '-exec', 'mv', '-t', data_dir, '{}', '+']
+    command ['bash', '-c', ZookeeperCluster::Helpers::MOVE_DATA_SCRIPT, 'move-zookeeper-data', previous_data_dir, data_dir]
     not_if { ZookeeperCluster::Helpers.data?(data_dir) }
     notifies :restart, 'service[zookeeper]', :delayed
   end

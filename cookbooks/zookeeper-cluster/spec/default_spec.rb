@@ -1,4 +1,5 @@
 require_relative '../../spec_helper'
+require 'open3'
 require 'tempfile'
 require 'tmpdir'
 require 'fileutils'
@@ -225,7 +226,7 @@ describe 'zookeeper-cluster::default' do
         expect(stop.service_name).to eq('zookeeper')
         expect(chef_run).to stop_service('zookeeper stopped to move its data')
         expect(chef_run).to run_execute("move ZooKeeper's data from /var/lib/zookeeper to /data/zookeeper")
-          .with(command: %w(find /var/lib/zookeeper -mindepth 1 -maxdepth 1 -exec mv -t /data/zookeeper {} +))
+          .with(command: ['bash', '-c', ZookeeperCluster::Helpers::MOVE_DATA_SCRIPT, 'move-zookeeper-data', '/var/lib/zookeeper', '/data/zookeeper'])
         resources = chef_run.resource_collection.all_resources
         expect(resources.index(stop)).to be < resources.index(move)
         expect(resources.index(move)).to be < resources.index(chef_run.directory('/data/zookeeper/version-2'))
@@ -456,6 +457,79 @@ describe ZookeeperCluster::Helpers do
       expect(described_class.data_plan(old, [old])).to eq(:keep)
       FileUtils.mkdir_p(::File.join(volume, 'version-2'))
       expect(described_class.data_plan(volume, [old])).to eq(:keep)
+    end
+  end
+
+  describe 'MOVE_DATA_SCRIPT' do
+    # A member's data as ZooKeeper leaves it: myid beside version-2's snapshots and logs.
+    def member_data(dir)
+      FileUtils.mkdir_p(::File.join(dir, 'version-2'))
+      ::File.write(::File.join(dir, 'myid'), "2\n")
+      ::File.write(::File.join(dir, 'version-2', 'snapshot.100000000'), 'snapshot')
+      ::File.write(::File.join(dir, 'version-2', 'log.100000001'), 'log')
+    end
+
+    def move(from, to, path: ENV['PATH'])
+      output, status = Open3.capture2e({ 'PATH' => path }, 'bash', '-c', described_class::MOVE_DATA_SCRIPT, 'move-zookeeper-data', from, to)
+      [output, status]
+    end
+
+    def tree(dir)
+      Dir.glob('**/*', ::File::FNM_DOTMATCH, base: dir).reject { |entry| entry.end_with?('.') }.sort
+    end
+
+    it 'moves every file over and empties the source' do
+      Dir.mktmpdir do |root|
+        from = ::File.join(root, 'old')
+        to = ::File.join(root, 'volume')
+        member_data(from)
+        FileUtils.mkdir_p(to)
+        output, status = move(from, to)
+        expect(status).to be_success, output
+        expect(tree(to)).to eq(%w(myid version-2 version-2/log.100000001 version-2/snapshot.100000000))
+        expect(::File.read(::File.join(to, 'version-2', 'log.100000001'))).to eq('log')
+        expect(tree(from)).to eq([])
+      end
+    end
+
+    it 'leaves no version-2 in data_dir and the source whole when the copy is cut short, and the next run completes' do
+      Dir.mktmpdir do |root|
+        from = ::File.join(root, 'old')
+        to = ::File.join(root, 'volume')
+        stubs = ::File.join(root, 'bin')
+        member_data(from)
+        FileUtils.mkdir_p([to, stubs])
+        # A copy that dies halfway, as a full disk or a killed run would: part of version-2 written.
+        ::File.write(::File.join(stubs, 'cp'), <<~'STUB')
+          #!/bin/bash
+          staging=${!#}
+          mkdir -p "$staging/version-2" && echo partial > "$staging/version-2/snapshot.100000000"
+          exit 1
+        STUB
+        FileUtils.chmod(0o755, ::File.join(stubs, 'cp'))
+        _, status = move(from, to, path: "#{stubs}:#{ENV['PATH']}")
+        expect(status).not_to be_success
+        expect(described_class.data?(to)).to be(false)
+        expect(described_class.data_plan(to, [from])).to eq(:move)
+        expect(tree(from)).to eq(%w(myid version-2 version-2/log.100000001 version-2/snapshot.100000000))
+        output, status = move(from, to)
+        expect(status).to be_success, output
+        expect(tree(to)).to eq(%w(myid version-2 version-2/log.100000001 version-2/snapshot.100000000))
+        expect(::File.read(::File.join(to, 'version-2', 'snapshot.100000000'))).to eq('snapshot')
+      end
+    end
+
+    it 'refuses to move over data already in data_dir' do
+      Dir.mktmpdir do |root|
+        from = ::File.join(root, 'old')
+        to = ::File.join(root, 'volume')
+        member_data(from)
+        member_data(to)
+        output, status = move(from, to)
+        expect(status).not_to be_success
+        expect(output).to include('already holds data')
+        expect(tree(from)).to include('version-2/log.100000001')
+      end
     end
   end
 
