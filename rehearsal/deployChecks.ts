@@ -259,7 +259,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   if (members.length > 1) {
     await checks.check("a broken ZooKeeper setting fails the converge at the first member it runs and goes no further", async () => {
       // tickTime 0: ZooKeeper refuses to start. The health check must see that, not the old process.
-      stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 40 });
+      stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, { config: { tickTime: 0 }, health_timeout: 20 });
       const result = await converge();
       if (result.status === 0) throw new Error("the converge passed with a member that cannot start");
       // The leader goes last, so the first member run is not always the first listed; brokers
@@ -271,7 +271,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         throw new Error(`the converge did not stop at the first member it ran (ran ${ran.join(", ")}): ${lastLines(result.output)}`);
       }
       // Failed for the reason staged: the restarted member never served.
-      if (!result.output.includes("did not report a Mode within 40s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
+      if (!result.output.includes("did not report a Mode within 20s")) throw new Error(`the converge failed for another reason: ${lastLines(result.output)}`);
       const others = members.filter((node) => node.ip !== first).map((node) => memberMode(net, node.ip));
       if (members.length > 1 && !others.includes("leader")) throw new Error(`the untouched members lost their quorum: ${others.join(", ")}`);
       return `stopped at ${first}; the others: ${others.join(", ")}`;
@@ -441,8 +441,29 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       return summary;
     });
     // Shrinking starts from the grown ensemble.
+    let shrank = false;
     if (grew) {
-      await checks.check(`the ensemble shrunk ${grown.length} to ${members.length} on a running cluster: reconfig -remove one at a time (the leader last), then each removed member stops for good`, () => resize(grown, members));
+      await checks.check(`the ensemble shrunk ${grown.length} to ${members.length} on a running cluster: reconfig -remove one at a time (the leader last), then each removed member stops for good`, async () => {
+        const summary = await resize(grown, members);
+        shrank = true;
+        return summary;
+      });
+    }
+    // kafka.nodes 1 to 3 grows a single member to three (the ensemble size follows kafka.nodes).
+    // The single member is the first of the three, shrunk to it: the same dynamic quorum of one a
+    // new one-node cluster runs (standaloneEnabled=false), and the members coming back hold the
+    // data they had when they left, older than the running member's.
+    if (shrank && members.length === 3) {
+      const single = members.slice(0, 1);
+      let alone = false;
+      await checks.check("the ensemble shrunk 3 to 1 on a running cluster: the last member keeps serving as a quorum of one", async () => {
+        const summary = await resize(members, single);
+        alone = true;
+        return summary;
+      });
+      if (alone) {
+        await checks.check("the ensemble grown 1 to 3 on a running cluster (kafka.nodes 1 to 3): the new members join one at a time and sync from the running member before they vote", () => resize(single, members));
+      }
     }
   }
 }

@@ -119,9 +119,6 @@ module ZookeeperCluster
         wanted.sort.map { |key, value| "#{key}=#{value}\n" }.join
     end
 
-    # ZooKeeper keeps its snapshots and transaction logs in <dataDir>/version-2; with
-    # zookeeper.datadir.autocreate=false it refuses to start without that directory. Its presence
-    # is what "this member has data" means here.
     # Moves a member's data into data_dir, usually across filesystems (the root volume to the kept
     # one), where mv is a copy then a delete and a run cut short would leave part of version-2 in
     # data_dir: the next run would take that as the member's data (data? is true) and start it on
@@ -148,6 +145,9 @@ module ZookeeperCluster
       find "$from" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
     BASH
 
+    # ZooKeeper keeps its snapshots and transaction logs in <dataDir>/version-2; with
+    # zookeeper.datadir.autocreate=false it refuses to start without that directory. Its presence
+    # is what "this member has data" means here.
     def data?(data_dir)
       ::File.directory?(::File.join(data_dir, 'version-2'))
     end
