@@ -146,6 +146,25 @@ describe("guardrails catch each form a violation can take (named survivors of a 
     expect(synthError(stack)).toContain("[guarded/range] [no-public-ingress] ingress from anywhere on port 1-65535");
   });
 
+  it("no-public-ingress: refuses halves of the internet, in one rule or spread over a group's rules, for IPv4 and IPv6", () => {
+    const oneRule = platformStack();
+    new SecurityGroup(oneRule, "halves", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] }] });
+    expect(synthError(oneRule)).toContain("[guarded/halves] [no-public-ingress] ingress from anywhere on port 22 is not a declared public port");
+    const twoRules = platformStack();
+    new VpcSecurityGroupIngressRule(twoRules, "low-half", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "::/1" });
+    new VpcSecurityGroupIngressRule(twoRules, "high-half", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 9092, toPort: 9092, cidrIpv6: "8000::/1" });
+    const error = synthError(twoRules);
+    expect(error).toContain("[guarded/low-half] [no-public-ingress] ingress from ::/1, which with the group's other ranges reach the whole internet, on port 22");
+    expect(error).toContain("[guarded/high-half] [no-public-ingress] ingress from 8000::/1, which with the group's other ranges reach the whole internet, on port 9092");
+  });
+
+  it("no-public-ingress: judges each group by its own ranges: halves in two groups pass", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupIngressRule(stack, "low-half", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/1" });
+    new VpcSecurityGroupIngressRule(stack, "high-half", { securityGroupId: "sg-2", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "128.0.0.0/1" });
+    expect(synthError(stack)).toBeUndefined();
+  });
+
   it("no-public-ingress: lets egress to anywhere and ingress from a group or a private range pass", () => {
     const stack = platformStack();
     new SecurityGroupRule(stack, "egress-rule", { type: "egress", securityGroupId: "sg-1", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] });

@@ -1,10 +1,10 @@
 import type { IConstruct } from "constructs";
 import type { TerraformStack } from "cdktf";
 import { resourcesOfType } from "../resourceConfig";
+import { coversEverything } from "../../review/internetRanges";
 import type { Violation } from "../Violation";
 
 export const NO_PUBLIC_INGRESS = "no-public-ingress";
-const ANYWHERE = new Set(["0.0.0.0/0", "::/0"]);
 const METADATA_KEY = "platform:public-ingress";
 
 /**
@@ -18,35 +18,50 @@ export function declarePublicIngress(rule: IConstruct, port: number, reason: str
 interface IngressEntry {
   readonly fromPort: unknown;
   readonly toPort: unknown;
-  readonly sources: unknown[];
+  readonly ipv4: string[];
+  readonly ipv6: string[];
 }
 
-/** No security group accepts traffic from 0.0.0.0/0 or ::/0 except on declared public ports. */
+/**
+ * No security group accepts traffic from the internet except on declared public ports. The
+ * internet is any set of a group's ranges that together cover every address of a family:
+ * `0.0.0.0/1` and `128.0.0.0/1`, in one rule or in two, reach as far as `0.0.0.0/0`.
+ */
 export function noPublicIngress(stack: TerraformStack): Violation[] {
-  const found: Array<{ construct: IConstruct; entry: IngressEntry }> = [];
+  // Ingress by the group it opens: an inline block by its group, a separate rule by the id it names.
+  const groups = new Map<unknown, Array<{ construct: IConstruct; entry: IngressEntry }>>();
+  const add = (group: unknown, construct: IConstruct, entry: IngressEntry): void => {
+    groups.set(group, [...(groups.get(group) ?? []), { construct, entry }]);
+  };
   for (const type of ["aws_security_group", "aws_default_security_group"]) {
     for (const { resource, config } of resourcesOfType(stack, type)) {
       for (const block of asList(config.ingress)) {
-        found.push({ construct: resource, entry: { fromPort: block.from_port, toPort: block.to_port, sources: [...asArray(block.cidr_blocks), ...asArray(block.ipv6_cidr_blocks)] } });
+        add(resource, resource, { fromPort: block.from_port, toPort: block.to_port, ipv4: strings(block.cidr_blocks), ipv6: strings(block.ipv6_cidr_blocks) });
       }
     }
   }
   for (const { resource, config } of resourcesOfType(stack, "aws_security_group_rule")) {
     if (config.type !== "ingress") continue;
-    found.push({ construct: resource, entry: { fromPort: config.from_port, toPort: config.to_port, sources: [...asArray(config.cidr_blocks), ...asArray(config.ipv6_cidr_blocks)] } });
+    add(config.security_group_id, resource, { fromPort: config.from_port, toPort: config.to_port, ipv4: strings(config.cidr_blocks), ipv6: strings(config.ipv6_cidr_blocks) });
   }
   for (const { resource, config } of resourcesOfType(stack, "aws_vpc_security_group_ingress_rule")) {
-    found.push({ construct: resource, entry: { fromPort: config.from_port, toPort: config.to_port, sources: [config.cidr_ipv4, config.cidr_ipv6] } });
+    add(config.security_group_id, resource, { fromPort: config.from_port, toPort: config.to_port, ipv4: strings([config.cidr_ipv4]), ipv6: strings([config.cidr_ipv6]) });
   }
 
-  return found
-    .filter(({ entry }) => entry.sources.some((source) => typeof source === "string" && ANYWHERE.has(source)))
-    .filter(({ construct, entry }) => !isDeclaredPublic(construct, entry))
-    .map(({ construct, entry }) => ({
-      construct,
-      ruleId: NO_PUBLIC_INGRESS,
-      message: `ingress from anywhere on port ${describePorts(entry)} is not a declared public port`,
-    }));
+  const violations: Violation[] = [];
+  for (const entries of groups.values()) {
+    const undeclared = entries.filter(({ construct, entry }) => !isDeclaredPublic(construct, entry));
+    const open4 = coversEverything(undeclared.flatMap(({ entry }) => entry.ipv4), 4);
+    const open6 = coversEverything(undeclared.flatMap(({ entry }) => entry.ipv6), 6);
+    for (const { construct, entry } of undeclared) {
+      const part = [...(open4 ? entry.ipv4 : []), ...(open6 ? entry.ipv6 : [])];
+      if (part.length === 0) continue;
+      const alone = coversEverything(entry.ipv4, 4) || coversEverything(entry.ipv6, 6);
+      const from = alone ? "anywhere" : `${part.join(", ")}, which with the group's other ranges reach the whole internet,`;
+      violations.push({ construct, ruleId: NO_PUBLIC_INGRESS, message: `ingress from ${from} on port ${describePorts(entry)} is not a declared public port` });
+    }
+  }
+  return violations;
 }
 
 function isDeclaredPublic(construct: IConstruct, entry: IngressEntry): boolean {
@@ -65,6 +80,6 @@ function asList(value: unknown): Array<Record<string, unknown>> {
   return Array.isArray(value) ? (value as Array<Record<string, unknown>>) : [];
 }
 
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 }
