@@ -5,6 +5,9 @@ const ATTRIBUTES = ["availability_zone", "public_ip", "private_ip", "bucket", "j
 /** A reference as a reader knows it: `${aws_security_group.kafka-security-group.id}` is kafka-security-group. */
 export function refName(value: unknown): string {
   const text = String(value ?? "?");
+  // An ARN's partition and account come from data sources read at plan: a placeholder reads better than their addresses.
+  if (/^\$\{data\.aws_partition\.[A-Za-z0-9_-]+\.partition\}$/.test(text)) return "<partition>";
+  if (/^\$\{data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id\}$/.test(text)) return "<account>";
   const crossStack = /cross-stack-output-([A-Za-z0-9_-]+)\}$/.exec(text);
   if (crossStack) {
     const joined = crossStack[1];

@@ -278,7 +278,8 @@ function direct(change: ResourceChange, add: (kind: Replacement["kind"], message
   }
   if (why.length > 0) {
     const state = change.type === "aws_instance" && holdsState(after) ? ` ${STATE_NOTE}` : "";
-    add(holdsData ? "data-loss" : "replacement", `replaced: ${why.join("; ")}${holdsData ? ": the data on it is destroyed" : state}`);
+    const loss = change.type === "aws_s3_bucket" ? `: ${bucketReplacement(before)}` : holdsData ? ": the data on it is destroyed" : state;
+    add(holdsData ? "data-loss" : "replacement", `replaced: ${why.join("; ")}${loss}`);
     return "replaced";
   }
   if (change.type === "aws_instance" && (userData.length > 0 || typeChanged)) {
@@ -306,6 +307,20 @@ function bucketRemoval(change: ResourceChange, changes: readonly ResourceChange[
     "fails to delete the bucket while it holds any object (BucketNotEmpty), so the apply fails" +
     (protections.length > 0 ? " and the bucket stays without those protections" : "") +
     "; empty it first, or keep it out of Terraform (terraform state rm) before removing it from the config"
+  );
+}
+
+/**
+ * A bucket replaced: Terraform destroys the old one first, with the force_destroy of its state.
+ * Without it S3 refuses to delete a bucket that holds anything, after the bucket's configuration
+ * resources, replaced with it, have been destroyed.
+ */
+function bucketReplacement(before: Json): string {
+  if (before.force_destroy === true) return "the provider deletes every object and every version in the old bucket, then the bucket";
+  return (
+    "with force_destroy false, Terraform first destroys the old bucket's configuration resources replaced with it (its policy, public access block, encryption), " +
+    "then fails to delete the bucket while it holds any object (BucketNotEmpty), so the apply fails and the bucket stays without those protections; " +
+    "empty it first, or keep the old bucket out of Terraform (terraform state rm)"
   );
 }
 

@@ -1,6 +1,6 @@
 import { renderJson, renderMarkdown, summarize } from "../review/renderReview";
 import { compare, failingFindings } from "../review/runReview";
-import { refName } from "../review/findings";
+import { readable, refName } from "../review/findings";
 import { coversEverything } from "../review/internetRanges";
 import { readFileSync } from "node:fs";
 import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION, forceNewChanges } from "../review/forceNewAttributes";
@@ -327,6 +327,18 @@ describe("plan review", () => {
     expect(destroyed.message).toBe("destroyed with force_destroy: the provider deletes every object and every version in the bucket, then the bucket");
   });
 
+  it("words a bucket's replacement by force_destroy too: without it the apply fails once the old bucket's protections are gone", () => {
+    const head = clone(base);
+    head.storage.resource.aws_s3_bucket["data-bucket"].bucket_prefix = "insight-stage-data-";
+    const [replaced] = review(head).findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(replaced.kind).toBe("data-loss");
+    expect(replaced.message).toMatch(/^replaced: bucket_prefix changes: with force_destroy false, Terraform first destroys the old bucket's configuration resources .*BucketNotEmpty\), so the apply fails and the bucket stays without those protections/);
+    const forced = clone(base);
+    forced.storage.resource.aws_s3_bucket["data-bucket"].force_destroy = true;
+    const [emptied] = compare(forced, head, "base", "head").findings.filter((finding) => finding.address === "aws_s3_bucket.data-bucket");
+    expect(emptied.message).toBe("replaced: bucket_prefix changes: the provider deletes every object and every version in the old bucket, then the bucket");
+  });
+
   it("reports removing the bucket's versioning resource, which suspends versioning", () => {
     const head = clone(base);
     delete head.storage.resource.aws_s3_bucket_versioning;
@@ -468,6 +480,9 @@ describe("plan review", () => {
     expect(refName("${data.terraform_remote_state.cross-stack-reference-input-network.outputs.cross-stack-output-aws_security_groupworkstation-security-groupid}")).toBe("workstation-security-group");
     expect(refName("${aws_security_group.kafka-security-group.id}")).toBe("kafka-security-group");
     expect(refName("${aws_iam_role.master_role_E18B5787.id}")).toBe("master_role");
+    expect(readable("arn:${data.aws_partition.partition.partition}:ssm:us-west-2:${data.aws_caller_identity.account.account_id}:parameter/insight/dev/spark/auth-secret")).toBe(
+      "arn:<partition>:ssm:us-west-2:<account>:parameter/insight/dev/spark/auth-secret",
+    );
   });
 
   it("refuses a --fail-on kind it does not know", () => {

@@ -1,4 +1,6 @@
-import { renderJson, renderMarkdown, summarize } from "../../review/renderReview";
+import type { Finding } from "../../review/findings";
+import { platformDot } from "../../review/platformDiagram";
+import { renderJson, renderMarkdown, summarize, type Review } from "../../review/renderReview";
 import { failingFindings, runReview, type SideSynth } from "../../review/runReview";
 import { FixtureRepo } from "../fixtureRepo";
 
@@ -27,6 +29,42 @@ describe("plan review of real commits", () => {
     });
     commits.movedSubnet = repo.commit("the first private subnet moved to another range", {
       "deployed.json": `${JSON.stringify({ kafka: { nodes: 5 }, network: { privateSubnetCidrs: ["10.0.64.0/20", "10.0.32.0/20", "10.0.48.0/20"] } })}\n`,
+    });
+    // One commit per item of the review's issue, each the next one's base.
+    commits.adminPolicy = repo.commit("a break-glass inline policy, written as JSON, for the Chef server", {
+      "stacks/ChefStack.ts": (text) =>
+        text.replace(
+          "    const serverFqdn = this.server.instance.privateDns;",
+          `    new IamRolePolicy(this, "server-break-glass", { role: this.server.role.id, name: "break-glass", policy: JSON.stringify({ Version: "2012-10-17", Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) });\n$&`,
+        ),
+    });
+    commits.versioningRemoved = repo.commit("the data bucket's versioning resource removed", {
+      "stacks/StorageStack.ts": (text) =>
+        text
+          .replace(/    const versioning = new S3BucketVersioningA\(this, "data-bucket-versioning", \{[\s\S]*?\n    \}\);\n/, "")
+          .replace(/\n\s*\/\/ Lifecycle rules on noncurrent versions need versioning in place first\.\n\s*dependsOn: \[versioning\],/, ""),
+    });
+    commits.adminCidrDefault = repo.commit("admin_cidr gets a default", {
+      "constructs/OperatorVariables.ts": (text) => text.replace('new TerraformVariable(scope, "admin_cidr", {\n      type: "string",', '$&\n      default: "10.0.0.0/8",'),
+    });
+    commits.vpcMoved = repo.commit("the VPC moved to 10.1.0.0/16", {
+      "deployed.json": `${JSON.stringify({ kafka: { nodes: 5 }, network: { vpcCidr: "10.1.0.0/16", publicSubnetCidrs: ["10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"], privateSubnetCidrs: ["10.1.64.0/20", "10.1.32.0/20", "10.1.48.0/20"] } })}\n`,
+    });
+    commits.environmentRenamed = repo.commit("the environment renamed, so the bucket prefix too", {
+      "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), environment: "stage" })}\n`,
+    });
+    commits.groupRedescribed = repo.commit("the workstation's security group described anew", {
+      "stacks/NetworkStack.ts": (text) => text.replace('description: "Operator entry point: the only source of SSH and web UI access to cluster nodes"', 'description: "Operator entry point, SSH and web UIs"'),
+    });
+    commits.splitRanges = repo.commit("HTTPS to the workstation from two halves of the address space", {
+      "stacks/NetworkStack.ts": (text) =>
+        text.replace(
+          '    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);',
+          `$&\n    for (const [id, cidr] of [["low", "0.0.0.0/1"], ["high", "128.0.0.0/1"], ["low6", "::/1"], ["high6", "8000::/1"]]) {\n      new VpcSecurityGroupIngressRule(this, \`workstation-https-\${id}\`, { securityGroupId: this.workstationSecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, description: "HTTPS" });\n    }`,
+        ),
+    });
+    commits.armWorkers = repo.commit("Spark workers on a1.xlarge", {
+      "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), spark: { workerInstanceType: "a1.xlarge" } })}\n`,
     });
   }, 60_000);
   afterAll(() => repo.dispose());
@@ -92,5 +130,99 @@ describe("plan review of real commits", () => {
     expect([effect("kafka", "kafka/node-0/instance"), effect("spark", "spark/worker-0/instance"), effect("kafka", "kafka/data-volume-0")]).toEqual(["replace", "replace", undefined]);
     expect(summarize(moved).plan.destroy).toBe(moved.plan?.filter((change) => change.effect === "replace").length);
     expect(summarize(moved).plan.add).toBeGreaterThanOrEqual(10);
+  }, 120_000);
+
+  // The review's issue, item by item: each change made as a commit, reviewed against the commit
+  // before it. Items 8 (the plan role's policy) and 16 (the workflow) are text the review does not
+  // run: test/planRolePolicy.test.ts and test/workflow.test.ts read it.
+  const headPlatform = (name: string) => [...cache].find(([key]) => key.startsWith(`${commits[name]} `))?.[1].platform ?? {};
+  const lines = (findings: readonly Finding[]) => findings.map((finding) => `${finding.kind} ${finding.path}: ${finding.message}`);
+
+  it("item 5: an inline policy written as JSON goes through the grant analysis, and * on * is ADMIN", () => {
+    const granted = review("movedSubnet", "adminPolicy", { configFile: "deployed.json" });
+    expect(lines(granted.findings)).toEqual(["security chef/server-break-glass: inline policy break-glass on role server_role: new policy document grants * on * — ADMIN: every action on every resource"]);
+  }, 120_000);
+
+  it("item 6: removing aws_s3_bucket_versioning is a finding: the provider suspends versioning on delete", () => {
+    const removed = review("adminPolicy", "versioningRemoved", { configFile: "deployed.json" });
+    expect(lines(removed.findings)).toEqual([expect.stringMatching(/^data-loss storage\/data-bucket-versioning: removed: the provider suspends the bucket's versioning on delete/)]);
+    expect(failingFindings(removed.findings, ["data-loss"])).toHaveLength(1);
+  }, 120_000);
+
+  it("item 7: a variable's change is shown old → new, and a default on a security-relevant variable is a security finding", () => {
+    const defaulted = review("versioningRemoved", "adminCidrDefault", { configFile: "deployed.json" });
+    expect(lines(defaulted.findings)).toEqual(['security chef: variable admin_cidr: default (none) → "10.0.0.0/8" — a default here applies to every deploy that does not pass one']);
+  }, 120_000);
+
+  it("item 9: the force-new table knows route tables, routes and the bucket's configuration resources", () => {
+    const moved = review("adminCidrDefault", "vpcMoved", { configFile: "deployed.json" });
+    const at = (reviewed: Review, path: string) => lines(reviewed.findings.filter((finding) => finding.path === path));
+    expect(at(moved, "network/private-routes-0")).toEqual(["replacement network/private-routes-0: replaced: it refers to network/vpc, which is replaced"]);
+    expect(at(moved, "network/public-routes")).toEqual(["replacement network/public-routes: replaced: it refers to network/vpc, which is replaced"]);
+    expect(at(moved, "network/private-default-route-0")).toEqual(["replacement network/private-default-route-0: replaced: it refers to network/private-routes-0, which is replaced"]);
+    // A new bucket prefix replaces the bucket, and with it every aws_s3_bucket_* resource that names it.
+    const renamed = review("vpcMoved", "environmentRenamed", { configFile: "deployed.json" });
+    expect(at(renamed, "storage/platform-data")).toEqual([
+      expect.stringMatching(/^data-loss storage\/platform-data: replaced: bucket_prefix changes: with force_destroy false, Terraform first destroys .*\(BucketNotEmpty\), so the apply fails/),
+    ]);
+    for (const part of ["ownership", "policy", "public-access-block", "encryption", "lifecycle"]) {
+      expect(at(renamed, `storage/data-bucket-${part}`)).toEqual([`replacement storage/data-bucket-${part}: replaced: it refers to storage/platform-data, which is replaced`]);
+    }
+  }, 120_000);
+
+  it("item 10: a replaced security group in use is a finding without create_before_destroy, and the instances using it are updated in place", () => {
+    const redescribed = review("environmentRenamed", "groupRedescribed", { configFile: "deployed.json" });
+    const group = redescribed.findings.filter((finding) => finding.path === "network/workstation-security-group").map((finding) => finding.message);
+    expect(group).toEqual(["replaced: description changes", expect.stringMatching(/^IN USE: replaced without create_before_destroy while chef\/workstation\/instance, .*DependencyViolation.*up to 15 minutes/)]);
+    expect(lines(redescribed.findings.filter((finding) => finding.path === "chef/workstation/instance"))).toEqual([
+      "in-place chef/workstation/instance: updated in place: it refers to network/workstation-security-group (stack network), replaced (its list of security groups changes)",
+    ]);
+    expect(redescribed.plan?.find((change) => change.path === "chef/workstation/instance")?.effect).toBe("update");
+  }, 120_000);
+
+  it("item 11: a broker scale-out raises no false alarm: the new nodes' grants, trust policies included, are one harmless finding", () => {
+    const scaled = review("configAdded", "fiveBrokers", { configFile: "deployed.json" });
+    expect(failingFindings(scaled.findings, ["security"])).toEqual([]);
+    const same = scaled.findings.filter((finding) => finding.message.includes("the same access as the existing ones"));
+    expect(same).toEqual([expect.objectContaining({ kind: "harmless", stack: "kafka", path: "kafka/node-3, kafka/node-4" })]);
+    expect(same[0].message).toContain("trust: new trust policy: lets Service ec2.amazonaws.com assume this role");
+  }, 120_000);
+
+  it("item 12: rules whose ranges together reach the internet are PUBLIC, per group, for IPv4 and IPv6", () => {
+    const split = review("groupRedescribed", "splitRanges", { configFile: "deployed.json" });
+    expect(lines(split.findings)).toEqual(
+      [["high", "128.0.0.0/1", 4], ["high6", "8000::/1", 6], ["low", "0.0.0.0/1", 4], ["low6", "::/1", 6]].map(
+        ([id, cidr, family]) =>
+          `security network/workstation-https-${id}: opens ingress tcp 443 from ${cidr} into group workstation-security-group — PUBLIC: with the group's other ingress rules its ranges cover every IPv${family} address, so anyone on the internet can connect`,
+      ),
+    );
+  }, 120_000);
+
+  it("item 15: values old → new with the forces-replacement marker, the stack named once, no cross-stack outputs, ARNs readable", () => {
+    const markdown = renderMarkdown(review("renamedBucket", "movedSubnet", { configFile: "deployed.json" }));
+    expect(markdown).toContain('| cidr_block: "10.0.16.0/20" → "10.0.64.0/20" # forces replacement |');
+    expect(markdown).toContain("- `network/private-subnet-0`: replaced: cidr_block changes");
+    expect(markdown).not.toMatch(/`(network|kafka|chef|spark)` `/);
+    expect(markdown).not.toContain("cross-stack-output-");
+    // The parameters' ARNs are built from the partition and account: named as a reader knows them.
+    const renamed = renderMarkdown(review("vpcMoved", "environmentRenamed", { configFile: "deployed.json" }));
+    expect(renamed).toContain("- `chef/read-bootstrap-key`: policy document now also grants ssm:GetParameter on arn:&lt;partition&gt;:ssm:us-west-2:&lt;account&gt;:parameter/insight/stage/chef/bootstrap-public-key");
+    expect(renamed).not.toContain("${");
+  }, 120_000);
+
+  it("item 17: the diagram draws what the JSON says: the bucket's versioning as configured, and every ingress range", () => {
+    review("adminPolicy", "versioningRemoved", { configFile: "deployed.json" });
+    review("groupRedescribed", "splitRanges", { configFile: "deployed.json" });
+    expect(platformDot(headPlatform("adminPolicy"))).toMatch(/S3 data bucket\\n\(encrypted, public access blocked, versioned\)/);
+    expect(platformDot(headPlatform("versioningRemoved"))).toMatch(/S3 data bucket\\n\(encrypted, public access blocked, NOT versioned\)/);
+    const drawn = platformDot(headPlatform("splitRanges"));
+    for (const range of ["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"]) expect(drawn).toContain(`"range ${range}" -> "chef/workstation_instance_`);
+    expect(drawn).toContain('nat -> internet [label="egress: all traffic"]');
+  }, 120_000);
+
+  it("item 18: a1.* is arm64: Spark workers moved to a1.xlarge under an ignored ami fail the apply", () => {
+    const arm = review("splitRanges", "armWorkers", { configFile: "deployed.json" });
+    expect(arm.findings.map((finding) => `${finding.kind} ${finding.path}`)).toEqual([0, 1, 2].map((index) => `stop-start spark/worker-${index}/instance`));
+    for (const finding of arm.findings) expect(finding.message).toMatch(/^APPLY FAILS: instance_type changes from m7i\.xlarge to a1\.xlarge, another CPU architecture, but lifecycle ignores ami: .*its amd64 image/);
   }, 120_000);
 });
