@@ -113,6 +113,29 @@ describe("ZooKeeper ensemble changes, one member at a time", () => {
     expect(changes(dir)).not.toContain(`run ${IPS[4]}`);
   });
 
+  it("shrinks 3 to 1, the leader last: a connection lost as the quorum re-forms is judged by the membership, not taken for a failure", () => {
+    // Member 2 leads; the member asked (1) drops its clients as it takes over, before it answers.
+    const three = IPS.slice(0, 3);
+    const dir = ensemble(three, three, { [`after-run-${IPS[1]}`]: `echo leader >"$C/zk-${IPS[0]}"` }, IPS[1]);
+    writeFileSync(join(dir, "work", "cluster", "reconfig-connection-lost"), "applied\n");
+    const run = runBash(converge(three, [IPS[0]]), { stubs: STUBS, env: FAST, dir });
+    expect(run.status).toBe(0);
+    expect(changes(dir)).toEqual([`run ${IPS[0]}`, `reconfig -remove 3 on ${IPS[0]}`, `run ${IPS[2]}`, `reconfig -remove 2 on ${IPS[0]}`, `run ${IPS[1]}`]);
+    expect(run.output).toContain("reconfig -remove 2 (10.0.32.6): the connection was lost before an answer; the members' own membership tells whether it was committed");
+    expect(run.output).toContain("member 2 (10.0.32.6) is no longer a member: 1 of 1 members no longer list server.2");
+    expect(membership(dir)).toBe(`1 ${IPS[0]}`);
+  });
+
+  it("stops, naming what it saw, when a reconfig whose connection was lost was not committed", () => {
+    const dir = ensemble(IPS.slice(0, 3), IPS);
+    writeFileSync(join(dir, "work", "cluster", "reconfig-connection-lost"), "not-applied\n");
+    const run = runBash(converge(IPS, IPS), { stubs: STUBS, env: FAST, dir });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain(`timed out after 600s waiting until member 4 (${IPS[3]}) is a voter (last seen: 0 of 3 members list server.4=${IPS[3]}`);
+    expect(changes(dir)).not.toContain(`run ${IPS[4]}`);
+    expect(membership(dir)).toBe(IPS.slice(0, 3).map((ip, index) => `${index + 1} ${ip}`).join("\n"));
+  });
+
   it("waits a bounded time for a new member to be listed and serve, then names what it saw", () => {
     const dir = ensemble(IPS.slice(0, 3), IPS, { [`after-run-${IPS[3]}`]: `echo not-serving >"$C/zk-${IPS[3]}"`, [`conf-${IPS[1]}`]: `1=${IPS[0]},2=${IPS[1]},3=${IPS[2]}` });
     const run = runBash(converge(IPS, IPS), { stubs: STUBS, env: FAST, dir });

@@ -56,12 +56,16 @@ describe("plan review of real commits", () => {
     commits.groupRedescribed = repo.commit("the workstation's security group described anew", {
       "stacks/NetworkStack.ts": (text) => text.replace('description: "Operator entry point: the only source of SSH and web UI access to cluster nodes"', 'description: "Operator entry point, SSH and web UIs"'),
     });
+    // Declared public, as the synth-time guardrail asks of any port the internet reaches: the
+    // review must still call it PUBLIC.
     commits.splitRanges = repo.commit("HTTPS to the workstation from two halves of the address space", {
       "stacks/NetworkStack.ts": (text) =>
-        text.replace(
-          '    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);',
-          `$&\n    for (const [id, cidr] of [["low", "0.0.0.0/1"], ["high", "128.0.0.0/1"], ["low6", "::/1"], ["high6", "8000::/1"]]) {\n      new VpcSecurityGroupIngressRule(this, \`workstation-https-\${id}\`, { securityGroupId: this.workstationSecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, description: "HTTPS" });\n    }`,
-        ),
+        text
+          .replace(/^/, 'import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";\n')
+          .replace(
+            '    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);',
+            `$&\n    for (const [id, cidr] of [["low", "0.0.0.0/1"], ["high", "128.0.0.0/1"], ["low6", "::/1"], ["high6", "8000::/1"]]) {\n      declarePublicIngress(new VpcSecurityGroupIngressRule(this, \`workstation-https-\${id}\`, { securityGroupId: this.workstationSecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, description: "HTTPS" }), 443, "a public HTTPS endpoint");\n    }`,
+          ),
     });
     commits.armWorkers = repo.commit("Spark workers on a1.xlarge", {
       "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), spark: { workerInstanceType: "a1.xlarge" } })}\n`,
