@@ -246,17 +246,22 @@ export class KafkaProvisionScripts {
       clientBinary: this.client.binary,
       setupCommand: SETUP_COMMAND,
       dedicatedControllers: this.config.kafka.mode === "kraft" && this.config.kafka.dedicatedControllers,
-      rolling: {
-        mode: this.config.kafka.mode,
-        ...ROLLING_HEALTH,
-        zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
-        brokerPort: KAFKA_TOOLS.ports.broker,
-        controllerPort: KAFKA_TOOLS.ports.controller,
-        kafkaBin: KAFKA_TOOLS.bin,
-        kafkaLogDir: KAFKA_TOOLS.logDir,
-        toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
-      },
+      rolling: this.rollingContext(),
     });
+  }
+
+  /** The health checks of the converge's rolling section, which the roll guards use too. */
+  private rollingContext(): Record<string, unknown> {
+    return {
+      mode: this.config.kafka.mode,
+      ...ROLLING_HEALTH,
+      zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
+      brokerPort: KAFKA_TOOLS.ports.broker,
+      controllerPort: KAFKA_TOOLS.ports.controller,
+      kafkaBin: KAFKA_TOOLS.bin,
+      kafkaLogDir: KAFKA_TOOLS.logDir,
+      toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
+    };
   }
 
   /**
@@ -336,7 +341,9 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
-      ...this.kafkaToolsContext(),
+      kraft: this.config.kafka.mode === "kraft",
+      knifeConfig: this.knifeConfig,
+      rolling: this.rollingContext(),
     });
   }
 
@@ -353,7 +360,9 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
-      ...this.kafkaToolsContext(),
+      kraft: this.config.kafka.mode === "kraft",
+      knifeConfig: this.knifeConfig,
+      rolling: this.rollingContext(),
     });
   }
 

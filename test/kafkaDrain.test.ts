@@ -435,7 +435,7 @@ describe("roll-guard (stub-run)", () => {
     const result = runBash(guard(zk), { stubs: { ...stubs, sleep: `cp "$WORK_DIR/api-next" "$WORK_DIR/api-versions"; exit 0` }, dir });
     expect(result.status).toBe(0);
     expect(result.output).toContain("broker 1 is not among the live brokers yet");
-    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions, e.g.  Topic: orders Partition: 1 Leader: 2 Replicas: 2,1,3 Isr: 2,3");
+    expect(result.output).toContain("1 under-replicated partitions: orders-1");
     expect(result.output).toContain("healthy after insight-dev-kafka-0: the next node may change");
   });
 
@@ -480,7 +480,7 @@ describe("the first node's roll guard (stub-run)", () => {
     const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
     const result = runBash(first(), { stubs, dir });
     expect(result.status).toBe(0);
-    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions");
+    expect(result.output).toContain("1 under-replicated partitions: orders-1");
     expect(result.output).toContain("healthy before insight-dev-kafka-0: it may change");
   });
 
