@@ -247,6 +247,7 @@ export class KafkaProvisionScripts {
       setupCommand: SETUP_COMMAND,
       dedicatedControllers: this.config.kafka.mode === "kraft" && this.config.kafka.dedicatedControllers,
       rolling: this.rollingContext(),
+      ...this.kafkaToolsContext(),
     });
   }
 
@@ -256,11 +257,7 @@ export class KafkaProvisionScripts {
       mode: this.config.kafka.mode,
       ...ROLLING_HEALTH,
       zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
-      brokerPort: KAFKA_TOOLS.ports.broker,
       controllerPort: KAFKA_TOOLS.ports.controller,
-      kafkaBin: KAFKA_TOOLS.bin,
-      kafkaLogDir: KAFKA_TOOLS.logDir,
-      toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
     };
   }
 
@@ -341,9 +338,8 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
-      kraft: this.config.kafka.mode === "kraft",
-      knifeConfig: this.knifeConfig,
       rolling: this.rollingContext(),
+      ...this.kafkaToolsContext(),
     });
   }
 
@@ -360,9 +356,8 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
-      kraft: this.config.kafka.mode === "kraft",
-      knifeConfig: this.knifeConfig,
       rolling: this.rollingContext(),
+      ...this.kafkaToolsContext(),
     });
   }
 
@@ -372,12 +367,11 @@ export class KafkaProvisionScripts {
       kraft,
       knifeConfig: this.knifeConfig,
       kafkaTools: {
-        binDir: "/opt/kafka/current/bin",
-        logDir: "/var/log/kafka",
-        brokerPort: 9092,
-        controllerPort: 9093,
+        binDir: KAFKA_TOOLS.bin,
+        logDir: KAFKA_TOOLS.logDir,
+        brokerPort: KAFKA_TOOLS.ports.broker,
         // Written by the kafka-cluster cookbook in KRaft mode only.
-        commandConfig: kraft ? "/etc/kafka/tools.properties" : "",
+        commandConfig: kraft ? KAFKA_TOOLS.kraftClientConfig : "",
       },
     };
   }
