@@ -119,7 +119,7 @@ interface KraftQuorumChange {
  * minutes per step, and a controller within 100 records of the leader's log has caught up (the
  * leader writes a few records a second even when idle).
  */
-export const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
+const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
 
 /** A Kafka node as the drain and roll guards see it. */
 export interface GuardedNode {
