@@ -119,7 +119,7 @@ interface KraftQuorumChange {
  * minutes per step, and a controller within 100 records of the leader's log has caught up (the
  * leader writes a few records a second even when idle).
  */
-export const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
+const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
 
 /** A Kafka node as the drain and roll guards see it. */
 export interface GuardedNode {
@@ -246,17 +246,19 @@ export class KafkaProvisionScripts {
       clientBinary: this.client.binary,
       setupCommand: SETUP_COMMAND,
       dedicatedControllers: this.config.kafka.mode === "kraft" && this.config.kafka.dedicatedControllers,
-      rolling: {
-        mode: this.config.kafka.mode,
-        ...ROLLING_HEALTH,
-        zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
-        brokerPort: KAFKA_TOOLS.ports.broker,
-        controllerPort: KAFKA_TOOLS.ports.controller,
-        kafkaBin: KAFKA_TOOLS.bin,
-        kafkaLogDir: KAFKA_TOOLS.logDir,
-        toolsConfig: this.config.kafka.mode === "kraft" ? KAFKA_TOOLS.kraftClientConfig : "",
-      },
+      rolling: this.rollingContext(),
+      ...this.kafkaToolsContext(),
     });
+  }
+
+  /** The health checks of the converge's rolling section, which the roll guards use too. */
+  private rollingContext(): Record<string, unknown> {
+    return {
+      mode: this.config.kafka.mode,
+      ...ROLLING_HEALTH,
+      zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
+      controllerPort: KAFKA_TOOLS.ports.controller,
+    };
   }
 
   /**
@@ -336,6 +338,7 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      rolling: this.rollingContext(),
       ...this.kafkaToolsContext(),
     });
   }
@@ -353,6 +356,7 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      rolling: this.rollingContext(),
       ...this.kafkaToolsContext(),
     });
   }
@@ -363,12 +367,11 @@ export class KafkaProvisionScripts {
       kraft,
       knifeConfig: this.knifeConfig,
       kafkaTools: {
-        binDir: "/opt/kafka/current/bin",
-        logDir: "/var/log/kafka",
-        brokerPort: 9092,
-        controllerPort: 9093,
+        binDir: KAFKA_TOOLS.bin,
+        logDir: KAFKA_TOOLS.logDir,
+        brokerPort: KAFKA_TOOLS.ports.broker,
         // Written by the kafka-cluster cookbook in KRaft mode only.
-        commandConfig: kraft ? "/etc/kafka/tools.properties" : "",
+        commandConfig: kraft ? KAFKA_TOOLS.kraftClientConfig : "",
       },
     };
   }

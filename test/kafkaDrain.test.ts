@@ -435,7 +435,7 @@ describe("roll-guard (stub-run)", () => {
     const result = runBash(guard(zk), { stubs: { ...stubs, sleep: `cp "$WORK_DIR/api-next" "$WORK_DIR/api-versions"; exit 0` }, dir });
     expect(result.status).toBe(0);
     expect(result.output).toContain("broker 1 is not among the live brokers yet");
-    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions, e.g.  Topic: orders Partition: 1 Leader: 2 Replicas: 2,1,3 Isr: 2,3");
+    expect(result.output).toContain("1 under-replicated partitions: orders-1");
     expect(result.output).toContain("healthy after insight-dev-kafka-0: the next node may change");
   });
 
@@ -460,6 +460,30 @@ describe("roll-guard (stub-run)", () => {
   });
 });
 
+describe("Kafka's tools in the workstation scripts", () => {
+  /** Every function a script defines, by name, in order. */
+  const definitions = (script: string): string[] => [...script.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)\(\) \{$/gm)].map((match) => match[1]);
+  const rendered = [configFrom(), configFrom("--kafka.mode", "kraft"), configFrom("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true")].flatMap((config) => {
+    const scripts = new KafkaProvisionScripts(config);
+    const mode = `${config.kafka.mode}${config.kafka.dedicatedControllers ? ", dedicated controllers" : ""}`;
+    return Object.entries({
+      converge: scripts.convergeNodes(IPS.slice(0, 3), { bag: "kafka_bag", id: "quorum", json: '{"id":"quorum","_default":[]}' }),
+      "roll guard": scripts.rollGuard(broker(0), "insight-dev-kafka-1"),
+      "first roll guard": scripts.firstRollGuard(broker(0)),
+      "drain guard": scripts.drainGuard(),
+      "drain command": scripts.drainBrokers([broker(0), broker(1)], []),
+    }).map(([name, script]) => ({ what: `${name} (${mode})`, script }));
+  });
+
+  it("define each function once, and one kafka_tool <node address> <tool.sh> <arguments...> in all of them", () => {
+    const twice = rendered.flatMap(({ what, script }) => definitions(script).filter((name, index, all) => all.indexOf(name) !== index).map((name) => `${what}: ${name}`));
+    expect(twice).toEqual([]);
+    const runners = new Set(rendered.map(({ script }) => /^kafka_tool\(\) \{$[\s\S]*?^\}$/m.exec(script)?.[0]));
+    expect(runners.size).toBe(1);
+    expect([...runners][0]).toContain("local address=$1 tool=$2");
+  });
+});
+
 describe("the first node's roll guard (stub-run)", () => {
   const zk = new KafkaProvisionScripts(configFrom());
   const first = (ip = IPS[0]) => zk.firstRollGuard({ ...broker(0), ip });
@@ -480,7 +504,7 @@ describe("the first node's roll guard (stub-run)", () => {
     const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
     const result = runBash(first(), { stubs, dir });
     expect(result.status).toBe(0);
-    expect(result.output).toContain("1 partitions reported by --under-replicated-partitions");
+    expect(result.output).toContain("1 under-replicated partitions: orders-1");
     expect(result.output).toContain("healthy before insight-dev-kafka-0: it may change");
   });
 

@@ -2,7 +2,8 @@
 // AWS provider, the Kafka bootstraps' order in Terraform's graph, each user data script as
 // Terraform evaluates and gzips it, and the review's replace-or-update table against the provider's
 // own plan. Everything runs in a scratch copy; nothing touches real state.
-// `npm run validate -- --only=force-new` runs the last check alone.
+// `npm run validate -- --only=force-new` runs the last check alone, `--only=guard-models` the Kafka
+// stack's guard models alone.
 process.setSourceMapsEnabled(false);
 
 import { spawnSync } from "node:child_process";
@@ -16,7 +17,7 @@ import { buildPlatform } from "../stacks/buildPlatform";
 import type { Json as PlatformJson, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
 import { forceNewCases, forceNewConfig, forceNewState, judgeCases, plannedActions } from "./forceNewPlan";
-import { checkControllerGuardModel, checkGuardModel } from "./guardModel";
+import { checkControllerGuardModel, checkGuardModel, type ModelTerraform } from "./guardModel";
 import {
   mirrorCliConfig,
   pinnedAwsVersion,
@@ -30,13 +31,28 @@ import {
 import { testPrelude } from "./testPrelude";
 import { expectedScriptPath, userDataTest, userDataTestFile, type UserDataCase } from "./userDataTest";
 
-/** The configs validated: the default, a broker outside the ensemble, both KRaft layouts, and SSM interface endpoints. */
-const VARIANTS: ReadonlyArray<{ readonly name: string; readonly argv: readonly string[]; readonly extraTests: readonly string[] }> = [
-  { name: "default", argv: [], extraTests: [] },
-  { name: "zookeeper-4-brokers", argv: ["--kafka.nodes", "4"], extraTests: [] },
-  { name: "kraft-4-brokers", argv: ["--kafka.mode", "kraft", "--kafka.nodes", "4"], extraTests: ["kafka-kraft"] },
-  { name: "kraft-dedicated-controllers", argv: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], extraTests: ["kafka-kraft"] },
-  { name: "ssm-interface-endpoints", argv: ["--network.interfaceEndpoints", "true"], extraTests: [] },
+interface Variant {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly extraTests: readonly string[];
+  /** Whether its Kafka stack's guard models are applied (real terraform apply and destroy runs). */
+  readonly guardModels: boolean;
+}
+
+/**
+ * The configs validated: the default, a broker outside the ensemble, both KRaft layouts, and SSM
+ * interface endpoints. The guard models run on two that hold every guard between them: the
+ * default removes a ZooKeeper member, whose own volume its drain guard must keep too; the
+ * dedicated controllers add the controller guard. The others' broker removed (outside the
+ * ensemble, or a KRaft broker) has only the instance, volume and attachment the dedicated
+ * controllers' broker has, and their roll guards chain brokers as the default's do.
+ */
+const VARIANTS: readonly Variant[] = [
+  { name: "default", argv: [], extraTests: [], guardModels: true },
+  { name: "zookeeper-4-brokers", argv: ["--kafka.nodes", "4"], extraTests: [], guardModels: false },
+  { name: "kraft-4-brokers", argv: ["--kafka.mode", "kraft", "--kafka.nodes", "4"], extraTests: ["kafka-kraft"], guardModels: false },
+  { name: "kraft-dedicated-controllers", argv: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], extraTests: ["kafka-kraft"], guardModels: true },
+  { name: "ssm-interface-endpoints", argv: ["--network.interfaceEndpoints", "true"], extraTests: [], guardModels: false },
 ];
 
 const TESTS_DIR = join(__dirname, "tests");
@@ -119,7 +135,16 @@ function checkGzip(dir: string, env: NodeJS.ProcessEnv, cases: readonly UserData
   });
 }
 
-function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typeof providerSource>, stackDir: string, work: string, env: NodeJS.ProcessEnv, extraTests: readonly string[], label: string): void {
+function validateStack(
+  stack: TerraformStack,
+  json: Json,
+  source: ReturnType<typeof providerSource>,
+  stackDir: string,
+  work: string,
+  env: NodeJS.ProcessEnv,
+  variant: Variant,
+  label: string,
+): void {
   const name = stack.node.id;
   const dir = join(work, name);
   cpSync(stackDir, dir, { recursive: true });
@@ -139,7 +164,7 @@ function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typ
   cpSync(join(TESTS_DIR, "mocks"), join(tests, "mocks"), { recursive: true });
   const prelude = testPrelude(json);
   const files = new Map<string, string>();
-  for (const testDir of [name, ...extraTests.filter((extra) => extra.startsWith(`${name}-`))]) {
+  for (const testDir of [name, ...variant.extraTests.filter((extra) => extra.startsWith(`${name}-`))]) {
     const from = join(TESTS_DIR, testDir);
     if (!existsSync(from)) continue;
     for (const file of readdirSync(from).filter((entry) => entry.endsWith(".tftest.hcl"))) {
@@ -166,45 +191,50 @@ function validateStack(stack: TerraformStack, json: Json, source: ReturnType<typ
     record(`${label} bootstrap order in terraform graph`, graph.status === 0 && order.problems.length === 0, graph.status === 0 ? detail : firstLines(graph.stderr));
     bootstrapsOutsideQuorum += order.others.length;
 
-    // The drain and roll guards, applied for real on a provider-free model of the stack's own
-    // dependencies: a first deploy, a broker removed without a drain, a teardown.
-    const brokers = Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => /^node-\d+_/.test(name)).length;
-    const modelDir = join(dir, "guard-model");
-    mkdirSync(modelDir, { recursive: true });
-    const model = checkGuardModel(
-      json,
-      brokers,
-      (args) => terraform(args, modelDir, env),
-      (file, text) => writeFileSync(join(modelDir, file), text),
-      (file) => readFileSync(join(modelDir, file), "utf8"),
-    );
-    record(
-      `${label} guards in a terraform apply of the stack's dependencies`,
-      model.problems.length === 0,
-      model.problems.length > 0 ? model.problems.join("; ") : `${brokers} brokers created one at a time; removing broker ${brokers - 1} undrained stopped at its drain guard with nothing destroyed; teardown with protection off passed`,
-    );
+    if (variant.guardModels) checkGuardModels(json, dir, env, label);
+  }
+}
 
-    // Dedicated controllers: lowering kafka.controllerNodes waits, in the same apply, for the
-    // converge to remove them from the voters before any of their resources goes.
-    const controllers = Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => /^controller-\d+_/.test(name)).length;
-    if (controllers > 1) {
-      const controllerDir = join(dir, "controller-guard-model");
-      mkdirSync(controllerDir, { recursive: true });
-      const controllerModel = checkControllerGuardModel(
-        json,
-        controllers,
-        (args) => terraform(args, controllerDir, env),
-        (file, text) => writeFileSync(join(controllerDir, file), text),
-        (file) => readFileSync(join(controllerDir, file), "utf8"),
-      );
-      record(
-        `${label} controller guards in a terraform apply of the stack's dependencies`,
-        controllerModel.problems.length === 0,
-        controllerModel.problems.length > 0
-          ? controllerModel.problems.join("; ")
-          : `${controllers} to 1 controllers: refused with nothing destroyed while they still vote; passed once the converge of the same apply removed them; teardown with protection off passed`,
-      );
-    }
+/** Runs terraform in `dir`, writes and reads its files: what a guard model needs. */
+type ModelIo = [terraform: ModelTerraform, write: (file: string, text: string) => void, read: (file: string) => string];
+
+/** Applies one guard model in its own directory and records what it showed. */
+function applyGuardModel(dir: string, env: NodeJS.ProcessEnv, what: string, check: (...io: ModelIo) => { readonly problems: readonly string[] }, passed: string): void {
+  const started = Date.now();
+  mkdirSync(dir, { recursive: true });
+  const { problems } = check(
+    (args) => terraform(args, dir, env),
+    (file, text) => writeFileSync(join(dir, file), text),
+    (file) => readFileSync(join(dir, file), "utf8"),
+  );
+  record(`${what} in a terraform apply of the stack's dependencies`, problems.length === 0, problems.length > 0 ? problems.join("; ") : `${passed} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+/**
+ * The drain and roll guards, applied for real on a provider-free model of the Kafka stack's own
+ * dependencies: a first deploy, a broker removed without a drain, a teardown. With dedicated
+ * controllers, lowering kafka.controllerNodes too: the same apply waits for the converge to remove
+ * them from the voters before any of their resources goes.
+ */
+function checkGuardModels(json: Json, dir: string, env: NodeJS.ProcessEnv, label: string): void {
+  const count = (pattern: RegExp): number => Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => pattern.test(name)).length;
+  const brokers = count(/^node-\d+_/);
+  applyGuardModel(
+    join(dir, "guard-model"),
+    env,
+    `${label} guards`,
+    (...io) => checkGuardModel(json, brokers, ...io),
+    `${brokers} brokers created one at a time; removing broker ${brokers - 1} undrained stopped at its drain guard with nothing destroyed; teardown with protection off passed`,
+  );
+  const controllers = count(/^controller-\d+_/);
+  if (controllers > 1) {
+    applyGuardModel(
+      join(dir, "controller-guard-model"),
+      env,
+      `${label} controller guards`,
+      (...io) => checkControllerGuardModel(json, controllers, ...io),
+      `${controllers} to 1 controllers: refused with nothing destroyed while they still vote; passed once the converge of the same apply removed them; teardown with protection off passed`,
+    );
   }
 }
 
@@ -234,7 +264,15 @@ function checkForceNewTable(platforms: readonly SynthesizedPlatform[], source: R
   console.log(`     (aws ${version}; not checked: ${unchecked.join("; ") || "none"}; ${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
+/** What `--only=` can run alone. */
+const ONLY = ["force-new", "guard-models"] as const;
+
 function main(): void {
+  const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+  if (only !== undefined && !(ONLY as readonly string[]).includes(only)) {
+    console.error(`validate: --only=${only}: expected one of ${ONLY.join(", ")}`);
+    process.exit(1);
+  }
   const version = spawnSync("terraform", ["version", "-json"], { encoding: "utf8" });
   if (version.error || version.status !== 0) {
     const why = "terraform is not on PATH";
@@ -262,7 +300,6 @@ function main(): void {
     console.log(`providers as Terraform installs them (${source.cliConfig === "user" ? "your CLI config" : "the registry"}); set ${PLUGIN_MIRROR_ENV} to use a local mirror`);
   }
 
-  const forceNewOnly = process.argv.includes("--only=force-new");
   try {
     const seen = new Set<string>();
     let warned = false;
@@ -280,11 +317,17 @@ function main(): void {
         const text = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
         stacks[stack.node.id] = JSON.parse(text) as PlatformJson;
         pinned ||= pinnedAwsVersion(stacks[stack.node.id]);
-        if (forceNewOnly) continue;
+        if (only === "force-new") continue;
         // The same JSON in another config proves nothing new.
         if (seen.has(text)) continue;
         seen.add(text);
         const json = JSON.parse(text) as Json;
+        const work = join(scratch, variant.name);
+        const label = `[${variant.name}/${stack.node.id}]`;
+        if (only === "guard-models") {
+          if (stack.node.id === "kafka" && variant.guardModels) checkGuardModels(json, join(work, stack.node.id), env, label);
+          continue;
+        }
         const use = versionToUse(source, pinnedAwsVersion(json));
         if (use?.overridden && !warned) {
           warned = true;
@@ -293,13 +336,12 @@ function main(): void {
               `!!! override file in each scratch copy. An argument that only ${pinnedAwsVersion(json)} knows fails here, one that ${pinnedAwsVersion(json)} dropped passes.\n`,
           );
         }
-        const work = join(scratch, variant.name);
         mkdirSync(work, { recursive: true });
-        validateStack(stack, json, source, stackDir, work, env, variant.extraTests, `[${variant.name}/${stack.node.id}]`);
+        validateStack(stack, json, source, stackDir, work, env, variant, label);
       }
     }
-    if (!forceNewOnly) record("some variant has bootstraps outside the quorum to order", bootstrapsOutsideQuorum > 0, `${bootstrapsOutsideQuorum} found`);
-    checkForceNewTable(synthesized, source, pinned, scratch, env);
+    if (only === undefined) record("some variant has bootstraps outside the quorum to order", bootstrapsOutsideQuorum > 0, `${bootstrapsOutsideQuorum} found`);
+    if (only === undefined || only === "force-new") checkForceNewTable(synthesized, source, pinned, scratch, env);
   } finally {
     if (process.env.VALIDATE_KEEP_SCRATCH === "1") console.log(`scratch kept at ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
