@@ -2,11 +2,27 @@ import { refName } from "./findings";
 import { coversEverything } from "./internetRanges";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
-/** One instance as the diagram shows it. */
+/** One instance as the synthesized JSON describes it. */
 interface InstanceNode {
   readonly id: string;
   readonly stack: string;
-  readonly label: string;
+  readonly name: string;
+  readonly instanceType: string;
+  readonly az: number;
+  readonly subnet: string;
+  readonly groups: readonly string[];
+  readonly public: boolean;
+  readonly readsBucket: boolean;
+}
+
+/**
+ * Instances that differ only in their number and AZ (a stack's brokers, its workers) drawn as one
+ * box: nine brokers take the room of one, and the picture stays readable at README width.
+ */
+interface NodeGroup {
+  readonly id: string;
+  readonly stack: string;
+  readonly members: readonly InstanceNode[];
   readonly groups: readonly string[];
   readonly public: boolean;
   readonly readsBucket: boolean;
@@ -21,108 +37,254 @@ function byText(a: string, b: string): number {
 const STACK_COLOURS: Readonly<Record<string, string>> = { chef: "#fdf2e9", kafka: "#eaf2fb", spark: "#eafaf1" };
 
 /**
+ * Text sizes, in SVG units. GitHub scales an SVG wider than its README column (about 800 px)
+ * down to fit: the layout below keeps the drawing near that width so these stay 11 px or more.
+ */
+const TITLE_SIZE = 16;
+const TEXT_SIZE = 14;
+/** Names per line in a grouped box, so nine or ninety brokers make it taller, not wider. */
+const NAMES_PER_LINE = 3;
+/** Nodes outside the VPC per row above it. */
+const SOURCES_PER_ROW = 2;
+const RED = "#c0392b";
+
+/**
+ * Room for text: 0.6 em a character, wider than Graphviz's Helvetica estimate, so the boxes
+ * still hold their text when a viewer draws it in a wider sans-serif.
+ */
+function textWidth(lines: readonly string[], size = TEXT_SIZE): number {
+  return Math.ceil(0.6 * size * Math.max(0, ...lines.map((line) => [...line].length)));
+}
+
+/** A node's minimum width, in inches, for its label's lines: boxes add their margins, ovals their curve. */
+function widthFor(label: string, shape: "box" | "oval"): string {
+  const text = textWidth(label.split("\\n"));
+  return `width=${((shape === "oval" ? text * 1.3 + 16 : text + 24) / 72).toFixed(2)}`;
+}
+
+/** Text as an HTML-like Graphviz label takes it. */
+function html(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
  * The platform as a Graphviz graph, drawn from the synthesized Terraform alone: the VPC with its
- * subnets per AZ, NAT gateways and S3 endpoint; each stack's instances as a group, labelled with
- * type, AZ and subnet; security-group rules as edges labelled with their ports; the data bucket;
- * and the operator, whose one way in is SSH to the workstation.
+ * subnets per AZ, NAT gateways and S3 endpoint; each stack as one table of boxes, alike
+ * instances in one box listing each instance's AZ, labelled with type, AZ and subnet;
+ * security-group rules as edges labelled with their ports, to the whole stack or to one box;
+ * the data bucket; and the operator, whose one way in is SSH to the workstation. Stacks are
+ * stacked top to bottom, so a larger platform makes the picture taller, not wider.
  */
 export function platformDot(platform: SynthesizedPlatform): string {
   const lines: string[] = [
     "digraph platform {",
-    `  graph [${FONT}, fontsize=12, rankdir=LR, compound=true, newrank=true, nodesep=0.3, ranksep=0.8, labelloc=t, label="Kafka + Spark platform (generated from cdktf.out by npm run diagram)"];`,
-    `  node [${FONT}, fontsize=10, shape=box, style="rounded,filled", fillcolor=white, color="#555555"];`,
-    `  edge [${FONT}, fontsize=9, color="#555555", fontcolor="#333333"];`,
+    `  graph [${FONT}, fontsize=${TITLE_SIZE}, rankdir=TB, newrank=true, pad=0.4, nodesep=0.4, ranksep=0.5, labelloc=t, label="Kafka + Spark platform\\n(generated from cdktf.out by npm run diagram)"];`,
+    `  node [${FONT}, fontsize=${TEXT_SIZE}, shape=box, style="rounded,filled", fillcolor=white, color="#555555", margin="0.15,0.08"];`,
+    `  edge [${FONT}, fontsize=${TEXT_SIZE}, color="#555555", fontcolor="#333333"];`,
   ];
   const network = platform.network ?? {};
   const vpc = Object.values((network.resource?.aws_vpc ?? {}) as Json)[0] as Json | undefined;
   const subnets = Object.entries((network.resource?.aws_subnet ?? {}) as Json).sort(([a], [b]) => byText(a, b));
   const azOf = (subnetName: string): number => Number(/-(\d+)$/.exec(subnetName)?.[1] ?? 0);
   const azCount = Math.max(0, ...subnets.map(([name]) => azOf(name) + 1));
-  const instances = instanceNodes(platform, azOf);
-  const groupHome = new Map<string, string>();
+  const boxes = nodeGroups(instanceNodes(platform, azOf));
+  const stacks = [...new Set(boxes.map((box) => box.stack))].sort(byText);
 
-  lines.push(`  operator [label="operator\\n(admin_cidr)", shape=oval, fillcolor="#f4f6f7"];`);
-  lines.push(`  internet [label="internet\\n(packages, releases)", shape=oval, fillcolor="#f4f6f7"];`);
-  lines.push(`  subgraph cluster_vpc {`, `    label="VPC ${String(vpc?.cidr_block ?? "")}"; style="rounded"; color="#2e86c1";`);
-  const rows = Array.from({ length: azCount }, (_unused, az) => {
-    const cidr = (kind: string): string => String(subnets.find(([name]) => name === `${kind}-subnet-${az}`)?.[1].cidr_block ?? "-");
-    return `<TR><TD>AZ ${az + 1}</TD><TD>${cidr("public")}</TD><TD>${cidr("private")}</TD></TR>`;
-  });
-  lines.push(
-    `    subnets [shape=plain, label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6"><TR><TD><B>zone</B></TD><TD><B>public subnet</B></TD><TD><B>private subnet</B></TD></TR>${rows.join("")}</TABLE>>];`,
-  );
-  const nats = Object.keys((network.resource?.aws_nat_gateway ?? {}) as Json).length;
-  if (nats > 0) lines.push(`    nat [label="NAT gateway${nats > 1 ? ` ×${nats}` : ""}\\n(public subnet${nats > 1 ? "s" : ""})"];`);
-  const endpoint = Object.values((network.resource?.aws_vpc_endpoint ?? {}) as Json)[0] as Json | undefined;
-  if (endpoint) lines.push(`    s3endpoint [label="S3 gateway endpoint"];`);
-
-  for (const stack of [...new Set(instances.map((node) => node.stack))].sort()) {
-    lines.push(`    subgraph cluster_${stack} {`, `      label="${stack}"; style="rounded,filled"; fillcolor="${STACK_COLOURS[stack] ?? "#f8f9f9"}"; color="#aaaaaa";`);
-    for (const node of instances.filter((each) => each.stack === stack)) {
-      lines.push(`      "${node.id}" [label="${node.label}"${node.public ? ', penwidth=2, color="#c0392b"' : ""}];`);
-      for (const group of node.groups) if (!groupHome.has(group)) groupHome.set(group, node.id);
-    }
-    lines.push("    }");
-  }
-  lines.push("  }");
-
-  const bucket = Object.values((platform.storage?.resource?.aws_s3_bucket ?? {}) as Json)[0] as Json | undefined;
-  if (bucket) lines.push(`  bucket [label="S3 data bucket\\n(${bucketTraits(platform.storage ?? {}).join(", ")})", shape=cylinder, fillcolor="#fef9e7"];`);
-
-  const ranges = new Set<string>();
-  // Security-group rules, merged per source and target group, ports sorted.
-  const edges = new Map<string, { from: string; to: string; fromGroup?: string; toGroup: string; ports: Set<string>; among: boolean }>();
+  /**
+   * Where an edge to or from a security group ends: the whole stack when every box of the stack
+   * holds the group, else each box that does.
+   */
+  const endsOf = (group: string): string[] => {
+    const holders = boxes.filter((box) => box.groups.includes(group));
+    return [...new Set(holders.map((box) => box.stack))].flatMap((stack) => {
+      const all = boxes.filter((box) => box.stack === stack);
+      const held = holders.filter((box) => box.stack === stack);
+      return held.length === all.length ? [`"${stack}"`] : held.map((box) => `"${stack}":"${portOf(box)}"`);
+    });
+  };
+  // Security-group rules, merged per source and target, ports sorted.
+  const edges = new Map<string, { from: string; to: string; ports: Set<string> }>();
+  const rangeEdges = new Map<string, Map<string, Set<string>>>();
   for (const stackJson of Object.values(platform)) {
     for (const rule of Object.values((stackJson.resource?.aws_vpc_security_group_ingress_rule ?? {}) as Json) as Json[]) {
-      const target = groupHome.get(refName(rule.security_group_id));
-      if (!target) continue;
+      const targetGroup = refName(rule.security_group_id);
       const sourceGroup = rule.referenced_security_group_id ? refName(rule.referenced_security_group_id) : undefined;
       const cidr = rule.cidr_ipv4 ?? rule.cidr_ipv6;
-      // Every range that may connect is drawn: the operator's admin_cidr, and any other as a node of its own.
-      const from = sourceGroup ? groupHome.get(sourceGroup) : String(cidr ?? "").includes("admin_cidr") ? "operator" : cidr !== undefined ? `range ${String(cidr)}` : undefined;
-      if (!from) continue;
-      if (from.startsWith("range ")) ranges.add(String(cidr));
-      const key = `${from}->${target}`;
-      const entry = edges.get(key) ?? { from, to: target, fromGroup: sourceGroup, toGroup: refName(rule.security_group_id), ports: new Set<string>(), among: sourceGroup === refName(rule.security_group_id) };
-      entry.ports.add(rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`);
-      edges.set(key, entry);
+      const port = rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`;
+      // Every range that may connect is drawn: the operator's admin_cidr, and any other range too.
+      const sources = sourceGroup ? endsOf(sourceGroup) : String(cidr ?? "").includes("admin_cidr") ? ['"entry operator"'] : [];
+      for (const to of endsOf(targetGroup)) {
+        if (!sourceGroup && cidr !== undefined && !String(cidr).includes("admin_cidr")) {
+          const byTarget = rangeEdges.get(String(cidr)) ?? new Map<string, Set<string>>();
+          byTarget.set(to, (byTarget.get(to) ?? new Set<string>()).add(port));
+          rangeEdges.set(String(cidr), byTarget);
+        }
+        for (const from of sources) {
+          const entry = edges.get(`${from}->${to}`) ?? { from, to, ports: new Set<string>() };
+          entry.ports.add(port);
+          edges.set(`${from}->${to}`, entry);
+        }
+      }
     }
   }
-  // An edge ends on a stack's group when the rule's security group holds the whole stack (Kafka,
-  // Spark), and on the instance when it holds only that one (the Chef server, the workstation).
-  const clusterOf = (id: string, group: string | undefined): string | undefined => {
-    const node = instances.find((each) => each.id === id);
-    if (!node || group === undefined) return undefined;
-    const stack = instances.filter((each) => each.stack === node.stack);
-    return stack.length > 1 && stack.every((each) => each.groups.includes(group)) ? `cluster_${node.stack}` : undefined;
+  // Ranges that reach the same boxes on the same ports share one node: five office ranges
+  // allowed SSH are one node and one edge, not five.
+  const rangeNodes = new Map<string, { ranges: string[]; targets: Map<string, Set<string>> }>();
+  for (const [range, targets] of [...rangeEdges].sort(([a], [b]) => byText(a, b))) {
+    const signature = JSON.stringify([...targets].map(([to, ports]) => [to, [...ports].sort(byText)]).sort());
+    const node = rangeNodes.get(signature) ?? { ranges: [], targets };
+    node.ranges.push(range);
+    rangeNodes.set(signature, node);
+  }
+  // A range's edges start from a point just inside the VPC: edges from outside to a stack deep
+  // inside would run around the VPC's box, and their labels would widen the picture.
+  for (const { ranges, targets } of rangeNodes.values()) {
+    const id = `"entry ${ranges[0]}"`;
+    for (const [to, ports] of targets) edges.set(`${id}->${to}`, { from: id, to, ports });
+  }
+
+  const sortPorts = (ports: Set<string>): string => [...ports].sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(", ");
+  // Where each outside source's edges start inside the VPC, and the source's own node.
+  const entries: Array<{ source: string; entry: string; node: string }> = [];
+  const oval = (id: string, label: string, colours: string): string => `    ${id} [label="${label}", shape=oval, ${widthFor(label, "oval")}, ${colours}];`;
+  if ([...edges.values()].some((edge) => edge.from === '"entry operator"')) {
+    entries.push({ source: "operator", entry: '"entry operator"', node: oval("operator", "operator\\n(admin_cidr)", 'fillcolor="#f4f6f7"') });
+  }
+  for (const { ranges } of rangeNodes.values()) {
+    const label = ranges.map((range) => `${range}${coversEverything([range], range.includes(":") ? 6 : 4) ? "\\n(the whole internet)" : ""}`);
+    const together = ([4, 6] as const).some((family) => coversEverything(ranges.filter((range) => range.includes(":") === (family === 6)), family));
+    if (together && !label.some((line) => line.includes("whole internet"))) label.push("(together the whole internet)");
+    entries.push({ source: `"range ${ranges[0]}"`, entry: `"entry ${ranges[0]}"`, node: oval(`"range ${ranges[0]}"`, label.join("\\n"), `fillcolor="#fdedec", color="${RED}"`) });
+  }
+
+  // Each NAT gateway is marked in the public subnet that holds it.
+  const natAzs = (Object.values((network.resource?.aws_nat_gateway ?? {}) as Json) as Json[]).map((nat) => azOf(refName(nat.subnet_id)));
+  const nats = natAzs.length;
+  const cidrs = Array.from({ length: azCount }, (_unused, az) => {
+    const cidr = (kind: string): string => String(subnets.find(([name]) => name === `${kind}-subnet-${az}`)?.[1].cidr_block ?? "-");
+    return [`${cidr("public")}${natAzs.includes(az) ? " + NAT" : ""}`, cidr("private")];
+  });
+  const headings = ["zone", "public subnet", "private subnet"];
+  const table = [headings, ...cidrs.map((pair, az) => [`AZ ${az + 1}`, ...pair])];
+  // Bold headings run a tenth wider.
+  const columnWidths = headings.map((heading, column) => Math.max(textWidth(table.slice(1).map((row) => row[column])), Math.ceil(textWidth([heading]) * 1.1)) + 14);
+  const cell = (text: string, column: number): string => `<TD BORDER="1" WIDTH="${columnWidths[column]}">${text}</TD>`;
+  const rows = table.slice(1).map((row) => `<TR>${row.map((text, column) => cell(html(text), column)).join("")}</TR>`);
+  lines.push(
+    `  subgraph cluster_vpc {`,
+    `    label="VPC ${String(vpc?.cidr_block ?? "")}"; style="rounded"; color="#2e86c1";`,
+    `    subnets [shape=plain, label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="6"><TR>${headings.map((text, column) => cell(`<B>${text}</B>`, column)).join("")}</TR>${rows.join("")}</TABLE>>];`,
+  );
+  const endpoint = Object.values((network.resource?.aws_vpc_endpoint ?? {}) as Json)[0] as Json | undefined;
+  if (endpoint) lines.push(`    s3endpoint [label="S3 gateway endpoint", ${widthFor("S3 gateway endpoint", "box")}];`);
+
+  // Traffic inside one stack (among its members, or from one of its boxes to another) is a line
+  // in the stack's table, not a loop beside it that takes room and crosses its neighbours.
+  const inside = new Map<string, string[]>();
+  const tableOf = (end: string): string | undefined => stacks.find((stack) => end === `"${stack}"` || end.startsWith(`"${stack}":`));
+  const boxName = (end: string): string => {
+    const box = boxes.find((each) => end === `"${each.stack}":"${portOf(each)}"`);
+    if (!box) return "members";
+    return box.members.length === 1 ? box.members[0].name : `${box.members[0].name.replace(/-\d+$/, "")} ×${box.members.length}`;
   };
+  for (const [key, edge] of [...edges].sort(([a], [b]) => byText(a, b))) {
+    const stack = tableOf(edge.from);
+    if (stack === undefined || tableOf(edge.to) !== stack) continue;
+    const line = edge.from === edge.to ? `among ${boxName(edge.from)}: ${sortPorts(edge.ports)}` : `${boxName(edge.from)} → ${boxName(edge.to)}: ${sortPorts(edge.ports)}`;
+    inside.set(stack, [...(inside.get(stack) ?? []), line]);
+    edges.delete(key);
+  }
+  for (const stack of stacks) {
+    const cells = boxes.filter((box) => box.stack === stack).map((box) => {
+      const border = box.public ? `BORDER="2" COLOR="${RED}"` : `BORDER="1" COLOR="#555555"`;
+      const label = boxLines(box);
+      const align = box.members.length > 1 ? 'ALIGN="LEFT" BALIGN="LEFT" ' : "";
+      return `<TR><TD PORT="${portOf(box)}" ${border} BGCOLOR="white" CELLPADDING="6" WIDTH="${textWidth(label) + 16}" ${align}>${label.map(html).join("<BR/>")}</TD></TR>`;
+    });
+    for (const line of inside.get(stack) ?? []) cells.push(`<TR><TD BORDER="1" STYLE="dashed" COLOR="#555555" CELLPADDING="4" WIDTH="${textWidth([line]) + 16}">${html(line)}</TD></TR>`);
+    lines.push(
+      `    "${stack}" [shape=plain, label=<<TABLE BORDER="1" COLOR="#aaaaaa" STYLE="rounded" BGCOLOR="${STACK_COLOURS[stack] ?? "#f8f9f9"}" CELLBORDER="0" CELLSPACING="8" CELLPADDING="2"><TR><TD><B>${html(stack)}</B></TD></TR>${cells.join("")}</TABLE>>];`,
+    );
+  }
+  for (const { entry } of entries) lines.push(`    ${entry} [shape=point, width=0.08, color="${RED}", fillcolor="${RED}"];`);
+  // The VPC's top row: its subnets (with the NAT gateways) and where outside sources come in.
+  const topRow = ["subnets", ...entries.map(({ entry }) => entry)];
+  lines.push(`    { rank=same; ${topRow.join("; ")}; }`);
+  lines.push("  }");
+
+  // Everything outside that reaches in, in rows of a few above the VPC, kept together in one
+  // invisible box: more ranges add rows, not width.
+  const outside = [...entries.map(({ source }) => source), ...(nats > 0 ? ["internet"] : [])];
+  lines.push("  subgraph cluster_outside {", "    style=invis;", ...entries.map(({ node }) => node));
+  if (nats > 0) lines.push(oval("internet", "internet\\n(packages, releases)", 'fillcolor="#f4f6f7"'));
+  for (let start = 0; start < outside.length; start += SOURCES_PER_ROW) lines.push(`    { rank=same; ${outside.slice(start, start + SOURCES_PER_ROW).join("; ")}; }`);
+  lines.push("  }");
+  for (let start = SOURCES_PER_ROW; start < outside.length; start += SOURCES_PER_ROW) lines.push(`  ${outside[start - SOURCES_PER_ROW]} -> ${outside[start]} [style=invis];`);
+
+  const bucket = Object.values((platform.storage?.resource?.aws_s3_bucket ?? {}) as Json)[0] as Json | undefined;
+  const bucketLabel = `S3 data bucket\\n(${bucketTraits(platform.storage ?? {}).join(", ")})`;
+  if (bucket) lines.push(`  bucket [label="${bucketLabel}", shape=cylinder, ${widthFor(bucketLabel, "box")}, fillcolor="#fef9e7"];`);
+
   for (const edge of [...edges.values()].sort((a, b) => byText(`${a.from}${a.to}`, `${b.from}${b.to}`))) {
-    const ports = [...edge.ports].sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(", ");
-    if (edge.among) {
-      lines.push(`  "${edge.from}" -> "${edge.to}" [label="${ports}\\namong members", dir=both, style=dashed];`);
-      continue;
-    }
-    const tail = clusterOf(edge.from, edge.fromGroup);
-    const head = clusterOf(edge.to, edge.toGroup);
-    const attributes = [`label="${edge.from === "operator" && ports === "22" ? "SSH " : ""}${ports}"`, ...(tail ? [`ltail=${tail}`] : []), ...(head ? [`lhead=${head}`] : [])];
-    if (edge.from === "operator" || edge.from.startsWith("range ")) attributes.push('color="#c0392b"', "penwidth=2");
-    lines.push(`  "${edge.from}" -> "${edge.to}" [${attributes.join(", ")}];`);
+    const ports = sortPorts(edge.ports);
+    const attributes = [`label="${edge.from === '"entry operator"' && ports === "22" ? "SSH " : ""}${ports}"`];
+    if (edge.from.startsWith('"entry ')) attributes.push(`color="${RED}"`, "penwidth=2");
+    lines.push(`  ${edge.from} -> ${edge.to} [${attributes.join(", ")}];`);
   }
   if (bucket && endpoint) {
-    for (const stack of [...new Set(instances.filter((node) => node.readsBucket).map((node) => node.stack))].sort()) {
-      const first = instances.find((node) => node.stack === stack && node.readsBucket) as InstanceNode;
-      const tail = instances.filter((node) => node.stack === stack).length > 1 ? `, ltail=cluster_${stack}` : "";
-      lines.push(`  "${first.id}" -> s3endpoint [label="reads (instance role)"${tail}];`);
+    for (const stack of stacks) {
+      const all = boxes.filter((box) => box.stack === stack);
+      const readers = all.filter((box) => box.readsBucket);
+      const tails = readers.length === all.length ? [`"${stack}"`] : readers.map((box) => `"${stack}":"${portOf(box)}"`);
+      for (const tail of tails) lines.push(`  ${tail} -> s3endpoint [label="reads (instance role)"];`);
     }
     lines.push(`  s3endpoint -> bucket [label="443"];`);
   }
-  for (const range of [...ranges].sort(byText)) {
-    const internet = coversEverything([range], range.includes(":") ? 6 : 4);
-    lines.push(`  "range ${range}" [label="${range}${internet ? "\\n(the whole internet)" : ""}", shape=oval, fillcolor="#fdedec", color="#c0392b"];`);
-  }
-  if (nats > 0) lines.push(`  nat -> internet [label="${egressLabel(platform)}"];`);
+  for (const { source, entry } of entries) lines.push(`  ${source} -> ${entry} [arrowhead=none, color="${RED}", penwidth=2];`);
+  // The internet above the VPC, its egress arriving at the subnets table where "+ NAT" marks the
+  // gateways: the egress path takes no column of its own.
+  if (nats > 0) lines.push(`  internet -> subnets [label="${egressLabel(platform)}", dir=back];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
+}
+
+/** A box's port in its stack's table: the first instance's construct name. */
+function portOf(box: NodeGroup): string {
+  return box.id.slice(box.id.indexOf("/") + 1);
+}
+
+/**
+ * A box's lines: one instance, its name, then type, AZ and subnet; several, the role, count, type
+ * and subnet, then each AZ with the instances in it, a few names per line.
+ */
+function boxLines(box: NodeGroup): string[] {
+  const [first] = box.members;
+  if (box.members.length === 1) return [first.name, `${first.instanceType} · AZ ${first.az + 1} · ${first.subnet}`];
+  const lines = [`${first.name.replace(/-\d+$/, "")} ×${box.members.length} · ${first.instanceType} · ${first.subnet}`];
+  for (const az of [...new Set(box.members.map((member) => member.az))].sort((a, b) => a - b)) {
+    const names = box.members.filter((member) => member.az === az).map((member) => member.name);
+    for (let start = 0; start < names.length; start += NAMES_PER_LINE) lines.push(`AZ ${az + 1}: ${names.slice(start, start + NAMES_PER_LINE).join(", ")}`);
+  }
+  return lines;
+}
+
+/** Trailing instance number, so kafka-10 sorts after kafka-9. */
+function ordinal(name: string): number {
+  return Number(/-(\d+)$/.exec(name)?.[1] ?? -1);
+}
+
+/** Instances alike in stack, role (the name without its number), type, subnet kind, groups and access, in one box each. */
+function nodeGroups(instances: readonly InstanceNode[]): NodeGroup[] {
+  const byKey = new Map<string, InstanceNode[]>();
+  for (const node of instances) {
+    const key = JSON.stringify([node.stack, node.name.replace(/-\d+$/, ""), node.instanceType, node.subnet, node.groups, node.public, node.readsBucket]);
+    byKey.set(key, [...(byKey.get(key) ?? []), node]);
+  }
+  return [...byKey.values()].map((members) => {
+    const sorted = [...members].sort((a, b) => ordinal(a.name) - ordinal(b.name) || byText(a.name, b.name));
+    const [first] = sorted;
+    return { id: first.id, stack: first.stack, members: sorted, groups: first.groups, public: first.public, readsBucket: first.readsBucket };
+  });
 }
 
 /** What the bucket's own configuration resources make it, as the synthesized JSON says. */
@@ -167,7 +329,10 @@ function instanceNodes(platform: SynthesizedPlatform, azOf: (subnet: string) => 
       nodes.push({
         id: `${stack}/${name}`,
         stack,
-        label: `${name_}\\n${String(instance.instance_type)} · AZ ${azOf(subnet) + 1} · ${subnet.split("-")[0]}`,
+        name: name_,
+        instanceType: String(instance.instance_type),
+        az: azOf(subnet),
+        subnet: subnet.split("-")[0],
         groups: ((instance.vpc_security_group_ids ?? []) as string[]).map(refName),
         public: instance.associate_public_ip_address === true,
         readsBucket: /data-bucket/.test(policies),
