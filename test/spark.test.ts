@@ -61,6 +61,18 @@ describe("SparkStack", () => {
     expect(rules.some((rule) => rule.from_port === 6066)).toBe(false);
   });
 
+  it("keeps every web UI port (8080, 8081, 4040) off any network but the workstation and the cluster itself", () => {
+    const uiPorts = [SPARK_PORTS.masterUi, SPARK_PORTS.workerUi, SPARK_PORTS.applicationUi];
+    const reachingUi = ingressRules(json).filter((rule) => rule.ip_protocol === "-1" || uiPorts.some((port) => rule.from_port <= port && port <= rule.to_port));
+    expect(reachingUi.length).toBeGreaterThan(0);
+    for (const rule of reachingUi) {
+      // A security group as the only source: no CIDR, IPv6 block or prefix list, however narrow.
+      expect([rule.cidr_ipv4, rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined, undefined]);
+      expect(rule.referenced_security_group_id).toMatch(/^\$\{(aws_security_group\.spark-security-group\.id|data\.terraform_remote_state\.cross-stack-reference-input-network\.outputs\.cross-stack-output-aws_security_groupworkstation-security-groupid)\}$/);
+    }
+    for (const instance of Object.values(instances)) expect(instance.associate_public_ip_address).toBe(false);
+  });
+
   it("lets members read the master UI's JSON, where a worker checks its own registration, and nothing else above the RPC range", () => {
     const masterUi = ingressRules(json).filter((rule) => rule.from_port === SPARK_PORTS.masterUi);
     expect(masterUi.map((rule) => rule.referenced_security_group_id).sort()).toEqual([
@@ -228,7 +240,7 @@ describe("spark-node user data", () => {
       expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/spark/auth-secret SecureString\n");
     });
 
-    it("configures authentication, encryption with the second key exchange, pinned ports, no REST server and S3A with the instance role", () => {
+    it("configures authentication, encryption with the second key exchange, pinned ports, no REST server, no kill from the UIs and S3A with the instance role", () => {
       const defaults = read(first.dir, "etc/spark/spark-defaults.conf");
       for (const line of [
         "spark.master                                  spark://10.0.16.5:7077",
@@ -238,6 +250,7 @@ describe("spark-node user data", () => {
         "spark.network.crypto.authEngineVersion        2",
         "spark.network.crypto.saslFallback             false",
         "spark.master.rest.enabled                     false",
+        "spark.ui.killEnabled                          false",
         "spark.driver.port                             7079",
         "spark.blockManager.port                       7089",
         "spark.hadoop.fs.s3a.aws.credentials.provider  software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider",
