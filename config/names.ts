@@ -1,3 +1,9 @@
+/**
+ * Where the Spark nodes' input lives in the data bucket: the example pipeline's CSV files. The
+ * Spark roles may read this prefix and their own output prefix, nothing else of the bucket.
+ */
+export const SPARK_INPUT_PREFIX = "smart-money/input/";
+
 /** S3 bucket_prefix: Terraform appends a 26-character suffix and bucket names stop at 63. */
 export const MAX_BUCKET_PREFIX = 37;
 

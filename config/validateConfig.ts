@@ -28,6 +28,12 @@ const SHA512_HEX = /^[0-9a-f]{128}$/;
 const SHA512_RULE = "is not a sha512 hex digest (128 lowercase hex characters)";
 /** Voters beyond this slow every write (each waits for a majority) for no availability anyone needs. */
 const MAX_QUORUM = 7;
+/**
+ * The first server release whose user-create hands a name and flags to knife as they are: the
+ * setup pipes the admin password to knife's prompt and names the user by flags, which the
+ * knife-opc wrapper of earlier releases does not take.
+ */
+const MIN_CHEF_SERVER_VERSION = "15.10.53"; // also in the rule's text below, which the reference page shows
 /** Dedicated KRaft controllers take node ids from here up, clear of the brokers' 1..kafka.nodes. */
 export const CONTROLLER_NODE_ID_BASE = 1000;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(\/[A-Za-z0-9._~\/-]*)?[^\/]$/;
@@ -122,7 +128,9 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (chef.flavor === "chef" && !chef.acceptLicense) {
     fail("chef.acceptLicense", chef.acceptLicense, 'must be true to use flavor "chef": accepting Chef\'s licence is your explicit choice (or use flavor "cinc")');
   }
-  pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.125");
+  if (pattern("chef.serverVersion", chef.serverVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 15.10.125") && olderRelease(chef.serverVersion, MIN_CHEF_SERVER_VERSION)) {
+    fail("chef.serverVersion", chef.serverVersion, "must be 15.10.53 or later: the setup creates the admin user with flags (its password on stdin), which older servers' user-create does not take");
+  }
   pattern("chef.clientVersion", chef.clientVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 18.6.2");
   pattern("chef.workstationVersion", chef.workstationVersion, /^\d+\.\d+\.\d+$/, "is not a release number like 24.12.1073");
   for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
@@ -244,4 +252,11 @@ function checkCidr(
     return undefined;
   }
   return block;
+}
+
+/** True when release a.b.c comes before x.y.z, compared number by number. */
+function olderRelease(version: string, than: string): boolean {
+  const [a, b] = [version, than].map((text) => text.split(".").map(Number));
+  const index = a.findIndex((part, i) => part !== b[i]);
+  return index !== -1 && a[index] < b[index];
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_CONFIG } from "../config/defaults";
+import { SPARK_INPUT_PREFIX } from "../config/names";
 import { cloudCheckpointFileManager } from "../config/sparkJars";
 
 /** The names the pipeline's Python programs use; smart_money/columns.py holds the same. */
@@ -6,8 +7,8 @@ export const TOPIC = "th-topic";
 export const INTRADAY_FILE = "intraday_subset_sort_quote.csv";
 export const EOD_FILE = "eod_summary_withoutzeros.csv";
 export const ANOMALIES_FILE = "injected_anomalies.csv";
-/** Where the generated CSV files go in the data bucket (the Spark nodes can read all of it). */
-export const INPUT_PREFIX = "smart-money/input/";
+/** Where the generated CSV files go in the data bucket: the one input prefix the Spark nodes may read. */
+export const INPUT_PREFIX = SPARK_INPUT_PREFIX;
 export const DEFAULT_Z_THRESHOLD = 3.0;
 
 /** What the pipeline needs to know, all of it from the deployed stacks and the settings below. */

@@ -9,7 +9,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { dataBucketPrefix } from "../config/names";
+import { dataBucketPrefix, SPARK_INPUT_PREFIX } from "../config/names";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
@@ -24,7 +24,7 @@ export const SPARK_OUTPUT_NONCURRENT_DAYS = 1;
  */
 export class StorageStack extends PlatformStack {
   readonly bucket: S3Bucket;
-  /** IAM policy JSON: list the bucket and read its objects. */
+  /** IAM policy JSON: list the bucket, read objects under SPARK_INPUT_PREFIX and SPARK_OUTPUT_PREFIX only. */
   readonly readPolicyJson: string;
   /** IAM policy JSON: read, write and delete objects. */
   readonly readWritePolicyJson: string;
@@ -114,10 +114,20 @@ export class StorageStack extends PlatformStack {
       });
     }
 
+    // Jobs read their input and what they wrote (results, streaming checkpoints); chef-repo/ and
+    // anything else stays out of reach. No s3:GetObjectVersion: S3A reads current objects (its
+    // change detection compares ETags), so old versions of overwritten or deleted objects stay out
+    // of reach too. Listing stays bucket-wide: S3 answers a HEAD of a missing key with 404 only to
+    // a caller that may list the bucket, and 403 breaks S3A's probes of checkpoint files that do
+    // not exist yet; a listing shows key names, never content.
     this.readPolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-read", {
       statement: [
         { sid: "ListDataBucket", actions: ["s3:ListBucket", "s3:GetBucketLocation"], resources: [this.bucket.arn] },
-        { sid: "ReadDataObjects", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${this.bucket.arn}/*`] },
+        {
+          sid: "ReadSparkPrefixes",
+          actions: ["s3:GetObject"],
+          resources: [SPARK_INPUT_PREFIX, SPARK_OUTPUT_PREFIX].map((prefix) => `${this.bucket.arn}/${prefix}*`),
+        },
       ],
     }).json;
     this.readWritePolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-read-write", {

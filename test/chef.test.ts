@@ -192,11 +192,20 @@ describe("chef-server user data", () => {
       '  user-list) cat "$state/users" 2>/dev/null ;;',
       '  org-list) cat "$state/orgs" 2>/dev/null ;;',
       "  user-create)",
+      // As the server's wrapper (15.10.53 on) and knife take it: one name and flags reach knife
+      // unchanged, and --prompt-for-password reads the password from stdin.
+      '    shift; name=$1; shift; prompt=0; email=""; file=""',
+      "    while (($#)); do",
+      '      case $1 in --prompt-for-password) prompt=1 ;; --email) email=$2; shift ;; --first-name|--last-name) shift ;; --filename) file=$2; shift ;;',
+      '        *) echo "FATAL: knife user create takes USERNAME and flags, not $1" >&2; exit 1 ;; esac; shift',
+      "    done",
+      '    if ((!prompt)) || [[ -z $email || -z $file ]]; then echo "FATAL: You must either provide a password or use the --prompt-for-password (-p) option" >&2; exit 1; fi',
+      '    IFS= read -r password',
       '    if fail_once user-create-404; then echo "ERROR: 404 Not Found" >&2; exit 1; fi',
-      '    echo "$2" >> "$state/users"; echo "$6" > "$state/password-seen"',
+      '    echo "$name" >> "$state/users"; echo "$password" > "$state/password-seen"',
       // The server created the user but its answer (with the key) never arrived.
       '    if fail_once user-create-lost; then echo "ERROR: Net::ReadTimeout" >&2; exit 1; fi',
-      '    printf -- "-----BEGIN RSA PRIVATE KEY-----\\nadmin\\n-----END RSA PRIVATE KEY-----\\n" > "${*: -1}" ;;',
+      '    printf -- "-----BEGIN RSA PRIVATE KEY-----\\nadmin\\n-----END RSA PRIVATE KEY-----\\n" > "$file" ;;',
       "  org-create)",
       // A create that raced an earlier attempt: the list does not show it yet, the create refuses.
       '    if fail_once org-create-conflict; then echo "ERROR: 409 Conflict: Organization already exists" >&2; exit 1; fi',
@@ -300,6 +309,18 @@ describe("chef-server user data", () => {
     expect(script).not.toContain(password);
     expect(first.output).not.toContain(password);
     expect(readFileSync(join(first.dir, "log", "chef-server.log"), "utf8")).not.toContain(password);
+  });
+
+  it("hands the admin password to user-create on stdin, never as an argument any local user could read in /proc", () => {
+    const password = readFileSync(join(first.dir, "work", "chef-server", "password-seen"), "utf8").trim();
+    expect(password).toMatch(/^[A-Za-z0-9+/]{44}$/);
+    expect(calls(first.dir).filter((call) => call.includes(password))).toEqual([]);
+    expect(calls(first.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toEqual([
+      "cinc-server-ctl user-create admin --first-name Platform --last-name Admin --email admin@insight.invalid --prompt-for-password --filename " +
+        join(first.dir, "root/var/lib/platform/chef-server/admin.pem.part"),
+    ]);
+    // No variable holds it either: nothing the script traces or dumps on failure can show it.
+    expect(script).not.toMatch(/password=|"\$password"/);
   });
 
   it("changes nothing on a second run: no download, no reconfigure, no user, no key publication", () => {

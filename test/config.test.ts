@@ -364,6 +364,11 @@ describe("config errors name the field, the value and the rule", () => {
 
   it("rejects a malformed Chef release, organization or admin user", () => {
     expect(flags("--chef.serverVersion", "15.10")).toEqual(['chef.serverVersion: "15.10" is not a release number like 15.10.125']);
+    // Compared number by number, not as text: 15.9.200 is older than 15.10.53, 16.0.0 newer.
+    expect(flags("--chef.serverVersion", "15.9.200")).toEqual([expect.stringMatching(/^chef\.serverVersion: "15\.9\.200" must be 15\.10\.53 or later: /)]);
+    expect(flags("--chef.serverVersion", "14.99.999")).toHaveLength(1);
+    expect(flags("--chef.serverVersion", "16.0.0")).toEqual([]);
+    expect(flags("--chef.serverVersion", "15.10.100")).toEqual([]);
     expect(flags("--chef.organization", "Insight Org")).toEqual([
       'chef.organization: "Insight Org" must be lowercase letters, digits, _ or -, starting with a letter',
     ]);

@@ -155,7 +155,7 @@ describe("OperatorVariables", () => {
   it("validates admin_cidr as an IPv4 CIDR that is never the whole internet", () => {
     const variables = variablesJson();
     const [validation] = variables.admin_cidr.validation as Json[];
-    expect(validation.error_message).toBe("admin_cidr must be an IPv4 CIDR block such as 203.0.113.7/32 (IPv6 is not supported), and never 0.0.0.0/0.");
+    expect(validation.error_message).toBe('admin_cidr: "${var.admin_cidr}" must be an IPv4 CIDR block such as 203.0.113.7/32 (IPv6 is not supported), and never 0.0.0.0/0.');
     expect(validation.condition).toContain("can(cidrhost(var.admin_cidr, 0))");
     expect(validation.condition).toContain('!contains(["0.0.0.0/0"], var.admin_cidr)');
   });
@@ -174,6 +174,23 @@ describe("OperatorVariables", () => {
     expect(ipv4.test("2001:db8::/32")).toBe(false);
     expect(ipv4.test("::/0")).toBe(false);
     expect(ipv4.test("203.0.113.7/32 ")).toBe(false);
+  });
+
+  it("refuses at plan an IPv4 admin_cidr wider than /16, in one message naming the field, the value and the bound", () => {
+    const rules = variablesJson().admin_cidr.validation as Json[];
+    const bound = rules.find((rule) => String(rule.error_message).includes("wider than"));
+    expect(bound?.error_message).toBe('admin_cidr: "${var.admin_cidr}" is wider than /16; use a prefix of /16 to /32, such as your public IP as 203.0.113.7/32.');
+    // The condition's shape is "not IPv4 syntax, or an allowed prefix"; its two patterns are
+    // RE2 and JavaScript alike, so the rule is evaluated here as Terraform would.
+    const condition = String(bound?.condition);
+    const shape = /^\$\{\(!can\(regex\("([^"]*)", var\.admin_cidr\)\) \|\| can\(regex\("([^"]*)", var\.admin_cidr\)\)\)\}$/.exec(condition);
+    expect(shape).not.toBeNull();
+    const [ipv4, prefix] = [new RegExp(shape?.[1] ?? ""), new RegExp(shape?.[2] ?? "")];
+    const accepted = (cidr: string): boolean => !ipv4.test(cidr) || prefix.test(cidr);
+    for (const cidr of ["203.0.113.7/32", "198.51.100.0/24", "198.51.0.0/16", "10.20.0.0/30"]) expect([cidr, accepted(cidr)]).toEqual([cidr, true]);
+    for (const cidr of ["198.50.0.0/15", "52.0.0.0/8", "0.0.0.0/1", "10.0.0.0/08", "10.0.0.0/016", "0.0.0.0/0"]) expect([cidr, accepted(cidr)]).toEqual([cidr, false]);
+    // An IPv6 block is the first rule's to refuse, with its own message, not a second one here.
+    expect(accepted("2001:db8::/64")).toBe(true);
   });
 
   it("checks that the deployer's private key file exists, without ever reading it into the JSON", () => {

@@ -74,6 +74,12 @@ describe("config limits: at the limit synth goes on, one past it the config is r
       'network.publicSubnetCidrs: ["10.0.0.0/24","10.0.1.0/24","10.0.2.0/24","10.0.3.0/24"] has 4 entries but network.azCount is 3 (one subnet per AZ)',
     ],
     [
+      "the Chef server is 15.10.53 or later, whose user-create takes flags and the password on stdin",
+      ["--chef.serverVersion", "15.10.53"],
+      ["--chef.serverVersion", "15.10.52"],
+      'chef.serverVersion: "15.10.52" must be 15.10.53 or later: the setup creates the admin user with flags (its password on stdin), which older servers\' user-create does not take',
+    ],
+    [
       "flow logs are kept at least 1 day",
       ["--network.flowLogRetentionDays", "1"],
       ["--network.flowLogRetentionDays", "0"],

@@ -93,7 +93,7 @@ describe("plan review", () => {
     objects.actions = [...objects.actions, "s3:DeleteObject"];
     const [finding] = review(head).findings;
     expect(finding).toMatchObject({ kind: "security", stack: "storage", path: "storage/data-bucket-read" });
-    expect(finding.message).toMatch(/^policy document now also grants s3:DeleteObject on data-bucket\/\*/);
+    expect(finding.message).toMatch(/^policy document now also grants s3:DeleteObject on data-bucket\/smart-money\/input\/\*; s3:DeleteObject on data-bucket\/spark-output\/\*/);
   });
 
   it("reports Spark nodes replaced by a version change, with the reason", () => {

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { buildPlatform } from "../stacks/buildPlatform";
 import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
-import { dataOf, platformStackJson, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
+import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, synthAppStack, testApp, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
@@ -59,6 +60,18 @@ describe("SparkStack", () => {
     }
     expect(rules.every((rule) => rule.cidr_ipv4 === undefined && rule.cidr_ipv6 === undefined)).toBe(true);
     expect(rules.some((rule) => rule.from_port === 6066)).toBe(false);
+  });
+
+  it("keeps every web UI port (8080, 8081, 4040) off any network but the workstation and the cluster itself", () => {
+    const uiPorts = [SPARK_PORTS.masterUi, SPARK_PORTS.workerUi, SPARK_PORTS.applicationUi];
+    const reachingUi = ingressRules(json).filter((rule) => rule.ip_protocol === "-1" || uiPorts.some((port) => rule.from_port <= port && port <= rule.to_port));
+    expect(reachingUi.length).toBeGreaterThan(0);
+    for (const rule of reachingUi) {
+      // A security group as the only source: no CIDR, IPv6 block or prefix list, however narrow.
+      expect([rule.cidr_ipv4, rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined, undefined]);
+      expect(rule.referenced_security_group_id).toMatch(/^\$\{(aws_security_group\.spark-security-group\.id|data\.terraform_remote_state\.cross-stack-reference-input-network\.outputs\.cross-stack-output-aws_security_groupworkstation-security-groupid)\}$/);
+    }
+    for (const instance of Object.values(instances)) expect(instance.associate_public_ip_address).toBe(false);
   });
 
   it("lets members read the master UI's JSON, where a worker checks its own registration, and nothing else above the RPC range", () => {
@@ -188,6 +201,50 @@ const STUBS = {
 
 const read = (dir: string, path: string): string => readFileSync(join(dir, "root", path), "utf8");
 
+describe("Spark instance roles' access to the data bucket", () => {
+  const app = testApp();
+  buildPlatform(app, configFrom());
+  const stacks: Record<string, Json> = { spark: synthAppStack(app, "spark"), storage: synthAppStack(app, "storage"), chef: synthAppStack(app, "chef") };
+  // An inline policy's document, wherever its text points: a document of this stack or another stack's output.
+  const documentOf = (policy: string): Json => {
+    const local = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(policy);
+    if (local) return dataOf(stacks.spark, "aws_iam_policy_document")[local[1]];
+    const remote = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(\w+)\.outputs\.cross-stack-output-dataaws_iam_policy_document(.+)json\}$/.exec(policy);
+    if (!remote) throw new Error(`${policy}: neither a document of this stack nor another stack's`);
+    return dataOf(stacks[remote[1]], "aws_iam_policy_document")[remote[2]];
+  };
+  // Every S3 statement a role's inline policies grant, as [effect, actions, resources, conditions].
+  const s3Grants = new Map<string, Json[]>();
+  for (const policy of Object.values(resourcesOf(stacks.spark, "aws_iam_role_policy"))) {
+    const statements = (documentOf(policy.policy).statement as Json[]).filter((statement) => (statement.actions as string[]).some((action) => action.startsWith("s3:")));
+    const grants = statements.map((statement) => [statement.effect ?? "Allow", statement.actions, statement.resources, statement.condition ?? []]);
+    s3Grants.set(policy.role, [...(s3Grants.get(policy.role) ?? []), ...grants]);
+  }
+  const bucket = "${aws_s3_bucket.data-bucket.arn}";
+
+  it("covers the master's role and each worker's", () => {
+    expect([...s3Grants.keys()].sort()).toEqual(Object.keys(resourcesOf(stacks.spark, "aws_iam_role")).map((role) => `\${aws_iam_role.${role}.id}`).sort());
+    expect(s3Grants.size).toBe(4);
+  });
+
+  it("lets each role read only the input prefix and its own output prefix, never chef-repo/ or an old version, and write only its output prefix", () => {
+    for (const [role, grants] of s3Grants) {
+      expect([role, grants]).toEqual([
+        role,
+        [
+          ["Allow", ["s3:ListBucket", "s3:GetBucketLocation"], [bucket], []],
+          ["Allow", ["s3:GetObject"], [`${bucket}/smart-money/input/*`, `${bucket}/spark-output/*`], []],
+          ["Allow", ["s3:ListBucketMultipartUploads"], [bucket], []],
+          ["Allow", ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], [`${bucket}/spark-output/*`], []],
+        ],
+      ]);
+      const objectResources = grants.flatMap((grant) => grant[2] as string[]).filter((resource) => resource !== bucket);
+      expect(objectResources.filter((resource) => resource === `${bucket}/*` || resource.includes("chef-repo"))).toEqual([]);
+      expect(grants.flatMap((grant) => grant[1] as string[]).filter((action) => /Version|\*/.test(action))).toEqual([]);
+    }
+  });
+});
+
 describe("spark-node user data", () => {
   const MASTER_ENV = { DOWNLOAD_CONTENT: TARBALL, MASTER_JSON: ALIVE_MASTER };
 
@@ -228,7 +285,7 @@ describe("spark-node user data", () => {
       expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/spark/auth-secret SecureString\n");
     });
 
-    it("configures authentication, encryption with the second key exchange, pinned ports, no REST server and S3A with the instance role", () => {
+    it("configures authentication, encryption with the second key exchange, pinned ports, no REST server, no kill from the UIs and S3A with the instance role", () => {
       const defaults = read(first.dir, "etc/spark/spark-defaults.conf");
       for (const line of [
         "spark.master                                  spark://10.0.16.5:7077",
@@ -238,6 +295,7 @@ describe("spark-node user data", () => {
         "spark.network.crypto.authEngineVersion        2",
         "spark.network.crypto.saslFallback             false",
         "spark.master.rest.enabled                     false",
+        "spark.ui.killEnabled                          false",
         "spark.driver.port                             7079",
         "spark.blockManager.port                       7089",
         "spark.hadoop.fs.s3a.aws.credentials.provider  software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider",
