@@ -75,8 +75,13 @@ interface KafkaInstanceSpec {
   readonly index: number;
   readonly instanceType: string;
   readonly volumeGiB: number;
-  /** A ZooKeeper ensemble member: it gets a volume of its own for ZooKeeper's data. */
-  readonly zookeeperMember: boolean;
+  /**
+   * Gets a volume of its own for ZooKeeper's data: every broker in ZooKeeper mode, member or not.
+   * The ensemble runs on the first kafka.zookeeperNodes brokers, and a change of that size then
+   * never attaches or detaches a volume on a running broker: detaching a mounted volume stops the
+   * instance, and a smaller ensemble would stop every broker it leaves at once.
+   */
+  readonly zookeeperVolume: boolean;
 }
 
 /** One Kafka instance as the stack builds it. */
@@ -169,8 +174,8 @@ export class KafkaStack extends PlatformStack {
         index,
         instanceType: kafka.instanceType,
         volumeGiB: kafka.dataVolumeGiB,
-        // The ensemble: the first kafka.zookeeperNodes brokers (see `quorum` below).
-        zookeeperMember: !kraft && index < kafka.zookeeperNodes,
+        // The ensemble runs on the first kafka.zookeeperNodes brokers (see `quorum` below).
+        zookeeperVolume: !kraft,
       }),
       name: this.nodeName(index),
       nodeId: index + 1,
@@ -186,7 +191,7 @@ export class KafkaStack extends PlatformStack {
             index,
             instanceType: kafka.controllerInstanceType,
             volumeGiB: CONTROLLER_DATA_VOLUME_GIB,
-            zookeeperMember: false,
+            zookeeperVolume: false,
           }),
           name: this.controllerName(index),
           nodeId: CONTROLLER_NODE_ID_BASE + index + 1,
@@ -272,12 +277,13 @@ export class KafkaStack extends PlatformStack {
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));
 
-    // A member bootstrapped before it had a ZooKeeper volume never runs its bootstrap again: its
-    // Chef node learns the volume's id here, before the converge mounts the volume and moves
-    // ZooKeeper's data onto it. A new member has it from its bootstrap already.
-    const zookeeperVolumeSteps = quorum.flatMap((node) => {
+    // A broker bootstrapped before it had a ZooKeeper volume never runs its bootstrap again: its
+    // Chef node learns the volume's id here, before a converge that makes it a member mounts the
+    // volume and moves ZooKeeper's data onto it. A new broker has it from its bootstrap already.
+    const bootstrapOf = new Map(everyNode.map((node, position) => [node, this.bootstraps[position]]));
+    const zookeeperVolumeSteps = everyNode.flatMap((node) => {
       const own = this.zookeeperVolumes.get(node.instance);
-      const bootstrapped = quorumBootstraps.get(node);
+      const bootstrapped = bootstrapOf.get(node);
       if (!own || !bootstrapped) return [];
       return [
         workstationScript(this, `zookeeper-volume-attribute-${node.instance.node.id}`, {
@@ -288,7 +294,8 @@ export class KafkaStack extends PlatformStack {
         }),
       ];
     });
-    const zookeeperVolumeIds = [...this.zookeeperVolumes.values()].map((own) => own.volume.id);
+    // The members' volumes: a broker added outside the ensemble re-runs nothing on the others.
+    const zookeeperVolumeIds = quorum.flatMap((node) => this.zookeeperVolumes.get(node.instance)?.volume.id ?? []);
 
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
@@ -518,7 +525,7 @@ export class KafkaStack extends PlatformStack {
 
   /** One Kafka instance in the AZ its index falls on, with its own encrypted data volume. */
   private kafkaInstance(props: KafkaStackProps, spec: KafkaInstanceSpec): HardenedInstance {
-    const { id, volumeId, name, index, instanceType, volumeGiB, zookeeperMember } = spec;
+    const { id, volumeId, name, index, instanceType, volumeGiB } = spec;
     const { config } = props;
     const kafka = config.kafka;
     const subnets = props.network.privateSubnets;
@@ -531,7 +538,7 @@ export class KafkaStack extends PlatformStack {
       tags: { Name: `${name}-data` },
     });
     this.dataVolumes.push(volume);
-    const zookeeperVolume = zookeeperMember
+    const zookeeperVolume = spec.zookeeperVolume
       ? new EbsVolume(this, `zookeeper-${volumeId}`, {
           availabilityZone: subnet.availabilityZone,
           size: ZOOKEEPER_VOLUME.gib,

@@ -234,7 +234,8 @@ describe("KafkaStack", () => {
     it("converges every node, one at a time, after the data bag and every bootstrap; again when the ensemble or cookbooks change", () => {
       const converge = resources.converge;
       const volumes = Object.keys(resourcesOf(sized, "aws_ebs_volume")).filter((name) => name.startsWith("data-volume-")).map((name) => `aws_ebs_volume.${name}`);
-      const zookeeper = Array.from({ length: ensembleSize }, (_unused, index) => [
+      // Every broker's ZooKeeper volume, member or not (a member may be any broker one day).
+      const zookeeper = Array.from({ length: count }, (_unused, index) => [
         `aws_volume_attachment.zookeeper-data-volume-${index}-attachment`,
         `terraform_data.zookeeper-volume-attribute-node-${index}`,
       ]).flat();
@@ -255,8 +256,9 @@ describe("KafkaStack", () => {
     expect(four["zoo-bag"].triggers_replace).toEqual(three["zoo-bag"].triggers_replace);
     expect(four.converge.triggers_replace).toEqual(three.converge.triggers_replace);
     for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
-    // And the guard that creates it only once the cluster is healthy after the broker before it.
-    expect(Object.keys(four).filter((name) => !(name in three))).toEqual(["bootstrap-node-3", "roll-guard-node-3"]);
+    // And the guard that creates it only once the cluster is healthy after the broker before it,
+    // and the step that records its ZooKeeper volume for the day it joins the ensemble.
+    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
   });
 
   it("converges again when kafka.dataVolumeGiB grows, once EC2 has grown every volume, so each node grows its filesystem", () => {
@@ -280,16 +282,16 @@ describe("KafkaStack", () => {
 });
 
 describe("ZooKeeper's volume", () => {
-  // Four brokers, three of them the ensemble: the fourth must get none.
+  // Four brokers, three of them the ensemble: the fourth gets one too, for the day it joins.
   const four = kafkaJson("--kafka.nodes", "4");
   const volumes = resourcesOf(four, "aws_ebs_volume");
   const attachments = resourcesOf(four, "aws_volume_attachment");
   const instanceName = (index: number): string => Object.keys(resourcesOf(four, "aws_instance")).find((name) => name.startsWith(`node-${index}_`)) as string;
   const zookeeperVolumes = (json: Json): string[] => Object.keys(resourcesOf(json, "aws_ebs_volume")).filter((name) => name.startsWith("zookeeper-"));
 
-  it("gives each ensemble member, and only members, a small encrypted gp3 volume of its own in its node's AZ", () => {
-    expect(zookeeperVolumes(four).sort()).toEqual(["zookeeper-data-volume-0", "zookeeper-data-volume-1", "zookeeper-data-volume-2"]);
-    for (const index of [0, 1, 2]) {
+  it("gives every broker, member or not, a small encrypted gp3 volume of its own in its node's AZ", () => {
+    expect(zookeeperVolumes(four).sort()).toEqual(["zookeeper-data-volume-0", "zookeeper-data-volume-1", "zookeeper-data-volume-2", "zookeeper-data-volume-3"]);
+    for (const index of [0, 1, 2, 3]) {
       const volume = volumes[`zookeeper-data-volume-${index}`];
       expect(volume).toMatchObject({ encrypted: true, type: "gp3", size: ZOOKEEPER_VOLUME.gib });
       expect(ZOOKEEPER_VOLUME.gib).toBe(10);
@@ -297,12 +299,10 @@ describe("ZooKeeper's volume", () => {
       expect(volume.availability_zone).toBe(volumes[`data-volume-${index}`].availability_zone);
       expect(volume.tags.Name).toMatch(new RegExp(`kafka-${index}-zookeeper$`));
     }
-    expect(resourcesOf(four, "aws_instance")[instanceName(3)]).toBeDefined();
-    expect(volumes["zookeeper-data-volume-3"]).toBeUndefined();
   });
 
-  it("attaches each to its own member under a device name of its own, stopping the member before any detach", () => {
-    for (const index of [0, 1, 2]) {
+  it("attaches each to its own broker under a device name of its own, stopping the broker before any detach", () => {
+    for (const index of [0, 1, 2, 3]) {
       expect(attachments[`zookeeper-data-volume-${index}-attachment`]).toEqual({
         device_name: "/dev/sdg",
         volume_id: `\${aws_ebs_volume.zookeeper-data-volume-${index}.id}`,
@@ -311,11 +311,19 @@ describe("ZooKeeper's volume", () => {
       });
       expect(attachments[`data-volume-${index}-attachment`].device_name).toBe("/dev/sdf");
     }
-    expect(attachments["zookeeper-data-volume-3-attachment"]).toBeUndefined();
   });
 
-  it("follows kafka.zookeeperNodes, and gives KRaft nodes none", () => {
-    expect(zookeeperVolumes(kafkaJson("--kafka.nodes", "6", "--kafka.zookeeperNodes", "5"))).toHaveLength(5);
+  it("attaches or detaches nothing when kafka.zookeeperNodes changes: a smaller ensemble must not stop the brokers it leaves", () => {
+    // Detaching a mounted volume stops its instance first: two members leaving would stop two brokers at once.
+    const five = kafkaJson("--kafka.nodes", "5", "--kafka.zookeeperNodes", "5");
+    const three = kafkaJson("--kafka.nodes", "5", "--kafka.zookeeperNodes", "3");
+    expect(Object.keys(resourcesOf(three, "aws_volume_attachment")).sort()).toEqual(Object.keys(resourcesOf(five, "aws_volume_attachment")).sort());
+    expect(zookeeperVolumes(three)).toHaveLength(5);
+    // Only the members' volumes re-run the converge.
+    expect(steps(three).converge.triggers_replace.zookeeperVolumes).toBe(`\${join(",", [${[0, 1, 2].map((index) => `aws_ebs_volume.zookeeper-data-volume-${index}.id`).join(", ")}])}`);
+  });
+
+  it("gives a single broker one, and KRaft nodes none", () => {
     expect(zookeeperVolumes(kafkaJson("--kafka.nodes", "1"))).toEqual(["zookeeper-data-volume-0"]);
     const kraft = kafkaJson("--kafka.mode", "kraft");
     expect(zookeeperVolumes(kraft)).toEqual([]);
@@ -323,23 +331,18 @@ describe("ZooKeeper's volume", () => {
     expect(Object.keys(steps(kraft).converge.triggers_replace)).not.toContain("zookeeperVolumes");
   });
 
-  it("mounts it from each member's user data, and from no other node's", () => {
+  it("mounts it from each broker's user data", () => {
     for (const index of [0, 1, 2, 3]) {
       const script = userDataOf(four, resourcesOf(four, "aws_instance")[instanceName(index)]);
-      if (index < 3) {
-        expect(script).toContain(`ZOOKEEPER_VOLUME_ID='\${aws_ebs_volume.zookeeper-data-volume-${index}.id}'`);
-        expect(script).toContain(`ZOOKEEPER_MOUNT='${ZOOKEEPER_VOLUME.mountPoint}'`);
-      } else {
-        expect(script).not.toContain("ZOOKEEPER_VOLUME_ID");
-      }
+      expect(script).toContain(`ZOOKEEPER_VOLUME_ID='\${aws_ebs_volume.zookeeper-data-volume-${index}.id}'`);
+      expect(script).toContain(`ZOOKEEPER_MOUNT='${ZOOKEEPER_VOLUME.mountPoint}'`);
     }
   });
 
-  it("tells new members their volume at bootstrap, and running members through a step after their bootstrap", () => {
+  it("tells new brokers their volume at bootstrap, and running brokers through a step after their bootstrap", () => {
     const resources = steps(four);
-    expect(provisionedScript(resources["bootstrap-node-3"])).not.toContain("zookeeper_volume_id");
-    expect(Object.keys(resources).filter((name) => name.startsWith("zookeeper-volume-attribute-")).sort()).toEqual([0, 1, 2].map((index) => `zookeeper-volume-attribute-node-${index}`));
-    for (const index of [0, 1, 2]) {
+    expect(Object.keys(resources).filter((name) => name.startsWith("zookeeper-volume-attribute-")).sort()).toEqual([0, 1, 2, 3].map((index) => `zookeeper-volume-attribute-node-${index}`));
+    for (const index of [0, 1, 2, 3]) {
       const step = resources[`zookeeper-volume-attribute-node-${index}`];
       expect(provisionedScript(resources[`bootstrap-node-${index}`])).toContain(`"zookeeper_volume_id":"\${aws_ebs_volume.zookeeper-data-volume-${index}.id}"`);
       expect(stepDependencies(step.depends_on)).toEqual([`terraform_data.bootstrap-node-${index}`]);
