@@ -139,7 +139,7 @@ function deployment(platform: SynthesizedPlatform): Deployment {
 /** Every value of `attribute` on the resources of `type` across the stacks, in order. */
 function resourceValues(platform: SynthesizedPlatform, type: string, attribute: string): string[] {
   const values = Object.values(platform).flatMap((stack) => Object.values(((stack.resource as Json | undefined)?.[type] as Json | undefined) ?? {}).map((resource) => (resource as Json)[attribute] as unknown));
-  return [...new Set(values.map(String))].sort();
+  return [...new Set(values.filter((value): value is string => typeof value === "string"))].sort();
 }
 
 /**
@@ -154,7 +154,7 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   if (unknown.length > 0) throw new Error(`the plan role has no read actions for ${unknown.join(", ")}: add what the AWS provider calls to read it to READ_ACTIONS (review/planRolePolicy.ts)`);
   const actions = new Set(d.types.flatMap((type) => READ_ACTIONS[type]));
   const prefix = `${d.project}-${d.environment}-`;
-  const named = (type: string, attribute: string) => resourceValues(platform, type, attribute).filter((value) => value !== "undefined");
+  const named = (type: string, attribute: string) => resourceValues(platform, type, attribute);
   for (const name of [...named("aws_iam_role", "name"), ...named("aws_iam_instance_profile", "name"), ...named("aws_s3_bucket", "bucket_prefix")]) {
     if (!name.startsWith(prefix)) throw new Error(`${name} does not start with ${prefix}: the plan role scopes IAM and S3 reads to that prefix`);
   }
