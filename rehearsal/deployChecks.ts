@@ -227,7 +227,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   /** The heap change's roll: who led before it, and when each member's service started. */
   let heapRoll: { leader: string | undefined; starts: number[] } | undefined;
 
-  await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, a majority always running`, async () => {
+  await checks.check(`a ZooKeeper heap changed in the platform config (${changedHeap} MB): members restart one at a time, each only once every member serves again`, async () => {
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
     const pidsBefore = pids();
     const leaderBefore = [...modes()].find(([, mode]) => mode === "leader")?.[0];
@@ -242,7 +242,17 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
     const fewestUp = majorityAlwaysUp(samples);
-    return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart; never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples)`;
+    // Each member stopped only once every member served again: in the last sample read before its
+    // stop began (ActiveExitTimestamp), every member was the leader or a follower.
+    const leads = members.map((node) => {
+      const stopped = Number(unitProperty(node, "ActiveExitTimestampMonotonic")) / 1e6;
+      const last = watch.takenAt.filter((time) => time < stopped).length - 1;
+      if (last < 0) throw new Error(`no sample of the members before ${node.name} stopped`);
+      const notServing = members.filter((member) => !["leader", "follower"].includes(samples[last].get(member.ip) ?? "down"));
+      if (notServing.length > 0) throw new Error(`${node.name} stopped while ${notServing.map((member) => `${member.name} was ${samples[last].get(member.ip) ?? "down"}`).join(", ")}`);
+      return stopped - watch.takenAt[last];
+    });
+    return `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart, each once every member served (last sample ${leads.map((lead) => lead.toFixed(1)).join(", ")} s before each stop); never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples)`;
   });
 
   if (members.length > 1) {
@@ -451,8 +461,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     }
     // kafka.nodes 1 to 3 grows a single member to three (the ensemble size follows kafka.nodes).
     // The single member is the first of the three, shrunk to it: the same dynamic quorum of one a
-    // new one-node cluster runs (standaloneEnabled=false), and the members coming back hold the
-    // data they had when they left, older than the running member's.
+    // new one-node cluster runs (standaloneEnabled=false). The two that join have empty volumes,
+    // as new brokers do: they must not form a majority of their own.
     if (shrank && members.length === 3) {
       const single = members.slice(0, 1);
       let alone = false;
@@ -462,7 +472,12 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         return summary;
       });
       if (alone) {
-        await checks.check("the ensemble grown 1 to 3 on a running cluster (kafka.nodes 1 to 3): the new members join one at a time and sync from the running member before they vote", () => resize(single, members));
+        await checks.check("the ensemble grown 1 to 3 on a running cluster (kafka.nodes 1 to 3): two new members with empty volumes join one at a time and sync from the running member before they vote", () => {
+          // As new brokers' volumes: nothing of the ensemble they once belonged to (the directory
+          // stays, bind-mounted into the running container; its contents go).
+          for (const node of members.slice(1)) run("find", [state.volumeDir(node), "-mindepth", "1", "-delete"]);
+          return resize(single, members);
+        });
       }
     }
   }
@@ -511,11 +526,20 @@ function membershipOf(net: PrivateNetwork, ip: string): string[] {
   return [...section.matchAll(/^server\.(\d+)=([^:\s]+):/gm)].map((match) => `${match[1]} ${match[2]}`).sort((a, b) => Number(a.split(" ")[0]) - Number(b.split(" ")[0]));
 }
 
-/** Samples every member's mode twice a second until stopped. */
-function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): { stop: () => Array<Map<string, string>> } {
+/**
+ * Samples every member's mode twice a second until stopped. `takenAt` holds, for each sample, the
+ * monotonic time in seconds (the clock systemd's *TimestampMonotonic properties read, shared with
+ * the containers) by which every mode in it had been read.
+ */
+function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): { stop: () => Array<Map<string, string>>; takenAt: number[] } {
   const samples: Array<Map<string, string>> = [];
-  const timer = setInterval(() => samples.push(new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]))), 500);
+  const takenAt: number[] = [];
+  const timer = setInterval(() => {
+    samples.push(new Map(members.map((node) => [node.ip, memberMode(net, node.ip)])));
+    takenAt.push(Number(process.hrtime.bigint()) / 1e9);
+  }, 500);
   return {
+    takenAt,
     stop: () => {
       clearInterval(timer);
       return samples;
