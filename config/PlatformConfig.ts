@@ -72,6 +72,13 @@ export interface ChefConfig {
    * @default the pinned sha256 of cinc-workstation 24.12.1073 for 24.04; "" for any other package
    */
   readonly workstationPackageChecksum: string;
+  /**
+   * Let a package checksum be empty: the package is then verified only against the sha512 its
+   * download host lists, which whoever controls that host can change with the package. false
+   * makes synth refuse an empty checksum, so every package that runs as root is pinned.
+   * @default true (no source besides its download host publishes the default server package's digest)
+   */
+  readonly allowUnpinnedPackages: boolean;
   /** Chef Infra Client (Cinc Client) release installed on cluster nodes before knife bootstrap. @default "18.6.2" */
   readonly clientVersion: string;
   /** Organization the cluster nodes register in (the original's). @default "insight" */

@@ -101,6 +101,11 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     serverPackageChecksum: "",
     workstationVersion: DEFAULT_WORKSTATION_PIN.version,
     workstationPackageChecksum: DEFAULT_WORKSTATION_PIN.sha256,
+    // The server package's digest is published beside it on its download host (its
+    // .metadata.json), and no second source was found to pin it by: a pin from that host alone
+    // would be the package vouching for itself. Set false, with both checksums pinned, to make
+    // synth refuse anything unpinned.
+    allowUnpinnedPackages: true,
     clientVersion: "18.6.2",
     organization: "insight",
     adminUser: "admin",

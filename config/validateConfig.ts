@@ -136,6 +136,17 @@ export function validateConfig(config: PlatformConfig): string[] {
   for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
     pattern(`chef.${field}`, chef[field], /^([0-9a-f]{64}|[0-9a-f]{128})?$/, "is not a sha256 or sha512 hex digest (or empty to use the publisher's metadata)");
   }
+  if (!chef.allowUnpinnedPackages) {
+    for (const field of ["serverPackageChecksum", "workstationPackageChecksum"] as const) {
+      if (chef[field] === "") {
+        fail(
+          `chef.${field}`,
+          chef[field],
+          "is empty while chef.allowUnpinnedPackages is false: pin the package's sha256 or sha512 from a source other than its download host (or set chef.allowUnpinnedPackages to true to trust the sha512 that host lists)",
+        );
+      }
+    }
+  }
   const pinnedFor = DEFAULT_WORKSTATION_PIN;
   if (
     ["chef", "cinc"].includes(chef.flavor) &&

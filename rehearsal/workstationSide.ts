@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { knifeConfigPath } from "../constructs/chefPackages";
+import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -207,7 +208,7 @@ export function deployerSsh(workstation: Workstation): string[] {
  * settings a platform config cannot express, for the checks that break a member on purpose.
  */
 export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host: HostSide, zookeeper: Record<string, unknown> = {}): void {
-  writeFileSync(join(host.repoDir, "cookbooks.tar.gz"), tarGz(COOKBOOKS_DIR));
+  const cookbooks = tarGz(COOKBOOKS_DIR);
   const role = kafkaNodeRole(config);
   // What a rehearsal changes in the role: the mirror it serves, and no Kafka (none can be fetched).
   const rehearsalRole = {
@@ -218,7 +219,11 @@ export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host:
       "insight-kafka-cluster": { install_kafka: false },
     },
   };
-  writeFileSync(join(host.repoDir, "roles.json"), JSON.stringify([rehearsalRole], null, 2));
+  const rolesJson = chefRepoRolesJson([rehearsalRole]);
+  // Computed as the chef stack computes its parameter's value, from the very bytes served here.
+  writeFileSync(join(host.repoDir, "sha256"), `${chefRepoDigests(cookbooks, rolesJson)}\n`);
+  writeFileSync(join(host.repoDir, "cookbooks.tar.gz"), cookbooks);
+  writeFileSync(join(host.repoDir, "roles.json"), rolesJson);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
+import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
@@ -122,22 +123,34 @@ export class ChefStack extends PlatformStack {
     const cookbooks = tarGz(COOKBOOKS_DIR);
     const cookbooksKey = "chef-repo/cookbooks.tar.gz";
     const rolesKey = "chef-repo/roles.json";
-    const rolesJson = JSON.stringify([kafkaNodeRole(config)], null, 2);
-    new S3Object(this, "cookbooks-object", {
+    const rolesJson = chefRepoRolesJson([kafkaNodeRole(config)]);
+    const cookbooksObject = new S3Object(this, "cookbooks-object", {
       bucket: props.dataBucket.bucket,
       key: cookbooksKey,
       contentBase64: cookbooks.toString("base64"),
       contentType: "application/gzip",
     });
-    new S3Object(this, "roles-object", {
+    const rolesObject = new S3Object(this, "roles-object", {
       bucket: props.dataBucket.bucket,
       key: rolesKey,
       content: rolesJson,
       contentType: "application/json",
     });
     this.chefRepoHash = createHash("sha256").update(cookbooks).update(rolesJson).digest("hex");
+    // Whoever may write the bucket must not decide what runs as root on the nodes: the files'
+    // digests travel apart from them, in a parameter only Terraform writes, and the workstation
+    // refuses files that do not match. A String, not in the user data: a cookbook change then
+    // re-runs the converge instead of replacing the workstation.
+    const chefRepoDigestParameter = `${parameterPath}/chef-repo-sha256`;
+    const chefRepoDigest = new SsmParameter(this, "chef-repo-sha256", {
+      name: chefRepoDigestParameter,
+      type: "String",
+      value: chefRepoDigests(cookbooks, rolesJson),
+      description: "sha256 of chef-repo/cookbooks.tar.gz and chef-repo/roles.json, which the workstation checks before uploading them",
+    });
     const readRepoPolicy = policy("workstation-read-chef-repo", [
       { sid: "ReadChefRepo", actions: ["s3:GetObject"], resources: [`${props.dataBucket.arn}/chef-repo/*`] },
+      { sid: "ReadChefRepoDigests", actions: ["ssm:GetParameter"], resources: [parameterArn(chefRepoDigestParameter)] },
     ]);
 
     const common = {
@@ -197,8 +210,9 @@ export class ChefStack extends PlatformStack {
       // fresh workstation, and nodes read its new bootstrap key at each login.
       onUserDataChange: "replace",
       keyName: keyPairName.stringValue,
-      // Its first write would make Terraform's create of the parameter fail.
-      dependsOn: [bootstrapKey],
+      // Its first write would make Terraform's create of the parameter fail; its first upload
+      // needs the chef repo and its digests in place.
+      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest],
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
       userData: renderScript("chef-workstation", {
         ...common,
@@ -211,6 +225,7 @@ export class ChefStack extends PlatformStack {
         repoBucket: props.dataBucket.bucket,
         cookbooksKey,
         rolesKey,
+        chefRepoDigestParameter,
         keyWaitAttempts: 40,
       }),
     });

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
+import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
+import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { ConfigError } from "../config/ConfigError";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -26,6 +29,7 @@ describe("ChefStack", () => {
     // The cookbooks archive changes with every cookbook edit; its own test checks what it holds.
     const pinned = structuredClone(json);
     pinned.resource.aws_s3_object["cookbooks-object"].content_base64 = "<cookbooks.tar.gz>";
+    pinned.resource.aws_ssm_parameter["chef-repo-sha256"].value = "<sha256 of cookbooks.tar.gz> <sha256 of roles.json>";
     expect(pinned).toMatchSnapshot();
   });
 
@@ -120,6 +124,39 @@ describe("ChefStack", () => {
     expect(JSON.parse(objects["roles-object"].content)[0].run_list).toEqual(["recipe[insight-kafka-cluster]"]);
   });
 
+  it("publishes the chef repo's digests where only Terraform writes, for the workstation to check the bucket's files against", () => {
+    const objects = resourcesOf(json, "aws_s3_object");
+    const parameter = resourcesOf(json, "aws_ssm_parameter")["chef-repo-sha256"];
+    const sha256 = (bytes: Buffer | string): string => createHash("sha256").update(bytes).digest("hex");
+    expect(parameter).toMatchObject({ name: "/insight/dev/chef/chef-repo-sha256", type: "String" });
+    expect(parameter.value).toBe(`${sha256(Buffer.from(objects["cookbooks-object"].content_base64, "base64"))} ${sha256(objects["roles-object"].content)}`);
+    // Not in the user data: a cookbook change must re-run the converge, not replace the workstation.
+    expect(userDataOf(json, workstation)).toContain("CHEF_REPO_DIGEST_PARAMETER='/insight/dev/chef/chef-repo-sha256'");
+    expect(userDataOf(json, workstation)).not.toContain(parameter.value.split(" ")[0]);
+    const read = dataOf(json, "aws_iam_policy_document")["workstation-read-chef-repo"].statement.find((statement: Json) => statement.sid === "ReadChefRepoDigests");
+    expect(read.actions).toEqual(["ssm:GetParameter"]);
+    expect(read.resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/chef-repo-sha256"]);
+    // Its first boot finds the files and their digests in place.
+    expect(workstation.depends_on).toEqual(expect.arrayContaining(["aws_ssm_parameter.chef-repo-sha256", "aws_s3_object.cookbooks-object", "aws_s3_object.roles-object"]));
+    // Nothing else in the stack may write the parameter.
+    const writers = Object.entries(dataOf(json, "aws_iam_policy_document")).filter(([, document]) =>
+      document.statement.some((statement: Json) => statement.actions.includes("ssm:PutParameter") && statement.resources.some((arn: string) => arn.includes("chef-repo-sha256"))),
+    );
+    expect(writers).toEqual([]);
+  });
+
+  it("refuses at synth a role name that is not a plain file name, naming the field, the value and the rule", () => {
+    const role = kafkaNodeRole(configFrom());
+    expect(JSON.parse(chefRepoRolesJson([role]))).toEqual([role]);
+    for (const name of ["../kafka-node", "kafka/node", "", "kafka node", ".."]) {
+      expect(() => chefRepoRolesJson([{ ...role, name }])).toThrow(ConfigError);
+      expect(() => chefRepoRolesJson([{ ...role, name }])).toThrow(
+        `roles[0].name: ${JSON.stringify(name)} must be letters, digits, _ or - only (^[A-Za-z0-9_-]+$): it becomes a file name on the workstation`,
+      );
+    }
+    expect(() => chefRepoRolesJson([{ ...role, name: "a/b" }])).toThrow(/^[^\n]*$/);
+  });
+
   it("installs Cinc by default from direct .deb downloads, the workstation pinned by checksum", () => {
     const serverScript = unescapeTerraformTemplate(userDataOf(json, server));
     expect(serverScript).toContain("https://downloads.cinc.sh/files/stable/cinc-server/15.10.125/ubuntu/22.04/cinc-server-core_15.10.125-1_amd64.deb");
@@ -168,6 +205,7 @@ const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
 const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
+const CHEF_REPO_DIGEST_PARAMETER = "/insight/dev/chef/chef-repo-sha256";
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
@@ -345,6 +383,7 @@ describe("chef-workstation user data", () => {
     repoBucket: "insight-dev-data-1",
     cookbooksKey: "chef-repo/cookbooks.tar.gz",
     rolesKey: "chef-repo/roles.json",
+    chefRepoDigestParameter: CHEF_REPO_DIGEST_PARAMETER,
     keyWaitAttempts: 3,
   });
   const s3 = mkdtempSync(join(tmpdir(), "chef-repo-"));
@@ -352,8 +391,25 @@ describe("chef-workstation user data", () => {
   const cookbooksFixture = mkdtempSync(join(tmpdir(), "cookbooks-"));
   mkdirSync(join(cookbooksFixture, "insight-kafka-cluster"));
   writeFileSync(join(cookbooksFixture, "insight-kafka-cluster", "metadata.rb"), "name 'insight-kafka-cluster'\n");
-  writeFileSync(join(s3, "chef-repo", "cookbooks.tar.gz"), tarGz(cookbooksFixture));
-  writeFileSync(join(s3, "chef-repo", "roles.json"), JSON.stringify([{ name: "kafka-node", run_list: ["recipe[insight-kafka-cluster]"] }]));
+  const cookbooksArchive = tarGz(cookbooksFixture);
+  const rolesJson = JSON.stringify([{ name: "kafka-node", run_list: ["recipe[insight-kafka-cluster]"] }]);
+  writeFileSync(join(s3, "chef-repo", "cookbooks.tar.gz"), cookbooksArchive);
+  writeFileSync(join(s3, "chef-repo", "roles.json"), rolesJson);
+  /** A run directory whose stubbed SSM holds the digests Terraform would have published. */
+  const published = (digests = chefRepoDigests(cookbooksArchive, rolesJson)): string => {
+    const dir = mkdtempSync(join(tmpdir(), "script-test-"));
+    mkdirSync(join(dir, "work", "ssm"), { recursive: true });
+    writeFileSync(join(dir, "work", "ssm", CHEF_REPO_DIGEST_PARAMETER.split("/").join("_")), digests);
+    return dir;
+  };
+  /** A bucket holding these files under chef-repo/. */
+  const bucket = (cookbooks: Buffer, roles: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), "chef-repo-"));
+    mkdirSync(join(dir, "chef-repo"));
+    writeFileSync(join(dir, "chef-repo", "cookbooks.tar.gz"), cookbooks);
+    writeFileSync(join(dir, "chef-repo", "roles.json"), roles);
+    return dir;
+  };
   const stubs = {
     ...COMMON_STUBS,
     curl: CURL_STUB,
@@ -369,7 +425,7 @@ describe("chef-workstation user data", () => {
     ].join("\n"),
   };
   const keysPublished = { S3_DIR: s3, DOWNLOAD_CONTENT: DEB, SSM_PRESET: "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----" };
-  const first = runBash(script, { stubs, env: keysPublished });
+  const first = runBash(script, { stubs, env: keysPublished, dir: published() });
   // Cinc Workstation's knife looks for .cinc/config.rb where Chef's looks for .chef/config.rb.
   const chefDir = join(first.dir, "root/home/ubuntu/chef-repo/.cinc");
 
@@ -409,7 +465,7 @@ describe("chef-workstation user data", () => {
   });
 
   it("retries publishing its bootstrap key while its role's permissions are not in force yet", () => {
-    const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" } });
+    const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" }, dir: published() });
     expect(refusedTwice.status).toBe(0);
     expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
     expect(refusedTwice.output).toContain("attempt 2/8 failed: bootstrap_key_published");
@@ -420,6 +476,47 @@ describe("chef-workstation user data", () => {
     const knifeCalls = calls(first.dir).filter((call) => call.startsWith("knife "));
     expect(knifeCalls.some((call) => call.startsWith("knife cookbook upload --all --cookbook-path"))).toBe(true);
     expect(knifeCalls.some((call) => /^knife role from file .*\/roles\/kafka-node\.json/.test(call))).toBe(true);
+  });
+
+  it("refuses a cookbooks archive the deployment did not upload, in one line naming the step, the object and both digests, and uploads nothing", () => {
+    const tampered = Buffer.concat([cookbooksArchive, Buffer.from("\n")]);
+    const run = runBash(script, { stubs, env: { ...keysPublished, S3_DIR: bucket(tampered, rolesJson) }, dir: published() });
+    expect(run.status).not.toBe(0);
+    const [expected] = chefRepoDigests(cookbooksArchive, rolesJson).split(" ");
+    const actual = createHash("sha256").update(tampered).digest("hex");
+    expect(run.output).toContain(
+      `step 'upload cookbooks and roles': refusing s3://insight-dev-data-1/chef-repo/cookbooks.tar.gz: its sha256 is ${actual}, the deployment published ${expected}\n`,
+    );
+    expect(calls(run.dir).filter((call) => /^tar |knife (cookbook upload|role from file)/.test(call))).toEqual([]);
+    expect(existsSync(join(run.dir, "root/home/ubuntu/chef-repo/cookbooks"))).toBe(false);
+  });
+
+  it("refuses a role file the deployment did not upload, and uploads the right files when run again", () => {
+    const rolesTampered = JSON.stringify([{ name: "kafka-node", run_list: ["recipe[backdoor]"] }]);
+    const dir = published();
+    const refused = runBash(script, { stubs, env: { ...keysPublished, S3_DIR: bucket(cookbooksArchive, rolesTampered) }, dir });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/step 'upload cookbooks and roles': refusing s3:\/\/insight-dev-data-1\/chef-repo\/roles\.json: its sha256 is [0-9a-f]{64}, the deployment published [0-9a-f]{64}\n/);
+    expect(calls(dir).filter((call) => /knife (cookbook upload|role from file)/.test(call))).toEqual([]);
+    const again = runBash(script, { stubs, env: keysPublished, dir });
+    expect(again.status).toBe(0);
+    expect(calls(dir).filter((call) => /knife role from file .*\/roles\/kafka-node\.json/.test(call))).toHaveLength(1);
+  });
+
+  it("refuses the files when Terraform's digests are missing", () => {
+    const run = runBash(script, { stubs, env: keysPublished, dir: published("") });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("refusing s3://insight-dev-data-1/chef-repo/cookbooks.tar.gz: its sha256 is ");
+    expect(run.output).toContain("the deployment published nothing\n");
+  });
+
+  it("writes no role file outside roles/, even for a role file whose digest matches", () => {
+    const escaping = JSON.stringify([{ name: "../../.ssh/authorized_keys", run_list: [] }]);
+    const run = runBash(script, { stubs, env: { ...keysPublished, S3_DIR: bucket(cookbooksArchive, escaping) }, dir: published(chefRepoDigests(cookbooksArchive, escaping)) });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('refusing role name "../../.ssh/authorized_keys"');
+    expect(existsSync(join(run.dir, "root/home/ubuntu/.ssh/authorized_keys.json"))).toBe(false);
+    expect(calls(run.dir).filter((call) => /knife role from file/.test(call))).toEqual([]);
   });
 
   it("never logs the keys it handles", () => {

@@ -356,6 +356,19 @@ describe("config errors name the field, the value and the rule", () => {
     ]);
   });
 
+  it("refuses an unpinned Chef package when the operator asks for pins only, naming the field, the value and the rule", () => {
+    const rule =
+      "is empty while chef.allowUnpinnedPackages is false: pin the package's sha256 or sha512 from a source other than its download host (or set chef.allowUnpinnedPackages to true to trust the sha512 that host lists)";
+    const strict = ["--chef.allowUnpinnedPackages", "false"];
+    // The default server package has no pin: strict mode needs one.
+    expect(flags(...strict)).toEqual([`chef.serverPackageChecksum: "" ${rule}`]);
+    expect(flags(...strict, "--chef.serverPackageChecksum", "a".repeat(64))).toEqual([]);
+    // Another workstation release loses the default pin, and is refused too.
+    expect(flags(...strict, "--chef.serverPackageChecksum", "a".repeat(128), "--chef.workstationVersion", "25.1.1")).toEqual([`chef.workstationPackageChecksum: "" ${rule}`]);
+    expect(DEFAULT_CONFIG.chef.allowUnpinnedPackages).toBe(true);
+    expect(flags()).toEqual([]);
+  });
+
   it("rejects a package checksum that is not a sha256 or sha512", () => {
     expect(flags("--chef.serverPackageChecksum", "abc")).toEqual([
       'chef.serverPackageChecksum: "abc" is not a sha256 or sha512 hex digest (or empty to use the publisher\'s metadata)',
