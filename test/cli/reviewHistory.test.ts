@@ -220,8 +220,11 @@ describe("plan review of real commits", () => {
     expect(platformDot(headPlatform("adminPolicy"))).toMatch(/S3 data bucket\\n\(encrypted, public access blocked, versioned\)/);
     expect(platformDot(headPlatform("versioningRemoved"))).toMatch(/S3 data bucket\\n\(encrypted, public access blocked, NOT versioned\)/);
     const drawn = platformDot(headPlatform("splitRanges"));
-    for (const range of ["0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1"]) expect(drawn).toContain(`"range ${range}" -> "chef/workstation_instance_`);
-    expect(drawn).toContain('nat -> internet [label="egress: all traffic"]');
+    // Ranges that reach the same box on the same port share one node, each range on a line of its
+    // label, and said to be the internet when together they are.
+    expect(drawn).toContain('"range 0.0.0.0/1" [label="0.0.0.0/1\\n128.0.0.0/1\\n8000::/1\\n::/1\\n(together the whole internet)"');
+    expect(drawn).toMatch(/"entry 0\.0\.0\.0\/1" -> "chef":"workstation_instance_[0-9A-F]{8}" \[label="443"/);
+    expect(drawn).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
   }, 120_000);
 
   it("item 18: a1.* is arm64: Spark workers moved to a1.xlarge under an ignored ami fail the apply", () => {
