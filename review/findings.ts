@@ -95,7 +95,7 @@ export function reviewOf(
   for (const stack of stacks) {
     stackFindings(stack, base[stack.stack], head[stack.stack], (kind, message) => findings.push({ kind, stack: stack.stack, address: "stack", path: stack.stack, message }));
   }
-  return { findings, plan: plannedChanges(resources, replacements.replaced, replacements.updated, head) };
+  return { findings, plan: plannedChanges(resources, replacements.replaced, replacements.updated, base, head) };
 }
 
 /** Terraform's summary line: a replacement is one to add and one to destroy. */
@@ -104,7 +104,7 @@ export function planCounts(plan: readonly PlannedChange[]): { add: number; chang
   return { add: count("create", "replace"), change: count("update"), destroy: count("destroy", "replace") };
 }
 
-function plannedChanges(resources: readonly ResourceChange[], replaced: Map<string, Set<string>>, updated: Map<string, Set<string>>, head: SynthesizedPlatform): PlannedChange[] {
+function plannedChanges(resources: readonly ResourceChange[], replaced: Map<string, Set<string>>, updated: Map<string, Set<string>>, base: SynthesizedPlatform, head: SynthesizedPlatform): PlannedChange[] {
   const plan = new Map<string, PlannedChange>();
   const has = (map: Map<string, Set<string>>, stack: string, address: string): boolean => map.get(stack)?.has(address) ?? false;
   for (const change of resources) {
@@ -133,7 +133,38 @@ function plannedChanges(resources: readonly ResourceChange[], replaced: Map<stri
       }
     }
   }
-  return [...plan.values()];
+  return [...plan.values()].flatMap((change) => eachInstance(change, blockAt(base[change.stack], change.address), blockAt(head[change.stack], change.address)));
+}
+
+/**
+ * A block with a literal for_each is one resource per key to Terraform, and counts so: keys added
+ * are created, keys gone destroyed, and a key whose value changed is updated (replaced when
+ * triggers_replace reads each.value), even when nothing else in the block changed.
+ */
+function eachInstance(change: PlannedChange, before: Json | undefined, after: Json | undefined): PlannedChange[] {
+  const keysBefore = forEachKeys(before);
+  const keysAfter = forEachKeys(after);
+  if (!keysBefore && !keysAfter) return [change];
+  const instance = (key: string, effect: PlanEffect): PlannedChange => ({ ...change, address: `${change.address}[${JSON.stringify(key)}]`, effect });
+  const was = keysBefore ?? new Map<string, string>();
+  const is = keysAfter ?? new Map<string, string>();
+  if (change.effect === "create") return [...is.keys()].map((key) => instance(key, "create"));
+  if (change.effect === "destroy") return [...was.keys()].map((key) => instance(key, "destroy"));
+  const valueChange: PlanEffect = JSON.stringify(after?.triggers_replace ?? {}).includes("each.value") ? "replace" : "update";
+  const kept = [...is.keys()].map((key) => {
+    if (!was.has(key)) return instance(key, "create");
+    if (change.effect !== "no-op" && change.effect !== "ignored") return instance(key, change.effect);
+    return instance(key, was.get(key) === is.get(key) ? change.effect : valueChange);
+  });
+  return [...kept, ...[...was.keys()].filter((key) => !is.has(key)).map((key) => instance(key, "destroy"))];
+}
+
+/** A literal for_each's keys, each with its value as JSON; undefined when it has none or it is an expression. */
+function forEachKeys(block: Json | undefined): Map<string, string> | undefined {
+  const each: unknown = block?.for_each;
+  if (Array.isArray(each)) return new Map(each.map((key) => [String(key), JSON.stringify(key)]));
+  if (each && typeof each === "object") return new Map(Object.entries(each as Record<string, unknown>).map(([key, value]) => [key, JSON.stringify(value)]));
+  return undefined;
 }
 
 /** A removed and an added resource of one type with the same arguments: a rename that lacks a moved block. */

@@ -3,6 +3,7 @@ import { compare, failingFindings } from "../review/runReview";
 import { readable, refName } from "../review/findings";
 import { coversEverything } from "../review/internetRanges";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { FORCE_NEW_ATTRIBUTES, FORCE_NEW_PROVIDER_VERSION, forceNewChanges } from "../review/forceNewAttributes";
 import type { Json, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { synthesizeWorkingTree } from "../review/synthesizeWorkingTree";
@@ -133,11 +134,18 @@ describe("plan review", () => {
 
   it("counts as Terraform does: data sources are no resources, ignored changes no changes, a replacement is one add and one destroy", () => {
     const scaled = review(synth("--kafka.nodes", "5"));
-    // Per broker 11 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
-    // that records it, role, policy, profile, bootstrap, roll guard), and the drain command
-    // installed again with the new addresses (one add, one destroy). The drain guard's for_each
-    // instances are not counted: the review counts a block as one resource.
-    expect(summarize(scaled).plan).toEqual({ add: 23, change: 0, destroy: 1 });
+    // Per broker 12 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
+    // that records it, role, policy, profile, bootstrap, roll guard, and its drain guard: one
+    // for_each instance per broker), and the drain command installed again with the new addresses
+    // (one add, one destroy). The three drain guards there are read the new address list: updated.
+    expect(summarize(scaled).plan).toEqual({ add: 25, change: 3, destroy: 1 });
+    // The count docs/ci-review.md's table gives for this change.
+    const table = readFileSync(join(__dirname, "..", "docs", "ci-review.md"), "utf8");
+    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 25 to add, 3 to change, 1 to destroy");
+    const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
+    expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
+      ["1", "2", "3"].map((key) => `terraform_data.drain-guard["${key}"] update`).concat(["4", "5"].map((key) => `terraform_data.drain-guard["${key}"] create`)),
+    );
     const ignored = clone(base);
     // The nodes' user data; the drain guard's script is an input Terraform does update in place.
     for (const [name, value] of Object.entries(ignored.kafka.locals as Json)) if (name.includes("_user_data_")) ignored.kafka.locals[name] = `${String(value)}\n# changed`;
