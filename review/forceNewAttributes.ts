@@ -75,6 +75,7 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_s3_bucket: ["bucket", "bucket_prefix", "object_lock_enabled"],
   aws_s3_bucket_versioning: BUCKET_CONFIG,
   aws_s3_bucket_lifecycle_configuration: BUCKET_CONFIG,
+  aws_s3_bucket_logging: BUCKET_CONFIG,
   aws_s3_bucket_ownership_controls: ["bucket"],
   aws_s3_bucket_policy: ["bucket"],
   aws_s3_bucket_public_access_block: ["bucket"],

@@ -274,7 +274,8 @@ describe("plan review", () => {
   });
 
   it("knows the force-new arguments of every resource type the platform synthesizes, read for the provider version the stacks pin", () => {
-    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true"]];
+    // Every optional resource too: KRaft's, dedicated controllers', interface endpoints', access logging's.
+    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true", "--storage.accessLogBucket", "access-logs-example"]];
     const types = new Set<string>();
     const pins = new Set<string>();
     for (const argv of configs) {
@@ -285,7 +286,7 @@ describe("plan review", () => {
     }
     expect([...types].filter((type) => !(type in FORCE_NEW_ATTRIBUTES))).toEqual([]);
     expect([...pins].map((pin) => pin.split(".").slice(0, 2).join("."))).toEqual([FORCE_NEW_PROVIDER_VERSION]);
-    for (const type of ["aws_route_table", "aws_route", "aws_s3_bucket_versioning", "aws_s3_bucket_policy", "aws_ssm_parameter", "aws_vpc_endpoint", "terraform_data"]) {
+    for (const type of ["aws_route_table", "aws_route", "aws_s3_bucket_versioning", "aws_s3_bucket_policy", "aws_s3_bucket_logging", "aws_ssm_parameter", "aws_vpc_endpoint", "terraform_data"]) {
       expect(FORCE_NEW_ATTRIBUTES[type].length).toBeGreaterThan(0);
     }
     // A route table moved to another VPC is replaced, and its default route with it (its association is updated in place).
