@@ -35,6 +35,24 @@ export function quorumFindings(findings: readonly Finding[], base: SynthesizedPl
     const down = hit(["replacement", "stop-start"]);
     if (down.length < quorum.members.length) continue;
     const replaced = hit(["replacement"]).length > 0;
+    // The stack's roll guards: each node's instance waits on a guard that re-runs when its type or
+    // subnet changes and holds until the cluster is healthy after the node before it. A stop and
+    // start of every member then goes one member at a time, with the quorum kept.
+    const guard = (member: string): string | undefined =>
+      (head[stack]?.resource?.aws_instance?.[member.slice("aws_instance.".length)]?.depends_on as string[] | undefined)?.find((dependency) => dependency.startsWith("terraform_data.roll-guard-"));
+    const rerun = (address: string | undefined): boolean => address !== undefined && findings.some((finding) => finding.stack === stack && finding.address === address && ["re-run", "replacement"].includes(finding.kind));
+    if (!replaced && quorum.members.every((member) => rerun(guard(member)))) {
+      result.push({
+        kind: "stop-start",
+        stack,
+        address: `terraform_data.${quorum.step}`,
+        path: `${stack}/${quorum.step}`,
+        message:
+          `every member of the ${quorum.name} (${quorum.members.length}) is stopped and started by this apply, one at a time: each node's roll guard re-runs ` +
+          "and waits until the cluster is healthy again before the next node stops, so the quorum is kept; the apply takes about one restart and recovery per node",
+      });
+      continue;
+    }
     result.push({
       kind: replaced ? "replacement" : "stop-start",
       stack,

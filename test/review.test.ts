@@ -177,8 +177,23 @@ describe("plan review", () => {
   });
 
   it("reports an outage when one apply stops every quorum member, and a kafka.mode switch on a running cluster", () => {
+    // The roll guards take an instance type change through the members one at a time: no outage.
     const bigger = review(synth("--kafka.instanceType", "m7i.xlarge")).findings;
+    expect(bigger.filter((finding) => finding.message.startsWith("OUTAGE"))).toEqual([]);
     expect(bigger).toContainEqual(
+      expect.objectContaining({
+        kind: "stop-start",
+        path: "kafka/zoo-bag",
+        message: expect.stringMatching(/^every member of the ZooKeeper ensemble \(3\) is stopped and started by this apply, one at a time: each node's roll guard re-runs/),
+      }),
+    );
+    // Without the guards (an older platform, or guards removed), the same change stops them all at once.
+    const unguarded = clone(base);
+    for (const instance of Object.values(unguarded.kafka.resource.aws_instance as Json)) {
+      instance.instance_type = "m7i.xlarge";
+      instance.depends_on = (instance.depends_on as string[]).filter((dependency) => !dependency.startsWith("terraform_data.roll-guard-"));
+    }
+    expect(review(unguarded).findings).toContainEqual(
       expect.objectContaining({
         kind: "stop-start",
         path: "kafka/zoo-bag",
