@@ -7,6 +7,7 @@ import type { Review } from "./renderReview";
 import { diffPlatforms } from "./resourceDiff";
 import { synthesizeCheckout, type SynthesizedPlatform } from "./synthesizedPlatform";
 import { synthesizeWorkingTree } from "./synthesizeWorkingTree";
+import { PROJECT_CONFIG_FILE } from "../config/loadConfig";
 
 /** The kinds of finding `--fail-on` accepts. */
 export const FAIL_KINDS: readonly FindingKind[] = ["security", "replacement", "stop-start", "re-run", "data-loss"];
@@ -26,7 +27,7 @@ export interface ReviewOptions {
   /**
    * The platform config file (relative to `cwd`, or absolute). Each side reads its own copy: the
    * base the file as committed at the base, the head the file as it is at the head.
-   * @default PLATFORM_CONFIG from `env`, else none (the defaults)
+   * @default PLATFORM_CONFIG from `env`, else none (each side's own platform.config.json, or the defaults)
    */
   readonly configFile?: string;
   /** Config flags for both sides, e.g. `["--kafka.nodes", "5"]`. @default [] */
@@ -72,7 +73,10 @@ export function runReview(options: ReviewOptions): Review {
 
   const side = (dir: string, at: string): Side => {
     const extra = flags.length > 0 ? ` with ${flags.join(" ")}` : "";
-    if (configPath === undefined) return { args: [...flags], config: `the defaults${extra}` };
+    // Without a file named, the app reads the checkout's own platform.config.json when it has one.
+    if (configPath === undefined) {
+      return { args: [...flags], config: existsSync(join(dir, PROJECT_CONFIG_FILE)) ? `${PROJECT_CONFIG_FILE} as in ${at}${extra}` : `the defaults${extra}` };
+    }
     if (inRepo === undefined) return { args: ["--config", configPath, ...flags], config: `${configFile} (outside the repository, the same file for both sides)${extra}` };
     const file = join(dir, inRepo);
     if (!existsSync(file)) return { args: [...flags], config: `the defaults (${inRepo} is not in ${at})${extra}` };

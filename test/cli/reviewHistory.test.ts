@@ -70,6 +70,9 @@ describe("plan review of real commits", () => {
     commits.armWorkers = repo.commit("Spark workers on a1.xlarge", {
       "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), spark: { workerInstanceType: "a1.xlarge" } })}\n`,
     });
+    commits.projectConfig = repo.commit("a project config file, as the README's quick start makes one", {
+      "platform.config.json": `${JSON.stringify({ kafka: { nodes: 4 } })}\n`,
+    });
   }, 60_000);
   afterAll(() => repo.dispose());
 
@@ -225,6 +228,12 @@ describe("plan review of real commits", () => {
     expect(drawn).toContain('"range 0.0.0.0/1" [label="0.0.0.0/1\\n128.0.0.0/1\\n8000::/1\\n::/1\\n(together the whole internet)"');
     expect(drawn).toMatch(/"entry 0\.0\.0\.0\/1" -> "chef":"workstation_instance_[0-9A-F]{8}" \[label="443"/);
     expect(drawn).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
+  }, 120_000);
+
+  it("item 1: with no config named, each side reads its own committed platform.config.json, and says so", () => {
+    const added = review("armWorkers", "projectConfig");
+    expect(added.configs).toEqual({ base: "the defaults", head: `platform.config.json as in ${commits.projectConfig.slice(0, 7)}` });
+    expect(added.resources.filter((change) => change.action === "add" && change.type === "aws_instance").map((change) => change.path)).toEqual(["kafka/node-3/instance"]);
   }, 120_000);
 
   it("item 18: a1.* is arm64: Spark workers moved to a1.xlarge under an ignored ami fail the apply", () => {
