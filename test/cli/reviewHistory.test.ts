@@ -70,6 +70,16 @@ describe("plan review of real commits", () => {
     commits.armWorkers = repo.commit("Spark workers on a1.xlarge", {
       "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), spark: { workerInstanceType: "a1.xlarge" } })}\n`,
     });
+    commits.ignoreNarrowed = repo.commit("the Kafka nodes' user data no longer ignored, and their script changed", {
+      "constructs/HardenedInstance.ts": (text) => text.replace('props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"]', '["ami"]'),
+      "templates/kafka-node.sh.hbs": (text) => `${text}# changed\n`,
+    });
+    commits.cookbookEdit = repo.commit("brokers keep their logs for three days", {
+      "cookbooks/kafka-cluster/attributes/default.rb": (text) => text.replace("props['log.retention.hours'] = 168", "props['log.retention.hours'] = 72"),
+    });
+    commits.kraftSwitch = repo.commit("kafka.mode kraft on the running cluster", {
+      "deployed.json": (text) => `${JSON.stringify({ ...JSON.parse(text), kafka: { ...JSON.parse(text).kafka, mode: "kraft" } })}\n`,
+    });
     commits.projectConfig = repo.commit("a project config file, as the README's quick start makes one", {
       "platform.config.json": `${JSON.stringify({ kafka: { nodes: 4 } })}\n`,
     });
@@ -230,8 +240,36 @@ describe("plan review of real commits", () => {
     expect(drawn).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
   }, 120_000);
 
+  it("item 3: only the head's ignore_changes counts: narrowing it is a finding, and the script change it no longer ignores stops and starts every broker", () => {
+    const narrowed = review("armWorkers", "ignoreNarrowed", { configFile: "deployed.json" });
+    const brokers = narrowed.findings.filter((finding) => /^kafka\/node-\d+\/instance$/.test(finding.path));
+    expect(brokers.filter((finding) => finding.message.startsWith("lifecycle.ignore_changes no longer covers user_data_base64"))).toHaveLength(5);
+    expect(brokers.filter((finding) => finding.kind === "stop-start" && finding.message === "stopped and started to take new user data (which EC2 runs only at first boot)")).toHaveLength(5);
+  }, 120_000);
+
+  it("item 13: a kafka.mode switch on a running cluster is a finding of its own", () => {
+    const switched = review("cookbookEdit", "kraftSwitch", { configFile: "deployed.json" });
+    expect(switched.findings).toContainEqual(
+      expect.objectContaining({ kind: "data-loss", path: "kafka/kraft-bag", message: expect.stringMatching(/^kafka\.mode switches from zookeeper to kraft on a running cluster: the brokers come up as a new cluster/) }),
+    );
+  }, 120_000);
+
+  it("item 14: counts as Terraform's Plan line does, keeps replace, update and ignored apart, and --fail-on tells a re-run from a replacement", () => {
+    const scaled = review("configAdded", "fiveBrokers", { configFile: "deployed.json" });
+    expect(summarize(scaled).plan).toEqual({ add: 25, change: 3, destroy: 1 });
+    const effects = (JSON.parse(renderJson(scaled)) as { plan: Array<{ effect: string }> }).plan.map((change) => change.effect);
+    const tally = (effect: string): number => effects.filter((each) => each === effect).length;
+    // A replacement is one add and one destroy; ignored changes and no-ops count for nothing.
+    expect({ create: tally("create"), update: tally("update"), replace: tally("replace"), destroy: tally("destroy"), ignored: tally("ignored") }).toEqual({ create: 24, update: 3, replace: 1, destroy: 0, ignored: 0 });
+    expect(renderMarkdown(scaled)).toContain("As Terraform would count it: Plan: 25 to add, 3 to change, 1 to destroy.");
+    // A cookbook edit re-runs the converge: it fails --fail-on re-run, not --fail-on replacement.
+    const cookbook = review("ignoreNarrowed", "cookbookEdit", { configFile: "deployed.json" });
+    expect(failingFindings(cookbook.findings, ["replacement"])).toEqual([]);
+    expect(failingFindings(cookbook.findings, ["re-run"]).map((finding) => finding.path)).toContain("kafka/converge");
+  }, 120_000);
+
   it("item 1: with no config named, each side reads its own committed platform.config.json, and says so", () => {
-    const added = review("armWorkers", "projectConfig");
+    const added = review("kraftSwitch", "projectConfig");
     expect(added.configs).toEqual({ base: "the defaults", head: `platform.config.json as in ${commits.projectConfig.slice(0, 7)}` });
     expect(added.resources.filter((change) => change.action === "add" && change.type === "aws_instance").map((change) => change.path)).toEqual(["kafka/node-3/instance"]);
   }, 120_000);
