@@ -139,8 +139,8 @@ describe("plan review", () => {
     // for_each instance per broker), and the drain command installed again with the new addresses
     // (one add, one destroy). The three drain guards there are read the new address list: updated.
     expect(summarize(scaled).plan).toEqual({ add: 25, change: 3, destroy: 1 });
-    // The count docs/ci-review.md's table gives for this change.
-    const table = readFileSync(join(__dirname, "..", "docs", "ci-review.md"), "utf8");
+    // The count the README's table gives for this change.
+    const table = readFileSync(join(__dirname, "..", "README.md"), "utf8");
     expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 25 to add, 3 to change, 1 to destroy");
     const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
     expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
