@@ -112,7 +112,7 @@ export interface KafkaConfig {
   readonly zookeeperVersion: string;
   /** Hex sha512 of apache-zookeeper-<version>-bin.tar.gz; the node keeps the download only if it matches. */
   readonly zookeeperSha512: string;
-  /** Broker JVM heap in MiB. @default 2048 */
+  /** JVM heap in MiB of every Kafka node, dedicated controllers included; with the ZooKeeper heap, at most half the node's memory. @default 2048 */
   readonly heapMb: number;
   /** ZooKeeper member JVM heap in MiB; a change restarts the members one at a time. @default 512 */
   readonly zookeeperHeapMb: number;

@@ -210,6 +210,11 @@ export function validateConfig(config: PlatformConfig): string[] {
     const heaps = kraft ? `${kafka.heapMb} MiB` : `${kafka.heapMb} MiB plus kafka.zookeeperHeapMb ${zookeeperHeap} MiB`;
     fail("kafka.heapMb", kafka.heapMb, `is too large for kafka.instanceType ${kafka.instanceType} (${nodeMemory} MiB): ${heaps} must fit in half its memory, ${nodeMemory / 2} MiB; the rest is Kafka's page cache`);
   }
+  // Dedicated controllers run Kafka with the brokers' heap (one role for every Kafka node).
+  const controllerMemory = kraft && kafka.dedicatedControllers ? instanceMemoryMiB(kafka.controllerInstanceType) : undefined;
+  if (controllerMemory !== undefined && kafka.heapMb > controllerMemory / 2) {
+    fail("kafka.heapMb", kafka.heapMb, `is too large for kafka.controllerInstanceType ${kafka.controllerInstanceType} (${controllerMemory} MiB): the dedicated controllers run with the same heap, which must fit in half its memory, ${controllerMemory / 2} MiB`);
+  }
   oneOf("kafka.ubuntuRelease", kafka.ubuntuRelease, UBUNTU_RELEASES);
   atLeast("kafka.dataVolumeGiB", kafka.dataVolumeGiB, 1);
   atLeast("kafka.replicationFactor", kafka.replicationFactor, 1);

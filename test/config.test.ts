@@ -428,6 +428,16 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--kafka.heapMb", "65536", "--kafka.instanceType", "i4i.large")).toEqual([]);
   });
 
+  it("rejects a heap that dedicated controllers, which run with it too, cannot hold in half their memory", () => {
+    const dedicated = ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"];
+    expect(flags(...dedicated, "--kafka.controllerInstanceType", "t3.medium", "--kafka.instanceType", "m7i.xlarge", "--kafka.heapMb", "4096")).toEqual([
+      "kafka.heapMb: 4096 is too large for kafka.controllerInstanceType t3.medium (4096 MiB): the dedicated controllers run with the same heap, which must fit in half its memory, 2048 MiB",
+    ]);
+    expect(flags(...dedicated, "--kafka.controllerInstanceType", "t3.large", "--kafka.instanceType", "m7i.xlarge", "--kafka.heapMb", "4096")).toEqual([]);
+    // Without dedicated controllers the controller type is not used.
+    expect(flags("--kafka.mode", "kraft", "--kafka.controllerInstanceType", "t3.medium", "--kafka.instanceType", "m7i.xlarge", "--kafka.heapMb", "4096")).toEqual([]);
+  });
+
   it("rejects a ZooKeeper release outside 3.8 and a checksum that is not a sha512", () => {
     expect(flags("--kafka.zookeeperVersion", "3.9.3")).toEqual([
       'kafka.zookeeperVersion: "3.9.3" is not a ZooKeeper 3.8.x release like 3.8.4 (Kafka 3.9 ships the 3.8 client)',
