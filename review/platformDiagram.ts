@@ -238,7 +238,7 @@ export function platformDot(platform: SynthesizedPlatform): string {
       const tails = readers.length === all.length ? [`"${stack}"`] : readers.map((box) => `"${stack}":"${portOf(box)}"`);
       for (const tail of tails) lines.push(`  ${tail} -> s3endpoint [label="reads (instance role)"];`);
     }
-    lines.push(`  s3endpoint -> bucket [label="443"];`);
+    lines.push(`  s3endpoint -> bucket [label="${requiresTls(platform.storage ?? {}) ? "HTTPS only" : "HTTP or HTTPS"}"];`);
   }
   for (const { source, entry } of entries) lines.push(`  ${source} -> ${entry} [arrowhead=none, color="${RED}", penwidth=2];`);
   // The internet above the VPC, its egress arriving at the subnets table where "+ NAT" marks the
@@ -297,6 +297,18 @@ function bucketTraits(storage: Json): string[] {
     first("aws_s3_bucket_versioning")?.versioning_configuration?.status === "Enabled" ? "versioned" : "NOT versioned",
   ];
   return traits;
+}
+
+/** Whether a policy document of the storage stack denies requests made without TLS (aws:SecureTransport false). */
+function requiresTls(storage: Json): boolean {
+  const documents = Object.values((storage.data?.aws_iam_policy_document ?? {}) as Json) as Json[];
+  return documents.some((document) =>
+    ((document.statement ?? []) as Json[]).some(
+      (statement) =>
+        statement.effect === "Deny" &&
+        ((statement.condition ?? []) as Json[]).some((condition) => condition.variable === "aws:SecureTransport" && (condition.values as unknown[] | undefined)?.map(String).includes("false")),
+    ),
+  );
 }
 
 /** The egress the groups allow to the internet: all traffic, or the ports. */

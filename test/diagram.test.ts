@@ -168,6 +168,12 @@ describe("the architecture diagram", () => {
     };
     const drawn = platformDot(changed);
     expect(drawn).toContain("(encrypted, public access blocked, NOT versioned)");
+    // The bucket policy's TLS-only deny decides what the endpoint-to-bucket edge says.
+    expect(dot).toContain('s3endpoint -> bucket [label="HTTPS only"]');
+    for (const document of Object.values(changed.storage.data.aws_iam_policy_document as Json) as Json[]) {
+      document.statement = (document.statement as Json[]).filter((statement) => !JSON.stringify(statement.condition ?? []).includes("aws:SecureTransport"));
+    }
+    expect(platformDot(changed)).toContain('s3endpoint -> bucket [label="HTTP or HTTPS"]');
     expect(drawn).toContain('"range 203.0.113.0/24" [label="203.0.113.0/24"');
     expect(drawn).toContain('  "range 203.0.113.0/24" -> "entry 203.0.113.0/24" [arrowhead=none, color="#c0392b", penwidth=2];');
     expect(drawn).toContain('  "entry 203.0.113.0/24" -> "kafka" [label="9092", color="#c0392b", penwidth=2];');
