@@ -62,6 +62,8 @@ export class StorageStack extends PlatformStack {
       alias: this.resourceName("data"),
       description: `Default encryption of the ${this.resourceName("data")} bucket`,
       deletionWindowInDays: 30,
+      // A destroy that stops at a bucket still holding objects must leave their key usable.
+      protects: [this.bucket],
     });
     const region = props.config.region;
     const dataKeyPolicy = this.dataKey.allow([

@@ -160,6 +160,10 @@ describe("customer-managed KMS keys", () => {
       });
     });
 
+    it("is destroyed only after the bucket: a destroy stopped by objects left in it leaves them readable", () => {
+      expect(resourceStartingWith(storage, "aws_kms_key", "data-key_").depends_on).toEqual(["aws_s3_bucket.data-bucket"]);
+    });
+
     it("is the bucket's default encryption, with a bucket key, set once the key policy is in place", () => {
       const encryption = resourceStartingWith(storage, "aws_s3_bucket_server_side_encryption_configuration", "data-bucket-encryption");
       expect(encryption.rule).toEqual([{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: key }, bucket_key_enabled: true }]);
