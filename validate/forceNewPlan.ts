@@ -67,6 +67,8 @@ const POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Al
 function placeholder(name: string): unknown {
   if (/policy$/.test(name)) return POLICY;
   if (/(^|_)arn$|^log_destination$/.test(name)) return "arn:aws:iam::123456789012:role/placeholder";
+  // A log group's and a bucket's default encryption name their KMS key by ARN.
+  if (/^kms_(master_)?key_id$/.test(name)) return "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-45ef-67ab-89cd-0123456789ab";
   if (/cidr/.test(name)) return "198.51.100.0/24";
   if (name === "availability_zone") return "eu-west-1a";
   if (name === "ami") return "ami-0123456789abcdef0";
