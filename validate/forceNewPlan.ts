@@ -271,6 +271,7 @@ const STATE_DEFAULTS: Readonly<Record<string, Json>> = {
   aws_vpc: { instance_tenancy: "default" },
   aws_subnet: { ipv6_native: false },
   aws_s3_bucket_lifecycle_configuration: { expected_bucket_owner: "" },
+  aws_kms_key: { customer_master_key_spec: "SYMMETRIC_DEFAULT", key_usage: "ENCRYPT_DECRYPT", multi_region: false },
 };
 
 /** A version 4 state holding each case's resource as synthesized (before the change). */
