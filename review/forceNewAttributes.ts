@@ -81,6 +81,11 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_s3_bucket_public_access_block: ["bucket"],
   aws_s3_bucket_server_side_encryption_configuration: BUCKET_CONFIG,
   aws_s3_object: ["bucket", "key"],
+  // internal/service/kms/key.go, alias.go and key_policy.go: a key policy's key_id is not
+  // force-new; a changed key_id only moves the policy Terraform writes.
+  aws_kms_key: ["custom_key_store_id", "customer_master_key_spec", "key_usage", "multi_region", "xks_key_id"],
+  aws_kms_alias: ["name", "name_prefix"],
+  aws_kms_key_policy: [],
   terraform_data: ["triggers_replace"],
   null_resource: ["triggers"],
   random_id: ["byte_length", "keepers", "prefix"],

@@ -101,6 +101,17 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
     case "aws_flow_log":
       if (change.action === "remove") report("removes the VPC flow log: no more record of the traffic");
       break;
+    case "aws_kms_key":
+      if (change.action === "remove") report("schedules the key's deletion: whatever is encrypted under it is unreadable once the deletion window ends");
+      if (became("enable_key_rotation", false)) report("turns the key's yearly rotation off");
+      break;
+    case "aws_kms_key_policy":
+      if (change.action === "remove") report("puts the key's policy back to the account default: any IAM policy that allows kms:Decrypt can use the key");
+      else if (change.action === "add" || changed("policy")) report(`key policy is now ${readable(String(after.policy))}`);
+      break;
+    case "aws_cloudwatch_log_group":
+      if (change.action === "change" && changed("kms_key_id") && after.kms_key_id === undefined) report("new log events are no longer encrypted under the group's own key");
+      break;
     default:
       break;
   }

@@ -44,6 +44,8 @@ export interface Usage {
   readonly flowLogs: number;
   readonly buckets: number;
   readonly vpcs: number;
+  /** Customer-managed KMS keys: a flat monthly charge each, whether used or not. */
+  readonly kmsKeys: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export const UNPRICED_TYPES: ReadonlySet<string> = new Set([
   "aws_s3_bucket_logging",
   "aws_s3_object",
   "aws_ssm_parameter",
+  "aws_kms_alias",
+  "aws_kms_key_policy",
   "terraform_data",
 ]);
 
@@ -106,6 +110,7 @@ export function usageOf(stacks: Readonly<Record<string, Json>>): Usage {
   let flowLogs = 0;
   let buckets = 0;
   let vpcs = 0;
+  let kmsKeys = 0;
   for (const [stackName, json] of Object.entries(stacks)) {
     for (const [type, byName] of Object.entries((json.resource ?? {}) as Record<string, Record<string, Json>>)) {
       for (const [name, resource] of Object.entries(byName)) {
@@ -142,13 +147,16 @@ export function usageOf(stacks: Readonly<Record<string, Json>>): Usage {
           case "aws_vpc":
             vpcs += n;
             break;
+          case "aws_kms_key":
+            kmsKeys += n;
+            break;
           default:
             if (!UNPRICED_TYPES.has(type)) throw new UnpricedError(`${where}: scripts/cost.ts neither prices ${type} nor lists it as charged only by use (UNPRICED_TYPES)`);
         }
       }
     }
   }
-  return { instances, gp3GiB, natGateways, publicIpv4: elasticIps + publicInstances, elasticIps, interfaceEndpointAzs, flowLogs, buckets, vpcs };
+  return { instances, gp3GiB, natGateways, publicIpv4: elasticIps + publicInstances, elasticIps, interfaceEndpointAzs, flowLogs, buckets, vpcs, kmsKeys };
 }
 
 /** Synthesizes every stack of the platform for a config and counts it. */
@@ -202,6 +210,8 @@ export function estimate(usage: Usage): Estimate {
   hourly("NAT gateway", usage.natGateways, UNIT_PRICES.natGatewayHour.usd, "gateway-hour");
   hourly("public IPv4 address", usage.publicIpv4, UNIT_PRICES.publicIpv4Hour.usd, "address-hour");
   hourly("interface endpoint (per AZ)", usage.interfaceEndpointAzs, UNIT_PRICES.interfaceEndpointAzHour.usd, "endpoint-AZ-hour");
+  const kms = UNIT_PRICES.kmsKeyMonth;
+  if (usage.kmsKeys > 0) lines.push({ item: "KMS customer-managed key", quantity: `${usage.kmsKeys} keys`, unitPrice: `${rate(kms.usd)} per key-month`, monthlyUsd: usage.kmsKeys * kms.usd });
   return { lines, monthlyUsd: lines.reduce((sum, line) => sum + line.monthlyUsd, 0), instanceCount, vcpus };
 }
 

@@ -52,5 +52,10 @@ export const UNIT_PRICES = {
   interfaceEndpointGb: { usd: 0.01, unit: "GB through an interface endpoint", source: `${AWS_TOOLKIT}/service-optimization.md` },
   logsIngestGb: { usd: 0.5, unit: "GB of flow logs delivered to CloudWatch Logs (first 10 TB a month)", source: `${AWS_SAMPLE}, services/cloudwatch_service_vended_log.py` },
   logsStorageGbMonth: { usd: 0.03, unit: "GB-month of CloudWatch Logs kept", source: `${AWS_SAMPLE}, services/cloudwatch_service_vended_log.py; ${AWS_TOOLKIT}/service-optimization.md` },
+  kmsKeyMonth: {
+    usd: 1,
+    unit: "KMS key-month (each yearly rotation adds $1.00 a month for that key)",
+    source: "https://aws.amazon.com/kms/pricing/ (Key storage: $1/month per key, prorated hourly; each newly generated backing key of automatic rotation costs an additional $1/month)",
+  },
   s3StandardGbMonth: { usd: 0.023, unit: "GB-month in S3 Standard", source: `${AWS_SAMPLE}, services/s3_pricing.py` },
 } as const satisfies Record<string, UnitPrice>;

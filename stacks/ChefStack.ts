@@ -16,6 +16,7 @@ import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
+import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
@@ -38,6 +39,8 @@ export interface ChefStackProps extends PlatformStackProps {
   };
   /** The data bucket, which also carries the cookbooks archive to the workstation. */
   readonly dataBucket: S3Bucket;
+  /** The ARN of the key the data bucket encrypts new objects under. */
+  readonly dataKeyArn: string;
 }
 
 /**
@@ -59,6 +62,8 @@ export class ChefStack extends PlatformStack {
   readonly readBootstrapKeyPolicyJson: string;
   /** Changes whenever a cookbook or the generated role changes; provisioners key re-runs on it. */
   readonly chefRepoHash: string;
+  /** Encrypts the admin key: only the server may encrypt with it and only the workstation decrypt. */
+  readonly adminKeyEncryption: PlatformKey;
 
   constructor(scope: Construct, id: string, props: ChefStackProps) {
     super(scope, id, props);
@@ -151,6 +156,8 @@ export class ChefStack extends PlatformStack {
     const readRepoPolicy = policy("workstation-read-chef-repo", [
       { sid: "ReadChefRepo", actions: ["s3:GetObject"], resources: [`${props.dataBucket.arn}/chef-repo/*`] },
       { sid: "ReadChefRepoDigests", actions: ["ssm:GetParameter"], resources: [parameterArn(chefRepoDigestParameter)] },
+      // The data key's own policy lets it decrypt only through S3, for this bucket.
+      { sid: "DecryptChefRepo", actions: ["kms:Decrypt"], resources: [props.dataKeyArn] },
     ]);
 
     const common = {
@@ -159,6 +166,14 @@ export class ChefStack extends PlatformStack {
       adminUser: chef.adminUser,
       licenceEnv: packages.licenceEnv,
     };
+
+    // The admin key's own KMS key. Its policy names the server's parameter, which carries the
+    // instance id, so it is set once the server exists, as the IAM grant below is.
+    this.adminKeyEncryption = new PlatformKey(this, "admin-key-encryption", {
+      alias: this.resourceName("chef-admin-key"),
+      description: `The Chef admin key of ${this.resourceName("chef-server")} in SSM`,
+      deletionWindowInDays: 7,
+    });
 
     this.server = new HardenedInstance(this, "server", {
       name: this.resourceName("chef-server"),
@@ -179,6 +194,7 @@ export class ChefStack extends PlatformStack {
         serverCtl: packages.serverCtl,
         serverConfigFile: packages.serverConfigFile,
         keysParameterPath: parameterPath,
+        adminKeyKmsKey: this.adminKeyEncryption.arn,
         acceptBootstrapKeyFrom: this.bootstrapKeyParameter,
         apiWaitAttempts: 15,
       }),
@@ -229,6 +245,14 @@ export class ChefStack extends PlatformStack {
         keyWaitAttempts: 40,
       }),
     });
+
+    const adminKeyArn = parameterArn(adminKeyParameter);
+    const adminKeyPolicy = this.adminKeyEncryption.allow([
+      ssmParameterKeyStatement("ServerPublishesAdminKey", config.region, adminKeyArn, [this.server.role.arn], SSM_WRITER_ACTIONS),
+      ssmParameterKeyStatement("WorkstationReadsAdminKey", config.region, adminKeyArn, [this.workstation.role.arn], SSM_READER_ACTIONS),
+    ]);
+    // The workstation's first read of the admin key must find the key policy in place.
+    waitFor(this.workstation.instance, adminKeyPolicy);
 
     new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
     new TerraformOutput(this, "workstation_ssh", {

@@ -2,7 +2,6 @@ import { Fn, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -19,6 +18,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { accountOf, PlatformKey } from "../constructs/platformKey";
 import { allowAllEgress, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -159,7 +159,7 @@ export class NetworkStack extends PlatformStack {
 
     if (net.interfaceEndpoints) this.addSsmEndpoint(props.config.region);
 
-    this.addFlowLogs(props.config.network.flowLogRetentionDays);
+    this.addFlowLogs(props.config.network.flowLogRetentionDays, props.config.region);
 
     this.workstationSecurityGroup = securityGroup(this, "workstation-security-group", {
       name: this.resourceName("workstation"),
@@ -204,12 +204,37 @@ export class NetworkStack extends PlatformStack {
   }
 
   /** Every accepted and rejected flow goes to CloudWatch Logs, for audits and debugging security groups. */
-  private addFlowLogs(retentionInDays: number): void {
-    const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
-      name: `/vpc/${this.resourceName("flow-logs")}`,
-      retentionInDays,
+  private addFlowLogs(retentionInDays: number, region: string): void {
+    const account = accountOf(this);
+    const logGroupName = `/vpc/${this.resourceName("flow-logs")}`;
+    // CloudWatch Logs encrypts and decrypts the group's events itself, as the logs service of this
+    // region, and only for this group; readers of the logs need no permission on the key.
+    const key = new PlatformKey(this, "flow-log-key", {
+      alias: this.resourceName("flow-logs"),
+      description: `Encryption of the ${logGroupName} log group`,
+      deletionWindowInDays: 7,
     });
-    const account = new DataAwsCallerIdentity(this, "account");
+    const keyPolicy = key.allow([
+      {
+        sid: "CloudWatchLogsUsesKeyForFlowLogGroup",
+        principals: [{ type: "Service", identifiers: [`logs.${region}.amazonaws.com`] }],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        condition: [
+          {
+            test: "ArnEquals",
+            variable: "kms:EncryptionContext:aws:logs:arn",
+            values: [`arn:${account.partition}:logs:${region}:${account.accountId}:log-group:${logGroupName}`],
+          },
+        ],
+      },
+    ]);
+    const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
+      name: logGroupName,
+      retentionInDays,
+      kmsKeyId: key.arn,
+      // CloudWatch Logs refuses a key whose policy does not let it in yet.
+      dependsOn: [keyPolicy],
+    });
     const trust = new DataAwsIamPolicyDocument(this, "flow-log-trust", {
       statement: [
         {

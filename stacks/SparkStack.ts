@@ -7,6 +7,7 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
 import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -76,6 +77,8 @@ export class SparkStack extends PlatformStack {
   readonly workers: HardenedInstance[];
   /** `spark://<master private ip>:7077` */
   readonly masterUrl: string;
+  /** Encrypts the authentication secret: only the master may encrypt with it, only members decrypt. */
+  readonly secretKey: PlatformKey;
 
   constructor(scope: Construct, id: string, props: SparkStackProps) {
     super(scope, id, props);
@@ -123,6 +126,11 @@ export class SparkStack extends PlatformStack {
       }).json;
     const publishSecret = secretPolicy(["ssm:PutParameter", "ssm:GetParameter"], "spark-secret-publish");
     const readSecret = secretPolicy(["ssm:GetParameter"], "spark-secret-read");
+    this.secretKey = new PlatformKey(this, "secret-key", {
+      alias: this.resourceName("spark-secret"),
+      description: `The Spark authentication secret of ${this.resourceName("spark")} in SSM`,
+      deletionWindowInDays: 7,
+    });
 
     const scriptContext = {
       setupCommand: SETUP_COMMAND,
@@ -159,7 +167,7 @@ export class SparkStack extends PlatformStack {
         "publish-spark-secret": publishSecret,
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
       },
-      userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true }),
+      userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true, secretKmsKey: this.secretKey.arn }),
     });
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
@@ -182,6 +190,13 @@ export class SparkStack extends PlatformStack {
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });
     });
+
+    // Set once the roles exist; every member's first read of the secret waits for it.
+    const secretKeyPolicy = this.secretKey.allow([
+      ssmParameterKeyStatement("MasterPublishesSecret", props.config.region, secretArn, [this.master.role.arn], SSM_WRITER_ACTIONS),
+      ssmParameterKeyStatement("WorkersReadSecret", props.config.region, secretArn, this.workers.map((worker) => worker.role.arn), SSM_READER_ACTIONS),
+    ]);
+    for (const node of [this.master, ...this.workers]) waitFor(node.instance, secretKeyPolicy);
 
     this.masterUrl = `spark://${this.master.privateIp}:${SPARK_PORTS.master}`;
     new TerraformOutput(this, "spark_master_url", { value: this.masterUrl, description: "spark-submit's --master, reachable inside the VPC only" });

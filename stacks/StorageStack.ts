@@ -10,6 +10,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { dataBucketPrefix, SPARK_INPUT_PREFIX } from "../config/names";
+import { PlatformKey } from "../constructs/platformKey";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
@@ -30,6 +31,8 @@ export class StorageStack extends PlatformStack {
   readonly readWritePolicyJson: string;
   /** IAM policy JSON: write and delete objects under SPARK_OUTPUT_PREFIX only. */
   readonly sparkOutputPolicyJson: string;
+  /** The bucket's own key: every object written from now on is encrypted under it. */
+  readonly dataKey: PlatformKey;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -52,9 +55,35 @@ export class StorageStack extends PlatformStack {
       bucket: bucketId,
       rule: { objectOwnership: "BucketOwnerEnforced" },
     });
+    // A key of its own rather than the secrets' keys: it serves the bucket's many readers and
+    // writers through IAM, while a secrets key names its few roles itself. Kept 30 days after a
+    // destroy: an object outlives the key only as ciphertext.
+    this.dataKey = new PlatformKey(this, "data-key", {
+      alias: this.resourceName("data"),
+      description: `Default encryption of the ${this.resourceName("data")} bucket`,
+      deletionWindowInDays: 30,
+      // A destroy that stops at a bucket still holding objects must leave their key usable.
+      protects: [this.bucket],
+    });
+    const region = props.config.region;
+    const dataKeyPolicy = this.dataKey.allow([
+      {
+        // Roles and users use it as IAM lets them, and only through S3 for this bucket (with a
+        // bucket key, S3 asks KMS with the bucket's ARN as context; without, the object's).
+        sid: "AccountUsesKeyThroughS3ForThisBucket",
+        principals: [{ type: "AWS", identifiers: [this.dataKey.accountRoot] }],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        condition: [
+          { test: "StringEquals", variable: "kms:ViaService", values: [`s3.${region}.amazonaws.com`] },
+          { test: "StringLike", variable: "kms:EncryptionContext:aws:s3:arn", values: [this.bucket.arn, `${this.bucket.arn}/*`] },
+        ],
+      },
+    ]);
     new S3BucketServerSideEncryptionConfigurationA(this, "data-bucket-encryption", {
       bucket: bucketId,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.dataKey.arn }, bucketKeyEnabled: true }],
+      // A writer's first object must find the key's policy in place.
+      dependsOn: [dataKeyPolicy],
     });
     const versioning = new S3BucketVersioningA(this, "data-bucket-versioning", {
       bucket: bucketId,
@@ -87,6 +116,20 @@ export class StorageStack extends PlatformStack {
       dependsOn: [versioning],
     });
 
+    // Writers send no encryption header, and the bucket's default encrypts under its key. S3 would
+    // honour a header naming another key, AES256, or aws:kms without a key (which means aws/s3),
+    // so each is refused; nothing here requires a header, so every writer may leave it out.
+    const objects = `${this.bucket.arn}/*`;
+    const denyPut = (sid: string, condition: Array<{ test: string; variable: string; values: string[] }>) => ({
+      sid,
+      effect: "Deny",
+      actions: ["s3:PutObject"],
+      principals: [{ type: "*", identifiers: ["*"] }],
+      resources: [objects],
+      condition,
+    });
+    const sse = "s3:x-amz-server-side-encryption";
+    const sseKey = "s3:x-amz-server-side-encryption-aws-kms-key-id";
     const tlsOnly = new DataAwsIamPolicyDocument(this, "data-bucket-tls-only", {
       statement: [
         {
@@ -97,6 +140,18 @@ export class StorageStack extends PlatformStack {
           resources: [this.bucket.arn, `${this.bucket.arn}/*`],
           condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
         },
+        denyPut("DenyEncryptionOtherThanKms", [
+          { test: "Null", variable: sse, values: ["false"] },
+          { test: "StringNotEquals", variable: sse, values: ["aws:kms"] },
+        ]),
+        denyPut("DenyKmsWithoutTheDataKey", [
+          { test: "StringEquals", variable: sse, values: ["aws:kms"] },
+          { test: "Null", variable: sseKey, values: ["true"] },
+        ]),
+        denyPut("DenyAnotherKmsKey", [
+          { test: "Null", variable: sseKey, values: ["false"] },
+          { test: "StringNotEquals", variable: sseKey, values: [this.dataKey.arn] },
+        ]),
       ],
     });
     new S3BucketPolicy(this, "data-bucket-policy", {
@@ -128,6 +183,7 @@ export class StorageStack extends PlatformStack {
           actions: ["s3:GetObject"],
           resources: [SPARK_INPUT_PREFIX, SPARK_OUTPUT_PREFIX].map((prefix) => `${this.bucket.arn}/${prefix}*`),
         },
+        { sid: "DecryptDataObjects", actions: ["kms:Decrypt"], resources: [this.dataKey.arn] },
       ],
     }).json;
     this.readWritePolicyJson = new DataAwsIamPolicyDocument(this, "data-bucket-read-write", {
@@ -138,6 +194,7 @@ export class StorageStack extends PlatformStack {
           actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
           resources: [`${this.bucket.arn}/*`],
         },
+        { sid: "EncryptDecryptDataObjects", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.dataKey.arn] },
       ],
     }).json;
 
@@ -149,6 +206,8 @@ export class StorageStack extends PlatformStack {
           actions: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
           resources: [`${this.bucket.arn}/${SPARK_OUTPUT_PREFIX}*`],
         },
+        // A multipart upload (S3A writes large files so) decrypts the parts it put to complete.
+        { sid: "EncryptSparkOutput", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.dataKey.arn] },
       ],
     }).json;
 

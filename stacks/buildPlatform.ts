@@ -19,7 +19,7 @@ export interface Platform {
 export function buildPlatform(app: App, config: PlatformConfig): Platform {
   const network = new NetworkStack(app, "network", { config });
   const storage = new StorageStack(app, "storage", { config });
-  const chef = new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket });
+  const chef = new ChefStack(app, "chef", { config, network, dataBucket: storage.bucket, dataKeyArn: storage.dataKey.arn });
   const spark = new SparkStack(app, "spark", {
     config,
     network,

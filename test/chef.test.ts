@@ -206,6 +206,7 @@ const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
 const CHEF_REPO_DIGEST_PARAMETER = "/insight/dev/chef/chef-repo-sha256";
+const ADMIN_KEY_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/0f1e2d3c-chef";
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
@@ -215,6 +216,7 @@ describe("chef-server user data", () => {
     serverCtl: packages.serverCtl,
     serverConfigFile: packages.serverConfigFile,
     keysParameterPath: "/insight/dev/chef",
+    adminKeyKmsKey: ADMIN_KEY_KMS_KEY,
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
     apiWaitAttempts: 4,
   });
@@ -309,7 +311,7 @@ describe("chef-server user data", () => {
     expect(flaky.status).toBe(0);
     expect(calls(flaky.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toHaveLength(2);
     expect(calls(flaky.dir)).toContain("cinc-server-ctl org-user-add insight admin --admin");
-    expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} SecureString\n`);
+    expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n`);
   });
 
   it("creates the organization with its admin in one call when nothing went wrong", () => {
@@ -328,11 +330,12 @@ describe("chef-server user data", () => {
     expect(published).toContain("BEGIN PRIVATE KEY");
   });
 
-  it("publishes only the admin key, as a SecureString under the server's own instance id", () => {
-    expect(ssmPuts(first.dir)).toBe(`${ADMIN_KEY_PARAMETER} SecureString\n`);
+  it("publishes only the admin key, as a SecureString under the server's own instance id and the chef stack's KMS key", () => {
+    expect(ssmPuts(first.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n`);
+    expect(script).toMatch(/put_parameter\(Name=sys\.argv\[1\], Type="SecureString", KeyId=sys\.argv\[2\]/);
     expect(readFileSync(join(first.dir, "work/ssm", ADMIN_KEY_PARAMETER.replace(/\//g, "_")), "utf8")).toContain("admin");
     const replaced = runBash(script, { stubs, env: { ...env, INSTANCE_ID: "i-0fedcba9876543210" } });
-    expect(ssmPuts(replaced.dir)).toBe("/insight/dev/chef/i-0fedcba9876543210/admin-key SecureString\n");
+    expect(ssmPuts(replaced.dir)).toBe(`/insight/dev/chef/i-0fedcba9876543210/admin-key ${ADMIN_KEY_KMS_KEY}\n`);
   });
 
   it("keeps no validator key: the organization's goes nowhere and nothing but the admin key is published", () => {

@@ -420,7 +420,8 @@ describe("plan review", () => {
 
   it("reports a Deny statement removed and a policy switched to a wider one", () => {
     const head = clone(base);
-    head.storage.data.aws_iam_policy_document["data-bucket-tls-only"].statement = [];
+    const bucketPolicy = head.storage.data.aws_iam_policy_document["data-bucket-tls-only"];
+    bucketPolicy.statement = (bucketPolicy.statement as Json[]).filter((statement) => statement.sid !== "DenyInsecureTransport");
     const policy = Object.keys(head.spark.resource.aws_iam_role_policy).find((name) => name.startsWith("master_policy-read-data-bucket")) as string;
     head.spark.resource.aws_iam_role_policy[policy].policy = String(head.spark.resource.aws_iam_role_policy[policy].policy).replace("data-bucket-readjson", "data-bucket-read-writejson");
     const messages = review(head).findings.map((finding) => `${finding.kind}: ${finding.path}: ${finding.message}`);

@@ -173,8 +173,9 @@ const ALIVE_MASTER = JSON.stringify({ url: "spark://10.0.16.5:7077", status: "AL
 const masterListing = (host: string, state: string): string =>
   JSON.stringify({ status: "ALIVE", aliveworkers: 1, workers: [{ id: "worker-1", host, port: 7078, state }] });
 
+const SECRET_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/5a4b3c2d-spark";
 const masterScript = (context: Record<string, unknown> = {}): string =>
-  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "master", isMaster: true, ...context });
+  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "master", isMaster: true, secretKmsKey: SECRET_KMS_KEY, ...context });
 const workerScript = (): string =>
   renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5" });
 
@@ -280,9 +281,11 @@ describe("spark-node user data", () => {
 
     const secret = (): string => readFileSync(join(first.dir, "work", "ssm", "_insight_dev_spark_auth-secret"), "utf8");
 
-    it("generates a 64-hex-digit secret and publishes it as a SecureString", () => {
+    it("generates a 64-hex-digit secret and publishes it as a SecureString under the spark stack's KMS key", () => {
       expect(secret()).toMatch(/^[0-9a-f]{64}$/);
-      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/spark/auth-secret SecureString\n");
+      // Created, then stored again under the key as read: the second write changes no value.
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/spark/auth-secret ${SECRET_KMS_KEY}\n`.repeat(2));
+      expect(masterScript()).toMatch(/put_parameter\(Name=sys\.argv\[1\], Type="SecureString", KeyId=sys\.argv\[2\]/);
     });
 
     it("configures authentication, encryption with the second key exchange, pinned ports, no REST server, no kill from the UIs and S3A with the instance role", () => {
@@ -375,7 +378,8 @@ describe("spark-node user data", () => {
       expect(rerun.status).toBe(0);
       expect(readFileSync(store, "utf8")).toBe(original);
       expect(read(held.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${original}\n`);
-      expect(readFileSync(join(held.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
+      // One create, then each run stores the value it read again under the key (the file above is unchanged).
+      expect(readFileSync(join(held.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(3);
     });
 
     it("fails with a clear message when the master never says ALIVE, or never listens", () => {

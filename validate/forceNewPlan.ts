@@ -67,6 +67,8 @@ const POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Al
 function placeholder(name: string): unknown {
   if (/policy$/.test(name)) return POLICY;
   if (/(^|_)arn$|^log_destination$/.test(name)) return "arn:aws:iam::123456789012:role/placeholder";
+  // A log group's and a bucket's default encryption name their KMS key by ARN.
+  if (/^kms_(master_)?key_id$/.test(name)) return "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-45ef-67ab-89cd-0123456789ab";
   if (/cidr/.test(name)) return "198.51.100.0/24";
   if (name === "availability_zone") return "eu-west-1a";
   if (name === "ami") return "ami-0123456789abcdef0";
@@ -269,6 +271,7 @@ const STATE_DEFAULTS: Readonly<Record<string, Json>> = {
   aws_vpc: { instance_tenancy: "default" },
   aws_subnet: { ipv6_native: false },
   aws_s3_bucket_lifecycle_configuration: { expected_bucket_owner: "" },
+  aws_kms_key: { customer_master_key_spec: "SYMMETRIC_DEFAULT", key_usage: "ENCRYPT_DECRYPT", multi_region: false },
 };
 
 /** A version 4 state holding each case's resource as synthesized (before the change). */
