@@ -56,6 +56,8 @@ export const READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   // KMS.
   "aws_kms_key": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
   "aws_kms_alias": ["kms:ListAliases", "kms:DescribeKey"],
+  // The provider reads a key policy through the same lookup as the key (findKeyInfo).
+  "aws_kms_key_policy": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
   // SSM: GetParameter is made with decryption, which for a String parameter never reaches KMS.
   "aws_ssm_parameter": ["ssm:GetParameter", "ssm:DescribeParameters", "ssm:ListTagsForResource"],
   // S3. The bucket read checks that it exists (HeadBucket, authorized as s3:ListBucket) and reads

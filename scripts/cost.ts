@@ -222,7 +222,7 @@ export function configFromFlags(argv: readonly string[]): PlatformConfig {
 
 /** The settings the cost page shows, each as the flags that make it from the defaults. */
 export const SIZE_CHANGES: ReadonlyArray<{ readonly flags: readonly string[]; readonly what: string }> = [
-  { flags: ["--kafka.nodes", "5"], what: "2 more brokers (instance, 30 GiB root, data volume)" },
+  { flags: ["--kafka.nodes", "5"], what: "2 more brokers (instance, 30 GiB root, data and ZooKeeper volumes)" },
   { flags: ["--kafka.instanceType", "m7i.xlarge"], what: "every broker one size up" },
   { flags: ["--kafka.dataVolumeGiB", "500"], what: "400 GiB more on each broker" },
   { flags: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], what: "3 controller instances with their own volumes" },
