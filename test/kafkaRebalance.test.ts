@@ -54,6 +54,11 @@ const REASSIGN_TOOL = [
   '    return json.dumps({"version": 1, "partitions": [{"topic": t, "partition": p, "replicas": r, "log_dirs": ["any"] * len(r)} for (t, p, r) in parts]}, separators=(",", ":"))',
   "def plan_of(path): return [(p['topic'], p['partition'], p['replicas']) for p in json.load(open(path))['partitions']]",
   'if "--generate" in args:',
+  "    if os.path.exists(os.path.join(work, 'rackless')):",
+  "        print('Error: Not all brokers have rack information. Add --disable-rack-aware in command line to make replica assignment without rack information.')",
+  "        print('org.apache.kafka.admin.AdminOperationException: Not all brokers have rack information. Add --disable-rack-aware in command line to make replica assignment without rack information.')",
+  "        print('\tat org.apache.kafka.tools.reassign.ReassignPartitionsCommand.getBrokerMetadata(ReassignPartitionsCommand.java:684)')",
+  "        sys.exit(1)",
   "    topics = [t['topic'] for t in json.load(open(os.path.join(work, 'remote-' + os.path.basename(value('--topics-to-move-json-file')))))['topics']]",
   "    brokers = [int(b) for b in value('--broker-list').split(',')]",
   "    current = sorted((t, p, r) for t in topics for p, r in enumerate(state[t]))",
@@ -70,6 +75,9 @@ const REASSIGN_TOOL = [
   "        print('%s-%d: replicas: %s.%s%s' % (t, p, j(r + removing), ' adding: %s.' % j(adding) if adding else '', ' removing: %s.' % j(removing) if removing else ''))",
   "    sys.exit(0)",
   "plan = plan_of(os.path.join(work, 'remote-' + os.path.basename(value('--reassignment-json-file'))))",
+  "if '--execute' in args and os.path.exists(os.path.join(work, 'execute-fails')):",
+  "    print('Error reassigning partition(s):\\norders-1: The broker 4 is not alive.')",
+  "    sys.exit(1)",
   "if '--execute' in args:",
   "    if left > 0:",
   "        print('Cannot execute because there is an existing partition assignment.  Use --additional to override this and create a new partition assignment in addition to the existing one. The --additional flag can also be used to change the throttle by resubmitting the current reassignment.')",
@@ -80,6 +88,10 @@ const REASSIGN_TOOL = [
   "    print('Warning: You must run --verify periodically, until the reassignment completes, to ensure the throttle is removed.')",
   "    print('Successfully started partition reassignments for %s' % ','.join('%s-%d' % (t, p) for (t, p, _) in plan))",
   "    sys.exit(0)",
+  "if '--verify' in args and os.path.exists(os.path.join(work, 'verify-fails')):",
+  "    os.remove(os.path.join(work, 'verify-fails'))",
+  "    print('Error: org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment. Call: listPartitionReassignments')",
+  "    sys.exit(1)",
   "if '--verify' in args:",
   "    print('Status of partition reassignment:')",
   "    if left > 0:",
@@ -252,6 +264,31 @@ describe("the rebalance command (stub-run)", () => {
     expect(result.status).toBe(1);
     expect(result.output).toContain("There is no active reassignment of partition logs-0, but replica set is 9,8,7 rather than 1,2,3.");
     expect(result.output).toContain("some partitions ended with other replicas than planned (something else reassigned them); the throttle is lifted");
+  });
+
+  it("stops with Kafka's own line when --generate or --execute fails, naming --wait to lift a throttle left behind; a --verify that fails once is one more check", () => {
+    const rackless = cluster(BEFORE, { rackless: "" });
+    const generate = rebalance(zkScript, rackless);
+    expect(generate.status).toBe(1);
+    expect(generate.output).toContain(
+      `kafka-reassign-partitions.sh on ${IPS[0]} failed (exit 1): Error: Not all brokers have rack information. Add --disable-rack-aware in command line to make replica assignment without rack information.`,
+    );
+    expect(generate.output).toContain("FAILED at step 'generate a plan over brokers 1,2,3,4'");
+    expect(toolCalls(rackless, "--execute")).toEqual([]);
+
+    const refused = cluster(BEFORE, { "execute-fails": "" });
+    const execute = rebalance(zkScript, refused);
+    expect(execute.status).toBe(1);
+    const [run] = runDirs(refused);
+    expect(execute.output).toContain("orders-1: The broker 4 is not alive.");
+    expect(execute.output).toContain(`kafka-reassign-partitions.sh --execute on ${IPS[0]} failed (above: its answer); a throttle it may have set stays until ${REBALANCE_COMMAND} --wait ${run} lifts it`);
+    expect(toolCalls(refused, "--verify")).toEqual([]);
+
+    const flaky = cluster(BEFORE, { "verify-fails": "" });
+    const verify = rebalance(zkScript, flaky, [], { VERIFY_RUNNING: "1" });
+    expect(verify.status).toBe(0);
+    expect(verify.output).toContain(`kafka-reassign-partitions.sh --verify on ${IPS[0]} failed: Error: org.apache.kafka.common.errors.TimeoutException`);
+    expect(verify.output).toContain("reassignment done; --verify lifted the throttle");
   });
 
   it("refuses an unhealthy cluster in one line before planning: under-replicated partitions, or a deployed broker not registered", () => {
