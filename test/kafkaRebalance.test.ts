@@ -4,7 +4,7 @@
  * --generate, --execute, --list and --verify, TopicCommand's --list and replication reports,
  * BrokerApiVersionsCommand, MetadataQuorumCommand), and its install step in the synthesized JSON.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
@@ -232,6 +232,9 @@ describe("the rebalance command (stub-run)", () => {
     const first = rebalance(zkScript, dir, [], { VERIFY_RUNNING: "50", KAFKA_REBALANCE_VERIFY_ATTEMPTS: "1" });
     expect(first.status).toBe(1);
     const [run] = runDirs(dir);
+    // A later dry run's directory started nothing: it is not the one named.
+    mkdirSync(join(dir, "log", "rebalance-29991231T000000Z"));
+    writeFileSync(join(dir, "log", "rebalance-29991231T000000Z", "proposed-assignment.json"), readFileSync(join(run, "proposed-assignment.json")));
     const again = rebalance(zkScript, dir);
     expect(again.status).toBe(1);
     expect(again.output).toContain(
@@ -337,10 +340,16 @@ describe("the rebalance command (stub-run)", () => {
     expect(zero.output).toContain("--throttle takes bytes per second, a whole number above 0, not '0'");
     expect(rebalance(zkScript, dir, ["--throttle", "50MB"]).status).toBe(2);
     expect(rebalance(zkScript, dir, ["--fast"]).output).toContain("unknown argument --fast; usage:");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+    expect(rebalance(zkScript, dir, ["--dry-run"]).status).toBe(0);
+    const [dryRun] = runDirs(dir);
+    const notStarted = rebalance(zkScript, dir, ["--wait", dryRun]);
+    expect(notStarted.status).toBe(2);
+    expect(notStarted.output).toContain(`${dryRun} is a run that started no reassignment (a dry run, or one that stopped before --execute): nothing to wait on`);
+    expect(stubCalls(dir).filter((call) => call.includes("--verify"))).toEqual([]);
     const wait = rebalance(zkScript, dir, ["--wait", join(dir, "nowhere")]);
     expect(wait.status).toBe(2);
     expect(wait.output).toContain("holds no proposed-assignment.json: --wait takes the run directory an earlier run printed");
-    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
   });
 
   it("KRaft: runs the tools with the nodes' client settings, reads Kafka 4's broker lines, and refuses a quorum without a leader", () => {
