@@ -142,6 +142,10 @@ const DRAIN_SCRIPT_END = "PLATFORM_DRAIN_SCRIPT";
 const DRAIN_THROTTLE_BYTES_PER_SECOND = 50_000_000;
 /** How many times a drain checks its reassignment, 30 s apart, before it hands back (6 h). */
 const DRAIN_VERIFY_ATTEMPTS = 720;
+/** The command, installed on the workstation, that spreads partitions over every broker. */
+export const REBALANCE_COMMAND = "/usr/local/bin/platform-kafka-rebalance";
+/** The end of the here-document that carries the rebalance script. */
+const REBALANCE_SCRIPT_END = "PLATFORM_REBALANCE_SCRIPT";
 /**
  * How long a dedicated controller's guard waits for the converge of the same apply to remove it
  * from the voters, 15 s apart: 30 minutes plus 10 minutes for every node the converge rolls (the
@@ -321,6 +325,34 @@ export class KafkaProvisionScripts {
     return renderScript("provision/install-drain-command", {
       drainScript,
       drainCommand: DRAIN_COMMAND,
+      knifeConfig: this.knifeConfig,
+    });
+  }
+
+  /**
+   * The rebalance command's script: a plan from kafka-reassign-partitions.sh --generate over every
+   * registered broker, started throttled and verified to the end (see the template). The drain's
+   * throttle and bound: a rebalance copies as much as a drain and must not starve the clients either.
+   */
+  rebalancePartitions(brokers: readonly GuardedNode[]): string {
+    return renderScript("provision/rebalance-partitions", {
+      scriptName: "platform-kafka-rebalance",
+      brokers: brokers.map((node) => `${node.nodeId} ${node.ip}`),
+      rebalanceCommand: REBALANCE_COMMAND,
+      throttleBytesPerSecond: DRAIN_THROTTLE_BYTES_PER_SECOND,
+      verifyAttempts: DRAIN_VERIFY_ATTEMPTS,
+      rolling: this.rollingContext(),
+      ...this.kafkaToolsContext(),
+    });
+  }
+
+  /** Installs the rebalance command on the workstation. */
+  installRebalanceCommand(brokers: readonly GuardedNode[]): string {
+    const rebalanceScript = this.rebalancePartitions(brokers);
+    if (rebalanceScript.split("\n").includes(REBALANCE_SCRIPT_END)) throw new Error(`the rebalance script holds its own here-document's end, ${REBALANCE_SCRIPT_END}`);
+    return renderScript("provision/install-rebalance-command", {
+      rebalanceScript,
+      rebalanceCommand: REBALANCE_COMMAND,
       knifeConfig: this.knifeConfig,
     });
   }

@@ -125,6 +125,8 @@ export class KafkaStack extends PlatformStack {
   readonly controllerGuard?: TerraformData;
   /** Installs the drain command on the workstation. */
   readonly drainCommand: TerraformData;
+  /** Installs the rebalance command on the workstation. */
+  readonly rebalanceCommand: TerraformData;
   /** Where each instance is placed, as configured: the roll guards name it without referring to the instance. */
   private readonly placements = new Map<HardenedInstance, { readonly subnetId: string; readonly availabilityZone: string; readonly instanceType: string; readonly attachment: VolumeAttachment }>();
   /** Each ZooKeeper ensemble member's own volume, by instance (ZooKeeper mode only). */
@@ -344,6 +346,19 @@ export class KafkaStack extends PlatformStack {
       triggers: {
         brokers: Fn.join(",", brokers.map((node) => `${node.nodeId}@${node.instance.privateIp}@${this.placementOf(node.instance).availabilityZone}`)),
         script: drainScriptHash,
+      },
+    });
+    // New brokers take only new topics until partitions are reassigned: the command that does it,
+    // installed beside the drain command, with the brokers it must find registered.
+    const rebalanceScriptHash = createHash("sha256")
+      .update(scripts.rebalancePartitions(brokers.map((node) => ({ ...guarded(node), ip: "address", rack: "rack" }))))
+      .digest("hex");
+    this.rebalanceCommand = workstationScript(this, "rebalance-command", {
+      workstation,
+      script: scripts.installRebalanceCommand(brokers.map(guarded)),
+      triggers: {
+        brokers: Fn.join(",", brokers.map((node) => `${node.nodeId}@${node.instance.privateIp}`)),
+        script: rebalanceScriptHash,
       },
     });
     // Lowering kafka.nodes drops instances from the guard's for_each, so their scripts run.

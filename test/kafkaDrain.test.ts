@@ -471,6 +471,7 @@ describe("Kafka's tools in the workstation scripts", () => {
       "first roll guard": scripts.firstRollGuard(broker(0)),
       "drain guard": scripts.drainGuard(),
       "drain command": scripts.drainBrokers([broker(0), broker(1)], []),
+      "rebalance command": scripts.rebalancePartitions([broker(0), broker(1)]),
     }).map(([name, script]) => ({ what: `${name} (${mode})`, script }));
   });
 
