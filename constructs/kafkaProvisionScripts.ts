@@ -365,12 +365,14 @@ export class KafkaProvisionScripts {
 
   /**
    * What a roll guard checks the quorum with, as the converge does: the item the nodes run with,
-   * which the guard reads from the Chef server (the stack uploads it under these names).
+   * which the guard reads from the Chef server (the stack uploads it under these names). Without
+   * the membership changes: those are the converge's alone.
    */
   private rollGuardQuorum(): Record<string, unknown> {
     const kraft = this.config.kafka.mode === "kraft";
+    const item = kraft ? { bag: "kafka_bag", id: "kraft", json: "" } : { bag: "zoo_bag", id: "zookeeper", json: "" };
     return {
-      quorum: this.quorumCheck(kraft ? { bag: "kafka_bag", id: "kraft", json: "" } : { bag: "zoo_bag", id: "zookeeper", json: "" }),
+      quorum: { ...this.quorumCheck(item), kraft: undefined, zookeeper: undefined },
       dedicatedControllers: kraft && this.config.kafka.dedicatedControllers,
     };
   }

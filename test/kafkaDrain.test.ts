@@ -240,6 +240,18 @@ describe("the roll guards (Terraform side)", () => {
     expect(script).toContain("PREVIOUS_NAME='insight-dev-kafka-0'");
   });
 
+  it("read the quorum's members from the very item the stack uploads, in both modes", () => {
+    for (const [argv, upload] of [[[], "zoo-bag"], [["--kafka.mode", "kraft"], "kraft-bag"]] as const) {
+      const json = kafkaJson(...argv);
+      const uploaded = /^step "upload (\S+)\/(\S+)"$/m.exec(unescapeTerraformTemplate(json.resource.terraform_data[upload].provisioner[0].file.content as string));
+      expect(uploaded).not.toBeNull();
+      for (const name of ["roll-guard-node-0", "roll-guard-node-1"]) {
+        const script = unescapeTerraformTemplate(json.resource.terraform_data[name].provisioner[0].file.content as string);
+        expect(script).toContain(`knife_as_admin data bag show '${uploaded![1]}' '${uploaded![2]}' --format json`);
+      }
+    }
+  });
+
   it("chain dedicated controllers first, then the brokers", () => {
     const json = kafkaJson("--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true");
     const names = Object.keys(json.resource.terraform_data).filter((name) => name.startsWith("roll-guard-"));
