@@ -370,6 +370,7 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      ...this.rollGuardQuorum(),
       rolling: this.rollingContext(),
       ...this.kafkaToolsContext(),
     });
@@ -388,9 +389,24 @@ export class KafkaProvisionScripts {
       attempts: ROLL_WAIT_ATTEMPTS,
       intervalSeconds: ROLL_WAIT_INTERVAL_SECONDS,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      ...this.rollGuardQuorum(),
       rolling: this.rollingContext(),
       ...this.kafkaToolsContext(),
     });
+  }
+
+  /**
+   * What a roll guard checks the quorum with, as the converge does: the item the nodes run with,
+   * which the guard reads from the Chef server (the stack uploads it under these names). Without
+   * the membership changes: those are the converge's alone.
+   */
+  private rollGuardQuorum(): Record<string, unknown> {
+    const kraft = this.config.kafka.mode === "kraft";
+    const item = kraft ? { bag: "kafka_bag", id: "kraft", json: "" } : { bag: "zoo_bag", id: "zookeeper", json: "" };
+    return {
+      quorum: { ...this.quorumCheck(item), kraft: undefined, zookeeper: undefined },
+      dedicatedControllers: kraft && this.config.kafka.dedicatedControllers,
+    };
   }
 
   private kafkaToolsContext(): Record<string, unknown> {

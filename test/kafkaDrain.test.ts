@@ -59,6 +59,22 @@ const quorumStatus = (leader: number): string =>
   `ClusterId:              MkU3OEVBNTcwNTJENDM2Qk\nLeaderId:               ${leader}\nLeaderEpoch:            15\nHighWatermark:          46\nMaxFollowerLag:         0\nMaxFollowerLagTimeMs:   0\nCurrentVoters:          [{"id": 1, "directoryId": null, "endpoints": ["CONTROLLER://10.0.16.10:9093"]}]\nCurrentObservers:       []\n`;
 
 /**
+ * kafka-metadata-quorum.sh describe --replication (MetadataQuorumCommand.handleDescribeReplication):
+ * the leader first, each cell padded to its column and ended with a tab. A voter is
+ * [id, lag in records, ms since it last caught up].
+ */
+function quorumReplication(leader: number, followers: ReadonlyArray<readonly [number, number, number]>): string {
+  const now = 1733400000000;
+  const rows = [
+    ["NodeId", "DirectoryId", "LogEndOffset", "Lag", "LastFetchTimestamp", "LastCaughtUpTimestamp", "Status"],
+    [String(leader), "K90IZ-0DRNazJ49kCZ1EMQ", "10843", "0", String(now), String(now), "Leader"],
+    ...followers.map(([id, lag, ago]) => [String(id), "aUARLskQTCW4qCZDtS_cwA", String(10843 - lag), String(lag), String(now - 40), String(now - ago), "Follower"]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => `${row.map((cell, column) => `${cell.padEnd(widths[column])}\t`).join("")}\n`).join("");
+}
+
+/**
  * ssh to a node: Kafka's tools answer from files in WORK_DIR (down-<ip> makes a node fail to
  * answer); `cat > <file>` keeps a reassignment plan; a reassignment started by --execute runs
  * until VERIFY_RUNNING verifies have seen it, and then the topics' description shows its replicas.
@@ -68,6 +84,14 @@ const KAFKA_SSH = [
   'args=" $* "',
   '[[ -f "$WORK_DIR/down-$host" ]] && { echo "Connection to node -1 ($host/$host:9092) could not be established." >&2; exit 1; }',
   'case $args in',
+  // srvr through bash's /dev/tcp on the member (ZooKeeper 3.8's StatCommand): zk-<ip> holds the
+  // mode of each look, one a line, the last one kept; with no file the member is down.
+  '  *"/dev/tcp/127.0.0.1/2181"*srvr*)',
+  '    f="$WORK_DIR/zk-$host"; [[ -f $f ]] || { echo "bash: line 1: /dev/tcp/127.0.0.1/2181: Connection refused" >&2; exit 1; }',
+  '    mode=$(head -n 1 "$f"); (($(wc -l < "$f") > 1)) && sed -i 1d "$f"',
+  '    echo "srvr $host $mode" >> "$WORK_DIR/srvr-asked"',
+  '    if [[ $mode == not-serving ]]; then echo "This ZooKeeper instance is not currently serving requests"; exit 0; fi',
+  '    printf "Zookeeper version: 3.8.4-9316c2a7a97e1666d8f4593f34dd6fc36ecc436c, built on 2024-02-12 22:16 UTC\\nLatency min/avg/max: 0/0.4127/31\\nReceived: 1482\\nSent: 1481\\nConnections: 2\\nOutstanding: 0\\nZxid: 0x300000021\\nMode: %s\\nNode count: 163\\n" "$mode"; exit 0 ;;',
   '  *" cat > "*) cat > "$WORK_DIR/plan.json"; exit 0 ;;',
   '  *" systemctl disable --now kafka.service "*) echo "$host" >> "$WORK_DIR/stopped"; exit 0 ;;',
   '  *kafka-topics.sh*--under-replicated-partitions*) n=$(cat "$WORK_DIR/urp-left" 2>/dev/null || echo 0); if ((n > 0)); then echo $((n - 1)) > "$WORK_DIR/urp-left"; printf "\\tTopic: orders\\tPartition: 1\\tLeader: 2\\tReplicas: 2,1,3\\tIsr: 2,3\\tElr: \\tLastKnownElr: \\n"; fi; exit 0 ;;',
@@ -78,6 +102,7 @@ const KAFKA_SSH = [
   '  *"kafka-cluster.sh list-endpoints --bootstrap-server "*) cat "$WORK_DIR/endpoints"; exit 0 ;;',
   '  *"kafka-cluster.sh unregister --bootstrap-server "*) id=${args##*--id }; id=${id%% *}; echo "$id" >> "$WORK_DIR/unregistered"; grep -v "^$id " "$WORK_DIR/endpoints" > "$WORK_DIR/e" || true; mv "$WORK_DIR/e" "$WORK_DIR/endpoints"; echo "Broker $id is no longer registered."; exit 0 ;;',
   '  *kafka-broker-api-versions.sh*) cat "$WORK_DIR/api-versions"; exit 0 ;;',
+  '  *kafka-metadata-quorum.sh*" describe --replication "*) cat "$WORK_DIR/quorum-replication"; exit 0 ;;',
   '  *kafka-metadata-quorum.sh*) cat "$WORK_DIR/quorum-status"; exit 0 ;;',
   // Kafka refuses a new reassignment while one runs (TerseReassignmentFailureException, on stdout).
   '  *kafka-reassign-partitions.sh*--execute*)',
@@ -120,8 +145,28 @@ const KAFKA_SSH = [
   'echo "unexpected ssh: $*" >&2; exit 3',
 ].join("\n");
 
-const KNIFE_NODES = 'case "$1 $2" in "node list") cat "$WORK_DIR/chef-nodes" 2>/dev/null; exit 0 ;; *) exit 0 ;; esac';
+const KNIFE_NODES = [
+  'case "$1 $2 $3" in',
+  '  "node list "*) cat "$WORK_DIR/chef-nodes" 2>/dev/null; exit 0 ;;',
+  '  "data bag show") [[ -f "$WORK_DIR/bag-item" ]] && { cat "$WORK_DIR/bag-item"; exit 0; }; echo "ERROR: The object you are looking for could not be found" >&2; exit 100 ;;',
+  '  *) exit 0 ;;',
+  "esac",
+].join("\n");
 const stubs = { ssh: KAFKA_SSH, knife: KNIFE_NODES, sleep: "exit 0", timeout: 'shift; "$@"', "cloud-init": "exit 0" };
+
+/** A ZooKeeper-mode cluster whose ensemble (the first three nodes, as the Chef server holds it) serves behind one leader. */
+const ZK_HEALTHY: Readonly<Record<string, string>> = {
+  "bag-item": JSON.stringify({ id: "zookeeper", _default: IPS.slice(0, 3) }),
+  [`zk-${IPS[0]}`]: "follower\n",
+  [`zk-${IPS[1]}`]: "leader\n",
+  [`zk-${IPS[2]}`]: "follower\n",
+};
+/** A KRaft cluster whose three combined controllers are caught up behind node 1. */
+const KRAFT_HEALTHY: Readonly<Record<string, string>> = {
+  "bag-item": JSON.stringify({ id: "kraft", _default: { cluster_id: "MkU3OEVBNTcwNTJENDM2Qk", quorum: "dynamic", controllers: IPS.slice(0, 3).map((address, index) => ({ id: index + 1, address })) } }),
+  "quorum-status": quorumStatus(1),
+  "quorum-replication": quorumReplication(1, [[2, 0, 100], [3, 12, 400]]),
+};
 
 /** A scratch directory whose cluster answers with these files. */
 function cluster(files: Readonly<Record<string, string>>): string {
@@ -192,6 +237,18 @@ describe("the roll guards (Terraform side)", () => {
     const script = unescapeTerraformTemplate(guard.provisioner[0].file.content as string);
     expect(script).toContain("PREVIOUS_IP='${element(concat(data.aws_instances.placed-node-0.private_ips, [\"\"]), 0)}'");
     expect(script).toContain("PREVIOUS_NAME='insight-dev-kafka-0'");
+  });
+
+  it("read the quorum's members from the very item the stack uploads, in both modes", () => {
+    for (const [argv, upload] of [[[], "zoo-bag"], [["--kafka.mode", "kraft"], "kraft-bag"]] as const) {
+      const json = kafkaJson(...argv);
+      const uploaded = /^step "upload (\S+)\/(\S+)"$/m.exec(unescapeTerraformTemplate(json.resource.terraform_data[upload].provisioner[0].file.content as string));
+      expect(uploaded).not.toBeNull();
+      for (const name of ["roll-guard-node-0", "roll-guard-node-1"]) {
+        const script = unescapeTerraformTemplate(json.resource.terraform_data[name].provisioner[0].file.content as string);
+        expect(script).toContain(`knife_as_admin data bag show '${uploaded![1]}' '${uploaded![2]}' --format json`);
+      }
+    }
   });
 
   it("chain dedicated controllers first, then the brokers", () => {
@@ -418,6 +475,7 @@ describe("roll-guard (stub-run)", () => {
   it("passes shellcheck in both modes", () => {
     expect(shellcheck(guard(zk)).output).toBe("");
     expect(shellcheck(guard(kraft)).output).toBe("");
+    expect(shellcheck(guard(new KafkaProvisionScripts(configFrom(...DEDICATED)))).output).toBe("");
   });
 
   it("waits for nothing after a node the Chef server never saw (a first deploy), and asks no node", () => {
@@ -430,7 +488,7 @@ describe("roll-guard (stub-run)", () => {
 
   it("waits until the changed broker is live and no partition is under-replicated, then lets the next node go", () => {
     // Broker 1 is not live at the first look; each wait brings it back; two looks see an under-replicated partition.
-    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\ninsight-dev-kafka-1\n", "api-versions": apiVersions([2, 3]), "api-next": apiVersions([1, 2, 3]), "urp-left": "2" });
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\ninsight-dev-kafka-1\n", "api-versions": apiVersions([2, 3]), "api-next": apiVersions([1, 2, 3]), "urp-left": "2" });
     const result = runBash(guard(zk), { stubs: { ...stubs, sleep: `cp "$WORK_DIR/api-next" "$WORK_DIR/api-versions"; exit 0` }, dir });
     expect(result.status).toBe(0);
     expect(result.output).toContain("broker 1 is not among the live brokers yet");
@@ -439,23 +497,78 @@ describe("roll-guard (stub-run)", () => {
   });
 
   it("stops the apply, the next nodes untouched, when the cluster stays unhealthy", () => {
-    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
     const result = runBash(guard(zk), { stubs, dir });
     expect(result.status).toBe(1);
     expect(result.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed (above: what is wrong); the nodes after it were not touched");
   });
 
-  it("KRaft: also needs a quorum leader; a dedicated controller is asked on its controller listener", () => {
-    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\ninsight-dev-controller-0\n", "api-versions": apiVersions([1, 2, 3]), "quorum-status": quorumStatus(1) });
+  it("ZooKeeper: asks every member of the item the Chef server holds, and passes behind one leader", () => {
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) });
+    const result = runBash(guard(zk), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, "work", "srvr-asked"), "utf8").trim().split("\n")).toEqual([`srvr ${IPS[0]} follower`, `srvr ${IPS[1]} leader`, `srvr ${IPS[2]} follower`]);
+  });
+
+  it("ZooKeeper: waits while a member does not serve yet, naming it, and lets the next node go once it follows", () => {
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), [`zk-${IPS[0]}`]: "not-serving\nnot-serving\nfollower\n" });
+    const result = runBash(guard(zk), { stubs, dir });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain(`ZooKeeper member ${IPS[0]} does not serve (This ZooKeeper instance is not currently serving requests)`);
+    expect(result.output).toContain("healthy after insight-dev-kafka-0: the next node may change");
+  });
+
+  it("ZooKeeper: stops the apply, naming the member, when one stays down: the next stop would leave 1 of 3", () => {
+    const files: Record<string, string> = { ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) };
+    delete files[`zk-${IPS[0]}`];
+    const result = runBash(guard(zk), { stubs, dir: cluster(files) });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(`ZooKeeper member ${IPS[0]} does not serve (no answer)`);
+    expect(result.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed");
+    const first = runBash(zk.firstRollGuard(broker(0)), { stubs, dir: cluster({ ...files, [`zk-${IPS[1]}`]: "not-serving\n" }) });
+    expect(first.status).toBe(1);
+    expect(first.output).toContain(`ZooKeeper member ${IPS[1]} does not serve (This ZooKeeper instance is not currently serving requests)`);
+    expect(first.output).toContain("the ZooKeeper ensemble has no leader");
+  });
+
+  it("refuses when the Chef server gives no quorum item: the members cannot be known", () => {
+    const files: Record<string, string> = { ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) };
+    delete files["bag-item"];
+    const result = runBash(guard(zk), { stubs, dir: cluster(files) });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("the Chef server gives no zoo_bag/zookeeper item: the ZooKeeper ensemble's members are unknown");
+  });
+
+  it("KRaft: needs a quorum leader and every voter caught up; a lagging voter is named until the apply stops", () => {
+    const healthy = { ...KRAFT_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) };
+    const dir = cluster(healthy);
     expect(runBash(guard(kraft), { stubs, dir }).status).toBe(0);
-    const controller: GuardedNode = { name: "insight-dev-controller-0", ip: "10.0.16.20", nodeId: 1001, broker: false, rack: "us-west-2a" };
-    const asked = runBash(guard(kraft, controller), { stubs, dir });
-    expect(asked.status).toBe(0);
-    expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9093");
-    writeFileSync(join(dir, "work", "quorum-status"), quorumStatus(-1));
-    const leaderless = runBash(guard(kraft, controller), { stubs, dir });
+    expect(stubCalls(dir).join("\n")).toContain(`--bootstrap-controller ${IPS.slice(0, 3).map((ip) => `${ip}:9093`).join(",")}`);
+    const lagging = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 100], [3, 5000, 100]]) }) });
+    expect(lagging.status).toBe(1);
+    expect(lagging.output).toContain(`controller 3 (${IPS[2]}) lags 5000 records (at most 1000)`);
+    expect(lagging.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed");
+    const stale = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 60_000], [3, 0, 100]]) }) });
+    expect(stale.status).toBe(1);
+    expect(stale.output).toContain(`controller 2 (${IPS[1]}) last caught up 60000 ms before the leader (at most 10000)`);
+    const leaderless = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-status": quorumStatus(-1) }) });
     expect(leaderless.status).toBe(1);
     expect(leaderless.output).toContain("the controller quorum has no leader");
+  });
+
+  it("KRaft: a dedicated controller just changed is healthy once it is a caught-up voter; its broker checks are not asked", () => {
+    const dedicated = new KafkaProvisionScripts(configFrom(...DEDICATED));
+    const controller: GuardedNode = { name: "insight-dev-controller-0", ip: "10.0.16.20", nodeId: 1001, broker: false, rack: "us-west-2a" };
+    const item = JSON.stringify({ id: "kraft", _default: { cluster_id: "MkU3OEVBNTcwNTJENDM2Qk", quorum: "dynamic", controllers: ["10.0.16.20", "10.0.32.21", "10.0.48.22"].map((address, index) => ({ id: 1001 + index, address })) } });
+    const healthy = { "chef-nodes": "insight-dev-controller-0\n", "bag-item": item, "quorum-status": quorumStatus(1002), "quorum-replication": quorumReplication(1002, [[1001, 0, 100], [1003, 0, 100]]) };
+    const dir = cluster(healthy);
+    const asked = runBash(dedicated.rollGuard(controller, "insight-dev-controller-1"), { stubs, dir });
+    expect(asked.status).toBe(0);
+    expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9093,10.0.32.21:9093,10.0.48.22:9093");
+    expect(stubCalls(dir).join("\n")).not.toContain("kafka-topics.sh");
+    const behind = runBash(dedicated.rollGuard(controller, "insight-dev-controller-1"), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1002, [[1001, 20_000, 100], [1003, 0, 100]]) }) });
+    expect(behind.status).toBe(1);
+    expect(behind.output).toContain("controller 1001 (10.0.16.20) lags 20000 records (at most 1000)");
   });
 });
 
@@ -501,7 +614,7 @@ describe("the first node's roll guard (stub-run)", () => {
   });
 
   it("waits until the cluster is healthy before the first node changes", () => {
-    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "2" });
     const result = runBash(first(), { stubs, dir });
     expect(result.status).toBe(0);
     expect(result.output).toContain("1 under-replicated partitions: orders-1");
@@ -509,7 +622,7 @@ describe("the first node's roll guard (stub-run)", () => {
   });
 
   it("stops the apply, every node untouched, when the cluster stays unhealthy", () => {
-    const dir = cluster({ "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
     const result = runBash(first(), { stubs, dir });
     expect(result.status).toBe(1);
     expect(result.output).toContain("the cluster is not healthy: waited 600s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
