@@ -41,7 +41,8 @@ describe("the cost estimate", () => {
 
   it("moves with each size key", () => {
     const changed = (...flags: string[]): Usage => usageOfConfig(configFromFlags(flags));
-    expect(changed("--kafka.nodes", "5")).toMatchObject({ instances: { "m7i.large": 6 }, gp3GiB: 820 + 2 * (30 + 100) });
+    // Each broker: its root, its data volume and its ZooKeeper volume (every broker has one in ZooKeeper mode).
+    expect(changed("--kafka.nodes", "5")).toMatchObject({ instances: { "m7i.large": 6 }, gp3GiB: 820 + 2 * (30 + 100 + 10) });
     expect(changed("--kafka.dataVolumeGiB", "500")).toMatchObject({ gp3GiB: 820 + 3 * 400 });
     expect(changed("--spark.workers", "6")).toMatchObject({ instances: { "m7i.xlarge": 6 }, gp3GiB: 820 + 3 * 100 });
     expect(changed("--network.natGateways", "perAz")).toMatchObject({ natGateways: 3, elasticIps: 3, publicIpv4: 4 });
