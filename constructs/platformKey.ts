@@ -55,11 +55,6 @@ export interface PlatformKeyProps {
    * everything encrypted under it (7 to 30).
    */
   readonly deletionWindowInDays: number;
-  /**
-   * What holds data under the key: Terraform destroys the key only after these, so a destroy that
-   * stops on them (a bucket that is not empty) leaves the key usable. @default none
-   */
-  readonly protects?: ITerraformDependable[];
 }
 
 /**
@@ -85,7 +80,6 @@ export class PlatformKey extends Construct {
       description: props.description,
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowInDays,
-      ...(props.protects && props.protects.length > 0 ? { dependsOn: props.protects } : {}),
     });
     this.alias = new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
   }

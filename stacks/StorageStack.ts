@@ -10,7 +10,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { dataBucketPrefix, SPARK_INPUT_PREFIX } from "../config/names";
-import { PlatformKey } from "../constructs/platformKey";
+import { PlatformKey, waitFor } from "../constructs/platformKey";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
@@ -62,9 +62,11 @@ export class StorageStack extends PlatformStack {
       alias: this.resourceName("data"),
       description: `Default encryption of the ${this.resourceName("data")} bucket`,
       deletionWindowInDays: 30,
-      // A destroy that stops at a bucket still holding objects must leave their key usable.
-      protects: [this.bucket],
     });
+    // Terraform destroys in the reverse order of creation: the bucket, created after its key, is
+    // destroyed before it, so a destroy that stops at a bucket still holding objects (or old
+    // versions) leaves their key usable.
+    waitFor(this.bucket, this.dataKey.key);
     const region = props.config.region;
     const dataKeyPolicy = this.dataKey.allow([
       {

