@@ -18,16 +18,12 @@ export function quorumFindings(findings: readonly Finding[], base: SynthesizedPl
     const before = quorumOf(base[stack]);
     const after = quorumOf(head[stack]);
     if (before && after && before.mode !== after.mode) {
-      result.push({
-        kind: "data-loss",
-        stack,
-        address: `terraform_data.${after.step}`,
-        path: `${stack}/${after.step}`,
-        message:
+      result.push(
+        quorumFinding(stack, after, "data-loss",
           `kafka.mode switches from ${before.mode} to ${after.mode} on a running cluster: the brokers come up as a new cluster, ` +
           "and the topics, offsets and ACLs the old quorum holds do not carry over (a migration between ZooKeeper and KRaft is a procedure of its own, not an apply); " +
-          "build the new cluster beside the old one and move the data, or keep the mode",
-      });
+          "build the new cluster beside the old one and move the data, or keep the mode"),
+      );
     }
     const quorum = after ?? before;
     if (!quorum || quorum.members.length === 0) continue;
@@ -42,29 +38,26 @@ export function quorumFindings(findings: readonly Finding[], base: SynthesizedPl
       (head[stack]?.resource?.aws_instance?.[member.slice("aws_instance.".length)]?.depends_on as string[] | undefined)?.find((dependency) => dependency.startsWith("terraform_data.roll-guard-"));
     const rerun = (address: string | undefined): boolean => address !== undefined && findings.some((finding) => finding.stack === stack && finding.address === address && ["re-run", "replacement"].includes(finding.kind));
     if (!replaced && quorum.members.every((member) => rerun(guard(member)))) {
-      result.push({
-        kind: "stop-start",
-        stack,
-        address: `terraform_data.${quorum.step}`,
-        path: `${stack}/${quorum.step}`,
-        message:
+      result.push(
+        quorumFinding(stack, quorum, "stop-start",
           `every member of the ${quorum.name} (${quorum.members.length}) is stopped and started by this apply, one at a time: each node's roll guard re-runs ` +
-          "and waits until the cluster is healthy again before the next node stops, so the quorum is kept; the apply takes about one restart and recovery per node",
-      });
+          "and waits until the cluster is healthy again before the next node stops, so the quorum is kept; the apply takes about one restart and recovery per node"),
+      );
       continue;
     }
-    result.push({
-      kind: replaced ? "replacement" : "stop-start",
-      stack,
-      address: `terraform_data.${quorum.step}`,
-      path: `${stack}/${quorum.step}`,
-      message:
+    result.push(
+      quorumFinding(stack, quorum, replaced ? "replacement" : "stop-start",
         `OUTAGE: every member of the ${quorum.name} (${quorum.members.length}) is ${replaced ? "replaced or stopped" : "stopped and started"} by this one apply, ` +
         "so the quorum is lost and Kafka stops serving. Apply one member at a time instead (terraform apply -target=<its address>), " +
-        "and start the next only once it has rejoined the quorum and no partition is under-replicated",
-    });
+        "and start the next only once it has rejoined the quorum and no partition is under-replicated"),
+    );
   }
   return result;
+}
+
+/** A finding on the step that uploads the quorum. */
+function quorumFinding(stack: string, quorum: { step: string }, kind: Finding["kind"], message: string): Finding {
+  return { kind, stack, address: `terraform_data.${quorum.step}`, path: `${stack}/${quorum.step}`, message };
 }
 
 /** The quorum a stack's step uploads: its mode, and the instances its trigger names. */
