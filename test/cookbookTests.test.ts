@@ -54,3 +54,26 @@ describe("npm run cookbooks (scripts/cookbook-tests.sh)", () => {
     expect(run.calls.some((call) => call.startsWith("bundle exec"))).toBe(false);
   });
 });
+
+describe("Gemfile.lock", () => {
+  const lockfile = readFileSync(join(__dirname, "..", "Gemfile.lock"), "utf8");
+  const section = (name: string): string[] => {
+    const start = lockfile.split("\n").indexOf(name);
+    if (start < 0) return [];
+    const lines = lockfile.split("\n").slice(start + 1);
+    const end = lines.findIndex((line) => line !== "" && !line.startsWith(" "));
+    return lines.slice(0, end < 0 ? undefined : end).filter((line) => line.trim() !== "");
+  };
+
+  it("pins every locked gem by its sha256, so bundle install refuses a gem whose bytes changed", () => {
+    const locked = lockfile.split("\n").filter((line) => /^ {4}\S+ \(\S+\)$/.test(line)).map((line) => line.trim());
+    const checksums = new Map(section("CHECKSUMS").map((line) => [line.trim().replace(/ sha256=\w+$/, ""), /sha256=([0-9a-f]{64})$/.exec(line)?.[1]]));
+    expect(locked.length).toBeGreaterThan(100);
+    expect(locked.filter((gem) => !checksums.get(gem))).toEqual([]);
+  });
+
+  it("was written by a Bundler that keeps those checksums (2.6 or later; an older one drops them when it rewrites the file)", () => {
+    const [major, minor] = (section("BUNDLED WITH")[0] ?? "").trim().split(".").map(Number);
+    expect(major > 2 || (major === 2 && minor >= 6)).toBe(true);
+  });
+});
