@@ -63,7 +63,7 @@ describe("plan review of real commits", () => {
         text
           .replace(/^/, 'import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";\n')
           .replace(
-            '    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);',
+            '    allowInternetEgress(this, "workstation-egress", this.workstationSecurityGroup);',
             `$&\n    for (const [id, cidr] of [["low", "0.0.0.0/1"], ["high", "128.0.0.0/1"], ["low6", "::/1"], ["high6", "8000::/1"]]) {\n      declarePublicIngress(new VpcSecurityGroupIngressRule(this, \`workstation-https-\${id}\`, { securityGroupId: this.workstationSecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, description: "HTTPS" }), 443, "a public HTTPS endpoint");\n    }`,
           ),
     });
