@@ -237,7 +237,7 @@ describe("plan review of real commits", () => {
     // label, and said to be the internet when together they are.
     expect(drawn).toContain('"range 0.0.0.0/1" [label="0.0.0.0/1\\n128.0.0.0/1\\n8000::/1\\n::/1\\n(together the whole internet)"');
     expect(drawn).toMatch(/"entry 0\.0\.0\.0\/1" -> "chef":"workstation_instance_[0-9A-F]{8}" \[label="443"/);
-    expect(drawn).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
+    expect(drawn).toContain('internet -> subnets [label="egress 80, 443", dir=back]');
   }, 120_000);
 
   it("item 3: only the head's ignore_changes counts: narrowing it is a finding, and the script change it no longer ignores stops and starts every broker", () => {
