@@ -28,7 +28,7 @@ export interface NetworkConfig {
   readonly privateSubnetCidrs: readonly string[];
   /** @default "single" */
   readonly natGateways: NatGatewayMode;
-  /** CloudWatch retention of the VPC flow logs, in days (one of CloudWatch's allowed values). @default 30 */
+  /** CloudWatch retention of the VPC flow logs, in days (one of CloudWatch's allowed values). @default 365 */
   readonly flowLogRetentionDays: number;
   /**
    * Add an SSM interface endpoint in the private subnets, so instances reach SSM (the bootstrap
@@ -40,8 +40,13 @@ export interface NetworkConfig {
 export interface StorageConfig {
   /** Days a replaced or deleted object version is kept before it expires. @default 30 */
   readonly noncurrentVersionExpirationDays: number;
-  /** Existing bucket that receives the data bucket's access logs; empty turns access logging off. @default "" */
+  /**
+   * Existing bucket that receives the data bucket's S3 server access logs instead of the log
+   * bucket the platform makes for them; empty makes that bucket. @default ""
+   */
   readonly accessLogBucket: string;
+  /** Days the platform's own log bucket keeps each access log object. @default 365 */
+  readonly accessLogExpirationDays: number;
   /** Let `cdktf destroy` delete a bucket that still holds objects. @default false */
   readonly forceDestroy: boolean;
 }

@@ -79,13 +79,14 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     publicSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
     privateSubnetCidrs: ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"],
     natGateways: "single",
-    flowLogRetentionDays: 30,
+    flowLogRetentionDays: 365,
     // Off: nodes keep the last bootstrap key they read, and an endpoint costs per AZ and hour.
     interfaceEndpoints: false,
   },
   storage: {
     noncurrentVersionExpirationDays: 30,
     accessLogBucket: "",
+    accessLogExpirationDays: 365,
     forceDestroy: false,
   },
   state: {

@@ -23,6 +23,8 @@ const OTHER_PARTITIONS: ReadonlyArray<{ readonly name: string; readonly test: Re
   { name: "AWS isolated (ISO)", test: /-iso[a-z]?-/ },
 ];
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** Families EC2 refuses to start with ebs_optimized = true (EC2 answers "Unsupported"). */
+const NOT_EBS_OPTIMIZABLE = /^t[12]\./;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SHA512_HEX = /^[0-9a-f]{128}$/;
 const SHA512_RULE = "is not a sha512 hex digest (128 lowercase hex characters)";
@@ -59,7 +61,9 @@ export function validateConfig(config: PlatformConfig): string[] {
     if (!allowed.includes(value)) fail(field, value, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
   };
   const instanceType = (field: string, value: string): void => {
-    pattern(field, value, INSTANCE_TYPE, "is not an EC2 instance type like m7i.large");
+    if (pattern(field, value, INSTANCE_TYPE, "is not an EC2 instance type like m7i.large") && NOT_EBS_OPTIMIZABLE.test(value)) {
+      fail(field, value, "does not support EBS optimization, which every instance states; choose t3 or a current generation");
+    }
   };
   // A changed version with the default digest left in place would only fail on the node, at converge.
   const pinnedRelease = (field: string, product: string, version: string, versionValid: boolean, sha512: string, ...pins: ReleasePin[]): void => {
@@ -113,6 +117,7 @@ export function validateConfig(config: PlatformConfig): string[] {
   oneOf("network.flowLogRetentionDays", net.flowLogRetentionDays, LOG_RETENTION_DAYS);
 
   atLeast("storage.noncurrentVersionExpirationDays", config.storage.noncurrentVersionExpirationDays, 1);
+  atLeast("storage.accessLogExpirationDays", config.storage.accessLogExpirationDays, 1);
   if (config.storage.accessLogBucket !== "") {
     pattern("storage.accessLogBucket", config.storage.accessLogBucket, BUCKET_NAME, "is not a valid S3 bucket name");
   }

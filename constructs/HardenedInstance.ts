@@ -103,6 +103,9 @@ export class HardenedInstance extends Construct {
       associatePublicIpAddress: props.associatePublicIpAddress ?? false,
       keyName: props.keyName,
       monitoring: true,
+      // Every type the platform launches (t3, m7i and their Nitro kin) is EBS-optimized by
+      // default; stating it keeps a type that is not from launching without it.
+      ebsOptimized: true,
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
@@ -124,8 +127,11 @@ export class HardenedInstance extends Construct {
       // The profile names only the role: without this, the first boot can run before the role's
       // policies exist, and its first AWS calls are refused.
       dependsOn: [...policies, ...(props.dependsOn ?? [])],
-      // A newer Ubuntu image must not replace running nodes on the next deploy.
-      lifecycle: { ignoreChanges: props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"] },
+      // A newer Ubuntu image must not replace running nodes on the next deploy. Nor may
+      // ebs_optimized, which is force-new: EC2 reports false for an instance launched without
+      // the flag, even on a type that is EBS-optimized by default, so stating it would replace
+      // every node launched before it was stated, for no change in how the node uses EBS.
+      lifecycle: { ignoreChanges: [...(props.onUserDataChange === "ignore" ? ["ami", "user_data_base64"] : ["ami"]), "ebs_optimized"] },
     });
   }
 

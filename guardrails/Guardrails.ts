@@ -2,13 +2,25 @@ import { Annotations, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
 import { awsApiLimits } from "./rules/awsApiLimits";
 import { bucketProtection } from "./rules/bucketProtection";
-import { encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
+import { ebsOptimized, encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
+import { logGroupEncryption } from "./rules/logGroupEncryption";
+import { noOpenEgress } from "./rules/noOpenEgress";
 import { noPublicIngress } from "./rules/noPublicIngress";
 import { requiredTags } from "./rules/requiredTags";
 import { withRenderCache } from "./resourceConfig";
 import type { GuardrailRule } from "./Violation";
 
-export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags, awsApiLimits];
+export const ALL_RULES: readonly GuardrailRule[] = [
+  noPublicIngress,
+  noOpenEgress,
+  imdsv2Required,
+  encryptedVolumes,
+  ebsOptimized,
+  bucketProtection,
+  logGroupEncryption,
+  requiredTags,
+  awsApiLimits,
+];
 
 /**
  * Runs every guardrail rule when a stack synthesizes. A violation becomes an error annotation

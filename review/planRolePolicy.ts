@@ -1,4 +1,5 @@
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
+import { dataBucketPrefix } from "../config/names";
 
 /**
  * What the AWS provider (6.x) calls to read each resource and data source type the platform
@@ -81,6 +82,7 @@ export const READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
     "s3:GetBucketTagging",
   ],
   "aws_s3_bucket_lifecycle_configuration": ["s3:GetLifecycleConfiguration"],
+  "aws_s3_bucket_logging": ["s3:GetBucketLogging"],
   "aws_s3_bucket_ownership_controls": ["s3:GetBucketOwnershipControls"],
   "aws_s3_bucket_policy": ["s3:GetBucketPolicy"],
   "aws_s3_bucket_public_access_block": ["s3:GetBucketPublicAccessBlock"],
@@ -162,7 +164,8 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   }
   const arn = (service: string, resource: string, region = d.region) => `arn:aws:${service}:${region}:${options.account}:${resource}`;
   const dataBuckets = named("aws_s3_bucket", "bucket_prefix").map((bucketPrefix) => `arn:aws:s3:::${bucketPrefix}*`);
-  const objects = named("aws_s3_object", "key").flatMap((key) => dataBuckets.map((bucket) => `${bucket}/${key}`));
+  // Objects live in the data bucket only; the access log bucket holds none Terraform manages.
+  const objects = named("aws_s3_object", "key").map((key) => `arn:aws:s3:::${dataBucketPrefix(d.project, d.environment)}*/${key}`);
   const parameters = named("aws_ssm_parameter", "name").map((name) => arn("ssm", `parameter${name}`));
   const logGroups = named("aws_cloudwatch_log_group", "name").map((name) => arn("logs", `log-group:${name}`));
   const stateObjects = d.stateKeys.map((key) => `arn:aws:s3:::${d.stateBucket}/${key}`);

@@ -287,9 +287,15 @@ function nodeGroups(instances: readonly InstanceNode[]): NodeGroup[] {
   });
 }
 
-/** What the bucket's own configuration resources make it, as the synthesized JSON says. */
+/**
+ * What the data bucket's own configuration resources make it, as the synthesized JSON says: those
+ * naming the data bucket, not its access log bucket's.
+ */
 function bucketTraits(storage: Json): string[] {
-  const first = (type: string): Json | undefined => Object.values((storage.resource?.[type] ?? {}) as Json)[0] as Json | undefined;
+  const buckets = (storage.resource?.aws_s3_bucket ?? {}) as Json;
+  const dataBucket = Object.keys(buckets).find((name) => String(buckets[name]?.bucket_prefix ?? "").endsWith("-data-")) ?? Object.keys(buckets)[0];
+  const first = (type: string): Json | undefined =>
+    (Object.values((storage.resource?.[type] ?? {}) as Json) as Json[]).find((config) => String(config.bucket ?? "").includes(`aws_s3_bucket.${dataBucket}.`));
   const block = first("aws_s3_bucket_public_access_block");
   const traits = [
     first("aws_s3_bucket_server_side_encryption_configuration") ? "encrypted" : "NOT encrypted by default",

@@ -21,7 +21,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
-import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
@@ -99,7 +99,7 @@ export class ChefStack extends PlatformStack {
       from: workstationSecurityGroup,
       description: "SSH from the workstation only",
     });
-    allowAllEgress(this, "server-egress", this.serverSecurityGroup);
+    allowInternetEgress(this, "server-egress", this.serverSecurityGroup);
 
     // One path per deployment, so several deployments can share an account. The server publishes
     // its admin key under its own instance id, so a server deployed again (after a destroy, or a

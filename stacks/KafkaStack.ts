@@ -17,7 +17,7 @@ import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
-import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
@@ -163,7 +163,7 @@ export class KafkaStack extends PlatformStack {
     );
     bootstrapRules.push(
       allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" }),
-      allowAllEgress(this, "kafka-egress", this.securityGroup),
+      ...allowInternetEgress(this, "kafka-egress", this.securityGroup),
       // The nodes' Chef client talks to the server.
       allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" }),
     );

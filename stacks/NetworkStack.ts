@@ -19,7 +19,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { accountOf, PlatformKey } from "../constructs/platformKey";
-import { allowAllEgress, securityGroup } from "../constructs/securityGroupRules";
+import { allowInternetEgress, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -166,7 +166,7 @@ export class NetworkStack extends PlatformStack {
       vpcId: this.vpc.id,
       description: "Operator entry point: the only source of SSH and web UI access to cluster nodes",
     });
-    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);
+    allowInternetEgress(this, "workstation-egress", this.workstationSecurityGroup);
 
     new TerraformOutput(this, "vpc_id", { value: this.vpc.id, description: "The platform's VPC" });
     new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id), description: "Public subnets: the workstation's and the NAT gateways'" });

@@ -10,7 +10,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
-import { allowAllEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -116,7 +116,7 @@ export class SparkStack extends PlatformStack {
       from: workstationSecurityGroup,
       description: "SSH from the workstation only",
     });
-    allowAllEgress(this, "spark-egress", this.securityGroup);
+    allowInternetEgress(this, "spark-egress", this.securityGroup);
 
     const secretParameter = `/${props.config.project}/${props.config.environment}/spark/auth-secret`;
     const secretArn = ssmParameterArn(this, props.config.region, secretParameter);

@@ -9,8 +9,8 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { dataBucketPrefix, SPARK_INPUT_PREFIX } from "../config/names";
-import { PlatformKey, waitFor } from "../constructs/platformKey";
+import { accessLogBucketPrefix, dataBucketPrefix, SPARK_INPUT_PREFIX } from "../config/names";
+import { accountOf, PlatformKey, waitFor } from "../constructs/platformKey";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** Where Spark jobs write results and streaming checkpoints: the one prefix Spark nodes may write. */
@@ -163,13 +163,12 @@ export class StorageStack extends PlatformStack {
       dependsOn: [publicAccessBlock],
     });
 
-    if (storage.accessLogBucket !== "") {
-      new S3BucketLoggingA(this, "data-bucket-logging", {
-        bucket: bucketId,
-        targetBucket: storage.accessLogBucket,
-        targetPrefix: `${this.resourceName("data")}/`,
-      });
-    }
+    const logBucket = storage.accessLogBucket !== "" ? storage.accessLogBucket : this.addAccessLogBucket(props).bucket;
+    new S3BucketLoggingA(this, "data-bucket-logging", {
+      bucket: bucketId,
+      targetBucket: logBucket,
+      targetPrefix: `${this.resourceName("data")}/`,
+    });
 
     // Jobs read their input and what they wrote (results, streaming checkpoints); chef-repo/ and
     // anything else stays out of reach. No s3:GetObjectVersion: S3A reads current objects (its
@@ -219,5 +218,86 @@ export class StorageStack extends PlatformStack {
       value: `s3://${this.bucket.bucket}/${SPARK_OUTPUT_PREFIX}`,
       description: "Where Spark jobs may write (results, streaming checkpoints); the rest of the bucket is read-only to them",
     });
+  }
+
+  /**
+   * The data bucket's own log bucket: every request to the data bucket, for audits, kept
+   * storage.accessLogExpirationDays. S3 delivers server access logs as the logging service,
+   * which a bucket policy lets write here only for this account's data bucket; the bucket owner
+   * owns each log object (no ACLs). S3 encrypts what it delivers only under SSE-S3: a default
+   * SSE-KMS key on a log target is not supported (S3 User Guide, "Enabling Amazon S3 server
+   * access logging"). Created before the data bucket, so a destroy removes the data bucket first
+   * and logs its last requests to a bucket that still exists.
+   */
+  private addAccessLogBucket(props: PlatformStackProps): S3Bucket {
+    const storage = props.config.storage;
+    const account = accountOf(this);
+    const logBucket = new S3Bucket(this, "access-log-bucket", {
+      bucketPrefix: accessLogBucketPrefix(props.config.project, props.config.environment),
+      forceDestroy: storage.forceDestroy,
+    });
+    waitFor(this.bucket, logBucket);
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "access-log-bucket-public-access-block", {
+      bucket: logBucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "access-log-bucket-ownership", {
+      bucket: logBucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "access-log-bucket-encryption", {
+      bucket: logBucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    const versioning = new S3BucketVersioningA(this, "access-log-bucket-versioning", {
+      bucket: logBucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketLifecycleConfiguration(this, "access-log-bucket-lifecycle", {
+      bucket: logBucket.id,
+      rule: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{}],
+          expiration: [{ days: storage.accessLogExpirationDays }],
+          // Log objects are never overwritten; an expired one leaves a version that goes a day later.
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+      dependsOn: [versioning],
+    });
+    const policy = new DataAwsIamPolicyDocument(this, "access-log-bucket-policy-document", {
+      statement: [
+        {
+          sid: "S3ServerAccessLogsFromTheDataBucket",
+          actions: ["s3:PutObject"],
+          principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+          resources: [`${logBucket.arn}/${this.resourceName("data")}/*`],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [account.accountId] },
+            { test: "ArnLike", variable: "aws:SourceArn", values: [this.bucket.arn] },
+          ],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          actions: ["s3:*"],
+          principals: [{ type: "*", identifiers: ["*"] }],
+          resources: [logBucket.arn, `${logBucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "access-log-bucket-policy", {
+      bucket: logBucket.id,
+      policy: policy.json,
+      dependsOn: [publicAccessBlock],
+    });
+    return logBucket;
   }
 }

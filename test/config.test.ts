@@ -170,6 +170,25 @@ describe("config errors name the field, the value and the rule", () => {
     ]);
   });
 
+  it("keeps flow logs 365 days by default, and takes any retention CloudWatch offers", () => {
+    expect(DEFAULT_CONFIG.network.flowLogRetentionDays).toBe(365);
+    expect(flags("--network.flowLogRetentionDays", "3653")).toEqual([]);
+  });
+
+  it("expires access logs after 365 days by default, and refuses fewer than 1", () => {
+    expect(DEFAULT_CONFIG.storage.accessLogExpirationDays).toBe(365);
+    expect(flags("--storage.accessLogExpirationDays", "0")).toEqual(["storage.accessLogExpirationDays: 0 must be at least 1"]);
+    expect(flags("--storage.accessLogExpirationDays", "1")).toEqual([]);
+  });
+
+  it("refuses an instance type EC2 will not start EBS-optimized, which every instance states", () => {
+    expect(flags("--spark.workerInstanceType", "t2.large")).toEqual([
+      'spark.workerInstanceType: "t2.large" does not support EBS optimization, which every instance states; choose t3 or a current generation',
+    ]);
+    expect(flags("--chef.workstationInstanceType", "t1.micro")).toHaveLength(1);
+    expect(flags("--chef.workstationInstanceType", "t3.micro")).toEqual([]);
+  });
+
   it("rejects counts below 1", () => {
     expect(flags("--spark.workers", "0")).toEqual(["spark.workers: 0 must be at least 1"]);
     expect(flags("--kafka.numPartitions", "0")).toEqual(["kafka.numPartitions: 0 must be at least 1"]);

@@ -152,7 +152,7 @@ describe("the architecture diagram", () => {
     expect(dot).toContain("s3endpoint -> bucket");
     expect(dot).toContain('  "spark" -> s3endpoint [label="reads (instance role)"];');
     // The groups allow all egress: the diagram says so rather than a port it assumes.
-    expect(dot).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
+    expect(dot).toContain('internet -> subnets [label="egress 80, 443", dir=back]');
   });
 
   it("draws what the JSON says: the bucket's traits from its configuration resources, and every ingress range", () => {

@@ -24,7 +24,7 @@ describe("the reference pages generated from the code", () => {
 
   it("describes every guardrail rule by its id, from the doc comment of the function that checks it", () => {
     const page = referencePage("guardrails");
-    for (const id of ["no-public-ingress", "imdsv2-required", "encrypted-volumes", "bucket-encryption", "required-tags", "aws-api-limits"]) expect(page).toContain(`\`${id}\``);
+    for (const id of ["no-public-ingress", "no-open-egress", "imdsv2-required", "encrypted-volumes", "ebs-optimized", "bucket-encryption", "log-group-encryption", "required-tags", "aws-api-limits"]) expect(page).toContain(`\`${id}\``);
     expect(page).not.toMatch(/export (const|function)/);
   });
 });

@@ -1,4 +1,5 @@
 import { Aspects, TerraformStack, Testing } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -19,6 +20,9 @@ import { resourceConfig, withRenderCache } from "../guardrails/resourceConfig";
 import { Guardrails } from "../guardrails/Guardrails";
 import { awsApiLimits } from "../guardrails/rules/awsApiLimits";
 import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";
+import { noOpenEgress } from "../guardrails/rules/noOpenEgress";
+import { logGroupEncryption } from "../guardrails/rules/logGroupEncryption";
+import { ebsOptimized } from "../guardrails/rules/instanceHardening";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { PlatformStack } from "../stacks/PlatformStack";
 import { configFrom, testApp } from "./helpers";
@@ -42,6 +46,7 @@ const hardenedInstanceProps = {
   instanceType: "t3.micro",
   metadataOptions: { httpTokens: "required" },
   rootBlockDevice: { encrypted: true },
+  ebsOptimized: true,
 };
 
 describe("guardrails fail synth naming the construct path and the rule id", () => {
@@ -126,6 +131,60 @@ describe("guardrails fail synth naming the construct path and the rule id", () =
   });
 });
 
+describe("egress, log groups and instances: what the platform keeps to (issue 24)", () => {
+  it("no-open-egress: refuses all protocols to 0.0.0.0/0 in a vpc_security_group_egress_rule, in one line", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupEgressRule(stack, "all-out", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all outbound" });
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/all-out] [no-open-egress] egress to 0.0.0.0/0 on all protocols: allow only the ports the group's nodes use");
+    expect(error.split("\n").filter((line) => line.includes("[no-open-egress]"))).toHaveLength(1);
+  });
+
+  it("no-open-egress: refuses ::/0 and the protocol spelled all, inline, in a security_group_rule and in the default group", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupEgressRule(stack, "all-out6", { securityGroupId: "sg-1", ipProtocol: "all", cidrIpv6: "::/0" });
+    new SecurityGroupRule(stack, "classic-out", { type: "egress", securityGroupId: "sg-1", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/1", "128.0.0.0/1"] });
+    new SecurityGroup(stack, "inline-out", { egress: [{ fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] }] });
+    new DefaultSecurityGroup(stack, "default-out", { vpcId: "vpc-1", egress: [{ fromPort: 0, toPort: 0, protocol: "-1", ipv6CidrBlocks: ["::/0"] }] });
+    const error = synthError(stack) ?? "";
+    for (const path of ["all-out6", "classic-out", "inline-out", "default-out"]) expect(error).toContain(`[guarded/${path}] [no-open-egress]`);
+  });
+
+  it("no-open-egress: passes TCP ports to anywhere, all protocols to a group or a private range", () => {
+    const stack = platformStack();
+    new VpcSecurityGroupEgressRule(stack, "https-out", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" });
+    new VpcSecurityGroupEgressRule(stack, "to-group", { securityGroupId: "sg-1", ipProtocol: "-1", referencedSecurityGroupId: "sg-2" });
+    new VpcSecurityGroupEgressRule(stack, "to-vpc", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "10.0.0.0/8" });
+    expect(synthError(stack)).toBeUndefined();
+  });
+
+  it("log-group-encryption: refuses a CloudWatch log group without kms_key_id, in one line", () => {
+    const stack = platformStack();
+    new CloudwatchLogGroup(stack, "plain-logs", { name: "/vpc/plain", retentionInDays: 365 });
+    new CloudwatchLogGroup(stack, "sealed-logs", { name: "/vpc/sealed", retentionInDays: 365, kmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/1" });
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/plain-logs] [log-group-encryption] aws_cloudwatch_log_group must set kms_key_id (a customer-managed KMS key)");
+    expect(error).not.toContain("[guarded/sealed-logs]");
+  });
+
+  it("ebs-optimized: refuses an instance that does not state ebs_optimized = true", () => {
+    const stack = platformStack();
+    new Instance(stack, "unstated", { ...hardenedInstanceProps, ebsOptimized: undefined });
+    new Instance(stack, "off", { ...hardenedInstanceProps, ebsOptimized: false });
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/unstated] [ebs-optimized] aws_instance must set ebs_optimized = true");
+    expect(error).toContain("[guarded/off] [ebs-optimized] aws_instance must set ebs_optimized = true");
+  });
+
+  it.each(["network", "chef", "kafka", "spark"] as const)("the %s stack's security groups let nothing out on all protocols", (name) => {
+    const app = testApp();
+    const platform = buildPlatform(app, configFrom());
+    expect(noOpenEgress(platform[name])).toEqual([]);
+    expect(ebsOptimized(platform[name])).toEqual([]);
+    expect(logGroupEncryption(platform[name])).toEqual([]);
+  });
+});
+
 describe("guardrails catch each form a violation can take (named survivors of a mutation run)", () => {
   it("no-public-ingress: refuses the VPC's default security group open to anywhere", () => {
     const stack = platformStack();
@@ -167,7 +226,7 @@ describe("guardrails catch each form a violation can take (named survivors of a 
 
   it("no-public-ingress: lets egress to anywhere and ingress from a group or a private range pass", () => {
     const stack = platformStack();
-    new SecurityGroupRule(stack, "egress-rule", { type: "egress", securityGroupId: "sg-1", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] });
+    new SecurityGroupRule(stack, "egress-rule", { type: "egress", securityGroupId: "sg-1", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] });
     new VpcSecurityGroupIngressRule(stack, "from-group", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, referencedSecurityGroupId: "sg-2" });
     new VpcSecurityGroupIngressRule(stack, "from-vpc", { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "10.0.0.0/8" });
     expect(synthError(stack)).toBeUndefined();

@@ -50,10 +50,15 @@ describe("HardenedInstance", () => {
 
   it("never leaves a changed script to the provider's stop and start, which runs nothing: it replaces or ignores", () => {
     expect(instance().user_data_replace_on_change).toBe(true);
-    expect(instance().lifecycle.ignore_changes).toEqual(["ami"]);
+    expect(instance().lifecycle.ignore_changes).toEqual(["ami", "ebs_optimized"]);
     const keeps = onlyResource(instanceStack({ onUserDataChange: "ignore" }), "aws_instance");
     expect(keeps.user_data_replace_on_change).toBe(false);
-    expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
+    expect(keeps.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64", "ebs_optimized"]);
+  });
+
+  it("states ebs_optimized = true, and ignores it on a running instance (force-new; EC2 reports false for one launched without it)", () => {
+    expect(instance().ebs_optimized).toBe(true);
+    expect(instance().lifecycle.ignore_changes).toContain("ebs_optimized");
   });
 
   it("boots only once every inline policy of its role exists, so its first AWS calls are not refused", () => {

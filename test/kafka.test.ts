@@ -71,7 +71,7 @@ describe("KafkaStack", () => {
   it("keeps nodes running when their user data changes, neither replaced nor stopped: they hold data and quorum", () => {
     for (const node of Object.values(resourcesOf(json, "aws_instance"))) {
       expect(node.user_data_replace_on_change).toBe(false);
-      expect(node.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64"]);
+      expect(node.lifecycle.ignore_changes).toEqual(["ami", "user_data_base64", "ebs_optimized"]);
     }
   });
 
@@ -96,7 +96,8 @@ describe("KafkaStack", () => {
     const rules = [
       "aws_vpc_security_group_ingress_rule.ssh-from-workstation",
       "aws_vpc_security_group_ingress_rule.chef-server-from-kafka",
-      "aws_vpc_security_group_egress_rule.kafka-egress",
+      "aws_vpc_security_group_egress_rule.kafka-egress-https",
+      "aws_vpc_security_group_egress_rule.kafka-egress-http",
       ...["zookeeper-client", "zookeeper-quorum", "zookeeper-election", "broker"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
     ];
     const bootstraps = Object.entries(steps(json)).filter(([name]) => name.startsWith("bootstrap-"));

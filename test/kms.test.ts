@@ -163,7 +163,8 @@ describe("customer-managed KMS keys", () => {
     it("is destroyed only after the bucket: a destroy stopped by objects left in it leaves them readable", () => {
       // Terraform destroys in the reverse of creation order: the bucket waits for the key, not the other way.
       const dataKey = Object.keys(storage.resource.aws_kms_key).find((name) => name.startsWith("data-key_"));
-      expect(storage.resource.aws_s3_bucket["data-bucket"].depends_on).toEqual([`aws_kms_key.${dataKey}`]);
+      // It waits for its access log bucket too, which is likewise destroyed after it.
+      expect(storage.resource.aws_s3_bucket["data-bucket"].depends_on).toEqual([`aws_kms_key.${dataKey}`, "aws_s3_bucket.access-log-bucket"]);
       expect(resourceStartingWith(storage, "aws_kms_key", "data-key_").depends_on).toBeUndefined();
     });
 

@@ -111,7 +111,7 @@ describe("NetworkStack", () => {
       traffic_type: "ALL",
       log_destination_type: "cloud-watch-logs",
     });
-    expect(resourceNamed(json, "aws_cloudwatch_log_group", "flow-log-group").retention_in_days).toBe(30);
+    expect(resourceNamed(json, "aws_cloudwatch_log_group", "flow-log-group").retention_in_days).toBe(365);
     expect(json.data.aws_iam_policy_document["flow-log-trust"].statement[0].condition).toEqual([
       { test: "StringEquals", variable: "aws:SourceAccount", values: ["${data.aws_caller_identity.account.account_id}"] },
     ]);
@@ -121,12 +121,21 @@ describe("NetworkStack", () => {
     expect(json.provider.aws[0].default_tags[0].tags).toEqual({ Project: "insight", Environment: "dev", ManagedBy: "cdktf" });
   });
 
-  it("creates the workstation's security group with outbound access and no way in yet", () => {
+  it("keeps the flow logs for the configured days under the flow-log key, 365 by default", () => {
+    const group = resourceNamed(json, "aws_cloudwatch_log_group", "flow-log-group");
+    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.flow-log-key_[0-9A-F]{8}\.arn\}$/);
+    const longer = synthJson(new NetworkStack(testApp(), "network", { config: configFrom("--network.flowLogRetentionDays", "731") }));
+    expect(resourceNamed(longer, "aws_cloudwatch_log_group", "flow-log-group").retention_in_days).toBe(731);
+  });
+
+  it("creates the workstation's security group with internet egress on TCP 443 and 80 only, and no way in yet", () => {
     expect(resourceNamed(json, "aws_security_group", "workstation-security-group").name).toBe("insight-dev-workstation");
     expect(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).toEqual({});
-    expect(resourceNamed(json, "aws_vpc_security_group_egress_rule", "workstation-egress").security_group_id).toBe(
-      "${aws_security_group.workstation-security-group.id}",
-    );
+    const egress = Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule"));
+    expect(egress.map((rule) => [rule.security_group_id, rule.ip_protocol, rule.from_port, rule.to_port, rule.cidr_ipv4])).toEqual([
+      ["${aws_security_group.workstation-security-group.id}", "tcp", 80, 80, "0.0.0.0/0"],
+      ["${aws_security_group.workstation-security-group.id}", "tcp", 443, 443, "0.0.0.0/0"],
+    ]);
   });
 
   it("outputs the VPC and subnet ids for later stacks", () => {

@@ -117,7 +117,7 @@ describe("plan review", () => {
   it("counts only the head's ignore_changes: a narrowed list is a finding, and what it no longer covers counts", () => {
     const head = clone(base);
     for (const [name, value] of Object.entries(head.kafka.locals as Json)) head.kafka.locals[name] = `${String(value)}\n# changed`;
-    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["ami"];
+    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["ami", "ebs_optimized"];
     const found = review(head).findings.filter((finding) => finding.path.startsWith("kafka/node-"));
     expect(found.map((finding) => `${finding.kind}: ${finding.path}: ${finding.message}`)).toEqual(
       [0, 1, 2].flatMap((index) => [
@@ -126,7 +126,7 @@ describe("plan review", () => {
       ]),
     );
     // Dropping ami from the list lets the newest AMI replace every broker.
-    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["user_data_base64"];
+    for (const instance of Object.values(head.kafka.resource.aws_instance as Json)) instance.lifecycle.ignore_changes = ["user_data_base64", "ebs_optimized"];
     expect(review(head).findings.filter((finding) => finding.kind === "replacement" && finding.path.startsWith("kafka/node-")).map((finding) => finding.message)).toEqual(
       Array(3).fill("lifecycle.ignore_changes no longer covers ami: the apply brings it to the configured value, whatever changed since it was last applied (replaced where ami differs)"),
     );
@@ -365,7 +365,7 @@ describe("plan review", () => {
 
   it("reports removing the bucket's versioning resource, which suspends versioning", () => {
     const head = clone(base);
-    delete head.storage.resource.aws_s3_bucket_versioning;
+    delete head.storage.resource.aws_s3_bucket_versioning["data-bucket-versioning"];
     const found = review(head).findings;
     expect(found).toEqual([expect.objectContaining({ kind: "data-loss", path: "storage/data-bucket-versioning", message: expect.stringMatching(/^removed: the provider suspends the bucket's versioning on delete/) })]);
     expect(failingFindings(found, ["data-loss"])).toHaveLength(1);

@@ -92,13 +92,62 @@ describe("StorageStack", () => {
     expect(json.output.data_bucket_region.value).toBe("us-west-2");
   });
 
-  it("logs access only when an access log bucket is configured", () => {
-    expect(resourcesOf(json, "aws_s3_bucket_logging")).toEqual({});
+  it("writes the data bucket's access logs to a log bucket of its own by default", () => {
+    expect(resourceNamed(json, "aws_s3_bucket_logging", "data-bucket-logging")).toEqual({
+      bucket: "${aws_s3_bucket.data-bucket.id}",
+      target_bucket: "${aws_s3_bucket.access-log-bucket.bucket}",
+      target_prefix: "insight-dev-data/",
+    });
+    expect(resourceNamed(json, "aws_s3_bucket", "access-log-bucket")).toMatchObject({ bucket_prefix: "insight-dev-logs-", force_destroy: false });
+  });
+
+  it("protects the log bucket: versioned, SSE-S3 (all S3 log delivery takes), never public, no ACLs", () => {
+    const bucket = "${aws_s3_bucket.access-log-bucket.id}";
+    expect(resourceNamed(json, "aws_s3_bucket_versioning", "access-log-bucket-versioning")).toEqual({ bucket, versioning_configuration: { status: "Enabled" } });
+    expect(resourceNamed(json, "aws_s3_bucket_server_side_encryption_configuration", "access-log-bucket-encryption").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+    expect(resourceNamed(json, "aws_s3_bucket_public_access_block", "access-log-bucket-public-access-block")).toEqual({
+      bucket,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(resourceNamed(json, "aws_s3_bucket_ownership_controls", "access-log-bucket-ownership").rule).toEqual({ object_ownership: "BucketOwnerEnforced" });
+  });
+
+  it("lets only S3's logging service write logs, for this account's data bucket only", () => {
+    const statement = json.data.aws_iam_policy_document["access-log-bucket-policy-document"].statement[0];
+    expect(statement).toMatchObject({
+      actions: ["s3:PutObject"],
+      principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+      resources: ["${aws_s3_bucket.access-log-bucket.arn}/insight-dev-data/*"],
+    });
+    expect(statement.condition).toEqual([
+      { test: "StringEquals", variable: "aws:SourceAccount", values: ["${data.aws_caller_identity.account.account_id}"] },
+      { test: "ArnLike", variable: "aws:SourceArn", values: ["${aws_s3_bucket.data-bucket.arn}"] },
+    ]);
+  });
+
+  it("expires access logs after storage.accessLogExpirationDays, 365 by default", () => {
+    const expiry = (stack: Json): unknown => resourceNamed(stack, "aws_s3_bucket_lifecycle_configuration", "access-log-bucket-lifecycle").rule[0].expiration;
+    expect(expiry(json)).toEqual([{ days: 365 }]);
+    const shorter = synthJson(new StorageStack(testApp(), "storage", { config: configFrom("--storage.accessLogExpirationDays", "90") }));
+    expect(expiry(shorter)).toEqual([{ days: 90 }]);
+  });
+
+  it("creates the log bucket before the data bucket, so a destroy removes the data bucket first", () => {
+    expect(resourceNamed(json, "aws_s3_bucket", "data-bucket").depends_on).toContain("aws_s3_bucket.access-log-bucket");
+  });
+
+  it("logs to a configured bucket instead, and then makes no log bucket", () => {
     const logged = synthJson(new StorageStack(testApp(), "storage", { config: configFrom("--storage.accessLogBucket", "acme-access-logs") }));
     expect(resourceNamed(logged, "aws_s3_bucket_logging", "data-bucket-logging")).toMatchObject({
       target_bucket: "acme-access-logs",
       target_prefix: "insight-dev-data/",
     });
+    expect(Object.keys(resourcesOf(logged, "aws_s3_bucket"))).toEqual(["data-bucket"]);
   });
 
   it("holds no access keys: nothing in the stack is an IAM user or access key", () => {

@@ -4,6 +4,7 @@ import type { Violation } from "../Violation";
 
 export const IMDSV2_REQUIRED = "imdsv2-required";
 export const ENCRYPTED_VOLUMES = "encrypted-volumes";
+export const EBS_OPTIMIZED = "ebs-optimized";
 
 /** Every instance requires IMDSv2 tokens (no IMDSv1 credential theft via SSRF). */
 export function imdsv2Required(stack: TerraformStack): Violation[] {
@@ -33,6 +34,20 @@ export function encryptedVolumes(stack: TerraformStack): Violation[] {
       message: "aws_ebs_volume must set encrypted = true",
     }));
   return [...roots, ...volumes];
+}
+
+/**
+ * Every instance states ebs_optimized = true: EBS traffic gets its own bandwidth instead of
+ * sharing the network's, and a type that cannot give it fails at launch rather than running slow.
+ */
+export function ebsOptimized(stack: TerraformStack): Violation[] {
+  return resourcesOfType(stack, "aws_instance")
+    .filter(({ config }) => config.ebs_optimized !== true)
+    .map(({ resource }) => ({
+      construct: resource,
+      ruleId: EBS_OPTIMIZED,
+      message: "aws_instance must set ebs_optimized = true",
+    }));
 }
 
 /** A nested block renders as an object (or a one-element list); missing means empty. */

@@ -28,7 +28,8 @@ describe("the cost estimate", () => {
       elasticIps: 1,
       interfaceEndpointAzs: 0,
       flowLogs: 1,
-      buckets: 1,
+      // The data bucket and its access log bucket.
+      buckets: 2,
       vpcs: 1,
       // The data bucket's, the flow-log group's, the Chef admin key's and the Spark secret's.
       kmsKeys: 4,

@@ -63,7 +63,7 @@ describe("plan review of real commits", () => {
         text
           .replace(/^/, 'import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";\n')
           .replace(
-            '    allowAllEgress(this, "workstation-egress", this.workstationSecurityGroup);',
+            '    allowInternetEgress(this, "workstation-egress", this.workstationSecurityGroup);',
             `$&\n    for (const [id, cidr] of [["low", "0.0.0.0/1"], ["high", "128.0.0.0/1"], ["low6", "::/1"], ["high6", "8000::/1"]]) {\n      declarePublicIngress(new VpcSecurityGroupIngressRule(this, \`workstation-https-\${id}\`, { securityGroupId: this.workstationSecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, [cidr.includes(":") ? "cidrIpv6" : "cidrIpv4"]: cidr, description: "HTTPS" }), 443, "a public HTTPS endpoint");\n    }`,
           ),
     });
@@ -237,7 +237,7 @@ describe("plan review of real commits", () => {
     // label, and said to be the internet when together they are.
     expect(drawn).toContain('"range 0.0.0.0/1" [label="0.0.0.0/1\\n128.0.0.0/1\\n8000::/1\\n::/1\\n(together the whole internet)"');
     expect(drawn).toMatch(/"entry 0\.0\.0\.0\/1" -> "chef":"workstation_instance_[0-9A-F]{8}" \[label="443"/);
-    expect(drawn).toContain('internet -> subnets [label="egress: all traffic", dir=back]');
+    expect(drawn).toContain('internet -> subnets [label="egress 80, 443", dir=back]');
   }, 120_000);
 
   it("item 3: only the head's ignore_changes counts: narrowing it is a finding, and the script change it no longer ignores stops and starts every broker", () => {
