@@ -34,23 +34,6 @@ unless initial_controllers.empty? || (dynamic_quorum && KafkaCluster::Helpers.in
         "#{dynamic_quorum ? 'id@host:port:directory-id,... (as kafka-storage.sh format --initial-controllers takes it)' : 'for a static quorum: controller.quorum.voters fixes its voters'}"
 end
 props['log.dirs'] ||= kafka['data_dir']
-tls = kafka['tls']
-tls_dir = tls['dir']
-tls_material = nil
-if tls['enabled']
-  # Read before anything changes: a node without its key material stops here, naming the file.
-  tls_material = KafkaCluster::Helpers.tls_material(tls['source_dir'])
-  # The wrapper's own settings win: only what it leaves unset comes from here.
-  props = KafkaCluster::Helpers.tls_properties(
-    dir: tls_dir, kraft: kraft, authorizer: !tls['migrating'], zookeeper_tls: !tls['migrating'], super_users: tls['super_users'].to_a
-  ).transform_keys(&:to_s).merge(props)
-end
-server_properties = "#{kafka['conf_dir']}/server.properties"
-# Checked before anything changes: Kafka would refuse these at start, one broker into the roll.
-config_problems = KafkaCluster::ConfigRules.problems(props, version: kafka['version'])
-raise "kafka-cluster: #{server_properties} would not start Kafka #{kafka['version']}: #{config_problems.join('; ')}" unless config_problems.empty?
-cut = KafkaCluster::Helpers.plaintext_cut_problem(::File.exist?(server_properties) ? ::File.read(server_properties) : nil, props, server_properties)
-raise cut if cut
 log_dirs = props['log.dirs'].to_s.split(',').map(&:strip)
 roles = props['process.roles'].to_s.split(',').map(&:strip)
 # Checked before anything changes: a broker never starts on a log directory that is not its own
@@ -78,6 +61,24 @@ if kraft
           'this data volume was formatted for another cluster: attach the right one, or empty the directory to start this node afresh'
   end
 end
+
+tls = kafka['tls']
+tls_dir = tls['dir']
+tls_material = nil
+if tls['enabled']
+  # Read before anything changes: a node without its key material stops here, naming the file.
+  tls_material = KafkaCluster::Helpers.tls_material(tls['source_dir'])
+  # The wrapper's own settings win: only what it leaves unset comes from here.
+  props = KafkaCluster::Helpers.tls_properties(
+    dir: tls_dir, kraft: kraft, authorizer: !tls['migrating'], zookeeper_tls: !tls['migrating'], super_users: tls['super_users'].to_a
+  ).transform_keys(&:to_s).merge(props)
+end
+server_properties = "#{kafka['conf_dir']}/server.properties"
+# Checked before anything changes: Kafka would refuse these at start, one broker into the roll.
+config_problems = KafkaCluster::ConfigRules.problems(props, version: kafka['version'])
+raise "kafka-cluster: #{server_properties} would not start Kafka #{kafka['version']}: #{config_problems.join('; ')}" unless config_problems.empty?
+cut = KafkaCluster::Helpers.plaintext_cut_problem(::File.exist?(server_properties) ? ::File.read(server_properties) : nil, props, server_properties)
+raise cut if cut
 
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])
 unless kafka['sha512'].to_s =~ /\A\h{128}\z/
