@@ -234,9 +234,10 @@ if zookeeper_tls
     mode '0640'
   end
 end
-if kraft
-  # The health checks' admin clients: each call waits 60 s by default, which would make one slow
-  # attempt outlast the whole check. With TLS they present this node's certificate (kafka-broker).
+if kraft || tls['enabled']
+  # The admin clients of the health checks and of the workstation's tools (run here over SSH):
+  # each call waits 60 s by default, which would make one slow attempt outlast the whole check.
+  # With TLS they present this node's certificate (principal kafka-broker).
   tools = kafka['tools_properties'].to_h
   tools = KafkaCluster::Helpers.tls_client_properties(tls_dir).merge(tools) if tls['enabled']
   file tools_config do
@@ -245,6 +246,8 @@ if kraft
     group kafka['group']
     mode '0640'
   end
+end
+if kraft
 
   storage_tool = "#{kafka['install_dir']}/current/bin/kafka-storage.sh"
   # Once per log directory, ever: the guard looks for the meta.properties a format writes, so a

@@ -100,6 +100,12 @@ describe 'kafka-cluster::default with TLS' do
       expect(chef_run.file('/etc/kafka/tls/keystore.pem')).to notify('service[kafka]').to(:restart).delayed
     end
 
+    it 'gives the workstation\'s tools, run here, SSL with the node\'s own certificate' do
+      expect(chef_run).to render_file('/etc/kafka/tools.properties').with_content { |content|
+        expect(content).to include("security.protocol=SSL\n", "ssl.keystore.location=/etc/kafka/tls/keystore.pem\n", "ssl.truststore.type=PEM\n")
+      }
+    end
+
     it 'checks its registration through ZooKeeper\'s TLS port with the same settings' do
       expect(chef_run).to create_file('/etc/kafka/zookeeper-tls.properties').with_content(/zookeeper\.ssl\.client\.enable=true/)
       expect(chef_run).to check_kafka_cluster_registered('broker 2 is registered in ZooKeeper')
