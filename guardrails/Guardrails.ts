@@ -3,12 +3,13 @@ import type { IConstruct } from "constructs";
 import { awsApiLimits } from "./rules/awsApiLimits";
 import { bucketProtection } from "./rules/bucketProtection";
 import { encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
+import { kafkaTls } from "./rules/kafkaTls";
 import { noPublicIngress } from "./rules/noPublicIngress";
 import { requiredTags } from "./rules/requiredTags";
 import { withRenderCache } from "./resourceConfig";
 import type { GuardrailRule } from "./Violation";
 
-export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags, awsApiLimits];
+export const ALL_RULES: readonly GuardrailRule[] = [noPublicIngress, imdsv2Required, encryptedVolumes, bucketProtection, requiredTags, awsApiLimits, kafkaTls];
 
 /**
  * Runs every guardrail rule when a stack synthesizes. A violation becomes an error annotation
