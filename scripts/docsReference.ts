@@ -142,7 +142,7 @@ export function outputsPage(): string {
 }
 
 export function guardrailsPage(): string {
-  const files = ["noPublicIngress", "instanceHardening", "bucketProtection", "requiredTags", "awsApiLimits"];
+  const files = ["noPublicIngress", "instanceHardening", "bucketProtection", "requiredTags", "awsApiLimits", "kafkaTls"];
   const rows: string[] = [];
   for (const file of files) {
     const source = readFileSync(join(ROOT, "guardrails", "rules", `${file}.ts`), "utf8");

@@ -262,6 +262,19 @@ module KafkaCluster
       parts.map { |part| part.to_s.strip + "\n" }.join
     end
 
+    # The migration's middle stage on a node still running plaintext only: the plaintext listener
+    # to keep brokers on among themselves this roll (its peers have no TLS listener yet), or nil
+    # when inter-broker traffic may move to TLS (the node already runs a TLS listener, or is new).
+    def migration_inter_broker(running_text, new_properties)
+      return if running_text.nil?
+      running = ConfigRules.parse(running_text)
+      running_map = ConfigRules.protocol_map(running['listener.security.protocol.map'])
+      running_protocols = ConfigRules.endpoints(running['listeners']).reject { |endpoint| endpoint[:error] }.map { |endpoint| running_map[endpoint[:name]] }
+      return if running_protocols.include?('SSL')
+      new_map = ConfigRules.protocol_map(new_properties['listener.security.protocol.map'])
+      ConfigRules.endpoints(new_properties['listeners']).find { |endpoint| new_map[endpoint[:name]] == 'PLAINTEXT' }&.fetch(:name)
+    end
+
     # Why the new listeners must not replace the running ones in one roll, or nil. A running
     # plaintext-only node switched straight to TLS-only cuts off its clients and, mid-roll, the
     # brokers not yet restarted: the move goes through kafka.security "migrating" first.

@@ -74,10 +74,22 @@ if tls['enabled']
   ).transform_keys(&:to_s).merge(props)
 end
 server_properties = "#{kafka['conf_dir']}/server.properties"
+running_properties = ::File.exist?(server_properties) ? ::File.read(server_properties) : nil
+if tls['enabled'] && tls['migrating'] && broker
+  # Brokers reach each other on the listener the others advertise: the first roll of the middle
+  # stage adds the TLS listener and keeps inter-broker traffic where it was; a second converge,
+  # once every broker has the listener, moves it (docs/tls.md).
+  keep = KafkaCluster::Helpers.migration_inter_broker(running_properties, props)
+  if keep
+    props['inter.broker.listener.name'] = keep
+    Chef::Log.warn("kafka-cluster: #{server_properties} has no TLS listener yet: this roll adds it and keeps brokers on #{keep} among themselves; " \
+                   'converge again once every broker has it to move them to TLS (docs/tls.md, "Moving a running plaintext cluster to TLS")')
+  end
+end
 # Checked before anything changes: Kafka would refuse these at start, one broker into the roll.
 config_problems = KafkaCluster::ConfigRules.problems(props, version: kafka['version'])
 raise "kafka-cluster: #{server_properties} would not start Kafka #{kafka['version']}: #{config_problems.join('; ')}" unless config_problems.empty?
-cut = KafkaCluster::Helpers.plaintext_cut_problem(::File.exist?(server_properties) ? ::File.read(server_properties) : nil, props, server_properties)
+cut = KafkaCluster::Helpers.plaintext_cut_problem(running_properties, props, server_properties)
 raise cut if cut
 
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])

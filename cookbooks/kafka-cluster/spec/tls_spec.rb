@@ -203,9 +203,22 @@ describe 'kafka-cluster::default with TLS' do
       }
     end
 
+    it 'adds the TLS listener first in the middle stage, keeping brokers on plaintext among themselves until every broker has it' do
+      running('PLAINTEXT://10.0.32.6:9092', 'PLAINTEXT:PLAINTEXT')
+      middle = ZK_TLS_BROKER.merge('zookeeper.connect' => '10.0.16.5:2181/kafka', 'listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094',
+                                   'advertised.listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL')
+      allow(Chef::Log).to receive(:warn).and_call_original
+      first = tls_run(middle, migrating: true, conf_dir: conf_dir)
+      expect(first).to render_file("#{conf_dir}/server.properties").with_content("inter.broker.listener.name=PLAINTEXT\n")
+      expect(Chef::Log).to have_received(:warn).with(/has no TLS listener yet: this roll adds it and keeps brokers on PLAINTEXT among themselves; converge again/)
+      running('PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'PLAINTEXT:PLAINTEXT,TLS:SSL')
+      second = tls_run(middle, migrating: true, conf_dir: conf_dir)
+      expect(second).to render_file("#{conf_dir}/server.properties").with_content("inter.broker.listener.name=TLS\n")
+    end
+
     it 'takes the middle stage, and from there TLS alone' do
       running('PLAINTEXT://10.0.32.6:9092', 'PLAINTEXT:PLAINTEXT')
-      middle = ZK_TLS_BROKER.merge('listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'advertised.listeners' => 'TLS://10.0.32.6:9094',
+      middle = ZK_TLS_BROKER.merge('listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'advertised.listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094',
                                    'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL')
       expect { tls_run(middle, migrating: true, conf_dir: conf_dir) }.not_to raise_error
       running('PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'PLAINTEXT:PLAINTEXT,TLS:SSL')
