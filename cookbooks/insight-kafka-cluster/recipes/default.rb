@@ -94,8 +94,11 @@ else
   properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, zookeeper_port, settings['chroot'])
   properties['listeners'] = listener
   properties['advertised.listeners'] = listener
-  properties['listener.security.protocol.map'] = broker_map
-  properties['inter.broker.listener.name'] = inter_broker
+  # Kafka's defaults already say this for plaintext: a plaintext cluster's file stays as it was.
+  if tls
+    properties['listener.security.protocol.map'] = broker_map
+    properties['inter.broker.listener.name'] = inter_broker
+  end
   node.default['kafka-cluster']['service_after'] = myid ? %w(network-online.target zookeeper.service) : %w(network-online.target)
 end
 

@@ -531,6 +531,8 @@ describe 'insight-kafka-cluster::default with kafka.security' do
     expect(run.node['kafka-cluster']['tls']['enabled']).to be(false)
     expect(run.node['zookeeper-cluster']['tls']['enabled']).to be(false)
     expect(server_properties(run)).to include("listeners=PLAINTEXT://10.0.32.6:9092\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
+    # What a plaintext broker ran before kafka.security existed: no line more, so nothing restarts.
+    expect(server_properties(run)).not_to match(/^(listener\.security\.protocol\.map|inter\.broker\.listener\.name|ssl\.|authorizer)/)
   end
 
   it 'serves both listeners in the migration\'s middle stage, with ZooKeeper left as it was' do
