@@ -8,6 +8,7 @@ import { ConfigError } from "./config/ConfigError";
 import { configUsage, wantsHelp } from "./config/configUsage";
 import { configFileOf, loadConfig, PROJECT_CONFIG_FILE, type ConfigSources } from "./config/loadConfig";
 import type { PlatformConfig } from "./config/PlatformConfig";
+import { configWarnings } from "./config/validateConfig";
 import { checkNodeSupport } from "./scripts/nodeSupport";
 import { buildPlatform } from "./stacks/buildPlatform";
 import { continuePastErrorAnnotations, finishAsCdktfCli, runByCdktfCli, stackDirectories } from "./synth/cdktfCliSteps";
@@ -35,6 +36,8 @@ try {
   for (const problem of error.problems) console.error(`config error: ${problem}`);
   process.exit(1);
 }
+// Said on every synth, however it is run: a deliberate but unsafe choice stays visible.
+for (const warning of configWarnings(config)) console.error(warning);
 const record = synthRecord(config, { synthesizedBy: byCli ? "cdktf" : "app", argv: sources.argv!, env: process.env, configFile: configFileOf(sources) });
 const refusal = byCli ? resynthesisProblem(readSynthRecord(outdir), record, outdir) : undefined;
 if (refusal) {

@@ -9,6 +9,8 @@ export type NatGatewayMode = "single" | "perAz";
  * design; Kafka 3.9 is its last line). `kraft`: Kafka 4.x with its own controller quorum.
  */
 export type KafkaMode = "zookeeper" | "kraft";
+/** How Kafka's and ZooKeeper's connections are secured (docs/tls.md). */
+export type KafkaSecurity = "tls" | "plaintext" | "migrating";
 
 /** Chef Infra from Progress (needs an accepted licence) or Cinc, its free community build. */
 export type ChefFlavor = "chef" | "cinc";
@@ -113,6 +115,14 @@ export interface KafkaConfig {
   readonly version: string;
   /** Hex sha512 of kafka_2.13-<version>.tgz; the node keeps the download only if it matches. */
   readonly sha512: string;
+  /**
+   * `tls`: clients, brokers, KRaft controllers and ZooKeeper connect over mutual TLS (Kafka on
+   * 9094, ZooKeeper on 2182) and an authorizer admits only the principals ACLs name. `plaintext`:
+   * no encryption and no authentication, for a lab only (synth warns). `migrating`: the middle
+   * stage of moving a running plaintext cluster to TLS, both listeners open (docs/tls.md).
+   * @default "tls"
+   */
+  readonly security: KafkaSecurity;
   /** ZooKeeper release the ensemble runs (ZooKeeper mode); Kafka 3.9 ships a 3.8 client. @default "3.8.4" */
   readonly zookeeperVersion: string;
   /** Hex sha512 of apache-zookeeper-<version>-bin.tar.gz; the node keeps the download only if it matches. */
@@ -153,7 +163,7 @@ export interface KafkaConfig {
   readonly minInsyncReplicas: number;
   /** num.partitions, the original workload's value. @default 40 */
   readonly numPartitions: number;
-  /** Security groups of other Kafka clients allowed to reach the brokers on 9092 (Spark's always is). @default [] */
+  /** Security groups of other Kafka clients allowed to reach the brokers (9094 with TLS, 9092 with plaintext; Spark's always is). @default [] */
   readonly clientSecurityGroupIds: readonly string[];
   /**
    * Refuse to destroy a broker that still holds partition replicas (or, in KRaft mode, is still

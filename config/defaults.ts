@@ -122,6 +122,7 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     // In KRaft mode, version and sha512 left at these defaults become DEFAULT_KRAFT_KAFKA_PIN's.
     version: DEFAULT_KAFKA_PIN.version,
     sha512: DEFAULT_KAFKA_PIN.sha512,
+    security: "tls",
     zookeeperVersion: DEFAULT_ZOOKEEPER_PIN.version,
     zookeeperSha512: DEFAULT_ZOOKEEPER_PIN.sha512,
     heapMb: 2048,

@@ -182,6 +182,7 @@ export function validateConfig(config: PlatformConfig): string[] {
 
   const kafka = config.kafka;
   oneOf("kafka.mode", kafka.mode, ["zookeeper", "kraft"]);
+  oneOf("kafka.security", kafka.security, ["tls", "plaintext", "migrating"]);
   const kraft = kafka.mode === "kraft";
   atLeast("kafka.nodes", kafka.nodes, 1);
   // A quorum of voters: an even count tolerates no more failures than the odd one below it.
@@ -280,4 +281,19 @@ function olderRelease(version: string, than: string): boolean {
   const [a, b] = [version, than].map((text) => text.split(".").map(Number));
   const index = a.findIndex((part, i) => part !== b[i]);
   return index !== -1 && a[index] < b[index];
+}
+
+/**
+ * What synth says loudly but lets pass: a Kafka any host in reach can read, write and delete,
+ * chosen on purpose for a lab or for the middle of a migration.
+ */
+export function configWarnings(config: PlatformConfig): string[] {
+  const security = config.kafka.security;
+  if (security === "plaintext") {
+    return ['WARNING: kafka.security is "plaintext": Kafka and ZooKeeper run with no encryption and no authentication; anything that reaches port 9092 can read, write and delete every topic. Use it for a lab only (docs/tls.md).'];
+  }
+  if (security === "migrating") {
+    return ['WARNING: kafka.security is "migrating": the plaintext listener 9092 stays open beside TLS and no authorizer runs yet; finish with "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS").'];
+  }
+  return [];
 }

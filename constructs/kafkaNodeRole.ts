@@ -28,7 +28,9 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
     chef_type: "role",
     default_attributes: {},
     override_attributes: {
-      "insight-kafka-cluster": { mode: kafka.mode },
+      // The cookbooks read it to build each listener (docs/tls.md); a plaintext listener with no
+      // kafka.security opt-in fails synth (guardrails/rules/kafkaTls.ts).
+      "insight-kafka-cluster": { mode: kafka.mode, security: kafka.security },
       // KRaft runs no ZooKeeper.
       ...(kraft
         ? {}

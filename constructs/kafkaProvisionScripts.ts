@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../config/PlatformConfig";
+import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
@@ -32,8 +32,13 @@ const KAFKA_TOOLS = {
   bin: "/opt/kafka/current/bin",
   logDir: "/var/log/kafka",
   kraftClientConfig: "/etc/kafka/tools.properties",
-  ports: { zookeeperClient: 2181, broker: 9092, controller: 9093 },
+  ports: { zookeeperClient: 2181, broker: 9092, controller: 9093, brokerTls: 9094 },
 } as const;
+
+/** The broker port clients use: the TLS listener unless kafka.security is "plaintext". */
+export function kafkaClientPort(security: KafkaSecurity): number {
+  return security === "plaintext" ? KAFKA_TOOLS.ports.broker : KAFKA_TOOLS.ports.brokerTls;
+}
 
 /** A Kafka node as the provisioner scripts see it. */
 export interface ProvisionedNode {
@@ -219,6 +224,20 @@ export class KafkaProvisionScripts {
       licenceFlag: this.config.chef.flavor === "chef" ? "--chef-license accept" : "",
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+    });
+  }
+
+  /**
+   * Grants the example pipeline's principal (User:spark) Read, Write and Describe on its topic and
+   * Read on Spark's consumer groups, as kafka-admin through a broker. Only with kafka.security
+   * "tls": without an authorizer there is nothing to grant.
+   */
+  pipelineAcls(acl: { node: string; bootstrapServers: string; topic: string; groupPrefix: string }): string {
+    return renderScript("provision/pipeline-acls", {
+      scriptName: "pipeline-acls",
+      principal: "User:spark",
+      ...acl,
+      ...this.kafkaToolsContext(),
     });
   }
 
@@ -417,9 +436,10 @@ export class KafkaProvisionScripts {
       kafkaTools: {
         binDir: KAFKA_TOOLS.bin,
         logDir: KAFKA_TOOLS.logDir,
-        brokerPort: KAFKA_TOOLS.ports.broker,
-        // Written by the kafka-cluster cookbook in KRaft mode only.
-        commandConfig: kraft ? KAFKA_TOOLS.kraftClientConfig : "",
+        brokerPort: kafkaClientPort(this.config.kafka.security),
+        // Written by the kafka-cluster cookbook in KRaft mode, and with TLS in both modes (the
+        // node's own certificate: its tools run there).
+        commandConfig: kraft || this.config.kafka.security !== "plaintext" ? KAFKA_TOOLS.kraftClientConfig : "",
       },
     };
   }

@@ -3,6 +3,7 @@ import type { IConstruct } from "constructs";
 import { awsApiLimits } from "./rules/awsApiLimits";
 import { bucketProtection } from "./rules/bucketProtection";
 import { ebsOptimized, encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
+import { kafkaTls } from "./rules/kafkaTls";
 import { logGroupEncryption } from "./rules/logGroupEncryption";
 import { noOpenEgress } from "./rules/noOpenEgress";
 import { noPublicIngress } from "./rules/noPublicIngress";
@@ -20,6 +21,7 @@ export const ALL_RULES: readonly GuardrailRule[] = [
   logGroupEncryption,
   requiredTags,
   awsApiLimits,
+  kafkaTls,
 ];
 
 /**

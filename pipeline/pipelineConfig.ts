@@ -11,9 +11,32 @@ export const ANOMALIES_FILE = "injected_anomalies.csv";
 export const INPUT_PREFIX = SPARK_INPUT_PREFIX;
 export const DEFAULT_Z_THRESHOLD = 3.0;
 
+/**
+ * The spark identity's key material on every Spark node (key and certificate in one PEM, and the
+ * platform CA), written there before the pipeline runs; Kafka's PEM stores read them as they are.
+ */
+export const SPARK_KAFKA_KEYSTORE = "/etc/platform/tls/spark.pem";
+export const SPARK_KAFKA_TRUSTSTORE = "/etc/platform/tls/ca.crt";
+/** Spark's Kafka source names its consumer groups with this prefix unless told otherwise (groupIdPrefix). */
+export const SPARK_GROUP_PREFIX = "spark-kafka-source";
+
+/** The Kafka client settings of every Spark reader and writer: mutual TLS as principal spark, or none. */
+export function kafkaClientOptions(security: string): Record<string, string> {
+  if (security === "plaintext") return {};
+  return {
+    "kafka.security.protocol": "SSL",
+    "kafka.ssl.keystore.type": "PEM",
+    "kafka.ssl.keystore.location": SPARK_KAFKA_KEYSTORE,
+    "kafka.ssl.truststore.type": "PEM",
+    "kafka.ssl.truststore.location": SPARK_KAFKA_TRUSTSTORE,
+  };
+}
+
 /** What the pipeline needs to know, all of it from the deployed stacks and the settings below. */
 export interface PipelineConfig {
   readonly kafka_bootstrap_servers: string;
+  /** Options every Spark Kafka source and sink takes (kafka.security.protocol and its stores). */
+  readonly kafka_options: Readonly<Record<string, string>>;
   readonly kafka_node_ips: readonly string[];
   readonly topic: string;
   readonly partitions: number;
@@ -79,6 +102,11 @@ function output(outputs: StackOutputs, stack: string, name: string): unknown {
   return found;
 }
 
+/** An output that stacks deployed before it existed do not have: undefined then. */
+function optionalText(outputs: StackOutputs, stack: string, name: string): string | undefined {
+  return outputs[stack]?.[name] === undefined ? undefined : text(outputs, stack, name);
+}
+
 function text(outputs: StackOutputs, stack: string, name: string): string {
   const value = output(outputs, stack, name);
   if (typeof value !== "string") throw new PipelineConfigError(`output ${name} of stack ${stack} is ${JSON.stringify(value)}, not text`);
@@ -112,6 +140,8 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
   const results = `${outputUri.replace(/^s3:/, "s3a:")}smart-money/`;
   return {
     kafka_bootstrap_servers: text(outputs, "kafka", "kafka_bootstrap_servers"),
+    // Stacks deployed before kafka.security existed have no such output and run plaintext.
+    kafka_options: kafkaClientOptions(optionalText(outputs, "kafka", "kafka_security") ?? "plaintext"),
     kafka_node_ips: nodeIps as string[],
     topic: TOPIC,
     partitions: settings.partitions,

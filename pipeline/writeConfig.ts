@@ -22,6 +22,7 @@ export function pipelineScript(config: PipelineConfig): string {
     masterUrl: config.spark_master_url,
     kafkaNodeIp: config.kafka_node_ips[0],
     bootstrapServers: config.kafka_bootstrap_servers,
+    kafkaTls: Object.keys(config.kafka_options).length > 0,
     topic: config.topic,
     partitions: config.partitions,
     jobCores: config.job_cores,

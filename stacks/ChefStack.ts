@@ -13,6 +13,7 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
+import { declareKafkaSecurity } from "../guardrails/rules/kafkaTls";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
@@ -141,6 +142,7 @@ export class ChefStack extends PlatformStack {
       content: rolesJson,
       contentType: "application/json",
     });
+    declareKafkaSecurity(rolesObject, config.kafka.security);
     this.chefRepoHash = createHash("sha256").update(cookbooks).update(rolesJson).digest("hex");
     // Whoever may write the bucket must not decide what runs as root on the nodes: the files'
     // digests travel apart from them, in a parameter only Terraform writes, and the workstation

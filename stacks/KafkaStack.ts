@@ -11,7 +11,8 @@ import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { escapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { KafkaProvisionScripts, type DataBagItem, type GuardedNode } from "../constructs/kafkaProvisionScripts";
+import { SPARK_GROUP_PREFIX, TOPIC as PIPELINE_TOPIC } from "../pipeline/pipelineConfig";
+import { kafkaClientPort, KafkaProvisionScripts, type DataBagItem, type GuardedNode } from "../constructs/kafkaProvisionScripts";
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
@@ -22,7 +23,15 @@ import { architectureOf } from "../constructs/ubuntuAmi";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
-export const KAFKA_PORTS = { zookeeperClient: 2181, zookeeperQuorum: 2888, zookeeperElection: 3888, broker: 9092, controller: 9093 } as const;
+export const KAFKA_PORTS = {
+  zookeeperClient: 2181,
+  zookeeperSecureClient: 2182,
+  zookeeperQuorum: 2888,
+  zookeeperElection: 3888,
+  broker: 9092,
+  controller: 9093,
+  brokerTls: 9094,
+} as const;
 
 /** A dedicated controller keeps only the metadata log: small, and never grown with the topics. */
 const CONTROLLER_DATA_VOLUME_GIB = 20;
@@ -144,23 +153,34 @@ export class KafkaStack extends PlatformStack {
       vpcId: vpc.id,
       description: kraft ? "Kafka brokers and KRaft controllers" : "ZooKeeper ensemble members and Kafka brokers",
     });
+    // With TLS (docs/tls.md) brokers reach ZooKeeper on its TLS port; its plaintext port stays
+    // on each member's loopback. The plaintext broker port is open only while kafka.security
+    // allows it (a lab, or the middle of a migration).
+    const security = kafka.security;
+    const zookeeperTls = security === "tls";
     const memberPorts: ReadonlyArray<readonly [string, number]> = kraft
       ? [["controller", KAFKA_PORTS.controller]]
       : [
-          ["zookeeper-client", KAFKA_PORTS.zookeeperClient],
+          zookeeperTls ? ["zookeeper-secure-client", KAFKA_PORTS.zookeeperSecureClient] : ["zookeeper-client", KAFKA_PORTS.zookeeperClient],
           ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
           ["zookeeper-election", KAFKA_PORTS.zookeeperElection],
         ];
+    const brokerPorts: ReadonlyArray<readonly [string, number]> = [
+      ...(security === "tls" ? [] : [["broker", KAFKA_PORTS.broker] as const]),
+      ...(security === "plaintext" ? [] : [["broker-tls", KAFKA_PORTS.brokerTls] as const]),
+    ];
     // What a node's bootstrap needs open: SSH from the workstation, the Chef server for the
     // client, and the members' ports for the health checks of its first run.
     const bootstrapRules: ITerraformDependable[] = [];
-    for (const [name, port] of [...memberPorts, ["broker", KAFKA_PORTS.broker] as const]) {
+    for (const [name, port] of [...memberPorts, ...brokerPorts]) {
       bootstrapRules.push(allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` }));
     }
-    allowTcp(this, "broker-from-spark", this.securityGroup, { port: KAFKA_PORTS.broker, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
-    kafka.clientSecurityGroupIds.forEach((groupId, index) =>
-      allowTcp(this, `broker-from-client-${index}`, this.securityGroup, { port: KAFKA_PORTS.broker, from: groupId, description: "configured Kafka client" }),
-    );
+    for (const [name, port] of brokerPorts) {
+      allowTcp(this, `${name}-from-spark`, this.securityGroup, { port, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
+      kafka.clientSecurityGroupIds.forEach((groupId, index) =>
+        allowTcp(this, `${name}-from-client-${index}`, this.securityGroup, { port, from: groupId, description: "configured Kafka client" }),
+      );
+    }
     bootstrapRules.push(
       allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" }),
       ...allowInternetEgress(this, "kafka-egress", this.securityGroup),
@@ -245,7 +265,7 @@ export class KafkaStack extends PlatformStack {
       item = { bag: "zoo_bag", id: "zookeeper", json: Fn.jsonencode({ id: "zookeeper", _default: quorumIps }) };
       quorumTrigger = { ensemble: Fn.join(",", quorumIps) };
       new TerraformOutput(this, "zookeeper_connect", {
-        value: `${Fn.join(",", quorumIps.map((ip) => `${ip}:${KAFKA_PORTS.zookeeperClient}`))}/kafka`,
+        value: `${Fn.join(",", quorumIps.map((ip) => `${ip}:${zookeeperTls ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient}`))}/kafka`,
       });
     }
     this.quorumBagUpload = workstationScript(this, kraft ? "kraft-bag" : "zoo-bag", {
@@ -467,11 +487,29 @@ export class KafkaStack extends PlatformStack {
     first.instance.instance.dependsOn = [...(first.instance.instance.dependsOn ?? []), dependable(firstGuard)];
     this.rollGuards = [firstGuard, ...this.rollGuards];
 
+    // (e) With TLS the authorizer refuses what no ACL allows: the example pipeline's principal
+    // gets its topic, once the brokers converged with the authorizer.
+    if (security === "tls") {
+      const aclScript = scripts.pipelineAcls({
+        node: brokers[0].instance.privateIp,
+        bootstrapServers: Fn.join(",", brokers.map((node) => `${node.instance.privateIp}:${KAFKA_PORTS.brokerTls}`)),
+        topic: PIPELINE_TOPIC,
+        groupPrefix: SPARK_GROUP_PREFIX,
+      });
+      workstationScript(this, "pipeline-acls", {
+        workstation,
+        script: aclScript,
+        triggers: { acls: `User:spark ${PIPELINE_TOPIC} ${SPARK_GROUP_PREFIX}`, server: props.chef.serverInstanceId, first: brokers[0].instance.instance.id },
+        after: [this.converge],
+      });
+    }
+
     // What clients use, the same in both modes: the brokers.
     new TerraformOutput(this, "kafka_bootstrap_servers", {
-      value: Fn.join(",", brokers.map((node) => `${node.instance.privateIp}:${KAFKA_PORTS.broker}`)),
+      value: Fn.join(",", brokers.map((node) => `${node.instance.privateIp}:${kafkaClientPort(security)}`)),
     });
     new TerraformOutput(this, "kafka_node_ips", { value: brokers.map((node) => node.instance.privateIp) });
+    new TerraformOutput(this, "kafka_security", { value: security, description: "kafka.security: tls (clients use mutual TLS on kafka_bootstrap_servers), plaintext or migrating" });
   }
 
   /** Chef node name and Name tag of broker `index`. */

@@ -2,6 +2,7 @@ import { ConfigError } from "../config/ConfigError";
 import { DEFAULT_CONFIG, DEFAULT_KAFKA_PIN, DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
 import { loadConfig, type ConfigSources } from "../config/loadConfig";
 import { SPARK_RELEASES_WITH_JARS } from "../config/sparkJars";
+import { configWarnings } from "../config/validateConfig";
 import { architectureOf } from "../config/architecture";
 import { contains, hasHostBits, networkAddressOf, overlaps, parseIpv4Cidr, type Ipv4Block } from "../config/cidr";
 
@@ -284,6 +285,21 @@ describe("config errors name the field, the value and the rule", () => {
 
     it("refuses a mode it does not know", () => {
       expect(flags("--kafka.mode", "kraf")).toEqual(['kafka.mode: "kraf" must be one of "zookeeper", "kraft"']);
+    });
+
+    it("secures Kafka with TLS unless told otherwise, and refuses a security setting it does not know", () => {
+      expect(DEFAULT_CONFIG.kafka.security).toBe("tls");
+      expect(loadConfig({ argv: [], env: {} }).kafka.security).toBe("tls");
+      expect(flags("--kafka.security", "ssl")).toEqual(['kafka.security: "ssl" must be one of "tls", "plaintext", "migrating"']);
+      expect(flags("--kafka.security", "plaintext")).toEqual([]);
+    });
+
+    it("warns loudly, in one line, at every synth that keeps a plaintext listener", () => {
+      expect(configWarnings(loadConfig({ argv: [], env: {} }))).toEqual([]);
+      const [plaintext] = configWarnings(loadConfig({ argv: ["--kafka.security", "plaintext"], env: {} }));
+      expect(plaintext).toMatch(/^WARNING: kafka\.security is "plaintext": .*no encryption and no authentication.*lab only/);
+      expect(plaintext).not.toContain("\n");
+      expect(configWarnings(loadConfig({ argv: ["--kafka.security", "migrating"], env: {} }))).toEqual([expect.stringMatching(/^WARNING: kafka\.security is "migrating": the plaintext listener 9092 stays open/)]);
     });
 
     it("sizes the controller quorum like an ensemble: odd, at most 7, and within the brokers unless dedicated", () => {

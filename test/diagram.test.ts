@@ -139,9 +139,9 @@ describe("the architecture diagram", () => {
 
   it("labels security-group edges with their ports, to a whole stack or to one box, and traffic inside a stack in its table", () => {
     expect(dot).toMatch(/ {2}"kafka" -> "chef":"server_instance_[0-9A-F]{8}" \[label="443"\];/);
-    expect(dot).toContain('  "spark" -> "kafka" [label="9092"];');
+    expect(dot).toContain('  "spark" -> "kafka" [label="9094"];');
     expect(dot).toContain(">chef-workstation → chef-server: 22, 443</TD>");
-    expect(dot).toContain(">among members: 2181, 2888, 3888, 9092</TD>");
+    expect(dot).toContain(">among members: 2182, 2888, 3888, 9094</TD>");
   });
 
   it("lays out the VPC's subnets per AZ, the NAT gateway, the S3 endpoint and the bucket", () => {
@@ -226,7 +226,7 @@ describe("the architecture diagram", () => {
 
   it("draws KRaft's controller port among members instead of ZooKeeper's", () => {
     const kraft = platformDot(synthesizeWorkingTree(["--kafka.mode", "kraft"], {}));
-    expect(kraft).toContain(">among members: 9092, 9093</TD>");
+    expect(kraft).toContain(">among members: 9093, 9094</TD>");
     expect(kraft).not.toContain("2181");
   });
 });

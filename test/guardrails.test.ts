@@ -8,6 +8,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -19,6 +20,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { resourceConfig, withRenderCache } from "../guardrails/resourceConfig";
 import { Guardrails } from "../guardrails/Guardrails";
 import { awsApiLimits } from "../guardrails/rules/awsApiLimits";
+import { declareKafkaSecurity } from "../guardrails/rules/kafkaTls";
 import { declarePublicIngress } from "../guardrails/rules/noPublicIngress";
 import { noOpenEgress } from "../guardrails/rules/noOpenEgress";
 import { logGroupEncryption } from "../guardrails/rules/logGroupEncryption";
@@ -479,5 +481,45 @@ describe("the guardrails' render cache", () => {
     expect(withRenderCache(() => resourceConfig(group).description)).toBe("before");
     group.description = "after";
     expect(resourceConfig(group).description).toBe("after");
+  });
+});
+
+describe("kafka-tls: a plaintext Kafka listener needs kafka.security's opt-in", () => {
+  const role = (attributes: Record<string, unknown>) => JSON.stringify([{ name: "kafka-node", default_attributes: {}, override_attributes: attributes }]);
+  const rolesObject = (stack: TerraformStack, content: string): S3Object =>
+    new S3Object(stack, "roles-object", { bucket: "data", key: "chef-repo/roles.json", content, contentType: "application/json" });
+
+  it("refuses a role whose attributes choose plaintext while kafka.security is tls", () => {
+    const stack = platformStack();
+    declareKafkaSecurity(rolesObject(stack, role({ "insight-kafka-cluster": { mode: "zookeeper", security: "plaintext" } })), "tls");
+    expect(synthError(stack)).toContain(
+      '[guarded/roles-object] [kafka-tls] role kafka-node gives Kafka a plaintext listener (insight-kafka-cluster.security "plaintext") while kafka.security is "tls"',
+    );
+  });
+
+  it("refuses a PLAINTEXT listener, protocol map or TLS switched off in the role, even with no declaration (tls is the default)", () => {
+    const stack = platformStack();
+    rolesObject(
+      stack,
+      role({ "kafka-cluster": { tls: { enabled: false }, config: { properties: { listeners: "TLS://:9094,PLAINTEXT://:9092", "listener.security.protocol.map": "TLS:SSL,EXTERNAL:PLAINTEXT" } } } }),
+    );
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("kafka-cluster.tls.enabled false; listeners=TLS://:9094,PLAINTEXT://:9092; listener.security.protocol.map=TLS:SSL,EXTERNAL:PLAINTEXT");
+    expect(error.split("\n").filter((line) => line.includes("[kafka-tls]"))).toHaveLength(1);
+  });
+
+  it("lets plaintext pass when kafka.security chose it, and a TLS role always", () => {
+    const lab = platformStack();
+    declareKafkaSecurity(rolesObject(lab, role({ "insight-kafka-cluster": { security: "plaintext" } })), "plaintext");
+    expect(synthError(lab)).toBeUndefined();
+    const tls = platformStack();
+    declareKafkaSecurity(rolesObject(tls, role({ "insight-kafka-cluster": { security: "tls" }, "kafka-cluster": { config: { properties: { listeners: "TLS://:9094" } } } })), "tls");
+    expect(synthError(tls)).toBeUndefined();
+  });
+
+  it.each(["tls", "plaintext", "migrating"])("passes the chef stack the platform builds with kafka.security %s", (security) => {
+    const app = testApp();
+    buildPlatform(app, configFrom("--kafka.security", security));
+    expect(() => app.synth()).not.toThrow();
   });
 });

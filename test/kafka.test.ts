@@ -8,7 +8,7 @@ import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
-import { ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
+import { KAFKA_PORTS, ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
@@ -75,18 +75,35 @@ describe("KafkaStack", () => {
     }
   });
 
-  it("keeps ZooKeeper's ports among ensemble members only", () => {
-    for (const port of [2181, 2888, 3888]) {
+  it("keeps ZooKeeper's TLS, quorum and election ports among ensemble members only, and its plaintext port closed", () => {
+    for (const port of [2182, 2888, 3888]) {
       const forPort = rules.filter((rule) => rule.from_port === port && rule.security_group_id === selfGroup);
       expect(forPort).toEqual([expect.objectContaining({ referenced_security_group_id: selfGroup })]);
     }
+    expect(rules.filter((rule) => rule.from_port === 2181)).toEqual([]);
   });
 
-  it("accepts 9092 from brokers, Spark and configured client groups, and SSH only from the workstation", () => {
-    const brokerSources = rules.filter((rule) => rule.from_port === 9092).map((rule) => rule.referenced_security_group_id);
+  it("with kafka.security plaintext, opens ZooKeeper's plaintext port among members and 9092, and neither TLS port", () => {
+    const plaintext = Object.values(resourcesOf(kafkaJson("--kafka.security", "plaintext"), "aws_vpc_security_group_ingress_rule"));
+    expect(plaintext.filter((rule) => rule.from_port === 2181)).toEqual([expect.objectContaining({ referenced_security_group_id: selfGroup, security_group_id: selfGroup })]);
+    expect(plaintext.filter((rule) => rule.from_port === 9092).map((rule) => rule.referenced_security_group_id)).toEqual([selfGroup, expect.stringMatching(/spark-security-groupid\}$/)]);
+    expect(plaintext.filter((rule) => [2182, 9094].includes(rule.from_port as number))).toEqual([]);
+  });
+
+  it("in the migration's middle stage, accepts both broker ports and keeps ZooKeeper on its plaintext port", () => {
+    const migrating = Object.values(resourcesOf(kafkaJson("--kafka.security", "migrating"), "aws_vpc_security_group_ingress_rule"));
+    for (const port of [9092, 9094]) expect(migrating.filter((rule) => rule.from_port === port)).toHaveLength(2);
+    expect(migrating.filter((rule) => rule.from_port === 2181)).toHaveLength(1);
+    expect(migrating.filter((rule) => rule.from_port === 2182)).toEqual([]);
+  });
+
+  it("accepts TLS on 9094 from brokers, Spark and configured client groups, never 9092, and SSH only from the workstation", () => {
+    expect(KAFKA_PORTS).toMatchObject({ brokerTls: 9094, zookeeperSecureClient: 2182 });
+    const brokerSources = rules.filter((rule) => rule.from_port === 9094).map((rule) => rule.referenced_security_group_id);
     expect(brokerSources).toEqual([selfGroup, expect.stringMatching(/spark-security-groupid\}$/)]);
+    expect(rules.filter((rule) => rule.from_port === 9092)).toEqual([]);
     const withClient = kafkaJson("--kafka.clientSecurityGroupIds", "sg-0123456789abcdef0");
-    const clientRule = Object.values(resourcesOf(withClient, "aws_vpc_security_group_ingress_rule")).filter((rule) => rule.from_port === 9092);
+    const clientRule = Object.values(resourcesOf(withClient, "aws_vpc_security_group_ingress_rule")).filter((rule) => rule.from_port === 9094);
     expect(clientRule.map((rule) => rule.referenced_security_group_id)).toContain("sg-0123456789abcdef0");
     expect(rules.find((rule) => rule.from_port === 22)?.referenced_security_group_id).toMatch(/workstation-security-groupid\}$/);
     expect(rules.every((rule) => rule.cidr_ipv4 === undefined)).toBe(true);
@@ -98,7 +115,7 @@ describe("KafkaStack", () => {
       "aws_vpc_security_group_ingress_rule.chef-server-from-kafka",
       "aws_vpc_security_group_egress_rule.kafka-egress-https",
       "aws_vpc_security_group_egress_rule.kafka-egress-http",
-      ...["zookeeper-client", "zookeeper-quorum", "zookeeper-election", "broker"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
+      ...["zookeeper-secure-client", "zookeeper-quorum", "zookeeper-election", "broker-tls"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`),
     ];
     const bootstraps = Object.entries(steps(json)).filter(([name]) => name.startsWith("bootstrap-"));
     expect(bootstraps).toHaveLength(3);
@@ -128,9 +145,13 @@ describe("KafkaStack", () => {
     expect(json.variable.deployer_private_key_path.validation[0].condition).toBe("${fileexists(var.deployer_private_key_path)}");
   });
 
-  it("outputs the bootstrap servers, the ZooKeeper connect string and the node IPs", () => {
-    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9092.*\]\)\}$/);
-    expect(json.output.zookeeper_connect.value).toMatch(/:2181.*\/kafka$/);
+  it("outputs the TLS bootstrap servers, ZooKeeper's TLS connect string, the node IPs and kafka.security", () => {
+    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9094.*\]\)\}$/);
+    expect(json.output.zookeeper_connect.value).toMatch(/:2182.*\/kafka$/);
+    expect(json.output.kafka_security.value).toBe("tls");
+    const plaintext = kafkaJson("--kafka.security", "plaintext");
+    expect(plaintext.output.kafka_bootstrap_servers.value).toMatch(/:9092/);
+    expect(plaintext.output.zookeeper_connect.value).toMatch(/:2181.*\/kafka$/);
     expect(json.output.kafka_node_ips.value).toHaveLength(3);
   });
 
@@ -219,8 +240,8 @@ describe("KafkaStack", () => {
 
     it(`lists only the first ${ensembleSize} node(s), the ensemble, in the data bag and in zookeeper_connect`, () => {
       expect(provisionedScript(resources["zoo-bag"])).toMatch(new RegExp(`ITEM='\\$\\{jsonencode\\(\\{"id" = "zookeeper", "_default" = \\[${ensembleIps.join(", ")}\\]\\}\\)\\}'`));
-      expect(sized.output.zookeeper_connect.value.match(/:2181/g)).toHaveLength(ensembleSize);
-      expect(sized.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(count);
+      expect(sized.output.zookeeper_connect.value.match(/:2182/g)).toHaveLength(ensembleSize);
+      expect(sized.output.kafka_bootstrap_servers.value.match(/:9094/g)).toHaveLength(count);
     });
 
     it("uploads the data bag before every bootstrap; the ensemble's bootstraps run together, the other brokers' after them", () => {
@@ -422,15 +443,15 @@ describe("KafkaStack in KRaft mode", () => {
   });
 
   it("gives clients the same bootstrap servers output as ZooKeeper mode, and no ZooKeeper output", () => {
-    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9092.*\]\)\}$/);
-    expect(json.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(3);
+    expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9094.*\]\)\}$/);
+    expect(json.output.kafka_bootstrap_servers.value.match(/:9094/g)).toHaveLength(3);
     expect(json.output).not.toHaveProperty("zookeeper_connect");
     expect(json.output.kafka_controller_quorum.value.match(/@\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.private_ip\}:9093/g)).toHaveLength(3);
   });
 
   it("tells the nodes to run in KRaft mode through the role, with Kafka 4 and no ZooKeeper settings", () => {
     const role = kafkaNodeRole(configFrom("--kafka.mode", "kraft"));
-    expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "kraft" });
+    expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "kraft", security: "tls" });
     expect(role.override_attributes["kafka-cluster"]).toMatchObject({ version: DEFAULT_KRAFT_KAFKA_PIN.version, sha512: DEFAULT_KRAFT_KAFKA_PIN.sha512 });
     expect(role.override_attributes).not.toHaveProperty("zookeeper-cluster");
   });
@@ -504,7 +525,7 @@ describe("KafkaStack in KRaft mode", () => {
 
     it("gives clients only the brokers", () => {
       expect(dedicated.output.kafka_bootstrap_servers.value).not.toContain("controller-");
-      expect(dedicated.output.kafka_bootstrap_servers.value.match(/:9092/g)).toHaveLength(4);
+      expect(dedicated.output.kafka_bootstrap_servers.value.match(/:9094/g)).toHaveLength(4);
     });
   });
 });
@@ -1313,5 +1334,63 @@ describe("record-zookeeper-volume", () => {
     const run = runBash(script, { stubs: { knife: "exit 1", sleep: "exit 0" } });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain("FAILED at step 'record ZooKeeper's volume vol-0fedcba9876543210 on insight-dev-kafka-1'");
+  });
+});
+
+describe("the pipeline's topic ACLs", () => {
+  const json = platformStackJson("kafka");
+  const step = json.resource.terraform_data["pipeline-acls"];
+  const script = new KafkaProvisionScripts(configFrom()).pipelineAcls({
+    node: "10.0.16.5",
+    bootstrapServers: "10.0.16.5:9094,10.0.32.6:9094",
+    topic: "th-topic",
+    groupPrefix: "spark-kafka-source",
+  });
+  const adminIdentity = (dir: string): void => {
+    mkdirSync(join(dir, "root/home/ubuntu/.platform/tls"), { recursive: true });
+    for (const name of ["admin.key", "admin.crt", "ca.crt"]) writeFileSync(join(dir, "root/home/ubuntu/.platform/tls", name), `${name} PEM\n`);
+  };
+
+  it("are granted once the brokers converged with the authorizer, and only with TLS", () => {
+    expect(step.depends_on).toEqual(expect.arrayContaining(["terraform_data.converge"]));
+    expect(platformStackJson("kafka", "--kafka.security", "plaintext").resource.terraform_data["pipeline-acls"]).toBeUndefined();
+  });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("grants User:spark Read, Write and Describe on the topic and Read on Spark's group prefix, as kafka-admin, the key on stdin only", () => {
+    const dir = mkdtempSync(join(tmpdir(), "acls-"));
+    adminIdentity(dir);
+    // The node's shell reads the words ssh joined: each call's arguments as kafka-acls.sh gets them.
+    const sshStub = [
+      'for word; do shift; [[ $word == ubuntu@* ]] && { echo "$word" >> "$WORK_DIR/hosts"; break; }; done',
+      'eval "remote=( $* )"',
+      '{ printf "%s\\n" "${remote[@]:0:4}" "${remote[@]:5}"; echo ---; } >> "$WORK_DIR/remote-args"',
+      'printf "%s\\n" "${remote[4]}" > "$WORK_DIR/remote-script"',
+      'cat >> "$WORK_DIR/ssh-stdin"',
+    ].join("\n");
+    const run = runBash(script, { dir, stubs: { ssh: sshStub } });
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(dir, "work/hosts"), "utf8")).toBe("ubuntu@10.0.16.5\n".repeat(2));
+    const [topic, group] = readFileSync(join(dir, "work/remote-args"), "utf8").split("---\n").map((call) => call.trim().split("\n"));
+    const tool = ["sudo", "-n", "bash", "-c", "_", "/opt/kafka/current/bin", "/var/log/kafka", "120", "--bootstrap-server", "10.0.16.5:9094,10.0.32.6:9094"];
+    expect(topic).toEqual([...tool, "--add", "--allow-principal", "User:spark", "--operation", "Read", "--operation", "Write", "--operation", "Describe", "--topic", "th-topic"]);
+    expect(group).toEqual([...tool, "--add", "--allow-principal", "User:spark", "--operation", "Read", "--group", "spark-kafka-source", "--resource-pattern-type", "prefixed"]);
+    const remoteScript = readFileSync(join(dir, "work/remote-script"), "utf8");
+    expect(remoteScript).toContain('"$bin/kafka-acls.sh" --command-config "$dir/admin.properties" "$@"');
+    expect(remoteScript).toContain("ssl.truststore.location=/etc/kafka/tls/truststore.pem");
+    expect(remoteScript).toContain("trap 'rm -rf \"$dir\"' EXIT");
+    expect(calls(dir).join("\n")).not.toContain("admin.key PEM");
+    expect(readFileSync(join(dir, "work/ssh-stdin"), "utf8")).toBe("admin.key PEM\nadmin.crt PEM\nca.crt PEM\n".repeat(2));
+  });
+
+  it("stops, naming the file and granting nothing, when the workstation has no kafka-admin identity", () => {
+    const run = runBash(script, { stubs: { ssh: "exit 0" } });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toMatch(/home\/ubuntu\/\.platform\/tls\/admin\.key is missing: .*nothing was granted/);
+    expect(run.output).toContain("FAILED at step 'check the kafka-admin identity");
+    expect(calls(run.dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
   });
 });

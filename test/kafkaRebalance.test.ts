@@ -205,8 +205,10 @@ describe("the rebalance command (stub-run)", () => {
     // The new broker holds replicas now; the internal topic was left where it was.
     expect(assignmentOf(dir).orders[3]).toEqual([4, 1, 2]);
     expect(assignmentOf(dir).__consumer_offsets).toEqual(BEFORE.__consumer_offsets);
-    // ZooKeeper mode: no client settings file on the nodes.
-    expect(stubCalls(dir).join("\n")).not.toContain("--command-config");
+    // ZooKeeper mode with TLS: every tool presents the node's certificate on the TLS listener.
+    const tools = stubCalls(dir).filter((call) => call.includes("/opt/kafka/current/bin/"));
+    expect(tools.length).toBeGreaterThan(0);
+    for (const call of tools) expect(call).toMatch(/--bootstrap-server 10\.0\.16\.10:9094 --command-config \/etc\/kafka\/tools\.properties/);
   });
 
   it("--dry-run stops after the plan, with both files kept; --throttle sets the rate; --include-internal takes the internal topics", () => {
@@ -251,7 +253,7 @@ describe("the rebalance command (stub-run)", () => {
     expect(first.status).toBe(1);
     const [run] = runDirs(dir);
     expect(first.output).toContain(
-      `the reassignment is still running after 3 checks, 4 of 4 partitions left (logs-0 orders-1 orders-2 orders-3); it goes on in the cluster, throttled to the rate it started with: keep waiting with ${REBALANCE_COMMAND} --wait ${run} (its last --verify lifts the throttle), or verify by hand on a broker: kafka-reassign-partitions.sh --bootstrap-server <broker>:9092 --reassignment-json-file /tmp/platform-rebalance-${run.split("rebalance-")[1]}.json --verify`,
+      `the reassignment is still running after 3 checks, 4 of 4 partitions left (logs-0 orders-1 orders-2 orders-3); it goes on in the cluster, throttled to the rate it started with: keep waiting with ${REBALANCE_COMMAND} --wait ${run} (its last --verify lifts the throttle), or verify by hand on a broker: kafka-reassign-partitions.sh --bootstrap-server <broker>:9094 --reassignment-json-file /tmp/platform-rebalance-${run.split("rebalance-")[1]}.json --verify`,
     );
     const resumed = rebalance(zkScript, dir, ["--wait", run]);
     expect(resumed.status).toBe(0);

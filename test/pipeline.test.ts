@@ -15,6 +15,8 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
   it("takes the brokers, bucket, region and Spark master from the outputs, and names the topic and files", () => {
     expect(config).toEqual({
       kafka_bootstrap_servers: "10.0.16.5:9092,10.0.32.6:9092,10.0.48.7:9092",
+      // A platform deployed before kafka.security existed has no kafka_security output: plaintext.
+      kafka_options: {},
       kafka_node_ips: ["10.0.16.5", "10.0.32.6", "10.0.48.7"],
       topic: "th-topic",
       partitions: 12,
@@ -73,6 +75,38 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
     expect(module).toContain("    STREAMING_INTERVAL = 10\n");
     expect(module).toContain('    INTRADAY_FILE = "intraday_subset_sort_quote.csv"\n');
     expect(module).not.toMatch(/KEY\b|SECRET|aws_access/i);
+  });
+});
+
+describe("the pipeline on a TLS platform", () => {
+  const tlsOutputs: StackOutputs = {
+    ...OUTPUTS,
+    kafka: { ...OUTPUTS.kafka, kafka_bootstrap_servers: "10.0.16.5:9094,10.0.32.6:9094,10.0.48.7:9094", kafka_security: "tls" },
+  };
+  const config = pipelineConfig(tlsOutputs);
+
+  it("gives every Spark reader and writer mutual TLS with the spark identity on the Spark nodes, on the TLS port", () => {
+    expect(config.kafka_bootstrap_servers).toBe("10.0.16.5:9094,10.0.32.6:9094,10.0.48.7:9094");
+    expect(config.kafka_options).toEqual({
+      "kafka.security.protocol": "SSL",
+      "kafka.ssl.keystore.type": "PEM",
+      "kafka.ssl.keystore.location": "/etc/platform/tls/spark.pem",
+      "kafka.ssl.truststore.type": "PEM",
+      "kafka.ssl.truststore.location": "/etc/platform/tls/ca.crt",
+    });
+    const programs = ["job.py", "check.py", "producer.py"].map((name) => readFileSync(join(__dirname, "..", "pipeline", "smart_money", name), "utf8"));
+    for (const program of programs) expect(program).toMatch(/\.option\("kafka\.bootstrap\.servers", config\["kafka_bootstrap_servers"\]\)\s*(#[^\n]*\s*)*\.options\(\*\*config\.get\("kafka_options", \{\}\)\)/);
+  });
+
+  it("creates the topic with the Kafka node's own TLS client settings", () => {
+    const script = pipelineScript(config);
+    expect(shellcheck(script).output).toBe("");
+    const result = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- topic\n"), { stubs: { sleep: "exit 0", ssh: 'echo "Topic: th-topic"' } });
+    expect(result.status).toBe(0);
+    const [create] = stubCalls(result.dir).filter((call) => call.includes("--create"));
+    expect(create).toContain(
+      "ubuntu@10.0.16.5 sudo -n /opt/kafka/current/bin/kafka-topics.sh --command-config /etc/kafka/tools.properties --bootstrap-server 10.0.16.5:9094,10.0.32.6:9094,10.0.48.7:9094 --create",
+    );
   });
 });
 

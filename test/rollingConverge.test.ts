@@ -210,7 +210,7 @@ describe("rolling converge, KRaft mode", () => {
     const toolCalls = stubCalls(dir).filter((call) => call.includes("/opt/kafka/current/bin/kafka-") && !call.includes("test -x"));
     expect(new Set(toolCalls.map((call) => call.match(/ubuntu@(\S+)/)?.[1]))).toEqual(new Set([BROKERS[0]]));
     const controllers = CONTROLLERS.map((ip) => `${ip}:9093`).join(",");
-    const brokers = BROKERS.map((ip) => `${ip}:9092`).join(",");
+    const brokers = BROKERS.map((ip) => `${ip}:9094`).join(",");
     const tool = (command: string): string => `sudo -n timeout 120 env LOG_DIR=/var/log/kafka /opt/kafka/current/bin/${command}`;
     expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --status`)}$`)));
     expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --replication`)}$`)));
@@ -259,7 +259,9 @@ describe("rolling converge script", () => {
   it("asks on the ports the stack opens and waits as long as documented by default", () => {
     const script = new KafkaProvisionScripts(configFrom()).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" });
     expect(script).toContain(`ZOOKEEPER_CLIENT_PORT='${KAFKA_PORTS.zookeeperClient}'`);
-    expect(script).toContain(`KAFKA_BROKER_PORT='${KAFKA_PORTS.broker}'`);
+    // The TLS listener by default; ZooKeeper's plaintext port only on each member's loopback.
+    expect(script).toContain(`KAFKA_BROKER_PORT='${KAFKA_PORTS.brokerTls}'`);
+    expect(new KafkaProvisionScripts(configFrom("--kafka.security", "plaintext")).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" })).toContain(`KAFKA_BROKER_PORT='${KAFKA_PORTS.broker}'`);
     expect(script).toContain(`KAFKA_CONTROLLER_PORT='${KAFKA_PORTS.controller}'`);
     expect(script).toContain(`ROLL_TIMEOUT='${ROLLING_HEALTH.timeoutSeconds}'`);
     const docs = readFileSync(join(__dirname, "..", "docs", "kafka.md"), "utf8");

@@ -3,7 +3,7 @@ maintainer        'Kafka + Spark platform'
 maintainer_email  'platform@example.com'
 license           'Apache-2.0'
 description       'Runs the platform Kafka nodes: a ZooKeeper ensemble from the zoo_bag data bag, or a KRaft quorum from kafka_bag'
-version           '1.3.0'
+version           '1.4.0'
 chef_version      '>= 17.0'
 supports          'ubuntu', '>= 22.04'
 

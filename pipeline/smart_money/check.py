@@ -42,6 +42,7 @@ def processed_trades(spark, config):
     read = (
         spark.read.format("kafka")
         .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
+        .options(**config.get("kafka_options", {}))
         .option("subscribe", config["topic"])
         .option("startingOffsets", "earliest")
         .option("endingOffsets", end)

@@ -42,6 +42,7 @@ def main(argv):
     records = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
+        .options(**config.get("kafka_options", {}))
         .option("subscribe", config["topic"])
         .option("startingOffsets", "earliest")
         .load()

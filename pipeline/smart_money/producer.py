@@ -78,6 +78,8 @@ def main(argv):
         (
             frame.write.format("kafka")
             .option("kafka.bootstrap.servers", config["kafka_bootstrap_servers"])
+            # Mutual TLS as principal spark (the Spark nodes hold its key), unless a plaintext lab.
+            .options(**config.get("kafka_options", {}))
             .option("kafka.acks", "all")
             .option("topic", config["topic"])
             .save()

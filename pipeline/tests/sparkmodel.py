@@ -198,6 +198,9 @@ class Reader:
     def option(self, _key, _value):
         return self
 
+    def options(self, **_options):
+        return self
+
     def schema(self, ddl):
         self.schema_ = ddl
         return self

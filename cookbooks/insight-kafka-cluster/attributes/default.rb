@@ -6,6 +6,12 @@ default['insight-kafka-cluster']['data_bag_item'] = 'zookeeper'
 default['insight-kafka-cluster']['address'] = nil
 default['insight-kafka-cluster']['client_port'] = 2181
 default['insight-kafka-cluster']['kafka_port'] = 9092
+# 'tls' (mutual TLS on 9094, an authorizer, ZooKeeper over TLS on 2182), 'plaintext' (a lab only)
+# or 'migrating' (the middle stage of moving a running plaintext cluster to TLS: both listeners,
+# brokers on TLS among themselves, no authorizer yet). The platform's role sets it (kafka.security).
+default['insight-kafka-cluster']['security'] = 'tls'
+default['insight-kafka-cluster']['tls_port'] = 9094
+default['insight-kafka-cluster']['secure_client_port'] = 2182
 default['insight-kafka-cluster']['chroot'] = '/kafka'
 # This broker's rack (broker.rack): its availability zone, given at bootstrap. nil falls back to
 # the zone Ohai reports on EC2; a broker with neither stops the run, since one broker without a

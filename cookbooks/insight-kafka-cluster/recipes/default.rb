@@ -21,7 +21,23 @@ raise "insight-kafka-cluster: node['insight-kafka-cluster']['mode'] #{mode.inspe
 kraft = mode == 'kraft'
 node_id = settings['node_id']
 broker = kraft ? settings['broker'] : true
-listener = "PLAINTEXT://#{address}:#{settings['kafka_port']}"
+security = settings['security']
+unless %w(tls plaintext migrating).include?(security)
+  raise "insight-kafka-cluster: node['insight-kafka-cluster']['security'] #{security.inspect} is not 'tls', 'plaintext' or 'migrating'"
+end
+tls = security != 'plaintext'
+# Both cookbooks build their TLS from the node's key material unless the platform chose plaintext;
+# ZooKeeper's own move to TLS is a stage of its own (docs/tls.md), after Kafka's migration.
+node.default['kafka-cluster']['tls']['enabled'] = tls
+node.default['kafka-cluster']['tls']['migrating'] = security == 'migrating'
+node.default['zookeeper-cluster']['tls']['enabled'] = security == 'tls'
+plaintext_listener = "PLAINTEXT://#{address}:#{settings['kafka_port']}"
+tls_listener = "TLS://#{address}:#{settings['tls_port']}"
+listener = { 'tls' => tls_listener, 'plaintext' => plaintext_listener, 'migrating' => "#{plaintext_listener},#{tls_listener}" }[security]
+broker_map = { 'tls' => 'TLS:SSL', 'plaintext' => 'PLAINTEXT:PLAINTEXT', 'migrating' => 'PLAINTEXT:PLAINTEXT,TLS:SSL' }[security]
+inter_broker = tls ? 'TLS' : 'PLAINTEXT'
+# KRaft's controller listener moves with 'tls' only: a static quorum cannot run half on each.
+controller_protocol = security == 'tls' ? 'SSL' : 'PLAINTEXT'
 properties = node.default['kafka-cluster']['config']['properties']
 node.default['kafka-cluster']['mode'] = mode
 
@@ -50,11 +66,11 @@ if kraft
     properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, settings['controller_port'])
   end
   properties['controller.listener.names'] = 'CONTROLLER'
-  properties['listener.security.protocol.map'] = 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'
+  properties['listener.security.protocol.map'] = "#{broker_map},CONTROLLER:#{controller_protocol}"
   properties['listeners'] = [(listener if broker), (controller_listener if mine)].compact.join(',')
   if broker
     properties['advertised.listeners'] = listener
-    properties['inter.broker.listener.name'] = 'PLAINTEXT'
+    properties['inter.broker.listener.name'] = inter_broker
   end
   node.default['kafka-cluster']['service_after'] = %w(network-online.target)
 else
@@ -73,9 +89,16 @@ else
     node.default['zookeeper-cluster']['config']['clientPort'] = settings['client_port']
   end
   properties['broker.id'] = node_id
-  properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, settings['client_port'], settings['chroot'])
+  # With TLS, brokers reach ZooKeeper on its TLS port with their certificate.
+  zookeeper_port = security == 'tls' ? settings['secure_client_port'] : settings['client_port']
+  properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, zookeeper_port, settings['chroot'])
   properties['listeners'] = listener
   properties['advertised.listeners'] = listener
+  # Kafka's defaults already say this for plaintext: a plaintext cluster's file stays as it was.
+  if tls
+    properties['listener.security.protocol.map'] = broker_map
+    properties['inter.broker.listener.name'] = inter_broker
+  end
   node.default['kafka-cluster']['service_after'] = myid ? %w(network-online.target zookeeper.service) : %w(network-online.target)
 end
 

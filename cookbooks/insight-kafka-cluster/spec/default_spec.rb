@@ -2,9 +2,19 @@ require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
 require_relative '../../kafka-cluster/spec/support/data_volume'
 require_relative '../libraries/volume'
+require_relative '../../kafka-cluster/libraries/config_rules'
+require 'tmpdir'
 
-def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true, node_id: nil, zookeeper_volume_id: nil)
+# The node's key material as the platform writes it before the first run (opaque here).
+TLS_SOURCE = Dir.mktmpdir('platform-tls').tap do |dir|
+  %w(node.key node.crt ca.crt).each { |name| File.write("#{dir}/#{name}", "-----BEGIN #{name}-----\n") }
+end
+
+# Examples about something else run the plaintext lab; those about TLS pass security: 'tls'.
+def cluster_run(ensemble, address:, zone: 'us-west-2b', rack: nil, install_kafka: true, node_id: nil, zookeeper_volume_id: nil, security: 'plaintext')
   runner = ChefSpec::SoloRunner.new do |node|
+    node.override['insight-kafka-cluster']['security'] = security if security
+    node.normal['kafka-cluster']['tls']['source_dir'] = TLS_SOURCE
     node.normal['insight-kafka-cluster']['zookeeper_volume_id'] = zookeeper_volume_id if zookeeper_volume_id
     node.automatic['ipaddress'] = address
     node.automatic['ec2'] = { 'placement_availability_zone' => zone } if zone
@@ -174,8 +184,10 @@ KRAFT_ENTRY = SHIPPED_ENTRY.reject { |key, _| key == 'quorum' }
                            .merge('controllers' => SHIPPED_ENTRY['controllers'].map { |controller| controller.reject { |key, _| key == 'directory_id' } }).freeze
 VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
 
-def kraft_run(entry, address:, node_id:, broker: true, zone: 'us-west-2b')
+def kraft_run(entry, address:, node_id:, broker: true, zone: 'us-west-2b', security: 'plaintext')
   runner = ChefSpec::SoloRunner.new do |node|
+    node.override['insight-kafka-cluster']['security'] = security if security
+    node.normal['kafka-cluster']['tls']['source_dir'] = TLS_SOURCE
     node.automatic['ipaddress'] = address
     node.automatic['ec2'] = { 'placement_availability_zone' => zone } if zone
     node.override['insight-kafka-cluster']['mode'] = 'kraft'
@@ -275,6 +287,7 @@ describe 'insight-kafka-cluster::default when kafka.dataPath changed on a runnin
   it 'stops the whole run while it compiles, ZooKeeper member included, naming the path the volume is mounted at' do
     error = nil
     runner = ChefSpec::SoloRunner.new do |node|
+      node.override['insight-kafka-cluster']['security'] = 'plaintext'
       node.automatic['ipaddress'] = '10.0.32.6'
       node.automatic['ec2'] = { 'placement_availability_zone' => 'us-west-2b' }
       node.override['kafka-cluster']['data_dir'] = '/data/kafka2'
@@ -460,5 +473,81 @@ describe InsightKafkaCluster::Volume do
     allow(::File).to receive(:exist?).with(ZK_DEVICE).and_return(false)
     expect(described_class.wait_for_device(ZK_DEVICE, 4, 5)).to be(false)
     expect(described_class).to have_received(:sleep).with(5).exactly(5).times
+  end
+end
+
+describe 'insight-kafka-cluster::default with kafka.security' do
+  include_context 'a mounted data volume'
+  before do
+    allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
+    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
+    allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
+  end
+
+  def server_properties(run)
+    content = nil
+    expect(run).to render_file('/etc/kafka/server.properties').with_content { |text| content = text }
+    content
+  end
+
+  it 'defaults to tls when the role says nothing' do
+    run = cluster_run(THREE, address: '10.0.32.6', security: nil)
+    expect(run.node['insight-kafka-cluster']['security']).to eq('tls')
+    expect(server_properties(run)).to include("listeners=TLS://10.0.32.6:9094\n")
+  end
+
+  context 'tls, on a ZooKeeper-mode member' do
+    cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6', security: 'tls') }
+
+    it 'switches TLS on in both cookbooks' do
+      expect(chef_run.node['kafka-cluster']['tls']['enabled']).to be(true)
+      expect(chef_run.node['zookeeper-cluster']['tls']['enabled']).to be(true)
+    end
+
+    it 'listens on TLS 9094 alone, brokers among themselves too, and reaches ZooKeeper on its TLS port' do
+      content = server_properties(chef_run)
+      expect(content).to include("listeners=TLS://10.0.32.6:9094\n", "advertised.listeners=TLS://10.0.32.6:9094\n", "listener.security.protocol.map=TLS:SSL\n",
+                                 "inter.broker.listener.name=TLS\n", "zookeeper.connect=10.0.16.5:2182,10.0.32.6:2182,10.0.16.7:2182/kafka\n")
+      expect(content).not_to include('PLAINTEXT')
+      expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content), version: '3.9.1')).to eq([])
+    end
+  end
+
+  context 'tls, on a KRaft combined node' do
+    cached(:chef_run) { kraft_run(KRAFT_ENTRY, address: '10.0.32.6', node_id: 2, security: 'tls') }
+
+    it 'puts the controller listener on SSL as well, and Kafka accepts the result' do
+      content = server_properties(chef_run)
+      expect(content).to include("listeners=TLS://10.0.32.6:9094,CONTROLLER://10.0.32.6:9093\n", "listener.security.protocol.map=TLS:SSL,CONTROLLER:SSL\n",
+                                 "advertised.listeners=TLS://10.0.32.6:9094\n", "inter.broker.listener.name=TLS\n")
+      expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content), version: chef_run.node['kafka-cluster']['version'])).to eq([])
+    end
+  end
+
+  it 'switches TLS off in both cookbooks for a plaintext lab' do
+    run = cluster_run(THREE, address: '10.0.32.6')
+    expect(run.node['kafka-cluster']['tls']['enabled']).to be(false)
+    expect(run.node['zookeeper-cluster']['tls']['enabled']).to be(false)
+    expect(server_properties(run)).to include("listeners=PLAINTEXT://10.0.32.6:9092\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
+    # What a plaintext broker ran before kafka.security existed: no line more, so nothing restarts.
+    expect(server_properties(run)).not_to match(/^(listener\.security\.protocol\.map|inter\.broker\.listener\.name|ssl\.|authorizer)/)
+  end
+
+  it 'serves both listeners in the migration\'s middle stage, with ZooKeeper left as it was' do
+    run = cluster_run(THREE, address: '10.0.32.6', security: 'migrating')
+    expect(run.node['kafka-cluster']['tls']['migrating']).to be(true)
+    expect(run.node['zookeeper-cluster']['tls']['enabled']).to be(false)
+    content = server_properties(run)
+    expect(content).to include("listeners=PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094\n", "inter.broker.listener.name=TLS\n",
+                               "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
+    expect(content).not_to include('authorizer.class.name')
+    expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
+  end
+
+  it 'refuses a security setting it does not know' do
+    expect { cluster_run(THREE, address: '10.0.32.6', security: 'ssl') }
+      .to raise_error(RuntimeError, /\['security'\] "ssl" is not 'tls', 'plaintext' or 'migrating'/)
   end
 end

@@ -11,6 +11,21 @@ default['kafka-cluster']['cluster_id'] = nil
 # or a controller that joins a running quorum and is added to it afterwards.
 default['kafka-cluster']['initial_controllers'] = nil
 default['kafka-cluster']['broker_port'] = 9092
+
+# Mutual TLS (docs/tls.md): every listener, the KRaft controller's too, is SSL with client
+# certificates required, and an authorizer admits only the principals the ACLs name. The key
+# material is the node's own (written to source_dir before the first run); the run builds the
+# broker's copy in tls_dir, owned by the kafka user, and stops, naming the file, when one is missing.
+default['kafka-cluster']['tls']['enabled'] = true
+# The middle stage of moving a running plaintext cluster to TLS: both listeners, brokers talk to
+# each other over TLS, no authorizer yet (plaintext clients have no principal to grant).
+default['kafka-cluster']['tls']['migrating'] = false
+default['kafka-cluster']['tls']['source_dir'] = '/etc/platform/tls'
+default['kafka-cluster']['tls']['dir'] = '/etc/kafka/tls'
+default['kafka-cluster']['tls']['listener_name'] = 'TLS'
+default['kafka-cluster']['tls']['port'] = 9094
+# Every node's certificate names CN=kafka-broker; the workstation's tools CN=kafka-admin.
+default['kafka-cluster']['tls']['super_users'] = %w(kafka-broker kafka-admin)
 default['kafka-cluster']['controller_port'] = 9093
 
 # Kafka 3.9 is the last line with ZooKeeper mode. The sha512 is the tarball's hex digest (Apache's

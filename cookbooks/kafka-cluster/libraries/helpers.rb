@@ -191,6 +191,109 @@ module KafkaCluster
       loggers.map { |name, level, file| to.call(file).merge(name: name, level: level) }
     end
 
+    # host:port of the listener of that name in a listeners value; nil when there is none.
+    def listener_address(listeners, name)
+      entry = listeners.to_s.split(',').map(&:strip).find { |candidate| candidate.upcase.start_with?("#{name.to_s.upcase}://") }
+      entry && entry.split('://', 2).last
+    end
+
+    # What the broker's TLS adds to server.properties: PEM stores built from the node's key
+    # material, client certificates required and checked against the address they connect to, the
+    # certificate's CN as the principal, and (past the migration's middle stage) an authorizer that
+    # refuses whatever no ACL allows. ZooKeeper mode reaches ZooKeeper over TLS with the same key
+    # and protects Kafka's znodes with ACLs naming that certificate.
+    def tls_properties(dir:, kraft:, authorizer:, zookeeper_tls:, super_users:)
+      stores = { 'keystore' => "#{dir}/keystore.pem", 'truststore' => "#{dir}/truststore.pem" }
+      properties = {}
+      stores.each do |store, path|
+        properties["ssl.#{store}.type"] = 'PEM'
+        properties["ssl.#{store}.location"] = path
+      end
+      properties['ssl.client.auth'] = 'required'
+      properties['ssl.endpoint.identification.algorithm'] = 'https'
+      # RFC 2253 order, as Java names a certificate's subject: CN=kafka-broker,O=<project>-<environment>.
+      properties['ssl.principal.mapping.rules'] = 'RULE:^CN=([^,]+),.*$/$1/,DEFAULT'
+      if authorizer
+        properties['authorizer.class.name'] = kraft ? ConfigRules::STANDARD_AUTHORIZER : ConfigRules::ACL_AUTHORIZER
+        properties['allow.everyone.if.no.acl.found'] = false
+        properties['super.users'] = super_users.map { |user| "User:#{user}" }.join(';')
+      end
+      properties.merge!(zookeeper_tls_properties(dir)).merge!('zookeeper.set.acl' => true) if !kraft && zookeeper_tls
+      properties
+    end
+
+    # ZooKeeper's TLS client settings, as server.properties and zookeeper-shell's -zk-tls-config-file take them.
+    def zookeeper_tls_properties(dir)
+      {
+        'zookeeper.ssl.client.enable' => true,
+        'zookeeper.clientCnxnSocket' => 'org.apache.zookeeper.ClientCnxnSocketNetty',
+        'zookeeper.ssl.keystore.type' => 'PEM',
+        'zookeeper.ssl.keystore.location' => "#{dir}/keystore.pem",
+        'zookeeper.ssl.truststore.type' => 'PEM',
+        'zookeeper.ssl.truststore.location' => "#{dir}/truststore.pem",
+      }
+    end
+
+    # An admin client's settings for the TLS listener with this node's key (principal kafka-broker).
+    def tls_client_properties(dir)
+      {
+        'security.protocol' => 'SSL',
+        'ssl.keystore.type' => 'PEM',
+        'ssl.keystore.location' => "#{dir}/keystore.pem",
+        'ssl.truststore.type' => 'PEM',
+        'ssl.truststore.location' => "#{dir}/truststore.pem",
+      }
+    end
+
+    # The node's key material in source_dir; the run stops, naming the first missing file.
+    TLS_FILES = %w(node.key node.crt ca.crt).freeze
+    def tls_material(source_dir)
+      TLS_FILES.each_with_object({}) do |name, material|
+        path = "#{source_dir}/#{name}"
+        unless ::File.file?(path)
+          raise "kafka-cluster: #{path} is missing: the node's TLS key material is written before its first Chef run (docs/tls.md); " \
+                "run the node's bootstrap again, or set node['kafka-cluster']['tls']['enabled'] false for a plaintext lab"
+        end
+        material[name] = ::File.read(path)
+      end
+    end
+
+    def pem_join(*parts)
+      parts.map { |part| part.to_s.strip + "\n" }.join
+    end
+
+    # The migration's middle stage on a node still running plaintext only: the plaintext listener
+    # to keep brokers on among themselves this roll (its peers have no TLS listener yet), or nil
+    # when inter-broker traffic may move to TLS (the node already runs a TLS listener, or is new).
+    def migration_inter_broker(running_text, new_properties)
+      return if running_text.nil?
+      running = ConfigRules.parse(running_text)
+      running_map = ConfigRules.protocol_map(running['listener.security.protocol.map'])
+      running_protocols = ConfigRules.endpoints(running['listeners']).reject { |endpoint| endpoint[:error] }.map { |endpoint| running_map[endpoint[:name]] }
+      return if running_protocols.include?('SSL')
+      new_map = ConfigRules.protocol_map(new_properties['listener.security.protocol.map'])
+      ConfigRules.endpoints(new_properties['listeners']).find { |endpoint| new_map[endpoint[:name]] == 'PLAINTEXT' }&.fetch(:name)
+    end
+
+    # Why the new listeners must not replace the running ones in one roll, or nil. A running
+    # plaintext-only node switched straight to TLS-only cuts off its clients and, mid-roll, the
+    # brokers not yet restarted: the move goes through kafka.security "migrating" first.
+    def plaintext_cut_problem(running_text, new_properties, path)
+      return if running_text.nil?
+      running = ConfigRules.parse(running_text)
+      protocols = lambda do |props|
+        map = ConfigRules.protocol_map(props['listener.security.protocol.map'])
+        controller = ConfigRules.list(props['controller.listener.names']).map(&:upcase)
+        ConfigRules.endpoints(props['listeners']).reject { |endpoint| endpoint[:error] || controller.include?(endpoint[:name]) }.map { |endpoint| map[endpoint[:name]] }
+      end
+      was = protocols.call(running)
+      now = protocols.call(new_properties.transform_keys(&:to_s).transform_values(&:to_s))
+      return unless was.include?('PLAINTEXT') && !was.include?('SSL') && !now.include?('PLAINTEXT')
+      "kafka-cluster: #{path} runs a plaintext listener (#{running['listeners']}) and the new configuration has none (#{new_properties['listeners']}): " \
+        'switching in one roll cuts off clients and the brokers not yet restarted; set kafka.security "migrating" first and deploy, ' \
+        'then "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+    end
+
     # server.properties lines, sorted so the file only changes when a value does.
     def properties_lines(properties)
       properties.sort_by { |key, _| key.to_s }.map { |key, value| "#{key}=#{value}" }

@@ -62,6 +62,36 @@ if kraft
   end
 end
 
+tls = kafka['tls']
+tls_dir = tls['dir']
+tls_material = nil
+if tls['enabled']
+  # Read before anything changes: a node without its key material stops here, naming the file.
+  tls_material = KafkaCluster::Helpers.tls_material(tls['source_dir'])
+  # The wrapper's own settings win: only what it leaves unset comes from here.
+  props = KafkaCluster::Helpers.tls_properties(
+    dir: tls_dir, kraft: kraft, authorizer: !tls['migrating'], zookeeper_tls: !tls['migrating'], super_users: tls['super_users'].to_a
+  ).transform_keys(&:to_s).merge(props)
+end
+server_properties = "#{kafka['conf_dir']}/server.properties"
+running_properties = ::File.exist?(server_properties) ? ::File.read(server_properties) : nil
+if tls['enabled'] && tls['migrating'] && broker
+  # Brokers reach each other on the listener the others advertise: the first roll of the middle
+  # stage adds the TLS listener and keeps inter-broker traffic where it was; a second converge,
+  # once every broker has the listener, moves it (docs/tls.md).
+  keep = KafkaCluster::Helpers.migration_inter_broker(running_properties, props)
+  if keep
+    props['inter.broker.listener.name'] = keep
+    Chef::Log.warn("kafka-cluster: #{server_properties} has no TLS listener yet: this roll adds it and keeps brokers on #{keep} among themselves; " \
+                   'converge again once every broker has it to move them to TLS (docs/tls.md, "Moving a running plaintext cluster to TLS")')
+  end
+end
+# Checked before anything changes: Kafka would refuse these at start, one broker into the roll.
+config_problems = KafkaCluster::ConfigRules.problems(props, version: kafka['version'])
+raise "kafka-cluster: #{server_properties} would not start Kafka #{kafka['version']}: #{config_problems.join('; ')}" unless config_problems.empty?
+cut = KafkaCluster::Helpers.plaintext_cut_problem(running_properties, props, server_properties)
+raise cut if cut
+
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])
 unless kafka['sha512'].to_s =~ /\A\h{128}\z/
   raise "kafka-cluster: node['kafka-cluster']['sha512'] #{kafka['sha512'].inspect} is not the sha512 hex of #{release}.tgz"
@@ -171,7 +201,31 @@ KafkaCluster::Helpers.stale_log_files(kafka['log_dir'], gc_log_name, kafka['gc_l
   end
 end
 
-template "#{kafka['conf_dir']}/server.properties" do
+if tls['enabled']
+  directory tls_dir do
+    owner kafka['user']
+    group kafka['group']
+    mode '0700'
+  end
+
+  # Kafka reads PEM stores itself (the key unencrypted PKCS#8, so no ssl.key.password); a renewed
+  # certificate changes the store and restarts the broker through the same rolling converge.
+  {
+    'keystore.pem' => KafkaCluster::Helpers.pem_join(tls_material['node.key'], tls_material['node.crt'], tls_material['ca.crt']),
+    'truststore.pem' => KafkaCluster::Helpers.pem_join(tls_material['ca.crt']),
+  }.each do |name, pem|
+    file "#{tls_dir}/#{name}" do
+      content pem
+      owner kafka['user']
+      group kafka['group']
+      mode '0600'
+      sensitive true
+      notifies :restart, 'service[kafka]', :delayed
+    end
+  end
+end
+
+template server_properties do
   source 'server.properties.erb'
   owner 'root'
   group kafka['group']
@@ -181,15 +235,31 @@ template "#{kafka['conf_dir']}/server.properties" do
 end
 
 tools_config = "#{kafka['conf_dir']}/tools.properties"
-if kraft
-  # The health checks' admin clients: each call waits 60 s by default, which would make one slow
-  # attempt outlast the whole check.
-  file tools_config do
-    content KafkaCluster::Helpers.properties_lines(kafka['tools_properties'].to_h).join("\n") + "\n"
+zookeeper_tls_config = "#{kafka['conf_dir']}/zookeeper-tls.properties"
+zookeeper_tls = !kraft && tls['enabled'] && !tls['migrating']
+if zookeeper_tls
+  # zookeeper-shell's -zk-tls-config-file: the health check reaches ZooKeeper as the broker does.
+  file zookeeper_tls_config do
+    content KafkaCluster::Helpers.properties_lines(KafkaCluster::Helpers.zookeeper_tls_properties(tls_dir)).join("\n") + "\n"
     owner 'root'
     group kafka['group']
     mode '0640'
   end
+end
+if kraft || tls['enabled']
+  # The admin clients of the health checks and of the workstation's tools (run here over SSH):
+  # each call waits 60 s by default, which would make one slow attempt outlast the whole check.
+  # With TLS they present this node's certificate (principal kafka-broker).
+  tools = kafka['tools_properties'].to_h
+  tools = KafkaCluster::Helpers.tls_client_properties(tls_dir).merge(tools) if tls['enabled']
+  file tools_config do
+    content KafkaCluster::Helpers.properties_lines(tools).join("\n") + "\n"
+    owner 'root'
+    group kafka['group']
+    mode '0640'
+  end
+end
+if kraft
 
   storage_tool = "#{kafka['install_dir']}/current/bin/kafka-storage.sh"
   # Once per log directory, ever: the guard looks for the meta.properties a format writes, so a
@@ -259,10 +329,15 @@ end
 # does the converge script move on to the next node, so restarts roll one node at a time.
 bin_dir = "#{kafka['install_dir']}/current/bin"
 address = KafkaCluster::Helpers.listener_host(props['listeners'])
+# The listeners the checks use: the one brokers talk to each other on, and the controller's.
+inter_broker = props['inter.broker.listener.name'].to_s.empty? ? 'PLAINTEXT' : props['inter.broker.listener.name']
+broker_endpoint = KafkaCluster::Helpers.listener_address(props['listeners'], inter_broker) || "#{address}:#{kafka['broker_port']}"
+controller_name = props['controller.listener.names'].to_s.split(',').first.to_s.strip
+controller_endpoint = KafkaCluster::Helpers.listener_address(props['listeners'], controller_name) || "#{address}:#{kafka['controller_port']}"
 checks = []
 if kraft
   # A controller asks its own controller listener; a broker-only node asks itself as a broker.
-  quorum_endpoint = roles.include?('controller') ? ['--bootstrap-controller', "#{address}:#{kafka['controller_port']}"] : ['--bootstrap-server', "#{address}:#{kafka['broker_port']}"]
+  quorum_endpoint = roles.include?('controller') ? ['--bootstrap-controller', controller_endpoint] : ['--bootstrap-server', broker_endpoint]
   checks << [:kafka_cluster_quorum, "the controller quorum has a leader, seen from node #{props['node.id']}", {
     metadata_quorum: "#{bin_dir}/kafka-metadata-quorum.sh",
     endpoint: quorum_endpoint,
@@ -280,8 +355,9 @@ if broker
     log_dir: kafka['log_dir'],
     attempts: kafka['health_retries'],
     zookeeper_connect: props['zookeeper.connect'].to_s,
-    bootstrap_server: "#{address}:#{kafka['broker_port']}",
+    bootstrap_server: broker_endpoint,
     command_config: kraft ? tools_config : '',
+    zookeeper_tls_config: zookeeper_tls ? zookeeper_tls_config : '',
   }]
 end
 

@@ -14,6 +14,8 @@ property :zookeeper_connect, String, default: ''
 property :bootstrap_server, String, default: ''
 # KRaft: client settings that keep each attempt short.
 property :command_config, String, default: ''
+# ZooKeeper mode over TLS: zookeeper-shell's client settings (-zk-tls-config-file).
+property :zookeeper_tls_config, String, default: ''
 property :attempts, Integer, default: 36
 property :delay, Integer, default: 5
 
@@ -33,7 +35,8 @@ action :check do
             end)
           else
             KafkaCluster::Helpers.registered_broker_ids(KafkaCluster::Helpers.tool_answer do
-              shell_out("#{new_resource.bin_dir}/zookeeper-shell.sh", new_resource.zookeeper_connect, 'ls', '/brokers/ids',
+              tls = new_resource.zookeeper_tls_config.empty? ? [] : ['-zk-tls-config-file', new_resource.zookeeper_tls_config]
+              shell_out("#{new_resource.bin_dir}/zookeeper-shell.sh", new_resource.zookeeper_connect, *tls, 'ls', '/brokers/ids',
                         environment: environment, timeout: 90)
             end)
           end
