@@ -48,6 +48,9 @@ export function pkiParameters(config: Pick<PlatformConfig, "project" | "environm
   };
 }
 
+/** The suffix of the Spark stack's KMS key's alias (`alias/<project>-<environment>-<suffix>`), which also keeps Spark's client key. */
+export const SPARK_KEY_ALIAS_SUFFIX = "spark-secret";
+
 /** The organization every certificate names: one per deployment, so two deployments never trust each other's nodes. */
 export function pkiOrganization(config: Pick<PlatformConfig, "project" | "environment">): string {
   return `${config.project}-${config.environment}`;
@@ -68,5 +71,7 @@ export function pkiContext(config: Pick<PlatformConfig, "project" | "environment
     caDays: CA_CERTIFICATE_DAYS,
     keyBits: KEY_BITS,
     setupCommand: SETUP_COMMAND,
+    adminCommonName: ADMIN_COMMON_NAME,
+    sparkCommonName: SPARK_COMMON_NAME,
   };
 }

@@ -16,7 +16,7 @@ import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
-import { pkiContext, pkiParameters } from "../constructs/pki";
+import { ADMIN_TLS_DIR, pkiContext, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -218,6 +218,8 @@ export class ChefStack extends PlatformStack {
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
       { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
       { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
+      // Spark's client identity: made here, read by Spark's roles (whose key policy lets this role encrypt it).
+      { sid: "KeepSparkClientIdentity", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.sparkKey), parameterArn(pki.sparkCert)] },
     ]);
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
@@ -249,6 +251,11 @@ export class ChefStack extends PlatformStack {
         keyWaitAttempts: 40,
         pki: pkiContext(config),
         caKeyKmsKey: this.adminKeyEncryption.arn,
+        adminTlsDir: ADMIN_TLS_DIR,
+        sparkKeyParameter: pki.sparkKey,
+        sparkCertParameter: pki.sparkCert,
+        // By alias: the Spark stack, which owns the key, is built after this one.
+        sparkKmsKey: `alias/${this.resourceName(SPARK_KEY_ALIAS_SUFFIX)}`,
       }),
     });
 

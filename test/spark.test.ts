@@ -93,12 +93,30 @@ describe("SparkStack", () => {
       "publish-spark-secret",
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),
+      ...Array(4).fill("read-kafka-client-identity"),
       ...Array(3).fill("read-spark-secret"),
       ...Array(4).fill("write-spark-output"),
     ]);
     for (const policy of Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((each) => each.name === "write-spark-output")) {
       expect(policy.policy).toMatch(/cross-stack-output-dataaws_iam_policy_documentdata-bucket-spark-outputjson\}$/);
     }
+  });
+
+  it("lets every Spark node read its Kafka client key and certificate and the CA's certificate, and nothing else of the PKI", () => {
+    const document = dataOf(json, "aws_iam_policy_document")["kafka-client-identity-read"];
+    expect(document.statement).toHaveLength(1);
+    expect(document.statement[0]).toMatchObject({ sid: "ReadKafkaClientIdentity", actions: ["ssm:GetParameter"] });
+    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*:parameter/, ""))).toEqual([
+      "/insight/dev/kafka/clients/spark/key",
+      "/insight/dev/kafka/clients/spark/cert",
+      "/insight/dev/pki/ca-cert",
+    ]);
+    const readers = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-kafka-client-identity");
+    expect(readers.map((policy) => policy.role).sort()).toEqual(
+      ["master", "worker-0", "worker-1", "worker-2"].map((node) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.${node}_role_[0-9A-F]{8}\\.id\\}$`))),
+    );
+    for (const policy of readers) expect(policy.policy).toBe("${data.aws_iam_policy_document.kafka-client-identity-read.json}");
+    expect(JSON.stringify(json)).not.toContain("/pki/ca-key");
   });
 
   it("points every worker at the master's private IP and outputs the master URL", () => {
