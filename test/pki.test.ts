@@ -6,8 +6,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { KafkaProvisionScripts, type ProvisionedNode } from "../constructs/kafkaProvisionScripts";
+import { dirname, join } from "node:path";
+import { KafkaProvisionScripts, type ProvisionedNode, RENEW_COMMAND } from "../constructs/kafkaProvisionScripts";
+import { zookeeperMembersSsh } from "./clusterStubs";
 import { pkiParameters } from "../constructs/pki";
 import { configFrom } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
@@ -41,7 +42,8 @@ const SSH = [
   'transcript="$WORK_DIR/ssh-transcript"',
   'echo ">>> ${host}: ${rest[*]}" >>"$transcript"',
   'if [[ " ${rest[*]} " == *" bash -s "* ]]; then',
-  '  input=$(sed "s|/etc/platform/tls|$WORK_DIR/node/etc/platform/tls|g")',
+  'node="$WORK_DIR/node"; [[ -f "$WORK_DIR/per-host" ]] && node="$WORK_DIR/node-$host"',
+  '  input=$(sed "s|/etc/platform/tls|$node/etc/platform/tls|g")',
   '  printf "%s\\n" "$input" >>"$transcript"',
   '  status=0; output=$(printf "%s\\n" "$input" | bash -c "${rest[*]}") || status=$?',
   '  echo "<<< ${host}" >>"$transcript"; printf "%s\\n" "$output" | tee -a "$transcript"',
@@ -219,6 +221,112 @@ describe("node certificates renewed or issued again", () => {
     expect(run.output).toContain(`cannot read the CA's key from ${PARAMETERS.caKey}`);
     expect(run.output).toContain("FAILED at step 'give insight-dev-kafka-0 its TLS key and certificate'");
     expect(stubCalls(dir).some((call) => call.startsWith("knife bootstrap"))).toBe(false);
+  });
+});
+
+/** The 30-day certificate of the node whose files are in `tls`, signed by the CA in `dir`'s SSM, for this address. */
+function shortCertificate(dir: string, tls: string, ip: string): void {
+  const scratch = mkdtempSync(join(tmpdir(), "short-"));
+  writeFileSync(join(scratch, "ca.key"), readFileSync(ssmFile(dir, PARAMETERS.caKey)));
+  writeFileSync(join(scratch, "ext"), `subjectAltName = IP:${ip},DNS:ip-${ip.replace(/\./g, "-")}.us-west-2.compute.internal\nextendedKeyUsage = serverAuth,clientAuth\n`);
+  openssl("req", "-new", "-key", join(tls, "node.key"), "-subj", "/O=insight-dev/CN=kafka-broker", "-out", join(scratch, "req"));
+  openssl("x509", "-req", "-in", join(scratch, "req"), "-CA", ssmFile(dir, PARAMETERS.caCert), "-CAkey", join(scratch, "ca.key"), "-set_serial", "7", "-days", "30", "-extfile", join(scratch, "ext"), "-out", join(tls, "node.crt"));
+}
+
+describe("platform-renew-certificates", () => {
+  const IPS = ["10.0.16.10", "10.0.32.11"];
+  const scripts = new KafkaProvisionScripts(config);
+  const script = scripts.renewCertificates(IPS);
+  const tls = (dir: string, ip: string): string => join(dir, "work", `node-${ip}`, "etc", "platform", "tls");
+  const cluster = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), "renew-"));
+    caIn(dir);
+    writeFileSync(join(dir, "work", "per-host"), "");
+    return dir;
+  };
+
+  it("is shellcheck-clean, and so is its install step", () => {
+    expect(shellcheck(script).output).toBe("");
+    expect(shellcheck(scripts.installRenewCommand(IPS)).output).toBe("");
+  });
+
+  it("gives every node a certificate, then leaves current ones alone and renews only the one due", () => {
+    const dir = cluster();
+    expect(runBash(script, { stubs, dir }).status).toBe(0);
+    for (const ip of IPS) expect(x509(join(tls(dir, ip), "node.crt"), "-ext", "subjectAltName")).toContain(`IP Address:${ip}, `);
+    const kept = readFileSync(join(tls(dir, IPS[1]), "node.crt"), "utf8");
+    shortCertificate(dir, tls(dir, IPS[0]), IPS[0]);
+    const run = runBash(script, { stubs, dir });
+    expect(run.status).toBe(0);
+    expect(run.output).toMatch(/10\.0\.16\.10 \(ip-10-0-16-10\.us-west-2\.compute\.internal\): its certificate ends .*, within 60 days: issuing its certificate/);
+    expect(run.output).toMatch(/10\.0\.32\.11 \(ip-10-0-32-11\.us-west-2\.compute\.internal\): its certificate is current/);
+    expect(Math.round(daysLeft(join(tls(dir, IPS[0]), "node.crt")))).toBe(365);
+    expect(readFileSync(join(tls(dir, IPS[1]), "node.crt"), "utf8")).toBe(kept);
+  });
+
+  it("refuses an address that is not a Kafka node of this deployment, before connecting anywhere", () => {
+    const dir = cluster();
+    const run = runBash(`set -- 10.0.16.10 10.0.99.9\n${script}`, { stubs, dir });
+    expect(run.status).toBe(2);
+    expect(run.output).toContain("10.0.99.9 is not a Kafka node of this deployment (10.0.16.10 10.0.32.11); no certificate issued");
+    expect(stubCalls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+  });
+
+  it("renews only the nodes it is given, and goes on past one that does not answer, failing at the end", () => {
+    const dir = cluster();
+    const down = { ...stubs, ssh: `[[ " $* " == *ubuntu@10.0.16.10* ]] && exit 255\n${SSH}` };
+    const run = runBash(script, { stubs: down, dir });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("could not check or renew the certificates of 10.0.16.10; the others are done");
+    expect(existsSync(join(tls(dir, IPS[1]), "node.crt"))).toBe(true);
+    const one = runBash(`set -- 10.0.32.11\n${script}`, { stubs, dir });
+    expect(one.status).toBe(0);
+    expect(stubCalls(dir).slice(-3).some((call) => call.includes("10.0.16.10"))).toBe(false);
+  });
+});
+
+describe("renewal in the converge", () => {
+  const script = new KafkaProvisionScripts(config).convergeNodes(["10.0.16.5", "10.0.32.6"], { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ["10.0.16.5", "10.0.32.6"], id: "zookeeper" }) });
+  const clientRun = `${zookeeperMembersSsh("10.0.32.6")}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
+  const convergeStubs = { knife: '[[ "$1 $2 $3" == "data bag show" ]] && exit 1; exit 0', timeout: 'shift; "$@"', sleep: "exit 0", sudo: "exit 0", ssh: clientRun };
+  /** A run directory whose workstation has the renewal command installed: it records each call, and fails while work/renew-fails exists. */
+  const installed = (): string => {
+    const dir = runBash("exit 0").dir;
+    const command = join(dir, "root", RENEW_COMMAND);
+    mkdirSync(dirname(command), { recursive: true });
+    writeFileSync(command, `#!/bin/bash\necho "renew $*" >> "${dir}/calls.log"\n[[ ! -f "${dir}/work/renew-fails" ]]\n`, { mode: 0o755 });
+    return dir;
+  };
+  const sequence = (dir: string): string[] =>
+    stubCalls(dir)
+      .filter((call) => call.startsWith("renew ") || (call.startsWith("ssh ") && call.includes("cinc-client")))
+      .map((call) => (call.startsWith("renew ") ? call : `run ${/ubuntu@(\S+)/.exec(call)?.[1]}`));
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("renews each node's certificate right before that node's Chef run, so the run restarts its services on the new files", () => {
+    const dir = installed();
+    const run = runBash(script, { stubs: convergeStubs, dir });
+    expect(run.status).toBe(0);
+    // The ZooKeeper leader (10.0.32.6) last, as every converge.
+    expect(sequence(dir)).toEqual(["renew 10.0.16.5", "run 10.0.16.5", "renew 10.0.32.6", "run 10.0.32.6"]);
+  });
+
+  it("stops before a node whose certificate cannot be checked or renewed, converging nothing more", () => {
+    const dir = installed();
+    writeFileSync(join(dir, "work", "renew-fails"), "");
+    const run = runBash(script, { stubs: convergeStubs, dir });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("could not check or renew the certificate of 10.0.16.5; it was not converged");
+    expect(sequence(dir)).toEqual(["renew 10.0.16.5"]);
+  });
+
+  it("says so in one line per node when the command is not installed yet, and converges", () => {
+    const run = runBash(script, { stubs: convergeStubs });
+    expect(run.status).toBe(0);
+    expect(run.output).toContain(`NOT RENEWED: ${RENEW_COMMAND} is not installed yet; 10.0.16.5 keeps the certificate it has`);
   });
 });
 
