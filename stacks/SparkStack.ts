@@ -7,7 +7,7 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
-import { pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
+import { NODE_TLS_DIR, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
@@ -164,6 +164,7 @@ export class SparkStack extends PlatformStack {
       secretParameter,
       secretWaitAttempts: 30,
       ports: SPARK_PORTS,
+      kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
     this.master = new HardenedInstance(this, "master", {
