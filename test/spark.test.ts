@@ -408,11 +408,11 @@ describe("spark-node user data", () => {
       }
       const run = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir });
       expect(run.status).toBe(0);
-      const pem = read(dir, "etc/platform/tls/kafka-client.pem");
+      const pem = read(dir, "etc/platform/tls/spark.pem");
       expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]*-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\n[\s\S]*-----END CERTIFICATE-----\n$/);
-      expect(statSync(join(dir, "root/etc/platform/tls/kafka-client.pem")).mode & 0o777).toBe(0o640);
-      expect(calls(dir).some((call) => call.startsWith("install -m 0640 -o root -g spark ") && call.endsWith("/root/etc/platform/tls/kafka-client.pem"))).toBe(true);
-      expect(openssl("verify", "-CAfile", join(dir, "root/etc/platform/tls/ca.crt"), join(dir, "root/etc/platform/tls/kafka-client.pem"))).toContain(": OK");
+      expect(statSync(join(dir, "root/etc/platform/tls/spark.pem")).mode & 0o777).toBe(0o640);
+      expect(calls(dir).some((call) => call.startsWith("install -m 0640 -o root -g spark ") && call.endsWith("/root/etc/platform/tls/spark.pem"))).toBe(true);
+      expect(openssl("verify", "-CAfile", join(dir, "root/etc/platform/tls/ca.crt"), join(dir, "root/etc/platform/tls/spark.pem"))).toContain(": OK");
       expect(run.output).not.toContain("PRIVATE KEY");
       expect(run.output).not.toContain("not in SSM yet");
     });
