@@ -606,6 +606,8 @@ describe("chef-workstation user data", () => {
       expect(extensions).not.toContain("Server Authentication");
       expect(openssl("x509", "-in", join(dir, "admin.crt"), "-noout", "-pubkey")).toBe(openssl("pkey", "-in", join(dir, "admin.key"), "-pubout"));
       expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).not.toContain("admin.key");
+      // ~/.platform belongs to ubuntu: the bootstrap, run as ubuntu, keeps its records there.
+      expect(calls(first.dir)).toContain(`install -d -m 0755 -o ubuntu -g ubuntu ${join(first.dir, "root/home/ubuntu/.platform")}`);
     });
 
     it("makes Spark's identity: its key a SecureString under the Spark CMK, its certificate (CN=spark, client only) a String", () => {

@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { KafkaProvisionScripts, type ProvisionedNode, RENEW_COMMAND } from "../constructs/kafkaProvisionScripts";
 import { zookeeperMembersSsh } from "./clusterStubs";
 import { pkiParameters } from "../constructs/pki";
-import { configFrom } from "./helpers";
+import { buildPlatform } from "../stacks/buildPlatform";
+import { configFrom, dataOf, synthAppStack, testApp } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
 import { COMMON_STUBS, python3Stub } from "./stubs";
 
@@ -342,6 +343,38 @@ it("takes the CA from PLATFORM_PKI_CA_DIR on a machine with no SSM (the local re
   expect(run.status).toBe(0);
   expect(openssl("verify", "-CAfile", join(caDir, "ca.crt"), nodeFile(dir, "node.crt"))).toContain(": OK");
   expect(stubCalls(dir).some((call) => call.startsWith("python3 -c") && call.includes("get_parameter"))).toBe(false);
+});
+
+describe("who may read the PKI's parameters, across the synthesized platform", () => {
+  const app = testApp();
+  buildPlatform(app, config);
+  const stacks = Object.fromEntries(["chef", "spark", "kafka", "storage", "network"].map((name) => [name, synthAppStack(app, name)]));
+  /** The IAM policy documents (inline policies and key policies alike) of a stack that name this parameter. */
+  const naming = (stack: string, parameter: string): string[] =>
+    Object.entries(dataOf(stacks[stack], "aws_iam_policy_document"))
+      .filter(([, document]) => JSON.stringify(document.statement).includes(`:parameter${parameter}"`))
+      .map(([name]) => name.replace(/_[0-9A-F]{8}$/, ""))
+      .sort();
+
+  it("names the CA's key only in the workstation's policy and the Chef CMK's key policy", () => {
+    expect(naming("chef", PARAMETERS.caKey)).toEqual(["admin-key-encryption_policy-document", "workstation-keys"]);
+    for (const stack of ["spark", "kafka", "storage", "network"]) expect({ stack, documents: naming(stack, PARAMETERS.caKey) }).toEqual({ stack, documents: [] });
+  });
+
+  it("names Spark's client key only for the workstation (which writes it) and the Spark roles and CMK (which read it); no Kafka node role", () => {
+    expect(naming("chef", PARAMETERS.sparkKey)).toEqual(["workstation-keys"]);
+    expect(naming("spark", PARAMETERS.sparkKey)).toEqual(["kafka-client-identity-read", "secret-key_policy-document"]);
+    expect(naming("kafka", PARAMETERS.sparkKey)).toEqual([]);
+    // The Kafka nodes' roles name no PKI parameter at all: their keys and certificates come over SSH.
+    const kafkaDocuments = JSON.stringify(dataOf(stacks.kafka, "aws_iam_policy_document"));
+    expect(/\/pki\/|\/kafka\/clients\//.test(kafkaDocuments)).toBe(false);
+  });
+
+  it("puts no key or certificate in any stack's JSON: they are made on the instances", () => {
+    for (const [stack, json] of Object.entries(stacks)) {
+      expect({ stack, pem: /-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----\\n[A-Za-z0-9+/]/.test(JSON.stringify(json)) }).toEqual({ stack, pem: false });
+    }
+  });
 });
 
 it("the openssl used here is OpenSSL 3, as on the Ubuntu releases the platform runs", () => {
