@@ -2,6 +2,7 @@ import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
+import { pkiContext } from "./pki";
 import { renderScript } from "./renderScript";
 import { SETUP_COMMAND } from "./setupCommand";
 
@@ -167,6 +168,11 @@ const CONTROLLER_GUARD_SILENT_LOOKS = 4;
 const ROLL_WAIT_ATTEMPTS = 60;
 const ROLL_WAIT_INTERVAL_SECONDS = 10;
 
+/** The command, installed on the workstation, that renews the Kafka nodes' TLS certificates when due. */
+export const RENEW_COMMAND = "/usr/local/bin/platform-renew-certificates";
+/** The end of the here-document that carries the renewal script. */
+const RENEW_SCRIPT_END = "PLATFORM_RENEW_SCRIPT";
+
 /** Names must stay valid in a shell word and a path: Chef's own rule for data bag names. */
 const DATA_BAG_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -224,6 +230,7 @@ export class KafkaProvisionScripts {
       licenceFlag: this.config.chef.flavor === "chef" ? "--chef-license accept" : "",
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+      pki: pkiContext(this.config),
     });
   }
 
@@ -270,7 +277,32 @@ export class KafkaProvisionScripts {
       setupCommand: SETUP_COMMAND,
       dedicatedControllers: this.config.kafka.mode === "kraft" && this.config.kafka.dedicatedControllers,
       rolling: this.rollingContext(),
+      // Each node's certificate is renewed (when due) right before its run, which then restarts
+      // its services on the new files while the roll is gated.
+      renewCommand: RENEW_COMMAND,
       ...this.kafkaToolsContext(),
+    });
+  }
+
+  /** The renewal command's script: every node's certificate checked and renewed when due (see the template). */
+  renewCertificates(nodeIps: readonly string[]): string {
+    return renderScript("provision/renew-certificates", {
+      scriptName: "platform-renew-certificates",
+      nodeIps,
+      renewCommand: RENEW_COMMAND,
+      knifeConfig: this.knifeConfig,
+      pki: pkiContext(this.config),
+    });
+  }
+
+  /** Installs the renewal command on the workstation. */
+  installRenewCommand(nodeIps: readonly string[]): string {
+    const renewScript = this.renewCertificates(nodeIps);
+    if (renewScript.split("\n").includes(RENEW_SCRIPT_END)) throw new Error(`the renewal script holds its own here-document's end, ${RENEW_SCRIPT_END}`);
+    return renderScript("provision/install-renew-command", {
+      renewScript,
+      renewCommand: RENEW_COMMAND,
+      knifeConfig: this.knifeConfig,
     });
   }
 

@@ -17,6 +17,7 @@ import { declareKafkaSecurity } from "../guardrails/rules/kafkaTls";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
+import { ADMIN_TLS_DIR, pkiContext, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -213,9 +214,14 @@ export class ChefStack extends PlatformStack {
     const serverFqdn = this.server.instance.privateDns;
     this.serverUrl = `https://${serverFqdn}/organizations/${chef.organization}`;
 
+    // The platform's CA: the workstation makes it at its first boot, keeps it, and signs with it.
+    const pki = pkiParameters(config);
     const workstationKeysPolicy = policy("workstation-keys", [
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
       { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+      { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
+      // Spark's client identity: made here, read by Spark's roles (whose key policy lets this role encrypt it).
+      { sid: "KeepSparkClientIdentity", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.sparkKey), parameterArn(pki.sparkCert)] },
     ]);
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
@@ -245,6 +251,13 @@ export class ChefStack extends PlatformStack {
         rolesKey,
         chefRepoDigestParameter,
         keyWaitAttempts: 40,
+        pki: pkiContext(config),
+        caKeyKmsKey: this.adminKeyEncryption.arn,
+        adminTlsDir: ADMIN_TLS_DIR,
+        sparkKeyParameter: pki.sparkKey,
+        sparkCertParameter: pki.sparkCert,
+        // By alias: the Spark stack, which owns the key, is built after this one.
+        sparkKmsKey: `alias/${this.resourceName(SPARK_KEY_ALIAS_SUFFIX)}`,
       }),
     });
 
@@ -252,6 +265,7 @@ export class ChefStack extends PlatformStack {
     const adminKeyPolicy = this.adminKeyEncryption.allow([
       ssmParameterKeyStatement("ServerPublishesAdminKey", config.region, adminKeyArn, [this.server.role.arn], SSM_WRITER_ACTIONS),
       ssmParameterKeyStatement("WorkstationReadsAdminKey", config.region, adminKeyArn, [this.workstation.role.arn], SSM_READER_ACTIONS),
+      ssmParameterKeyStatement("WorkstationKeepsCaKey", config.region, parameterArn(pki.caKey), [this.workstation.role.arn], SSM_WRITER_ACTIONS),
     ]);
     // The workstation's first read of the admin key must find the key policy in place.
     waitFor(this.workstation.instance, adminKeyPolicy);

@@ -136,6 +136,8 @@ export class KafkaStack extends PlatformStack {
   readonly drainCommand: TerraformData;
   /** Installs the rebalance command on the workstation. */
   readonly rebalanceCommand: TerraformData;
+  /** Installs the command that renews the nodes' TLS certificates, which the converge runs. */
+  readonly renewCommand: TerraformData;
   /** Where each instance is placed, as configured: the roll guards name it without referring to the instance. */
   private readonly placements = new Map<HardenedInstance, { readonly subnetId: string; readonly availabilityZone: string; readonly instanceType: string; readonly attachment: VolumeAttachment }>();
   /** Each ZooKeeper ensemble member's own volume, by instance (ZooKeeper mode only). */
@@ -319,6 +321,18 @@ export class KafkaStack extends PlatformStack {
     // The members' volumes: a broker added outside the ensemble re-runs nothing on the others.
     const zookeeperVolumeIds = quorum.flatMap((node) => this.zookeeperVolumes.get(node.instance)?.volume.id ?? []);
 
+    // The command that renews the nodes' TLS certificates when due, which the converge runs for
+    // each node right before its Chef run; installed again whenever a node's address changes.
+    const nodeIps = everyNode.map((node) => node.instance.privateIp);
+    this.renewCommand = workstationScript(this, "renew-certificates-command", {
+      workstation,
+      script: scripts.installRenewCommand(nodeIps),
+      triggers: {
+        nodes: Fn.join(",", nodeIps),
+        script: createHash("sha256").update(scripts.renewCertificates(everyNode.map(() => "address"))).digest("hex"),
+      },
+    });
+
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
@@ -334,6 +348,7 @@ export class KafkaStack extends PlatformStack {
       },
       after: [
         this.quorumBagUpload,
+        this.renewCommand,
         ...this.bootstraps,
         ...this.dataVolumes,
         ...[...this.zookeeperVolumes.values()].map((own) => own.attachment),

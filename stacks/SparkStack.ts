@@ -7,6 +7,7 @@ import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { NODE_TLS_DIR, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
@@ -52,6 +53,8 @@ export interface SparkStackProps extends PlatformStackProps {
     readonly parameter: string;
     readonly readPolicyJson: string;
   };
+  /** The Chef workstation's role, which makes Spark's Kafka client key under this stack's KMS key. */
+  readonly workstationRoleArn: string;
 }
 
 /** Where Spark is unpacked (`current` links the release) and where its configuration lives. */
@@ -125,9 +128,22 @@ export class SparkStack extends PlatformStack {
         statement: [{ sid: "SparkAuthSecret", actions, resources: [secretArn] }],
       }).json;
     const publishSecret = secretPolicy(["ssm:PutParameter", "ssm:GetParameter"], "spark-secret-publish");
+    // Spark's Kafka client identity (principal "spark") and the CA that signs the brokers.
+    const pki = pkiParameters(props.config);
+    const sparkClientKeyArn = ssmParameterArn(this, props.config.region, pki.sparkKey);
+    const readClientIdentity = new DataAwsIamPolicyDocument(this, "kafka-client-identity-read", {
+      statement: [
+        {
+          sid: "ReadKafkaClientIdentity",
+          actions: ["ssm:GetParameter"],
+          resources: [pki.sparkKey, pki.sparkCert, pki.caCert].map((name) => ssmParameterArn(this, props.config.region, name)),
+        },
+      ],
+    }).json;
     const readSecret = secretPolicy(["ssm:GetParameter"], "spark-secret-read");
     this.secretKey = new PlatformKey(this, "secret-key", {
-      alias: this.resourceName("spark-secret"),
+      // The workstation names this key by its alias when it stores Spark's Kafka client key.
+      alias: this.resourceName(SPARK_KEY_ALIAS_SUFFIX),
       description: `The Spark authentication secret of ${this.resourceName("spark")} in SSM`,
       deletionWindowInDays: 7,
     });
@@ -148,6 +164,7 @@ export class SparkStack extends PlatformStack {
       secretParameter,
       secretWaitAttempts: 30,
       ports: SPARK_PORTS,
+      kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
     this.master = new HardenedInstance(this, "master", {
@@ -166,6 +183,7 @@ export class SparkStack extends PlatformStack {
         "write-spark-output": props.outputWritePolicyJson,
         "publish-spark-secret": publishSecret,
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
+        "read-kafka-client-identity": readClientIdentity,
       },
       userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true, secretKmsKey: this.secretKey.arn }),
     });
@@ -186,6 +204,7 @@ export class SparkStack extends PlatformStack {
           "write-spark-output": props.outputWritePolicyJson,
           "read-spark-secret": readSecret,
           "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
+          "read-kafka-client-identity": readClientIdentity,
         },
         userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
       });
@@ -195,6 +214,14 @@ export class SparkStack extends PlatformStack {
     const secretKeyPolicy = this.secretKey.allow([
       ssmParameterKeyStatement("MasterPublishesSecret", props.config.region, secretArn, [this.master.role.arn], SSM_WRITER_ACTIONS),
       ssmParameterKeyStatement("WorkersReadSecret", props.config.region, secretArn, this.workers.map((worker) => worker.role.arn), SSM_READER_ACTIONS),
+      ssmParameterKeyStatement("WorkstationWritesKafkaClientKey", props.config.region, sparkClientKeyArn, [props.workstationRoleArn], SSM_WRITER_ACTIONS),
+      ssmParameterKeyStatement(
+        "SparkReadsKafkaClientKey",
+        props.config.region,
+        sparkClientKeyArn,
+        [this.master, ...this.workers].map((node) => node.role.arn),
+        SSM_READER_ACTIONS,
+      ),
     ]);
     for (const node of [this.master, ...this.workers]) waitFor(node.instance, secretKeyPolicy);
 

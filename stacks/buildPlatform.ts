@@ -26,6 +26,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     dataReadPolicyJson: storage.readPolicyJson,
     outputWritePolicyJson: storage.sparkOutputPolicyJson,
     bootstrapKey: { parameter: chef.bootstrapKeyParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
+    workstationRoleArn: chef.workstation.role.arn,
   });
   const kafka = new KafkaStack(app, "kafka", {
     config,

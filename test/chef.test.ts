@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { pkiContext, pkiParameters } from "../constructs/pki";
 import { ConfigError } from "../config/ConfigError";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
@@ -81,6 +82,21 @@ describe("ChefStack", () => {
     expect(resources("workstation-keys", "ReadAdminKey")).toEqual([expect.stringMatching(adminKey)]);
     expect(resources("workstation-keys", "PublishBootstrapKey")).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
     expect(documents["workstation-read-chef-repo"].statement[0].resources[0]).toMatch(/\/chef-repo\/\*$/);
+  });
+
+  it("lets the workstation alone keep the platform's CA and Spark's client identity: get and put on those four parameters only", () => {
+    const documents = dataOf(json, "aws_iam_policy_document");
+    const statement = (sid: string): Json => documents["workstation-keys"].statement.find((each: Json) => each.sid === sid);
+    const names = (sid: string): string[] => statement(sid).resources.map((arn: string) => arn.replace(/.*:parameter/, ""));
+    expect(statement("KeepCertificateAuthority").actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
+    expect(names("KeepCertificateAuthority")).toEqual(["/insight/dev/pki/ca-key", "/insight/dev/pki/ca-cert"]);
+    expect(statement("KeepSparkClientIdentity").actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
+    expect(names("KeepSparkClientIdentity")).toEqual(["/insight/dev/kafka/clients/spark/key", "/insight/dev/kafka/clients/spark/cert"]);
+    // No other policy of the stack names the CA's key: the server's role cannot read it.
+    const naming = Object.entries(documents).filter(([, document]) => JSON.stringify(document.statement).includes("/pki/ca-key"));
+    expect(naming.map(([name]) => name.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["admin-key-encryption_policy-document", "workstation-keys"]);
+    // Spark's key, which its stack makes after this one, is named by its alias.
+    expect(userDataOf(json, workstation)).toContain("'alias/insight-dev-spark-secret'");
   });
 
   it("lets operators log in to the server from the workstation with its bootstrap key, as on every node", () => {
@@ -207,6 +223,10 @@ const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
 const CHEF_REPO_DIGEST_PARAMETER = "/insight/dev/chef/chef-repo-sha256";
 const ADMIN_KEY_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/0f1e2d3c-chef";
+const PKI = pkiParameters(configFrom());
+/** What the workstation's first setup puts for the platform's CA: the key under the Chef CMK, the certificate as a String. */
+const SPARK_KMS_KEY = "alias/insight-dev-spark-secret";
+const CA_PUTS = `${PKI.caKey} ${ADMIN_KEY_KMS_KEY}\n${PKI.caCert} String\n${PKI.sparkKey} ${SPARK_KMS_KEY}\n${PKI.sparkCert} String\n`;
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
@@ -388,6 +408,12 @@ describe("chef-workstation user data", () => {
     rolesKey: "chef-repo/roles.json",
     chefRepoDigestParameter: CHEF_REPO_DIGEST_PARAMETER,
     keyWaitAttempts: 3,
+    pki: pkiContext(configFrom()),
+    caKeyKmsKey: ADMIN_KEY_KMS_KEY,
+    adminTlsDir: "/home/ubuntu/.platform/tls",
+    sparkKeyParameter: PKI.sparkKey,
+    sparkCertParameter: PKI.sparkCert,
+    sparkKmsKey: SPARK_KMS_KEY,
   });
   const s3 = mkdtempSync(join(tmpdir(), "chef-repo-"));
   mkdirSync(join(s3, "chef-repo"));
@@ -461,7 +487,7 @@ describe("chef-workstation user data", () => {
   });
 
   it("creates its bootstrap key pair and publishes only the public half, as a plain String", () => {
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
     const published = readFileSync(join(first.dir, "work", "ssm", "_insight_dev_chef_bootstrap-public-key"), "utf8");
     expect(published).toMatch(/^ssh-ed25519 /);
     expect(published).not.toContain("PRIVATE");
@@ -470,7 +496,7 @@ describe("chef-workstation user data", () => {
   it("retries publishing its bootstrap key while its role's permissions are not in force yet", () => {
     const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" }, dir: published() });
     expect(refusedTwice.status).toBe(0);
-    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
     expect(refusedTwice.output).toContain("attempt 2/8 failed: bootstrap_key_published");
   });
 
@@ -534,7 +560,118 @@ describe("chef-workstation user data", () => {
     expect(second.output).toContain("are already on the server");
     const newCalls = calls(first.dir).slice(before);
     expect(newCalls.filter((call) => /^(dpkg|apt-get|ssh-keygen|tar) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
+    // The bootstrap key, the CA's key and certificate, Spark's client key and certificate, all from the first run.
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(5);
+  });
+
+  describe("the platform's certificate authority", () => {
+    const ssmFile = (dir: string, name: string): string => join(dir, "work", "ssm", name.split("/").join("_"));
+    const openssl = (...args: string[]): string => execFileSync("openssl", args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    const caKey = ssmFile(first.dir, PKI.caKey);
+    const caCert = ssmFile(first.dir, PKI.caCert);
+
+    it("is made at first boot: its key a SecureString under the Chef CMK, its certificate a String", () => {
+      expect(first.output).toContain(`the platform's CA is in ${PKI.caKey} and ${PKI.caCert}`);
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toContain(`${PKI.caKey} ${ADMIN_KEY_KMS_KEY}\n${PKI.caCert} String\n`);
+      expect(readFileSync(caKey, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+      expect(openssl("x509", "-in", caCert, "-noout", "-pubkey")).toBe(openssl("pkey", "-in", caKey, "-pubout"));
+    });
+
+    it("is a CA for its own deployment only: CA:TRUE with path length 0, signing certificates, ten years", () => {
+      expect(openssl("x509", "-in", caCert, "-noout", "-subject", "-nameopt", "RFC2253").trim()).toBe("subject=CN=insight-dev platform CA,O=insight-dev");
+      const extensions = openssl("x509", "-in", caCert, "-noout", "-ext", "basicConstraints,keyUsage");
+      expect(extensions).toContain("CA:TRUE, pathlen:0");
+      expect(extensions).toContain("Certificate Sign, CRL Sign");
+      expect(openssl("verify", "-CAfile", caCert, caCert)).toContain(": OK");
+      const end = Date.parse(openssl("x509", "-in", caCert, "-noout", "-enddate").replace(/^notAfter=/, ""));
+      expect(Math.round((end - Date.now()) / 86_400_000)).toBe(3650);
+    });
+
+    it("never logs the CA's key, and leaves no copy of it on the workstation", () => {
+      const key = readFileSync(caKey, "utf8").split("\n")[1];
+      expect(first.output).not.toContain(key);
+      expect(first.output).not.toContain("BEGIN PRIVATE KEY");
+      expect(calls(first.dir).join("\n")).not.toContain(key);
+    });
+
+    it("makes the workstation's kafka-admin identity: a key that stays here, its certificate and the CA's, for ubuntu", () => {
+      const dir = join(first.dir, "root/home/ubuntu/.platform/tls");
+      expect(readdirSync(dir).sort()).toEqual(["admin.crt", "admin.key", "ca.crt"]);
+      expect(statSync(join(dir, "admin.key")).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, "admin.crt")).mode & 0o777).toBe(0o644);
+      expect(openssl("verify", "-CAfile", join(dir, "ca.crt"), join(dir, "admin.crt"))).toContain(": OK");
+      expect(openssl("x509", "-in", join(dir, "admin.crt"), "-noout", "-subject", "-nameopt", "RFC2253").trim()).toBe("subject=CN=kafka-admin,O=insight-dev");
+      const extensions = openssl("x509", "-in", join(dir, "admin.crt"), "-noout", "-ext", "extendedKeyUsage,subjectAltName");
+      expect(extensions).toContain("TLS Web Client Authentication");
+      expect(extensions).not.toContain("Server Authentication");
+      expect(openssl("x509", "-in", join(dir, "admin.crt"), "-noout", "-pubkey")).toBe(openssl("pkey", "-in", join(dir, "admin.key"), "-pubout"));
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).not.toContain("admin.key");
+      // ~/.platform belongs to ubuntu: the bootstrap, run as ubuntu, keeps its records there.
+      expect(calls(first.dir)).toContain(`install -d -m 0755 -o ubuntu -g ubuntu ${join(first.dir, "root/home/ubuntu/.platform")}`);
+    });
+
+    it("makes Spark's identity: its key a SecureString under the Spark CMK, its certificate (CN=spark, client only) a String", () => {
+      const key = ssmFile(first.dir, PKI.sparkKey);
+      const certificate = ssmFile(first.dir, PKI.sparkCert);
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toContain(`${PKI.sparkKey} ${SPARK_KMS_KEY}\n${PKI.sparkCert} String\n`);
+      expect(openssl("verify", "-CAfile", caCert, certificate)).toContain(": OK");
+      expect(openssl("x509", "-in", certificate, "-noout", "-subject", "-nameopt", "RFC2253").trim()).toBe("subject=CN=spark,O=insight-dev");
+      expect(openssl("x509", "-in", certificate, "-noout", "-ext", "extendedKeyUsage")).toContain("TLS Web Client Authentication");
+      expect(openssl("x509", "-in", certificate, "-noout", "-pubkey")).toBe(openssl("pkey", "-in", key, "-pubout"));
+      expect(first.output).not.toContain(readFileSync(key, "utf8").split("\n")[1]);
+    });
+
+    it("renews Spark's certificate with 30 days left, for the same key, and keeps a current one", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      const puts = (): string[] => readFileSync(join(dir, "work", "ssm-puts"), "utf8").trim().split("\n");
+      const before = puts().length;
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      expect(puts()).toHaveLength(before);
+      const scratch = mkdtempSync(join(tmpdir(), "short-"));
+      writeFileSync(join(scratch, "ca.key"), readFileSync(ssmFile(dir, PKI.caKey)));
+      writeFileSync(join(scratch, "spark.key"), readFileSync(ssmFile(dir, PKI.sparkKey)));
+      openssl("req", "-new", "-key", join(scratch, "spark.key"), "-subj", "/O=insight-dev/CN=spark", "-out", join(scratch, "req"));
+      openssl("x509", "-req", "-in", join(scratch, "req"), "-CA", ssmFile(dir, PKI.caCert), "-CAkey", join(scratch, "ca.key"), "-days", "30", "-set_serial", "9", "-out", ssmFile(dir, PKI.sparkCert));
+      const renewal = runBash(script, { stubs, env: keysPublished, dir });
+      expect(renewal.status).toBe(0);
+      expect(renewal.output).toContain("issued the spark certificate");
+      expect(puts().slice(before)).toEqual([`${PKI.sparkCert} String`]);
+      const end = Date.parse(openssl("x509", "-in", ssmFile(dir, PKI.sparkCert), "-noout", "-enddate").replace(/^notAfter=/, ""));
+      expect(Math.round((end - Date.now()) / 86_400_000)).toBe(365);
+    });
+
+    it("goes on without Spark's identity while the Spark stack's key does not exist yet, saying so", () => {
+      const dir = published();
+      const refusingSparkKey = { ...stubs, python3: python3Stub(`if [[ $2 == *put_parameter* && $3 == ${PKI.sparkKey} ]]; then echo NotFoundException >&2; exit 1; fi`) };
+      const run = runBash(script, { stubs: refusingSparkKey, env: keysPublished, dir });
+      expect(run.status).toBe(0);
+      expect(run.output).toContain(`Spark's client identity is not in ${PKI.sparkKey} yet (the Spark stack's KMS key ${SPARK_KMS_KEY} may not exist yet); the next converge makes it`);
+    });
+
+    it("takes the key a racing setup stored first, and certifies that one", () => {
+      const dir = published();
+      const winner = mkdtempSync(join(tmpdir(), "winner-"));
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(winner, "ca.key"));
+      writeFileSync(ssmFile(dir, PKI.caKey), readFileSync(join(winner, "ca.key")));
+      const run = runBash(script, { stubs, env: keysPublished, dir });
+      expect(run.status).toBe(0);
+      expect(readFileSync(ssmFile(dir, PKI.caKey), "utf8")).toBe(readFileSync(join(winner, "ca.key"), "utf8"));
+      expect(openssl("x509", "-in", ssmFile(dir, PKI.caCert), "-noout", "-pubkey")).toBe(openssl("pkey", "-in", join(winner, "ca.key"), "-pubout"));
+      expect(readFileSync(join(dir, "work", "ssm-puts"), "utf8")).not.toContain(`${PKI.caKey} `);
+    });
+
+    it("refuses a certificate in SSM that does not certify the stored key", () => {
+      const dir = published();
+      const other = mkdtempSync(join(tmpdir(), "other-"));
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(other, "a.key"));
+      writeFileSync(ssmFile(dir, PKI.caKey), readFileSync(join(other, "a.key")));
+      writeFileSync(ssmFile(dir, PKI.caCert), "not a certificate\n");
+      const run = runBash(script, { stubs, env: keysPublished, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`${PKI.caCert} does not certify the key in ${PKI.caKey}; see docs/tls.md on rotating the CA`);
+      expect(run.output).toContain("FAILED at step 'make the platform's certificate authority'");
+    });
   });
 
   it("stops with a clear message when the server's admin key never appears in SSM", () => {

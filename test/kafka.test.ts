@@ -261,7 +261,10 @@ describe("KafkaStack", () => {
         `aws_volume_attachment.zookeeper-data-volume-${index}-attachment`,
         `terraform_data.zookeeper-volume-attribute-node-${index}`,
       ]).flat();
-      expect([...converge.depends_on].sort()).toEqual(["terraform_data.zoo-bag", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes, ...zookeeper].sort());
+      // And after the certificate renewal command it runs before each node's Chef run.
+      expect([...converge.depends_on].sort()).toEqual(
+        ["terraform_data.zoo-bag", "terraform_data.renew-certificates-command", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes, ...zookeeper].sort(),
+      );
       expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "dataVolumeGiB", "ensemble", "zookeeperVolumes"]);
       expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);
       expect(converge.triggers_replace.ensemble).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ensembleIps.join(", ")}\\]\\)\\}$`));

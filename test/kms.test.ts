@@ -90,7 +90,7 @@ describe("customer-managed KMS keys", () => {
     const parameter = `arn:\${data.aws_partition.partition.partition}:ssm:us-west-2:\${data.aws_caller_identity.account.account_id}:parameter/insight/dev/chef/${server}/admin-key`;
 
     it("lets the server encrypt (and read back) and the workstation decrypt exactly this server's admin key, through SSM only", () => {
-      expect(Object.keys(policy)).toEqual([KEY_ADMINISTRATION_SID, "ServerPublishesAdminKey", "WorkstationReadsAdminKey"]);
+      expect(Object.keys(policy)).toEqual([KEY_ADMINISTRATION_SID, "ServerPublishesAdminKey", "WorkstationReadsAdminKey", "WorkstationKeepsCaKey"]);
       expect(policy.ServerPublishesAdminKey).toMatchObject({ principals: [{ type: "AWS", identifiers: [roleRef(chef, "server")] }], actions: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"] });
       expect(policy.WorkstationReadsAdminKey).toMatchObject({ principals: [{ type: "AWS", identifiers: [roleRef(chef, "workstation")] }], actions: ["kms:Decrypt"] });
       for (const statement of [policy.ServerPublishesAdminKey, policy.WorkstationReadsAdminKey]) {
@@ -99,6 +99,18 @@ describe("customer-managed KMS keys", () => {
           "kms:EncryptionContext:PARAMETER_ARN": ["StringEquals", [parameter]],
         });
       }
+    });
+
+    it("lets the workstation alone encrypt and decrypt the platform CA's key, through SSM, for that parameter only", () => {
+      const caKey = "arn:${data.aws_partition.partition.partition}:ssm:us-west-2:${data.aws_caller_identity.account.account_id}:parameter/insight/dev/pki/ca-key";
+      expect(policy.WorkstationKeepsCaKey).toMatchObject({ principals: [{ type: "AWS", identifiers: [roleRef(chef, "workstation")] }], actions: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"] });
+      expect(conditions(policy.WorkstationKeepsCaKey)).toEqual({
+        "kms:ViaService": ["StringEquals", ["ssm.us-west-2.amazonaws.com"]],
+        "kms:EncryptionContext:PARAMETER_ARN": ["StringEquals", [caKey]],
+      });
+      // No other statement names the CA's key: the server may not read it.
+      const naming = Object.entries(policy).filter(([, statement]) => JSON.stringify(statement).includes("/pki/"));
+      expect(naming.map(([sid]) => sid)).toEqual(["WorkstationKeepsCaKey"]);
     });
 
     it("is the key the server publishes the admin key under, and the workstation boots once the policy is in place", () => {
@@ -114,7 +126,7 @@ describe("customer-managed KMS keys", () => {
     const parameter = "arn:${data.aws_partition.partition.partition}:ssm:us-west-2:${data.aws_caller_identity.account.account_id}:parameter/insight/dev/spark/auth-secret";
 
     it("lets the master encrypt and every worker decrypt the secret's parameter only, through SSM only", () => {
-      expect(Object.keys(policy)).toEqual([KEY_ADMINISTRATION_SID, "MasterPublishesSecret", "WorkersReadSecret"]);
+      expect(Object.keys(policy)).toEqual([KEY_ADMINISTRATION_SID, "MasterPublishesSecret", "WorkersReadSecret", "WorkstationWritesKafkaClientKey", "SparkReadsKafkaClientKey"]);
       expect(policy.MasterPublishesSecret).toMatchObject({ principals: [{ type: "AWS", identifiers: [roleRef(spark, "master")] }], actions: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"] });
       expect(policy.WorkersReadSecret).toMatchObject({
         principals: [{ type: "AWS", identifiers: [0, 1, 2].map((index) => roleRef(spark, `worker-${index}`)) }],
@@ -123,6 +135,22 @@ describe("customer-managed KMS keys", () => {
       for (const statement of [policy.MasterPublishesSecret, policy.WorkersReadSecret]) {
         expect(conditions(statement)["kms:EncryptionContext:PARAMETER_ARN"]).toEqual(["StringEquals", [parameter]]);
         expect(conditions(statement)["kms:ViaService"]).toEqual(["StringEquals", ["ssm.us-west-2.amazonaws.com"]]);
+      }
+    });
+
+    it("lets the workstation encrypt and every Spark node decrypt Spark's Kafka client key, through SSM, for that parameter only", () => {
+      const clientKey = "arn:${data.aws_partition.partition.partition}:ssm:us-west-2:${data.aws_caller_identity.account.account_id}:parameter/insight/dev/kafka/clients/spark/key";
+      const workstation = "${data.terraform_remote_state.cross-stack-reference-input-chef.outputs.cross-stack-output-aws_iam_roleworkstation_role_EF792661arn}";
+      expect(policy.WorkstationWritesKafkaClientKey).toMatchObject({ principals: [{ type: "AWS", identifiers: [workstation] }], actions: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"] });
+      expect(policy.SparkReadsKafkaClientKey).toMatchObject({
+        principals: [{ type: "AWS", identifiers: ["master", "worker-0", "worker-1", "worker-2"].map((node) => roleRef(spark, node)) }],
+        actions: ["kms:Decrypt"],
+      });
+      for (const statement of [policy.WorkstationWritesKafkaClientKey, policy.SparkReadsKafkaClientKey]) {
+        expect(conditions(statement)).toEqual({
+          "kms:ViaService": ["StringEquals", ["ssm.us-west-2.amazonaws.com"]],
+          "kms:EncryptionContext:PARAMETER_ARN": ["StringEquals", [clientKey]],
+        });
       }
     });
 

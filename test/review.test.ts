@@ -136,13 +136,13 @@ describe("plan review", () => {
     const scaled = review(synth("--kafka.nodes", "5"));
     // Per broker 12 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
     // that records it, role, policy, profile, bootstrap, roll guard, and its drain guard: one
-    // for_each instance per broker), and the drain and rebalance commands installed again with the
-    // new addresses (an add and a destroy each). The three drain guards there read the new address
-    // list: updated.
-    expect(summarize(scaled).plan).toEqual({ add: 26, change: 3, destroy: 2 });
+    // for_each instance per broker), and the drain, rebalance and certificate renewal commands
+    // installed again with the new addresses (an add and a destroy each). The three drain guards
+    // there read the new address list: updated.
+    expect(summarize(scaled).plan).toEqual({ add: 27, change: 3, destroy: 3 });
     // The count the README's table gives for this change.
     const table = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 26 to add, 3 to change, 2 to destroy");
+    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 27 to add, 3 to change, 3 to destroy");
     const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
     expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
       ["1", "2", "3"].map((key) => `terraform_data.drain-guard["${key}"] update`).concat(["4", "5"].map((key) => `terraform_data.drain-guard["${key}"] create`)),

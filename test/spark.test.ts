@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -93,12 +95,30 @@ describe("SparkStack", () => {
       "publish-spark-secret",
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),
+      ...Array(4).fill("read-kafka-client-identity"),
       ...Array(3).fill("read-spark-secret"),
       ...Array(4).fill("write-spark-output"),
     ]);
     for (const policy of Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((each) => each.name === "write-spark-output")) {
       expect(policy.policy).toMatch(/cross-stack-output-dataaws_iam_policy_documentdata-bucket-spark-outputjson\}$/);
     }
+  });
+
+  it("lets every Spark node read its Kafka client key and certificate and the CA's certificate, and nothing else of the PKI", () => {
+    const document = dataOf(json, "aws_iam_policy_document")["kafka-client-identity-read"];
+    expect(document.statement).toHaveLength(1);
+    expect(document.statement[0]).toMatchObject({ sid: "ReadKafkaClientIdentity", actions: ["ssm:GetParameter"] });
+    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*:parameter/, ""))).toEqual([
+      "/insight/dev/kafka/clients/spark/key",
+      "/insight/dev/kafka/clients/spark/cert",
+      "/insight/dev/pki/ca-cert",
+    ]);
+    const readers = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-kafka-client-identity");
+    expect(readers.map((policy) => policy.role).sort()).toEqual(
+      ["master", "worker-0", "worker-1", "worker-2"].map((node) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.${node}_role_[0-9A-F]{8}\\.id\\}$`))),
+    );
+    for (const policy of readers) expect(policy.policy).toBe("${data.aws_iam_policy_document.kafka-client-identity-read.json}");
+    expect(JSON.stringify(json)).not.toContain("/pki/ca-key");
   });
 
   it("points every worker at the master's private IP and outputs the master URL", () => {
@@ -167,6 +187,7 @@ const CONTEXT = {
   secretParameter: "/insight/dev/spark/auth-secret",
   secretWaitAttempts: 3,
   ports: SPARK_PORTS,
+  kafkaClient: { keyParameter: "/insight/dev/kafka/clients/spark/key", certParameter: "/insight/dev/kafka/clients/spark/cert", caCertParameter: "/insight/dev/pki/ca-cert", dir: "/etc/platform/tls" },
 };
 const RELEASE = "root/opt/spark/spark-4.1.2-bin-hadoop3";
 const ALIVE_MASTER = JSON.stringify({ url: "spark://10.0.16.5:7077", status: "ALIVE", aliveworkers: 0, workers: [] });
@@ -361,6 +382,39 @@ describe("spark-node user data", () => {
       const newCalls = calls(first.dir).slice(before);
       expect(newCalls.filter((call) => /^(apt-get|tar|useradd|usermod) /.test(call) || /^curl .*--output/.test(call))).toEqual([]);
       expect(newCalls.filter((call) => call.startsWith("systemctl "))).toEqual(["systemctl is-active --quiet spark-master"]);
+    });
+
+    it("goes on without Spark's Kafka client identity while SSM has none, saying so, with the daily timer that fetches it enabled", () => {
+      expect(first.output).toContain("Spark's Kafka client identity is not in SSM yet (the workstation makes it at the next converge); the timer platform-kafka-client-identity fetches it daily");
+      expect(calls(first.dir)).toContain("systemctl enable --now platform-kafka-client-identity.timer");
+      expect(read(first.dir, "etc/systemd/system/platform-kafka-client-identity.service")).toContain(
+        "ExecStart=/usr/local/sbin/platform-kafka-client-identity /insight/dev/kafka/clients/spark/key /insight/dev/kafka/clients/spark/cert /insight/dev/pki/ca-cert /etc/platform/tls\n",
+      );
+      expect(read(first.dir, "etc/systemd/system/platform-kafka-client-identity.timer")).toContain("OnUnitActiveSec=1d\n");
+    });
+
+    it("writes Spark's Kafka client identity as a PEM keystore readable by the spark group (executors, and ubuntu's drivers) and the CA as its truststore", () => {
+      const dir = runBash("exit 0").dir;
+      const scratch = mkdtempSync(join(tmpdir(), "spark-identity-"));
+      const openssl = (...args: string[]): string => execFileSync("openssl", args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(scratch, "ca.key"));
+      openssl("req", "-new", "-x509", "-key", join(scratch, "ca.key"), "-subj", "/O=insight-dev/CN=insight-dev platform CA", "-days", "30", "-out", join(scratch, "ca.crt"));
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(scratch, "spark.key"));
+      openssl("req", "-new", "-key", join(scratch, "spark.key"), "-subj", "/O=insight-dev/CN=spark", "-out", join(scratch, "spark.csr"));
+      openssl("x509", "-req", "-in", join(scratch, "spark.csr"), "-CA", join(scratch, "ca.crt"), "-CAkey", join(scratch, "ca.key"), "-days", "30", "-out", join(scratch, "spark.crt"));
+      mkdirSync(join(dir, "work", "ssm"), { recursive: true });
+      for (const [name, file] of [["_insight_dev_kafka_clients_spark_key", "spark.key"], ["_insight_dev_kafka_clients_spark_cert", "spark.crt"], ["_insight_dev_pki_ca-cert", "ca.crt"]]) {
+        writeFileSync(join(dir, "work", "ssm", name), readFileSync(join(scratch, file)));
+      }
+      const run = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir });
+      expect(run.status).toBe(0);
+      const pem = read(dir, "etc/platform/tls/spark.pem");
+      expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]*-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\n[\s\S]*-----END CERTIFICATE-----\n$/);
+      expect(statSync(join(dir, "root/etc/platform/tls/spark.pem")).mode & 0o777).toBe(0o640);
+      expect(calls(dir).some((call) => call.startsWith("install -m 0640 -o root -g spark ") && call.endsWith("/root/etc/platform/tls/spark.pem"))).toBe(true);
+      expect(openssl("verify", "-CAfile", join(dir, "root/etc/platform/tls/ca.crt"), join(dir, "root/etc/platform/tls/spark.pem"))).toContain(": OK");
+      expect(run.output).not.toContain("PRIVATE KEY");
+      expect(run.output).not.toContain("not in SSM yet");
     });
 
     it("restarts the master when its configuration changed", () => {
