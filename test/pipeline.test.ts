@@ -108,6 +108,21 @@ describe("the pipeline on a TLS platform", () => {
       "ubuntu@10.0.16.5 sudo -n /opt/kafka/current/bin/kafka-topics.sh --command-config /etc/kafka/tools.properties --bootstrap-server 10.0.16.5:9094,10.0.32.6:9094,10.0.48.7:9094 --create",
     );
   });
+
+  it("starts the job only once the master holds the spark identity, fetching it now if the timer has not yet, and says how to get it otherwise", () => {
+    const script = pipelineScript(config);
+    const start = (ssh: string) => runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- start\n"), { stubs: { sleep: "exit 0", ssh } });
+    // No identity and none to fetch: stops before spark-submit, naming the file and the remedy.
+    const missing = start('case "$*" in *spark.pem*) exit 1 ;; *job.pid*) exit 1 ;; *) exit 0 ;; esac');
+    expect(missing.status).not.toBe(0);
+    expect(missing.output).toContain("the master has no Kafka client identity (/etc/platform/tls/spark.pem) yet");
+    expect(stubCalls(missing.dir).some((call) => call.includes("spark-submit"))).toBe(false);
+    expect(stubCalls(missing.dir).some((call) => call.includes("systemctl start platform-kafka-client-identity.service"))).toBe(true);
+    // The identity there: the job is submitted.
+    const present = start('case "$*" in *cat*job.pid*) exit 1 ;; *) echo "streaming queries started" ;; esac');
+    expect(present.status).toBe(0);
+    expect(stubCalls(present.dir).some((call) => call.includes("spark-submit"))).toBe(true);
+  });
 });
 
 describe("the workstation's pipeline script", () => {

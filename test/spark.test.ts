@@ -384,13 +384,13 @@ describe("spark-node user data", () => {
       expect(newCalls.filter((call) => call.startsWith("systemctl "))).toEqual(["systemctl is-active --quiet spark-master"]);
     });
 
-    it("goes on without Spark's Kafka client identity while SSM has none, saying so, with the daily timer that fetches it enabled", () => {
-      expect(first.output).toContain("Spark's Kafka client identity is not in SSM yet (the workstation makes it at the next converge); the timer platform-kafka-client-identity fetches it daily");
+    it("goes on without Spark's Kafka client identity while SSM has none, saying so, with the timer that fetches it every 15 minutes enabled", () => {
+      expect(first.output).toContain("Spark's Kafka client identity is not in SSM yet (the workstation makes it at the next converge); the timer platform-kafka-client-identity fetches it every 15 minutes");
       expect(calls(first.dir)).toContain("systemctl enable --now platform-kafka-client-identity.timer");
       expect(read(first.dir, "etc/systemd/system/platform-kafka-client-identity.service")).toContain(
         "ExecStart=/usr/local/sbin/platform-kafka-client-identity /insight/dev/kafka/clients/spark/key /insight/dev/kafka/clients/spark/cert /insight/dev/pki/ca-cert /etc/platform/tls\n",
       );
-      expect(read(first.dir, "etc/systemd/system/platform-kafka-client-identity.timer")).toContain("OnUnitActiveSec=1d\n");
+      expect(read(first.dir, "etc/systemd/system/platform-kafka-client-identity.timer")).toContain("OnUnitActiveSec=15min\n");
     });
 
     it("writes Spark's Kafka client identity as a PEM keystore readable by the spark group (executors, and ubuntu's drivers) and the CA as its truststore", () => {
