@@ -443,6 +443,7 @@ describe("chef-workstation user data", () => {
     ...COMMON_STUBS,
     curl: CURL_STUB,
     python3: python3Stub(),
+    systemctl: "exit 0",
     "ssh-keygen": 'f=${*: -1}; echo "PRIVATE" > "$f"; echo "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight" > "$f.pub"',
     knife: [
       'config=${*: -1}; chef_dir=$(dirname "$config")',

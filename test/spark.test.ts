@@ -288,6 +288,19 @@ describe("spark-node user data", () => {
       expect(calls(first.dir)).toContain("curl --fail --silent --show-error --max-time 5 http://10.0.16.5:8080/json/");
     });
 
+    it("keeps the clock with the Amazon Time Sync Service (link-local, so no egress rule), through systemd-timesyncd, and through chrony where the image runs it", () => {
+      expect(read(first.dir, "etc/systemd/timesyncd.conf.d/amazon-time-sync.conf")).toBe("[Time]\nNTP=169.254.169.123\n");
+      expect(calls(first.dir)).toContain("systemctl try-restart systemd-timesyncd.service");
+      const chronyImage = mkdtempSync(join(tmpdir(), "chrony-image-"));
+      mkdirSync(join(chronyImage, "root", "etc", "chrony"), { recursive: true });
+      const withChrony = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: chronyImage });
+      expect(read(withChrony.dir, "etc/chrony/sources.d/amazon-time-sync.sources")).toBe("server 169.254.169.123 prefer iburst minpoll 4 maxpoll 4\n");
+      expect(calls(withChrony.dir)).toContain("systemctl try-restart chrony.service");
+      // Told once: a second run restarts neither.
+      const again = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: withChrony.dir });
+      expect(calls(again.dir).filter((call) => call.startsWith("systemctl try-restart"))).toEqual(calls(withChrony.dir).filter((call) => call.startsWith("systemctl try-restart")));
+    });
+
     it("writes a systemd unit that runs the master as the spark user on its private IP, and counts exit 143 (SIGTERM) as a clean stop", () => {
       const unit = read(first.dir, "etc/systemd/system/spark-master.service");
       expect(unit).toContain("User=spark\n");
