@@ -2,6 +2,7 @@ import type { PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
+import { pkiContext } from "./pki";
 import { renderScript } from "./renderScript";
 import { SETUP_COMMAND } from "./setupCommand";
 
@@ -224,6 +225,7 @@ export class KafkaProvisionScripts {
       licenceFlag: this.config.chef.flavor === "chef" ? "--chef-license accept" : "",
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
+      pki: pkiContext(this.config),
     });
   }
 

@@ -16,6 +16,7 @@ import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
+import { pkiContext, pkiParameters } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -211,9 +212,12 @@ export class ChefStack extends PlatformStack {
     const serverFqdn = this.server.instance.privateDns;
     this.serverUrl = `https://${serverFqdn}/organizations/${chef.organization}`;
 
+    // The platform's CA: the workstation makes it at its first boot, keeps it, and signs with it.
+    const pki = pkiParameters(config);
     const workstationKeysPolicy = policy("workstation-keys", [
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
       { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+      { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
     ]);
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
@@ -243,6 +247,8 @@ export class ChefStack extends PlatformStack {
         rolesKey,
         chefRepoDigestParameter,
         keyWaitAttempts: 40,
+        pki: pkiContext(config),
+        caKeyKmsKey: this.adminKeyEncryption.arn,
       }),
     });
 
@@ -250,6 +256,7 @@ export class ChefStack extends PlatformStack {
     const adminKeyPolicy = this.adminKeyEncryption.allow([
       ssmParameterKeyStatement("ServerPublishesAdminKey", config.region, adminKeyArn, [this.server.role.arn], SSM_WRITER_ACTIONS),
       ssmParameterKeyStatement("WorkstationReadsAdminKey", config.region, adminKeyArn, [this.workstation.role.arn], SSM_READER_ACTIONS),
+      ssmParameterKeyStatement("WorkstationKeepsCaKey", config.region, parameterArn(pki.caKey), [this.workstation.role.arn], SSM_WRITER_ACTIONS),
     ]);
     // The workstation's first read of the admin key must find the key policy in place.
     waitFor(this.workstation.instance, adminKeyPolicy);

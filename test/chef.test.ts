@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { pkiContext, pkiParameters } from "../constructs/pki";
 import { ConfigError } from "../config/ConfigError";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
@@ -207,6 +208,9 @@ const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
 const CHEF_REPO_DIGEST_PARAMETER = "/insight/dev/chef/chef-repo-sha256";
 const ADMIN_KEY_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/0f1e2d3c-chef";
+const PKI = pkiParameters(configFrom());
+/** What the workstation's first setup puts for the platform's CA: the key under the Chef CMK, the certificate as a String. */
+const CA_PUTS = `${PKI.caKey} ${ADMIN_KEY_KMS_KEY}\n${PKI.caCert} String\n`;
 
 describe("chef-server user data", () => {
   const script = renderScript("chef-server", {
@@ -388,6 +392,8 @@ describe("chef-workstation user data", () => {
     rolesKey: "chef-repo/roles.json",
     chefRepoDigestParameter: CHEF_REPO_DIGEST_PARAMETER,
     keyWaitAttempts: 3,
+    pki: pkiContext(configFrom()),
+    caKeyKmsKey: ADMIN_KEY_KMS_KEY,
   });
   const s3 = mkdtempSync(join(tmpdir(), "chef-repo-"));
   mkdirSync(join(s3, "chef-repo"));
@@ -461,7 +467,7 @@ describe("chef-workstation user data", () => {
   });
 
   it("creates its bootstrap key pair and publishes only the public half, as a plain String", () => {
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
     const published = readFileSync(join(first.dir, "work", "ssm", "_insight_dev_chef_bootstrap-public-key"), "utf8");
     expect(published).toMatch(/^ssh-ed25519 /);
     expect(published).not.toContain("PRIVATE");
@@ -470,7 +476,7 @@ describe("chef-workstation user data", () => {
   it("retries publishing its bootstrap key while its role's permissions are not in force yet", () => {
     const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" }, dir: published() });
     expect(refusedTwice.status).toBe(0);
-    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe("/insight/dev/chef/bootstrap-public-key String\n");
+    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
     expect(refusedTwice.output).toContain("attempt 2/8 failed: bootstrap_key_published");
   });
 
@@ -534,7 +540,63 @@ describe("chef-workstation user data", () => {
     expect(second.output).toContain("are already on the server");
     const newCalls = calls(first.dir).slice(before);
     expect(newCalls.filter((call) => /^(dpkg|apt-get|ssh-keygen|tar) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(1);
+    // The bootstrap key, the CA's key and its certificate, all from the first run.
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
+  describe("the platform's certificate authority", () => {
+    const ssmFile = (dir: string, name: string): string => join(dir, "work", "ssm", name.split("/").join("_"));
+    const openssl = (...args: string[]): string => execFileSync("openssl", args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    const caKey = ssmFile(first.dir, PKI.caKey);
+    const caCert = ssmFile(first.dir, PKI.caCert);
+
+    it("is made at first boot: its key a SecureString under the Chef CMK, its certificate a String", () => {
+      expect(first.output).toContain(`the platform's CA is in ${PKI.caKey} and ${PKI.caCert}`);
+      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toContain(`${PKI.caKey} ${ADMIN_KEY_KMS_KEY}\n${PKI.caCert} String\n`);
+      expect(readFileSync(caKey, "utf8")).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+      expect(openssl("x509", "-in", caCert, "-noout", "-pubkey")).toBe(openssl("pkey", "-in", caKey, "-pubout"));
+    });
+
+    it("is a CA for its own deployment only: CA:TRUE with path length 0, signing certificates, ten years", () => {
+      expect(openssl("x509", "-in", caCert, "-noout", "-subject", "-nameopt", "RFC2253").trim()).toBe("subject=CN=insight-dev platform CA,O=insight-dev");
+      const extensions = openssl("x509", "-in", caCert, "-noout", "-ext", "basicConstraints,keyUsage");
+      expect(extensions).toContain("CA:TRUE, pathlen:0");
+      expect(extensions).toContain("Certificate Sign, CRL Sign");
+      expect(openssl("verify", "-CAfile", caCert, caCert)).toContain(": OK");
+      const end = Date.parse(openssl("x509", "-in", caCert, "-noout", "-enddate").replace(/^notAfter=/, ""));
+      expect(Math.round((end - Date.now()) / 86_400_000)).toBe(3650);
+    });
+
+    it("never logs the CA's key, and leaves no copy of it on the workstation", () => {
+      const key = readFileSync(caKey, "utf8").split("\n")[1];
+      expect(first.output).not.toContain(key);
+      expect(first.output).not.toContain("BEGIN PRIVATE KEY");
+      expect(calls(first.dir).join("\n")).not.toContain(key);
+    });
+
+    it("takes the key a racing setup stored first, and certifies that one", () => {
+      const dir = published();
+      const winner = mkdtempSync(join(tmpdir(), "winner-"));
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(winner, "ca.key"));
+      writeFileSync(ssmFile(dir, PKI.caKey), readFileSync(join(winner, "ca.key")));
+      const run = runBash(script, { stubs, env: keysPublished, dir });
+      expect(run.status).toBe(0);
+      expect(readFileSync(ssmFile(dir, PKI.caKey), "utf8")).toBe(readFileSync(join(winner, "ca.key"), "utf8"));
+      expect(openssl("x509", "-in", ssmFile(dir, PKI.caCert), "-noout", "-pubkey")).toBe(openssl("pkey", "-in", join(winner, "ca.key"), "-pubout"));
+      expect(readFileSync(join(dir, "work", "ssm-puts"), "utf8")).not.toContain(`${PKI.caKey} `);
+    });
+
+    it("refuses a certificate in SSM that does not certify the stored key", () => {
+      const dir = published();
+      const other = mkdtempSync(join(tmpdir(), "other-"));
+      openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(other, "a.key"));
+      writeFileSync(ssmFile(dir, PKI.caKey), readFileSync(join(other, "a.key")));
+      writeFileSync(ssmFile(dir, PKI.caCert), "not a certificate\n");
+      const run = runBash(script, { stubs, env: keysPublished, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`${PKI.caCert} does not certify the key in ${PKI.caKey}; see docs/tls.md on rotating the CA`);
+      expect(run.output).toContain("FAILED at step 'make the platform's certificate authority'");
+    });
   });
 
   it("stops with a clear message when the server's admin key never appears in SSM", () => {
