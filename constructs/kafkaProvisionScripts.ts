@@ -90,6 +90,9 @@ interface ZookeeperEnsembleChange {
   readonly quorumPort: number;
   readonly electionPort: number;
   readonly logDir: string;
+  /** The members' TLS client port, and the zkCli.sh client configuration the cookbook leaves on a member that runs TLS. */
+  readonly secureClientPort: number;
+  readonly clientTlsConfig: string;
   /** Checks, ZK_WAIT_SECONDS apart, before a member that has not joined (or left) stops the change. */
   readonly waitAttempts: number;
   readonly waitSeconds: number;
@@ -105,6 +108,8 @@ export const ZOOKEEPER_ENSEMBLE_CHANGE: ZookeeperEnsembleChange = {
   quorumPort: 2888,
   electionPort: 3888,
   logDir: "/var/log/zookeeper",
+  secureClientPort: 2182,
+  clientTlsConfig: "/etc/zookeeper/zkcli-tls.properties",
   waitAttempts: 120,
   waitSeconds: 5,
 };

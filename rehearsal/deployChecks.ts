@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DataBagItem, KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { PlatformConfig } from "../config/PlatformConfig";
@@ -30,6 +33,9 @@ export interface RehearsalState {
 }
 
 const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
+/** The node's key, certificate and the platform CA, written at bootstrap. */
+const PLATFORM_TLS = "/etc/platform/tls";
+const ZK_SECURE_PORT = 2182;
 /** The heap the zookeeper-cluster cookbook gives a member by default. */
 const ZOOKEEPER_HEAP_MB = 512;
 
@@ -138,6 +144,77 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     zkCli(net, ensemble[0], `create ${path} written-through-${ensemble[0]}`);
     const read = zkCli(net, ensemble[ensemble.length - 1], `get ${path}`);
     if (!read.includes(`written-through-${ensemble[0]}`)) throw new Error(`read through ${ensemble[ensemble.length - 1]}: ${read.trim().split("\n").slice(-3).join(" ")}`);
+  });
+
+  // Mutual TLS, as the cookbook sets it up by default: the certificate subject every Kafka node
+  // shares (RFC 2253, as ZooKeeper's x509 authentication names a client) is the super user.
+  const config = state.configWith();
+  const brokerDn = `CN=kafka-broker,O=${config.project}-${config.environment}`;
+  // The CA the nodes trust, as one of them holds it (public), for the host's openssl.
+  const caFile = join(mkdtempSync(join(tmpdir(), "rehearsal-ca-")), "ca.crt");
+  const tlsReady = await checks.check("ZooKeeper's quorum and clients run over mutual TLS: each member's election port (3888), the leader's quorum port (2888) and every secure client port (2182) present a chain to the platform CA and answer only a client with a certificate", () => {
+    writeFileSync(caFile, onNode(members[0], `cat ${PLATFORM_TLS}/ca.crt`));
+    const leaderIp = [...modes()].find(([, mode]) => mode === "leader")?.[0];
+    const endpoints = members.flatMap((node) => [`${node.ip}:3888`, `${node.ip}:${ZK_SECURE_PORT}`, ...(node.ip === leaderIp ? [`${node.ip}:2888`] : [])]);
+    const seen = endpoints.map((endpoint) => {
+      const ip = endpoint.split(":")[0];
+      // No client certificate: the member presents its chain, then ends the handshake.
+      const bare = tryRun("sh", ["-c", `printf srvr | timeout 10 openssl s_client -connect ${endpoint} -CAfile ${caFile} -verify_return_error -verify_ip ${ip} -quiet 2>&1`], { netns: net.hostNetns, timeoutSeconds: 20 });
+      const chain = tryRun("sh", ["-c", `timeout 10 openssl s_client -connect ${endpoint} -CAfile ${caFile} -verify_return_error -verify_ip ${ip} -showcerts </dev/null 2>&1`], { netns: net.hostNetns, timeoutSeconds: 20 });
+      if (!/^depth=1 /m.test(chain.output) || !chain.output.includes("Verify return code: 0 (ok)")) throw new Error(`${endpoint}: no chain to the platform CA for ${ip}: ${lastLines(chain.output)}`);
+      if (/^Mode: /m.test(bare.output) || !/alert|error/i.test(bare.output)) throw new Error(`${endpoint} answered a client without a certificate: ${lastLines(bare.output)}`);
+      return endpoint;
+    });
+    // With this node's certificate (the member's own, on the member) the secure port answers.
+    const withCertificate = onNode(members[0], `printf srvr | sudo timeout 10 openssl s_client -quiet -connect ${members[0].ip}:${ZK_SECURE_PORT} -CAfile ${PLATFORM_TLS}/ca.crt -cert ${PLATFORM_TLS}/node.crt -key ${PLATFORM_TLS}/node.key -verify_return_error -verify_ip ${members[0].ip} 2>/dev/null || true`);
+    if (!/^Mode: (leader|follower)$/m.test(withCertificate)) throw new Error(`${members[0].name}: srvr over TLS with its certificate: ${lastLines(withCertificate)}`);
+    return `${seen.length} TLS endpoints, chain verified, refused without a certificate; srvr over TLS with one: ${/^Mode: \w+/m.exec(withCertificate)?.[0]}`;
+  });
+
+  await checks.check("a znode with an x509 ACL: created over TLS as the members' certificate subject, refused to a plaintext client without it (NoAuth), read over TLS through another member", () => {
+    if (!tlsReady) throw new Error("not checked: the TLS check before failed");
+    const path = `/rehearsal-acl-${process.pid}`;
+    const secureCli = (node: RehearsalNode, command: string): string =>
+      onNode(node, `sudo -n -u zookeeper env ZOO_LOG_DIR=/var/log/zookeeper /opt/zookeeper/current/bin/zkCli.sh -client-configuration /etc/zookeeper/zkcli-tls.properties -server ${node.ip}:${ZK_SECURE_PORT} ${command} 2>&1`);
+    // zkCli's ACL syntax splits at commas, which the subject holds: auth:: is the session's own x509 id.
+    secureCli(members[0], `create ${path} tls-only auth::cdrwa`);
+    const acl = secureCli(members[0], `getAcl ${path}`);
+    // zkCli prints an Id in jute's CSV form: a comma as %2C.
+    if (!acl.includes(`'x509,'${brokerDn.replace(/,/g, "%2C")}`) || /'world,'anyone/.test(acl)) throw new Error(`ACL of ${path}: ${lastLines(acl)}`);
+    const refused = ["get", "set"].map((verb) => {
+      const plain = tryRun(ZK_CLI, ["-server", `${ensemble[0]}:2181`, verb, path, ...(verb === "set" ? ["overwritten"] : [])], { netns: net.hostNetns, timeoutSeconds: 60 });
+      if (!plain.output.includes(`Insufficient permission : ${path}`)) throw new Error(`a plaintext ${verb} of ${path} was not refused: ${lastLines(plain.output)}`);
+      return verb;
+    });
+    const other = members[members.length - 1];
+    const read = secureCli(other, `get ${path}`);
+    if (!/^tls-only$/m.test(read)) throw new Error(`read over TLS through ${other.name}: ${lastLines(read)}`);
+    return `ACL x509:${brokerDn}:cdrwa; plaintext ${refused.join(" and ")}: Insufficient permission (NoAuth); read over TLS through ${other.name}`;
+  });
+
+  await checks.check("each member's keystore and truststore: the zookeeper user's alone (0600); with openssl and keytool, the shared subject, a SAN with the node's address, a chain to the platform CA, its key, over 300 days left", () => {
+    const keystore = "/etc/zookeeper/tls/keystore.pem";
+    const truststore = "/etc/zookeeper/tls/truststore.pem";
+    return members
+      .map((node) => {
+        const owners = onNode(node, `sudo stat -c '%U %a' ${keystore} ${truststore}`).trim().split("\n");
+        if (owners.some((line) => line !== "zookeeper 600")) throw new Error(`${node.name}: stores owned ${owners.join(", ")}, not zookeeper 600`);
+        const leaf = onNode(node, `sudo openssl x509 -in ${keystore} -noout -subject -nameopt RFC2253 -ext subjectAltName -enddate`);
+        if (!leaf.includes(`subject=${brokerDn}\n`)) throw new Error(`${node.name}: subject ${/^subject=.*$/m.exec(leaf)?.[0]}, expected ${brokerDn}`);
+        if (!new RegExp(`IP Address:${node.ip.replace(/\./g, "\\.")}(,|$)`, "m").test(leaf)) throw new Error(`${node.name}: SAN without its address ${node.ip}: ${lastLines(leaf)}`);
+        const expiry = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, `sudo openssl x509 -in ${keystore} -noout -checkend ${300 * 86400}`], { netns: net.hostNetns });
+        if (expiry.status !== 0) throw new Error(`${node.name}: under 300 days left (${/^notAfter=.*$/m.exec(leaf)?.[0]})`);
+        const verified = onNode(node, `sudo openssl verify -CAfile ${truststore} ${keystore}`);
+        if (!verified.includes(`${keystore}: OK`)) throw new Error(`${node.name}: ${verified.trim()}`);
+        const sameKey = onNode(node, `sudo sh -c '[ "$(openssl x509 -in ${keystore} -noout -pubkey)" = "$(openssl pkey -in ${keystore} -pubout)" ] && echo match'`);
+        if (sameKey.trim() !== "match") throw new Error(`${node.name}: the keystore's key is not its certificate's`);
+        // keytool reads certificates, not the key: the keystore's two, then the truststore.
+        const printed = onNode(node, `sudo sh -c 'sed -n "/-BEGIN CERTIFICATE-/,/-END CERTIFICATE-/p" ${keystore} | keytool -printcert; keytool -printcert -file ${truststore}'`);
+        const owners2 = [...printed.matchAll(/^Owner: (.*)$/gm)].map((match) => match[1]);
+        if (owners2.length !== 3 || owners2[0] !== brokerDn.split(",").join(", ") || owners2[1] !== owners2[2]) throw new Error(`${node.name}: keytool reads ${owners2.join(" / ")}`);
+        return `${node.name}: ${/^notAfter=(.*)$/m.exec(leaf)?.[1]}`;
+      })
+      .join("; ");
   });
 
   await checks.check(`each member runs with the ${ZOOKEEPER_HEAP_MB} MB heap its unit sets`, () => {

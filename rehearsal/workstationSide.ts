@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { pkiContext } from "../constructs/pki";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { tarGz } from "../constructs/tarGz";
@@ -159,7 +160,7 @@ export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwor
   const machine = net.workstation;
   const script = renderScript(
     "chef-workstation",
-    { setupCommand: SETUP_COMMAND, knifeConfig: knifeConfigPath(config.chef), serverUrl: host.serverUrl, repoUrl: host.repoUrl },
+    { setupCommand: SETUP_COMMAND, knifeConfig: knifeConfigPath(config.chef), serverUrl: host.serverUrl, repoUrl: host.repoUrl, pki: pkiContext(config) },
     { templatesDir: TEMPLATES_DIR },
   );
   const publicKey = run("ssh-keygen", ["-y", "-f", host.deployerKey]);

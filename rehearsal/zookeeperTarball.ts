@@ -25,13 +25,25 @@ exec java "-Dzookeeper.log.dir=\${ZOO_LOG_DIR:-.}" "-Xmx\${ZK_SERVER_HEAP:-1000}
 
 /**
  * Stand-in for Apache's bin/zkCli.sh: ZooKeeperMain with the same class path, its log in
- * ZOO_LOG_DIR. The workstation runs reconfig with it on a member.
+ * ZOO_LOG_DIR, CLIENT_JVMFLAGS and JVMFLAGS split into flags and every argument passed through
+ * (-client-configuration, -server, the command), as Apache's script does. The workstation runs
+ * reconfig with it on a member.
  */
 const ZK_CLI = `#!/usr/bin/env bash
 # Assembled by the platform's deploy rehearsal from Debian's ZooKeeper jars.
 ZOOKEEPER_PREFIX=$(cd "$(dirname "$0")/.." && pwd)
-exec java "-Dzookeeper.log.dir=\${ZOO_LOG_DIR:-.}" -cp "$ZOOKEEPER_PREFIX/lib/*" org.apache.zookeeper.ZooKeeperMain "$@"
+# Several flags each, as in Apache's script.
+# shellcheck disable=SC2086
+exec java "-Dzookeeper.log.dir=\${ZOO_LOG_DIR:-.}" -cp "$ZOOKEEPER_PREFIX/lib/*" $CLIENT_JVMFLAGS $JVMFLAGS org.apache.zookeeper.ZooKeeperMain "$@"
 `;
+
+/**
+ * Netty jars that the jars zookeeper.jar's manifest names need in turn, which Debian's Netty jars
+ * do not name themselves: netty-handler's SslHandler is a netty-codec decoder, netty-transport
+ * resolves through netty-resolver, the epoll transport loads netty-transport-native-unix-common.
+ * Apache's release ships all of them in lib/; without them the TLS ports do not start.
+ */
+const NETTY_RUNTIME = ["netty-codec", "netty-resolver", "netty-transport-native-unix-common"].map((name) => `/usr/share/java/${name}.jar`);
 
 export interface ZookeeperTarball {
   readonly version: string;
@@ -60,6 +72,10 @@ export function zookeeperTarball(workDir: string): ZookeeperTarball {
   const manifest = run("python3", ["-c", "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('META-INF/MANIFEST.MF').decode())", DEBIAN_JAR]).replace(/\r?\n /g, "");
   const classPath = /^Class-Path: (.*)$/m.exec(manifest)?.[1].trim().split(/\s+/) ?? [];
   for (const jar of [DEBIAN_JAR, ...classPath].filter((path) => existsSync(path))) {
+    copyFileSync(realpathSync(jar), join(root, "lib", basename(jar)));
+  }
+  for (const jar of NETTY_RUNTIME) {
+    if (!existsSync(jar)) throw new Error(`${jar} is missing: install Debian's libnetty-java (a dependency of libzookeeper-java), which ZooKeeper's TLS ports need`);
     copyFileSync(realpathSync(jar), join(root, "lib", basename(jar)));
   }
   writeFileSync(join(root, "bin", "zkServer.sh"), ZK_SERVER);

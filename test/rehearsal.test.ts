@@ -2,10 +2,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { pkiContext } from "../constructs/pki";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { cloudInitState } from "../rehearsal/cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
+import { configFrom } from "./helpers";
 import { shellcheck } from "./shell";
 
 const UNIT_STATES = (final: string): string => ["active", "active", "active", final].join("\n");
@@ -55,7 +57,7 @@ describe("the rehearsal's stand-in user data", () => {
   const scripts = {
     "chef-workstation": renderScript(
       "chef-workstation",
-      { setupCommand: SETUP_COMMAND, knifeConfig: "/home/ubuntu/chef-repo/.chef/config.rb", serverUrl: "https://server:8889", repoUrl: "http://192.0.2.1:8000/chef-repo" },
+      { setupCommand: SETUP_COMMAND, knifeConfig: "/home/ubuntu/chef-repo/.chef/config.rb", serverUrl: "https://server:8889", repoUrl: "http://192.0.2.1:8000/chef-repo", pki: pkiContext(configFrom()) },
       { templatesDir },
     ),
     "kafka-node": renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir }),

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { KafkaProvisionScripts, ZOOKEEPER_ENSEMBLE_CHANGE } from "../constructs/kafkaProvisionScripts";
 import { CLUSTER_SSH } from "./clusterStubs";
 import { configFrom } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
@@ -102,6 +103,25 @@ describe("ZooKeeper ensemble changes, one member at a time", () => {
     ]);
     expect(run.output).toContain(`member 5 (${IPS[4]}) is no longer a member: 4 of 4 members no longer list server.5`);
     expect(membership(dir)).toBe(IPS.slice(0, 3).map((ip, index) => `${index + 1} ${ip}`).join("\n"));
+  });
+
+  it("runs reconfig as the member's own certificate over its TLS port, at its own address, where the cookbook left a client configuration; plaintext on loopback elsewhere", () => {
+    // ssh as the cluster answers it, keeping the command a zkCli run sends to the node.
+    const keepCommand = `for last; do :; done; if [[ $last == *zkCli.sh* ]]; then printf '%s' "$last" >"$WORK_DIR/zkcli-command"; fi\n`;
+    const dir = ensemble(IPS.slice(0, 3), IPS.slice(0, 4));
+    const run = runBash(converge(IPS.slice(0, 4), IPS.slice(0, 4)), { stubs: { ...STUBS, ssh: keepCommand + CLUSTER_SSH }, env: FAST, dir });
+    expect(run.status).toBe(0);
+    // The node's side: its shell runs the command with sudo stubbed to print zkCli.sh's arguments.
+    const node = mkdtempSync(join(tmpdir(), "zk-node-"));
+    mkdirSync(join(node, "bin"));
+    writeFileSync(join(node, "bin", "sudo"), '#!/usr/bin/env bash\nshift 6\nprintf "%s\\n" "$@"\n');
+    chmodSync(join(node, "bin", "sudo"), 0o755);
+    const config = join(node, "zkcli-tls.properties");
+    const command = readFileSync(join(dir, "work", "zkcli-command"), "utf8").split(ZOOKEEPER_ENSEMBLE_CHANGE.clientTlsConfig).join(config);
+    const onNode = (): string[] => spawnSync("sh", ["-c", command], { encoding: "utf8", env: { PATH: `${join(node, "bin")}:/usr/bin:/bin` } }).stdout.trim().split("\n");
+    expect(onNode()).toEqual(["-server", "127.0.0.1:2181", "reconfig", "-add", spec(4, IPS[3])]);
+    writeFileSync(config, "zookeeper.client.secure=true\n");
+    expect(onNode()).toEqual(["-client-configuration", config, "-server", `${IPS[0]}:2182`, "reconfig", "-add", spec(4, IPS[3])]);
   });
 
   it("stops with one line naming zkCli's error when reconfig fails, the next member untouched", () => {

@@ -47,10 +47,26 @@ default['zookeeper-cluster']['config']['admin.enableServer'] = false
 # conf: the workstation and a joining member read the running membership from it.
 default['zookeeper-cluster']['config']['4lw.commands.whitelist'] = 'srvr,ruok,mntr,conf'
 # reconfig (adding and removing members) is an admin operation: ZooKeeper allows it to a super
-# user or with ACL checks off. Off, since nothing here has ACLs to check: Kafka sets none
-# (it keeps zookeeper.set.acl false), and the client port is open, unauthenticated and plaintext, to the
-# cluster's own nodes only. A super user's digest would guard reconfig alone, while any of those
-# nodes can already delete every znode. Turn this off before enabling ACLs anywhere.
+# user or with ACL checks off. With tls (the default) the recipe turns ACL checks on whatever this
+# says: clients authenticate with their certificates, and the members' own certificate subject is
+# the super user that runs reconfig. Without tls this applies: off, since nothing then has ACLs to
+# check (Kafka keeps zookeeper.set.acl false) and the plaintext client port authenticates no one.
 default['zookeeper-cluster']['config']['skipACL'] = 'yes'
 default['zookeeper-cluster']['quorum_port'] = 2888
 default['zookeeper-cluster']['election_port'] = 3888
+
+# Mutual TLS: clients on secure_client_port (a client certificate required, x509 authentication)
+# and the members' quorum and election connections (sslQuorum). The node's key, certificate and
+# the platform CA come from source_dir, written at bootstrap; the recipe keeps its own copies
+# under <conf_dir>/tls for the service user. The plaintext clientPort stays for the member's own
+# four-letter words and health checks. Off: a plaintext ensemble with ACL checks as skipACL says.
+default['zookeeper-cluster']['tls']['enabled'] = true
+default['zookeeper-cluster']['tls']['source_dir'] = '/etc/platform/tls'
+default['zookeeper-cluster']['tls']['secure_client_port'] = 2182
+# A running plaintext ensemble moves to quorum TLS without losing its quorum in ZooKeeper's
+# documented three rolling restarts: port_unification true and ssl_quorum false (members accept
+# TLS and plaintext quorum connections, still open plaintext ones), then ssl_quorum true (they
+# open TLS ones), then port_unification false. Restarting straight into ssl_quorum leaves the
+# first member unable to reach the others.
+default['zookeeper-cluster']['tls']['ssl_quorum'] = true
+default['zookeeper-cluster']['tls']['port_unification'] = false

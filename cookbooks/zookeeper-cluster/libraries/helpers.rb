@@ -1,5 +1,6 @@
 require 'digest'
 require 'etc'
+require 'openssl'
 require 'socket'
 
 module ZookeeperCluster
@@ -68,10 +69,10 @@ module ZookeeperCluster
 
     # The running ensemble's membership as the first other member that serves reports it, or nil
     # when none does.
-    def live_membership(ensemble, myid, port)
+    def live_membership(ensemble, myid, port, tls = nil)
       ensemble.each_with_index do |address, index|
         next if index + 1 == myid
-        members = membership_of_conf(four_letter_word(address, port, 'conf'))
+        members = membership_of_conf(four_letter_word(address, port, 'conf', tls))
         return members if members
       end
       nil
@@ -181,10 +182,10 @@ module ZookeeperCluster
 
     # The other members that answer `srvr` with a Mode: a serving quorum exists without this
     # member. Each is asked once, briefly; "address (mode)" for each that serves.
-    def serving_peers(ensemble, myid, port)
+    def serving_peers(ensemble, myid, port, tls = nil)
       ensemble.each_with_index.filter_map do |address, index|
         next if index + 1 == myid
-        mode = four_letter_word(address, port, 'srvr')[/^Mode: (\w+)/, 1]
+        mode = four_letter_word(address, port, 'srvr', tls)[/^Mode: (\w+)/, 1]
         "#{address} (#{mode})" if mode
       end
     end
@@ -204,14 +205,119 @@ module ZookeeperCluster
             'check that every ensemble member is running and ports 2888/3888 are open between them'
     end
 
-    def four_letter_word(host, port, word)
+    # The member's answer to a four-letter word. With `tls` (platform_tls's hash) over its secure
+    # client port, presenting this node's certificate and checking the member's against the CA
+    # and its address: between members only that port is open when tls is on.
+    def four_letter_word(host, port, word, tls = nil)
       Socket.tcp(host, port, connect_timeout: 3) do |socket|
-        socket.write(word)
-        socket.close_write
-        socket.read.to_s
+        next plain_word(socket, word) if tls.nil?
+        ssl = OpenSSL::SSL::SSLSocket.new(socket, client_context(tls))
+        ssl.sync_close = true
+        ssl.connect
+        ssl.post_connection_check(host)
+        ssl.write(word)
+        read_answer(ssl, socket)
       end
-    rescue SystemCallError, IOError, SocketError => e
+    rescue SystemCallError, IOError, SocketError, OpenSSL::SSL::SSLError => e
       "#{e.class}: #{e.message}"
+    end
+
+    def plain_word(socket, word)
+      socket.write(word)
+      socket.close_write
+      read_answer(socket, socket)
+    end
+
+    # Everything until the member closes the connection (it does after answering), or until it
+    # stays silent for `timeout` seconds.
+    def read_answer(io, socket, timeout = 5)
+      answer = +''
+      loop do
+        break unless (io.respond_to?(:pending) && io.pending.positive?) || IO.select([socket], nil, nil, timeout)
+        answer << io.readpartial(65_536)
+      end
+      answer
+    rescue EOFError, Errno::ECONNRESET, OpenSSL::SSL::SSLError
+      answer
+    end
+
+    def client_context(tls)
+      store = OpenSSL::X509::Store.new
+      store.add_cert(OpenSSL::X509::Certificate.new(tls[:ca]))
+      context = OpenSSL::SSL::SSLContext.new
+      context.cert = OpenSSL::X509::Certificate.new(tls[:cert])
+      context.key = OpenSSL::PKey.read(tls[:key])
+      context.cert_store = store
+      context.verify_mode = OpenSSL::SSL::VERIFY_PEER
+      context
+    end
+
+    # Written by the platform's bootstrap before the first converge, renewed by later ones.
+    PLATFORM_TLS_FILES = { key: 'node.key', cert: 'node.crt', ca: 'ca.crt' }.freeze
+
+    # The node's key, certificate and the platform CA (PEM text) from `dir`, and the certificate's
+    # subject as ZooKeeper's x509 authentication names a client: RFC 2253, as Java's
+    # X500Principal.getName() gives it (OpenSSL's RFC2253 name format, as openssl x509 -nameopt
+    # RFC2253 prints it). Raises one line naming what is missing or unreadable.
+    def platform_tls(dir)
+      paths = PLATFORM_TLS_FILES.transform_values { |name| ::File.join(dir, name) }
+      missing = paths.values.reject { |path| ::File.file?(path) }
+      unless missing.empty?
+        raise "zookeeper-cluster: tls is on but #{missing.join(', ')} #{missing.size == 1 ? 'is' : 'are'} missing: the node's bootstrap writes " \
+              "them (key, certificate, CA); bootstrap the node again, or set node['zookeeper-cluster']['tls']['enabled'] false for a plaintext ensemble"
+      end
+      texts = paths.transform_values { |path| ::File.read(path) }
+      texts.merge(subject: certificate_subject(texts[:cert], paths[:cert]))
+    end
+
+    def certificate_subject(pem, path)
+      OpenSSL::X509::Certificate.new(pem).subject.to_s(OpenSSL::X509::Name::RFC2253)
+    rescue OpenSSL::X509::CertificateError => e
+      raise "zookeeper-cluster: #{path} is not a PEM certificate (#{e.message})"
+    end
+
+    # A Java system property on the JVM's command line: zkServer.sh splits SERVER_JVMFLAGS at
+    # spaces, so a subject with blanks or quotes would reach the JVM cut in pieces.
+    def jvm_flag_value(name, value)
+      raise "zookeeper-cluster: #{name} #{value.inspect} holds blanks or quotes, which zkServer.sh's SERVER_JVMFLAGS cannot pass" if value.to_s.empty? || value =~ /[\s"'\\]/
+      "-D#{name}=#{value}"
+    end
+
+    # zoo.cfg settings for TLS, as ZooKeeper 3.8 names them: the keys it does not know itself
+    # (ssl.*, authProvider.*, serverCnxnFactory) become zookeeper.<key> system properties, which is
+    # where X509Util and the x509 provider read them. PEM stores: key, certificate and CA in one
+    # file, the CA alone in the other, no password.
+    def tls_settings(keystore, truststore, secure_client_port, ssl_quorum, port_unification)
+      stores = lambda do |prefix|
+        { "#{prefix}keyStore.location" => keystore, "#{prefix}keyStore.type" => 'PEM',
+          "#{prefix}trustStore.location" => truststore, "#{prefix}trustStore.type" => 'PEM',
+          "#{prefix}hostnameVerification" => true }
+      end
+      {
+        'secureClientPort' => secure_client_port,
+        # The secure port needs Netty's factory; NIO serves plaintext only.
+        'serverCnxnFactory' => 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+        'ssl.clientAuth' => 'need',
+        'authProvider.x509' => 'org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+        'sslQuorum' => ssl_quorum,
+        'ssl.quorum.clientAuth' => 'need',
+        # ACL checks on: the super user (the members' own subject) is who may reconfig.
+        'skipACL' => 'no',
+      }.merge(stores.call('ssl.')).merge(stores.call('ssl.quorum.')).merge(port_unification ? { 'portUnification' => true } : {})
+    end
+
+    # zkCli.sh's -client-configuration file: a TLS client with the member's own certificate,
+    # so the super user.
+    def client_tls_properties(keystore, truststore)
+      {
+        'zookeeper.client.secure' => true,
+        'zookeeper.clientCnxnSocket' => 'org.apache.zookeeper.ClientCnxnSocketNetty',
+        'zookeeper.ssl.keyStore.location' => keystore,
+        'zookeeper.ssl.keyStore.type' => 'PEM',
+        'zookeeper.ssl.trustStore.location' => truststore,
+        'zookeeper.ssl.trustStore.type' => 'PEM',
+        'zookeeper.ssl.hostnameVerification' => true,
+      }.map { |key, value| "#{key}=#{value}\n" }.join
     end
   end
 end

@@ -25,11 +25,20 @@ conf_dir = zk['conf_dir']
 static_file = "#{conf_dir}/zoo.cfg"
 initial_dynamic_file = "#{conf_dir}/zoo.cfg.dynamic"
 read_text = ->(path) { ZookeeperCluster::Helpers.read_text(path) }
+tls_enabled = zk['tls']['enabled']
+# Read before anything changes: a node whose bootstrap wrote no certificate stops here.
+tls = tls_enabled ? ZookeeperCluster::Helpers.platform_tls(zk['tls']['source_dir']) : nil
+tls_dir = "#{conf_dir}/tls"
+keystore = "#{tls_dir}/keystore.pem"
+truststore = "#{tls_dir}/truststore.pem"
+client_tls_config = "#{conf_dir}/zkcli-tls.properties"
+# Other members are asked over the secure port with tls: between members only it is open.
+peer_port = tls_enabled ? zk['tls']['secure_client_port'] : client_port
 existing_static = read_text.call(static_file)
 own_line = ZookeeperCluster::Helpers.dynamic_line(myid, ensemble[myid - 1], zk['quorum_port'], zk['election_port'], client_port)
 new_lines = ZookeeperCluster::Helpers.dynamic_lines(ensemble, zk['quorum_port'], zk['election_port'], client_port)
 membership_plan, dynamic_servers = ZookeeperCluster::Helpers.membership_plan(existing_static, read_text, myid, own_line, new_lines, client_port) do
-  ensemble.size > 1 ? ZookeeperCluster::Helpers.live_membership(ensemble, myid, client_port) : nil
+  ensemble.size > 1 ? ZookeeperCluster::Helpers.live_membership(ensemble, myid, peer_port, tls) : nil
 end
 # A member without data is either new (to a new ensemble, or joining a running one before the
 # workstation adds it with reconfig) or one that lost its data (a replaced instance whose data
@@ -38,7 +47,7 @@ end
 # those acknowledged writes are gone. The tell: the running ensemble lists it as a voter, or (an
 # ensemble that does not answer `conf`) the other members serve without it.
 if data_plan == :initialize && ensemble.size > 1 && membership_plan != :join
-  serving = membership_plan == :rejoin ? ['their membership lists it as a voter'] : ZookeeperCluster::Helpers.serving_peers(ensemble, myid, client_port)
+  serving = membership_plan == :rejoin ? ['their membership lists it as a voter'] : ZookeeperCluster::Helpers.serving_peers(ensemble, myid, peer_port, tls)
   unless serving.empty?
     raise "zookeeper-cluster: member #{myid} has no data (no #{data_dir}/version-2) while the rest of the ensemble serves " \
           "(#{serving.join(', ')}): it would join as an empty voter, so it is not started. Put back the volume that holds its data; " \
@@ -154,6 +163,44 @@ directory conf_dir do
   mode '0755'
 end
 
+if tls_enabled
+  directory tls_dir do
+    owner zk['user']
+    group zk['group']
+    mode '0700'
+  end
+
+  # The service user's own copies: it never reads the node's key in place. A renewed
+  # certificate changes them, and the member restarts with it.
+  { keystore => tls[:key] + tls[:cert] + tls[:ca], truststore => tls[:ca] }.each do |path, text|
+    file path do
+      content text
+      owner zk['user']
+      group zk['group']
+      mode '0600'
+      sensitive true
+      notifies :restart, 'service[zookeeper]', :delayed
+    end
+  end
+
+  file client_tls_config do
+    content ZookeeperCluster::Helpers.client_tls_properties(keystore, truststore)
+    owner zk['user']
+    group zk['group']
+    mode '0640'
+  end
+else
+  # The workstation's scripts take this file as the sign that the member wants TLS clients.
+  file client_tls_config do
+    action :delete
+  end
+
+  directory tls_dir do
+    recursive true
+    action :delete
+  end
+end
+
 file "#{data_dir}/myid" do
   content "#{myid}\n"
   owner zk['user']
@@ -186,6 +233,9 @@ static_settings = zk['config'].to_h.reject { |key, _| key == 'clientPort' }.merg
   'reconfigEnabled' => true,
   'standaloneEnabled' => false
 )
+if tls_enabled
+  static_settings.merge!(ZookeeperCluster::Helpers.tls_settings(keystore, truststore, zk['tls']['secure_client_port'], zk['tls']['ssl_quorum'], zk['tls']['port_unification']))
+end
 file static_file do
   content ZookeeperCluster::Helpers.static_config(
     existing_static, static_settings,
@@ -205,6 +255,8 @@ unless zk['log_max_file_size'].to_s =~ /\A\d+(KB|MB|GB)\z/
 end
 
 logback_config = "#{zk['conf_dir']}/logback.xml"
+server_jvm_flags = ["-Xms#{zk['heap_mb']}m", "-Xmx#{zk['heap_mb']}m", '-Dzookeeper.datadir.autocreate=false', "-Dlogback.configurationFile=#{logback_config}"]
+server_jvm_flags << ZookeeperCluster::Helpers.jvm_flag_value('zookeeper.X509AuthenticationProvider.superUser', tls[:subject]) if tls_enabled
 template logback_config do
   source 'logback.xml.erb'
   mode '0644'
@@ -230,7 +282,9 @@ systemd_unit 'zookeeper.service' do
         # start empty and vote.
         # logback.configurationFile: named, since the release's conf/ (first on the class path)
         # holds a logback.xml of its own.
-        %("SERVER_JVMFLAGS=-Xms#{zk['heap_mb']}m -Xmx#{zk['heap_mb']}m -Dzookeeper.datadir.autocreate=false -Dlogback.configurationFile=#{logback_config}"),
+        # The x509 super user: a system property only (ZooKeeper's admin guide), read at each
+        # authentication. The members' own subject, which the brokers share.
+        %("SERVER_JVMFLAGS=#{server_jvm_flags.join(' ')}"),
       ],
       'ExecStart' => "#{zk['install_dir']}/current/bin/zkServer.sh start-foreground #{zk['conf_dir']}/zoo.cfg",
       'Restart' => 'on-failure',

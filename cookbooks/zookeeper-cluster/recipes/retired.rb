@@ -20,3 +20,14 @@ Dir.glob(::File.join(zk['conf_dir'], 'zoo.cfg*')).sort.each do |path|
     action :delete
   end
 end
+
+# The service user's copies of the node's key and the client configuration that names them: a
+# member that comes back builds them again.
+file ::File.join(zk['conf_dir'], 'zkcli-tls.properties') do
+  action :delete
+end
+
+directory ::File.join(zk['conf_dir'], 'tls') do
+  recursive true
+  action :delete
+end

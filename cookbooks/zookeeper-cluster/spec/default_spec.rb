@@ -7,6 +7,43 @@ require_relative '../libraries/helpers'
 
 ZK_TEST_SHA512 = 'ab' * 64
 
+# A platform CA and a node certificate as the bootstrap makes them (shared subject, the node's
+# address in its SAN), made once for every example.
+module ZkTestPki
+  module_function
+
+  def certificate(subject, key, issuer_subject, issuer_key, extensions)
+    cert = OpenSSL::X509::Certificate.new
+    cert.version = 2
+    cert.serial = rand(1 << 62)
+    cert.subject = OpenSSL::X509::Name.parse(subject)
+    cert.issuer = OpenSSL::X509::Name.parse(issuer_subject)
+    cert.public_key = key
+    cert.not_before = Time.now - 60
+    cert.not_after = Time.now + (365 * 86_400)
+    factory = OpenSSL::X509::ExtensionFactory.new
+    factory.subject_certificate = cert
+    factory.issuer_certificate = cert
+    extensions.each { |name, value| cert.add_extension(factory.create_extension(name, value, name == 'basicConstraints')) }
+    cert.sign(issuer_key, OpenSSL::Digest.new('SHA256'))
+  end
+
+  def material
+    @material ||= begin
+      ca_key = OpenSSL::PKey::RSA.new(2048)
+      ca = certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE')
+      node_key = OpenSSL::PKey::RSA.new(2048)
+      node = certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key,
+                         'basicConstraints' => 'CA:FALSE', 'subjectAltName' => 'IP:10.0.32.6,DNS:ip-10-0-32-6.internal')
+      { key: node_key.private_to_pem, cert: node.to_pem, ca: ca.to_pem }
+    end
+  end
+
+  def platform_tls
+    material.merge(subject: 'CN=kafka-broker,O=insight-prod')
+  end
+end
+
 def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512, attributes: {})
   ChefSpec::SoloRunner.new do |node|
     node.normal['zookeeper-cluster']['sha512'] = sha512
@@ -38,7 +75,23 @@ end
 # zoo.cfg as ZooKeeper leaves it after it took over the dynamic file: its own order, no comment.
 ZK_REWRITTEN = <<~CFG.freeze
   standaloneEnabled=false
-  skipACL=yes
+  skipACL=no
+  secureClientPort=2182
+  serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
+  ssl.clientAuth=need
+  ssl.hostnameVerification=true
+  ssl.keyStore.location=/etc/zookeeper/tls/keystore.pem
+  ssl.keyStore.type=PEM
+  ssl.trustStore.location=/etc/zookeeper/tls/truststore.pem
+  ssl.trustStore.type=PEM
+  authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
+  sslQuorum=true
+  ssl.quorum.clientAuth=need
+  ssl.quorum.hostnameVerification=true
+  ssl.quorum.keyStore.location=/etc/zookeeper/tls/keystore.pem
+  ssl.quorum.keyStore.type=PEM
+  ssl.quorum.trustStore.location=/etc/zookeeper/tls/truststore.pem
+  ssl.quorum.trustStore.type=PEM
   admin.enableServer=false
   dataDir=/var/lib/zookeeper
   tickTime=2000
@@ -57,6 +110,7 @@ describe 'zookeeper-cluster::default' do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
+    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(ZkTestPki.platform_tls)
     with_files
     with_data_in
   end
@@ -113,7 +167,7 @@ describe 'zookeeper-cluster::default' do
       expect(chef_run).to render_file('/etc/zookeeper/zoo.cfg').with_content { |content|
         expect(content).not_to match(/^server\./)
         expect(content).not_to match(/^clientPort=/)
-        expect(content).to include("admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok,mntr,conf\n", "skipACL=yes\n")
+        expect(content).to include("admin.enableServer=false\n", "4lw.commands.whitelist=srvr,ruok,mntr,conf\n", "skipACL=no\n")
         expect(content).to include("reconfigEnabled=true\n", "standaloneEnabled=false\n", "dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
         expect(content).to include("autopurge.purgeInterval=24\n", "dataDir=/var/lib/zookeeper\n")
       }
@@ -160,6 +214,101 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
+  context 'with TLS (the default)' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2) }
+    let(:zoo_cfg) { ZookeeperCluster::Helpers.properties(chef_run.file('/etc/zookeeper/zoo.cfg').content) }
+
+    it 'keeps its own PEM keystore (key, certificate, CA) and truststore (CA), the service user\'s alone, out of the logs' do
+      pki = ZkTestPki.material
+      expect(chef_run).to create_directory('/etc/zookeeper/tls').with(owner: 'zookeeper', mode: '0700')
+      expect(chef_run).to create_file('/etc/zookeeper/tls/keystore.pem')
+        .with(content: pki[:key] + pki[:cert] + pki[:ca], owner: 'zookeeper', group: 'zookeeper', mode: '0600', sensitive: true)
+      expect(chef_run).to create_file('/etc/zookeeper/tls/truststore.pem').with(content: pki[:ca], owner: 'zookeeper', mode: '0600', sensitive: true)
+    end
+
+    it 'restarts the member when a renewed certificate changes its stores' do
+      %w(keystore truststore).each do |store|
+        expect(chef_run.file("/etc/zookeeper/tls/#{store}.pem")).to notify('service[zookeeper]').to(:restart).delayed
+      end
+    end
+
+    it 'serves clients on 2182 with a certificate required and authenticated as x509, through Netty' do
+      expect(zoo_cfg).to include(
+        'secureClientPort' => '2182', 'serverCnxnFactory' => 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+        'ssl.clientAuth' => 'need', 'authProvider.x509' => 'org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+        'ssl.keyStore.location' => '/etc/zookeeper/tls/keystore.pem', 'ssl.keyStore.type' => 'PEM',
+        'ssl.trustStore.location' => '/etc/zookeeper/tls/truststore.pem', 'ssl.trustStore.type' => 'PEM'
+      )
+      expect(zoo_cfg).not_to include('clientPort')
+    end
+
+    it 'talks to the other members over TLS, checking their addresses against their certificates' do
+      expect(zoo_cfg).to include(
+        'sslQuorum' => 'true', 'ssl.quorum.hostnameVerification' => 'true', 'ssl.quorum.clientAuth' => 'need',
+        'ssl.quorum.keyStore.location' => '/etc/zookeeper/tls/keystore.pem', 'ssl.quorum.keyStore.type' => 'PEM',
+        'ssl.quorum.trustStore.location' => '/etc/zookeeper/tls/truststore.pem', 'ssl.quorum.trustStore.type' => 'PEM'
+      )
+      expect(zoo_cfg).not_to include('portUnification')
+    end
+
+    it 'checks ACLs, whatever skipACL says: the super user is the members\' own certificate subject, passed as the system property' do
+      expect(chef_run.node['zookeeper-cluster']['config']['skipACL']).to eq('yes')
+      expect(zoo_cfg['skipACL']).to eq('no')
+      flags = chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first
+      expect(flags).to include(' -Dzookeeper.X509AuthenticationProvider.superUser=CN=kafka-broker,O=insight-prod"')
+    end
+
+    it 'gives zkCli.sh a client configuration: TLS through Netty with the member\'s own certificate' do
+      expect(chef_run).to create_file('/etc/zookeeper/zkcli-tls.properties').with(owner: 'zookeeper', mode: '0640')
+      properties = ZookeeperCluster::Helpers.properties(chef_run.file('/etc/zookeeper/zkcli-tls.properties').content)
+      expect(properties).to eq(
+        'zookeeper.client.secure' => 'true', 'zookeeper.clientCnxnSocket' => 'org.apache.zookeeper.ClientCnxnSocketNetty',
+        'zookeeper.ssl.keyStore.location' => '/etc/zookeeper/tls/keystore.pem', 'zookeeper.ssl.keyStore.type' => 'PEM',
+        'zookeeper.ssl.trustStore.location' => '/etc/zookeeper/tls/truststore.pem', 'zookeeper.ssl.trustStore.type' => 'PEM',
+        'zookeeper.ssl.hostnameVerification' => 'true'
+      )
+    end
+
+    it 'still checks its own health on the plaintext loopback port' do
+      expect(chef_run).to check_zookeeper_cluster_serving('zookeeper is serving').with(port: 2181)
+    end
+
+    it 'takes the three rolling steps onto quorum TLS from attributes: both accepted first, then TLS opened' do
+      accept = zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'tls' => { 'ssl_quorum' => false, 'port_unification' => true } })
+      settings = ZookeeperCluster::Helpers.properties(accept.file('/etc/zookeeper/zoo.cfg').content)
+      expect(settings).to include('sslQuorum' => 'false', 'portUnification' => 'true', 'secureClientPort' => '2182')
+    end
+
+    it 'stops, naming the file, when the bootstrap wrote no certificate' do
+      allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_call_original
+      Dir.mktmpdir do |dir|
+        File.write(File.join(dir, 'ca.crt'), ZkTestPki.material[:ca])
+        File.write(File.join(dir, 'node.key'), ZkTestPki.material[:key])
+        expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'tls' => { 'source_dir' => dir } }) }
+          .to raise_error(RuntimeError, %r{\Azookeeper-cluster: tls is on but #{Regexp.escape(dir)}/node\.crt is missing: the node's bootstrap writes them[^\n]*\z})
+      end
+    end
+  end
+
+  context 'with TLS turned off' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'tls' => { 'enabled' => false } }) }
+
+    it 'runs plaintext with ACL checks as skipACL says, no super user, and removes the TLS files' do
+      content = chef_run.file('/etc/zookeeper/zoo.cfg').content
+      expect(content).to include("skipACL=yes\n")
+      expect(content).not_to match(/^(ssl|secureClientPort|sslQuorum|serverCnxnFactory|authProvider)/)
+      expect(chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].join).not_to include('superUser')
+      expect(chef_run).to delete_file('/etc/zookeeper/zkcli-tls.properties')
+      expect(chef_run).to delete_directory('/etc/zookeeper/tls')
+      expect(ZookeeperCluster::Helpers).not_to have_received(:platform_tls)
+    end
+
+    it 'asks the other members on the plaintext port' do
+      zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'tls' => { 'enabled' => false } })
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2181, nil)
+    end
+  end
+
   context 'data that outlives the instance' do
     let(:volume_dir) { '/data/zookeeper' }
 
@@ -171,7 +320,8 @@ describe 'zookeeper-cluster::default' do
 
     it 'creates the data directory of a new member of a new ensemble: no other member serves yet' do
       run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
-      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2181)
+      # Over the secure port, as this node's certificate: between members only it is open.
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2182, ZkTestPki.platform_tls)
       expect(run).to create_directory('/data/zookeeper/version-2').with(owner: 'zookeeper', mode: '0750')
       expect(run).to create_file('/data/zookeeper/myid').with(content: "2\n")
       expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("dataDir=/data/zookeeper\n")
@@ -583,5 +733,77 @@ describe ZookeeperCluster::Helpers do
     settings = described_class.properties(ZK_REWRITTEN).reject { |key, _| key == 'dynamicConfigFile' }
     expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic.100000004')).to equal(ZK_REWRITTEN)
     expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic')).to include("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
+  end
+
+  describe 'platform_tls' do
+    it 'reads the key, certificate and CA, and names the subject as Java\'s X500Principal.getName() does (RFC 2253)' do
+      Dir.mktmpdir do |dir|
+        pki = ZkTestPki.material
+        { 'node.key' => pki[:key], 'node.crt' => pki[:cert], 'ca.crt' => pki[:ca] }.each { |name, text| File.write(File.join(dir, name), text) }
+        expect(described_class.platform_tls(dir)).to eq(pki.merge(subject: 'CN=kafka-broker,O=insight-prod'))
+        # What openssl prints for the same certificate, as the docs tell an operator to check it.
+        printed, = Open3.capture2('openssl', 'x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', File.join(dir, 'node.crt'))
+        expect(printed.strip).to eq('subject=CN=kafka-broker,O=insight-prod')
+      end
+    end
+
+    it 'names every missing file in one line' do
+      Dir.mktmpdir do |dir|
+        expect { described_class.platform_tls(dir) }.to raise_error(RuntimeError, %r{\Azookeeper-cluster: tls is on but #{Regexp.escape(dir)}/node\.key, #{Regexp.escape(dir)}/node\.crt, #{Regexp.escape(dir)}/ca\.crt are missing: [^\n]*\z})
+      end
+    end
+
+    it 'refuses a subject that zkServer.sh would split' do
+      expect { described_class.jvm_flag_value('zookeeper.X509AuthenticationProvider.superUser', 'CN=kafka broker,O=x') }
+        .to raise_error(RuntimeError, /holds blanks or quotes/)
+      expect(described_class.jvm_flag_value('p', 'CN=a,O=b')).to eq('-Dp=CN=a,O=b')
+    end
+  end
+
+  describe 'four_letter_word over TLS' do
+    # A TLS server standing in for a member's secure port: it requires a client certificate
+    # signed by the CA and answers the word it gets, then closes, as ZooKeeper does.
+    def serve_once(cert_pem, key_pem)
+      pki = ZkTestPki.material
+      store = OpenSSL::X509::Store.new
+      store.add_cert(OpenSSL::X509::Certificate.new(pki[:ca]))
+      context = OpenSSL::SSL::SSLContext.new
+      context.cert = OpenSSL::X509::Certificate.new(cert_pem)
+      context.key = OpenSSL::PKey.read(key_pem)
+      context.cert_store = store
+      context.verify_mode = OpenSSL::SSL::VERIFY_PEER | OpenSSL::SSL::VERIFY_FAIL_IF_NO_PEER_CERT
+      tcp = TCPServer.new('127.0.0.1', 0)
+      server = OpenSSL::SSL::SSLServer.new(tcp, context)
+      thread = Thread.new do
+        client = server.accept
+        word = client.read(4)
+        client.write("Zookeeper version: 3.8.4\nMode: #{word == 'srvr' ? 'leader' : word}\n")
+        client.close
+      rescue OpenSSL::SSL::SSLError, IOError, SystemCallError
+        nil
+      end
+      [tcp.addr[1], thread, tcp]
+    end
+
+    it 'asks the member with this node\'s certificate and checks the member\'s address against its certificate' do
+      pki = ZkTestPki.material
+      ca_key = OpenSSL::PKey::RSA.new(2048)
+      ca = ZkTestPki.certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE')
+      member_key = OpenSSL::PKey::RSA.new(2048)
+      member = ZkTestPki.certificate('/O=insight-prod/CN=kafka-broker', member_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:127.0.0.1')
+      node_key = OpenSSL::PKey::RSA.new(2048)
+      node = ZkTestPki.certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:10.0.32.6')
+      allow(ZkTestPki).to receive(:material).and_return(pki.merge(ca: ca.to_pem))
+      tls = { key: node_key.private_to_pem, cert: node.to_pem, ca: ca.to_pem }
+      port, thread, tcp = serve_once(member.to_pem, member_key.private_to_pem)
+      expect(described_class.four_letter_word('127.0.0.1', port, 'srvr', tls)).to include('Mode: leader')
+      thread.join
+      tcp.close
+      # A member whose certificate names another address is not believed.
+      port, thread, tcp = serve_once(node.to_pem, node_key.private_to_pem)
+      expect(described_class.four_letter_word('127.0.0.1', port, 'srvr', tls)).to start_with('OpenSSL::SSL::SSLError').and(include('hostname'))
+      thread.join
+      tcp.close
+    end
   end
 end

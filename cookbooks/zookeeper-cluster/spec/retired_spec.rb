@@ -19,4 +19,9 @@ describe 'zookeeper-cluster::retired' do
     expect(chef_run).to delete_file('/etc/zookeeper/zoo.cfg')
     expect(chef_run).to delete_file('/etc/zookeeper/zoo.cfg.dynamic.100000004')
   end
+
+  it 'removes its copies of the node\'s key and the client configuration naming them' do
+    expect(chef_run).to delete_file('/etc/zookeeper/zkcli-tls.properties')
+    expect(chef_run).to delete_directory('/etc/zookeeper/tls').with(recursive: true)
+  end
 end
