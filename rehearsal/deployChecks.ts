@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { DataBagItem, KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { PlatformConfig } from "../config/PlatformConfig";
+import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
@@ -53,6 +54,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const modes = (): Map<string, string> => new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]));
   const ensemble = members.map((node) => node.ip);
   const pids = (): string[] => members.map((node) => unitProperty(node, "MainPID"));
+  // The port brokers reach the ensemble on: its TLS port once kafka.security is "tls".
+  const brokerZookeeperPort = state.configWith().kafka.security === "tls" ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient;
 
   // The broker settings the wrapper computed, as the Chef server keeps them with the node.
   const brokerProperties = (name: string): Record<string, unknown> => {
@@ -121,7 +124,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   if (clients.length > 0) {
     await checks.check(`the ${clients.length} node(s) outside the ensemble run no ZooKeeper member, and their broker gets its own id and the ensemble's connect string`, () => {
-      const connect = `${ensemble.map((ip) => `${ip}:2181`).join(",")}/kafka`;
+      const connect = `${ensemble.map((ip) => `${ip}:${brokerZookeeperPort}`).join(",")}/kafka`;
       const ids: string[] = [];
       for (const node of clients) {
         const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.hostNetns });
@@ -500,7 +503,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const quorum = describeQuorum(new Map(to.map((node) => [node.ip, memberMode(net, node.ip)])), to.length);
     for (const node of to) readThrough(node, path, `written-before-${label}`);
     // Every broker's zookeeper.connect follows: the new members in, the removed ones out.
-    const connect = `${to.map((node) => `${node.ip}:2181`).join(",")}/kafka`;
+    const connect = `${to.map((node) => `${node.ip}:${brokerZookeeperPort}`).join(",")}/kafka`;
     for (const node of net.nodes) {
       const brokerConnect = brokerProperties(node.name)["zookeeper.connect"];
       if (brokerConnect !== connect) throw new Error(`${node.name}'s broker has zookeeper.connect ${String(brokerConnect)}, not ${connect}`);
