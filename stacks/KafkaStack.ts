@@ -157,13 +157,19 @@ export class KafkaStack extends PlatformStack {
     });
     // With TLS (docs/tls.md) brokers reach ZooKeeper on its TLS port; its plaintext port stays
     // on each member's loopback. The plaintext broker port is open only while kafka.security
-    // allows it (a lab, or the middle of a migration).
+    // allows it (a lab, or the middle of a migration). While migrating, brokers still reach
+    // ZooKeeper on its plaintext port and the members open their TLS one (the first of its rolls
+    // onto TLS), so both are open among members.
     const security = kafka.security;
     const zookeeperTls = security === "tls";
+    const zookeeperClientPorts: ReadonlyArray<readonly [string, number]> = [
+      ...(security === "tls" ? [] : [["zookeeper-client", KAFKA_PORTS.zookeeperClient] as const]),
+      ...(security === "plaintext" ? [] : [["zookeeper-secure-client", KAFKA_PORTS.zookeeperSecureClient] as const]),
+    ];
     const memberPorts: ReadonlyArray<readonly [string, number]> = kraft
       ? [["controller", KAFKA_PORTS.controller]]
       : [
-          zookeeperTls ? ["zookeeper-secure-client", KAFKA_PORTS.zookeeperSecureClient] : ["zookeeper-client", KAFKA_PORTS.zookeeperClient],
+          ...zookeeperClientPorts,
           ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
           ["zookeeper-election", KAFKA_PORTS.zookeeperElection],
         ];

@@ -90,11 +90,19 @@ describe("KafkaStack", () => {
     expect(plaintext.filter((rule) => [2182, 9094].includes(rule.from_port as number))).toEqual([]);
   });
 
-  it("in the migration's middle stage, accepts both broker ports and keeps ZooKeeper on its plaintext port", () => {
+  it("in the migration's middle stage, accepts both broker ports", () => {
     const migrating = Object.values(resourcesOf(kafkaJson("--kafka.security", "migrating"), "aws_vpc_security_group_ingress_rule"));
     for (const port of [9092, 9094]) expect(migrating.filter((rule) => rule.from_port === port)).toHaveLength(2);
-    expect(migrating.filter((rule) => rule.from_port === 2181)).toHaveLength(1);
-    expect(migrating.filter((rule) => rule.from_port === 2182)).toEqual([]);
+  });
+
+  it("while migrating, opens ZooKeeper's plaintext port (the brokers' sessions) and its TLS port (the members' first roll onto TLS) among members only", () => {
+    const migratingJson = kafkaJson("--kafka.security", "migrating");
+    const migrating = Object.values(resourcesOf(migratingJson, "aws_vpc_security_group_ingress_rule"));
+    for (const port of [2181, 2182]) {
+      expect(migrating.filter((rule) => rule.from_port === port)).toEqual([expect.objectContaining({ referenced_security_group_id: selfGroup, security_group_id: selfGroup })]);
+    }
+    const bootstrap = steps(migratingJson)["bootstrap-node-0"];
+    expect(bootstrap.depends_on).toEqual(expect.arrayContaining(["zookeeper-client", "zookeeper-secure-client"].map((name) => `aws_vpc_security_group_ingress_rule.${name}-from-members`)));
   });
 
   it("accepts TLS on 9094 from brokers, Spark and configured client groups, never 9092, and SSH only from the workstation", () => {

@@ -26,11 +26,16 @@ unless %w(tls plaintext migrating).include?(security)
   raise "insight-kafka-cluster: node['insight-kafka-cluster']['security'] #{security.inspect} is not 'tls', 'plaintext' or 'migrating'"
 end
 tls = security != 'plaintext'
-# Both cookbooks build their TLS from the node's key material unless the platform chose plaintext;
-# ZooKeeper's own move to TLS is a stage of its own (docs/tls.md), after Kafka's migration.
+# Both cookbooks build their TLS from the node's key material unless the platform chose plaintext.
 node.default['kafka-cluster']['tls']['enabled'] = tls
 node.default['kafka-cluster']['tls']['migrating'] = security == 'migrating'
-node.default['zookeeper-cluster']['tls']['enabled'] = security == 'tls'
+node.default['zookeeper-cluster']['tls']['enabled'] = tls
+# ZooKeeper's quorum moves in its three rolling restarts, one per deploy (docs/tls.md): while
+# migrating, members open the secure client port and accept TLS and plaintext quorum connections
+# but still open plaintext ones; with tls they open TLS ones, and zookeeper-cluster keeps
+# accepting plaintext for one more converge on a member that ran the first stage.
+node.default['zookeeper-cluster']['tls']['ssl_quorum'] = security == 'tls'
+node.default['zookeeper-cluster']['tls']['port_unification'] = true if security == 'migrating'
 plaintext_listener = "PLAINTEXT://#{address}:#{settings['kafka_port']}"
 tls_listener = "TLS://#{address}:#{settings['tls_port']}"
 listener = { 'tls' => tls_listener, 'plaintext' => plaintext_listener, 'migrating' => "#{plaintext_listener},#{tls_listener}" }[security]
@@ -87,6 +92,8 @@ else
     node.default['zookeeper-cluster']['ensemble'] = ensemble
     node.default['zookeeper-cluster']['myid'] = myid
     node.default['zookeeper-cluster']['config']['clientPort'] = settings['client_port']
+    # The port the brokers are given below.
+    node.default['zookeeper-cluster']['tls']['secure_client_port'] = settings['secure_client_port']
   end
   properties['broker.id'] = node_id
   # With TLS, brokers reach ZooKeeper on its TLS port with their certificate.

@@ -39,6 +39,8 @@ describe 'insight-kafka-cluster::default' do
     # A new ensemble with no data yet, whatever this machine holds or can reach.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
+    # TLS_SOURCE's files are opaque; zookeeper-cluster parses the certificate for its subject.
+    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(key: 'key', cert: 'cert', ca: 'ca', subject: 'CN=kafka-broker,O=insight-prod')
   end
 
   context 'on the second node of three' do
@@ -484,6 +486,8 @@ describe 'insight-kafka-cluster::default with kafka.security' do
     allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
+    # TLS_SOURCE's files are opaque; zookeeper-cluster parses the certificate for its subject.
+    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(key: 'key', cert: 'cert', ca: 'ca', subject: 'CN=kafka-broker,O=insight-prod')
   end
 
   def server_properties(run)
@@ -535,15 +539,80 @@ describe 'insight-kafka-cluster::default with kafka.security' do
     expect(server_properties(run)).not_to match(/^(listener\.security\.protocol\.map|inter\.broker\.listener\.name|ssl\.|authorizer)/)
   end
 
-  it 'serves both listeners in the migration\'s middle stage, with ZooKeeper left as it was' do
+  it 'serves both listeners in the migration\'s middle stage, brokers still on ZooKeeper\'s plaintext port' do
     run = cluster_run(THREE, address: '10.0.32.6', security: 'migrating')
     expect(run.node['kafka-cluster']['tls']['migrating']).to be(true)
-    expect(run.node['zookeeper-cluster']['tls']['enabled']).to be(false)
     content = server_properties(run)
     expect(content).to include("listeners=PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094\n", "inter.broker.listener.name=TLS\n",
                                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
     expect(content).not_to include('authorizer.class.name')
     expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
+  end
+
+  # ZooKeeper's quorum onto TLS: one of its three rolling restarts per deploy, from the zoo.cfg
+  # the member runs (read before anything changes).
+  context 'moving a running ZooKeeper member to quorum TLS' do
+    running_cfg = lambda do |extra|
+      "dataDir=/var/lib/zookeeper\nreconfigEnabled=true\nstandaloneEnabled=false\n#{extra}dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n"
+    end
+    files = lambda do |extra|
+      { '/etc/zookeeper/zoo.cfg' => running_cfg.call(extra),
+        '/etc/zookeeper/zoo.cfg.dynamic' => THREE.each_with_index.map { |ip, index| "server.#{index + 1}=#{ip}:2888:3888:participant;2181\n" }.join }
+    end
+    plaintext = files.call("skipACL=yes\n")
+    both = files.call("portUnification=true\nsecureClientPort=2182\nsslQuorum=false\n")
+    opening_tls = files.call("portUnification=true\nsecureClientPort=2182\nsslQuorum=true\n")
+
+    def zoo_cfg(run)
+      ZookeeperCluster::Helpers.properties(run.file('/etc/zookeeper/zoo.cfg').content)
+    end
+
+    context 'kafka.security migrating, the member running plaintext: roll 1' do
+      cached(:chef_run) do
+        allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| plaintext[path] }
+        cluster_run(THREE, address: '10.0.32.6', security: 'migrating')
+      end
+
+      it 'opens the secure client port and accepts both kinds of quorum connection, still opening plaintext ones' do
+        expect(chef_run.node['zookeeper-cluster']['tls']['enabled']).to be(true)
+        expect(zoo_cfg(chef_run)).to include('secureClientPort' => '2182', 'sslQuorum' => 'false', 'portUnification' => 'true')
+      end
+
+      it 'keeps the brokers on the plaintext client port: members not yet restarted have no secure one' do
+        expect(server_properties(chef_run)).to include("zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
+        expect(server_properties(chef_run)).not_to include('zookeeper.ssl.client.enable')
+      end
+    end
+
+    context 'kafka.security tls, the member accepting both: roll 2' do
+      cached(:warnings) { [] }
+      cached(:chef_run) do
+        allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| both[path] }
+        allow(Chef::Log).to receive(:warn) { |message| warnings << message }
+        cluster_run(THREE, address: '10.0.32.6', security: 'tls')
+      end
+
+      it 'opens TLS quorum connections and keeps accepting plaintext ones from members not yet restarted' do
+        expect(zoo_cfg(chef_run)).to include('sslQuorum' => 'true', 'portUnification' => 'true', 'secureClientPort' => '2182')
+      end
+
+      it 'says in one line that the next converge closes plaintext quorum connections' do
+        expect(warnings.grep(/zoo\.cfg runs port unification without sslQuorum/)).to contain_exactly(/the next converge closes plaintext quorum connections/)
+      end
+    end
+
+    it 'closes plaintext quorum connections at the next converge: roll 3' do
+      allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| opening_tls[path] }
+      settings = zoo_cfg(cluster_run(THREE, address: '10.0.32.6', security: 'tls'))
+      expect(settings).to include('sslQuorum' => 'true')
+      expect(settings).not_to include('portUnification')
+    end
+
+    it 'refuses, before changing anything, a member running a plaintext quorum that kafka.security tls would switch in one roll' do
+      allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| plaintext[path] }
+      expect { cluster_run(THREE, address: '10.0.32.6', security: 'tls') }
+        .to raise_error(RuntimeError, %r{\Azookeeper-cluster: /etc/zookeeper/zoo\.cfg runs a plaintext quorum .*kafka\.security "migrating" on the platform[^\n]*\z})
+    end
   end
 
   it 'refuses a security setting it does not know' do

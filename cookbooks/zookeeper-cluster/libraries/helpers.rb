@@ -306,6 +306,38 @@ module ZookeeperCluster
       }.merge(stores.call('ssl.')).merge(stores.call('ssl.quorum.')).merge(port_unification ? { 'portUnification' => true } : {})
     end
 
+    # How the member's quorum connections run in a zoo.cfg's settings: :tls (sslQuorum: it opens
+    # TLS ones), :both (portUnification without sslQuorum: it accepts both, opens plaintext ones),
+    # :plaintext (neither), or nil for no file (a new member).
+    def quorum_mode(settings)
+      return if settings.nil?
+      return :tls if settings['sslQuorum'].to_s == 'true'
+      settings['portUnification'].to_s == 'true' ? :both : :plaintext
+    end
+
+    # The sslQuorum and portUnification this run renders, [ssl_quorum, port_unification, note],
+    # from what the member runs (zoo.cfg read before anything changes) and what the attributes
+    # ask. Quorum TLS comes one rolling restart at a time (ZooKeeper's documented no-downtime
+    # path): a member running port unification without sslQuorum keeps port unification while
+    # it starts opening TLS connections (members not yet restarted still open plaintext ones to
+    # it); only a member already opening TLS ones may close plaintext, at a later converge. A
+    # member running a plaintext quorum is never switched straight to sslQuorum: restarted first,
+    # it could reach none of the others. Raises one line for that; note is a line for the log.
+    def quorum_tls_stage(running_settings, ssl_quorum, port_unification, path)
+      return [ssl_quorum, port_unification, nil] unless ssl_quorum
+      case quorum_mode(running_settings)
+      when :both
+        [true, true, "zookeeper-cluster: #{path} runs port unification without sslQuorum: this roll opens TLS quorum connections and keeps " \
+                     'accepting plaintext ones; the next converge closes plaintext quorum connections (docs/tls.md, "ZooKeeper")']
+      when :plaintext
+        raise "zookeeper-cluster: #{path} runs a plaintext quorum (no sslQuorum, no portUnification) and the new configuration has sslQuorum=true: " \
+              'a member restarted first could reach none of the others; move in stages, port_unification true with ssl_quorum false first ' \
+              '(kafka.security "migrating" on the platform), then ssl_quorum (docs/tls.md, "ZooKeeper"); nothing was changed'
+      else
+        [ssl_quorum, port_unification, nil]
+      end
+    end
+
     # zkCli.sh's -client-configuration file: a TLS client with the member's own certificate,
     # so the super user.
     def client_tls_properties(keystore, truststore)

@@ -32,9 +32,18 @@ tls_dir = "#{conf_dir}/tls"
 keystore = "#{tls_dir}/keystore.pem"
 truststore = "#{tls_dir}/truststore.pem"
 client_tls_config = "#{conf_dir}/zkcli-tls.properties"
-# Other members are asked over the secure port with tls: between members only it is open.
-peer_port = tls_enabled ? zk['tls']['secure_client_port'] : client_port
 existing_static = read_text.call(static_file)
+# Decided from what the member runs, before anything changes: a plaintext quorum asked for
+# sslQuorum stops here, and one that accepts both keeps accepting both for one more converge.
+if tls_enabled
+  running_settings = ZookeeperCluster::Helpers.properties(existing_static)
+  ssl_quorum, port_unification, quorum_note = ZookeeperCluster::Helpers.quorum_tls_stage(running_settings, zk['tls']['ssl_quorum'], zk['tls']['port_unification'], static_file)
+end
+Chef::Log.warn(quorum_note) if quorum_note
+# Other members are asked over the secure port with tls: between members only it is open. In the
+# first roll onto quorum TLS (both accepted, plaintext opened) members not yet restarted have no
+# secure port, and the plaintext one is still open between them.
+peer_port = tls_enabled && !(port_unification && !ssl_quorum) ? zk['tls']['secure_client_port'] : client_port
 own_line = ZookeeperCluster::Helpers.dynamic_line(myid, ensemble[myid - 1], zk['quorum_port'], zk['election_port'], client_port)
 new_lines = ZookeeperCluster::Helpers.dynamic_lines(ensemble, zk['quorum_port'], zk['election_port'], client_port)
 membership_plan, dynamic_servers = ZookeeperCluster::Helpers.membership_plan(existing_static, read_text, myid, own_line, new_lines, client_port) do
@@ -234,7 +243,7 @@ static_settings = zk['config'].to_h.reject { |key, _| key == 'clientPort' }.merg
   'standaloneEnabled' => false
 )
 if tls_enabled
-  static_settings.merge!(ZookeeperCluster::Helpers.tls_settings(keystore, truststore, zk['tls']['secure_client_port'], zk['tls']['ssl_quorum'], zk['tls']['port_unification']))
+  static_settings.merge!(ZookeeperCluster::Helpers.tls_settings(keystore, truststore, zk['tls']['secure_client_port'], ssl_quorum, port_unification))
 end
 file static_file do
   content ZookeeperCluster::Helpers.static_config(

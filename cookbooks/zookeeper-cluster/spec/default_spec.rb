@@ -290,6 +290,55 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
+  # The three rolls onto quorum TLS, each decided from the zoo.cfg the member runs.
+  context 'moving a running member onto quorum TLS' do
+    let(:three) { %w(10.0.16.5 10.0.32.6 10.0.16.7) }
+    let(:dynamic) { { '/etc/zookeeper/zoo.cfg.dynamic' => "server.2=10.0.32.6:2888:3888:participant;2181\n" } }
+    let(:zoo_cfg) { ->(run) { ZookeeperCluster::Helpers.properties(run.file('/etc/zookeeper/zoo.cfg').content) } }
+
+    def running(extra)
+      "dataDir=/var/lib/zookeeper\nreconfigEnabled=true\n#{extra}dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n"
+    end
+
+    before { with_data_in('/var/lib/zookeeper') }
+
+    it 'refuses sslQuorum on a member running a plaintext quorum, before changing anything, naming the file and the staged path' do
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("skipACL=yes\n")))
+      expect { zookeeper_run(ensemble: three, myid: 2) }.to raise_error(
+        RuntimeError,
+        %r{\Azookeeper-cluster: /etc/zookeeper/zoo\.cfg runs a plaintext quorum \(no sslQuorum, no portUnification\) and the new configuration has sslQuorum=true: [^\n]*port_unification true with ssl_quorum false first \(kafka\.security "migrating" on the platform\)[^\n]*nothing was changed\z}
+      )
+    end
+
+    it 'refuses it too on a member with TLS clients but a plaintext quorum' do
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("secureClientPort=2182\nsslQuorum=false\n")))
+      expect { zookeeper_run(ensemble: three, myid: 2) }.to raise_error(RuntimeError, /runs a plaintext quorum/)
+    end
+
+    it 'roll 1 on a plaintext member: both accepted, plaintext opened, and the others asked on the plaintext port, where not all have a secure one yet' do
+      with_data_in
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("skipACL=yes\n")))
+      run = zookeeper_run(ensemble: three, myid: 2, attributes: { 'tls' => { 'ssl_quorum' => false, 'port_unification' => true } })
+      expect(zoo_cfg.call(run)).to include('sslQuorum' => 'false', 'portUnification' => 'true', 'secureClientPort' => '2182')
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(three, 2, 2181, ZkTestPki.platform_tls)
+    end
+
+    it 'roll 2 on a member accepting both: opens TLS and keeps port unification whatever the attribute says, and says the next converge closes plaintext' do
+      allow(Chef::Log).to receive(:warn).and_call_original
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("portUnification=true\nsecureClientPort=2182\nsslQuorum=false\n")))
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(zoo_cfg.call(run)).to include('sslQuorum' => 'true', 'portUnification' => 'true')
+      expect(Chef::Log).to have_received(:warn).with(%r{\Azookeeper-cluster: /etc/zookeeper/zoo\.cfg runs port unification without sslQuorum: [^\n]*the next converge closes plaintext quorum connections}).once
+    end
+
+    it 'roll 3 on a member opening TLS: the attribute decides, plaintext closed by default, kept when asked' do
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("portUnification=true\nsecureClientPort=2182\nsslQuorum=true\n")))
+      expect(zoo_cfg.call(zookeeper_run(ensemble: three, myid: 2))).to include('sslQuorum' => 'true').and(satisfy { |cfg| !cfg.key?('portUnification') })
+      kept = zookeeper_run(ensemble: three, myid: 2, attributes: { 'tls' => { 'port_unification' => true } })
+      expect(zoo_cfg.call(kept)).to include('sslQuorum' => 'true', 'portUnification' => 'true')
+    end
+  end
+
   context 'with TLS turned off' do
     cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'tls' => { 'enabled' => false } }) }
 
@@ -473,7 +522,8 @@ describe 'zookeeper-cluster::default' do
     it 'switches a static zoo.cfg to the dynamic layout with the servers it runs with, not the data bag\'s' do
       with_data_in('/var/lib/zookeeper')
       with_files('/etc/zookeeper/zoo.cfg' => "clientPort=2181\nserver.1=10.0.16.5:2888:3888\nserver.2=10.0.32.6:2888:3888\nserver.3=10.0.16.7:2888:3888\n")
-      run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 1)
+      # A plaintext quorum: onto TLS through the first of the three rolls.
+      run = zookeeper_run(ensemble: three + %w(10.0.32.8 10.0.16.9), myid: 1, attributes: { 'tls' => { 'ssl_quorum' => false, 'port_unification' => true } })
       expect(run).to render_file('/etc/zookeeper/zoo.cfg.dynamic').with_content(
         "server.1=10.0.16.5:2888:3888:participant;2181\nserver.2=10.0.32.6:2888:3888:participant;2181\nserver.3=10.0.16.7:2888:3888:participant;2181\n"
       )
@@ -733,6 +783,29 @@ describe ZookeeperCluster::Helpers do
     settings = described_class.properties(ZK_REWRITTEN).reject { |key, _| key == 'dynamicConfigFile' }
     expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic.100000004')).to equal(ZK_REWRITTEN)
     expect(described_class.static_config(ZK_REWRITTEN, settings, '/etc/zookeeper/zoo.cfg.dynamic')).to include("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n")
+  end
+
+  describe 'quorum_tls_stage' do
+    path = '/etc/zookeeper/zoo.cfg'
+
+    it 'goes straight to the attributes on a new member, and whenever sslQuorum is not asked for' do
+      expect(described_class.quorum_tls_stage(nil, true, false, path)).to eq([true, false, nil])
+      expect(described_class.quorum_tls_stage({ 'skipACL' => 'yes' }, false, true, path)).to eq([false, true, nil])
+    end
+
+    it 'keeps port unification for one more converge on a member that accepts both but opens plaintext' do
+      ssl_quorum, port_unification, note = described_class.quorum_tls_stage({ 'portUnification' => 'true', 'sslQuorum' => 'false' }, true, false, path)
+      expect([ssl_quorum, port_unification]).to eq([true, true])
+      expect(note).to start_with("zookeeper-cluster: #{path} runs port unification without sslQuorum")
+    end
+
+    it 'honours the attributes on a member already opening TLS' do
+      expect(described_class.quorum_tls_stage({ 'portUnification' => 'true', 'sslQuorum' => 'true' }, true, false, path)).to eq([true, false, nil])
+    end
+
+    it 'refuses sslQuorum on a plaintext quorum' do
+      expect { described_class.quorum_tls_stage({ 'secureClientPort' => '2182' }, true, false, path) }.to raise_error(RuntimeError, /runs a plaintext quorum/)
+    end
   end
 
   describe 'platform_tls' do
