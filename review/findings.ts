@@ -2,7 +2,7 @@ import { quorumFindings } from "./quorumFindings";
 import { META_ARGUMENTS, replacementFindings } from "./replacementFindings";
 import { ignoredAttributes, isUnder } from "./attributePaths";
 import type { Move, ResourceChange, StackChange } from "./resourceDiff";
-import { publicRuleGroups, RULE_TYPES, ruleAccess, securityFindings, stackFindings } from "./securityFindings";
+import { describeRule, publicRuleGroups, RULE_TYPES, ruleAccess, ruleCovers, securityFindings, stackFindings } from "./securityFindings";
 import type { Json, SynthesizedPlatform } from "./synthesizedPlatform";
 
 export { readable, refName } from "./references";
@@ -53,12 +53,13 @@ export function reviewOf(
   moves: readonly Move[] = [],
 ): { findings: Finding[]; plan: PlannedChange[] } {
   const findings: Finding[] = [];
-  const removedAccess = new Set(resources.filter((change) => change.action === "remove" && RULE_TYPES.has(change.type)).map((change) => ruleAccess(change.type, change.before)));
+  const removedRules = resources.filter((change) => change.action === "remove" && RULE_TYPES.has(change.type)).map((change) => ({ type: change.type, body: change.before as Json }));
+  const addedRules = resources.filter((change) => change.action === "add" && RULE_TYPES.has(change.type)).map((change) => ({ type: change.type, body: change.after as Json }));
   const publicGroups = publicRuleGroups(head);
   const siblings = new Map<string, { paths: string[]; grants: Set<string> }>();
   for (const change of resources) {
     const sibling = change.action === "add" ? siblingOf(change, base) : undefined;
-    securityFindings(change, removedAccess, (message) => {
+    securityFindings(change, removedRules, (message) => {
       if (sibling === undefined) {
         findings.push({ kind: "security", stack: change.stack, address: change.address, path: change.path, message });
         return;
@@ -77,6 +78,21 @@ export function reviewOf(
       address: "stack",
       path: nodes.join(", "),
       message: `${nodes.length === 1 ? "a new node gets" : `${nodes.length} new nodes get`} the same access as the existing ones, nothing more: ${[...grants].join("; ")}`,
+    });
+  }
+  // A rule removed with no added rule of the same access closes it: the access it gave is gone,
+  // or narrowed to what the group's added rules name.
+  for (const change of resources) {
+    if (change.action !== "remove" || !RULE_TYPES.has(change.type)) continue;
+    const removed = { type: change.type, body: change.before as Json };
+    if (addedRules.some((added) => ruleAccess(added.type, added.body) === ruleAccess(removed.type, removed.body))) continue;
+    const narrowed = addedRules.filter((added) => ruleCovers(removed, added));
+    findings.push({
+      kind: "harmless",
+      stack: change.stack,
+      address: change.address,
+      path: change.path,
+      message: `closes ${change.type.includes("ingress") ? "ingress" : "egress"} ${describeRule(removed)}${narrowed.length > 0 ? `, narrowed to ${narrowed.map((added) => describeRule(added).replace(/ (from|into) group \S+$/, "")).join(", ")}` : ""}`,
     });
   }
   const replacements = replacementFindings(resources, head);

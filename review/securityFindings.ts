@@ -16,12 +16,45 @@ export function ruleAccess(type: string, body: Json | undefined): string {
   return JSON.stringify([type, ...RULE_ACCESS.map((key) => body?.[key] ?? null)]);
 }
 
+/** A security group rule as the review reads it: its resource type and its arguments. */
+export interface SecurityGroupRule {
+  readonly type: string;
+  readonly body: Json;
+}
+
+/**
+ * Whether `wide` already lets through everything `narrow` does: the same group and direction,
+ * all traffic or the same protocol over a port range that holds narrow's, and the same peer or
+ * every IPv4 (or IPv6) address, which holds any peer group of that family.
+ */
+export function ruleCovers(wide: SecurityGroupRule, narrow: SecurityGroupRule): boolean {
+  // Groups compared by name: another stack refers to a group through its outputs.
+  if (wide.type !== narrow.type || refName(wide.body.security_group_id) !== refName(narrow.body.security_group_id)) return false;
+  const protocol = wide.body.ip_protocol === "-1" || (wide.body.ip_protocol === narrow.body.ip_protocol && Number(wide.body.from_port) <= Number(narrow.body.from_port) && Number(wide.body.to_port) >= Number(narrow.body.to_port));
+  const peerGroup = (rule: SecurityGroupRule): string | null => (rule.body.referenced_security_group_id === undefined ? null : refName(rule.body.referenced_security_group_id));
+  const samePeer =
+    ["cidr_ipv4", "cidr_ipv6", "prefix_list_id"].every((key) => JSON.stringify(wide.body[key] ?? null) === JSON.stringify(narrow.body[key] ?? null)) && peerGroup(wide) === peerGroup(narrow);
+  const everyIpv4 = wide.body.cidr_ipv4 === "0.0.0.0/0" && narrow.body.cidr_ipv6 === undefined;
+  const everyIpv6 = wide.body.cidr_ipv6 === "::/0" && narrow.body.cidr_ipv6 !== undefined;
+  return protocol && (samePeer || everyIpv4 || everyIpv6);
+}
+
+/** "tcp 443 to 0.0.0.0/0 from group x", "all traffic from group y into group x". */
+export function describeRule(rule: SecurityGroupRule): string {
+  const body = rule.body;
+  const direction = rule.type.includes("ingress") ? "ingress" : "egress";
+  const protocol = body.ip_protocol === "-1" ? "all traffic" : `${String(body.ip_protocol)} ${body.from_port === body.to_port ? body.from_port : `${body.from_port}-${body.to_port}`}`;
+  const peer = body.cidr_ipv4 ?? body.cidr_ipv6 ?? (body.prefix_list_id ? `prefix list ${refName(body.prefix_list_id)}` : `group ${refName(body.referenced_security_group_id)}`);
+  return `${protocol} ${direction === "ingress" ? "from" : "to"} ${String(peer)} ${direction === "ingress" ? "into" : "from"} group ${refName(body.security_group_id)}`;
+}
+
 /**
  * Access opened, widened or made public, and protections taken away, for one changed resource.
- * `removedAccess` holds the access of every rule removed anywhere: a rule added with the same
- * access is one renamed or moved, not one opened.
+ * `removedRules` holds every rule removed anywhere: a rule added with the same access is one
+ * renamed or moved, and one whose access a removed rule already gave (all traffic out, narrowed
+ * to the ports used) opens nothing either.
  */
-export function securityFindings(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string> = new Set()): void {
+export function securityFindings(change: ResourceChange, removedRules: readonly SecurityGroupRule[], report: Report, publicGroups: ReadonlySet<string> = new Set()): void {
   const after = (change.after ?? {}) as Json;
   const before = (change.before ?? {}) as Json;
   const changed = (...names: string[]): boolean => change.action === "change" && change.attributes.some((path) => names.some((name) => isUnder(path, name)));
@@ -33,7 +66,7 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
   switch (change.type) {
     case "aws_vpc_security_group_ingress_rule":
     case "aws_vpc_security_group_egress_rule":
-      securityGroupRule(change, removedAccess, report, publicGroups);
+      securityGroupRule(change, removedRules, report, publicGroups);
       break;
     case "aws_security_group":
     case "aws_default_security_group":
@@ -118,22 +151,18 @@ export function securityFindings(change: ResourceChange, removedAccess: Readonly
 }
 
 /** A rule added, or changed to let more in: its ports, protocol and source, public or not. */
-function securityGroupRule(change: ResourceChange, removedAccess: ReadonlySet<string>, report: Report, publicGroups: ReadonlySet<string>): void {
+function securityGroupRule(change: ResourceChange, removedRules: readonly SecurityGroupRule[], report: Report, publicGroups: ReadonlySet<string>): void {
   if (change.action === "remove") return;
   const rule = change.after as Json;
   const direction = change.type.includes("ingress") ? "ingress" : "egress";
-  const describe = (body: Json): string => {
-    const protocol = body.ip_protocol === "-1" ? "all traffic" : `${String(body.ip_protocol)} ${body.from_port === body.to_port ? body.from_port : `${body.from_port}-${body.to_port}`}`;
-    const peer = body.cidr_ipv4 ?? body.cidr_ipv6 ?? (body.prefix_list_id ? `prefix list ${refName(body.prefix_list_id)}` : `group ${refName(body.referenced_security_group_id)}`);
-    return `${protocol} ${direction === "ingress" ? "from" : "to"} ${String(peer)} ${direction === "ingress" ? "into" : "from"} group ${refName(body.security_group_id)}`;
-  };
+  const describe = (body: Json): string => describeRule({ type: change.type, body });
   const family = rule.cidr_ipv4 !== undefined ? 4 : rule.cidr_ipv6 !== undefined ? 6 : undefined;
   const alone = PUBLIC_CIDRS.has(String(rule.cidr_ipv4 ?? rule.cidr_ipv6 ?? ""));
   const together = !alone && family !== undefined && publicGroups.has(groupKey(direction, family, rule.security_group_id));
   const reach = direction === "ingress" ? "anyone on the internet can connect" : "to any address on the internet";
   const publicNote = alone ? ` — PUBLIC: ${reach}` : together ? ` — PUBLIC: with the group's other ${direction} rules its ranges cover every IPv${family} address, so ${reach}` : "";
   if (change.action === "add") {
-    if (!removedAccess.has(ruleAccess(change.type, rule))) report(`opens ${direction} ${describe(rule)}${publicNote}`);
+    if (!removedRules.some((removed) => ruleCovers(removed, { type: change.type, body: rule }))) report(`opens ${direction} ${describe(rule)}${publicNote}`);
     return;
   }
   const before = change.before as Json;

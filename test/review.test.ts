@@ -53,6 +53,24 @@ describe("plan review", () => {
     expect(failingFindings(found.findings, ["security"])).toHaveLength(1);
   });
 
+  it("reads all-traffic egress replaced by the ports used as a narrowing: the removed rule closes, the added ones open nothing, a new ingress port still opens", () => {
+    const baseWithOpenEgress = clone(base);
+    const egress = baseWithOpenEgress.kafka.resource.aws_vpc_security_group_egress_rule as Record<string, Json>;
+    const group = "${aws_security_group.kafka-security-group.id}";
+    for (const name of Object.keys(egress)) if (egress[name].security_group_id === group) delete egress[name];
+    egress["kafka-egress"] = { cidr_ipv4: "0.0.0.0/0", ip_protocol: "-1", security_group_id: group, description: "all outbound" };
+    const found = compare(baseWithOpenEgress, base, "base", "head");
+    const messages = (kind: string) => found.findings.filter((finding) => finding.kind === kind).map((finding) => finding.message);
+    expect(messages("security").filter((message) => / egress .* from group kafka-security-group/.test(message))).toEqual([]);
+    expect(messages("harmless")).toContainEqual(expect.stringMatching(/^closes egress all traffic to 0\.0\.0\.0\/0 from group kafka-security-group, narrowed to .*tcp 443 to 0\.0\.0\.0\/0/));
+    expect(messages("harmless").join("\n")).toContain("tcp 443 to group server-security-group");
+
+    const newPort = clone(base);
+    const ingress = newPort.kafka.resource.aws_vpc_security_group_ingress_rule as Record<string, Json>;
+    ingress["debug-from-members"] = { ...ingress["broker-tls-from-members"], from_port: 9999, to_port: 9999 };
+    expect(compare(base, newPort, "base", "head").findings).toContainEqual(expect.objectContaining({ kind: "security", message: expect.stringMatching(/^opens ingress tcp 9999 from group kafka-security-group/) }));
+  });
+
   it("calls rules PUBLIC whose ranges together reach the internet, per group, for IPv4 and IPv6", () => {
     const rule = (group: string, cidr: Json) => ({ from_port: 9092, to_port: 9092, ip_protocol: "tcp", security_group_id: `\${aws_security_group.${group}.id}`, ...cidr });
     const withRules = (rules: Record<string, Json>) => {
