@@ -276,8 +276,10 @@ if kraft
   end
   # kafka-metadata-quorum add-controller reads one file as both the controller's configuration
   # and its admin client's settings: server.properties alone leaves that client on PLAINTEXT.
+  # Without the checks' short timeouts: the call lasts until the leader commits the voter change.
+  add_controller = props.merge(KafkaCluster::Helpers.client_properties(KafkaCluster::Helpers.listener_protocol(props, controller_name), tls_dir))
   file add_controller_config do
-    content KafkaCluster::Helpers.properties_lines(props.merge(controller_client)).join("\n") + "\n"
+    content KafkaCluster::Helpers.properties_lines(add_controller).join("\n") + "\n"
     owner 'root'
     group kafka['group']
     mode '0640'

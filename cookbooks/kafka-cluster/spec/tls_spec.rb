@@ -226,6 +226,7 @@ describe 'kafka-cluster::default with TLS' do
         expect(chef_run).to create_file("#{conf_dir}/add-controller.properties").with(owner: 'root', group: 'kafka', mode: '0640')
         expect(chef_run).to render_file("#{conf_dir}/add-controller.properties").with_content { |content|
           expect(content).to include("node.id=#{node_id}\n", "controller.listener.names=CONTROLLER\n", "security.protocol=PLAINTEXT\n")
+          expect(content).not_to include('request.timeout.ms')
         }
       end
     end
