@@ -854,7 +854,7 @@ describe("provisioner scripts", () => {
       expect(after.slice(after.indexOf("add-controller 10.0.16.8"))).toEqual(["add-controller 10.0.16.8", "describe --status 10.0.16.5", "add-controller 10.0.32.9", "describe --status 10.0.16.5"]);
       // add-controller runs on the new controller, with its own configuration, through the running voters.
       expect(calls(dir).find((call) => call.includes("add-controller"))).toMatch(
-        /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9093,10\.0\.32\.6:9093,10\.0\.48\.7:9093 --command-config \/etc\/kafka\/server\.properties add-controller$/,
+        /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9093,10\.0\.32\.6:9093,10\.0\.48\.7:9093 --command-config \/etc\/kafka\/add-controller\.properties add-controller$/,
       );
       expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3, 4, 5]);
     });

@@ -774,7 +774,7 @@ describe("controller-guard (stub-run)", () => {
     const result = guardRun(guardScript([], 3), dir);
     expect(result.status).toBe(1);
     expect(result.output).toContain(
-      `REFUSED: controller 1003 (insight-dev-kafka-controller-2) is still a voter (voters 1001,1002,1003; asked 10.0.16.20) after 45s: apply again once the converge has removed it, or remove it by hand, on 10.0.16.20: sudo -u kafka /opt/kafka/current/bin/kafka-metadata-quorum.sh --bootstrap-controller 10.0.16.20:9093 --command-config /etc/kafka/tools.properties remove-controller --controller-id 1003 --controller-directory-id ${CONTROLLER_DIRS[2]}; nothing was destroyed`,
+      `REFUSED: controller 1003 (insight-dev-kafka-controller-2) is still a voter (voters 1001,1002,1003; asked 10.0.16.20) after 45s: apply again once the converge has removed it, or remove it by hand, on 10.0.16.20: sudo -u kafka /opt/kafka/current/bin/kafka-metadata-quorum.sh --bootstrap-controller 10.0.16.20:9093 --command-config /etc/kafka/controller-tools.properties remove-controller --controller-id 1003 --controller-directory-id ${CONTROLLER_DIRS[2]}; nothing was destroyed`,
     );
     expect(stubCalls(dir).join("\n")).not.toContain("remove-controller");
     expect(JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8")).voters.map((voter: Json) => voter.id)).toEqual([1001, 1002, 1003]);

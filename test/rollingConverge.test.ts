@@ -212,8 +212,8 @@ describe("rolling converge, KRaft mode", () => {
     const controllers = CONTROLLERS.map((ip) => `${ip}:9093`).join(",");
     const brokers = BROKERS.map((ip) => `${ip}:9094`).join(",");
     const tool = (command: string): string => `sudo -n timeout 120 env LOG_DIR=/var/log/kafka /opt/kafka/current/bin/${command}`;
-    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --status`)}$`)));
-    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --replication`)}$`)));
+    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/controller-tools.properties describe --status`)}$`)));
+    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/controller-tools.properties describe --replication`)}$`)));
     expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-topics.sh --bootstrap-server ${brokers} --command-config /etc/kafka/tools.properties --describe --unavailable-partitions`)}$`)));
   });
 

@@ -245,6 +245,19 @@ module KafkaCluster
       }
     end
 
+    # The security protocol of a listener name: listener.security.protocol.map's, or Kafka's
+    # default map when the file sets none (a name that is itself a protocol).
+    def listener_protocol(properties, name)
+      ConfigRules.protocol_map(properties['listener.security.protocol.map'])[name.to_s.strip.upcase]
+    end
+
+    # An admin client's settings for a listener of that protocol: this node's key for SSL, and
+    # security.protocol said outright otherwise, so a file never speaks TLS to a plaintext port.
+    def client_properties(protocol, dir, base = {})
+      return tls_client_properties(dir).merge(base) if protocol == 'SSL'
+      base.merge('security.protocol' => protocol || 'PLAINTEXT')
+    end
+
     # The node's key material in source_dir; the run stops, naming the first missing file.
     TLS_FILES = %w(node.key node.crt ca.crt).freeze
     def tls_material(source_dir)
@@ -288,10 +301,21 @@ module KafkaCluster
       end
       was = protocols.call(running)
       now = protocols.call(new_properties.transform_keys(&:to_s).transform_values(&:to_s))
-      return unless was.include?('PLAINTEXT') && !was.include?('SSL') && !now.include?('PLAINTEXT')
-      "kafka-cluster: #{path} runs a plaintext listener (#{running['listeners']}) and the new configuration has none (#{new_properties['listeners']}): " \
-        'switching in one roll cuts off clients and the brokers not yet restarted; set kafka.security "migrating" first and deploy, ' \
-        'then "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+      return if now.include?('PLAINTEXT') || !was.include?('PLAINTEXT')
+      unless was.include?('SSL')
+        return "kafka-cluster: #{path} runs a plaintext listener (#{running['listeners']}) and the new configuration has none (#{new_properties['listeners']}): " \
+               'switching in one roll cuts off clients and the brokers not yet restarted; set kafka.security "migrating" first and deploy, ' \
+               'then "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+      end
+      # Kafka's inter-broker default is PLAINTEXT (security.inter.broker.protocol).
+      inter_broker = running['inter.broker.listener.name'].to_s.strip
+      inter_broker = running['security.inter.broker.protocol'].to_s.strip if inter_broker.empty?
+      inter_broker = 'PLAINTEXT' if inter_broker.empty?
+      return unless listener_protocol(running, inter_broker) == 'PLAINTEXT'
+      "kafka-cluster: #{path} still has brokers replicating over plaintext (inter.broker.listener.name #{inter_broker}) and the new configuration " \
+        "has no plaintext listener (#{new_properties['listeners']}): restarted, this broker would drop the port its peers replicate to; converge " \
+        'again with kafka.security "migrating" first, which moves brokers to TLS among themselves, then "tls" ' \
+        '(docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
     end
 
     # server.properties lines, sorted so the file only changes when a value does.

@@ -259,6 +259,32 @@ if kraft || tls['enabled']
     mode '0640'
   end
 end
+controller_tools_config = "#{kafka['conf_dir']}/controller-tools.properties"
+add_controller_config = "#{kafka['conf_dir']}/add-controller.properties"
+controller_name = props['controller.listener.names'].to_s.split(',').first.to_s.strip
+if kraft
+  # The controller listener keeps PLAINTEXT through the migration's middle stage while the
+  # brokers' TLS listener is up: the admin clients aimed at controllers speak its protocol.
+  controller_client = KafkaCluster::Helpers.client_properties(
+    KafkaCluster::Helpers.listener_protocol(props, controller_name), tls_dir, kafka['tools_properties'].to_h
+  )
+  file controller_tools_config do
+    content KafkaCluster::Helpers.properties_lines(controller_client).join("\n") + "\n"
+    owner 'root'
+    group kafka['group']
+    mode '0640'
+  end
+  # kafka-metadata-quorum add-controller reads one file as both the controller's configuration
+  # and its admin client's settings: server.properties alone leaves that client on PLAINTEXT.
+  # Without the checks' short timeouts: the call lasts until the leader commits the voter change.
+  add_controller = props.merge(KafkaCluster::Helpers.client_properties(KafkaCluster::Helpers.listener_protocol(props, controller_name), tls_dir))
+  file add_controller_config do
+    content KafkaCluster::Helpers.properties_lines(add_controller).join("\n") + "\n"
+    owner 'root'
+    group kafka['group']
+    mode '0640'
+  end
+end
 if kraft
 
   storage_tool = "#{kafka['install_dir']}/current/bin/kafka-storage.sh"
@@ -329,19 +355,26 @@ end
 # does the converge script move on to the next node, so restarts roll one node at a time.
 bin_dir = "#{kafka['install_dir']}/current/bin"
 address = KafkaCluster::Helpers.listener_host(props['listeners'])
-# The listeners the checks use: the one brokers talk to each other on, and the controller's.
+# The listeners the checks use: with TLS the node's TLS listener (tools.properties speaks SSL),
+# even while brokers still replicate over plaintext in the migration's first roll; otherwise the
+# one brokers talk to each other on. And the controller's, with its own client settings.
+controller_names = props['controller.listener.names'].to_s.split(',').map { |name| name.strip.upcase }
+tls_broker_listener = KafkaCluster::ConfigRules.endpoints(props['listeners']).find do |endpoint|
+  !endpoint[:error] && !controller_names.include?(endpoint[:name]) && KafkaCluster::Helpers.listener_protocol(props, endpoint[:name]) == 'SSL'
+end
 inter_broker = props['inter.broker.listener.name'].to_s.empty? ? 'PLAINTEXT' : props['inter.broker.listener.name']
+inter_broker = tls_broker_listener[:name] if tls['enabled'] && tls_broker_listener
 broker_endpoint = KafkaCluster::Helpers.listener_address(props['listeners'], inter_broker) || "#{address}:#{kafka['broker_port']}"
-controller_name = props['controller.listener.names'].to_s.split(',').first.to_s.strip
 controller_endpoint = KafkaCluster::Helpers.listener_address(props['listeners'], controller_name) || "#{address}:#{kafka['controller_port']}"
 checks = []
 if kraft
   # A controller asks its own controller listener; a broker-only node asks itself as a broker.
-  quorum_endpoint = roles.include?('controller') ? ['--bootstrap-controller', controller_endpoint] : ['--bootstrap-server', broker_endpoint]
+  controller = roles.include?('controller')
+  quorum_endpoint = controller ? ['--bootstrap-controller', controller_endpoint] : ['--bootstrap-server', broker_endpoint]
   checks << [:kafka_cluster_quorum, "the controller quorum has a leader, seen from node #{props['node.id']}", {
     metadata_quorum: "#{bin_dir}/kafka-metadata-quorum.sh",
     endpoint: quorum_endpoint,
-    command_config: tools_config,
+    command_config: controller ? controller_tools_config : tools_config,
     log_dir: kafka['log_dir'],
     attempts: kafka['quorum_retries'],
   }]

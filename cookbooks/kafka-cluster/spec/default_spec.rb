@@ -256,7 +256,10 @@ describe 'kafka-cluster::default in KRaft mode' do
       expect(chef_run).to create_file('/etc/kafka/tools.properties').with(
         content: "default.api.timeout.ms=10000\nrequest.timeout.ms=5000\n", owner: 'root', group: 'kafka', mode: '0640'
       )
-      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 2').with(command_config: '/etc/kafka/tools.properties')
+      expect(chef_run).to create_file('/etc/kafka/controller-tools.properties').with(
+        content: "default.api.timeout.ms=10000\nrequest.timeout.ms=5000\nsecurity.protocol=PLAINTEXT\n", owner: 'root', group: 'kafka', mode: '0640'
+      )
+      expect(chef_run).to check_kafka_cluster_quorum('the controller quorum has a leader, seen from node 2').with(command_config: '/etc/kafka/controller-tools.properties')
     end
 
     it 'names its roles in the unit' do
@@ -397,7 +400,7 @@ describe 'kafka_cluster_quorum' do
     end
     allow_any_instance_of(Chef::Provider).to receive(:shell_out)
       .with('/opt/kafka/current/bin/kafka-metadata-quorum.sh', '--bootstrap-controller', '10.0.32.6:9093',
-            '--command-config', '/etc/kafka/tools.properties', 'describe', '--status',
+            '--command-config', '/etc/kafka/controller-tools.properties', 'describe', '--status',
             environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 90) { (attempts.size > 1 ? attempts.shift : attempts.first).call }
     kafka_run(COMBINED_2, kraft: KRAFT, step_into: ['kafka_cluster_quorum']) do |node|
       node.normal['kafka-cluster']['quorum_retries'] = 2

@@ -176,6 +176,71 @@ describe 'kafka-cluster::default with TLS' do
     end
   end
 
+  # What insight-kafka-cluster gives KRaft nodes with kafka.security "migrating": the brokers' TLS
+  # listener beside the plaintext one, the controller listener still on PLAINTEXT.
+  def kraft_migrating_properties(node_id, address, roles)
+    broker = roles.include?('broker')
+    listeners = broker ? ["PLAINTEXT://#{address}:9092", "TLS://#{address}:9094"] : []
+    properties = kraft_tls_properties(node_id, address, roles).merge(
+      'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL,CONTROLLER:PLAINTEXT',
+      'listeners' => (listeners + (roles.include?('controller') ? ["CONTROLLER://#{address}:9093"] : [])).join(',')
+    )
+    properties['advertised.listeners'] = listeners.join(',') if broker
+    properties
+  end
+
+  {
+    'KRaft combined broker and controller' => [2, '10.0.32.6', %w(broker controller)],
+    'KRaft broker' => [4, '10.0.16.8', %w(broker)],
+    'KRaft controller' => [1, '10.0.16.5', %w(controller)],
+  }.each do |kind, (node_id, address, roles)|
+    context "on a #{kind} in the migration's middle stage, first roll (a plaintext node)" do
+      let(:conf_dir) { Dir.mktmpdir('kafka-conf') }
+      after { FileUtils.rm_rf(conf_dir) }
+      let(:chef_run) do
+        running = [("PLAINTEXT://#{address}:9092" if roles.include?('broker')), ("CONTROLLER://#{address}:9093" if roles.include?('controller'))].compact.join(',')
+        File.write("#{conf_dir}/server.properties", "node.id=#{node_id}\nlisteners=#{running}\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\ncontroller.listener.names=CONTROLLER\n")
+        tls_run(kraft_migrating_properties(node_id, address, roles), kraft: TLS_KRAFT.merge('version' => '4.3.1'), migrating: true, conf_dir: conf_dir)
+      end
+
+      it 'asks its controller listener in PLAINTEXT and its TLS listener in SSL, never TLS to a plaintext port' do
+        expect(chef_run).to render_file("#{conf_dir}/controller-tools.properties").with_content { |content|
+          expect(content).to include("security.protocol=PLAINTEXT\n", "request.timeout.ms=5000\n")
+          expect(content).not_to match(/^ssl\./)
+        }
+        expect(chef_run).to render_file("#{conf_dir}/tools.properties").with_content("security.protocol=SSL\n")
+        quorum = chef_run.find_resource(:kafka_cluster_quorum, "the controller quorum has a leader, seen from node #{node_id}")
+        if roles.include?('controller')
+          expect([quorum.endpoint, quorum.command_config]).to eq([['--bootstrap-controller', "#{address}:9093"], "#{conf_dir}/controller-tools.properties"])
+        else
+          expect([quorum.endpoint, quorum.command_config]).to eq([['--bootstrap-server', "#{address}:9094"], "#{conf_dir}/tools.properties"])
+        end
+        if roles.include?('broker')
+          expect(chef_run).to render_file("#{conf_dir}/server.properties").with_content("inter.broker.listener.name=PLAINTEXT\n")
+          registered = chef_run.find_resource(:kafka_cluster_registered, "broker #{node_id} is registered with the controllers")
+          expect([registered.bootstrap_server, registered.command_config]).to eq(["#{address}:9094", "#{conf_dir}/tools.properties"])
+        end
+      end
+
+      it 'gives add-controller server.properties with an admin client on the controller listener\'s protocol' do
+        expect(chef_run).to create_file("#{conf_dir}/add-controller.properties").with(owner: 'root', group: 'kafka', mode: '0640')
+        expect(chef_run).to render_file("#{conf_dir}/add-controller.properties").with_content { |content|
+          expect(content).to include("node.id=#{node_id}\n", "controller.listener.names=CONTROLLER\n", "security.protocol=PLAINTEXT\n")
+          expect(content).not_to include('request.timeout.ms')
+        }
+      end
+    end
+  end
+
+  it 'gives add-controller, under TLS, server.properties with an SSL admin client on the node\'s own key' do
+    run = tls_run(kraft_tls_properties(1, '10.0.16.5', %w(controller)), kraft: TLS_KRAFT.merge('version' => '4.3.1'))
+    expect(run).to render_file('/etc/kafka/add-controller.properties').with_content { |content|
+      expect(content).to include("node.id=1\n", "listeners=CONTROLLER://10.0.16.5:9093\n", "security.protocol=SSL\n",
+                                 "ssl.keystore.location=/etc/kafka/tls/keystore.pem\n", "ssl.truststore.location=/etc/kafka/tls/truststore.pem\n")
+    }
+    expect(run).to render_file('/etc/kafka/controller-tools.properties').with_content("security.protocol=SSL\n")
+  end
+
   it 'stops before changing anything, naming the file, when the node has no key material' do
     Dir.mktmpdir do |empty|
       expect { tls_run(ZK_TLS_BROKER, tls: empty) }.to raise_error(RuntimeError, %r{\Akafka-cluster: #{empty}/node\.key is missing: })
@@ -216,12 +281,24 @@ describe 'kafka-cluster::default with TLS' do
       expect(second).to render_file("#{conf_dir}/server.properties").with_content("inter.broker.listener.name=TLS\n")
     end
 
+    it 'refuses TLS alone while the running file still has brokers replicating over plaintext, naming the stage to run' do
+      running('PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'PLAINTEXT:PLAINTEXT,TLS:SSL')
+      File.write("#{conf_dir}/server.properties", "inter.broker.listener.name=PLAINTEXT\n", mode: 'a')
+      expect { tls_run(ZK_TLS_BROKER, conf_dir: conf_dir) }.to raise_error(RuntimeError) { |error|
+        expect(error.message.lines.size).to eq(1)
+        expect(error.message).to include("#{conf_dir}/server.properties still has brokers replicating over plaintext (inter.broker.listener.name PLAINTEXT)",
+                                          'converge again with kafka.security "migrating"', 'nothing was changed')
+      }
+      expect(File.read("#{conf_dir}/server.properties")).to include("inter.broker.listener.name=PLAINTEXT\n")
+    end
+
     it 'takes the middle stage, and from there TLS alone' do
       running('PLAINTEXT://10.0.32.6:9092', 'PLAINTEXT:PLAINTEXT')
       middle = ZK_TLS_BROKER.merge('listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'advertised.listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094',
                                    'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL')
       expect { tls_run(middle, migrating: true, conf_dir: conf_dir) }.not_to raise_error
       running('PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'PLAINTEXT:PLAINTEXT,TLS:SSL')
+      File.write("#{conf_dir}/server.properties", "inter.broker.listener.name=TLS\n", mode: 'a')
       expect { tls_run(ZK_TLS_BROKER, conf_dir: conf_dir) }.not_to raise_error
     end
   end
