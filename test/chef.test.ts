@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
@@ -708,6 +708,16 @@ describe("chef-workstation user data", () => {
       expect(propagating.output).not.toContain("CANNOT DECRYPT");
       expect(propagating.output).toContain(`could not read ${PKI.caKey}`);
       expect(propagating.output).toMatch(/attempt 1\/8 failed: pki_ensure_ca/);
+    });
+
+    it("stops at once when the CA's certificate is in SSM but its key is gone, with the same command", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      rmSync(ssmFile(dir, PKI.caKey));
+      const run = runBash(script, { stubs, env: { S3_DIR: s3, DOWNLOAD_CONTENT: DEB }, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`${PKI.caKey} does not exist while ${PKI.caCert} holds a CA certificate, which nothing can sign for: start over by deleting \`aws ssm delete-parameters --region us-west-2 --names ${PKI.caKey} ${PKI.caCert}\``);
+      expect(run.output).not.toMatch(/attempt 1\/8 failed: pki_ensure_ca/);
     });
 
     it("stops at once when SSM holds Spark's key but cannot decrypt it, naming Spark's key and certificate, instead of trying again at every converge", () => {
