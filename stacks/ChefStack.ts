@@ -119,7 +119,8 @@ export class ChefStack extends PlatformStack {
       lifecycle: { ignoreChanges: ["value"] },
     });
     const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
-    const policy = (policyId: string, statements: Array<{ sid: string; actions: string[]; resources: string[] }>): string =>
+    type Statement = { sid: string; effect?: "Allow" | "Deny"; actions: string[]; resources: string[]; condition?: Array<{ test: string; variable: string; values: string[] }> };
+    const policy = (policyId: string, statements: Statement[]): string =>
       new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
     this.readBootstrapKeyPolicyJson = policy("read-bootstrap-key", [
       { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
@@ -222,6 +223,15 @@ export class ChefStack extends PlatformStack {
       { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
       // Spark's client identity: made here, read by Spark's roles (whose key policy lets this role encrypt it).
       { sid: "KeepSparkClientIdentity", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.sparkKey), parameterArn(pki.sparkCert)] },
+      // The setup only ever creates these (put without overwrite); a role that could replace them
+      // could swap the CA or Spark's key under every node. Spark's certificate is renewed in place.
+      {
+        sid: "NeverReplaceKeysOrCaCertificate",
+        effect: "Deny",
+        actions: ["ssm:PutParameter"],
+        resources: [parameterArn(pki.caKey), parameterArn(pki.caCert), parameterArn(pki.sparkKey)],
+        condition: [{ test: "StringEquals", variable: "ssm:Overwrite", values: ["true"] }],
+      },
     ]);
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
@@ -97,6 +97,16 @@ describe("ChefStack", () => {
     expect(naming.map(([name]) => name.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["admin-key-encryption_policy-document", "workstation-keys"]);
     // Spark's key, which its stack makes after this one, is named by its alias.
     expect(userDataOf(json, workstation)).toContain("'alias/insight-dev-spark-secret'");
+  });
+
+  it("lets the workstation create but never overwrite the CA's key and certificate and Spark's key; Spark's certificate is renewed in place", () => {
+    const documents = dataOf(json, "aws_iam_policy_document");
+    const deny = documents["workstation-keys"].statement.find((each: Json) => each.sid === "NeverReplaceKeysOrCaCertificate");
+    expect(deny).toMatchObject({ effect: "Deny", actions: ["ssm:PutParameter"], condition: [{ test: "StringEquals", variable: "ssm:Overwrite", values: ["true"] }] });
+    expect(deny.resources.map((arn: string) => arn.replace(/.*:parameter/, ""))).toEqual(["/insight/dev/pki/ca-key", "/insight/dev/pki/ca-cert", "/insight/dev/kafka/clients/spark/key"]);
+    // The setup's creates send Overwrite=False, which the condition leaves allowed; only the certificate's renewal overwrites.
+    const script = userDataOf(json, workstation);
+    expect(script).toContain("Overwrite=False");
   });
 
   it("lets operators log in to the server from the workstation with its bootstrap key, as on every node", () => {
@@ -648,6 +658,78 @@ describe("chef-workstation user data", () => {
       const run = runBash(script, { stubs: refusingSparkKey, env: keysPublished, dir });
       expect(run.status).toBe(0);
       expect(run.output).toContain(`Spark's client identity is not in ${PKI.sparkKey} yet (the Spark stack's KMS key ${SPARK_KMS_KEY} may not exist yet); the next converge makes it`);
+    });
+
+    /**
+     * SSM as it answers after a destroy and a new deploy: the parameters named in work/undecryptable
+     * (one a line) exist, but GetParameter fails as AWS fails it, run through the REAL python and
+     * botocore, so the script's own handling of the error is what is tested.
+     */
+    const undecryptable = (dir: string, names: string[], code = "InvalidKeyId", message = "arn:aws:kms:us-west-2:111122223333:key/0f9b04ee-ab13-4f35-a2b2-d0902bfe6a1e is pending deletion. (Service: AWSKMS; Status Code: 400; Error Code: KMSInvalidStateException; Request ID: 1)") => {
+      const site = join(dir, "work", "python");
+      mkdirSync(site, { recursive: true });
+      writeFileSync(join(site, "sitecustomize.py"), [
+        "import os, botocore.client, botocore.exceptions",
+        "def refuse(self, operation, params):",
+        '    raise botocore.exceptions.ClientError({"Error": {"Code": os.environ["SSM_ERROR_CODE"], "Message": os.environ["SSM_ERROR_MESSAGE"]}}, operation)',
+        "botocore.client.BaseClient._make_api_call = refuse",
+      ].join("\n"));
+      writeFileSync(join(dir, "work", "undecryptable"), `${names.join("\n")}\n`);
+      const real = execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim();
+      return {
+        stubs: { ...stubs, python3: python3Stub(`if [[ $2 == *get_parameter* ]] && grep -qxF -- "$3" "$WORK_DIR/undecryptable"; then PYTHONPATH="$WORK_DIR/python" SSM_ERROR_CODE=${code} SSM_ERROR_MESSAGE='${message}' exec ${real} "$@"; fi`) },
+        env: keysPublished,
+        dir,
+      };
+    };
+
+    it("stops at once when SSM holds the CA's key but cannot decrypt it, naming both parameters and the command that deletes them", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      const run = runBash(script, undecryptable(dir, [PKI.caKey]));
+      expect(run.status).not.toBe(0);
+      const line = run.output.split("\n").find((each) => each.includes("CANNOT DECRYPT")) ?? "";
+      expect(line).toContain(`CANNOT DECRYPT ${PKI.caKey}: InvalidKeyId: arn:aws:kms:us-west-2:111122223333:key/0f9b04ee-ab13-4f35-a2b2-d0902bfe6a1e is pending deletion.`);
+      expect(line).toContain(`aws ssm delete-parameters --region us-west-2 --names ${PKI.caKey} ${PKI.caCert}`);
+      expect(line).toContain("a new CA is made: every Kafka node gets a certificate from it at its next bootstrap or converge");
+      // At once: no retry of what can never succeed, and nothing after the CA's step.
+      expect(run.output).not.toMatch(/attempt 1\/8 failed: pki_ensure_ca/);
+      expect(run.output).not.toContain("step: make the workstation's kafka-admin identity");
+    });
+
+    it("takes KMS's AccessDeniedException through SSM (a key that no longer exists) as undecryptable too, and retries an IAM refusal of the read itself", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      const denied = runBash(script, undecryptable(dir, [PKI.caKey], "AccessDeniedException", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: 2)"));
+      expect(denied.status).not.toBe(0);
+      expect(denied.output).toContain(`CANNOT DECRYPT ${PKI.caKey}: AccessDeniedException: The ciphertext refers to a customer master key that does not exist`);
+      // An IAM refusal of ssm:GetParameter itself (permissions still propagating) is retried instead.
+      const propagating = runBash(script, undecryptable(dir, [PKI.caKey], "AccessDeniedException", "User: arn:aws:sts::111122223333:assumed-role/w/i is not authorized to perform: ssm:GetParameter"));
+      expect(propagating.output).not.toContain("CANNOT DECRYPT");
+      expect(propagating.output).toContain(`could not read ${PKI.caKey}`);
+      expect(propagating.output).toMatch(/attempt 1\/8 failed: pki_ensure_ca/);
+    });
+
+    it("stops at once when the CA's certificate is in SSM but its key is gone, with the same command", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      rmSync(ssmFile(dir, PKI.caKey));
+      const run = runBash(script, { stubs, env: { S3_DIR: s3, DOWNLOAD_CONTENT: DEB }, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`${PKI.caKey} does not exist while ${PKI.caCert} holds a CA certificate, which nothing can sign for: start over by deleting \`aws ssm delete-parameters --region us-west-2 --names ${PKI.caKey} ${PKI.caCert}\``);
+      expect(run.output).not.toMatch(/attempt 1\/8 failed: pki_ensure_ca/);
+    });
+
+    it("stops at once when SSM holds Spark's key but cannot decrypt it, naming Spark's key and certificate, instead of trying again at every converge", () => {
+      const dir = published();
+      expect(runBash(script, { stubs, env: keysPublished, dir }).status).toBe(0);
+      const run = runBash(script, undecryptable(dir, [PKI.sparkKey]));
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`CANNOT DECRYPT ${PKI.sparkKey}: InvalidKeyId: `);
+      expect(run.output).toContain(`aws ssm delete-parameters --region us-west-2 --names ${PKI.sparkKey} ${PKI.sparkCert}`);
+      expect(run.output).toContain("a new spark key and certificate are made; Spark nodes fetch them within 15 minutes");
+      expect(run.output).not.toMatch(/attempt 1\/3 failed: pki_spark_identity/);
+      expect(run.output).not.toContain("the next converge makes it");
     });
 
     it("takes the key a racing setup stored first, and certifies that one", () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
-import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
+import { KafkaProvisionScripts, RENEW_COMMAND } from "../constructs/kafkaProvisionScripts";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -879,6 +879,19 @@ describe("provisioner scripts", () => {
       expect(order.slice(order.indexOf("client 10.0.32.9")).filter((step) => step.startsWith("describe --status"))).not.toEqual([]);
       expect(run.output).toContain(`Removed  KRaft controller 4 with directory id ${DIRS[3]}`);
       expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3]);
+    });
+
+    it("stops, as for any node, when the certificate of a node no longer a controller cannot be renewed: no Chef run there or after it", () => {
+      const dir = dynamicCluster([1, 2, 3, 4, 5], []);
+      const command = join(dir, "root", RENEW_COMMAND);
+      mkdirSync(join(command, ".."), { recursive: true });
+      writeFileSync(command, '#!/bin/bash\n[[ $1 != 10.0.16.8 ]]\n', { mode: 0o755 });
+      const run = runBash(converge(kraftItem(3), IPS), { stubs: kraftStubs, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain("could not check or renew the certificate of 10.0.16.8; it was not converged");
+      expect(run.output).toContain("FAILED at step 'run cinc-client on 10.0.16.8, no longer a controller'");
+      const clients = steps(dir).filter((step) => step.startsWith("client "));
+      expect(clients).toEqual(["client 10.0.32.6", "client 10.0.48.7", "client 10.0.16.5"]);
     });
 
     it("removes a leaving voter that is down before the roll, which it would otherwise block", () => {

@@ -59,6 +59,8 @@ const stubs = {
   sudo: '[[ $1 == -n ]] && shift; exec "$@"',
   hostname: 'if [[ -f "$WORK_DIR/fqdn" ]]; then cat "$WORK_DIR/fqdn"; else echo "ip-${NODE_HOST//./-}.us-west-2.compute.internal"; fi',
   timeout: 'shift; exec "$@"',
+  // Records every directory or file it makes (work/mktemp-made), so a test can see where and whether it is gone.
+  mktemp: 'made=$(/usr/bin/mktemp "$@") || exit 1; echo "$made" >> "$WORK_DIR/mktemp-made"; echo "$made"',
   "cloud-init": "exit 0",
   knife: "exit 0",
   python3: python3Stub(),
@@ -133,6 +135,28 @@ describe("node certificates at bootstrap", () => {
 
   it("leaves no copy of the CA's key behind: its private directory is removed", () => {
     expect(readdirSync(join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("reads the CA's key only into memory (tmpfs), never onto a disk a SIGKILL would leave it on", () => {
+    const made = readFileSync(join(dir, "work", "mktemp-made"), "utf8").trim().split("\n");
+    const private_ = made.filter((path) => path.includes("platform-pki."));
+    // One per run of the bootstrap in this directory.
+    expect(private_.length).toBeGreaterThan(0);
+    for (const path of private_) {
+      expect(path).toMatch(/^\/dev\/shm\/platform-pki\.[A-Za-z0-9]{8}$/);
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it("refuses to sign when no memory-backed directory exists, rather than put the CA's key on disk", () => {
+    const bare = mkdtempSync(join(tmpdir(), "pki-"));
+    caIn(bare);
+    const script = bootstrapScript().replace('PKI_MEMORY_DIRS=(/dev/shm "/run/user/${EUID}")', "PKI_MEMORY_DIRS=(/nonexistent/shm)");
+    expect(script).toContain("PKI_MEMORY_DIRS=(/nonexistent/shm)");
+    const run = runBash(script, { stubs, dir: bare, env: { TMPDIR: join(bare, "work") } });
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain("no memory-backed directory to hold the CA's key (/nonexistent/shm): refusing to put it on disk");
+    expect(existsSync(join(bare, "work", "node", "etc", "platform", "tls", "node.crt"))).toBe(false);
   });
 
   it("reads as keytool reads a PEM certificate: owner, issuer and both names", () => {
