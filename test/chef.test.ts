@@ -703,6 +703,8 @@ describe("chef-workstation user data", () => {
       const denied = runBash(script, undecryptable(dir, [PKI.caKey], "AccessDeniedException", "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: 2)"));
       expect(denied.status).not.toBe(0);
       expect(denied.output).toContain(`CANNOT DECRYPT ${PKI.caKey}: AccessDeniedException: The ciphertext refers to a customer master key that does not exist`);
+      // Only after KMS kept refusing for 2 minutes (six waits of 20 s): a new role's grants may still be spreading.
+      expect(calls(denied.dir).filter((call) => call === "sleep 20")).toHaveLength(6);
       // An IAM refusal of ssm:GetParameter itself (permissions still propagating) is retried instead.
       const propagating = runBash(script, undecryptable(dir, [PKI.caKey], "AccessDeniedException", "User: arn:aws:sts::111122223333:assumed-role/w/i is not authorized to perform: ssm:GetParameter"));
       expect(propagating.output).not.toContain("CANNOT DECRYPT");
