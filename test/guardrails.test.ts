@@ -133,7 +133,7 @@ describe("guardrails fail synth naming the construct path and the rule id", () =
   });
 });
 
-describe("egress, log groups and instances: what the platform keeps to (issue 24)", () => {
+describe("egress, log groups and instances: what the platform keeps to", () => {
   it("no-open-egress: refuses all protocols to 0.0.0.0/0 in a vpc_security_group_egress_rule, in one line", () => {
     const stack = platformStack();
     new VpcSecurityGroupEgressRule(stack, "all-out", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all outbound" });
