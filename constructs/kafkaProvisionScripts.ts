@@ -302,13 +302,7 @@ export class KafkaProvisionScripts {
 
   /** Installs the renewal command on the workstation. */
   installRenewCommand(nodeIps: readonly string[]): string {
-    const renewScript = this.renewCertificates(nodeIps);
-    if (renewScript.split("\n").includes(RENEW_SCRIPT_END)) throw new Error(`the renewal script holds its own here-document's end, ${RENEW_SCRIPT_END}`);
-    return renderScript("provision/install-renew-command", {
-      renewScript,
-      renewCommand: RENEW_COMMAND,
-      knifeConfig: this.knifeConfig,
-    });
+    return this.installCommand("renew", RENEW_COMMAND, this.renewCertificates(nodeIps), RENEW_SCRIPT_END);
   }
 
   /** The health checks of the converge's rolling section, which the roll guards use too. */
@@ -374,15 +368,19 @@ export class KafkaProvisionScripts {
     });
   }
 
+  /**
+   * A workstation command's install step (templates/provision/install-<kind>-command.sh.hbs): it
+   * writes the command's script through a quoted here-document ending at `scriptEnd`, which the
+   * script itself must never hold.
+   */
+  private installCommand(kind: "drain" | "rebalance" | "renew", command: string, script: string, scriptEnd: string): string {
+    if (script.split("\n").includes(scriptEnd)) throw new Error(`the ${kind} script holds its own here-document's end, ${scriptEnd}`);
+    return renderScript(`provision/install-${kind}-command`, { [`${kind}Script`]: script, [`${kind}Command`]: command, knifeConfig: this.knifeConfig });
+  }
+
   /** Installs the drain command on the workstation. */
   installDrainCommand(brokers: readonly GuardedNode[], controllerIds: readonly number[]): string {
-    const drainScript = this.drainBrokers(brokers, controllerIds);
-    if (drainScript.split("\n").includes(DRAIN_SCRIPT_END)) throw new Error(`the drain script holds its own here-document's end, ${DRAIN_SCRIPT_END}`);
-    return renderScript("provision/install-drain-command", {
-      drainScript,
-      drainCommand: DRAIN_COMMAND,
-      knifeConfig: this.knifeConfig,
-    });
+    return this.installCommand("drain", DRAIN_COMMAND, this.drainBrokers(brokers, controllerIds), DRAIN_SCRIPT_END);
   }
 
   /**
@@ -404,13 +402,7 @@ export class KafkaProvisionScripts {
 
   /** Installs the rebalance command on the workstation. */
   installRebalanceCommand(brokers: readonly GuardedNode[]): string {
-    const rebalanceScript = this.rebalancePartitions(brokers);
-    if (rebalanceScript.split("\n").includes(REBALANCE_SCRIPT_END)) throw new Error(`the rebalance script holds its own here-document's end, ${REBALANCE_SCRIPT_END}`);
-    return renderScript("provision/install-rebalance-command", {
-      rebalanceScript,
-      rebalanceCommand: REBALANCE_COMMAND,
-      knifeConfig: this.knifeConfig,
-    });
+    return this.installCommand("rebalance", REBALANCE_COMMAND, this.rebalancePartitions(brokers), REBALANCE_SCRIPT_END);
   }
 
   /**

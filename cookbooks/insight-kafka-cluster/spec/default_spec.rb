@@ -30,18 +30,22 @@ end
 THREE = %w(10.0.16.5 10.0.32.6 10.0.16.7).freeze
 FIVE = %w(10.0.16.5 10.0.32.6 10.0.16.7 10.0.32.8 10.0.16.9).freeze
 
-describe 'insight-kafka-cluster::default' do
-  include_context 'a mounted data volume'
+# A member of a new ensemble with no data yet, whatever this machine holds or can reach.
+RSpec.shared_context 'a new ZooKeeper member' do
   before do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
     allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
-    # A new ensemble with no data yet, whatever this machine holds or can reach.
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
     # TLS_SOURCE's files are opaque; zookeeper-cluster parses the certificate for its subject.
     allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(key: 'key', cert: 'cert', ca: 'ca', subject: 'CN=kafka-broker,O=insight-prod')
   end
+end
+
+describe 'insight-kafka-cluster::default' do
+  include_context 'a mounted data volume'
+  include_context 'a new ZooKeeper member'
 
   context 'on the second node of three' do
     cached(:chef_run) { cluster_run(THREE, address: '10.0.32.6') }
@@ -480,15 +484,7 @@ end
 
 describe 'insight-kafka-cluster::default with kafka.security' do
   include_context 'a mounted data volume'
-  before do
-    allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
-    allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
-    allow(ZookeeperCluster::Helpers).to receive(:data?).and_return(false)
-    # TLS_SOURCE's files are opaque; zookeeper-cluster parses the certificate for its subject.
-    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(key: 'key', cert: 'cert', ca: 'ca', subject: 'CN=kafka-broker,O=insight-prod')
-  end
+  include_context 'a new ZooKeeper member'
 
   def server_properties(run)
     content = nil
