@@ -63,6 +63,13 @@ SSL_LINES = [
   "allow.everyone.if.no.acl.found=false\n", "super.users=User:kafka-broker;User:kafka-admin\n"
 ].freeze
 
+# Each KRaft node kind: its node id, its address and its process.roles.
+KRAFT_NODE_KINDS = {
+  'KRaft combined broker and controller' => [2, '10.0.32.6', %w(broker controller)],
+  'KRaft broker' => [4, '10.0.16.8', %w(broker)],
+  'KRaft controller' => [1, '10.0.16.5', %w(controller)],
+}.freeze
+
 describe 'kafka-cluster::default with TLS' do
   include_context 'a mounted data volume'
 
@@ -113,11 +120,7 @@ describe 'kafka-cluster::default with TLS' do
     end
   end
 
-  {
-    'KRaft combined broker and controller' => [2, '10.0.32.6', %w(broker controller)],
-    'KRaft broker' => [4, '10.0.16.8', %w(broker)],
-    'KRaft controller' => [1, '10.0.16.5', %w(controller)],
-  }.each do |kind, (node_id, address, roles)|
+  KRAFT_NODE_KINDS.each do |kind, (node_id, address, roles)|
     context "on a #{kind} (Kafka 4)" do
       cached(:chef_run) { tls_run(kraft_tls_properties(node_id, address, roles), kraft: TLS_KRAFT.merge('version' => '4.3.1')) }
 
@@ -189,11 +192,7 @@ describe 'kafka-cluster::default with TLS' do
     properties
   end
 
-  {
-    'KRaft combined broker and controller' => [2, '10.0.32.6', %w(broker controller)],
-    'KRaft broker' => [4, '10.0.16.8', %w(broker)],
-    'KRaft controller' => [1, '10.0.16.5', %w(controller)],
-  }.each do |kind, (node_id, address, roles)|
+  KRAFT_NODE_KINDS.each do |kind, (node_id, address, roles)|
     context "on a #{kind} in the migration's middle stage, first roll (a plaintext node)" do
       let(:conf_dir) { Dir.mktmpdir('kafka-conf') }
       after { FileUtils.rm_rf(conf_dir) }
