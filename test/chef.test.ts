@@ -15,7 +15,7 @@ import { tarGz } from "../constructs/tarGz";
 import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { configFrom, dataOf, platformStackJson, resourceNamed, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { COMMON_STUBS, opensslStub, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
 
 const chefJson = (...flags: string[]): Json => platformStackJson("chef", ...flags);
 
@@ -255,6 +255,7 @@ describe("chef-server user data", () => {
     ...COMMON_STUBS,
     curl: CURL_STUB,
     python3: python3Stub(),
+    openssl: opensslStub(),
     "cinc-server-ctl": [
       'state="$WORK_DIR/chef-server"; mkdir -p "$state"',
       'fail_once() { [[ " ${FAIL_ONCE:-} " == *" $1 "* && ! -f "$state/failed-$1" ]] && touch "$state/failed-$1"; }',
@@ -453,6 +454,7 @@ describe("chef-workstation user data", () => {
     ...COMMON_STUBS,
     curl: CURL_STUB,
     python3: python3Stub(),
+    openssl: opensslStub(),
     systemctl: "exit 0",
     "ssh-keygen": 'f=${*: -1}; echo "PRIVATE" > "$f"; echo "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight" > "$f.pub"',
     knife: [

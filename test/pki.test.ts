@@ -13,7 +13,7 @@ import { pkiParameters } from "../constructs/pki";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { configFrom, dataOf, synthAppStack, testApp } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
-import { COMMON_STUBS, python3Stub } from "./stubs";
+import { COMMON_STUBS, opensslStub, python3Stub } from "./stubs";
 
 const config = configFrom();
 const PARAMETERS = pkiParameters(config);
@@ -55,6 +55,7 @@ const SSH = [
 
 const stubs = {
   ...COMMON_STUBS,
+  openssl: opensslStub(),
   ssh: SSH,
   sudo: '[[ $1 == -n ]] && shift; exec "$@"',
   hostname: 'if [[ -f "$WORK_DIR/fqdn" ]]; then cat "$WORK_DIR/fqdn"; else echo "ip-${NODE_HOST//./-}.us-west-2.compute.internal"; fi',

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * Stub commands shared by the script tests: each keeps its state in WORK_DIR so a second run of
@@ -76,6 +78,31 @@ export function python3Stub(extra = ""): string {
     "  esac",
     "fi",
     `exec ${realPython} "$@"`,
+  ].join("\n");
+}
+
+/**
+ * openssl: `genpkey` hands out a key from a pool shared by every test run instead of generating
+ * one (RSA 3072 costs about a second each, and the PKI tests make dozens); everything else runs
+ * the real openssl. The pool fills on first use, one file per size and slot, and a counter shared
+ * by all runs picks the slot, so any 24 keys handed out in a row are distinct and a renewal still
+ * gets a key of its own. The key is written with the caller's umask, as genpkey writes it.
+ */
+export function opensslStub(): string {
+  const realOpenssl = execFileSync("sh", ["-c", "command -v openssl"], { encoding: "utf8" }).trim();
+  const pool = join(tmpdir(), `platform-test-keys-${process.getuid?.() ?? 0}`);
+  return [
+    'if [[ $1 == genpkey ]]; then',
+    '  out=""; bits=2048; prev=""',
+    '  for arg; do [[ $prev == -out ]] && out=$arg; [[ $arg == rsa_keygen_bits:* ]] && bits=${arg#rsa_keygen_bits:}; prev=$arg; done',
+    `  pool=${JSON.stringify(pool)}; mkdir -p "$pool"`,
+    '  slot=$(flock "$pool/.lock" bash -c \'n=$(cat "$1" 2>/dev/null || echo 0); echo $((n + 1)) > "$1"; echo $((n % 24))\' _ "$pool/.count")',
+    '  key="$pool/rsa-$bits-$slot.pem"',
+    `  if [[ ! -s $key ]]; then ${realOpenssl} genpkey -quiet -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" -out "$key.$$" && mv -f "$key.$$" "$key" || exit 1; fi`,
+    '  cat "$key" > "$out"',
+    '  exit 0',
+    'fi',
+    `exec ${realOpenssl} "$@"`,
   ].join("\n");
 }
 
