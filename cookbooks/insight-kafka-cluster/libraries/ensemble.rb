@@ -25,6 +25,16 @@ module InsightKafkaCluster
       index && index + 1
     end
 
+    # The members not answering `srvr` on their TLS client port with this node's certificate
+    # (tls: ZookeeperCluster::Helpers.platform_tls), as "address (answer)"; empty once every
+    # member serves it.
+    def not_serving_tls(ensemble, secure_port, tls)
+      ensemble.filter_map do |address|
+        answer = ZookeeperCluster::Helpers.four_letter_word(address, secure_port, 'srvr', tls)
+        "#{address} (#{answer.strip.lines.first&.strip || 'no answer'})" unless answer =~ /^Mode: \w+/
+      end
+    end
+
     # zookeeper.connect: every member on the client port, under the cluster's chroot.
     def connect_string(ensemble, client_port, chroot)
       ensemble.map { |address| "#{address}:#{client_port}" }.join(',') + chroot

@@ -96,8 +96,22 @@ else
     node.default['zookeeper-cluster']['tls']['secure_client_port'] = settings['secure_client_port']
   end
   properties['broker.id'] = node_id
-  # With TLS, brokers reach ZooKeeper on its TLS port with their certificate.
-  zookeeper_port = security == 'tls' ? settings['secure_client_port'] : settings['client_port']
+  # With TLS, brokers reach ZooKeeper on its TLS port with their certificate. In the middle stage
+  # they move there as soon as every member serves it (its first roll opens the port), so that no
+  # broker still needs the plaintext port when the "tls" deploy closes it between nodes.
+  zookeeper_tls = security == 'tls'
+  if security == 'migrating'
+    waiting = InsightKafkaCluster::Ensemble.not_serving_tls(ensemble, settings['secure_client_port'],
+                                                          ZookeeperCluster::Helpers.platform_tls(node['kafka-cluster']['tls']['source_dir']))
+    zookeeper_tls = waiting.empty?
+    node.default['kafka-cluster']['tls']['zookeeper_client'] = zookeeper_tls
+    unless zookeeper_tls
+      Chef::Log.warn("insight-kafka-cluster: the broker stays on ZooKeeper's plaintext port this roll: #{waiting.join(', ')} " \
+                     "#{waiting.size == 1 ? 'does' : 'do'} not serve #{settings['secure_client_port']} yet; converge again once every member " \
+                     'does (docs/tls.md, "Moving a running plaintext cluster to TLS")')
+    end
+  end
+  zookeeper_port = zookeeper_tls ? settings['secure_client_port'] : settings['client_port']
   properties['zookeeper.connect'] = InsightKafkaCluster::Ensemble.connect_string(ensemble, zookeeper_port, settings['chroot'])
   properties['listeners'] = listener
   properties['advertised.listeners'] = listener

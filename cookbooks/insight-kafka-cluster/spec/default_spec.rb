@@ -535,13 +535,33 @@ describe 'insight-kafka-cluster::default with kafka.security' do
     expect(server_properties(run)).not_to match(/^(listener\.security\.protocol\.map|inter\.broker\.listener\.name|ssl\.|authorizer)/)
   end
 
-  it 'serves both listeners in the migration\'s middle stage, brokers still on ZooKeeper\'s plaintext port' do
+  # The members the wrapper asks `srvr` on 2182 with the node's certificate: `waiting` do not answer.
+  def members_on_tls(waiting)
+    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(key: 'key', cert: 'cert', ca: 'ca', subject: 'CN=kafka-broker,O=insight-prod')
+    allow(InsightKafkaCluster::Ensemble).to receive(:not_serving_tls).with(THREE, 2182, hash_including(cert: 'cert')).and_return(waiting)
+  end
+
+  it 'serves both listeners in the migration\'s middle stage, brokers still on ZooKeeper\'s plaintext port while a member does not serve TLS' do
+    members_on_tls(['10.0.16.7 (Errno::ECONNREFUSED: Connection refused)'])
+    allow(Chef::Log).to receive(:warn).and_call_original
     run = cluster_run(THREE, address: '10.0.32.6', security: 'migrating')
+    expect(Chef::Log).to have_received(:warn).with(/stays on ZooKeeper's plaintext port this roll: 10\.0\.16\.7 \(Errno::ECONNREFUSED: Connection refused\) does not serve 2182 yet; converge again/)
+    expect(run.node['kafka-cluster']['tls']['zookeeper_client']).to be(false)
     expect(run.node['kafka-cluster']['tls']['migrating']).to be(true)
     content = server_properties(run)
     expect(content).to include("listeners=PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094\n", "inter.broker.listener.name=TLS\n",
                                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
     expect(content).not_to include('authorizer.class.name')
+    expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
+  end
+
+  # So that the "tls" deploy, which closes 2181 between nodes before its roll, finds no broker on it.
+  it 'moves the brokers to ZooKeeper\'s TLS port within the middle stage once every member serves it, with no znode ACLs yet' do
+    members_on_tls([])
+    content = server_properties(cluster_run(THREE, address: '10.0.32.6', security: 'migrating'))
+    expect(content).to include("zookeeper.connect=10.0.16.5:2182,10.0.32.6:2182,10.0.16.7:2182/kafka\n", "zookeeper.ssl.client.enable=true\n",
+                               "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n", "listeners=PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094\n")
+    expect(content).not_to match(/^(zookeeper\.set\.acl|authorizer\.class\.name)/)
     expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
   end
 
@@ -566,6 +586,8 @@ describe 'insight-kafka-cluster::default with kafka.security' do
     context 'kafka.security migrating, the member running plaintext: roll 1' do
       cached(:chef_run) do
         allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| plaintext[path] }
+        # This member opens 2182 only in this run.
+        members_on_tls(['10.0.32.6 (Errno::ECONNREFUSED: Connection refused)'])
         cluster_run(THREE, address: '10.0.32.6', security: 'migrating')
       end
 

@@ -20,6 +20,10 @@ default['kafka-cluster']['tls']['enabled'] = true
 # The middle stage of moving a running plaintext cluster to TLS: both listeners, brokers talk to
 # each other over TLS, no authorizer yet (plaintext clients have no principal to grant).
 default['kafka-cluster']['tls']['migrating'] = false
+# In the middle stage, whether the broker reaches ZooKeeper over TLS already (the wrapper sets it
+# once every member serves its TLS port). Past it, ZooKeeper mode always does; ACLs on znodes
+# come with the last stage only.
+default['kafka-cluster']['tls']['zookeeper_client'] = false
 default['kafka-cluster']['tls']['source_dir'] = '/etc/platform/tls'
 default['kafka-cluster']['tls']['dir'] = '/etc/kafka/tls'
 default['kafka-cluster']['tls']['listener_name'] = 'TLS'

@@ -202,7 +202,7 @@ module KafkaCluster
     # certificate's CN as the principal, and (past the migration's middle stage) an authorizer that
     # refuses whatever no ACL allows. ZooKeeper mode reaches ZooKeeper over TLS with the same key
     # and protects Kafka's znodes with ACLs naming that certificate.
-    def tls_properties(dir:, kraft:, authorizer:, zookeeper_tls:, super_users:)
+    def tls_properties(dir:, kraft:, authorizer:, zookeeper_tls:, super_users:, zookeeper_acl: zookeeper_tls)
       stores = { 'keystore' => "#{dir}/keystore.pem", 'truststore' => "#{dir}/truststore.pem" }
       properties = {}
       stores.each do |store, path|
@@ -218,7 +218,8 @@ module KafkaCluster
         properties['allow.everyone.if.no.acl.found'] = false
         properties['super.users'] = super_users.map { |user| "User:#{user}" }.join(';')
       end
-      properties.merge!(zookeeper_tls_properties(dir)).merge!('zookeeper.set.acl' => true) if !kraft && zookeeper_tls
+      properties.merge!(zookeeper_tls_properties(dir)) if !kraft && zookeeper_tls
+      properties['zookeeper.set.acl'] = true if !kraft && zookeeper_tls && zookeeper_acl
       properties
     end
 
@@ -311,11 +312,19 @@ module KafkaCluster
       inter_broker = running['inter.broker.listener.name'].to_s.strip
       inter_broker = running['security.inter.broker.protocol'].to_s.strip if inter_broker.empty?
       inter_broker = 'PLAINTEXT' if inter_broker.empty?
-      return unless listener_protocol(running, inter_broker) == 'PLAINTEXT'
-      "kafka-cluster: #{path} still has brokers replicating over plaintext (inter.broker.listener.name #{inter_broker}) and the new configuration " \
-        "has no plaintext listener (#{new_properties['listeners']}): restarted, this broker would drop the port its peers replicate to; converge " \
-        'again with kafka.security "migrating" first, which moves brokers to TLS among themselves, then "tls" ' \
-        '(docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+      if listener_protocol(running, inter_broker) == 'PLAINTEXT'
+        return "kafka-cluster: #{path} still has brokers replicating over plaintext (inter.broker.listener.name #{inter_broker}) and the new configuration " \
+               "has no plaintext listener (#{new_properties['listeners']}): restarted, this broker would drop the port its peers replicate to; converge " \
+               'again with kafka.security "migrating" first, which moves brokers to TLS among themselves, then "tls" ' \
+               '(docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+      end
+      zookeeper_plaintext = !running['zookeeper.connect'].to_s.empty? && running['zookeeper.ssl.client.enable'].to_s != 'true'
+      return unless zookeeper_plaintext && new_properties['zookeeper.ssl.client.enable'].to_s == 'true'
+      # The "tls" deploy closes ZooKeeper's plaintext port between nodes before its roll: every broker
+      # must already be on the TLS port, which the middle stage's second converge moves it to.
+      "kafka-cluster: #{path} still reaches ZooKeeper in plaintext (zookeeper.connect #{running['zookeeper.connect']}) while the \"tls\" stage closes that port " \
+        'between nodes: the brokers not yet restarted would lose ZooKeeper; converge again with kafka.security "migrating" first, which moves ' \
+        'brokers to the TLS port once every member serves it, then "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
     end
 
     # server.properties lines, sorted so the file only changes when a value does.

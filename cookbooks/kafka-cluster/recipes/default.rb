@@ -65,12 +65,16 @@ end
 tls = kafka['tls']
 tls_dir = tls['dir']
 tls_material = nil
+# ZooKeeper mode reaches ZooKeeper over TLS past the middle stage, and within it once the wrapper
+# found every member serving its TLS port.
+zookeeper_tls = !kraft && tls['enabled'] && (!tls['migrating'] || tls['zookeeper_client'] == true)
 if tls['enabled']
   # Read before anything changes: a node without its key material stops here, naming the file.
   tls_material = KafkaCluster::Helpers.tls_material(tls['source_dir'])
   # The wrapper's own settings win: only what it leaves unset comes from here.
   props = KafkaCluster::Helpers.tls_properties(
-    dir: tls_dir, kraft: kraft, authorizer: !tls['migrating'], zookeeper_tls: !tls['migrating'], super_users: tls['super_users'].to_a
+    dir: tls_dir, kraft: kraft, authorizer: !tls['migrating'], zookeeper_tls: zookeeper_tls, zookeeper_acl: !tls['migrating'],
+    super_users: tls['super_users'].to_a
   ).transform_keys(&:to_s).merge(props)
 end
 server_properties = "#{kafka['conf_dir']}/server.properties"
@@ -236,7 +240,6 @@ end
 
 tools_config = "#{kafka['conf_dir']}/tools.properties"
 zookeeper_tls_config = "#{kafka['conf_dir']}/zookeeper-tls.properties"
-zookeeper_tls = !kraft && tls['enabled'] && !tls['migrating']
 if zookeeper_tls
   # zookeeper-shell's -zk-tls-config-file: the health check reaches ZooKeeper as the broker does.
   file zookeeper_tls_config do

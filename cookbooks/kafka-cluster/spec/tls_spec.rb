@@ -14,11 +14,12 @@ end
 TLS_VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
 TLS_KRAFT = { 'mode' => 'kraft', 'cluster_id' => 'MkU3OEVBNTcwNTJENDM2Qg' }.freeze
 
-def tls_run(properties, kraft: nil, tls: TLS_SOURCE, migrating: false, conf_dir: nil, version: nil)
+def tls_run(properties, kraft: nil, tls: TLS_SOURCE, migrating: false, conf_dir: nil, version: nil, zookeeper_client: false)
   ChefSpec::SoloRunner.new do |node|
     node.normal['kafka-cluster']['tls']['enabled'] = !tls.nil?
     node.normal['kafka-cluster']['tls']['source_dir'] = tls if tls
     node.normal['kafka-cluster']['tls']['migrating'] = migrating
+    node.normal['kafka-cluster']['tls']['zookeeper_client'] = zookeeper_client
     node.normal['kafka-cluster']['conf_dir'] = conf_dir if conf_dir
     node.normal['kafka-cluster']['version'] = version if version
     properties.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
@@ -177,6 +178,19 @@ describe 'kafka-cluster::default with TLS' do
       expect(content).to include("inter.broker.listener.name=TLS\n", "ssl.client.auth=required\n", "zookeeper.connect=10.0.16.5:2181/kafka\n")
       expect(content).not_to match(/^(authorizer|super\.users|zookeeper\.ssl|zookeeper\.set\.acl)/)
     end
+
+    it 'reaches ZooKeeper over TLS once the wrapper found every member serving it, still setting no znode ACLs' do
+      run = tls_run(ZK_TLS_BROKER.merge('listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094',
+                                        'advertised.listeners' => 'PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094',
+                                        'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL'), migrating: true, zookeeper_client: true)
+      content = rendered(run)
+      expect(content).to include("zookeeper.ssl.client.enable=true\n", "zookeeper.ssl.keystore.location=/etc/kafka/tls/keystore.pem\n",
+                                 "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n")
+      expect(content).not_to match(/^(authorizer|zookeeper\.set\.acl)/)
+      expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
+      # The health check asks ZooKeeper the way the broker reaches it.
+      expect(run).to create_file('/etc/kafka/zookeeper-tls.properties')
+    end
   end
 
   # What insight-kafka-cluster gives KRaft nodes with kafka.security "migrating": the brokers' TLS
@@ -289,6 +303,18 @@ describe 'kafka-cluster::default with TLS' do
                                           'converge again with kafka.security "migrating"', 'nothing was changed')
       }
       expect(File.read("#{conf_dir}/server.properties")).to include("inter.broker.listener.name=PLAINTEXT\n")
+    end
+
+    it 'refuses TLS alone while the running broker still reaches ZooKeeper in plaintext, since the deploy closes that port' do
+      running('PLAINTEXT://10.0.32.6:9092,TLS://10.0.32.6:9094', 'PLAINTEXT:PLAINTEXT,TLS:SSL')
+      File.write("#{conf_dir}/server.properties", "inter.broker.listener.name=TLS\nzookeeper.connect=10.0.16.5:2181/kafka\n", mode: 'a')
+      expect { tls_run(ZK_TLS_BROKER, conf_dir: conf_dir) }.to raise_error(RuntimeError) { |error|
+        expect(error.message.lines.size).to eq(1)
+        expect(error.message).to include("#{conf_dir}/server.properties still reaches ZooKeeper in plaintext (zookeeper.connect 10.0.16.5:2181/kafka)",
+                                          'converge again with kafka.security "migrating"', 'nothing was changed')
+      }
+      File.write("#{conf_dir}/server.properties", "zookeeper.ssl.client.enable=true\n", mode: 'a')
+      expect { tls_run(ZK_TLS_BROKER, conf_dir: conf_dir) }.not_to raise_error
     end
 
     it 'takes the middle stage, and from there TLS alone' do
