@@ -621,6 +621,7 @@ describe 'insight-kafka-cluster::default with kafka.security' do
 
     it 'closes plaintext quorum connections at the next converge: roll 3' do
       allow(ZookeeperCluster::Helpers).to receive(:read_text) { |path| opening_tls[path] }
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).and_return('10.0.16.5' => 'ssl_quorum', '10.0.16.7' => 'ssl_quorum')
       settings = zoo_cfg(cluster_run(THREE, address: '10.0.32.6', security: 'tls'))
       expect(settings).to include('sslQuorum' => 'true')
       expect(settings).not_to include('portUnification')

@@ -338,6 +338,24 @@ module ZookeeperCluster
       end
     end
 
+    # The quorum TLS stage each member of the environment reported at the end of its last
+    # successful run ({ address => 'plaintext' | 'both' | 'ssl_quorum' }), from the Chef server:
+    # a node object is saved only when its run succeeded, restart and health checks included.
+    def reported_quorum_tls(environment)
+      rows = Chef::Search::Query.new.search(:node, "chef_environment:#{environment}", filter_result: { 'tls' => %w(zookeeper-cluster quorum_tls) }).first
+      rows.filter_map { |row| row && row['tls'] }.to_h { |tls| [tls['address'], tls['stage']] }
+    end
+
+    # The peers that may still open plaintext quorum connections: every other member that has not
+    # reported running sslQuorum. A member that closed plaintext before them could not be reached
+    # by them, and could not rejoin after its restart.
+    def peers_opening_plaintext(ensemble, myid, reported)
+      ensemble.each_with_index.filter_map do |address, index|
+        next if index + 1 == myid
+        "#{address} (#{reported[address] || 'nothing reported'})" unless reported[address] == 'ssl_quorum'
+      end
+    end
+
     # zkCli.sh's -client-configuration file: a TLS client with the member's own certificate,
     # so the super user.
     def client_tls_properties(keystore, truststore)

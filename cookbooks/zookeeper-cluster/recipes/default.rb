@@ -38,6 +38,24 @@ existing_static = read_text.call(static_file)
 if tls_enabled
   running_settings = ZookeeperCluster::Helpers.properties(existing_static)
   ssl_quorum, port_unification, quorum_note = ZookeeperCluster::Helpers.quorum_tls_stage(running_settings, zk['tls']['ssl_quorum'], zk['tls']['port_unification'], static_file)
+  closing = ssl_quorum && !port_unification && running_settings && running_settings['portUnification'].to_s == 'true' && ensemble.size > 1
+  if closing
+    # Plaintext quorum connections close only once every other member opens TLS ones: after a
+    # roll that stopped part-way, a member still on plaintext could reach no member that closed.
+    opening_plaintext = ZookeeperCluster::Helpers.peers_opening_plaintext(ensemble, myid, ZookeeperCluster::Helpers.reported_quorum_tls(node.chef_environment))
+    unless opening_plaintext.empty?
+      port_unification = true
+      quorum_note = "zookeeper-cluster: #{static_file} keeps accepting plaintext quorum connections this run: #{opening_plaintext.join(', ')} " \
+                    "#{opening_plaintext.size == 1 ? 'has' : 'have'} not reported running sslQuorum; converge again once every member ran with it " \
+                    '(docs/tls.md, "ZooKeeper")'
+    end
+  end
+  # Saved with the node only if this run succeeds, restart and health checks included: what the
+  # other members read before they close plaintext.
+  stage = 'plaintext'
+  stage = 'both' if port_unification
+  stage = 'ssl_quorum' if ssl_quorum
+  node.default['zookeeper-cluster']['quorum_tls'] = { 'address' => ensemble[myid - 1], 'stage' => stage }
 end
 Chef::Log.warn(quorum_note) if quorum_note
 # Other members are asked over the secure port with tls: between members only it is open. In the

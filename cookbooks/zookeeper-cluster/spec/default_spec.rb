@@ -332,10 +332,41 @@ describe 'zookeeper-cluster::default' do
     end
 
     it 'roll 3 on a member opening TLS: the attribute decides, plaintext closed by default, kept when asked' do
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).with('_default').and_return('10.0.16.5' => 'ssl_quorum', '10.0.16.7' => 'ssl_quorum')
       with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("portUnification=true\nsecureClientPort=2182\nsslQuorum=true\n")))
-      expect(zoo_cfg.call(zookeeper_run(ensemble: three, myid: 2))).to include('sslQuorum' => 'true').and(satisfy { |cfg| !cfg.key?('portUnification') })
+      closed = zookeeper_run(ensemble: three, myid: 2)
+      expect(zoo_cfg.call(closed)).to include('sslQuorum' => 'true').and(satisfy { |cfg| !cfg.key?('portUnification') })
+      expect(closed.node['zookeeper-cluster']['quorum_tls']).to eq('address' => '10.0.32.6', 'stage' => 'ssl_quorum')
       kept = zookeeper_run(ensemble: three, myid: 2, attributes: { 'tls' => { 'port_unification' => true } })
       expect(zoo_cfg.call(kept)).to include('sslQuorum' => 'true', 'portUnification' => 'true')
+    end
+
+    # After a roll 2 that stopped part-way, a member still on plaintext could reach no member that
+    # closed it: the run keeps accepting plaintext until every other member reported sslQuorum.
+    it 'roll 3 keeps port unification while another member has not reported running sslQuorum, naming it' do
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).with('_default').and_return('10.0.16.5' => 'ssl_quorum', '10.0.16.7' => 'both')
+      allow(Chef::Log).to receive(:warn).and_call_original
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("portUnification=true\nsecureClientPort=2182\nsslQuorum=true\n")))
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(zoo_cfg.call(run)).to include('sslQuorum' => 'true', 'portUnification' => 'true')
+      expect(Chef::Log).to have_received(:warn)
+        .with(%r{\Azookeeper-cluster: /etc/zookeeper/zoo\.cfg keeps accepting plaintext quorum connections this run: 10\.0\.16\.7 \(both\) has not reported running sslQuorum; converge again[^\n]*\z})
+      expect(run.node['zookeeper-cluster']['quorum_tls']).to eq('address' => '10.0.32.6', 'stage' => 'ssl_quorum')
+    end
+
+    it 'reports the stage each roll renders, for the other members to read once the run succeeded' do
+      with_data_in
+      with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("skipACL=yes\n")))
+      run = zookeeper_run(ensemble: three, myid: 2, attributes: { 'tls' => { 'ssl_quorum' => false, 'port_unification' => true } })
+      expect(run.node['zookeeper-cluster']['quorum_tls']).to eq('address' => '10.0.32.6', 'stage' => 'both')
+    end
+
+    it 'reads what the members reported from the Chef server, skipping nodes that reported nothing' do
+      query = instance_double(Chef::Search::Query)
+      allow(Chef::Search::Query).to receive(:new).and_return(query)
+      allow(query).to receive(:search).with(:node, 'chef_environment:prod', filter_result: { 'tls' => %w(zookeeper-cluster quorum_tls) })
+                                      .and_return([[{ 'tls' => { 'address' => '10.0.16.5', 'stage' => 'ssl_quorum' } }, { 'tls' => nil }, nil], 0, 3])
+      expect(ZookeeperCluster::Helpers.reported_quorum_tls('prod')).to eq('10.0.16.5' => 'ssl_quorum')
     end
   end
 
