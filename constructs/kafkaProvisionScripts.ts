@@ -33,12 +33,26 @@ const KAFKA_TOOLS = {
   bin: "/opt/kafka/current/bin",
   logDir: "/var/log/kafka",
   kraftClientConfig: "/etc/kafka/tools.properties",
-  ports: { zookeeperClient: 2181, broker: 9092, controller: 9093, brokerTls: 9094 },
+  controllerClientConfig: "/etc/kafka/controller-tools.properties",
+  ports: { zookeeperClient: 2181, broker: 9092, controller: 9093, brokerTls: 9094, controllerTls: 9095 },
 } as const;
 
 /** The broker port clients use: the TLS listener unless kafka.security is "plaintext". */
 export function kafkaClientPort(security: KafkaSecurity): number {
   return security === "plaintext" ? KAFKA_TOOLS.ports.broker : KAFKA_TOOLS.ports.brokerTls;
+}
+
+/**
+ * How the workstation's checks ask KRaft's controllers: the controller listener every controller
+ * serves throughout the stage and the node's client settings for its protocol. The plaintext one
+ * (9093, controller-tools.properties) until kafka.security is "tls"; then the TLS one (9095) with
+ * the node's SSL settings (tools.properties, SSL on every node since "migrating"; a node the
+ * "tls" roll has not reached yet still has the middle stage's plaintext controller-tools.properties).
+ */
+export function kafkaControllerAccess(security: KafkaSecurity): { readonly port: number; readonly commandConfig: string } {
+  return security === "tls"
+    ? { port: KAFKA_TOOLS.ports.controllerTls, commandConfig: KAFKA_TOOLS.kraftClientConfig }
+    : { port: KAFKA_TOOLS.ports.controller, commandConfig: KAFKA_TOOLS.controllerClientConfig };
 }
 
 /** A Kafka node as the provisioner scripts see it. */
@@ -118,6 +132,8 @@ export const ZOOKEEPER_ENSEMBLE_CHANGE: ZookeeperEnsembleChange = {
 interface KraftQuorumChange {
   readonly binDir: string;
   readonly controllerPort: number;
+  /** The admin client's settings on the node asked (see kafkaControllerAccess). */
+  readonly commandConfig: string;
   /** Checks, KRAFT_WAIT_SECONDS apart, before a controller that has not caught up stops the change. */
   readonly waitAttempts: number;
   readonly waitSeconds: number;
@@ -126,11 +142,12 @@ interface KraftQuorumChange {
 }
 
 /**
- * The kafka-cluster cookbook's install path and controller port; a voter change waits up to 10
- * minutes per step, and a controller within 100 records of the leader's log has caught up (the
- * leader writes a few records a second even when idle).
+ * The kafka-cluster cookbook's install path (the controller listener follows kafka.security: see
+ * kafkaControllerAccess); a voter change waits up to 10 minutes per step, and a controller within
+ * 100 records of the leader's log has caught up (the leader writes a few records a second even
+ * when idle).
  */
-const KRAFT_QUORUM_CHANGE: KraftQuorumChange = { binDir: "/opt/kafka/current/bin", controllerPort: 9093, waitAttempts: 120, waitSeconds: 5, maxLag: 100 };
+const KRAFT_QUORUM_CHANGE = { binDir: "/opt/kafka/current/bin", waitAttempts: 120, waitSeconds: 5, maxLag: 100 } as const;
 
 /** A Kafka node as the drain and roll guards see it. */
 export interface GuardedNode {
@@ -311,7 +328,8 @@ export class KafkaProvisionScripts {
       mode: this.config.kafka.mode,
       ...ROLLING_HEALTH,
       zookeeperClientPort: KAFKA_TOOLS.ports.zookeeperClient,
-      controllerPort: KAFKA_TOOLS.ports.controller,
+      controllerPort: kafkaControllerAccess(this.config.kafka.security).port,
+      controllerCommandConfig: kafkaControllerAccess(this.config.kafka.security).commandConfig,
     };
   }
 
@@ -473,6 +491,11 @@ export class KafkaProvisionScripts {
     };
   }
 
+  private kraftQuorumChange(): KraftQuorumChange {
+    const access = kafkaControllerAccess(this.config.kafka.security);
+    return { ...KRAFT_QUORUM_CHANGE, controllerPort: access.port, commandConfig: access.commandConfig };
+  }
+
   private quorumCheck(item: DataBagItem): QuorumCheck {
     const zookeeper = this.config.kafka.mode !== "kraft";
     return {
@@ -484,7 +507,7 @@ export class KafkaProvisionScripts {
       bag: item.bag,
       itemId: item.id,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
-      kraft: zookeeper ? undefined : KRAFT_QUORUM_CHANGE,
+      kraft: zookeeper ? undefined : this.kraftQuorumChange(),
       zookeeper: zookeeper ? ZOOKEEPER_ENSEMBLE_CHANGE : undefined,
     };
   }

@@ -31,6 +31,7 @@ export const KAFKA_PORTS = {
   broker: 9092,
   controller: 9093,
   brokerTls: 9094,
+  controllerTls: 9095,
 } as const;
 
 /** A dedicated controller keeps only the metadata log: small, and never grown with the topics. */
@@ -166,8 +167,14 @@ export class KafkaStack extends PlatformStack {
       ...(security === "tls" ? [] : [["zookeeper-client", KAFKA_PORTS.zookeeperClient] as const]),
       ...(security === "plaintext" ? [] : [["zookeeper-secure-client", KAFKA_PORTS.zookeeperSecureClient] as const]),
     ];
+    // KRaft's controllers move the same way: the plaintext controller listener while plaintext is
+    // allowed, the TLS one (9095) once TLS is on, both while migrating.
+    const controllerPorts: ReadonlyArray<readonly [string, number]> = [
+      ...(security === "tls" ? [] : [["controller", KAFKA_PORTS.controller] as const]),
+      ...(security === "plaintext" ? [] : [["controller-tls", KAFKA_PORTS.controllerTls] as const]),
+    ];
     const memberPorts: ReadonlyArray<readonly [string, number]> = kraft
-      ? [["controller", KAFKA_PORTS.controller]]
+      ? controllerPorts
       : [
           ...zookeeperClientPorts,
           ["zookeeper-quorum", KAFKA_PORTS.zookeeperQuorum],
@@ -265,8 +272,8 @@ export class KafkaStack extends PlatformStack {
       bagTrigger = { clusterId };
       new TerraformOutput(this, "kafka_cluster_id", { value: clusterId, description: "The KRaft cluster's id, as every node's meta.properties holds it" });
       new TerraformOutput(this, "kafka_controller_quorum", {
-        value: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}:${KAFKA_PORTS.controller}`)),
-        description: "The controllers the data bag lists (id@address:port); the running voters: kafka-metadata-quorum.sh describe --status",
+        value: Fn.join(",", quorum.map((node) => `${node.nodeId}@${node.instance.privateIp}:${security === "plaintext" ? KAFKA_PORTS.controller : KAFKA_PORTS.controllerTls}`)),
+        description: "The controllers the data bag lists (id@address:port, the controller listener the nodes reach them on once this stage's converges are done); the running voters: kafka-metadata-quorum.sh describe --status",
       });
     } else {
       // Exactly the original's format: {"id":"zookeeper","_default":[ips]}, the ensemble only.

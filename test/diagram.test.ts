@@ -226,7 +226,7 @@ describe("the architecture diagram", () => {
 
   it("draws KRaft's controller port among members instead of ZooKeeper's", () => {
     const kraft = platformDot(synthesizeWorkingTree(["--kafka.mode", "kraft"], {}));
-    expect(kraft).toContain(">among members: 9093, 9094</TD>");
+    expect(kraft).toContain(">among members: 9094, 9095</TD>");
     expect(kraft).not.toContain("2181");
   });
 });

@@ -129,7 +129,7 @@ describe("KafkaStack", () => {
     expect(bootstraps).toHaveLength(3);
     for (const [, bootstrap] of bootstraps) expect(bootstrap.depends_on).toEqual(expect.arrayContaining(rules));
     const kraft = steps(kafkaJson("--kafka.mode", "kraft"));
-    expect(kraft["bootstrap-node-0"].depends_on).toEqual(expect.arrayContaining(["aws_vpc_security_group_ingress_rule.controller-from-members", "aws_vpc_security_group_ingress_rule.ssh-from-workstation"]));
+    expect(kraft["bootstrap-node-0"].depends_on).toEqual(expect.arrayContaining(["aws_vpc_security_group_ingress_rule.controller-tls-from-members", "aws_vpc_security_group_ingress_rule.ssh-from-workstation"]));
   });
 
   it("lets the nodes reach the Chef server on 443", () => {
@@ -447,17 +447,26 @@ describe("KafkaStack in KRaft mode", () => {
     expect(Object.keys(steps(json)["kraft-bag"].triggers_replace).sort()).toEqual(["clusterId", "controllers", "server"]);
   });
 
-  it("opens the controller port among members only, and no ZooKeeper port", () => {
-    const controllerRules = rules.filter((rule) => rule.from_port === 9093);
-    expect(controllerRules).toEqual([expect.objectContaining({ to_port: 9093, referenced_security_group_id: selfGroup, security_group_id: selfGroup })]);
-    expect(rules.filter((rule) => [2181, 2888, 3888].includes(rule.from_port as number))).toEqual([]);
+  it("opens the TLS controller port 9095 among members only, not the plaintext one, and no ZooKeeper port", () => {
+    expect(rules.filter((rule) => rule.from_port === 9095)).toEqual([expect.objectContaining({ to_port: 9095, referenced_security_group_id: selfGroup, security_group_id: selfGroup })]);
+    expect(rules.filter((rule) => [9093, 2181, 2888, 3888].includes(rule.from_port as number))).toEqual([]);
+  });
+
+  it("opens both controller ports among members while migrating (the controllers move in rolls), the plaintext one alone for a lab", () => {
+    const controllerRules = (security: string): Json[] =>
+      Object.values(resourcesOf(kafkaJson("--kafka.mode", "kraft", "--kafka.security", security), "aws_vpc_security_group_ingress_rule")).filter((rule) =>
+        [9093, 9095].includes(rule.from_port as number),
+      );
+    const among = (port: number) => expect.objectContaining({ from_port: port, to_port: port, referenced_security_group_id: selfGroup, security_group_id: selfGroup });
+    expect(controllerRules("migrating")).toEqual([among(9093), among(9095)]);
+    expect(controllerRules("plaintext")).toEqual([among(9093)]);
   });
 
   it("gives clients the same bootstrap servers output as ZooKeeper mode, and no ZooKeeper output", () => {
     expect(json.output.kafka_bootstrap_servers.value).toMatch(/^\$\{join\(",", \[.*:9094.*\]\)\}$/);
     expect(json.output.kafka_bootstrap_servers.value.match(/:9094/g)).toHaveLength(3);
     expect(json.output).not.toHaveProperty("zookeeper_connect");
-    expect(json.output.kafka_controller_quorum.value.match(/@\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.private_ip\}:9093/g)).toHaveLength(3);
+    expect(json.output.kafka_controller_quorum.value.match(/@\$\{aws_instance\.node-\d_instance_[0-9A-F]{8}\.private_ip\}:9095/g)).toHaveLength(3);
   });
 
   it("tells the nodes to run in KRaft mode through the role, with Kafka 4 and no ZooKeeper settings", () => {
@@ -852,9 +861,9 @@ describe("provisioner scripts", () => {
       const after = steps(dir).slice(steps(dir).indexOf("client 10.0.32.9")).filter((step) => !step.startsWith("describe --replication"));
       expect(after.filter((step) => !step.startsWith("describe --status"))).toEqual(["client 10.0.32.9", "add-controller 10.0.16.8", "add-controller 10.0.32.9"]);
       expect(after.slice(after.indexOf("add-controller 10.0.16.8"))).toEqual(["add-controller 10.0.16.8", "describe --status 10.0.16.5", "add-controller 10.0.32.9", "describe --status 10.0.16.5"]);
-      // add-controller runs on the new controller, with its own configuration, through the running voters.
+      // add-controller runs on the new controller, with its own configuration, through the running voters' TLS controller listener.
       expect(calls(dir).find((call) => call.includes("add-controller"))).toMatch(
-        /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9093,10\.0\.32\.6:9093,10\.0\.48\.7:9093 --command-config \/etc\/kafka\/add-controller\.properties add-controller$/,
+        /ubuntu@10\.0\.16\.8 sudo -n -u kafka env LOG_DIR=\/var\/log\/kafka \/opt\/kafka\/current\/bin\/kafka-metadata-quorum\.sh --bootstrap-controller 10\.0\.16\.5:9095,10\.0\.32\.6:9095,10\.0\.48\.7:9095 --command-config \/etc\/kafka\/add-controller\.properties add-controller$/,
       );
       expect(quorumState(dir).voters.map((voter) => voter.id)).toEqual([1, 2, 3, 4, 5]);
     });

@@ -543,7 +543,7 @@ describe("roll-guard (stub-run)", () => {
     const healthy = { ...KRAFT_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) };
     const dir = cluster(healthy);
     expect(runBash(guard(kraft), { stubs, dir }).status).toBe(0);
-    expect(stubCalls(dir).join("\n")).toContain(`--bootstrap-controller ${IPS.slice(0, 3).map((ip) => `${ip}:9093`).join(",")}`);
+    expect(stubCalls(dir).join("\n")).toContain(`--bootstrap-controller ${IPS.slice(0, 3).map((ip) => `${ip}:9095`).join(",")} --command-config /etc/kafka/tools.properties`);
     const lagging = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 100], [3, 5000, 100]]) }) });
     expect(lagging.status).toBe(1);
     expect(lagging.output).toContain(`controller 3 (${IPS[2]}) lags 5000 records (at most 1000)`);
@@ -564,7 +564,7 @@ describe("roll-guard (stub-run)", () => {
     const dir = cluster(healthy);
     const asked = runBash(dedicated.rollGuard(controller, "insight-dev-controller-1"), { stubs, dir });
     expect(asked.status).toBe(0);
-    expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9093,10.0.32.21:9093,10.0.48.22:9093");
+    expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9095,10.0.32.21:9095,10.0.48.22:9095 --command-config /etc/kafka/tools.properties");
     expect(stubCalls(dir).join("\n")).not.toContain("kafka-topics.sh");
     const behind = runBash(dedicated.rollGuard(controller, "insight-dev-controller-1"), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1002, [[1001, 20_000, 100], [1003, 0, 100]]) }) });
     expect(behind.status).toBe(1);
@@ -774,7 +774,7 @@ describe("controller-guard (stub-run)", () => {
     const result = guardRun(guardScript([], 3), dir);
     expect(result.status).toBe(1);
     expect(result.output).toContain(
-      `REFUSED: controller 1003 (insight-dev-kafka-controller-2) is still a voter (voters 1001,1002,1003; asked 10.0.16.20) after 45s: apply again once the converge has removed it, or remove it by hand, on 10.0.16.20: sudo -u kafka /opt/kafka/current/bin/kafka-metadata-quorum.sh --bootstrap-controller 10.0.16.20:9093 --command-config /etc/kafka/controller-tools.properties remove-controller --controller-id 1003 --controller-directory-id ${CONTROLLER_DIRS[2]}; nothing was destroyed`,
+      `REFUSED: controller 1003 (insight-dev-kafka-controller-2) is still a voter (voters 1001,1002,1003; asked 10.0.16.20) after 45s: apply again once the converge has removed it, or remove it by hand, on 10.0.16.20: sudo -u kafka /opt/kafka/current/bin/kafka-metadata-quorum.sh --bootstrap-controller 10.0.16.20:9095 --command-config /etc/kafka/controller-tools.properties remove-controller --controller-id 1003 --controller-directory-id ${CONTROLLER_DIRS[2]}; nothing was destroyed`,
     );
     expect(stubCalls(dir).join("\n")).not.toContain("remove-controller");
     expect(JSON.parse(readFileSync(join(dir, "work", "quorum.json"), "utf8")).voters.map((voter: Json) => voter.id)).toEqual([1001, 1002, 1003]);

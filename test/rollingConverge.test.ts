@@ -209,11 +209,12 @@ describe("rolling converge, KRaft mode", () => {
     // The tools run on the first broker, with the cookbook's client settings, against the controllers' and brokers' listeners.
     const toolCalls = stubCalls(dir).filter((call) => call.includes("/opt/kafka/current/bin/kafka-") && !call.includes("test -x"));
     expect(new Set(toolCalls.map((call) => call.match(/ubuntu@(\S+)/)?.[1]))).toEqual(new Set([BROKERS[0]]));
-    const controllers = CONTROLLERS.map((ip) => `${ip}:9093`).join(",");
+    // With TLS the controllers' TLS listener, asked with the node's SSL settings.
+    const controllers = CONTROLLERS.map((ip) => `${ip}:9095`).join(",");
     const brokers = BROKERS.map((ip) => `${ip}:9094`).join(",");
     const tool = (command: string): string => `sudo -n timeout 120 env LOG_DIR=/var/log/kafka /opt/kafka/current/bin/${command}`;
-    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/controller-tools.properties describe --status`)}$`)));
-    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/controller-tools.properties describe --replication`)}$`)));
+    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --status`)}$`)));
+    expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-metadata-quorum.sh --bootstrap-controller ${controllers} --command-config /etc/kafka/tools.properties describe --replication`)}$`)));
     expect(toolCalls).toContainEqual(expect.stringMatching(new RegExp(`${tool(`kafka-topics.sh --bootstrap-server ${brokers} --command-config /etc/kafka/tools.properties --describe --unavailable-partitions`)}$`)));
   });
 
@@ -262,7 +263,21 @@ describe("rolling converge script", () => {
     // The TLS listener by default; ZooKeeper's plaintext port only on each member's loopback.
     expect(script).toContain(`KAFKA_BROKER_PORT='${KAFKA_PORTS.brokerTls}'`);
     expect(new KafkaProvisionScripts(configFrom("--kafka.security", "plaintext")).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" })).toContain(`KAFKA_BROKER_PORT='${KAFKA_PORTS.broker}'`);
-    expect(script).toContain(`KAFKA_CONTROLLER_PORT='${KAFKA_PORTS.controller}'`);
+    // KRaft's controllers on their TLS listener with the node's SSL settings; on the plaintext one,
+    // which every controller keeps until "tls", with the controller listener's own settings.
+    expect(script).toContain(`KAFKA_CONTROLLER_PORT='${KAFKA_PORTS.controllerTls}'\nKAFKA_CONTROLLER_COMMAND_CONFIG='/etc/kafka/tools.properties'\n`);
+    for (const security of ["migrating", "plaintext"]) {
+      expect(new KafkaProvisionScripts(configFrom("--kafka.security", security)).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" })).toContain(
+        `KAFKA_CONTROLLER_PORT='${KAFKA_PORTS.controller}'\nKAFKA_CONTROLLER_COMMAND_CONFIG='/etc/kafka/controller-tools.properties'\n`,
+      );
+    }
+    // The quorum changes ask the same listener with the same settings.
+    const quorumChange = (security: string): string[] => {
+      const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft", "--kafka.security", security)).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" });
+      return [/^KRAFT_PORT=.*$/m.exec(kraft)?.[0] ?? "", /^KRAFT_COMMAND_CONFIG=.*$/m.exec(kraft)?.[0] ?? ""];
+    };
+    expect(quorumChange("tls")).toEqual([`KRAFT_PORT='${KAFKA_PORTS.controllerTls}'`, "KRAFT_COMMAND_CONFIG='/etc/kafka/tools.properties'"]);
+    expect(quorumChange("migrating")).toEqual([`KRAFT_PORT='${KAFKA_PORTS.controller}'`, "KRAFT_COMMAND_CONFIG='/etc/kafka/controller-tools.properties'"]);
     expect(script).toContain(`ROLL_TIMEOUT='${ROLLING_HEALTH.timeoutSeconds}'`);
     const docs = readFileSync(join(__dirname, "..", "docs", "kafka.md"), "utf8");
     expect(docs).toContain(`${ROLLING_HEALTH.timeoutSeconds} s`);

@@ -31,6 +31,8 @@ default['insight-kafka-cluster']['mode'] = 'zookeeper'
 default['insight-kafka-cluster']['kraft_data_bag'] = 'kafka_bag'
 default['insight-kafka-cluster']['kraft_data_bag_item'] = 'kraft'
 default['insight-kafka-cluster']['controller_port'] = 9093
+# KRaft's TLS controller listener (CONTROLLER_TLS), with kafka.security 'tls' and 'migrating'.
+default['insight-kafka-cluster']['controller_tls_port'] = 9095
 # This node's broker.id (ZooKeeper mode) or node.id (KRaft), given at bootstrap. In ZooKeeper mode
 # nil falls back to the node's position in the ensemble (nodes bootstrapped before ids were given).
 default['insight-kafka-cluster']['node_id'] = nil

@@ -41,8 +41,14 @@ tls_listener = "TLS://#{address}:#{settings['tls_port']}"
 listener = { 'tls' => tls_listener, 'plaintext' => plaintext_listener, 'migrating' => "#{plaintext_listener},#{tls_listener}" }[security]
 broker_map = { 'tls' => 'TLS:SSL', 'plaintext' => 'PLAINTEXT:PLAINTEXT', 'migrating' => 'PLAINTEXT:PLAINTEXT,TLS:SSL' }[security]
 inter_broker = tls ? 'TLS' : 'PLAINTEXT'
-# KRaft's controller listener moves with 'tls' only: a static quorum cannot run half on each.
-controller_protocol = security == 'tls' ? 'SSL' : 'PLAINTEXT'
+# KRaft's controllers: CONTROLLER (plaintext) and CONTROLLER_TLS on a port of its own. Every
+# node reaches them with its first controller listener's protocol, so 'migrating' adds the TLS
+# one beside the plaintext one and names it first with the quorum at its port: kafka-cluster
+# holds a node still on plaintext back for one roll (docs/tls.md). 'tls' drops the plaintext one.
+controller_names = { 'tls' => %w(CONTROLLER_TLS), 'plaintext' => %w(CONTROLLER), 'migrating' => %w(CONTROLLER_TLS CONTROLLER) }[security]
+controller_ports = { 'CONTROLLER' => settings['controller_port'], 'CONTROLLER_TLS' => settings['controller_tls_port'] }
+controller_map = controller_names.map { |name| "#{name}:#{name == 'CONTROLLER' ? 'PLAINTEXT' : 'SSL'}" }.join(',')
+quorum_port = controller_ports[controller_names.first]
 properties = node.default['kafka-cluster']['config']['properties']
 node.default['kafka-cluster']['mode'] = mode
 
@@ -57,21 +63,22 @@ if kraft
   end
   roles = [('broker' if broker), ('controller' if mine)].compact
   raise "insight-kafka-cluster: node #{node_id} (#{address}) is not a broker and not among the controllers in #{source}" if roles.empty?
-  controller_listener = "CONTROLLER://#{address}:#{settings['controller_port']}"
+  controller_listener = controller_names.reverse.map { |name| "#{name}://#{address}:#{controller_ports[name]}" }.join(',')
   node.default['kafka-cluster']['cluster_id'] = entry['cluster_id']
   node.default['kafka-cluster']['controller_port'] = settings['controller_port']
+  node.default['kafka-cluster']['tls']['controller_port'] = settings['controller_tls_port']
   properties['node.id'] = node_id
   properties['process.roles'] = roles.join(',')
   if InsightKafkaCluster::ControllerQuorum.dynamic?(entry)
-    properties['controller.quorum.bootstrap.servers'] = InsightKafkaCluster::ControllerQuorum.bootstrap_servers(controllers, settings['controller_port'])
+    properties['controller.quorum.bootstrap.servers'] = InsightKafkaCluster::ControllerQuorum.bootstrap_servers(controllers, quorum_port)
     if mine && InsightKafkaCluster::ControllerQuorum.bootstrapping?(entry)
-      node.default['kafka-cluster']['initial_controllers'] = InsightKafkaCluster::ControllerQuorum.initial_controllers(controllers, settings['controller_port'])
+      node.default['kafka-cluster']['initial_controllers'] = InsightKafkaCluster::ControllerQuorum.initial_controllers(controllers, quorum_port)
     end
   else
-    properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, settings['controller_port'])
+    properties['controller.quorum.voters'] = InsightKafkaCluster::ControllerQuorum.voters(controllers, quorum_port)
   end
-  properties['controller.listener.names'] = 'CONTROLLER'
-  properties['listener.security.protocol.map'] = "#{broker_map},CONTROLLER:#{controller_protocol}"
+  properties['controller.listener.names'] = controller_names.join(',')
+  properties['listener.security.protocol.map'] = "#{broker_map},#{controller_map}"
   properties['listeners'] = [(listener if broker), (controller_listener if mine)].compact.join(',')
   if broker
     properties['advertised.listeners'] = listener

@@ -518,12 +518,36 @@ describe 'insight-kafka-cluster::default with kafka.security' do
   context 'tls, on a KRaft combined node' do
     cached(:chef_run) { kraft_run(KRAFT_ENTRY, address: '10.0.32.6', node_id: 2, security: 'tls') }
 
-    it 'puts the controller listener on SSL as well, and Kafka accepts the result' do
+    it 'puts the controllers on their TLS listener, 9095, with the voters there, and Kafka accepts the result' do
       content = server_properties(chef_run)
-      expect(content).to include("listeners=TLS://10.0.32.6:9094,CONTROLLER://10.0.32.6:9093\n", "listener.security.protocol.map=TLS:SSL,CONTROLLER:SSL\n",
+      expect(content).to include("listeners=TLS://10.0.32.6:9094,CONTROLLER_TLS://10.0.32.6:9095\n", "listener.security.protocol.map=TLS:SSL,CONTROLLER_TLS:SSL\n",
+                                 "controller.listener.names=CONTROLLER_TLS\n", "controller.quorum.voters=#{VOTERS.gsub(':9093', ':9095')}\n",
                                  "advertised.listeners=TLS://10.0.32.6:9094\n", "inter.broker.listener.name=TLS\n")
+      expect(content).not_to include('9093')
       expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content), version: chef_run.node['kafka-cluster']['version'])).to eq([])
     end
+  end
+
+  # A node with no server.properties yet gets the stage's target; kafka-cluster holds a running
+  # plaintext node back for one roll (its spec).
+  context 'migrating, on a new KRaft controller of a dynamic quorum being created' do
+    cached(:chef_run) { kraft_run(DYNAMIC_ENTRY.merge('bootstrap' => true), address: '10.0.32.6', node_id: 2, broker: false, security: 'migrating') }
+
+    it 'serves both controller listeners, names the TLS one first and reaches the quorum at its port' do
+      content = server_properties(chef_run)
+      expect(content).to include("listeners=CONTROLLER://10.0.32.6:9093,CONTROLLER_TLS://10.0.32.6:9095\n", "controller.listener.names=CONTROLLER_TLS,CONTROLLER\n",
+                                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL,CONTROLLER_TLS:SSL,CONTROLLER:PLAINTEXT\n",
+                                 "controller.quorum.bootstrap.servers=10.0.16.5:9095,10.0.32.6:9095,10.0.48.7:9095\n")
+      expect(chef_run.node['kafka-cluster']['initial_controllers']).to eq(INITIAL.gsub(':9093:', ':9095:'))
+      expect([chef_run.node['kafka-cluster']['controller_port'], chef_run.node['kafka-cluster']['tls']['controller_port']]).to eq([9093, 9095])
+      expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content), version: chef_run.node['kafka-cluster']['version'])).to eq([])
+    end
+  end
+
+  it 'gives a new KRaft broker in the middle stage both controller listener names, the TLS one first, and the voters at its port' do
+    content = server_properties(kraft_run(KRAFT_ENTRY, address: '10.0.16.8', node_id: 4, security: 'migrating'))
+    expect(content).to include("listeners=PLAINTEXT://10.0.16.8:9092,TLS://10.0.16.8:9094\n", "controller.listener.names=CONTROLLER_TLS,CONTROLLER\n",
+                               "controller.quorum.voters=#{VOTERS.gsub(':9093', ':9095')}\n")
   end
 
   it 'switches TLS off in both cookbooks for a plaintext lab' do

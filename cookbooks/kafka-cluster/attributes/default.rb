@@ -30,7 +30,10 @@ default['kafka-cluster']['tls']['listener_name'] = 'TLS'
 default['kafka-cluster']['tls']['port'] = 9094
 # Every node's certificate names CN=kafka-broker; the workstation's tools CN=kafka-admin.
 default['kafka-cluster']['tls']['super_users'] = %w(kafka-broker kafka-admin)
+# KRaft's controller listeners: the plaintext one (CONTROLLER) and the TLS one (CONTROLLER_TLS).
+# The migration's first roll holds a node's quorum at controller_port until the node serves both.
 default['kafka-cluster']['controller_port'] = 9093
+default['kafka-cluster']['tls']['controller_port'] = 9095
 
 # Kafka 3.9 is the last line with ZooKeeper mode. The sha512 is the tarball's hex digest (Apache's
 # .sha512 files are in gpg's layout, not sha512sum's); a download that does not match is never used.

@@ -80,6 +80,7 @@ module KafkaCluster
           found << 'either controller.quorum.bootstrap.servers or controller.quorum.voters must list the controllers'
         end
         voter_ids = list(props['controller.quorum.voters']).map { |voter| voter.split('@', 2).first }
+        found.concat(quorum_problems(props, roles, controller_names, listeners))
         found << 'controller.listener.names must not be empty in KRaft mode' if controller_names.empty?
         controller_names.reject { |name| map.key?(name) }.each { |name| found << "controller listener #{name} defined in controller.listener.names not found in listener.security.protocol.map" }
         if controller && !voter_ids.empty? && !voter_ids.include?(props['node.id'])
@@ -123,6 +124,33 @@ module KafkaCluster
       found.concat(ssl_problems(props, map, listeners))
       found.concat(authorizer_problems(props, kraft, version))
       found.concat(zookeeper_tls_problems(props)) unless kraft
+      found
+    end
+
+    # QuorumConfig.parseVoterConnections and parseBootstrapServers: {id}@{host}:{port} and
+    # {host}:{port}, a voter's host routable. KafkaConfig splits controller.listener.names at commas
+    # and trims nothing, so a name with a space matches no listener. Beyond Kafka's own checks: a
+    # static voter set holds one address per voter, which every node reaches with its own first
+    # controller listener's protocol (RaftManager's network client), so a controller's own entry
+    # is the port of its first controller listener, or its peers speak to the wrong listener.
+    def quorum_problems(props, roles, controller_names, listeners)
+      found = props['controller.listener.names'].to_s.split(',').reject { |name| name == name.strip }.map do |name|
+        "controller.listener.names entry '#{name}' has spaces around it: Kafka splits the value at commas only, so it names no listener"
+      end
+      voters = list(props['controller.quorum.voters'])
+      voters.reject { |voter| voter.match?(/\A\d+@[^@:\s]+:\d+\z/) }.each do |voter|
+        found << "controller.quorum.voters entry #{voter} is not {id}@{host}:{port}"
+      end
+      voters.select { |voter| voter.match?(/@0\.0\.0\.0:/) }.each { |voter| found << "controller.quorum.voters entry #{voter} is not routable" }
+      list(props['controller.quorum.bootstrap.servers']).reject { |server| server.match?(/\A[^@:\s]+:\d+\z/) }.each do |server|
+        found << "controller.quorum.bootstrap.servers entry #{server} is not {host}:{port}"
+      end
+      own = voters.find { |voter| voter.split('@', 2).first == props['node.id'].to_s }
+      first = listeners.find { |endpoint| endpoint[:name] == controller_names.first }
+      if roles.include?('controller') && own && first && own[/:(\d+)\z/, 1].to_i != first[:port]
+        found << "controller.quorum.voters lists node #{props['node.id']} as #{own}, but its first controller listener #{first[:name]} is on port #{first[:port]}: " \
+                 'the other nodes reach it at that address with that listener\'s protocol'
+      end
       found
     end
 

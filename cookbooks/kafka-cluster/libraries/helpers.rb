@@ -1,4 +1,5 @@
 require 'digest'
+require 'json'
 
 module KafkaCluster
   # Small pure functions the recipe uses, kept here so they are unit-tested on their own.
@@ -325,6 +326,74 @@ module KafkaCluster
       "kafka-cluster: #{path} still reaches ZooKeeper in plaintext (zookeeper.connect #{running['zookeeper.connect']}) while the \"tls\" stage closes that port " \
         'between nodes: the brokers not yet restarted would lose ZooKeeper; converge again with kafka.security "migrating" first, which moves ' \
         'brokers to the TLS port once every member serves it, then "tls" (docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+    end
+
+    # controller.listener.names in order, as Kafka reads them (upper case).
+    def controller_names(properties)
+      ConfigRules.list(properties['controller.listener.names']).map(&:upcase)
+    end
+
+    QUORUM_KEYS = %w(controller.quorum.voters controller.quorum.bootstrap.servers).freeze
+
+    # The migration's middle stage on a node whose running file does not name the TLS controller
+    # listener yet: what keeps it reaching the controllers as it does now for this roll (the
+    # plaintext controller listener first, the quorum at the plaintext port), or nil when it may
+    # move (it runs that listener already, or is new). Kafka reaches the voters and bootstrap
+    # servers with the first controller listener's protocol, and a static voter set names one
+    # address per voter: the move waits until every controller serves the TLS listener.
+    def migration_controller(running_text, new_properties, tls_port:, plaintext_port:)
+      return if running_text.nil?
+      names = ConfigRules.list(new_properties['controller.listener.names'])
+      return if names.size < 2 || controller_names(ConfigRules.parse(running_text)).include?(names.first.upcase)
+      held = { 'controller.listener.names' => (names.drop(1) + names.take(1)).join(',') }
+      QUORUM_KEYS.each do |key|
+        next if new_properties[key].to_s.empty?
+        held[key] = ConfigRules.list(new_properties[key]).map { |entry| entry.sub(/:#{tls_port}\z/, ":#{plaintext_port}") }.join(',')
+      end
+      held
+    end
+
+    # The controller listener the health checks and the workstation's tools ask: one every
+    # controller serves throughout the current stage. That is the plaintext one while the node
+    # has one (the migration's middle stage keeps it on every controller until "tls"), else the first.
+    def check_controller_name(properties)
+      names = controller_names(properties)
+      names.find { |name| listener_protocol(properties, name) == 'PLAINTEXT' } || names.first
+    end
+
+    # Why the new controller listeners must not replace the running ones in one roll, or nil. A
+    # node reaches the controllers (and a controller is reached by its peers) on the first
+    # controller listener it runs: restarted without that listener and protocol, it and the nodes
+    # not yet restarted reach each other no more, so the roll stops at its first controller. The
+    # move goes through kafka.security "migrating" and one more converge.
+    def controller_cut_problem(running_text, new_properties, path)
+      return if running_text.nil?
+      running = ConfigRules.parse(running_text)
+      name = controller_names(running).first
+      return if name.nil?
+      protocol = listener_protocol(running, name)
+      now = new_properties.transform_keys(&:to_s).transform_values(&:to_s)
+      return if controller_names(now).include?(name) && listener_protocol(now, name) == protocol
+      quorum = QUORUM_KEYS.map { |key| running[key] }.find { |value| !value.to_s.empty? }
+      "kafka-cluster: #{path} reaches the controllers on #{protocol} listener #{name} (#{quorum}) and the new configuration has no #{protocol} controller " \
+        "listener #{name} (controller.listener.names #{now['controller.listener.names']}): restarted, this node and the nodes not yet restarted would not " \
+        'reach each other; the controller listener moves through kafka.security "migrating" and one more converge before "tls" ' \
+        '(docs/tls.md, "Moving a running plaintext cluster to TLS"); nothing was changed'
+    end
+
+    # Which of a voter's own controller listeners (NAME://host:port) the voter set in describe
+    # --status's CurrentVoters does not list yet: nil without an answer, [] once it lists them all
+    # or when the node is no voter. A dynamic quorum's voter sends the leader its listeners
+    # (UpdateRaftVoter) after a restart; the voter set is what the other nodes reach it by.
+    def voter_listeners_missing(output, id, listeners)
+      list = output.to_s[/^CurrentVoters:\s+(\[.*\])\s*$/, 1]
+      return if list.nil?
+      voter = JSON.parse(list).find { |entry| entry['id'] == id }
+      return [] if voter.nil?
+      known = Array(voter['endpoints']).map(&:upcase)
+      listeners.reject { |listener| known.include?(listener.upcase) }
+    rescue JSON::ParserError
+      nil
     end
 
     # server.properties lines, sorted so the file only changes when a value does.

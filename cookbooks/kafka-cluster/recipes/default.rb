@@ -90,10 +90,23 @@ if tls['enabled'] && tls['migrating'] && broker
                    'converge again once every broker has it to move them to TLS (docs/tls.md, "Moving a running plaintext cluster to TLS")')
   end
 end
+if tls['enabled'] && tls['migrating'] && kraft
+  # Kafka reaches the controllers with its first controller listener's protocol: the first roll
+  # of the middle stage adds the TLS controller listener and keeps every node on the plaintext
+  # one; a second converge, once every controller serves both, moves them (docs/tls.md).
+  held = KafkaCluster::Helpers.migration_controller(running_properties, props, tls_port: tls['controller_port'], plaintext_port: kafka['controller_port'])
+  if held
+    props.merge!(held)
+    Chef::Log.warn("kafka-cluster: #{server_properties} does not name the TLS controller listener yet: this roll keeps this node on the controllers' " \
+                   "#{held['controller.listener.names'].split(',').first} listener; converge again once every controller serves both to move it " \
+                   '(docs/tls.md, "Moving a running plaintext cluster to TLS")')
+  end
+end
 # Checked before anything changes: Kafka would refuse these at start, one broker into the roll.
 config_problems = KafkaCluster::ConfigRules.problems(props, version: kafka['version'])
 raise "kafka-cluster: #{server_properties} would not start Kafka #{kafka['version']}: #{config_problems.join('; ')}" unless config_problems.empty?
 cut = KafkaCluster::Helpers.plaintext_cut_problem(running_properties, props, server_properties)
+cut ||= KafkaCluster::Helpers.controller_cut_problem(running_properties, props, server_properties) if kraft
 raise cut if cut
 
 release = KafkaCluster::Helpers.release_name(kafka['scala_version'], kafka['version'])
@@ -264,9 +277,9 @@ if kraft || tls['enabled']
 end
 controller_tools_config = "#{kafka['conf_dir']}/controller-tools.properties"
 add_controller_config = "#{kafka['conf_dir']}/add-controller.properties"
-controller_name = props['controller.listener.names'].to_s.split(',').first.to_s.strip
+controller_name = KafkaCluster::Helpers.check_controller_name(props).to_s
 if kraft
-  # The controller listener keeps PLAINTEXT through the migration's middle stage while the
+  # The controllers keep their plaintext listener through the migration's middle stage while the
   # brokers' TLS listener is up: the admin clients aimed at controllers speak its protocol.
   controller_client = KafkaCluster::Helpers.client_properties(
     KafkaCluster::Helpers.listener_protocol(props, controller_name), tls_dir, kafka['tools_properties'].to_h
@@ -380,6 +393,10 @@ if kraft
     command_config: controller ? controller_tools_config : tools_config,
     log_dir: kafka['log_dir'],
     attempts: kafka['quorum_retries'],
+    node_id: props['node.id'].to_i,
+    # While a dynamic quorum's controller runs both controller listeners, the roll moves on once
+    # the voter set lists both: the next converge has the other nodes reach it on the TLS one.
+    voter_listeners: dynamic_quorum && controller && controller_names.size > 1 ? KafkaCluster::ConfigRules.list(props['listeners']).select { |entry| controller_names.include?(entry.split('://').first.upcase) } : [],
   }]
 end
 if broker

@@ -13,12 +13,17 @@ property :command_config, String, required: true
 property :log_dir, String, required: true
 property :attempts, Integer, default: 36
 property :delay, Integer, default: 5
+# A dynamic quorum's controller: this node's id and the controller listeners (NAME://host:port)
+# the voter set must list for it before the check passes. Empty: the leader alone.
+property :node_id, Integer, default: -1
+property :voter_listeners, Array, default: []
 
 default_action :check
 
 action :check do
   answer = ''
   leader = nil
+  missing = nil
   (1..new_resource.attempts).each do |attempt|
     sleep new_resource.delay if attempt > 1
     answer = KafkaCluster::Helpers.tool_answer do
@@ -26,7 +31,13 @@ action :check do
                 environment: { 'LOG_DIR' => new_resource.log_dir }, timeout: 90)
     end
     leader = KafkaCluster::Helpers.quorum_leader_id(answer)
-    break if leader
+    missing = new_resource.voter_listeners.empty? ? [] : KafkaCluster::Helpers.voter_listeners_missing(answer, new_resource.node_id, new_resource.voter_listeners)
+    break if leader && missing == []
+  end
+  if leader && missing != []
+    raise "kafka-cluster: the voter set does not list #{(missing || new_resource.voter_listeners).join(', ')} for controller #{new_resource.node_id} after " \
+          "#{new_resource.attempts} attempts (describe --status through #{new_resource.endpoint.join(' ')}): the voter sends its listeners to the leader " \
+          '(UpdateRaftVoter, kraft.version 1) after its restart, and the next converge has the other nodes reach it there; check its server.log'
   end
   if leader.nil?
     last = answer.strip.lines.last.to_s.strip

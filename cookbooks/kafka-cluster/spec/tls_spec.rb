@@ -11,11 +11,11 @@ TLS_SOURCE = Dir.mktmpdir('platform-tls').tap do |dir|
   File.write("#{dir}/ca.crt", "-----BEGIN CERTIFICATE-----\nY2EtY2VydA==\n-----END CERTIFICATE-----\n")
 end
 
-TLS_VOTERS = '1@10.0.16.5:9093,2@10.0.32.6:9093,3@10.0.48.7:9093'.freeze
+TLS_VOTERS = '1@10.0.16.5:9095,2@10.0.32.6:9095,3@10.0.48.7:9095'.freeze
 TLS_KRAFT = { 'mode' => 'kraft', 'cluster_id' => 'MkU3OEVBNTcwNTJENDM2Qg' }.freeze
 
-def tls_run(properties, kraft: nil, tls: TLS_SOURCE, migrating: false, conf_dir: nil, version: nil, zookeeper_client: false)
-  ChefSpec::SoloRunner.new do |node|
+def tls_run(properties, kraft: nil, tls: TLS_SOURCE, migrating: false, conf_dir: nil, version: nil, zookeeper_client: false, step_into: [])
+  ChefSpec::SoloRunner.new(step_into: step_into) do |node|
     node.normal['kafka-cluster']['tls']['enabled'] = !tls.nil?
     node.normal['kafka-cluster']['tls']['source_dir'] = tls if tls
     node.normal['kafka-cluster']['tls']['migrating'] = migrating
@@ -24,6 +24,7 @@ def tls_run(properties, kraft: nil, tls: TLS_SOURCE, migrating: false, conf_dir:
     node.normal['kafka-cluster']['version'] = version if version
     properties.each { |key, value| node.normal['kafka-cluster']['config']['properties'][key] = value }
     (kraft || {}).each { |key, value| node.normal['kafka-cluster'][key] = value }
+    yield node if block_given?
   end.converge('kafka-cluster::default')
 end
 
@@ -43,11 +44,37 @@ def kraft_tls_properties(node_id, address, roles)
     'node.id' => node_id,
     'process.roles' => roles.join(','),
     'controller.quorum.voters' => TLS_VOTERS,
-    'controller.listener.names' => 'CONTROLLER',
-    'listener.security.protocol.map' => 'TLS:SSL,CONTROLLER:SSL',
-    'listeners' => [("TLS://#{address}:9094" if broker), ("CONTROLLER://#{address}:9093" if roles.include?('controller'))].compact.join(','),
+    'controller.listener.names' => 'CONTROLLER_TLS',
+    'listener.security.protocol.map' => 'TLS:SSL,CONTROLLER_TLS:SSL',
+    'listeners' => [("TLS://#{address}:9094" if broker), ("CONTROLLER_TLS://#{address}:9095" if roles.include?('controller'))].compact.join(','),
   }
   properties.merge!('advertised.listeners' => "TLS://#{address}:9094", 'inter.broker.listener.name' => 'TLS') if broker
+  properties
+end
+
+# What insight-kafka-cluster gives a KRaft node at each kafka.security stage, with a static
+# (controller.quorum.voters) or dynamic (controller.quorum.bootstrap.servers) quorum of three.
+KRAFT_CONTROLLERS = [[1, '10.0.16.5'], [2, '10.0.32.6'], [3, '10.0.48.7']].freeze
+CONTROLLER_LISTENERS = { 'CONTROLLER' => [9093, 'PLAINTEXT'], 'CONTROLLER_TLS' => [9095, 'SSL'] }.freeze
+def kraft_stage_properties(stage, node_id, address, roles, quorum: :static)
+  names = { plaintext: %w(CONTROLLER), migrating: %w(CONTROLLER_TLS CONTROLLER), tls: %w(CONTROLLER_TLS) }.fetch(stage)
+  brokers = { plaintext: %w(PLAINTEXT:9092), migrating: %w(PLAINTEXT:9092 TLS:9094), tls: %w(TLS:9094) }.fetch(stage).map { |listener| listener.sub(':', "://#{address}:") }
+  broker_map = { plaintext: 'PLAINTEXT:PLAINTEXT', migrating: 'PLAINTEXT:PLAINTEXT,TLS:SSL', tls: 'TLS:SSL' }.fetch(stage)
+  controllers = roles.include?('controller') ? names.reverse.map { |name| "#{name}://#{address}:#{CONTROLLER_LISTENERS[name][0]}" } : []
+  port = CONTROLLER_LISTENERS[names.first][0]
+  properties = {
+    'node.id' => node_id,
+    'process.roles' => roles.join(','),
+    'controller.listener.names' => names.join(','),
+    'listener.security.protocol.map' => ([broker_map] + names.map { |name| "#{name}:#{CONTROLLER_LISTENERS[name][1]}" }).join(','),
+    'listeners' => ((roles.include?('broker') ? brokers : []) + controllers).join(','),
+  }
+  if quorum == :static
+    properties['controller.quorum.voters'] = KRAFT_CONTROLLERS.map { |id, ip| "#{id}@#{ip}:#{port}" }.join(',')
+  else
+    properties['controller.quorum.bootstrap.servers'] = KRAFT_CONTROLLERS.map { |_, ip| "#{ip}:#{port}" }.join(',')
+  end
+  properties.merge!('advertised.listeners' => brokers.join(','), 'inter.broker.listener.name' => stage == :plaintext ? 'PLAINTEXT' : 'TLS') if roles.include?('broker')
   properties
 end
 
@@ -131,7 +158,7 @@ describe 'kafka-cluster::default with TLS' do
 
       it 'runs its controller listener on SSL too, with StandardAuthorizer, and nothing of ZooKeeper' do
         content = rendered(chef_run)
-        expect(content).to include("listener.security.protocol.map=TLS:SSL,CONTROLLER:SSL\n",
+        expect(content).to include("listener.security.protocol.map=TLS:SSL,CONTROLLER_TLS:SSL\n",
                                    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n", *SSL_LINES)
         expect(content).not_to match(/^zookeeper\.|PLAINTEXT/)
       end
@@ -141,7 +168,7 @@ describe 'kafka-cluster::default with TLS' do
           expect(content).to include("security.protocol=SSL\n", "ssl.keystore.type=PEM\n", "ssl.keystore.location=/etc/kafka/tls/keystore.pem\n",
                                      "ssl.truststore.location=/etc/kafka/tls/truststore.pem\n", "request.timeout.ms=5000\n")
         }
-        endpoint = roles.include?('controller') ? ['--bootstrap-controller', "#{address}:9093"] : ['--bootstrap-server', "#{address}:9094"]
+        endpoint = roles.include?('controller') ? ['--bootstrap-controller', "#{address}:9095"] : ['--bootstrap-server', "#{address}:9094"]
         expect(chef_run).to check_kafka_cluster_quorum("the controller quorum has a leader, seen from node #{node_id}").with(endpoint: endpoint)
         if roles.include?('broker')
           expect(chef_run).to check_kafka_cluster_registered("broker #{node_id} is registered with the controllers").with(bootstrap_server: "#{address}:9094")
@@ -193,19 +220,6 @@ describe 'kafka-cluster::default with TLS' do
     end
   end
 
-  # What insight-kafka-cluster gives KRaft nodes with kafka.security "migrating": the brokers' TLS
-  # listener beside the plaintext one, the controller listener still on PLAINTEXT.
-  def kraft_migrating_properties(node_id, address, roles)
-    broker = roles.include?('broker')
-    listeners = broker ? ["PLAINTEXT://#{address}:9092", "TLS://#{address}:9094"] : []
-    properties = kraft_tls_properties(node_id, address, roles).merge(
-      'listener.security.protocol.map' => 'PLAINTEXT:PLAINTEXT,TLS:SSL,CONTROLLER:PLAINTEXT',
-      'listeners' => (listeners + (roles.include?('controller') ? ["CONTROLLER://#{address}:9093"] : [])).join(',')
-    )
-    properties['advertised.listeners'] = listeners.join(',') if broker
-    properties
-  end
-
   KRAFT_NODE_KINDS.each do |kind, (node_id, address, roles)|
     context "on a #{kind} in the migration's middle stage, first roll (a plaintext node)" do
       let(:conf_dir) { Dir.mktmpdir('kafka-conf') }
@@ -213,7 +227,7 @@ describe 'kafka-cluster::default with TLS' do
       let(:chef_run) do
         running = [("PLAINTEXT://#{address}:9092" if roles.include?('broker')), ("CONTROLLER://#{address}:9093" if roles.include?('controller'))].compact.join(',')
         File.write("#{conf_dir}/server.properties", "node.id=#{node_id}\nlisteners=#{running}\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\ncontroller.listener.names=CONTROLLER\n")
-        tls_run(kraft_migrating_properties(node_id, address, roles), kraft: TLS_KRAFT.merge('version' => '4.3.1'), migrating: true, conf_dir: conf_dir)
+        tls_run(kraft_stage_properties(:migrating, node_id, address, roles), kraft: TLS_KRAFT.merge('version' => '4.3.1'), migrating: true, conf_dir: conf_dir)
       end
 
       it 'asks its controller listener in PLAINTEXT and its TLS listener in SSL, never TLS to a plaintext port' do
@@ -238,7 +252,7 @@ describe 'kafka-cluster::default with TLS' do
       it 'gives add-controller server.properties with an admin client on the controller listener\'s protocol' do
         expect(chef_run).to create_file("#{conf_dir}/add-controller.properties").with(owner: 'root', group: 'kafka', mode: '0640')
         expect(chef_run).to render_file("#{conf_dir}/add-controller.properties").with_content { |content|
-          expect(content).to include("node.id=#{node_id}\n", "controller.listener.names=CONTROLLER\n", "security.protocol=PLAINTEXT\n")
+          expect(content).to include("node.id=#{node_id}\n", "controller.listener.names=CONTROLLER,CONTROLLER_TLS\n", "security.protocol=PLAINTEXT\n")
           expect(content).not_to include('request.timeout.ms')
         }
       end
@@ -248,7 +262,7 @@ describe 'kafka-cluster::default with TLS' do
   it 'gives add-controller, under TLS, server.properties with an SSL admin client on the node\'s own key' do
     run = tls_run(kraft_tls_properties(1, '10.0.16.5', %w(controller)), kraft: TLS_KRAFT.merge('version' => '4.3.1'))
     expect(run).to render_file('/etc/kafka/add-controller.properties').with_content { |content|
-      expect(content).to include("node.id=1\n", "listeners=CONTROLLER://10.0.16.5:9093\n", "security.protocol=SSL\n",
+      expect(content).to include("node.id=1\n", "listeners=CONTROLLER_TLS://10.0.16.5:9095\n", "security.protocol=SSL\n",
                                  "ssl.keystore.location=/etc/kafka/tls/keystore.pem\n", "ssl.truststore.location=/etc/kafka/tls/truststore.pem\n")
     }
     expect(run).to render_file('/etc/kafka/controller-tools.properties').with_content("security.protocol=SSL\n")
@@ -329,6 +343,166 @@ describe 'kafka-cluster::default with TLS' do
   end
 end
 
+# A running KRaft cluster's controllers move to TLS in three rolls, each node restarted while the
+# others still run the roll before: from plaintext, "migrating" twice (the second converge finds
+# the TLS controller listener running), then "tls". Each node starts from the server.properties
+# it runs, and each roll's file is the one the next roll finds.
+describe 'kafka-cluster::default moving KRaft controllers to TLS' do
+  include_context 'a mounted data volume'
+  let(:conf_dir) { Dir.mktmpdir('kafka-conf') }
+  after { FileUtils.rm_rf(conf_dir) }
+
+  def stage_run(stage, node_id, address, roles, quorum, &block)
+    tls_run(kraft_stage_properties(stage, node_id, address, roles, quorum: quorum), kraft: TLS_KRAFT, tls: stage == :plaintext ? nil : TLS_SOURCE,
+                                                                                    migrating: stage == :migrating, conf_dir: conf_dir, &block)
+  end
+
+  # Converges the node at that stage and makes what it rendered the file it runs from then on.
+  def roll(stage, node_id, address, roles, quorum)
+    run = stage_run(stage, node_id, address, roles, quorum)
+    content = rendered(run, "#{conf_dir}/server.properties")
+    File.write("#{conf_dir}/server.properties", content)
+    [run, KafkaCluster::ConfigRules.parse(content)]
+  end
+
+  # The rolls a node goes through, and the file it runs after each.
+  def rolls(node_id, address, roles, quorum)
+    %i(plaintext migrating migrating tls).map { |stage| roll(stage, node_id, address, roles, quorum) }
+  end
+
+  def quorum_value(props)
+    props['controller.quorum.voters'] || props['controller.quorum.bootstrap.servers']
+  end
+
+  # Where and how a node reaches the controllers: its first controller listener's protocol, at the
+  # quorum's ports.
+  def reaches(props)
+    name = KafkaCluster::Helpers.controller_names(props).first
+    [quorum_value(props).scan(/:(\d+)(?:,|\z)/).flatten.map(&:to_i).uniq, KafkaCluster::Helpers.listener_protocol(props, name)]
+  end
+
+  # The controller listeners a controller serves: port => protocol.
+  def serves(props)
+    names = KafkaCluster::Helpers.controller_names(props)
+    KafkaCluster::ConfigRules.endpoints(props['listeners']).select { |endpoint| names.include?(endpoint[:name]) }
+                                                           .to_h { |endpoint| [endpoint[:port], KafkaCluster::Helpers.listener_protocol(props, endpoint[:name])] }
+  end
+
+  %i(static dynamic).each do |quorum|
+    context "with a #{quorum} quorum" do
+      KRAFT_NODE_KINDS.each do |kind, (node_id, address, roles)|
+        it "rolls a #{kind} from plaintext to TLS, each file one Kafka 3.9.1 accepts, the controller listener's move held one roll" do
+          allow(Chef::Log).to receive(:warn).and_call_original
+          files = rolls(node_id, address, roles, quorum).map(&:last)
+          files.each { |props| expect(KafkaCluster::ConfigRules.problems(props, version: '3.9.1')).to eq([]) }
+          expect(files.map { |props| props['controller.listener.names'] }).to eq(%w(CONTROLLER CONTROLLER,CONTROLLER_TLS CONTROLLER_TLS,CONTROLLER CONTROLLER_TLS))
+          expect(files.map { |props| reaches(props) }).to eq([[[9093], 'PLAINTEXT'], [[9093], 'PLAINTEXT'], [[9095], 'SSL'], [[9095], 'SSL']])
+          expect(Chef::Log).to have_received(:warn).with(/does not name the TLS controller listener yet: this roll keeps this node on the controllers' CONTROLLER listener/).once
+          if roles.include?('controller')
+            expect(files.map { |props| serves(props) }).to eq([{ 9093 => 'PLAINTEXT' }, { 9093 => 'PLAINTEXT', 9095 => 'SSL' }, { 9093 => 'PLAINTEXT', 9095 => 'SSL' }, { 9095 => 'SSL' }])
+          end
+          expect(files.last.values.join(' ')).not_to include('9093')
+        end
+      end
+
+      it 'keeps every node and every controller of the roll before and after able to reach each other at each roll' do
+        controller = rolls(1, '10.0.16.5', %w(controller), quorum).map(&:last)
+        FileUtils.rm_f("#{conf_dir}/server.properties")
+        broker = rolls(4, '10.0.16.8', %w(broker), quorum).map(&:last)
+        controller.each_cons(2).with_index do |(before, after), index|
+          # Restarted into this roll, a node reaches the controllers not yet restarted, and they it.
+          [[after, before], [before, after], [broker[index + 1], before], [broker[index], after]].each do |node, peer|
+            ports, protocol = reaches(node)
+            expect(ports.map { |port| serves(peer)[port] }).to eq([protocol])
+          end
+        end
+      end
+
+      it 'asks the controller listener every controller serves in each stage, with client settings of its protocol' do
+        asked = rolls(1, '10.0.16.5', %w(controller), quorum).map do |run, _|
+          check = run.find_resource(:kafka_cluster_quorum, 'the controller quorum has a leader, seen from node 1')
+          tools = nil
+          expect(run).to render_file("#{conf_dir}/controller-tools.properties").with_content { |content| tools = content[/^security\.protocol=(\w+)$/, 1] }
+          [check.endpoint.last, tools, check.voter_listeners]
+        end
+        both = quorum == :dynamic ? %w(CONTROLLER://10.0.16.5:9093 CONTROLLER_TLS://10.0.16.5:9095) : []
+        expect(asked).to eq([['10.0.16.5:9093', 'PLAINTEXT', []], ['10.0.16.5:9093', 'PLAINTEXT', both], ['10.0.16.5:9093', 'PLAINTEXT', both],
+                             ['10.0.16.5:9095', 'SSL', []]])
+      end
+    end
+  end
+
+  KRAFT_NODE_KINDS.each do |kind, (node_id, address, roles)|
+    context "refusing, on a #{kind}, a jump that strands it" do
+      def refused(stage, node_id, address, roles, quorum = :static)
+        before = File.read("#{conf_dir}/server.properties")
+        error = nil
+        expect { stage_run(stage, node_id, address, roles, quorum) }.to raise_error(RuntimeError) { |raised| error = raised.message }
+        expect(error.lines.size).to eq(1)
+        expect(error).to include("#{conf_dir}/server.properties", 'nothing was changed')
+        expect(File.read("#{conf_dir}/server.properties")).to eq(before)
+        error
+      end
+
+      it 'refuses plaintext straight to tls' do
+        roll(:plaintext, node_id, address, roles, :static)
+        error = refused(:tls, node_id, address, roles)
+        expect(error).to include('reaches the controllers on PLAINTEXT listener CONTROLLER (1@10.0.16.5:9093,') unless roles.include?('broker')
+      end
+
+      it 'refuses tls after the first roll of "migrating" alone, with either quorum' do
+        %i(static dynamic).each do |quorum|
+          roll(:plaintext, node_id, address, roles, quorum)
+          roll(:migrating, node_id, address, roles, quorum)
+          error = refused(:tls, node_id, address, roles, quorum)
+          expect(error).to include('"migrating" and one more converge') unless roles.include?('broker')
+        end
+      end
+
+      it 'refuses tls on a node whose running file still reaches the controllers over plaintext, its brokers on TLS already' do
+        roll(:plaintext, node_id, address, roles, :static)
+        props = kraft_stage_properties(:migrating, node_id, address, roles).merge('controller.listener.names' => 'CONTROLLER',
+                                                                                  'controller.quorum.voters' => KRAFT_CONTROLLERS.map { |id, ip| "#{id}@#{ip}:9093" }.join(','))
+        props['listeners'] = props['listeners'].split(',').reject { |listener| listener.start_with?('CONTROLLER_TLS') }.join(',')
+        props['listener.security.protocol.map'] = 'PLAINTEXT:PLAINTEXT,TLS:SSL,CONTROLLER:PLAINTEXT'
+        File.write("#{conf_dir}/server.properties", KafkaCluster::Helpers.properties_lines(props).join("\n") + "\n")
+        expect(refused(:tls, node_id, address, roles)).to include('reaches the controllers on PLAINTEXT listener CONTROLLER')
+      end
+
+      it 'refuses plaintext on a node running the TLS controller listener' do
+        %i(plaintext migrating migrating tls).each { |stage| roll(stage, node_id, address, roles, :static) }
+        expect(refused(:plaintext, node_id, address, roles)).to include('reaches the controllers on SSL listener CONTROLLER_TLS (1@10.0.16.5:9095,')
+      end
+    end
+  end
+
+  it 'waits, on a dynamic quorum\'s controller serving both listeners, until the voter set lists both' do
+    roll(:plaintext, 1, '10.0.16.5', %w(controller), :dynamic)
+    roll(:migrating, 1, '10.0.16.5', %w(controller), :dynamic)
+    status = lambda do |endpoints|
+      "LeaderId:               2\nCurrentVoters:          [{\"id\": 1, \"directoryId\": \"K90IZ-0DRNazJ49kCZ1EMQ\", \"endpoints\": [#{endpoints}]}, " \
+        "{\"id\": 2, \"directoryId\": \"aUARLskQTCW4qCZDtS_cwA\", \"endpoints\": [\"CONTROLLER://10.0.32.6:9093\"]}]\n"
+    end
+    allow_any_instance_of(Chef::Provider).to receive(:sleep)
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out).and_call_original
+    answers = [status.call('"CONTROLLER://10.0.16.5:9093"'), status.call('"CONTROLLER://10.0.16.5:9093", "CONTROLLER_TLS://10.0.16.5:9095"')]
+    allow_any_instance_of(Chef::Provider).to receive(:shell_out)
+      .with('/opt/kafka/current/bin/kafka-metadata-quorum.sh', '--bootstrap-controller', '10.0.16.5:9093', '--command-config', "#{conf_dir}/controller-tools.properties",
+            'describe', '--status', environment: { 'LOG_DIR' => '/var/log/kafka' }, timeout: 90) { double(stdout: answers.size > 1 ? answers.shift : answers.first, stderr: '') }
+    data_dir = Dir.mktmpdir.tap { |dir| File.write("#{dir}/meta.properties", "cluster.id=#{TLS_KRAFT['cluster_id']}\n") }
+    quorum_run = lambda do |retries|
+      tls_run(kraft_stage_properties(:migrating, 1, '10.0.16.5', %w(controller), quorum: :dynamic), kraft: TLS_KRAFT, migrating: true, conf_dir: conf_dir,
+                                                                                                    step_into: ['kafka_cluster_quorum']) do |node|
+        node.normal['kafka-cluster']['quorum_retries'] = retries
+        node.normal['kafka-cluster']['data_dir'] = data_dir
+      end
+    end
+    expect { quorum_run.call(1) }.to raise_error(%r{the voter set does not list CONTROLLER_TLS://10\.0\.16\.5:9095 for controller 1 after 1 attempts})
+    answers.unshift(status.call('"CONTROLLER://10.0.16.5:9093"'))
+    expect { quorum_run.call(2) }.not_to raise_error
+  end
+end
+
 describe KafkaCluster::ConfigRules do
   let(:good) { ZK_TLS_BROKER.merge(KafkaCluster::Helpers.tls_properties(dir: '/etc/kafka/tls', kraft: false, authorizer: true, zookeeper_tls: true, super_users: %w(kafka-broker))) }
   let(:controller) { kraft_tls_properties(1, '10.0.16.5', %w(controller)) }
@@ -358,15 +532,27 @@ describe KafkaCluster::ConfigRules do
   end
 
   it 'finds each broken KRaft rule' do
-    expect(problems(combined.merge('advertised.listeners' => 'TLS://10.0.32.6:9094,CONTROLLER://10.0.32.6:9093'), version: '4.3.1'))
-      .to include(/must not advertise the controller listener CONTROLLER/)
-    expect(problems(controller.merge('listeners' => 'CONTROLLER://10.0.16.5:9093,TLS://10.0.16.5:9094'), version: '4.3.1'))
+    expect(problems(combined.merge('advertised.listeners' => 'TLS://10.0.32.6:9094,CONTROLLER_TLS://10.0.32.6:9095'), version: '4.3.1'))
+      .to include(/must not advertise the controller listener CONTROLLER_TLS/)
+    expect(problems(controller.merge('listeners' => 'CONTROLLER_TLS://10.0.16.5:9095,TLS://10.0.16.5:9094'), version: '4.3.1'))
       .to include(/listeners must only contain controller listeners/)
-    expect(problems(kraft_tls_properties(4, '10.0.16.8', %w(broker)).merge('listeners' => 'TLS://10.0.16.8:9094,CONTROLLER://10.0.16.8:9093'), version: '4.3.1'))
+    expect(problems(kraft_tls_properties(4, '10.0.16.8', %w(broker)).merge('listeners' => 'TLS://10.0.16.8:9094,CONTROLLER_TLS://10.0.16.8:9095'), version: '4.3.1'))
       .to include(/must not contain a value appearing in listeners on a KRaft broker-only node/)
-    expect(problems(combined.merge('listener.security.protocol.map' => 'TLS:SSL'), version: '4.3.1')).to include(/controller listener CONTROLLER .* not found in listener\.security\.protocol\.map/)
+    expect(problems(combined.merge('listener.security.protocol.map' => 'TLS:SSL'), version: '4.3.1')).to include(/controller listener CONTROLLER_TLS .* not found in listener\.security\.protocol\.map/)
     expect(problems(combined.merge('node.id' => 9), version: '4.3.1')).to include(/node 9 has the controller role but is not among controller\.quorum\.voters/)
     expect(problems(good.merge('controller.listener.names' => 'CONTROLLER'))).to include(/controller\.listener\.names must be empty when not running in KRaft mode/)
+  end
+
+  it 'finds a voter or bootstrap server Kafka cannot parse, a controller listener name with spaces, and a controller its peers reach on the wrong port' do
+    expect(problems(controller.merge('controller.quorum.voters' => '1@10.0.16.5,2@10.0.32.6:9095'), version: '4.3.1')).to include(/entry 1@10\.0\.16\.5 is not \{id\}@\{host\}:\{port\}/)
+    expect(problems(controller.merge('controller.quorum.voters' => '1@0.0.0.0:9095'), version: '4.3.1')).to include(/entry 1@0\.0\.0\.0:9095 is not routable/)
+    expect(problems(controller.reject { |key, _| key == 'controller.quorum.voters' }.merge('controller.quorum.bootstrap.servers' => '10.0.16.5'), version: '4.3.1'))
+      .to include(/bootstrap\.servers entry 10\.0\.16\.5 is not \{host\}:\{port\}/)
+    expect(problems(controller.merge('controller.listener.names' => 'CONTROLLER_TLS, CONTROLLER', 'listener.security.protocol.map' => 'CONTROLLER_TLS:SSL,CONTROLLER:PLAINTEXT',
+                                     'listeners' => 'CONTROLLER_TLS://10.0.16.5:9095,CONTROLLER://10.0.16.5:9093'), version: '4.3.1'))
+      .to include(/controller\.listener\.names entry ' CONTROLLER' has spaces around it/)
+    expect(problems(controller.merge('controller.quorum.voters' => TLS_VOTERS.gsub(':9095', ':9093')), version: '4.3.1'))
+      .to include(/lists node 1 as 1@10\.0\.16\.5:9093, but its first controller listener CONTROLLER_TLS is on port 9095/)
   end
 
   it 'finds a PEM store given a password, a wrong authorizer, and ZooKeeper TLS without the Netty socket' do
