@@ -34,6 +34,7 @@ const KAFKA_TOOLS = {
   logDir: "/var/log/kafka",
   kraftClientConfig: "/etc/kafka/tools.properties",
   controllerClientConfig: "/etc/kafka/controller-tools.properties",
+  serverProperties: "/etc/kafka/server.properties",
   ports: { zookeeperClient: 2181, broker: 9092, controller: 9093, brokerTls: 9094, controllerTls: 9095 },
 } as const;
 
@@ -348,6 +349,20 @@ export class KafkaProvisionScripts {
   }
 
   /**
+   * Run when Terraform is about to close the plaintext ports between Kafka nodes (kafka.security
+   * becomes "tls"), before it does: fails while a node's running server.properties still reaches
+   * another node in plaintext. Its arguments name every Kafka node's address.
+   */
+  plaintextGuard(): string {
+    return renderScript("provision/plaintext-guard", {
+      scriptName: "plaintext-guard",
+      deletionProtection: this.config.kafka.deletionProtection,
+      knifeConfig: this.knifeConfig,
+      serverProperties: KAFKA_TOOLS.serverProperties,
+    });
+  }
+
+  /**
    * Run when Terraform destroys a dedicated KRaft controller, before its instance and volume:
    * waits until the converge of the same apply has removed it from the voters, and fails if that
    * does not happen in time, if no controller answers, or if the quorum is static. One script for
@@ -503,7 +518,7 @@ export class KafkaProvisionScripts {
       fields: zookeeper
         ? "kafka.zookeeperNodes (or kafka.nodes, which its default follows)"
         : "kafka.controllerNodes, kafka.dedicatedControllers (or kafka.nodes, which the controllers' default follows)",
-      configPath: zookeeper ? "/etc/zookeeper/zoo.cfg" : "/etc/kafka/server.properties",
+      configPath: zookeeper ? "/etc/zookeeper/zoo.cfg" : KAFKA_TOOLS.serverProperties,
       bag: item.bag,
       itemId: item.id,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,

@@ -6,6 +6,8 @@ import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
+import type { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import type { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { CONTROLLER_NODE_ID_BASE } from "../config/validateConfig";
 import { chefClientPackage } from "../constructs/chefPackages";
@@ -18,7 +20,7 @@ import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
-import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
@@ -68,6 +70,9 @@ export interface KafkaStackProps extends PlatformStackProps {
   /** Spark's nodes consume from Kafka. */
   readonly sparkSecurityGroup: SecurityGroup;
 }
+
+/** The security group rules of these ports carry plaintext between nodes (KAFKA_PORTS' names as the rules use them). */
+const PLAINTEXT_PORT_NAMES: ReadonlySet<string> = new Set(["broker", "zookeeper-client", "controller"]);
 
 /** A provisioner Terraform runs when it destroys the resource: cdktf's types lack `when`, which its JSON passes on. */
 function atDestroy<T extends object>(provisioner: T): T {
@@ -133,6 +138,11 @@ export class KafkaStack extends PlatformStack {
   readonly rollGuards: TerraformData[];
   /** KRaft mode's dedicated controllers, one instance per controller by node id: waits, when Terraform is about to destroy one, until the converge has removed it from the voters. */
   readonly controllerGuard?: TerraformData;
+  /**
+   * One instance while kafka.security lets plaintext through the security group, none with "tls":
+   * Terraform destroys it, running its check, before the plaintext ports' rules it depends on.
+   */
+  readonly plaintextGuard: TerraformData;
   /** Installs the drain command on the workstation. */
   readonly drainCommand: TerraformData;
   /** Installs the rebalance command on the workstation. */
@@ -187,14 +197,19 @@ export class KafkaStack extends PlatformStack {
     // What a node's bootstrap needs open: SSH from the workstation, the Chef server for the
     // client, and the members' ports for the health checks of its first run.
     const bootstrapRules: ITerraformDependable[] = [];
+    // Every rule of a plaintext port, both sides: what the plaintext guard (below) stands before.
+    const plaintextRules: ITerraformDependable[] = [];
+    const rule = (name: string, id: string, ingress: TcpIngress): VpcSecurityGroupIngressRule => {
+      const made = allowTcp(this, id, this.securityGroup, ingress);
+      if (PLAINTEXT_PORT_NAMES.has(name)) plaintextRules.push(made, ...this.node.children.filter((child): child is VpcSecurityGroupEgressRule => child.node.id === `${id}-egress`));
+      return made;
+    };
     for (const [name, port] of [...memberPorts, ...brokerPorts]) {
-      bootstrapRules.push(allowTcp(this, `${name}-from-members`, this.securityGroup, { port, from: this.securityGroup, description: `${name} among cluster members` }));
+      bootstrapRules.push(rule(name, `${name}-from-members`, { port, from: this.securityGroup, description: `${name} among cluster members` }));
     }
     for (const [name, port] of brokerPorts) {
-      allowTcp(this, `${name}-from-spark`, this.securityGroup, { port, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
-      kafka.clientSecurityGroupIds.forEach((groupId, index) =>
-        allowTcp(this, `${name}-from-client-${index}`, this.securityGroup, { port, from: groupId, description: "configured Kafka client" }),
-      );
+      rule(name, `${name}-from-spark`, { port, from: props.sparkSecurityGroup, description: "Spark jobs read and write topics" });
+      kafka.clientSecurityGroupIds.forEach((groupId, index) => rule(name, `${name}-from-client-${index}`, { port, from: groupId, description: "configured Kafka client" }));
     }
     bootstrapRules.push(
       allowTcp(this, "ssh-from-workstation", this.securityGroup, { port: 22, from: workstationSecurityGroup, description: "knife bootstrap and ssh from the workstation only" }),
@@ -424,6 +439,18 @@ export class KafkaStack extends PlatformStack {
       // broker's attachments (each stops the instance first), volumes and instance only after its
       // guard; a ZooKeeper member's own volume included.
       after: brokers.flatMap((node) => [this.placementOf(node.instance).attachment, ...(this.zookeeperVolumes.has(node.instance) ? [this.zookeeperVolumes.get(node.instance)!.attachment] : [])]),
+    });
+    // kafka.security "tls" closes the plaintext ports at the start of its apply, before the
+    // converge rolls: the guard's destroy-time check, which Terraform runs before it destroys a
+    // rule the guard depends on, fails the apply (nothing closed) while a node still reaches
+    // another in plaintext. Declared in every stack, with no instance under "tls", for the same
+    // reason as the controller guard's below.
+    this.plaintextGuard = this.destroyGuard("plaintext-guard", "plaintext_guard_script", {
+      workstation,
+      script: scripts.plaintextGuard(),
+      nodes: security === "tls" ? {} : { "plaintext-ports": { name: "plaintext-ports", addresses: Fn.join(" ", everyNode.map((node) => node.instance.privateIp)) } },
+      arguments: ["addresses"],
+      after: plaintextRules,
     });
     // A dedicated controller is destroyed only once it no longer votes: lowering
     // kafka.controllerNodes 3 to 1 would otherwise destroy two of three voters, the quorum's

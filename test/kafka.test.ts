@@ -139,9 +139,13 @@ describe("KafkaStack", () => {
   });
 
   it("connects its provisioners to the workstation with the deployer's key, read on the laptop at apply time", () => {
-    // The drain guard's destroy-time script may refer only to itself: its input holds the same two values.
-    expect(json.resource.terraform_data["drain-guard"].input).toMatchObject({ host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/), privateKeyPath: "${var.deployer_private_key_path}" });
-    for (const resource of Object.values(steps(json)).filter((step) => step !== json.resource.terraform_data["drain-guard"])) {
+    // A guard's destroy-time script may refer only to itself: its input holds the same two values.
+    const guards = ["drain-guard", "plaintext-guard"].map((name) => json.resource.terraform_data[name]);
+    for (const guard of guards) {
+      expect(guard.input).toMatchObject({ host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/), privateKeyPath: "${var.deployer_private_key_path}" });
+      expect(guard.connection).toMatchObject({ host: "${self.input.host}", private_key: "${file(self.input.privateKeyPath)}" });
+    }
+    for (const resource of Object.values(steps(json)).filter((step) => !guards.includes(step))) {
       expect(resource.connection).toEqual({
         type: "ssh",
         host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),

@@ -301,3 +301,88 @@ export function checkControllerGuardModel(stack: Json, controllers: number, terr
   }
   return { problems, scaleDown };
 }
+
+/** The plaintext guard's model, before (a migrating stack) and after (a tls one), and the rules it stands before. */
+export interface PlaintextGuardModel {
+  readonly before: Json;
+  readonly after: Json;
+  /** The modelled names of the plaintext ports' rules. */
+  readonly plaintextRules: readonly string[];
+}
+
+/**
+ * The plaintext guard with the rules it depends on, as `before` (kafka.security "migrating")
+ * synthesizes them, and as `after` ("tls") leaves them: its rules gone, its for_each empty. The
+ * guard's destroy fails, as the real one does while a node still reaches another in plaintext.
+ */
+export function plaintextGuardModel(before: Json, after: Json): PlaintextGuardModel {
+  const guardOf = (stack: Json): Json | undefined => stack.resource?.terraform_data?.["plaintext-guard"];
+  const guard = guardOf(before);
+  if (!guard) throw new Error("no plaintext guard in the stack");
+  const rules: string[] = (guard.depends_on as string[]).filter((address) => /^aws_vpc_security_group_(ingress|egress)_rule\./.test(address));
+  const present = (stack: Json, address: string): boolean => {
+    const [type, name] = address.split(".");
+    return stack.resource?.[type]?.[name] !== undefined;
+  };
+  const config = (stack: Json): Json => {
+    const resource: Record<string, Json> = {};
+    for (const address of rules.filter((candidate) => present(stack, candidate))) {
+      resource[modelName(address)] = {
+        provisioner: [
+          { "local-exec": { command: `echo 'create ${address}' >> order.log` } },
+          { "local-exec": { when: "destroy", command: `echo 'destroy ${address}' >> order.log` } },
+        ],
+      };
+    }
+    const keys = Object.keys((guardOf(stack)?.for_each ?? {}) as Json);
+    resource["plaintext-guard"] = {
+      for_each: Object.fromEntries(keys.map((key) => [key, key])),
+      input: { protection: "${var.protection}", label: "terraform_data.plaintext-guard[${each.key}]" },
+      depends_on: rules.filter((address) => present(stack, address)).map((address) => `terraform_data.${modelName(address)}`),
+      provisioner: [
+        { "local-exec": { when: "destroy", command: "echo \"destroy ${self.input.label}\" >> order.log; test \"${self.input.protection}\" = false" } },
+      ],
+    };
+    return { variable: { protection: { type: "bool", default: true } }, resource: { terraform_data: resource } };
+  };
+  return { before: config(before), after: config(after), plaintextRules: rules.map(modelName) };
+}
+
+/**
+ * Applies the plaintext guard's model: the migrating stack, then the tls one, which must fail at
+ * the guard with every plaintext rule still in place; then, protection off, the tls one again,
+ * which must close them.
+ */
+export function checkPlaintextGuardModel(before: Json, after: Json, terraform: ModelTerraform, write: (file: string, text: string) => void, read: (file: string) => string): { readonly problems: readonly string[] } {
+  const model = plaintextGuardModel(before, after);
+  const problems: string[] = [];
+  const apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+  const lines = (): string[] => read("order.log").split("\n").filter((line) => line.trim() !== "");
+  const left = (): Set<string> => new Set(terraform(["state", "list"]).stdout.split("\n").map((line) => line.trim()));
+  write("main.tf.json", JSON.stringify(model.before, null, 2));
+  write("order.log", "");
+  for (const args of [["init", "-input=false", "-no-color"], apply]) {
+    const run = terraform(args);
+    if (run.status !== 0) return { problems: [`terraform ${args[0]} of the plaintext guard's model failed: ${(run.stderr || run.stdout).trim().split("\n").slice(0, 5).join(" / ")}`] };
+  }
+  write("order.log", "");
+  write("main.tf.json", JSON.stringify(model.after, null, 2));
+  if (terraform(apply).status === 0) problems.push("closing the plaintext ports succeeded without the plaintext guard refusing");
+  const refused = lines();
+  if (!refused.some((line) => line.startsWith("destroy terraform_data.plaintext-guard["))) problems.push("closing the plaintext ports did not run the plaintext guard");
+  const closed = refused.filter((line) => line.startsWith("destroy aws_vpc_security_group_"));
+  if (closed.length > 0) problems.push(`the refused apply still closed ${closed.map((line) => line.split(" ")[1]).join(", ")}`);
+  const kept = left();
+  const lost = model.plaintextRules.filter((name) => !kept.has(`terraform_data.${name}`));
+  if (lost.length > 0) problems.push(`the refused apply destroyed ${lost.join(", ")}`);
+  // A destroy-time check reads its input as last applied: the migrating stack with the check
+  // passing first, then the tls one.
+  write("main.tf.json", JSON.stringify(model.before, null, 2));
+  const passing = terraform([...apply, "-var", "protection=false"]);
+  write("main.tf.json", JSON.stringify(model.after, null, 2));
+  const open = passing.status === 0 ? terraform([...apply, "-var", "protection=false"]) : passing;
+  if (open.status !== 0) problems.push(`closing them once the check passes failed: ${(open.stderr || open.stdout).trim().split("\n").slice(0, 3).join(" / ")}`);
+  const remaining = model.plaintextRules.filter((name) => left().has(`terraform_data.${name}`));
+  if (remaining.length > 0) problems.push(`closing them once the check passes left ${remaining.join(", ")}`);
+  return { problems };
+}

@@ -17,7 +17,7 @@ import { buildPlatform } from "../stacks/buildPlatform";
 import type { Json as PlatformJson, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
 import { forceNewCases, forceNewConfig, forceNewState, judgeCases, plannedActions } from "./forceNewPlan";
-import { checkControllerGuardModel, checkGuardModel, type ModelTerraform } from "./guardModel";
+import { checkControllerGuardModel, checkGuardModel, checkPlaintextGuardModel, type ModelTerraform } from "./guardModel";
 import {
   mirrorCliConfig,
   pinnedAwsVersion,
@@ -191,7 +191,7 @@ function validateStack(
     record(`${label} bootstrap order in terraform graph`, graph.status === 0 && order.problems.length === 0, graph.status === 0 ? detail : firstLines(graph.stderr));
     bootstrapsOutsideQuorum += order.others.length;
 
-    if (variant.guardModels) checkGuardModels(json, dir, env, label);
+    if (variant.guardModels) checkGuardModels(json, dir, env, label, variant.argv);
   }
 }
 
@@ -216,7 +216,7 @@ function applyGuardModel(dir: string, env: NodeJS.ProcessEnv, what: string, chec
  * controllers, lowering kafka.controllerNodes too: the same apply waits for the converge to remove
  * them from the voters before any of their resources goes.
  */
-function checkGuardModels(json: Json, dir: string, env: NodeJS.ProcessEnv, label: string): void {
+function checkGuardModels(json: Json, dir: string, env: NodeJS.ProcessEnv, label: string, argv: readonly string[]): void {
   const count = (pattern: RegExp): number => Object.keys((json.resource?.aws_instance ?? {}) as Json).filter((name) => pattern.test(name)).length;
   const brokers = count(/^node-\d+_/);
   applyGuardModel(
@@ -225,6 +225,15 @@ function checkGuardModels(json: Json, dir: string, env: NodeJS.ProcessEnv, label
     `${label} guards`,
     (...io) => checkGuardModel(json, brokers, ...io),
     `${brokers} brokers created one at a time; removing broker ${brokers - 1} undrained stopped at its drain guard with nothing destroyed; teardown with protection off passed`,
+  );
+  // The same stack one deploy earlier, in the middle of the move to TLS.
+  const migrating = synthesizedKafka([...argv, "--kafka.security", "migrating"], join(dir, "synth-migrating"));
+  applyGuardModel(
+    join(dir, "plaintext-guard-model"),
+    env,
+    `${label} plaintext guard`,
+    (...io) => checkPlaintextGuardModel(migrating, json, ...io),
+    "kafka.security migrating to tls refused at the guard with every plaintext rule in place; passed once its check did",
   );
   const controllers = count(/^controller-\d+_/);
   if (controllers > 1) {
@@ -236,6 +245,14 @@ function checkGuardModels(json: Json, dir: string, env: NodeJS.ProcessEnv, label
       `${controllers} to 1 controllers: refused with nothing destroyed while they still vote; passed once the converge of the same apply removed them; teardown with protection off passed`,
     );
   }
+}
+
+/** The Kafka stack's JSON for a config given as flags, synthesized into `outdir`. */
+function synthesizedKafka(argv: readonly string[], outdir: string): Json {
+  const app = new App({ outdir });
+  buildPlatform(app, loadConfig({ argv: [...argv], env: {} }));
+  app.synth();
+  return JSON.parse(readFileSync(join(outdir, "stacks", "kafka", "cdk.tf.json"), "utf8")) as Json;
 }
 
 let bootstrapsOutsideQuorum = 0;
@@ -325,7 +342,7 @@ function main(): void {
         const work = join(scratch, variant.name);
         const label = `[${variant.name}/${stack.node.id}]`;
         if (only === "guard-models") {
-          if (stack.node.id === "kafka" && variant.guardModels) checkGuardModels(json, join(work, stack.node.id), env, label);
+          if (stack.node.id === "kafka" && variant.guardModels) checkGuardModels(json, join(work, stack.node.id), env, label, variant.argv);
           continue;
         }
         const use = versionToUse(source, pinnedAwsVersion(json));
