@@ -16,6 +16,7 @@ import { kafkaClientPort, KafkaProvisionScripts, type DataBagItem, type GuardedN
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
+import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -132,6 +133,8 @@ export class KafkaStack extends PlatformStack {
   readonly rollGuards: TerraformData[];
   /** KRaft mode's dedicated controllers, one instance per controller by node id: waits, when Terraform is about to destroy one, until the converge has removed it from the voters. */
   readonly controllerGuard?: TerraformData;
+  /** Kafka's, the Chef client's and, in ZooKeeper mode, ZooKeeper's log groups. */
+  readonly logGroups: ServiceLogGroups;
   /** Installs the drain command on the workstation. */
   readonly drainCommand: TerraformData;
   /** Installs the rebalance command on the workstation. */
@@ -196,6 +199,8 @@ export class KafkaStack extends PlatformStack {
       allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" }),
     );
 
+    this.logGroups = new ServiceLogGroups(this, "log-groups", { config, services: kraft ? ["kafka", "chef-client"] : ["kafka", "zookeeper", "chef-client"], purpose: "kafka" });
+
     const brokers: KafkaNode[] = Array.from({ length: kafka.nodes }, (_unused, index) => ({
       instance: this.kafkaInstance(props, {
         id: `node-${index}`,
@@ -229,6 +234,7 @@ export class KafkaStack extends PlatformStack {
         }));
     this.nodes = brokers.map((node) => node.instance);
     this.controllers = dedicated.map((node) => node.instance);
+    for (const node of [...dedicated, ...brokers]) this.logGroups.before(node.instance.instance);
     // Controllers first: the converge then rolls through the quorum before the brokers.
     const everyNode = [...dedicated, ...brokers];
     // The voters: the first brokers are spread over the AZs round-robin, and so are dedicated controllers.
