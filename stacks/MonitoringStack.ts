@@ -22,12 +22,12 @@ export interface MonitoringStackProps extends PlatformStackProps {
 }
 
 /**
- * How the alarms sample, from the anchors. CloudWatch's recommended alarms for Amazon MSK
- * (ActiveControllerCount, OfflinePartitionsCount, UnderReplicatedPartitions, KafkaDataLogsDiskUsed)
- * evaluate one-minute periods and alarm when 5 of 5 breach: a rolling restart, a controller
- * election or a Spark worker's re-registration (spark.worker.timeout, 60 s) passes within that,
- * a real outage does not. EC2's status checks run every minute; two failed minutes in a row
- * alarm, as AWS's instance-recovery alarms do.
+ * How the alarms sample, from the anchors. CloudWatch's recommended alarms for Amazon MSK's
+ * ActiveControllerCount and OfflinePartitionsCount evaluate one-minute periods and alarm when 5
+ * of 5 breach; every service alarm here does the same: a rolling restart, a controller election
+ * or a Spark worker's re-registration (spark.worker.timeout, 60 s) passes within that, a real
+ * outage does not. EC2's status checks run every minute; two failed minutes in a row alarm, as
+ * AWS's instance-recovery alarms do.
  */
 export const ALARM_TIMING = {
   service: { period: 60, evaluationPeriods: 5, datapointsToAlarm: 5 },
