@@ -193,6 +193,20 @@ export interface SparkConfig {
   readonly ubuntuRelease: UbuntuRelease;
 }
 
+export interface MonitoringConfig {
+  /**
+   * Where the alarms send mail: an email subscription to the platform's alarm topic, which AWS
+   * activates only once the address confirms it. Empty subscribes no one (the topic and alarms
+   * stay). @default ""
+   */
+  readonly alarmEmail: string;
+  /**
+   * Days CloudWatch Logs keeps the services' and provisioning scripts' log events (one of
+   * CloudWatch Logs' retention values). @default 90
+   */
+  readonly logRetentionDays: number;
+}
+
 /** The whole platform's configuration: validated once, frozen, then only read. */
 export interface PlatformConfig {
   /** Name used in resource names and the Project tag. @default "insight" */
@@ -207,4 +221,5 @@ export interface PlatformConfig {
   readonly chef: ChefConfig;
   readonly kafka: KafkaConfig;
   readonly spark: SparkConfig;
+  readonly monitoring: MonitoringConfig;
 }

@@ -152,4 +152,10 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     workerInstanceType: "m7i.xlarge",
     ubuntuRelease: "24.04",
   },
+  monitoring: {
+    alarmEmail: "",
+    // Three months of every service's logs: enough to look back past a quarter's incidents, at
+    // a storage charge that stays below the ingest's.
+    logRetentionDays: 90,
+  },
 };

@@ -38,6 +38,11 @@ const MAX_QUORUM = 7;
 const MIN_CHEF_SERVER_VERSION = "15.10.53"; // also in the rule's text below, which the reference page shows
 /** Dedicated KRaft controllers take node ids from here up, clear of the brokers' 1..kafka.nodes. */
 export const CONTROLLER_NODE_ID_BASE = 1000;
+/**
+ * An address SNS can mail: one local part, one @, a domain of dot-separated labels. SNS checks
+ * nothing itself until the confirmation mail bounces.
+ */
+const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(\/[A-Za-z0-9._~\/-]*)?[^\/]$/;
 
 /**
@@ -250,6 +255,12 @@ export function validateConfig(config: PlatformConfig): string[] {
   instanceType("spark.masterInstanceType", spark.masterInstanceType);
   instanceType("spark.workerInstanceType", spark.workerInstanceType);
   oneOf("spark.ubuntuRelease", spark.ubuntuRelease, UBUNTU_RELEASES);
+
+  const monitoring = config.monitoring;
+  if (monitoring.alarmEmail !== "") {
+    pattern("monitoring.alarmEmail", monitoring.alarmEmail, EMAIL_ADDRESS, "is not an email address like ops@example.com (or empty for no subscription)");
+  }
+  oneOf("monitoring.logRetentionDays", monitoring.logRetentionDays, LOG_RETENTION_DAYS);
 
   return problems;
 }

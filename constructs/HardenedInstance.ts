@@ -63,6 +63,8 @@ export interface HardenedInstanceProps {
  * instance role, and user data that Terraform passes through untouched.
  */
 export class HardenedInstance extends Construct {
+  /** Its Name tag, and its role's and profile's name. */
+  readonly name: string;
   readonly instance: Instance;
   readonly role: IamRole;
   /** The script as rendered, before escaping for Terraform: what the instance must receive. */
@@ -72,6 +74,7 @@ export class HardenedInstance extends Construct {
 
   constructor(scope: Construct, id: string, props: HardenedInstanceProps) {
     super(scope, id);
+    this.name = props.name;
     this.userDataScript = props.userData;
     // Terraform references are still placeholders here; the addresses that replace them are shorter.
     const userDataBytes = props.userData === undefined ? 0 : gzipSync(props.userData).length;

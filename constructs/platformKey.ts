@@ -136,3 +136,18 @@ export function ssmParameterKeyStatement(sid: string, region: string, parameterA
 export const SSM_WRITER_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"];
 /** What a role that only reads a SecureString needs. */
 export const SSM_READER_ACTIONS = ["kms:Decrypt"];
+
+/**
+ * The key-policy statement that lets CloudWatch Logs, as the logs service of `region`, encrypt and
+ * decrypt the events of exactly these log groups: it puts the group's ARN in the encryption
+ * context of every request, so the key serves no other group. Readers of the logs need no
+ * permission on the key.
+ */
+export function logGroupKeyStatement(sid: string, region: string, logGroupArns: string[]): DataAwsIamPolicyDocumentStatement {
+  return {
+    sid,
+    principals: [{ type: "Service", identifiers: [`logs.${region}.amazonaws.com`] }],
+    actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+    condition: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: logGroupArns }],
+  };
+}

@@ -1,5 +1,6 @@
 import { Annotations, TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
+import { alarmActions } from "./rules/alarmActions";
 import { awsApiLimits } from "./rules/awsApiLimits";
 import { bucketProtection } from "./rules/bucketProtection";
 import { ebsOptimized, encryptedVolumes, imdsv2Required } from "./rules/instanceHardening";
@@ -22,6 +23,7 @@ export const ALL_RULES: readonly GuardrailRule[] = [
   requiredTags,
   awsApiLimits,
   kafkaTls,
+  alarmActions,
 ];
 
 /**

@@ -86,6 +86,13 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_kms_key: ["custom_key_store_id", "customer_master_key_spec", "key_usage", "multi_region", "xks_key_id"],
   aws_kms_alias: ["name", "name_prefix"],
   aws_kms_key_policy: [],
+  // internal/service/cloudwatch/metric_alarm.go (alarm_name only: everything else is one
+  // PutMetricAlarm), dashboard.go, and internal/service/sns/topic.go and topic_subscription.go:
+  // a new email endpoint is a new subscription, which its address must confirm again.
+  aws_cloudwatch_metric_alarm: ["alarm_name"],
+  aws_cloudwatch_dashboard: ["dashboard_name"],
+  aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
+  aws_sns_topic_subscription: ["endpoint", "protocol", "topic_arn"],
   terraform_data: ["triggers_replace"],
   null_resource: ["triggers"],
   random_id: ["byte_length", "keepers", "prefix"],

@@ -89,6 +89,12 @@ export const READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   "aws_s3_bucket_server_side_encryption_configuration": ["s3:GetEncryptionConfiguration"],
   "aws_s3_bucket_versioning": ["s3:GetBucketVersioning"],
   "aws_s3_object": ["s3:GetObject", "s3:GetObjectTagging"],
+  // Monitoring. An alarm is read by name (DescribeAlarms) and its tags by ARN; a dashboard by
+  // name; a topic's attributes and tags by ARN, a subscription's attributes by its ARN.
+  "aws_cloudwatch_metric_alarm": ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
+  "aws_cloudwatch_dashboard": ["cloudwatch:GetDashboard"],
+  "aws_sns_topic": ["sns:GetTopicAttributes", "sns:ListTagsForResource"],
+  "aws_sns_topic_subscription": ["sns:GetSubscriptionAttributes"],
   // Steps run by Terraform itself: no AWS call.
   "terraform_data": [],
 };
@@ -159,7 +165,7 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   const actions = new Set(d.types.flatMap((type) => READ_ACTIONS[type]));
   const prefix = `${d.project}-${d.environment}-`;
   const named = (type: string, attribute: string) => resourceValues(platform, type, attribute);
-  for (const name of [...named("aws_iam_role", "name"), ...named("aws_iam_instance_profile", "name"), ...named("aws_s3_bucket", "bucket_prefix")]) {
+  for (const name of [...named("aws_iam_role", "name"), ...named("aws_iam_instance_profile", "name"), ...named("aws_s3_bucket", "bucket_prefix"), ...named("aws_cloudwatch_metric_alarm", "alarm_name")]) {
     if (!name.startsWith(prefix)) throw new Error(`${name} does not start with ${prefix}: the plan role scopes IAM and S3 reads to that prefix`);
   }
   const arn = (service: string, resource: string, region = d.region) => `arn:aws:${service}:${region}:${options.account}:${resource}`;
@@ -168,6 +174,9 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   const objects = named("aws_s3_object", "key").map((key) => `arn:aws:s3:::${dataBucketPrefix(d.project, d.environment)}*/${key}`);
   const parameters = named("aws_ssm_parameter", "name").map((name) => arn("ssm", `parameter${name}`));
   const logGroups = named("aws_cloudwatch_log_group", "name").map((name) => arn("logs", `log-group:${name}`));
+  const topics = named("aws_sns_topic", "name").map((name) => arn("sns", name));
+  // Dashboards are global: their ARNs name no region.
+  const dashboards = named("aws_cloudwatch_dashboard", "dashboard_name").map((name) => arn("cloudwatch", `dashboard/${name}`, ""));
   const stateObjects = d.stateKeys.map((key) => `arn:aws:s3:::${d.stateBucket}/${key}`);
 
   // Each action goes to the first group that claims it; what no group scopes is on "*" (EC2's
@@ -180,6 +189,10 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
     { sid: "ReadPlatformParameters", resources: parameters, claims: (a) => a === "ssm:GetParameter" || a === "ssm:ListTagsForResource" },
     { sid: "ReadPlatformLogGroups", resources: logGroups.flatMap((group) => [group, `${group}:*`]), claims: (a) => a === "logs:ListTagsForResource" },
     { sid: "ListLogGroups", resources: [arn("logs", "log-group:*")], claims: (a) => a === "logs:DescribeLogGroups" },
+    // A subscription's ARN is its topic's with an id appended.
+    { sid: "ReadPlatformTopics", resources: topics.flatMap((topic) => [topic, `${topic}:*`]), claims: (a) => a.startsWith("sns:") },
+    { sid: "ReadPlatformAlarmTags", resources: [arn("cloudwatch", `alarm:${prefix}*`)], claims: (a) => a === "cloudwatch:ListTagsForResource" },
+    { sid: "ReadPlatformDashboards", resources: dashboards, claims: (a) => a === "cloudwatch:GetDashboard" },
     { sid: "ReadPlatformKeys", resources: [arn("kms", "key/*"), arn("kms", "alias/*")], claims: (a) => a.startsWith("kms:") && a !== "kms:ListAliases" },
   ];
   const grouped = new Map<string, string[]>();

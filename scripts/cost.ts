@@ -46,6 +46,9 @@ export interface Usage {
   readonly vpcs: number;
   /** Customer-managed KMS keys: a flat monthly charge each, whether used or not. */
   readonly kmsKeys: number;
+  /** Metrics the alarms read: one per plain alarm, one per metric a metric-math alarm queries. */
+  readonly alarmMetrics: number;
+  readonly dashboards: number;
 }
 
 /**
@@ -80,6 +83,9 @@ export const UNPRICED_TYPES: ReadonlySet<string> = new Set([
   "aws_ssm_parameter",
   "aws_kms_alias",
   "aws_kms_key_policy",
+  // Charged per notification: the alarms' few mails a month fall in SNS's free 1,000.
+  "aws_sns_topic",
+  "aws_sns_topic_subscription",
   "terraform_data",
 ]);
 
@@ -111,6 +117,8 @@ export function usageOf(stacks: Readonly<Record<string, Json>>): Usage {
   let buckets = 0;
   let vpcs = 0;
   let kmsKeys = 0;
+  let alarmMetrics = 0;
+  let dashboards = 0;
   for (const [stackName, json] of Object.entries(stacks)) {
     for (const [type, byName] of Object.entries((json.resource ?? {}) as Record<string, Record<string, Json>>)) {
       for (const [name, resource] of Object.entries(byName)) {
@@ -150,13 +158,21 @@ export function usageOf(stacks: Readonly<Record<string, Json>>): Usage {
           case "aws_kms_key":
             kmsKeys += n;
             break;
+          case "aws_cloudwatch_metric_alarm": {
+            const queries = (resource.metric_query ?? []) as Json[];
+            alarmMetrics += n * (queries.length === 0 ? 1 : queries.filter((query) => query.metric !== undefined).length);
+            break;
+          }
+          case "aws_cloudwatch_dashboard":
+            dashboards += n;
+            break;
           default:
             if (!UNPRICED_TYPES.has(type)) throw new UnpricedError(`${where}: scripts/cost.ts neither prices ${type} nor lists it as charged only by use (UNPRICED_TYPES)`);
         }
       }
     }
   }
-  return { instances, gp3GiB, natGateways, publicIpv4: elasticIps + publicInstances, elasticIps, interfaceEndpointAzs, flowLogs, buckets, vpcs, kmsKeys };
+  return { instances, gp3GiB, natGateways, publicIpv4: elasticIps + publicInstances, elasticIps, interfaceEndpointAzs, flowLogs, buckets, vpcs, kmsKeys, alarmMetrics, dashboards };
 }
 
 /** Synthesizes every stack of the platform for a config and counts it. */
@@ -212,6 +228,10 @@ export function estimate(usage: Usage): Estimate {
   hourly("interface endpoint (per AZ)", usage.interfaceEndpointAzs, UNIT_PRICES.interfaceEndpointAzHour.usd, "endpoint-AZ-hour");
   const kms = UNIT_PRICES.kmsKeyMonth;
   if (usage.kmsKeys > 0) lines.push({ item: "KMS customer-managed key", quantity: `${usage.kmsKeys} keys`, unitPrice: `${rate(kms.usd)} per key-month`, monthlyUsd: usage.kmsKeys * kms.usd });
+  const alarm = UNIT_PRICES.alarmMetricMonth;
+  if (usage.alarmMetrics > 0) lines.push({ item: "CloudWatch alarms", quantity: `${usage.alarmMetrics} alarm metrics`, unitPrice: `${rate(alarm.usd)} per alarm metric-month`, monthlyUsd: usage.alarmMetrics * alarm.usd });
+  const dashboard = UNIT_PRICES.dashboardMonth;
+  if (usage.dashboards > 0) lines.push({ item: "CloudWatch dashboard", quantity: `${usage.dashboards} dashboard${usage.dashboards === 1 ? "" : "s"}`, unitPrice: `${rate(dashboard.usd)} per dashboard-month`, monthlyUsd: usage.dashboards * dashboard.usd });
   return { lines, monthlyUsd: lines.reduce((sum, line) => sum + line.monthlyUsd, 0), instanceCount, vcpus };
 }
 
@@ -263,6 +283,7 @@ export function costPage(): string {
     UNIT_PRICES.natGatewayGb,
     UNIT_PRICES.logsIngestGb,
     UNIT_PRICES.logsStorageGbMonth,
+    UNIT_PRICES.customMetricMonth,
     UNIT_PRICES.s3StandardGbMonth,
     UNIT_PRICES.interfaceEndpointGb,
   ].map((price) => `| ${cell(price.unit)} | ${rate(price.usd)} |`);
@@ -292,7 +313,7 @@ export function costPage(): string {
     "|---|---|",
     ...byUse,
     "",
-    `The flow logs are kept ${defaultConfig.network.flowLogRetentionDays} days (\`network.flowLogRetentionDays\`), which bounds what they store. The data bucket's access logs are kept ${defaultConfig.storage.accessLogExpirationDays} days (\`storage.accessLogExpirationDays\`): one line, a few hundred bytes, per request to the bucket, negligible beside the data. Also charged by use and not priced here: data sent out to the internet, S3 requests, KMS requests for the bucket's encryption, and CloudWatch Logs Insights queries. The S3 gateway endpoint keeps the nodes' S3 traffic off the NAT gateway. Stopping instances stops their hourly charge; volumes, the NAT gateway and its Elastic IP are charged until destroyed.`,
+    `The flow logs are kept ${defaultConfig.network.flowLogRetentionDays} days (\`network.flowLogRetentionDays\`), which bounds what they store; the services' and setup scripts' logs ${defaultConfig.monitoring.logRetentionDays} days (\`monitoring.logRetentionDays\`). The nodes' CloudWatch agent publishes custom metrics, charged per metric-month whether or not anything reads them: [monitoring.md](../monitoring.md#cost) counts them for the default platform. The data bucket's access logs are kept ${defaultConfig.storage.accessLogExpirationDays} days (\`storage.accessLogExpirationDays\`): one line, a few hundred bytes, per request to the bucket, negligible beside the data. Also charged by use and not priced here: data sent out to the internet, S3 requests, KMS requests for the bucket's encryption, and CloudWatch Logs Insights queries. The S3 gateway endpoint keeps the nodes' S3 traffic off the NAT gateway. Stopping instances stops their hourly charge; volumes, the NAT gateway and its Elastic IP are charged until destroyed.`,
     "",
     "## What each size key changes",
     "",

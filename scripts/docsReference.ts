@@ -142,7 +142,7 @@ export function outputsPage(): string {
 }
 
 export function guardrailsPage(): string {
-  const files = ["noPublicIngress", "noOpenEgress", "instanceHardening", "bucketProtection", "logGroupEncryption", "requiredTags", "awsApiLimits", "kafkaTls"];
+  const files = ["noPublicIngress", "noOpenEgress", "instanceHardening", "bucketProtection", "logGroupEncryption", "requiredTags", "awsApiLimits", "kafkaTls", "alarmActions"];
   const rows: string[] = [];
   for (const file of files) {
     const source = readFileSync(join(ROOT, "guardrails", "rules", `${file}.ts`), "utf8");

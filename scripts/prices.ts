@@ -17,6 +17,9 @@ const AWS_TOOLKIT = "aws/agent-toolkit-for-aws (commit d6ad2e44, 2026-08-20), sk
 // AWS's sample cost-optimization server: the fallback prices it uses when the Price List API does not answer.
 const AWS_SAMPLE = "aws-samples/sample-cfm-tips-mcp (commit dcf19f1e, 2026-03-20)";
 
+// AWS's CloudWatch pricing page, US East (N. Virginia), paid tier (the free tier is left out, as everywhere here).
+const CLOUDWATCH_PRICING = "https://aws.amazon.com/cloudwatch/pricing/ (US East (N. Virginia))";
+
 export interface InstancePrice {
   readonly hourlyUsd: number;
   /** What the account's On-Demand vCPU quota counts. */
@@ -50,12 +53,23 @@ export const UNIT_PRICES = {
   publicIpv4Hour: { usd: 0.005, unit: "public IPv4 address-hour, in use or idle", source: `${AWS_TOOLKIT}/cost-audit.md` },
   interfaceEndpointAzHour: { usd: 0.01, unit: "interface endpoint-hour per AZ", source: `${AWS_TOOLKIT}/service-optimization.md` },
   interfaceEndpointGb: { usd: 0.01, unit: "GB through an interface endpoint", source: `${AWS_TOOLKIT}/service-optimization.md` },
-  logsIngestGb: { usd: 0.5, unit: "GB of flow logs delivered to CloudWatch Logs (first 10 TB a month)", source: `${AWS_SAMPLE}, services/cloudwatch_service_vended_log.py` },
+  logsIngestGb: {
+    usd: 0.5,
+    unit: "GB delivered to CloudWatch Logs: flow logs (first 10 TB a month) and the nodes' service and setup logs",
+    source: `${AWS_SAMPLE}, services/cloudwatch_service_vended_log.py; ${CLOUDWATCH_PRICING} (Logs, Standard: collect $0.50 per GB)`,
+  },
   logsStorageGbMonth: { usd: 0.03, unit: "GB-month of CloudWatch Logs kept", source: `${AWS_SAMPLE}, services/cloudwatch_service_vended_log.py; ${AWS_TOOLKIT}/service-optimization.md` },
   kmsKeyMonth: {
     usd: 1,
     unit: "KMS key-month (each yearly rotation adds $1.00 a month for that key)",
     source: "https://aws.amazon.com/kms/pricing/ (Key storage: $1/month per key, prorated hourly; each newly generated backing key of automatic rotation costs an additional $1/month)",
   },
+  alarmMetricMonth: {
+    usd: 0.1,
+    unit: "standard-resolution alarm metric-month (a metric-math alarm counts each metric it reads)",
+    source: `${CLOUDWATCH_PRICING} (Alarms, Standard resolution: $0.10 per alarm metric)`,
+  },
+  dashboardMonth: { usd: 3, unit: "CloudWatch dashboard-month", source: `${CLOUDWATCH_PRICING} (Dashboards: $3.00 per dashboard per month); https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards (2026-06-13)` },
+  customMetricMonth: { usd: 0.3, unit: "custom metric-month (first 10,000 metrics)", source: `${CLOUDWATCH_PRICING} (Metrics: $0.30 per metric per month for the first 10,000)` },
   s3StandardGbMonth: { usd: 0.023, unit: "GB-month in S3 Standard", source: `${AWS_SAMPLE}, services/s3_pricing.py` },
 } as const satisfies Record<string, UnitPrice>;

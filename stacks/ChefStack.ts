@@ -19,6 +19,7 @@ import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { ADMIN_TLS_DIR, pkiContext, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
+import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
@@ -66,6 +67,11 @@ export class ChefStack extends PlatformStack {
   readonly chefRepoHash: string;
   /** Encrypts the admin key: only the server may encrypt with it and only the workstation decrypt. */
   readonly adminKeyEncryption: PlatformKey;
+  /**
+   * The Chef server's log group, and the provisioning group every node of the platform ships its
+   * setup logs to: this is the first stack with nodes, deployed before the Spark and Kafka stacks.
+   */
+  readonly logGroups: ServiceLogGroups;
 
   constructor(scope: Construct, id: string, props: ChefStackProps) {
     super(scope, id, props);
@@ -179,6 +185,8 @@ export class ChefStack extends PlatformStack {
       deletionWindowInDays: 7,
     });
 
+    this.logGroups = new ServiceLogGroups(this, "log-groups", { config, services: ["provisioning", "chef-server"], purpose: "chef" });
+
     this.server = new HardenedInstance(this, "server", {
       name: this.resourceName("chef-server"),
       ubuntuRelease: chef.serverUbuntuRelease,
@@ -279,6 +287,7 @@ export class ChefStack extends PlatformStack {
     ]);
     // The workstation's first read of the admin key must find the key policy in place.
     waitFor(this.workstation.instance, adminKeyPolicy);
+    for (const node of [this.server, this.workstation]) this.logGroups.before(node.instance);
 
     new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
     new TerraformOutput(this, "workstation_ssh", {

@@ -18,6 +18,7 @@ import { kafkaClientPort, KafkaProvisionScripts, type DataBagItem, type GuardedN
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
+import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from "../constructs/securityGroupRules";
@@ -143,6 +144,8 @@ export class KafkaStack extends PlatformStack {
    * Terraform destroys it, running its check, before the plaintext ports' rules it depends on.
    */
   readonly plaintextGuard: TerraformData;
+  /** Kafka's, the Chef client's and, in ZooKeeper mode, ZooKeeper's log groups. */
+  readonly logGroups: ServiceLogGroups;
   /** Installs the drain command on the workstation. */
   readonly drainCommand: TerraformData;
   /** Installs the rebalance command on the workstation. */
@@ -218,6 +221,8 @@ export class KafkaStack extends PlatformStack {
       allowTcp(this, "chef-server-from-kafka", props.chef.serverSecurityGroup, { port: 443, from: this.securityGroup, description: "chef-client on Kafka nodes" }),
     );
 
+    this.logGroups = new ServiceLogGroups(this, "log-groups", { config, services: kraft ? ["kafka", "chef-client"] : ["kafka", "zookeeper", "chef-client"], purpose: "kafka" });
+
     const brokers: KafkaNode[] = Array.from({ length: kafka.nodes }, (_unused, index) => ({
       instance: this.kafkaInstance(props, {
         id: `node-${index}`,
@@ -251,6 +256,7 @@ export class KafkaStack extends PlatformStack {
         }));
     this.nodes = brokers.map((node) => node.instance);
     this.controllers = dedicated.map((node) => node.instance);
+    for (const node of [...dedicated, ...brokers]) this.logGroups.before(node.instance.instance);
     // Controllers first: the converge then rolls through the quorum before the brokers.
     const everyNode = [...dedicated, ...brokers];
     // The voters: the first brokers are spread over the AZs round-robin, and so are dedicated controllers.

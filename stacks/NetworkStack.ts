@@ -18,7 +18,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { accountOf, PlatformKey } from "../constructs/platformKey";
+import { accountOf, logGroupKeyStatement, PlatformKey } from "../constructs/platformKey";
 import { allowInternetEgress, securityGroup } from "../constructs/securityGroupRules";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -207,26 +207,13 @@ export class NetworkStack extends PlatformStack {
   private addFlowLogs(retentionInDays: number, region: string): void {
     const account = accountOf(this);
     const logGroupName = `/vpc/${this.resourceName("flow-logs")}`;
-    // CloudWatch Logs encrypts and decrypts the group's events itself, as the logs service of this
-    // region, and only for this group; readers of the logs need no permission on the key.
     const key = new PlatformKey(this, "flow-log-key", {
       alias: this.resourceName("flow-logs"),
       description: `Encryption of the ${logGroupName} log group`,
       deletionWindowInDays: 7,
     });
     const keyPolicy = key.allow([
-      {
-        sid: "CloudWatchLogsUsesKeyForFlowLogGroup",
-        principals: [{ type: "Service", identifiers: [`logs.${region}.amazonaws.com`] }],
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        condition: [
-          {
-            test: "ArnEquals",
-            variable: "kms:EncryptionContext:aws:logs:arn",
-            values: [`arn:${account.partition}:logs:${region}:${account.accountId}:log-group:${logGroupName}`],
-          },
-        ],
-      },
+      logGroupKeyStatement("CloudWatchLogsUsesKeyForFlowLogGroup", region, [`arn:${account.partition}:logs:${region}:${account.accountId}:log-group:${logGroupName}`]),
     ]);
     const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
       name: logGroupName,

@@ -5,6 +5,7 @@ import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
+import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { NODE_TLS_DIR, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
@@ -82,6 +83,8 @@ export class SparkStack extends PlatformStack {
   readonly masterUrl: string;
   /** Encrypts the authentication secret: only the master may encrypt with it, only members decrypt. */
   readonly secretKey: PlatformKey;
+  /** The master's and the workers' log groups. */
+  readonly logGroups: ServiceLogGroups;
 
   constructor(scope: Construct, id: string, props: SparkStackProps) {
     super(scope, id, props);
@@ -167,6 +170,8 @@ export class SparkStack extends PlatformStack {
       kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
+    this.logGroups = new ServiceLogGroups(this, "log-groups", { config: props.config, services: ["spark-master", "spark-worker"], purpose: "spark" });
+
     this.master = new HardenedInstance(this, "master", {
       name: this.resourceName("spark-master"),
       ubuntuRelease: spark.ubuntuRelease,
@@ -223,7 +228,10 @@ export class SparkStack extends PlatformStack {
         SSM_READER_ACTIONS,
       ),
     ]);
-    for (const node of [this.master, ...this.workers]) waitFor(node.instance, secretKeyPolicy);
+    for (const node of [this.master, ...this.workers]) {
+      waitFor(node.instance, secretKeyPolicy);
+      this.logGroups.before(node.instance);
+    }
 
     this.masterUrl = `spark://${this.master.privateIp}:${SPARK_PORTS.master}`;
     new TerraformOutput(this, "spark_master_url", { value: this.masterUrl, description: "spark-submit's --master, reachable inside the VPC only" });

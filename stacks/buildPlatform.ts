@@ -1,7 +1,9 @@
 import type { App } from "cdktf";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { ChefStack } from "./ChefStack";
+import type { HardenedInstance } from "../constructs/HardenedInstance";
 import { KafkaStack } from "./KafkaStack";
+import { MonitoringStack } from "./MonitoringStack";
 import { NetworkStack } from "./NetworkStack";
 import { SparkStack } from "./SparkStack";
 import { StorageStack } from "./StorageStack";
@@ -13,6 +15,7 @@ export interface Platform {
   readonly chef: ChefStack;
   readonly spark: SparkStack;
   readonly kafka: KafkaStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /** Composes the platform's stacks into an app; stacks get what they need as typed props. */
@@ -41,5 +44,12 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     },
     sparkSecurityGroup: spark.securityGroup,
   });
-  return { network, storage, chef, spark, kafka };
+  const watched = (node: HardenedInstance) => ({ name: node.name, instanceId: node.instance.id });
+  const monitoring = new MonitoringStack(app, "monitoring", {
+    config,
+    chef: { server: watched(chef.server), workstation: watched(chef.workstation) },
+    spark: { master: watched(spark.master), workers: spark.workers.map(watched) },
+    kafka: { brokers: kafka.nodes.map(watched), controllers: kafka.controllers.map(watched) },
+  });
+  return { network, storage, chef, spark, kafka, monitoring };
 }

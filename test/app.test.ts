@@ -14,9 +14,9 @@ describe("the platform app", () => {
     const app = new App({ outdir });
     buildPlatform(app, configFrom());
     app.synth();
-    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["chef", "kafka", "network", "spark", "storage"]);
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["chef", "kafka", "monitoring", "network", "spark", "storage"]);
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
-    expect(Object.keys(manifest.stacks).sort()).toEqual(["chef", "kafka", "network", "spark", "storage"]);
+    expect(Object.keys(manifest.stacks).sort()).toEqual(["chef", "kafka", "monitoring", "network", "spark", "storage"]);
   });
 
   it("exits non-zero with one line per config mistake and writes nothing", () => {

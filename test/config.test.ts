@@ -176,6 +176,23 @@ describe("config errors name the field, the value and the rule", () => {
     expect(flags("--network.flowLogRetentionDays", "3653")).toEqual([]);
   });
 
+  it("keeps service logs 90 days by default, and refuses a retention CloudWatch Logs does not offer", () => {
+    expect(DEFAULT_CONFIG.monitoring.logRetentionDays).toBe(90);
+    expect(flags("--monitoring.logRetentionDays", "731")).toEqual([]);
+    expect(flags("--monitoring.logRetentionDays", "0")).toEqual([
+      "monitoring.logRetentionDays: 0 must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+    ]);
+  });
+
+  it("subscribes no address by default, takes one from a flag or PLATFORM_MONITORING__ALARM_EMAIL, and refuses what is not an address", () => {
+    expect(DEFAULT_CONFIG.monitoring.alarmEmail).toBe("");
+    expect(flags("--monitoring.alarmEmail", "ops+kafka@example.co.uk")).toEqual([]);
+    expect(loadConfig({ env: { PLATFORM_MONITORING__ALARM_EMAIL: "oncall@example.com" } }).monitoring.alarmEmail).toBe("oncall@example.com");
+    for (const bad of ["ops", "ops@", "@example.com", "ops@example", "ops@@example.com", "ops @example.com", "ops@example.com,dev@example.com"]) {
+      expect(flags("--monitoring.alarmEmail", bad)).toEqual([`monitoring.alarmEmail: ${JSON.stringify(bad)} is not an email address like ops@example.com (or empty for no subscription)`]);
+    }
+  });
+
   it("expires access logs after 365 days by default, and refuses fewer than 1", () => {
     expect(DEFAULT_CONFIG.storage.accessLogExpirationDays).toBe(365);
     expect(flags("--storage.accessLogExpirationDays", "0")).toEqual(["storage.accessLogExpirationDays: 0 must be at least 1"]);

@@ -109,7 +109,7 @@ describe("the example configs", () => {
     const app = new App({ outdir });
     buildPlatform(app, config);
     app.synth();
-    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["chef", "kafka", "network", "spark", "storage"]);
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["chef", "kafka", "monitoring", "network", "spark", "storage"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Aspects, TerraformStack, Testing } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -386,7 +387,7 @@ describe("aws-api-limits: what the AWS APIs refuse at apply fails synth instead"
 });
 
 describe("guardrails run in every stack of the platform", () => {
-  it.each(["network", "storage", "chef", "spark", "kafka"] as const)("a security group open to the world fails the synth of the %s stack", (name) => {
+  it.each(["network", "storage", "chef", "spark", "kafka", "monitoring"] as const)("a security group open to the world fails the synth of the %s stack", (name) => {
     const app = testApp();
     const platform = buildPlatform(app, configFrom());
     new SecurityGroup(platform[name], "open-ssh", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }] });
@@ -521,5 +522,36 @@ describe("kafka-tls: a plaintext Kafka listener needs kafka.security's opt-in", 
     const app = testApp();
     buildPlatform(app, configFrom("--kafka.security", security));
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe("alarm-actions: an alarm notifies someone", () => {
+  const metric = { alarmName: "insight-dev-test", namespace: "Platform/insight-dev", metricName: "kafka_offline_partitions", statistic: "Maximum", period: 60, evaluationPeriods: 5, threshold: 0, comparisonOperator: "GreaterThanThreshold" };
+
+  it("refuses a metric alarm with no alarm_actions, in one line naming the construct and the rule", () => {
+    const stack = platformStack();
+    new CloudwatchMetricAlarm(stack, "silent", metric);
+    const error = synthError(stack) ?? "";
+    expect(error).toContain("[guarded/silent] [alarm-actions] aws_cloudwatch_metric_alarm must set alarm_actions (the platform's alarm topic) with actions enabled");
+    expect(error.split("\n").filter((line) => line.includes("[alarm-actions]"))).toHaveLength(1);
+  });
+
+  it("refuses an empty alarm_actions list and actions switched off", () => {
+    const empty = platformStack();
+    new CloudwatchMetricAlarm(empty, "empty", { ...metric, alarmActions: [] });
+    expect(synthError(empty)).toContain("[guarded/empty] [alarm-actions]");
+    const disabled = platformStack();
+    new CloudwatchMetricAlarm(disabled, "disabled", { ...metric, alarmActions: ["arn:aws:sns:us-west-2:111122223333:insight-dev-alarms"], actionsEnabled: false });
+    expect(synthError(disabled)).toContain("[guarded/disabled] [alarm-actions]");
+  });
+
+  it("passes an alarm that notifies a topic, and every alarm of the platform", () => {
+    const stack = platformStack();
+    new CloudwatchMetricAlarm(stack, "noisy", { ...metric, alarmActions: ["arn:aws:sns:us-west-2:111122223333:insight-dev-alarms"] });
+    expect(synthError(stack)).toBeUndefined();
+    const app = testApp();
+    const platform = buildPlatform(app, configFrom());
+    expect(() => app.synth()).not.toThrow();
+    expect(platform.monitoring.alarms.size).toBeGreaterThan(0);
   });
 });

@@ -156,7 +156,7 @@ describe("customer-managed KMS keys", () => {
 
     it("is the key the master stores the secret under; every node boots once the policy is in place", () => {
       expect(userDataOf(spark, instance(spark, "master"))).toContain(`SECRET_KMS_KEY='${keyRef(spark, "secret-key", "arn")}'`);
-      const policyName = Object.keys(spark.resource.aws_kms_key_policy)[0];
+      const policyName = Object.keys(spark.resource.aws_kms_key_policy).find((name) => name.startsWith("secret-key_policy"));
       for (const node of ["master", "worker-0", "worker-1", "worker-2"]) expect(instance(spark, node).depends_on).toContain(`aws_kms_key_policy.${policyName}`);
     });
   });

@@ -147,7 +147,7 @@ describe("NetworkStack", () => {
     const app = new App({ outdir, stackTraces: false });
     buildPlatform(app, configFrom());
     app.synth();
-    for (const stack of ["network", "storage", "chef", "spark", "kafka"]) {
+    for (const stack of ["network", "storage", "chef", "spark", "kafka", "monitoring"]) {
       const text = readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8");
       expect(text).not.toContain(process.cwd());
       expect(text).not.toContain(outdir);

@@ -71,7 +71,7 @@ describe("the CI workflow users copy", () => {
     expect(plan).toContain("role-to-assume: ${{ vars.PLAN_ROLE_ARN }}");
     expect(job("plan-synth")).toContain("PLATFORM_STATE__BUCKET: ${{ vars.STATE_BUCKET }}");
     expect(plan).toContain("terraform plan -input=false -lock=false");
-    expect(plan).toContain("for stack in network storage chef spark kafka; do");
+    expect(plan).toContain("for stack in network storage chef spark kafka monitoring; do");
   });
 
   it("keeps the plan job when the findings gate fails, replaces a stale review on failure, names the head, and holds credentials back", () => {

@@ -13,7 +13,7 @@ import { skipTokenStackTraces } from "../../synth/tokenStackTraces";
 skipTokenStackTraces();
 
 const README = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
-const NONE: Usage = { instances: {}, gp3GiB: 0, natGateways: 0, publicIpv4: 0, elasticIps: 0, interfaceEndpointAzs: 0, flowLogs: 0, buckets: 0, vpcs: 0, kmsKeys: 0 };
+const NONE: Usage = { instances: {}, gp3GiB: 0, natGateways: 0, publicIpv4: 0, elasticIps: 0, interfaceEndpointAzs: 0, flowLogs: 0, buckets: 0, vpcs: 0, kmsKeys: 0, alarmMetrics: 0, dashboards: 0 };
 
 describe("the cost estimate", () => {
   const defaults = usageOfConfig(configFromFlags([]));
@@ -31,13 +31,18 @@ describe("the cost estimate", () => {
       // The data bucket and its access log bucket.
       buckets: 2,
       vpcs: 1,
-      // The data bucket's, the flow-log group's, the Chef admin key's and the Spark secret's.
-      kmsKeys: 4,
+      // The data bucket's, the flow-log group's, the Chef admin key's and the Spark secret's, the
+      // service logs' of the chef, spark and kafka stacks, and the alarm topic's.
+      kmsKeys: 8,
+      // 31 alarms on one metric each; active controllers 1, ZooKeeper quorum 3, Chef server 2.
+      alarmMetrics: 37,
+      dashboards: 1,
     });
     const cost = estimate(defaults);
     expect({ instances: cost.instanceCount, vcpus: cost.vcpus }).toEqual({ instances: 9, vcpus: 26 });
-    // 730 h × (0.1664 + 0.0208 + 4×0.1008 + 3×0.2016 + 0.045 + 2×0.005) + 820 × 0.08 + 4 keys × 1.00
-    expect(cost.monthlyUsd).toBeCloseTo(982.246, 6);
+    // 730 h × (0.1664 + 0.0208 + 4×0.1008 + 3×0.2016 + 0.045 + 2×0.005) + 820 × 0.08 + 8 keys × 1.00
+    // + 37 alarm metrics × 0.10 + 1 dashboard × 3.00
+    expect(cost.monthlyUsd).toBeCloseTo(992.946, 6);
   });
 
   it("moves with each size key", () => {

@@ -152,7 +152,7 @@ afterAll(() => {
 
 const find = (verb: Verb, stacks: readonly string[]): Documented | undefined =>
   documented.find((entry) => entry.verb === verb && entry.stacks.length === stacks.length && stacks.every((stack) => entry.stacks.includes(stack)));
-const ALL = ["network", "storage", "chef", "spark", "kafka"];
+const ALL = ["network", "storage", "chef", "spark", "kafka", "monitoring"];
 
 describe("the README's cdktf commands, run by the cdktf CLI against a recording terraform", () => {
   it("documents a deploy of every stack, a deploy of chef alone, a diff, a destroy of every stack and an output, each on one line", () => {
@@ -228,14 +228,14 @@ describe("the README's cdktf commands, run by the cdktf CLI against a recording 
     expect(kafka.exitCode).toBe(0);
   });
 
-  it("destroy takes kafka first and network and storage last", () => {
+  it("destroy takes monitoring first, then kafka, and network and storage last", () => {
     const order = runs
       .get(find("destroy", ALL)!.command)!
       .calls.filter((call) => call.args[0] === "destroy")
       .sort((a, b) => a.start - b.start)
       .map((call) => call.stack);
-    expect(order[0]).toBe("kafka");
-    expect(order.slice(3).sort()).toEqual(["network", "storage"]);
+    expect(order.slice(0, 2)).toEqual(["monitoring", "kafka"]);
+    expect(order.slice(4).sort()).toEqual(["network", "storage"]);
   });
 
   it("the outputs file holds every output the README reads from it", () => {
