@@ -24,6 +24,8 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { architectureOf } from "../constructs/ubuntuAmi";
+import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
@@ -179,6 +181,13 @@ export class ChefStack extends PlatformStack {
       deletionWindowInDays: 7,
     });
 
+    const serverMonitoring = new NodeMonitoring(this, "server-monitoring", {
+      config,
+      nodeName: this.resourceName("chef-server"),
+      kind: "chef-server",
+      architecture: architectureOf(chef.serverInstanceType),
+      options: { chefServerLogDir: chef.flavor === "cinc" ? "/var/log/cinc-project" : "/var/log/opscode" },
+    });
     this.server = new HardenedInstance(this, "server", {
       name: this.resourceName("chef-server"),
       ubuntuRelease: chef.serverUbuntuRelease,
@@ -190,9 +199,11 @@ export class ChefStack extends PlatformStack {
       // workstation follows it, and the Kafka stack bootstraps its nodes again.
       onUserDataChange: "replace",
       // Operators log in from the workstation with its bootstrap key, as on every node.
-      policies: { "read-bootstrap-key": this.readBootstrapKeyPolicyJson },
+      policies: { "read-bootstrap-key": this.readBootstrapKeyPolicyJson, "cloudwatch-agent": serverMonitoring.policyJson },
+      dependsOn: serverMonitoring.parameters,
       userData: renderScript("chef-server", {
         ...common,
+        ...serverMonitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
         package: packages.server,
         serverCtl: packages.serverCtl,
@@ -233,6 +244,12 @@ export class ChefStack extends PlatformStack {
         condition: [{ test: "StringEquals", variable: "ssm:Overwrite", values: ["true"] }],
       },
     ]);
+    const workstationMonitoring = new NodeMonitoring(this, "workstation-monitoring", {
+      config,
+      nodeName: this.resourceName("chef-workstation"),
+      kind: "chef-workstation",
+      architecture: architectureOf(chef.workstationInstanceType),
+    });
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
       ubuntuRelease: chef.workstationUbuntuRelease,
@@ -246,10 +263,11 @@ export class ChefStack extends PlatformStack {
       keyName: keyPairName.stringValue,
       // Its first write would make Terraform's create of the parameter fail; its first upload
       // needs the chef repo and its digests in place.
-      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest],
-      policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
+      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest, ...workstationMonitoring.parameters],
+      policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy, "cloudwatch-agent": workstationMonitoring.policyJson },
       userData: renderScript("chef-workstation", {
         ...common,
+        ...workstationMonitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
         package: packages.workstation,
         knifeConfig: knifeConfigPath(chef),

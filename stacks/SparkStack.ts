@@ -12,6 +12,9 @@ import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_A
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { architectureOf } from "../constructs/ubuntuAmi";
+import { EXPORTER_PORTS, JMX_EXPORTER, sparkMasterExporterRules } from "../constructs/monitoring/agentConfig";
+import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -167,6 +170,10 @@ export class SparkStack extends PlatformStack {
       kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
+    const monitoring = (id: string, name: string, kind: "spark-master" | "spark-worker", instanceType: string): NodeMonitoring =>
+      new NodeMonitoring(this, id, { config: props.config, nodeName: name, kind, architecture: architectureOf(instanceType) });
+    const masterMonitoring = monitoring("master-monitoring", this.resourceName("spark-master"), "spark-master", spark.masterInstanceType);
+    const sparkExporter = { ...JMX_EXPORTER, port: EXPORTER_PORTS["spark-master"], rules: sparkMasterExporterRules() };
     this.master = new HardenedInstance(this, "master", {
       name: this.resourceName("spark-master"),
       ubuntuRelease: spark.ubuntuRelease,
@@ -184,12 +191,22 @@ export class SparkStack extends PlatformStack {
         "publish-spark-secret": publishSecret,
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
         "read-kafka-client-identity": readClientIdentity,
+        "cloudwatch-agent": masterMonitoring.policyJson,
       },
-      userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true, secretKmsKey: this.secretKey.arn }),
+      userData: renderScript("spark-node", {
+        ...scriptContext,
+        ...masterMonitoring.scriptContext,
+        sparkExporter,
+        role: "master",
+        isMaster: true,
+        secretKmsKey: this.secretKey.arn,
+      }),
+      dependsOn: masterMonitoring.parameters,
     });
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
       const subnet = privateSubnets[index % privateSubnets.length];
+      const workerMonitoring = monitoring(`worker-${index}-monitoring`, this.resourceName(`spark-worker-${index}`), "spark-worker", spark.workerInstanceType);
       return new HardenedInstance(this, `worker-${index}`, {
         name: this.resourceName(`spark-worker-${index}`),
         ubuntuRelease: spark.ubuntuRelease,
@@ -205,8 +222,10 @@ export class SparkStack extends PlatformStack {
           "read-spark-secret": readSecret,
           "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
           "read-kafka-client-identity": readClientIdentity,
+          "cloudwatch-agent": workerMonitoring.policyJson,
         },
-        userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+        userData: renderScript("spark-node", { ...scriptContext, ...workerMonitoring.scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+        dependsOn: workerMonitoring.parameters,
       });
     });
 
