@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { agentConfig, CLOUDWATCH_AGENT, cloudwatchAgentUrl, prometheusConfig, type NodeKind } from "../constructs/monitoring/agentConfig";
+import { agentConfig, chefClientLog, CLOUDWATCH_AGENT, cloudwatchAgentUrl, prometheusConfig, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { AGENT_LOG_ACTIONS } from "../constructs/monitoring/NodeMonitoring";
 import { renderScript } from "../constructs/renderScript";
 import { dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
@@ -94,6 +94,15 @@ describe("NodeMonitoring", () => {
     const logs = statementsOf(kafka, "node-0").find((statement) => statement.sid === "ShipLogs") as Json;
     const groups = new Set((logs.resources as string[]).map((arn) => /:log-group:([^:]+)/.exec(arn)?.[1]));
     expect([...groups].sort()).toEqual(["chef-client", "kafka", "provisioning", "zookeeper"].map((service) => `/platform/insight-dev/${service}`));
+  });
+
+  it("has each Kafka node's Chef client log to the file its agent ships", () => {
+    const kafka = platformStackJson("kafka");
+    const [, resource] = Object.entries(resourcesOf(kafka, "aws_instance")).find(([name]) => name.startsWith("node-0_")) as [string, Json];
+    const script = unescapeTerraformTemplate(userDataOf(kafka, resource));
+    expect(script).toContain(`write_if_changed "/etc/"'cinc'"/client.d/platform-log.rb" 0644 root:root <<EOF || true\nlog_location "${chefClientLog("cinc")}"\nEOF`);
+    const shipped = JSON.parse(parameterValue(kafka, "/insight/dev/monitoring/insight-dev-kafka-0")) as Json;
+    expect(shipped.logs.logs_collected.files.collect_list).toContainEqual({ file_path: chefClientLog("cinc"), log_group_name: "/platform/insight-dev/chef-client", log_stream_name: "{instance_id}" });
   });
 
   it.each([
