@@ -214,6 +214,7 @@ export class ChefStack extends PlatformStack {
         apiWaitAttempts: 15,
       }),
     });
+    serverMonitoring.attach(this.server);
     const adminKeyParameter = `${parameterPath}/${this.server.instance.id}/admin-key`;
     // Granted after the instance exists, since it names it; the server retries its publication.
     new IamRolePolicy(this, "server-publish-admin-key", {
@@ -288,6 +289,8 @@ export class ChefStack extends PlatformStack {
         sparkKmsKey: `alias/${this.resourceName(SPARK_KEY_ALIAS_SUFFIX)}`,
       }),
     });
+
+    workstationMonitoring.attach(this.workstation);
 
     const adminKeyArn = parameterArn(adminKeyParameter);
     const adminKeyPolicy = this.adminKeyEncryption.allow([

@@ -663,6 +663,7 @@ export class KafkaStack extends PlatformStack {
         ...(zookeeperVolume ? { zookeeperVolume: { id: zookeeperVolume.id, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } } : {}),
       }),
     });
+    monitoring.attach(node);
     const attachment = new VolumeAttachment(this, `${volumeId}-attachment`, {
       deviceName: "/dev/sdf",
       volumeId: volume.id,

@@ -203,11 +203,12 @@ export class SparkStack extends PlatformStack {
       }),
       dependsOn: masterMonitoring.parameters,
     });
+    masterMonitoring.attach(this.master);
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
       const subnet = privateSubnets[index % privateSubnets.length];
       const workerMonitoring = monitoring(`worker-${index}-monitoring`, this.resourceName(`spark-worker-${index}`), "spark-worker", spark.workerInstanceType);
-      return new HardenedInstance(this, `worker-${index}`, {
+      const worker = new HardenedInstance(this, `worker-${index}`, {
         name: this.resourceName(`spark-worker-${index}`),
         ubuntuRelease: spark.ubuntuRelease,
         instanceType: spark.workerInstanceType,
@@ -227,6 +228,8 @@ export class SparkStack extends PlatformStack {
         userData: renderScript("spark-node", { ...scriptContext, ...workerMonitoring.scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
         dependsOn: workerMonitoring.parameters,
       });
+      workerMonitoring.attach(worker);
+      return worker;
     });
 
     // Set once the roles exist; every member's first read of the secret waits for it.

@@ -11,7 +11,7 @@ import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB } from "./stubs";
 
 const statementsOf = (json: Json, prefix: string): Json[] => {
-  const entry = Object.entries(dataOf(json, "aws_iam_policy_document")).find(([name]) => name.startsWith(`${prefix}-monitoring_policy`));
+  const entry = Object.entries(dataOf(json, "aws_iam_policy_document")).find(([name]) => name.startsWith(`${prefix}_cloudwatch-agent-policy`));
   if (!entry) throw new Error(`no monitoring policy document for ${prefix}`);
   return entry[1].statement as Json[];
 };
@@ -89,11 +89,16 @@ describe("NodeMonitoring", () => {
     });
   });
 
-  it("lets a ZooKeeper member's agent write the Kafka, ZooKeeper, Chef client and provisioning groups", () => {
-    const kafka = platformStackJson("kafka");
-    const logs = statementsOf(kafka, "node-0").find((statement) => statement.sid === "ShipLogs") as Json;
-    const groups = new Set((logs.resources as string[]).map((arn) => /:log-group:([^:]+)/.exec(arn)?.[1]));
-    expect([...groups].sort()).toEqual(["chef-client", "kafka", "provisioning", "zookeeper"].map((service) => `/platform/insight-dev/${service}`));
+  it("lets every Kafka node's agent write the Kafka, ZooKeeper, Chef client and provisioning groups, whatever its role today", () => {
+    const groupsOf = (json: Json, node: string): string[] => {
+      const logs = statementsOf(json, node).find((statement) => statement.sid === "ShipLogs") as Json;
+      return [...new Set((logs.resources as string[]).map((arn) => /:log-group:([^:]+)/.exec(arn)?.[1] as string))].sort();
+    };
+    const expected = ["chef-client", "kafka", "provisioning", "zookeeper"].map((service) => `/platform/insight-dev/${service}`);
+    expect(groupsOf(platformStackJson("kafka"), "node-0")).toEqual(expected);
+    const kraft = platformStackJson("kafka", "--kafka.mode", "kraft", "--kafka.nodes", "4");
+    expect(groupsOf(kraft, "node-0")).toEqual(expected);
+    expect(groupsOf(kraft, "node-3")).toEqual(expected);
   });
 
   it("has each Kafka node's Chef client log to the file its agent ships", () => {

@@ -1,7 +1,7 @@
-import { TerraformStack } from "cdktf";
+import { Lazy, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { PlatformConfig } from "../../config/PlatformConfig";
@@ -51,8 +51,14 @@ export class NodeMonitoring extends Construct {
   readonly parameterName: string;
   readonly prometheusParameterName?: string;
   readonly parameters: SsmParameter[];
-  /** The inline policy for the node's role. */
+  /**
+   * The inline policy for the node's role (HardenedInstance's `policies`). Its document is made
+   * by `attach`, under the node: a node added later then repeats its siblings' document path and
+   * grants, which the plan review recognizes as nothing new.
+   */
   readonly policyJson: string;
+  private document?: DataAwsIamPolicyDocument;
+  private readonly statementsFor: (scope: Construct) => DataAwsIamPolicyDocumentStatement[];
   /** Merged into the node script's template context. */
   readonly scriptContext: { readonly cloudwatchAgent: Readonly<Record<string, unknown>> };
 
@@ -91,16 +97,18 @@ export class NodeMonitoring extends Construct {
       );
     }
 
-    const stack = TerraformStack.of(this);
-    const partition = (stack.node.tryFindChild("partition") as DataAwsPartition | undefined) ?? new DataAwsPartition(stack, "partition");
-    const account = (stack.node.tryFindChild("account") as DataAwsCallerIdentity | undefined) ?? new DataAwsCallerIdentity(stack, "account");
-    const groupArns = logServicesOf(kind, options).flatMap((service) => {
-      const arn = `arn:${partition.partition}:logs:${config.region}:${account.accountId}:log-group:${logGroupName(config.project, config.environment, service)}`;
-      // The group itself (CreateLogStream, DescribeLogStreams) and its streams (PutLogEvents).
-      return [arn, `${arn}:*`];
-    });
-    this.policyJson = new DataAwsIamPolicyDocument(this, "policy", {
-      statement: [
+    const region = config.region;
+    const statements = (scopeForArns: Construct): DataAwsIamPolicyDocumentStatement[] => {
+      const stack = TerraformStack.of(scopeForArns);
+      const partition = (stack.node.tryFindChild("partition") as DataAwsPartition | undefined) ?? new DataAwsPartition(stack, "partition");
+      const account = (stack.node.tryFindChild("account") as DataAwsCallerIdentity | undefined) ?? new DataAwsCallerIdentity(stack, "account");
+      const groupArns = logServicesOf(kind, options).flatMap((service) => {
+        const arn = `arn:${partition.partition}:logs:${region}:${account.accountId}:log-group:${logGroupName(config.project, config.environment, service)}`;
+        // The group itself (CreateLogStream, DescribeLogStreams) and its streams (PutLogEvents).
+        return [arn, `${arn}:*`];
+      });
+      const parameterNames = [this.parameterName, ...(this.prometheusParameterName ? [this.prometheusParameterName] : [])];
+      return [
         {
           sid: "PutPlatformMetrics",
           actions: ["cloudwatch:PutMetricData"],
@@ -109,13 +117,16 @@ export class NodeMonitoring extends Construct {
           condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: [metricNamespace(config.project, config.environment)] }],
         },
         { sid: "ShipLogs", actions: [...AGENT_LOG_ACTIONS], resources: groupArns },
-        {
-          sid: "ReadAgentConfiguration",
-          actions: ["ssm:GetParameter"],
-          resources: [this.parameterName, ...(this.prometheusParameterName ? [this.prometheusParameterName] : [])].map((name) => ssmParameterArn(this, config.region, name)),
-        },
-      ],
-    }).json;
+        { sid: "ReadAgentConfiguration", actions: ["ssm:GetParameter"], resources: parameterNames.map((name) => ssmParameterArn(scopeForArns, region, name)) },
+      ];
+    };
+    this.policyJson = Lazy.stringValue({
+      produce: () => {
+        if (!this.document) throw new Error(`monitoring: ${props.nodeName}'s policy document was never attached to its node (NodeMonitoring.attach)`);
+        return this.document.json;
+      },
+    });
+    this.statementsFor = statements;
 
     this.scriptContext = {
       cloudwatchAgent: {
@@ -132,5 +143,11 @@ export class NodeMonitoring extends Construct {
         ...(exporterJobs(kind).length > 0 ? { exporter: { sha256: JMX_EXPORTER.sha256, urls: JMX_EXPORTER.urls, path: JMX_EXPORTER.path } } : {}),
       },
     };
+  }
+
+  /** Makes the policy document under the node it is for; `policyJson` stands for it. Once per node. */
+  attach(node: Construct): void {
+    if (this.document) throw new Error(`monitoring: ${this.parameterName} is attached already`);
+    this.document = new DataAwsIamPolicyDocument(node, "cloudwatch-agent-policy", { statement: this.statementsFor(node) });
   }
 }

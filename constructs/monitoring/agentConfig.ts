@@ -236,11 +236,20 @@ export function logsOf(kind: NodeKind, options: AgentConfigOptions): Array<{ sou
   }));
 }
 
-/** The log groups a node of this kind writes: its logs' and its metrics' embedded-format events. */
+/**
+ * The log groups a node of this kind may write: its logs' and its metrics' embedded-format
+ * events. Every Kafka node gets those of every Kafka kind: its role changes while it runs (a
+ * broker becomes a ZooKeeper member, a KRaft voter), and a node added later then holds exactly
+ * what its siblings hold.
+ */
 export function logServicesOf(kind: NodeKind, options: AgentConfigOptions): LogService[] {
-  const spec = KINDS[kind];
-  const services = new Set<LogService>(spec.logs(withDefaults(options)).map((log) => log.service));
-  if (spec.metricsLogService) services.add(spec.metricsLogService);
+  const kinds = kind.startsWith("kafka-") ? NODE_KINDS.filter((each) => each.startsWith("kafka-")) : [kind];
+  const services = new Set<LogService>();
+  for (const each of kinds) {
+    const spec = KINDS[each];
+    for (const log of spec.logs(withDefaults(options))) services.add(log.service);
+    if (spec.metricsLogService) services.add(spec.metricsLogService);
+  }
   return [...services];
 }
 
