@@ -25,6 +25,8 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { architectureOf } from "../constructs/ubuntuAmi";
+import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
@@ -187,6 +189,13 @@ export class ChefStack extends PlatformStack {
 
     this.logGroups = new ServiceLogGroups(this, "log-groups", { config, services: ["provisioning", "chef-server"], purpose: "chef" });
 
+    const serverMonitoring = new NodeMonitoring(this, "server-monitoring", {
+      config,
+      nodeName: this.resourceName("chef-server"),
+      kind: "chef-server",
+      architecture: architectureOf(chef.serverInstanceType),
+      options: { chefServerLogDir: chef.flavor === "cinc" ? "/var/log/cinc-project" : "/var/log/opscode" },
+    });
     this.server = new HardenedInstance(this, "server", {
       name: this.resourceName("chef-server"),
       ubuntuRelease: chef.serverUbuntuRelease,
@@ -198,9 +207,11 @@ export class ChefStack extends PlatformStack {
       // workstation follows it, and the Kafka stack bootstraps its nodes again.
       onUserDataChange: "replace",
       // Operators log in from the workstation with its bootstrap key, as on every node.
-      policies: { "read-bootstrap-key": this.readBootstrapKeyPolicyJson },
+      policies: { "read-bootstrap-key": this.readBootstrapKeyPolicyJson, "cloudwatch-agent": serverMonitoring.policyJson },
+      dependsOn: serverMonitoring.parameters,
       userData: renderScript("chef-server", {
         ...common,
+        ...serverMonitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
         package: packages.server,
         serverCtl: packages.serverCtl,
@@ -211,6 +222,7 @@ export class ChefStack extends PlatformStack {
         apiWaitAttempts: 15,
       }),
     });
+    serverMonitoring.attach(this.server);
     const adminKeyParameter = `${parameterPath}/${this.server.instance.id}/admin-key`;
     // Granted after the instance exists, since it names it; the server retries its publication.
     new IamRolePolicy(this, "server-publish-admin-key", {
@@ -241,6 +253,12 @@ export class ChefStack extends PlatformStack {
         condition: [{ test: "StringEquals", variable: "ssm:Overwrite", values: ["true"] }],
       },
     ]);
+    const workstationMonitoring = new NodeMonitoring(this, "workstation-monitoring", {
+      config,
+      nodeName: this.resourceName("chef-workstation"),
+      kind: "chef-workstation",
+      architecture: architectureOf(chef.workstationInstanceType),
+    });
     this.workstation = new HardenedInstance(this, "workstation", {
       name: this.resourceName("chef-workstation"),
       ubuntuRelease: chef.workstationUbuntuRelease,
@@ -254,10 +272,11 @@ export class ChefStack extends PlatformStack {
       keyName: keyPairName.stringValue,
       // Its first write would make Terraform's create of the parameter fail; its first upload
       // needs the chef repo and its digests in place.
-      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest],
-      policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy },
+      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest, ...workstationMonitoring.parameters],
+      policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy, "cloudwatch-agent": workstationMonitoring.policyJson },
       userData: renderScript("chef-workstation", {
         ...common,
+        ...workstationMonitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
         package: packages.workstation,
         knifeConfig: knifeConfigPath(chef),
@@ -278,6 +297,8 @@ export class ChefStack extends PlatformStack {
         sparkKmsKey: `alias/${this.resourceName(SPARK_KEY_ALIAS_SUFFIX)}`,
       }),
     });
+
+    workstationMonitoring.attach(this.workstation);
 
     const adminKeyArn = parameterArn(adminKeyParameter);
     const adminKeyPolicy = this.adminKeyEncryption.allow([

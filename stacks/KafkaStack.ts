@@ -23,6 +23,8 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
+import type { NodeKind } from "../constructs/monitoring/agentConfig";
+import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
@@ -98,6 +100,8 @@ interface KafkaInstanceSpec {
    * instance, and a smaller ensemble would stop every broker it leaves at once.
    */
   readonly zookeeperVolume: boolean;
+  /** What its CloudWatch agent collects: its mode and its role in the quorum. */
+  readonly monitoringKind: NodeKind;
 }
 
 /** One Kafka instance as the stack builds it. */
@@ -233,6 +237,9 @@ export class KafkaStack extends PlatformStack {
         volumeGiB: kafka.dataVolumeGiB,
         // The ensemble runs on the first kafka.zookeeperNodes brokers (see `quorum` below).
         zookeeperVolume: !kraft,
+        monitoringKind: !kraft
+          ? index < kafka.zookeeperNodes ? "kafka-zookeeper-member" : "kafka-zookeeper-broker"
+          : !kafka.dedicatedControllers && index < kafka.controllerNodes ? "kafka-kraft-combined" : "kafka-kraft-broker",
       }),
       name: this.nodeName(index),
       nodeId: index + 1,
@@ -249,6 +256,7 @@ export class KafkaStack extends PlatformStack {
             instanceType: kafka.controllerInstanceType,
             volumeGiB: CONTROLLER_DATA_VOLUME_GIB,
             zookeeperVolume: false,
+            monitoringKind: "kafka-kraft-controller",
           }),
           name: this.controllerName(index),
           nodeId: CONTROLLER_NODE_ID_BASE + index + 1,
@@ -661,6 +669,14 @@ export class KafkaStack extends PlatformStack {
           tags: { Name: `${name}-zookeeper` },
         })
       : undefined;
+    const client = chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(instanceType));
+    const monitoring = new NodeMonitoring(this, `${id}-monitoring`, {
+      config,
+      nodeName: name,
+      kind: spec.monitoringKind,
+      architecture: architectureOf(instanceType),
+      options: { kafkaDataPath: kafka.dataPath, chefFlavor: client.name },
+    });
     const node = new HardenedInstance(this, id, {
       name,
       ubuntuRelease: kafka.ubuntuRelease,
@@ -673,11 +689,13 @@ export class KafkaStack extends PlatformStack {
       // the new script; what may change at run time, the workstation's bootstrap key, sshd reads
       // from SSM at each login.
       onUserDataChange: "ignore",
-      policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
+      policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson, "cloudwatch-agent": monitoring.policyJson },
+      dependsOn: monitoring.parameters,
       userData: renderScript("kafka-node", {
+        ...monitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
         region: config.region,
-        client: chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(instanceType)),
+        client,
         acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
         dataVolumeId: volume.id,
         dataPath: kafka.dataPath,
@@ -685,6 +703,7 @@ export class KafkaStack extends PlatformStack {
         ...(zookeeperVolume ? { zookeeperVolume: { id: zookeeperVolume.id, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } } : {}),
       }),
     });
+    monitoring.attach(node);
     const attachment = new VolumeAttachment(this, `${volumeId}-attachment`, {
       deviceName: "/dev/sdf",
       volumeId: volume.id,

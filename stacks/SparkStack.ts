@@ -13,6 +13,9 @@ import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_A
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { jarChecksum, jarFile, jarUrls, sparkJars } from "../config/sparkJars";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
+import { architectureOf } from "../constructs/ubuntuAmi";
+import { EXPORTER_PORTS, JMX_EXPORTER, sparkMasterExporterRules } from "../constructs/monitoring/agentConfig";
+import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /**
@@ -172,6 +175,10 @@ export class SparkStack extends PlatformStack {
 
     this.logGroups = new ServiceLogGroups(this, "log-groups", { config: props.config, services: ["spark-master", "spark-worker"], purpose: "spark" });
 
+    const monitoring = (id: string, name: string, kind: "spark-master" | "spark-worker", instanceType: string): NodeMonitoring =>
+      new NodeMonitoring(this, id, { config: props.config, nodeName: name, kind, architecture: architectureOf(instanceType) });
+    const masterMonitoring = monitoring("master-monitoring", this.resourceName("spark-master"), "spark-master", spark.masterInstanceType);
+    const sparkExporter = { ...JMX_EXPORTER, port: EXPORTER_PORTS["spark-master"], rules: sparkMasterExporterRules() };
     this.master = new HardenedInstance(this, "master", {
       name: this.resourceName("spark-master"),
       ubuntuRelease: spark.ubuntuRelease,
@@ -189,13 +196,24 @@ export class SparkStack extends PlatformStack {
         "publish-spark-secret": publishSecret,
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
         "read-kafka-client-identity": readClientIdentity,
+        "cloudwatch-agent": masterMonitoring.policyJson,
       },
-      userData: renderScript("spark-node", { ...scriptContext, role: "master", isMaster: true, secretKmsKey: this.secretKey.arn }),
+      userData: renderScript("spark-node", {
+        ...scriptContext,
+        ...masterMonitoring.scriptContext,
+        sparkExporter,
+        role: "master",
+        isMaster: true,
+        secretKmsKey: this.secretKey.arn,
+      }),
+      dependsOn: masterMonitoring.parameters,
     });
+    masterMonitoring.attach(this.master);
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
       const subnet = privateSubnets[index % privateSubnets.length];
-      return new HardenedInstance(this, `worker-${index}`, {
+      const workerMonitoring = monitoring(`worker-${index}-monitoring`, this.resourceName(`spark-worker-${index}`), "spark-worker", spark.workerInstanceType);
+      const worker = new HardenedInstance(this, `worker-${index}`, {
         name: this.resourceName(`spark-worker-${index}`),
         ubuntuRelease: spark.ubuntuRelease,
         instanceType: spark.workerInstanceType,
@@ -210,9 +228,13 @@ export class SparkStack extends PlatformStack {
           "read-spark-secret": readSecret,
           "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
           "read-kafka-client-identity": readClientIdentity,
+          "cloudwatch-agent": workerMonitoring.policyJson,
         },
-        userData: renderScript("spark-node", { ...scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+        userData: renderScript("spark-node", { ...scriptContext, ...workerMonitoring.scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+        dependsOn: workerMonitoring.parameters,
       });
+      workerMonitoring.attach(worker);
+      return worker;
     });
 
     // Set once the roles exist; every member's first read of the secret waits for it.

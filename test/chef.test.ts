@@ -119,8 +119,9 @@ describe("ChefStack", () => {
     expect(document.statement).toEqual([expect.objectContaining({ sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"] })]);
     expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
     // The server boots once it may read the key; and its SSH port is open to the workstation only.
-    // Besides its log groups (which every instance waits for), only the grant.
-    expect(server.depends_on.filter((name: string) => !name.startsWith("aws_cloudwatch_log_group."))).toEqual([`aws_iam_role_policy.${readKey?.[0]}`]);
+    // Besides its log groups and its agent's grant and configuration (which every instance waits for), only the grant.
+    const monitoring = (name: string): boolean => /^aws_cloudwatch_log_group\.|^aws_iam_role_policy\.server_policy-cloudwatch-agent_|^aws_ssm_parameter\.server-monitoring_/.test(name);
+    expect(server.depends_on.filter((name: string) => !monitoring(name))).toEqual([`aws_iam_role_policy.${readKey?.[0]}`]);
   });
 
   it("publishes no validator key and lets no role read one", () => {

@@ -152,15 +152,15 @@ describe("plan review", () => {
 
   it("counts as Terraform does: data sources are no resources, ignored changes no changes, a replacement is one add and one destroy", () => {
     const scaled = review(synth("--kafka.nodes", "5"));
-    // Per broker 12 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
-    // that records it, role, policy, profile, bootstrap, roll guard, and its drain guard: one
-    // for_each instance per broker), and the drain, rebalance and certificate renewal commands
+    // Per broker 15 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
+    // that records it, role, two policies, profile, bootstrap, roll guard, its drain guard: one
+    // for_each instance per broker, and its agent's two parameters), and the drain, rebalance and certificate renewal commands
     // installed again with the new addresses (an add and a destroy each). The three drain guards
     // there read the new address list: updated.
-    expect(summarize(scaled).plan).toEqual({ add: 27, change: 3, destroy: 3 });
+    expect(summarize(scaled).plan).toEqual({ add: 33, change: 3, destroy: 3 });
     // The count the README's table gives for this change.
     const table = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 27 to add, 3 to change, 3 to destroy");
+    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 33 to add, 3 to change, 3 to destroy");
     const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
     expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
       ["1", "2", "3"].map((key) => `terraform_data.drain-guard["${key}"] update`).concat(["4", "5"].map((key) => `terraform_data.drain-guard["${key}"] create`)),

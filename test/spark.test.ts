@@ -92,6 +92,7 @@ describe("SparkStack", () => {
     expect(documents["spark-secret-read"].statement[0].resources[0]).toMatch(/:parameter\/insight\/dev\/spark\/auth-secret$/);
     const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((policy) => policy.name).sort();
     expect(policies).toEqual([
+      ...Array(4).fill("cloudwatch-agent"),
       "publish-spark-secret",
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),

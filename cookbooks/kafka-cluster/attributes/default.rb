@@ -69,6 +69,21 @@ default['kafka-cluster']['data_volume_label'] = 'kafka-data'
 default['kafka-cluster']['grow_threshold_mb'] = 64
 default['kafka-cluster']['heap_mb'] = 2048
 default['kafka-cluster']['java_package'] = 'openjdk-17-jre-headless'
+
+# The Prometheus JMX exporter's java agent in the node's JVM: it serves the beans its rules
+# (files/default/jmx_exporter.yaml) name, on loopback only, for the node's CloudWatch agent.
+# Maven Central's jar (the project's release page as the fallback); the sha256 is the one several
+# unrelated public build files pin for 1.6.0. Changing any of these restarts Kafka, which the
+# converge does one node at a time, each after the cluster is healthy. Off: Kafka runs without it.
+default['kafka-cluster']['jmx_exporter']['enabled'] = true
+default['kafka-cluster']['jmx_exporter']['version'] = '1.6.0'
+default['kafka-cluster']['jmx_exporter']['sha256'] = 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+default['kafka-cluster']['jmx_exporter']['urls'] = %w(
+  https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/%{version}/jmx_prometheus_javaagent-%{version}.jar
+  https://github.com/prometheus/jmx_exporter/releases/download/%{version}/jmx_prometheus_javaagent-%{version}.jar
+)
+default['kafka-cluster']['jmx_exporter']['dir'] = '/opt/jmx-exporter'
+default['kafka-cluster']['jmx_exporter']['port'] = 9404
 default['kafka-cluster']['open_files'] = 100_000
 # Units the broker starts after (the wrapper adds zookeeper.service when both run on one node).
 default['kafka-cluster']['service_after'] = %w(network-online.target)

@@ -324,6 +324,36 @@ if kraft
   end
 end
 
+exporter = kafka['jmx_exporter']
+exporter_opts = []
+if exporter['enabled']
+  raise "kafka-cluster: node['kafka-cluster']['jmx_exporter']['sha256'] #{exporter['sha256'].inspect} is not a sha256 hex" unless exporter['sha256'].to_s =~ /\A\h{64}\z/
+  exporter_jar = "#{exporter['dir']}/jmx_prometheus_javaagent-#{exporter['version']}.jar"
+  exporter_rules = "#{kafka['conf_dir']}/jmx_exporter.yaml"
+
+  directory exporter['dir'] do
+    mode '0755'
+  end
+
+  # A new version is a new file, so the unit's flag changes and Kafka restarts onto it.
+  remote_file exporter_jar do
+    source(*exporter['urls'].map { |url| format(url, version: exporter['version']) })
+    checksum exporter['sha256']
+    mode '0644'
+    retries 3
+    retry_delay 10
+  end
+
+  # The exporter reads its rules again when the file changes: no restart.
+  cookbook_file exporter_rules do
+    source 'jmx_exporter.yaml'
+    mode '0644'
+  end
+
+  # Loopback only: no security group opens the port, the node's own agent scrapes it.
+  exporter_opts << %("KAFKA_OPTS=-javaagent:#{exporter_jar}=127.0.0.1:#{exporter['port']}:#{exporter_rules}")
+end
+
 after = kafka['service_after'].join(' ')
 systemd_unit 'kafka.service' do
   content(
@@ -345,7 +375,7 @@ systemd_unit 'kafka.service' do
         log4j2 ? "KAFKA_LOG4J_OPTS=-Dlog4j2.configurationFile=#{log_config}" : "KAFKA_LOG4J_OPTS=-Dlog4j.configuration=file:#{log_config}",
         # Set, it replaces kafka-run-class.sh's own GC log of 10 files of 100 MiB.
         "KAFKA_GC_LOG_OPTS=-Xlog:gc*:file=#{kafka['log_dir']}/#{gc_log_name}:time,tags:filecount=#{kafka['gc_log_files']},filesize=#{kafka['gc_log_file_max_mb']}M",
-      ],
+      ] + exporter_opts,
       # RequiresMountsFor waits for a mount fstab lists; this also refuses a directory fstab lost.
       'ExecStartPre' => mount_roots.map { |dir| "/usr/bin/mountpoint #{dir}" },
       'ExecStart' => "#{kafka['install_dir']}/current/bin/kafka-server-start.sh #{kafka['conf_dir']}/server.properties",

@@ -143,6 +143,43 @@ describe 'kafka-cluster::default' do
       .to raise_error(RuntimeError, /\['sha512'\] "#{'ab' * 32}" is not the sha512 hex of kafka_2\.13-3\.9\.1\.tgz/)
   end
 
+  context 'the Prometheus JMX exporter for the node\'s CloudWatch agent' do
+    let(:jar) { '/opt/jmx-exporter/jmx_prometheus_javaagent-1.6.0.jar' }
+
+    it 'downloads the java agent from Maven Central, then the release page, pinned by sha256' do
+      expect(chef_run).to create_remote_file(jar).with(
+        source: %w(https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/1.6.0/jmx_prometheus_javaagent-1.6.0.jar
+                   https://github.com/prometheus/jmx_exporter/releases/download/1.6.0/jmx_prometheus_javaagent-1.6.0.jar),
+        checksum: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+      )
+    end
+
+    it 'writes its rules, which it reads again when they change, without restarting Kafka' do
+      expect(chef_run).to create_cookbook_file('/etc/kafka/jmx_exporter.yaml').with(source: 'jmx_exporter.yaml')
+      expect(chef_run.cookbook_file('/etc/kafka/jmx_exporter.yaml')).not_to notify('service[kafka]')
+    end
+
+    it 'runs it in the broker\'s JVM through KAFKA_OPTS, serving on loopback only' do
+      expect(chef_run.systemd_unit('kafka.service').content['Service']['Environment'])
+        .to include(%("KAFKA_OPTS=-javaagent:#{jar}=127.0.0.1:9404:/etc/kafka/jmx_exporter.yaml"))
+    end
+
+    it 'restarts Kafka when the flag changes (a new version), through the unit the converge rolls one node at a time' do
+      expect(chef_run.systemd_unit('kafka.service')).to notify('service[kafka]').to(:restart).delayed
+    end
+
+    it 'leaves the JVM alone when turned off' do
+      run = kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['jmx_exporter']['enabled'] = false }
+      expect(run.systemd_unit('kafka.service').content['Service']['Environment'].join).not_to include('KAFKA_OPTS')
+      expect(run).not_to create_remote_file(jar)
+    end
+
+    it 'refuses a checksum that is not a sha256 in hex' do
+      expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['jmx_exporter']['sha256'] = 'ab' * 64 } }
+        .to raise_error(RuntimeError, /\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
+    end
+  end
+
   it 'refuses to run without the identity the wrapper provides' do
     expect { kafka_run(BROKER_2.merge('broker.id' => nil)) }
       .to raise_error(RuntimeError, /\['broker\.id'\] is not set; the wrapper cookbook sets it/)

@@ -27,6 +27,21 @@ default['zookeeper-cluster']['log_max_files'] = 10
 default['zookeeper-cluster']['log_level'] = 'INFO'
 default['zookeeper-cluster']['java_package'] = 'openjdk-17-jre-headless'
 
+# The Prometheus JMX exporter's java agent in the member's JVM: it serves the beans its rules
+# (files/default/jmx_exporter.yaml) name, on loopback only, for the node's CloudWatch agent.
+# Maven Central's jar (the project's release page as the fallback); the sha256 is the one several
+# unrelated public build files pin for 1.6.0. Changing any of these restarts the member, which the
+# converge does one node at a time. Off: the member runs without it.
+default['zookeeper-cluster']['jmx_exporter']['enabled'] = true
+default['zookeeper-cluster']['jmx_exporter']['version'] = '1.6.0'
+default['zookeeper-cluster']['jmx_exporter']['sha256'] = 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+default['zookeeper-cluster']['jmx_exporter']['urls'] = %w(
+  https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/%{version}/jmx_prometheus_javaagent-%{version}.jar
+  https://github.com/prometheus/jmx_exporter/releases/download/%{version}/jmx_prometheus_javaagent-%{version}.jar
+)
+default['zookeeper-cluster']['jmx_exporter']['dir'] = '/opt/jmx-exporter'
+default['zookeeper-cluster']['jmx_exporter']['port'] = 9405
+
 # The ensemble's addresses in order, and this node's 1-based position in it (its myid).
 # The wrapper cookbook sets both from the zoo_bag data bag.
 default['zookeeper-cluster']['ensemble'] = []

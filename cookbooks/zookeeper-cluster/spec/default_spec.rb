@@ -620,6 +620,45 @@ describe 'zookeeper-cluster::default' do
     end
   end
 
+  context 'the Prometheus JMX exporter for the node\'s CloudWatch agent' do
+    cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2) }
+    let(:jar) { '/opt/jmx-exporter/jmx_prometheus_javaagent-1.6.0.jar' }
+    let(:flags) { chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first }
+
+    it 'downloads the java agent from Maven Central, then the release page, pinned by sha256' do
+      expect(chef_run).to create_remote_file(jar).with(
+        source: %w(https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/1.6.0/jmx_prometheus_javaagent-1.6.0.jar
+                   https://github.com/prometheus/jmx_exporter/releases/download/1.6.0/jmx_prometheus_javaagent-1.6.0.jar),
+        checksum: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+      )
+    end
+
+    it 'writes its rules, which it reads again when they change, without restarting the member' do
+      expect(chef_run).to create_cookbook_file('/etc/zookeeper/jmx_exporter.yaml').with(source: 'jmx_exporter.yaml')
+      expect(chef_run.cookbook_file('/etc/zookeeper/jmx_exporter.yaml')).not_to notify('service[zookeeper]')
+    end
+
+    it 'runs it in the member\'s JVM, serving on loopback only, inside the quoted flags' do
+      expect(flags).to include(" -javaagent:#{jar}=127.0.0.1:9405:/etc/zookeeper/jmx_exporter.yaml ")
+      expect(flags).to start_with('"SERVER_JVMFLAGS=').and end_with('"')
+    end
+
+    it 'restarts the member when the flag changes (a new version), through the unit the converge rolls one node at a time' do
+      expect(chef_run.systemd_unit('zookeeper.service')).to notify('service[zookeeper]').to(:restart).delayed
+    end
+
+    it 'leaves the JVM alone when turned off' do
+      run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'jmx_exporter' => { 'enabled' => false } })
+      expect(run.systemd_unit('zookeeper.service').content['Service']['Environment'].join).not_to include('javaagent')
+      expect(run).not_to create_remote_file(jar)
+    end
+
+    it 'refuses a checksum that is not a sha256 in hex' do
+      expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'jmx_exporter' => { 'sha256' => 'ab' * 64 } }) }
+        .to raise_error(RuntimeError, /\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
+    end
+  end
+
   context 'in a 1-node ensemble' do
     cached(:chef_run) { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1) }
 

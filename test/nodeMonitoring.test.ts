@@ -1,0 +1,232 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { agentConfig, chefClientLog, CLOUDWATCH_AGENT, cloudwatchAgentUrl, prometheusConfig, type NodeKind } from "../constructs/monitoring/agentConfig";
+import { AGENT_LOG_ACTIONS } from "../constructs/monitoring/NodeMonitoring";
+import { renderScript } from "../constructs/renderScript";
+import { dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
+import { runBash, shellcheck, stubCalls as calls } from "./shell";
+import { COMMON_STUBS, CURL_STUB } from "./stubs";
+
+const statementsOf = (json: Json, prefix: string): Json[] => {
+  const entry = Object.entries(dataOf(json, "aws_iam_policy_document")).find(([name]) => name.startsWith(`${prefix}_cloudwatch-agent-policy`));
+  if (!entry) throw new Error(`no monitoring policy document for ${prefix}`);
+  return entry[1].statement as Json[];
+};
+const parameterValue = (json: Json, name: string): string => {
+  const parameter = Object.values(resourcesOf(json, "aws_ssm_parameter")).find((each) => each.name === name);
+  if (!parameter) throw new Error(`no SSM parameter ${name}`);
+  expect(parameter.type).toBe("String");
+  return unescapeTerraformTemplate(String(parameter.value));
+};
+
+describe("NodeMonitoring", () => {
+  const spark = platformStackJson("spark");
+
+  it("lets the node put metrics only into the platform's namespace", () => {
+    const metrics = statementsOf(spark, "master").find((statement) => statement.sid === "PutPlatformMetrics") as Json;
+    expect(metrics.actions).toEqual(["cloudwatch:PutMetricData"]);
+    expect(metrics.resources).toEqual(["*"]);
+    expect(metrics.condition).toEqual([{ test: "StringEquals", variable: "cloudwatch:namespace", values: ["Platform/insight-dev"] }]);
+  });
+
+  it("lets the node write only its kind's log groups, and never create one", () => {
+    const logs = statementsOf(spark, "master").find((statement) => statement.sid === "ShipLogs") as Json;
+    expect(logs.actions).toEqual([...AGENT_LOG_ACTIONS]);
+    expect(logs.actions).not.toContain("logs:CreateLogGroup");
+    const groups = (logs.resources as string[]).map((arn) => /:log-group:([^:]+)(:\*)?$/.exec(arn)?.[1]);
+    expect([...new Set(groups)].sort()).toEqual(["/platform/insight-dev/provisioning", "/platform/insight-dev/spark-master"]);
+    expect(logs.resources).toHaveLength(4);
+    const worker = statementsOf(spark, "worker-0").find((statement) => statement.sid === "ShipLogs") as Json;
+    expect((worker.resources as string[]).join(" ")).not.toContain("spark-master");
+  });
+
+  it("lets the node read only its own parameters", () => {
+    const read = statementsOf(spark, "master").find((statement) => statement.sid === "ReadAgentConfiguration") as Json;
+    expect(read.actions).toEqual(["ssm:GetParameter"]);
+    expect((read.resources as string[]).map((arn) => arn.replace(/^.*:parameter/, ""))).toEqual([
+      "/insight/dev/monitoring/insight-dev-spark-master",
+      "/insight/dev/monitoring/insight-dev-spark-master/prometheus",
+    ]);
+    const worker = statementsOf(spark, "worker-1").find((statement) => statement.sid === "ReadAgentConfiguration") as Json;
+    expect((worker.resources as string[]).map((arn) => arn.replace(/^.*:parameter/, ""))).toEqual(["/insight/dev/monitoring/insight-dev-spark-worker-1"]);
+  });
+
+  it("attaches the policy to every Spark node's role", () => {
+    const names = Object.values(resourcesOf(spark, "aws_iam_role_policy")).map((policy) => policy.name);
+    expect(names.filter((name) => name === "cloudwatch-agent")).toHaveLength(4);
+  });
+
+  it("stores the agent's configuration as the node reads it: Terraform leaves the agent's own placeholders alone", () => {
+    const stored = parameterValue(spark, "/insight/dev/monitoring/insight-dev-spark-master");
+    expect(JSON.parse(stored)).toEqual(agentConfig("spark-master", { project: "insight", environment: "dev" }));
+    expect(stored).toContain('"InstanceId":"${aws:InstanceId}"');
+    expect(parameterValue(spark, "/insight/dev/monitoring/insight-dev-spark-master/prometheus")).toBe(prometheusConfig("spark-master"));
+  });
+
+  const kindsOf = (json: Json): Record<string, NodeKind> => {
+    const kinds: Record<string, NodeKind> = {};
+    for (const parameter of Object.values(resourcesOf(json, "aws_ssm_parameter"))) {
+      const match = /^\/insight\/dev\/monitoring\/insight-dev-([\w-]+)$/.exec(String(parameter.name));
+      if (match) kinds[match[1]] = String(parameter.description).replace(/^.*\((.+)\).*$/, "$1") as NodeKind;
+    }
+    return kinds;
+  };
+  it("gives each Kafka node the configuration of its role: ZooKeeper members, and KRaft voters", () => {
+    expect(kindsOf(platformStackJson("kafka"))).toEqual({
+      "kafka-0": "kafka-zookeeper-member",
+      "kafka-1": "kafka-zookeeper-member",
+      "kafka-2": "kafka-zookeeper-member",
+    });
+    expect(kindsOf(platformStackJson("kafka", "--kafka.nodes", "4", "--kafka.zookeeperNodes", "3"))["kafka-3"]).toBe("kafka-zookeeper-broker");
+    expect(kindsOf(platformStackJson("kafka", "--kafka.mode", "kraft", "--kafka.nodes", "4"))).toEqual({
+      "kafka-0": "kafka-kraft-combined",
+      "kafka-1": "kafka-kraft-combined",
+      "kafka-2": "kafka-kraft-combined",
+      "kafka-3": "kafka-kraft-broker",
+    });
+  });
+
+  it("lets every Kafka node's agent write the Kafka, ZooKeeper, Chef client and provisioning groups, whatever its role today", () => {
+    const groupsOf = (json: Json, node: string): string[] => {
+      const logs = statementsOf(json, node).find((statement) => statement.sid === "ShipLogs") as Json;
+      return [...new Set((logs.resources as string[]).map((arn) => /:log-group:([^:]+)/.exec(arn)?.[1] as string))].sort();
+    };
+    const expected = ["chef-client", "kafka", "provisioning", "zookeeper"].map((service) => `/platform/insight-dev/${service}`);
+    expect(groupsOf(platformStackJson("kafka"), "node-0")).toEqual(expected);
+    const kraft = platformStackJson("kafka", "--kafka.mode", "kraft", "--kafka.nodes", "4");
+    expect(groupsOf(kraft, "node-0")).toEqual(expected);
+    expect(groupsOf(kraft, "node-3")).toEqual(expected);
+  });
+
+  it("has each Kafka node's Chef client log to the file its agent ships", () => {
+    const kafka = platformStackJson("kafka");
+    const [, resource] = Object.entries(resourcesOf(kafka, "aws_instance")).find(([name]) => name.startsWith("node-0_")) as [string, Json];
+    const script = unescapeTerraformTemplate(userDataOf(kafka, resource));
+    expect(script).toContain(`write_if_changed "/etc/"'cinc'"/client.d/platform-log.rb" 0644 root:root <<EOF || true\nlog_location "${chefClientLog("cinc")}"\nEOF`);
+    const shipped = JSON.parse(parameterValue(kafka, "/insight/dev/monitoring/insight-dev-kafka-0")) as Json;
+    expect(shipped.logs.logs_collected.files.collect_list).toContainEqual({ file_path: chefClientLog("cinc"), log_group_name: "/platform/insight-dev/chef-client", log_stream_name: "{instance_id}" });
+  });
+
+  it.each([
+    ["spark", "master"],
+    ["spark", "worker-0"],
+    ["kafka", "node-0"],
+    ["chef", "server"],
+    ["chef", "workstation"],
+  ])("%s %s: its user data installs and configures the agent, shellcheck-clean", (stack, instance) => {
+    const json = platformStackJson(stack);
+    const [, resource] = Object.entries(resourcesOf(json, "aws_instance")).find(([name]) => name.startsWith(`${instance}_`)) as [string, Json];
+    const script = unescapeTerraformTemplate(userDataOf(json, resource));
+    expect(script).toMatch(/^cloudwatch_agent_install '.*amazon-cloudwatch-agent\.deb' '[0-9a-f]{64}'$/m);
+    expect(script).toMatch(/^cloudwatch_agent_configure$/m);
+    // Terraform's references are placeholders here; shellcheck reads them as plain words.
+    expect(shellcheck(script.replace(/\$\{[a-z_]+\.[^}]*\}/g, "resolved")).output).toBe("");
+  });
+});
+
+describe("the node's cloudwatch_agent functions", () => {
+  const templatesDir = mkdtempSync(join(tmpdir(), "cwa-templates-"));
+  writeFileSync(
+    join(templatesDir, "cwa.sh.hbs"),
+    ["#!/usr/bin/env bash", "{{> common}}", "cloudwatch_agent_install {{shq cloudwatchAgent.url}} {{shq cloudwatchAgent.sha256}}", "cloudwatch_agent_configure", ""].join("\n"),
+  );
+  const content = "the agent's package";
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  const context = {
+    cloudwatchAgent: {
+      version: CLOUDWATCH_AGENT.version,
+      url: cloudwatchAgentUrl("amd64"),
+      sha256,
+      keyUrl: CLOUDWATCH_AGENT.keyUrl,
+      keyFingerprint: CLOUDWATCH_AGENT.keyFingerprint,
+      region: "us-west-2",
+      parameter: "/p/e/monitoring/node",
+      prometheusParameter: "/p/e/monitoring/node/prometheus",
+      prometheusConfigPath: "/opt/aws/amazon-cloudwatch-agent/etc/platform-prometheus.yaml",
+    },
+  };
+  const script = renderScript("cwa", context, { templatesDir });
+  // gpg says VALIDSIG with the primary key's fingerprint last, as GnuPG's status lines do.
+  const gpg = 'if [[ " $* " == *" --verify "* ]]; then echo "[GNUPG:] VALIDSIG 0000 2026-08-11 0 0 4 0 1 8 00 ${SIGNER:-' + CLOUDWATCH_AGENT.keyFingerprint + '}"; fi';
+  const stubs = { ...COMMON_STUBS, curl: CURL_STUB, gpg, systemctl: "exit 0" };
+  const env = { DOWNLOAD_CONTENT: content };
+  const run = (extraEnv: Record<string, string> = {}, dir?: string): ReturnType<typeof runBash> =>
+    runBash(script, { stubs, env: { ...env, ...extraEnv }, dir });
+
+  it("is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("installs the pinned package once its sha256 and AWS's signature both check out", () => {
+    const result = run();
+    expect(calls(result.dir)).toContain(`apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends ${result.dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb`);
+    expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes(".deb.sig"))).toBe(true);
+  });
+
+  it("refuses a package signed by any other key", () => {
+    const result = run({ SIGNER: "0123456789ABCDEF0123456789ABCDEF01234567" });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(`is not signed by AWS's key ${CLOUDWATCH_AGENT.keyFingerprint}`);
+    expect(calls(result.dir).some((call) => call.startsWith("apt-get") && call.includes("amazon-cloudwatch-agent.deb"))).toBe(false);
+  });
+
+  it("refuses a package whose sha256 is not the pinned one, before asking for its signature", () => {
+    const result = run({ DOWNLOAD_CONTENT: "something else" });
+    expect(result.status).not.toBe(0);
+    expect(calls(result.dir).some((call) => call.startsWith("gpg"))).toBe(false);
+  });
+
+  it("leaves an installed agent of that version alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cwa-installed-"));
+    mkdirSync(join(dir, "work"), { recursive: true });
+    writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
+    const result = run({}, dir);
+    expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes("amazon-cloudwatch-agent"))).toBe(false);
+  });
+
+  it("installs the apply command and a timer that runs it with the node's parameters", () => {
+    const result = run();
+    const root = join(result.dir, "root");
+    const service = readFileSync(join(root, "etc/systemd/system/platform-cloudwatch-config.service"), "utf8");
+    expect(service).toContain("ExecStart=/usr/local/sbin/platform-cloudwatch-config /p/e/monitoring/node /p/e/monitoring/node/prometheus /opt/aws/amazon-cloudwatch-agent/etc/platform-prometheus.yaml");
+    expect(service).toContain("Environment=AWS_REGION=us-west-2");
+    expect(readFileSync(join(root, "etc/systemd/system/platform-cloudwatch-config.timer"), "utf8")).toMatch(/OnUnitActiveSec=5min/);
+    expect(existsSync(join(root, "usr/local/sbin/platform-cloudwatch-config"))).toBe(true);
+    expect(calls(result.dir)).toContain("systemctl enable --now platform-cloudwatch-config.timer");
+  });
+
+  it("the apply command applies a parameter version once, and again when it changes or the agent is down", () => {
+    const installed = run();
+    const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8");
+    expect(shellcheck(command).output).toBe("");
+    const dir = mkdtempSync(join(tmpdir(), "cwa-apply-"));
+    writeFileSync(join(dir, "instance-id"), "i-0abc\n");
+    // The command's fixed paths, moved into the scratch directory.
+    const local = command
+      .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
+      .replace("/var/lib/platform/", `${dir}/state/`)
+      .replace("/var/lib/cloud/data/instance-id", `${dir}/instance-id`);
+    const python3 = [
+      'out=$1; [[ $1 == - ]] && out=$2',
+      'for name in "${@:3}"; do echo "$name ${VERSION:-1}"; done > "$out/versions"',
+      'printf \'%s\' \'{"labels":{"InstanceId":"{instance_id}"}}\' > "$out/value"',
+    ].join("\n");
+    const args = ["/p/e/monitoring/node", "/p/e/monitoring/node/prometheus", `${dir}/prometheus.yaml`];
+    // runBash runs script.sh without arguments: wrap it.
+    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${dir}/apply.sh" <<'APPLY'\n${local}\nAPPLY\nexec bash "${dir}/apply.sh" ${args.map((arg) => `'${arg}'`).join(" ")}\n`;
+    const runApply = (extraEnv: Record<string, string> = {}): string[] => {
+      writeFileSync(join(dir, "calls.log"), "");
+      const result = runBash(wrapper, { dir, stubs: { python3, systemctl: "[[ -z ${AGENT_DOWN:-} ]]", "amazon-cloudwatch-agent-ctl": "exit 0" }, env: { AWS_REGION: "us-west-2", ...extraEnv } });
+      expect(result.status).toBe(0);
+      return calls(dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl"));
+    };
+    expect(runApply()).toEqual(["amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c ssm:/p/e/monitoring/node -s"]);
+    expect(readFileSync(join(dir, "prometheus.yaml"), "utf8")).toBe('{"labels":{"InstanceId":"i-0abc"}}');
+    expect(runApply()).toEqual([]);
+    expect(runApply({ VERSION: "2" })).toHaveLength(1);
+    expect(runApply({ VERSION: "2", AGENT_DOWN: "1" })).toHaveLength(1);
+  });
+});
