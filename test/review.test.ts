@@ -119,8 +119,11 @@ describe("plan review", () => {
     const head = clone(base);
     for (const [name, value] of Object.entries(head.spark.locals as Json)) head.spark.locals[name] = String(value).replace(/4\.1\.2/g, "4.1.3");
     const replaced = review(head).findings.filter((finding) => finding.kind === "replacement");
-    expect(replaced.map((finding) => finding.path).sort()).toEqual(["spark/master/instance", "spark/worker-0/instance", "spark/worker-1/instance", "spark/worker-2/instance"]);
-    for (const finding of replaced) expect(finding.message).toBe("replaced: its user data changes and user_data_replace_on_change is set");
+    const [order, ...nodes] = replaced.sort((a, b) => a.path.localeCompare(b.path));
+    expect(nodes.map((finding) => finding.path)).toEqual(["spark/master/instance", "spark/worker-0/instance", "spark/worker-1/instance", "spark/worker-2/instance"]);
+    for (const finding of nodes) expect(finding.message).toBe("replaced: its user data changes and user_data_replace_on_change is set");
+    // The alarms watch the instances by id: they follow in the monitoring stack's own apply.
+    expect(order).toMatchObject({ path: "monitoring", message: expect.stringMatching(/^APPLY ORDER: spark first, then monitoring: monitoring reads the new spark\/master\/instance, /) });
   });
 
   it("does not report Kafka nodes as replaced when only their user data changes: their lifecycle ignores it", () => {
@@ -157,10 +160,15 @@ describe("plan review", () => {
     // for_each instance per broker, and its agent's two parameters), and the drain, rebalance and certificate renewal commands
     // installed again with the new addresses (an add and a destroy each). The three drain guards
     // there read the new address list: updated.
-    expect(summarize(scaled).plan).toEqual({ add: 33, change: 3, destroy: 3 });
+    // The monitoring stack: each new broker's five alarms (broker down, its data disk over 80 and
+    // 90 %, its root disk, its status check) added, and the dashboard updated to show them.
+    expect(summarize(scaled).plan).toEqual({ add: 43, change: 4, destroy: 3 });
+    const monitoring = (scaled.plan ?? []).filter((change) => change.stack === "monitoring" && change.effect !== "no-op");
+    expect(monitoring.filter((change) => change.effect === "create")).toHaveLength(10);
+    expect(monitoring.filter((change) => change.effect === "update").map((change) => change.address)).toEqual([expect.stringMatching(/^aws_cloudwatch_dashboard\./)]);
     // The count the README's table gives for this change.
     const table = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 33 to add, 3 to change, 3 to destroy");
+    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 43 to add, 4 to change, 3 to destroy");
     const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
     expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
       ["1", "2", "3"].map((key) => `terraform_data.drain-guard["${key}"] update`).concat(["4", "5"].map((key) => `terraform_data.drain-guard["${key}"] create`)),
@@ -174,9 +182,13 @@ describe("plan review", () => {
     const spark = clone(base);
     for (const [name, value] of Object.entries(spark.spark.locals as Json)) spark.spark.locals[name] = String(value).replace(/4\.1\.2/g, "4.1.3");
     const replaced = review(spark);
-    expect(summarize(replaced).plan).toEqual({ add: 4, change: 0, destroy: 4 });
-    expect(JSON.parse(renderJson(replaced)).plan.map((change: Json) => change.effect)).toEqual(["replace", "replace", "replace", "replace"]);
-    expect(renderMarkdown(replaced)).toContain("Plan: 4 to add, 0 to change, 4 to destroy.");
+    // The four nodes replaced; in the monitoring stack, their eight alarms (root disk and status
+    // check each), Spark's alive-workers alarm and the dashboard follow their new ids in place.
+    expect(summarize(replaced).plan).toEqual({ add: 4, change: 10, destroy: 4 });
+    const effects = JSON.parse(renderJson(replaced)).plan.map((change: Json) => `${change.stack} ${change.effect}`);
+    expect(effects.filter((effect: string) => effect.startsWith("spark "))).toEqual(Array(4).fill("spark replace"));
+    expect(effects.filter((effect: string) => !effect.startsWith("spark "))).toEqual(Array(10).fill("monitoring update"));
+    expect(renderMarkdown(replaced)).toContain("Plan: 4 to add, 10 to change, 4 to destroy.");
   });
 
   it("fails --fail-on replacement on replacements only, not on a re-run step or a stop and start", () => {
@@ -275,6 +287,9 @@ describe("plan review", () => {
       "security: gets a public IP address: reachable from the internet as far as its security groups allow",
       "security: allows IMDSv1 (http_tokens optional): credentials readable without a session token",
       "replacement: replaced: associate_public_ip_address changes",
+      // The worker's two alarms (its root disk, its status check) and the dashboard name its id.
+      ...Array(3).fill("in-place: updated in place: it refers to spark/worker-0/instance (stack spark), replaced"),
+      "replacement: APPLY ORDER: spark first, then monitoring: monitoring reads the new spark/worker-0/instance from spark's outputs, so its 3 dependent changes show in its plan only once spark is applied",
     ]);
   });
 
@@ -286,6 +301,7 @@ describe("plan review", () => {
     expect(replaced).toEqual([
       "spark/master/instance: replaced: its user data changes and user_data_replace_on_change is set",
       ...[0, 1, 2].map((index) => `spark/worker-${index}/instance: replaced: it refers to spark/master/instance, which is replaced`),
+      "monitoring: APPLY ORDER: spark first, then monitoring: monitoring reads the new spark/master/instance, spark/worker-0/instance, spark/worker-1/instance, spark/worker-2/instance from spark's outputs, so its 10 dependent changes show in its plan only once spark is applied",
     ]);
     const moved = clone(base);
     const node = Object.keys(moved.kafka.resource.aws_instance).find((name) => name.startsWith("node-1_")) as string;
