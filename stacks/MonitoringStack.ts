@@ -22,7 +22,7 @@ export interface MonitoringStackProps extends PlatformStackProps {
 }
 
 /**
- * How the alarms sample, from the anchors. CloudWatch's recommended alarms for Amazon MSK's
+ * How the alarms sample, after AWS's own recommendations. CloudWatch's recommended alarms for Amazon MSK's
  * ActiveControllerCount and OfflinePartitionsCount evaluate one-minute periods and alarm when 5
  * of 5 breach; every service alarm here does the same: a rolling restart, a controller election
  * or a Spark worker's re-registration (spark.worker.timeout, 60 s) passes within that, a real
@@ -34,7 +34,7 @@ export const ALARM_TIMING = {
   statusCheck: { period: 60, evaluationPeriods: 2, datapointsToAlarm: 2 },
 } as const;
 
-/** Disk use that alarms: the warning and critical levels on Kafka's data volume, critical on every root volume. */
+/** Disk use that alarms: a warning and a critical level on Kafka's data volume, critical on every root volume. */
 export const DISK_THRESHOLDS = { dataWarning: 80, dataCritical: 90, root: 90 } as const;
 
 type Timing = (typeof ALARM_TIMING)[keyof typeof ALARM_TIMING];

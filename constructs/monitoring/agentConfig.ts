@@ -351,7 +351,7 @@ function metricDeclarations(kind: NodeKind): Array<Record<string, unknown>> {
 /**
  * The Prometheus scrape configuration for a node kind (JSON, which Prometheus's YAML parser
  * reads): each exporter on loopback, once a minute, every sample labelled with the node's
- * instance id (the placeholder the node replaces), and only the contract's metrics kept, so the
+ * instance id (the placeholder the node replaces), and only the platform's metrics (names.ts) kept, so the
  * embedded-format log events carry nothing else. Undefined for kinds without a JVM exporter.
  */
 export function prometheusConfig(kind: NodeKind): string | undefined {
