@@ -375,6 +375,19 @@ export class KafkaStack extends PlatformStack {
       },
     });
 
+    // kafka.security "tls" closes the plaintext ports in its apply, beside the converge's roll:
+    // the guard's destroy-time check, which Terraform runs before it destroys a rule the guard
+    // depends on, and before the converge that waits for the guard, fails the apply (no port
+    // closed, no node rolled) while a node still reaches another in plaintext. Declared in every
+    // stack, with no instance under "tls", for the same reason as the controller guard's below.
+    this.plaintextGuard = this.destroyGuard("plaintext-guard", "plaintext_guard_script", {
+      workstation,
+      script: scripts.plaintextGuard(),
+      nodes: security === "tls" ? {} : { "plaintext-ports": { name: "plaintext-ports", addresses: Fn.join(" ", everyNode.map((node) => node.instance.privateIp)) } },
+      arguments: ["addresses"],
+      after: plaintextRules,
+    });
+
     // (c) Converge everything, one node at a time, when the quorum or the cookbooks change.
     this.converge = workstationScript(this, "converge", {
       workstation,
@@ -389,6 +402,7 @@ export class KafkaStack extends PlatformStack {
         ...(zookeeperVolumeIds.length > 0 ? { zookeeperVolumes: Fn.join(",", zookeeperVolumeIds) } : {}),
       },
       after: [
+        this.plaintextGuard,
         this.quorumBagUpload,
         this.renewCommand,
         ...this.bootstraps,
@@ -453,18 +467,6 @@ export class KafkaStack extends PlatformStack {
       // broker's attachments (each stops the instance first), volumes and instance only after its
       // guard; a ZooKeeper member's own volume included.
       after: brokers.flatMap((node) => [this.placementOf(node.instance).attachment, ...(this.zookeeperVolumes.has(node.instance) ? [this.zookeeperVolumes.get(node.instance)!.attachment] : [])]),
-    });
-    // kafka.security "tls" closes the plaintext ports at the start of its apply, before the
-    // converge rolls: the guard's destroy-time check, which Terraform runs before it destroys a
-    // rule the guard depends on, fails the apply (nothing closed) while a node still reaches
-    // another in plaintext. Declared in every stack, with no instance under "tls", for the same
-    // reason as the controller guard's below.
-    this.plaintextGuard = this.destroyGuard("plaintext-guard", "plaintext_guard_script", {
-      workstation,
-      script: scripts.plaintextGuard(),
-      nodes: security === "tls" ? {} : { "plaintext-ports": { name: "plaintext-ports", addresses: Fn.join(" ", everyNode.map((node) => node.instance.privateIp)) } },
-      arguments: ["addresses"],
-      after: plaintextRules,
     });
     // A dedicated controller is destroyed only once it no longer votes: lowering
     // kafka.controllerNodes 3 to 1 would otherwise destroy two of three voters, the quorum's

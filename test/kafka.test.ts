@@ -273,9 +273,10 @@ describe("KafkaStack", () => {
         `aws_volume_attachment.zookeeper-data-volume-${index}-attachment`,
         `terraform_data.zookeeper-volume-attribute-node-${index}`,
       ]).flat();
-      // And after the certificate renewal command it runs before each node's Chef run.
+      // And after the certificate renewal command it runs before each node's Chef run, and the
+      // plaintext guard, which holds a roll to tls back while a node still speaks plaintext.
       expect([...converge.depends_on].sort()).toEqual(
-        ["terraform_data.zoo-bag", "terraform_data.renew-certificates-command", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes, ...zookeeper].sort(),
+        ["terraform_data.zoo-bag", "terraform_data.renew-certificates-command", "terraform_data.plaintext-guard", ...bootstraps.map(([name]) => `terraform_data.${name}`), ...volumes, ...zookeeper].sort(),
       );
       expect(Object.keys(converge.triggers_replace).sort()).toEqual(["chefRepo", "dataVolumeGiB", "ensemble", "zookeeperVolumes"]);
       expect(converge.triggers_replace.chefRepo).toMatch(/^[0-9a-f]{64}$/);

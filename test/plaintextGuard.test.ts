@@ -49,6 +49,11 @@ describe("the plaintext guard in the synthesized stack", () => {
     expect(guard.provisioner[1]["remote-exec"].inline[0]).toMatch(/^bash \/tmp\/platform-plaintext-guard-\$\{self\.input\.nodeId\}\.sh \$\{self\.input\.nodeId\} \$\{self\.input\.nodeName\} \$\{self\.input\.addresses\}$/);
   });
 
+  it("holds the converge back: a refused check leaves every node as it runs, not only the ports", () => {
+    expect(migrating.resource.terraform_data.converge.depends_on).toContain("terraform_data.plaintext-guard");
+    expect(kafkaJson().resource.terraform_data.converge.depends_on).toContain("terraform_data.plaintext-guard");
+  });
+
   it("has no instance with tls, so a deploy of tls destroys the one a migrating deploy made", () => {
     expect(kafkaJson().resource.terraform_data["plaintext-guard"].for_each).toEqual({});
   });
@@ -68,6 +73,8 @@ describe("the plaintext guard, applied by Terraform", () => {
     expect(Object.keys(model.after.resource.terraform_data["plaintext-guard"].for_each)).toEqual([]);
     expect(model.plaintextRules.length).toBeGreaterThanOrEqual(6);
     for (const rule of model.plaintextRules) expect(model.after.resource.terraform_data).not.toHaveProperty(rule);
+    // The roll to tls waits for the guard's check.
+    expect(model.after.resource.terraform_data.converge.depends_on).toEqual(["terraform_data.plaintext-guard"]);
   });
 });
 

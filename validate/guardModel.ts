@@ -334,6 +334,13 @@ export function plaintextGuardModel(before: Json, after: Json): PlaintextGuardMo
         ],
       };
     }
+    // The converge rolls the nodes to the stack's kafka.security: it must wait for the guard.
+    const converge = stack.resource?.terraform_data?.converge as Json | undefined;
+    resource.converge = {
+      triggers_replace: { stage: stack === before ? "before" : "after" },
+      depends_on: ((converge?.depends_on ?? []) as string[]).includes("terraform_data.plaintext-guard") ? ["terraform_data.plaintext-guard"] : [],
+      provisioner: [{ "local-exec": { command: "echo 'create terraform_data.converge' >> order.log" } }],
+    };
     const keys = Object.keys((guardOf(stack)?.for_each ?? {}) as Json);
     resource["plaintext-guard"] = {
       for_each: Object.fromEntries(keys.map((key) => [key, key])),
@@ -370,6 +377,7 @@ export function checkPlaintextGuardModel(before: Json, after: Json, terraform: M
   if (terraform(apply).status === 0) problems.push("closing the plaintext ports succeeded without the plaintext guard refusing");
   const refused = lines();
   if (!refused.some((line) => line.startsWith("destroy terraform_data.plaintext-guard["))) problems.push("closing the plaintext ports did not run the plaintext guard");
+  if (refused.includes("create terraform_data.converge")) problems.push("the refused apply still ran the converge, rolling the nodes to tls");
   const closed = refused.filter((line) => line.startsWith("destroy aws_vpc_security_group_"));
   if (closed.length > 0) problems.push(`the refused apply still closed ${closed.map((line) => line.split(" ")[1]).join(", ")}`);
   const kept = left();

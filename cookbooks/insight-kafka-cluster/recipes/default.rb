@@ -107,7 +107,12 @@ else
   # they move there as soon as every member serves it (its first roll opens the port), so that no
   # broker still needs the plaintext port when the "tls" deploy closes it between nodes.
   zookeeper_tls = security == 'tls'
-  if security == 'migrating'
+  running = ZookeeperCluster::Helpers.properties(ZookeeperCluster::Helpers.read_text("#{node['kafka-cluster']['conf_dir']}/server.properties")) || {}
+  if security == 'migrating' && running['zookeeper.ssl.client.enable'] == 'true'
+    # Once on the TLS port, a broker stays there: a member slow to answer must not send it back.
+    zookeeper_tls = true
+    node.default['kafka-cluster']['tls']['zookeeper_client'] = true
+  elsif security == 'migrating'
     waiting = InsightKafkaCluster::Ensemble.not_serving_tls(ensemble, settings['secure_client_port'],
                                                           ZookeeperCluster::Helpers.platform_tls(node['kafka-cluster']['tls']['source_dir']))
     zookeeper_tls = waiting.empty?

@@ -1,5 +1,10 @@
 require_relative '../../spec_helper'
 require_relative '../../zookeeper-cluster/libraries/helpers'
+
+# No Chef server here: the members report no quorum TLS stage unless an example says otherwise.
+RSpec.configure do |config|
+  config.before { allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).and_return({}) }
+end
 require_relative '../../kafka-cluster/spec/support/data_volume'
 require_relative '../libraries/volume'
 require_relative '../../kafka-cluster/libraries/config_rules'
@@ -577,6 +582,16 @@ describe 'insight-kafka-cluster::default with kafka.security' do
                                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL\n", "zookeeper.connect=10.0.16.5:2181,10.0.32.6:2181,10.0.16.7:2181/kafka\n")
     expect(content).not_to include('authorizer.class.name')
     expect(KafkaCluster::ConfigRules.problems(KafkaCluster::ConfigRules.parse(content))).to eq([])
+  end
+
+  it 'keeps a broker already on ZooKeeper\'s TLS port there, without asking the members, however slow one is' do
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).and_call_original
+    allow(ZookeeperCluster::Helpers).to receive(:read_text).with('/etc/kafka/server.properties')
+                                                           .and_return("zookeeper.connect=10.0.16.5:2182/kafka\nzookeeper.ssl.client.enable=true\n")
+    members_on_tls(['10.0.16.7 (Errno::ETIMEDOUT: Connection timed out)'])
+    content = server_properties(cluster_run(THREE, address: '10.0.32.6', security: 'migrating'))
+    expect(content).to include("zookeeper.connect=10.0.16.5:2182,10.0.32.6:2182,10.0.16.7:2182/kafka\n", "zookeeper.ssl.client.enable=true\n")
+    expect(InsightKafkaCluster::Ensemble).not_to have_received(:not_serving_tls)
   end
 
   # So that the "tls" deploy, which closes 2181 between nodes before its roll, finds no broker on it.

@@ -1,5 +1,8 @@
 require 'digest'
 require 'json'
+require 'openssl'
+require 'socket'
+require 'timeout'
 
 module KafkaCluster
   # Small pure functions the recipe uses, kept here so they are unit-tested on their own.
@@ -341,16 +344,67 @@ module KafkaCluster
     # move (it runs that listener already, or is new). Kafka reaches the voters and bootstrap
     # servers with the first controller listener's protocol, and a static voter set names one
     # address per voter: the move waits until every controller serves the TLS listener.
-    def migration_controller(running_text, new_properties, tls_port:, plaintext_port:)
+    # The node about to move (its running file names the TLS listener, not first) moves only once
+    # every controller of the new quorum answers a TLS handshake there: `not_serving` gets those
+    # endpoints and returns the ones that do not, after a converge that stopped part-way through
+    # the first roll. Returns [held, reason] or nil.
+    def migration_controller(running_text, new_properties, tls_port:, plaintext_port:, not_serving: ->(_endpoints) { [] })
       return if running_text.nil?
       names = ConfigRules.list(new_properties['controller.listener.names'])
-      return if names.size < 2 || controller_names(ConfigRules.parse(running_text)).include?(names.first.upcase)
+      return if names.size < 2
+      running_names = controller_names(ConfigRules.parse(running_text))
+      return if running_names.first == names.first.upcase
+      if running_names.include?(names.first.upcase)
+        waiting = not_serving.call(quorum_endpoints(new_properties))
+        return if waiting.empty?
+        reason = "#{waiting.join(', ')} #{waiting.size == 1 ? 'does' : 'do'} not serve the TLS controller listener yet"
+      else
+        reason = 'it does not name the TLS controller listener yet'
+      end
       held = { 'controller.listener.names' => (names.drop(1) + names.take(1)).join(',') }
       QUORUM_KEYS.each do |key|
         next if new_properties[key].to_s.empty?
         held[key] = ConfigRules.list(new_properties[key]).map { |entry| entry.sub(/:#{tls_port}\z/, ":#{plaintext_port}") }.join(',')
       end
-      held
+      [held, reason]
+    end
+
+    # The host:port of every voter or bootstrap server the properties name.
+    def quorum_endpoints(properties)
+      QUORUM_KEYS.flat_map { |key| ConfigRules.list(properties[key]) }.map { |entry| entry.sub(/\A\d+@/, '') }
+    end
+
+    # The endpoints that do not complete a TLS handshake with this node's certificate (material:
+    # tls_material's files) and a certificate for their address from the platform CA, as
+    # "host:port (why)".
+    def not_serving_tls(endpoints, material)
+      endpoints.filter_map do |endpoint|
+        host, port = endpoint.rpartition(':').values_at(0, 2)
+        error = tls_handshake_error(host, port.to_i, material)
+        "#{endpoint} (#{error})" if error
+      end
+    end
+
+    def tls_handshake_error(host, port, material)
+      store = OpenSSL::X509::Store.new
+      store.add_cert(OpenSSL::X509::Certificate.new(material['ca.crt']))
+      context = OpenSSL::SSL::SSLContext.new
+      context.cert = OpenSSL::X509::Certificate.new(material['node.crt'])
+      context.key = OpenSSL::PKey.read(material['node.key'])
+      context.cert_store = store
+      context.verify_mode = OpenSSL::SSL::VERIFY_PEER
+      Timeout.timeout(10) do
+        Socket.tcp(host, port, connect_timeout: 3) do |socket|
+          ssl = OpenSSL::SSL::SSLSocket.new(socket, context)
+          ssl.sync_close = true
+          ssl.connect
+          ssl.post_connection_check(host)
+          ssl.close
+        end
+      end
+      nil
+    rescue SystemCallError, IOError, SocketError, OpenSSL::SSL::SSLError, Timeout::Error => e
+      "#{e.class}: #{e.message}"
     end
 
     # The controller listener the health checks and the workstation's tools ask: one every

@@ -94,10 +94,13 @@ if tls['enabled'] && tls['migrating'] && kraft
   # Kafka reaches the controllers with its first controller listener's protocol: the first roll
   # of the middle stage adds the TLS controller listener and keeps every node on the plaintext
   # one; a second converge, once every controller serves both, moves them (docs/tls.md).
-  held = KafkaCluster::Helpers.migration_controller(running_properties, props, tls_port: tls['controller_port'], plaintext_port: kafka['controller_port'])
+  held, reason = KafkaCluster::Helpers.migration_controller(
+    running_properties, props, tls_port: tls['controller_port'], plaintext_port: kafka['controller_port'],
+                               not_serving: ->(endpoints) { KafkaCluster::Helpers.not_serving_tls(endpoints, tls_material) }
+  )
   if held
     props.merge!(held)
-    Chef::Log.warn("kafka-cluster: #{server_properties} does not name the TLS controller listener yet: this roll keeps this node on the controllers' " \
+    Chef::Log.warn("kafka-cluster: #{server_properties}: #{reason}: this roll keeps this node on the controllers' " \
                    "#{held['controller.listener.names'].split(',').first} listener; converge again once every controller serves both to move it " \
                    '(docs/tls.md, "Moving a running plaintext cluster to TLS")')
   end

@@ -351,6 +351,8 @@ describe 'kafka-cluster::default moving KRaft controllers to TLS' do
   include_context 'a mounted data volume'
   let(:conf_dir) { Dir.mktmpdir('kafka-conf') }
   after { FileUtils.rm_rf(conf_dir) }
+  # Every controller answers a TLS handshake on 9095 unless an example says otherwise.
+  before { allow(KafkaCluster::Helpers).to receive(:not_serving_tls).and_return([]) }
 
   def stage_run(stage, node_id, address, roles, quorum, &block)
     tls_run(kraft_stage_properties(stage, node_id, address, roles, quorum: quorum), kraft: TLS_KRAFT, tls: stage == :plaintext ? nil : TLS_SOURCE,
@@ -397,12 +399,29 @@ describe 'kafka-cluster::default moving KRaft controllers to TLS' do
           files.each { |props| expect(KafkaCluster::ConfigRules.problems(props, version: '3.9.1')).to eq([]) }
           expect(files.map { |props| props['controller.listener.names'] }).to eq(%w(CONTROLLER CONTROLLER,CONTROLLER_TLS CONTROLLER_TLS,CONTROLLER CONTROLLER_TLS))
           expect(files.map { |props| reaches(props) }).to eq([[[9093], 'PLAINTEXT'], [[9093], 'PLAINTEXT'], [[9095], 'SSL'], [[9095], 'SSL']])
-          expect(Chef::Log).to have_received(:warn).with(/does not name the TLS controller listener yet: this roll keeps this node on the controllers' CONTROLLER listener/).once
+          expect(Chef::Log).to have_received(:warn).with(/it does not name the TLS controller listener yet: this roll keeps this node on the controllers' CONTROLLER listener/).once
           if roles.include?('controller')
             expect(files.map { |props| serves(props) }).to eq([{ 9093 => 'PLAINTEXT' }, { 9093 => 'PLAINTEXT', 9095 => 'SSL' }, { 9093 => 'PLAINTEXT', 9095 => 'SSL' }, { 9095 => 'SSL' }])
           end
           expect(files.last.values.join(' ')).not_to include('9093')
         end
+      end
+
+      # After a first roll that stopped part-way, a re-run must not move a node onto a controller
+      # that does not serve the TLS listener yet.
+      it 'holds a node that runs the TLS controller listener back while a controller does not answer TLS on 9095, naming it' do
+        allow(Chef::Log).to receive(:warn).and_call_original
+        roll(:plaintext, 2, '10.0.32.6', %w(broker controller), quorum)
+        roll(:migrating, 2, '10.0.32.6', %w(broker controller), quorum)
+        allow(KafkaCluster::Helpers).to receive(:not_serving_tls).with(%w(10.0.16.5:9095 10.0.32.6:9095 10.0.48.7:9095), hash_including('node.crt'))
+                                                                 .and_return(['10.0.48.7:9095 (Errno::ECONNREFUSED: Connection refused)'])
+        _run, props = roll(:migrating, 2, '10.0.32.6', %w(broker controller), quorum)
+        expect(props['controller.listener.names']).to eq('CONTROLLER,CONTROLLER_TLS')
+        expect(reaches(props)).to eq([[9093], 'PLAINTEXT'])
+        expect(Chef::Log).to have_received(:warn).with(/10\.0\.48\.7:9095 \(Errno::ECONNREFUSED: Connection refused\) does not serve the TLS controller listener yet: this roll keeps this node on the controllers' CONTROLLER listener/)
+        allow(KafkaCluster::Helpers).to receive(:not_serving_tls).and_return([])
+        _run, props = roll(:migrating, 2, '10.0.32.6', %w(broker controller), quorum)
+        expect(reaches(props)).to eq([[9095], 'SSL'])
       end
 
       it 'keeps every node and every controller of the roll before and after able to reach each other at each roll' do
@@ -562,5 +581,77 @@ describe KafkaCluster::ConfigRules do
     expect(problems(good.merge('authorizer.class.name' => 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'))).to include(/needs KRaft metadata/)
     expect(problems(good.reject { |key, _| key == 'zookeeper.clientCnxnSocket' })).to include(/needs zookeeper\.clientCnxnSocket/)
     expect(problems(good.reject { |key, _| key == 'ssl.keystore.location' })).to include(/listener TLS is SSL but ssl\.keystore\.location is not set/)
+  end
+end
+
+# The probe a node makes before it moves onto the controllers' TLS listener, against a real TLS
+# server on loopback that requires a client certificate, as Kafka's SSL listener does.
+describe 'KafkaCluster::Helpers.not_serving_tls' do
+  def certificate(subject, key, issuer, issuer_key, extensions)
+    cert = OpenSSL::X509::Certificate.new
+    cert.version = 2
+    cert.serial = rand(1 << 62)
+    cert.subject = OpenSSL::X509::Name.parse(subject)
+    cert.issuer = OpenSSL::X509::Name.parse(issuer)
+    cert.public_key = key
+    cert.not_before = Time.now - 60
+    cert.not_after = Time.now + 86_400
+    factory = OpenSSL::X509::ExtensionFactory.new
+    factory.subject_certificate = cert
+    factory.issuer_certificate = cert
+    extensions.each { |name, value| cert.add_extension(factory.create_extension(name, value, name == 'basicConstraints')) }
+    cert.sign(issuer_key, OpenSSL::Digest.new('SHA256'))
+  end
+
+  ca_key = OpenSSL::PKey::RSA.new(2048)
+  ca = nil
+  let(:ca_cert) { ca ||= certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE') }
+  let(:node_key) { OpenSSL::PKey::RSA.new(2048) }
+  let(:material) do
+    node = certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:FALSE', 'subjectAltName' => 'IP:127.0.0.1')
+    { 'node.key' => node_key.private_to_pem, 'node.crt' => node.to_pem, 'ca.crt' => ca_cert.to_pem }
+  end
+
+  # A server on a free loopback port presenting `material`'s certificate and requiring a client's.
+  def serving(material)
+    context = OpenSSL::SSL::SSLContext.new
+    context.cert = OpenSSL::X509::Certificate.new(material['node.crt'])
+    context.key = OpenSSL::PKey.read(material['node.key'])
+    store = OpenSSL::X509::Store.new
+    store.add_cert(OpenSSL::X509::Certificate.new(material['ca.crt']))
+    context.cert_store = store
+    context.verify_mode = OpenSSL::SSL::VERIFY_PEER | OpenSSL::SSL::VERIFY_FAIL_IF_NO_PEER_CERT
+    tcp = TCPServer.new('127.0.0.1', 0)
+    server = OpenSSL::SSL::SSLServer.new(tcp, context)
+    thread = Thread.new do
+      loop do
+        server.accept.close
+      rescue OpenSSL::SSL::SSLError, IOError
+        next
+      end
+    end
+    yield tcp.addr[1]
+  ensure
+    thread&.kill
+    tcp&.close
+  end
+
+  it 'passes a controller that completes the handshake with the node certificate, and names one that does not listen' do
+    serving(material) do |port|
+      listener = TCPServer.new('127.0.0.1', 0)
+      closed = listener.addr[1]
+      listener.close
+      expect(KafkaCluster::Helpers.not_serving_tls(["127.0.0.1:#{port}"], material)).to eq([])
+      expect(KafkaCluster::Helpers.not_serving_tls(["127.0.0.1:#{port}", "127.0.0.1:#{closed}"], material))
+        .to contain_exactly(start_with("127.0.0.1:#{closed} (Errno::ECONNREFUSED"))
+    end
+  end
+
+  it 'names a listener whose certificate the platform CA did not sign' do
+    other_key = OpenSSL::PKey::RSA.new(2048)
+    stranger = certificate('/CN=kafka-broker', other_key, '/CN=kafka-broker', other_key, 'subjectAltName' => 'IP:127.0.0.1')
+    serving(material.merge('node.crt' => stranger.to_pem, 'node.key' => other_key.private_to_pem)) do |port|
+      expect(KafkaCluster::Helpers.not_serving_tls(["127.0.0.1:#{port}"], material)).to contain_exactly(match(/\A127\.0\.0\.1:#{port} \(OpenSSL::SSL::SSLError: .*certificate verify failed/))
+    end
   end
 end

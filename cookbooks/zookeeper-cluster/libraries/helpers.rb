@@ -1,7 +1,9 @@
 require 'digest'
 require 'etc'
+require 'net/http'
 require 'openssl'
 require 'socket'
+require 'timeout'
 
 module ZookeeperCluster
   # Small pure functions the recipe uses, kept here so they are unit-tested on their own.
@@ -341,9 +343,13 @@ module ZookeeperCluster
     # The quorum TLS stage each member of the environment reported at the end of its last
     # successful run ({ address => 'plaintext' | 'both' | 'ssl_quorum' }), from the Chef server:
     # a node object is saved only when its run succeeded, restart and health checks included.
+    # A search the server refuses or cannot answer is reported as nil, which holds plaintext open.
     def reported_quorum_tls(environment)
       rows = Chef::Search::Query.new.search(:node, "chef_environment:#{environment}", filter_result: { 'tls' => %w(zookeeper-cluster quorum_tls) }).first
       rows.filter_map { |row| row && row['tls'] }.to_h { |tls| [tls['address'], tls['stage']] }
+    rescue Net::HTTPClientException, Net::HTTPFatalError, SystemCallError, SocketError, Timeout::Error => e
+      Chef::Log.warn("zookeeper-cluster: the Chef server's node search failed (#{e.class}: #{e.message.lines.first&.strip}); the members' quorum TLS stages are unknown")
+      nil
     end
 
     # The peers that may still open plaintext quorum connections: every other member that has not
@@ -352,6 +358,7 @@ module ZookeeperCluster
     def peers_opening_plaintext(ensemble, myid, reported)
       ensemble.each_with_index.filter_map do |address, index|
         next if index + 1 == myid
+        next "#{address} (the search failed)" if reported.nil?
         "#{address} (#{reported[address] || 'nothing reported'})" unless reported[address] == 'ssl_quorum'
       end
     end

@@ -39,10 +39,16 @@ if tls_enabled
   running_settings = ZookeeperCluster::Helpers.properties(existing_static)
   ssl_quorum, port_unification, quorum_note = ZookeeperCluster::Helpers.quorum_tls_stage(running_settings, zk['tls']['ssl_quorum'], zk['tls']['port_unification'], static_file)
   closing = ssl_quorum && !port_unification && running_settings && running_settings['portUnification'].to_s == 'true' && ensemble.size > 1
-  if closing
+  # A member with no zoo.cfg yet (a replaced instance) joins with the attributes' stage: it too
+  # must accept plaintext while a running member reports opening plaintext connections. A new
+  # ensemble's members report nothing yet.
+  arriving = ssl_quorum && !port_unification && running_settings.nil? && ensemble.size > 1
+  if closing || arriving
     # Plaintext quorum connections close only once every other member opens TLS ones: after a
     # roll that stopped part-way, a member still on plaintext could reach no member that closed.
     opening_plaintext = ZookeeperCluster::Helpers.peers_opening_plaintext(ensemble, myid, ZookeeperCluster::Helpers.reported_quorum_tls(node.chef_environment))
+    # Only a report of plaintext holds a newcomer back: a new ensemble's members report nothing yet.
+    opening_plaintext.reject! { |entry| entry.end_with?('(nothing reported)', '(the search failed)') } if arriving
     unless opening_plaintext.empty?
       port_unification = true
       quorum_note = "zookeeper-cluster: #{static_file} keeps accepting plaintext quorum connections this run: #{opening_plaintext.join(', ')} " \

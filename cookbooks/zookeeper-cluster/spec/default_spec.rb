@@ -5,6 +5,11 @@ require 'tmpdir'
 require 'fileutils'
 require_relative '../libraries/helpers'
 
+# No Chef server here: the members report no quorum TLS stage unless an example says otherwise.
+RSpec.configure do |config|
+  config.before { allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).and_return({}) }
+end
+
 ZK_TEST_SHA512 = 'ab' * 64
 
 # A platform CA and a node certificate as the bootstrap makes them (shared subject, the node's
@@ -362,11 +367,27 @@ describe 'zookeeper-cluster::default' do
     end
 
     it 'reads what the members reported from the Chef server, skipping nodes that reported nothing' do
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).and_call_original
       query = instance_double(Chef::Search::Query)
       allow(Chef::Search::Query).to receive(:new).and_return(query)
       allow(query).to receive(:search).with(:node, 'chef_environment:prod', filter_result: { 'tls' => %w(zookeeper-cluster quorum_tls) })
                                       .and_return([[{ 'tls' => { 'address' => '10.0.16.5', 'stage' => 'ssl_quorum' } }, { 'tls' => nil }, nil], 0, 3])
       expect(ZookeeperCluster::Helpers.reported_quorum_tls('prod')).to eq('10.0.16.5' => 'ssl_quorum')
+      allow(query).to receive(:search).and_raise(Net::HTTPClientException.new('403 "Forbidden"', nil))
+      expect(ZookeeperCluster::Helpers.reported_quorum_tls('prod')).to be_nil
+      # Unknown stages hold plaintext open on a member about to close it.
+      expect(ZookeeperCluster::Helpers.peers_opening_plaintext(three, 2, nil)).to eq(['10.0.16.5 (the search failed)', '10.0.16.7 (the search failed)'])
+    end
+
+    # A replaced member (no zoo.cfg yet) while roll 2 has not reached every member.
+    it 'starts a member that arrives with no zoo.cfg accepting plaintext while a running member reports opening plaintext' do
+      with_data_in
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).with('_default').and_return('10.0.16.5' => 'ssl_quorum', '10.0.16.7' => 'both')
+      with_files(dynamic)
+      run = zookeeper_run(ensemble: three, myid: 2)
+      expect(zoo_cfg.call(run)).to include('sslQuorum' => 'true', 'portUnification' => 'true')
+      allow(ZookeeperCluster::Helpers).to receive(:reported_quorum_tls).with('_default').and_return({})
+      expect(zoo_cfg.call(zookeeper_run(ensemble: three, myid: 2))).to satisfy { |cfg| !cfg.key?('portUnification') }
     end
   end
 
