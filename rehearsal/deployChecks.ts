@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DataBagItem, KafkaProvisionScripts, ProvisionedNode } from "../constructs/kafkaProvisionScripts";
+import { KafkaProvisionScripts, type DataBagItem, type ProvisionedNode } from "../constructs/kafkaProvisionScripts";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
-import type { PlatformConfig } from "../config/PlatformConfig";
+import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
@@ -31,6 +31,11 @@ export interface RehearsalState {
   readonly delivered: ReadonlyMap<string, DeliveredUserData>;
   /** The host directory a node sees at VOLUME_MOUNT through every boot: its kept volume. */
   readonly volumeDir: (node: RehearsalNode) => string;
+  /**
+   * kafka.security of the first deploy (`scripts` and the staged role were made with it). Not
+   * "tls": the checks move the running ensemble to TLS in the documented stages first.
+   */
+  readonly deployedSecurity: KafkaSecurity;
 }
 
 const ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh";
@@ -54,8 +59,11 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   const modes = (): Map<string, string> => new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]));
   const ensemble = members.map((node) => node.ip);
   const pids = (): string[] => members.map((node) => unitProperty(node, "MainPID"));
+  // What the nodes were last converged with: the first deploy's, until the checks move it to TLS.
+  let security = state.deployedSecurity;
+  let scripts = state.scripts;
   // The port brokers reach the ensemble on: its TLS port once kafka.security is "tls".
-  const brokerZookeeperPort = state.configWith().kafka.security === "tls" ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient;
+  const brokerZookeeperPort = (): number => (security === "tls" ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient);
 
   // The broker settings the wrapper computed, as the Chef server keeps them with the node.
   const brokerProperties = (name: string): Record<string, unknown> => {
@@ -124,7 +132,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
 
   if (clients.length > 0) {
     await checks.check(`the ${clients.length} node(s) outside the ensemble run no ZooKeeper member, and their broker gets its own id and the ensemble's connect string`, () => {
-      const connect = `${ensemble.map((ip) => `${ip}:${brokerZookeeperPort}`).join(",")}/kafka`;
+      const connect = `${ensemble.map((ip) => `${ip}:${brokerZookeeperPort()}`).join(",")}/kafka`;
       const ids: string[] = [];
       for (const node of clients) {
         const unit = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, "systemctl cat zookeeper.service; ls /etc/zookeeper"], { netns: net.hostNetns });
@@ -148,6 +156,157 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const read = zkCli(net, ensemble[ensemble.length - 1], `get ${path}`);
     if (!read.includes(`written-through-${ensemble[0]}`)) throw new Error(`read through ${ensemble[ensemble.length - 1]}: ${read.trim().split("\n").slice(-3).join(" ")}`);
   });
+
+  const converge = (): Promise<{ status: number | null; output: string }> =>
+    runScriptAsync(scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
+  const majority = Math.floor(members.length / 2) + 1;
+  // One at a time: each restart comes after the previous member's client run ended, seconds
+  // later; restarts at the same moment are a fraction of a second apart. (All containers share
+  // the host's monotonic clock.) Returns each member's restart time too.
+  const restartGaps = (pidsBefore: string[]): { gaps: number[]; starts: number[] } => {
+    const restarts = members.map((node, index) => {
+      if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
+      return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
+    });
+    const ordered = [...restarts].sort((a, b) => a - b);
+    const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
+    if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
+    return { gaps, starts: restarts };
+  };
+  // Running: the process answers on 2181, serving or (during an election) not yet. Never two
+  // members reporting leader in one sample.
+  const majorityAlwaysUp = (samples: Array<Map<string, string>>): number => {
+    if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
+    const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
+    if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
+    const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
+    if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+    return fewestUp;
+  };
+  const readThrough = (node: RehearsalNode, path: string, expected: string): void => {
+    const read = zkCli(net, node.ip, `get ${path}`);
+    if (!read.includes(expected)) throw new Error(`${path} read through ${node.name}: ${read.trim().split("\n").slice(-3).join(" ")}`);
+  };
+
+  // A cluster deployed in plaintext, moved to TLS while it runs, one deploy or converge per
+  // ZooKeeper roll (docs/tls.md, "Moving a running plaintext cluster to TLS"): the TLS checks
+  // after this one then prove the end state on the moved ensemble.
+  if (security === "plaintext") {
+    const zooCfgSettings = (node: RehearsalNode): Map<string, string> =>
+      new Map(onNode(node, "cat /etc/zookeeper/zoo.cfg").split("\n").flatMap((line) => (/^[\w.]+=/.test(line) ? [[line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as [string, string]] : [])));
+    // zoo.cfg's quorum settings as `grep -E` shows them, "absent" for a line it lacks.
+    const quorumSettings = (node: RehearsalNode): string => {
+      const settings = zooCfgSettings(node);
+      return ["secureClientPort", "sslQuorum", "portUnification"].map((key) => `${key}=${settings.get(key) ?? "absent"}`).join(" ");
+    };
+    const before = members.map(quorumSettings);
+    const expectedPlaintext = "secureClientPort=absent sslQuorum=absent portUnification=absent";
+    const path = `/rehearsal-tls-move-${process.pid}`;
+    const stageScripts = (stage: KafkaSecurity): void => {
+      const staged = state.configWith("--kafka.security", stage);
+      stageChefRepo(staged, net, workstation);
+      scripts = new KafkaProvisionScripts(staged);
+    };
+    // Every broker's zookeeper.connect: the ensemble on the port the stage gives brokers.
+    const brokersConnect = (port: number): string => {
+      const connect = `${ensemble.map((ip) => `${ip}:${port}`).join(",")}/kafka`;
+      for (const node of net.nodes) {
+        const brokerConnect = brokerProperties(node.name)["zookeeper.connect"];
+        if (brokerConnect !== connect) throw new Error(`${node.name}'s broker has zookeeper.connect ${String(brokerConnect)}, not ${connect}`);
+      }
+      return `every broker's zookeeper.connect on ${port}`;
+    };
+
+    // The refusal of a plaintext-to-tls jump is ChefSpec's (zookeeper-cluster's quorum TLS stage):
+    // a row of its own here would cost a whole converge.
+    const rolls: Array<{ name: string; stage: KafkaSecurity; settings: string; brokerPort?: number; restarts: boolean }> = [
+      {
+        name: 'ZooKeeper roll 1 of the move to TLS, kafka.security "migrating": secureClientPort 2182 opens, both quorum protocols accepted, plaintext still opened',
+        stage: "migrating",
+        settings: `secureClientPort=${ZK_SECURE_PORT} sslQuorum=false portUnification=true`,
+        // A broker moves to 2182 in this roll once every member serves it: which ones did depends
+        // on the order of the roll.
+        restarts: true,
+      },
+      {
+        name: 'the middle stage\'s second converge ("migrating" again): every broker moves to ZooKeeper\'s 2182, having asked each member srvr over TLS with its certificate; no member restarts',
+        stage: "migrating",
+        settings: `secureClientPort=${ZK_SECURE_PORT} sslQuorum=false portUnification=true`,
+        brokerPort: KAFKA_PORTS.zookeeperSecureClient,
+        restarts: false,
+      },
+      {
+        name: 'ZooKeeper roll 2, kafka.security "tls": each member opens TLS quorum connections and still accepts plaintext ones (a plaintext quorum handshake is taken); brokers move to 2182',
+        stage: "tls",
+        settings: `secureClientPort=${ZK_SECURE_PORT} sslQuorum=true portUnification=true`,
+        brokerPort: KAFKA_PORTS.zookeeperSecureClient,
+        restarts: true,
+      },
+      {
+        name: "ZooKeeper roll 3, the next converge: every member reported sslQuorum to the Chef server, so port unification goes; a plaintext quorum connection to every member's 3888 and the leader's 2888 refused",
+        stage: "tls",
+        settings: `secureClientPort=${ZK_SECURE_PORT} sslQuorum=true portUnification=absent`,
+        restarts: true,
+      },
+    ];
+    let rolled = 0;
+    for (const [index, roll] of rolls.entries()) {
+      await checks.check(roll.name, async () => {
+        if (rolled !== index) throw new Error(`not run: roll ${rolled + 1} failed`);
+        if (index === 0 && before.some((line) => line !== expectedPlaintext)) throw new Error(`not a plaintext ensemble: ${before.join("; ")}`);
+        if (index === 0) zkCli(net, ensemble[0], `create ${path} written-before-the-move-to-tls`);
+        // A roll with the stage of the one before converges the same config again.
+        if (index === 0 || roll.stage !== rolls[index - 1].stage) stageScripts(roll.stage);
+        const pidsBefore = pids();
+        const watch = watchMembers(net, members);
+        const started = Date.now();
+        const result = await converge();
+        const samples = watch.stop();
+        const convergeSeconds = (Date.now() - started) / 1000;
+        if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
+        security = roll.stage;
+        const gaps = roll.restarts ? restartGaps(pidsBefore).gaps : [];
+        const restarted = members.filter((node, at) => unitProperty(node, "MainPID") !== pidsBefore[at]);
+        if (!roll.restarts && restarted.length > 0) throw new Error(`restarted although nothing of ZooKeeper changed: ${restarted.map((node) => node.name).join(", ")}`);
+        const fewestUp = majorityAlwaysUp(samples);
+        const quorum = describeQuorum(modes(), members.length);
+        const wrong = members.flatMap((node) => (quorumSettings(node) === roll.settings ? [] : [`${node.name}: ${quorumSettings(node)}`]));
+        if (wrong.length > 0) throw new Error(`zoo.cfg is not ${roll.settings}: ${wrong.join("; ")}`);
+        // Through another member each roll.
+        const reader = members[(index + 1) % members.length];
+        readThrough(reader, path, "written-before-the-move-to-tls");
+        const connect = roll.brokerPort === undefined ? "" : `; ${brokersConnect(roll.brokerPort)}`;
+        let probed = "";
+        if (index === 2) {
+          // Port unification: the handshake is taken, and the member's log says so.
+          const accepted = members.map((node) => {
+            const answer = plaintextQuorumProbe(net, node.ip, 3888);
+            if (answer !== "kept open") throw new Error(`${node.name}:3888 with port unification ${answer} a plaintext quorum handshake`);
+            const logged = onNode(node, `sudo grep -c 'Accepted plaintext connection from /${net.hostIp}:' /var/log/zookeeper/zookeeper.log || true`).trim();
+            if (logged === "0") throw new Error(`${node.name}'s log shows no plaintext connection accepted from ${net.hostIp}`);
+            return node.name;
+          });
+          probed = `; a plaintext quorum handshake kept open by ${accepted.join(", ")} ("Accepted plaintext connection" logged)`;
+        }
+        if (index === 3) {
+          const leaderIp = [...modes()].find(([, mode]) => mode === "leader")?.[0];
+          const endpoints = members.flatMap((node) => [`${node.ip}:3888`, ...(node.ip === leaderIp ? [`${node.ip}:2888`] : [])]);
+          const refused = endpoints.map((endpoint) => {
+            const [ip, port] = endpoint.split(":");
+            const answer = plaintextQuorumProbe(net, ip, Number(port));
+            if (!answer.startsWith("refused")) throw new Error(`${endpoint} ${answer} a plaintext quorum handshake`);
+            return `${endpoint} ${answer}`;
+          });
+          probed = `; plaintext quorum handshake: ${refused.join(", ")}`;
+        }
+        rolled += 1;
+        // The table keeps a detail's first 160 characters: the probes' answers in full here.
+        if (probed) console.log(probed.slice(2));
+        const restartsSaid = roll.restarts ? `restarts ${gaps.map((gap) => gap.toFixed(1)).join(" s and ")} s apart` : "no restart";
+        return `converge ${convergeSeconds.toFixed(0)} s; ${quorum}; zoo.cfg ${roll.settings}; ${restartsSaid}, never fewer than ${fewestUp} of ${members.length} running (${samples.length} samples); read through ${reader.name}${connect}${probed}`;
+      });
+    }
+  }
 
   // Mutual TLS, as the cookbook sets it up by default: the certificate subject every Kafka node
   // shares (RFC 2253, as ZooKeeper's x509 authentication names a client) is the super user.
@@ -246,7 +405,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   await checks.check("a second converge updates nothing", () => {
-    const output = runScript(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
+    const output = runScript(scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
     const updated = allIps.map((ip) => new RegExp(`${ip.replace(/\./g, "\\.")}: (\\d+)/(\\d+) resources updated`).exec(output));
     const changed = updated.flatMap((match, index) => (match && match[1] === "0" ? [] : [`${allIps[index]}: ${match?.[0] ?? "no summary"}`]));
     if (changed.length > 0) throw new Error(changed.join("; "));
@@ -270,36 +429,6 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     });
   }
 
-  const converge = (): Promise<{ status: number | null; output: string }> =>
-    runScriptAsync(state.scripts.convergeNodes(allIps, state.zooBag), "converge-nodes", net, workstation);
-  const majority = Math.floor(members.length / 2) + 1;
-  // One at a time: each restart comes after the previous member's client run ended, seconds
-  // later; restarts at the same moment are a fraction of a second apart. (All containers share
-  // the host's monotonic clock.) Returns each member's restart time too.
-  const restartGaps = (pidsBefore: string[]): { gaps: number[]; starts: number[] } => {
-    const restarts = members.map((node, index) => {
-      if (unitProperty(node, "MainPID") === pidsBefore[index]) throw new Error(`${node.name} was not restarted`);
-      return Number(unitProperty(node, "ExecMainStartTimestampMonotonic")) / 1e6;
-    });
-    const ordered = [...restarts].sort((a, b) => a - b);
-    const gaps = ordered.slice(1).map((time, index) => time - ordered[index]);
-    if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
-    return { gaps, starts: restarts };
-  };
-  // Running: the process answers on 2181, serving or (during an election) not yet. Never two
-  // members reporting leader in one sample.
-  const majorityAlwaysUp = (samples: Array<Map<string, string>>): number => {
-    if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
-    const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
-    if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
-    const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
-    if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
-    return fewestUp;
-  };
-  const readThrough = (node: RehearsalNode, path: string, expected: string): void => {
-    const read = zkCli(net, node.ip, `get ${path}`);
-    if (!read.includes(expected)) throw new Error(`${path} read through ${node.name}: ${read.trim().split("\n").slice(-3).join(" ")}`);
-  };
   const dataFiles = (node: RehearsalNode): string[] => onNode(node, `sudo ls ${VOLUME_MOUNT}/version-2`).trim().split("\n").filter(Boolean);
   // Every later change keeps ZooKeeper's data on the kept volume.
   const onVolume = { data_dir: VOLUME_MOUNT };
@@ -398,7 +527,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const index = state.provisioned.findIndex((node) => node.name === replaced.name);
     state.provisioned[index] = { ...state.provisioned[index], instanceId: `${boot}-${replaced.name}` };
     const results = await Promise.all(
-      state.provisioned.map((node) => runScriptAsync(state.scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
+      state.provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
     );
     results.forEach((result, position) => {
       const node = state.provisioned[position];
@@ -447,7 +576,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       await state.boot(replaced);
       const index = state.provisioned.findIndex((node) => node.name === replaced.name);
       state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-3-${replaced.name}` };
-      const result = await runScriptAsync(state.scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
+      const result = await runScriptAsync(scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
       if (result.status === 0) throw new Error(`${replaced.name} was bootstrapped and runs as ${memberMode(net, replaced.ip)}`);
       const line = result.output.split("\n").find((text) => text.includes("has no data"));
       if (!line) throw new Error(`the bootstrap failed for another reason: ${lastLines(result.output)}`);
@@ -463,7 +592,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const path = `/rehearsal-replaced-${process.pid}`;
       onNode(replaced, `sudo mkdir -p ${VOLUME_MOUNT}/version-2`);
       const index = state.provisioned.findIndex((node) => node.name === replaced.name);
-      const result = await runScriptAsync(state.scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
+      const result = await runScriptAsync(scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
       if (result.status !== 0) throw new Error(`the bootstrap failed: ${lastLines(result.output)}`);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
       if (!ready) throw new Error(`no quorum with ${replaced.name} back: ${describe(modes())}`);
@@ -487,8 +616,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const keptPids = pidsOf(kept);
     const item = { ...state.zooBag, json: JSON.stringify({ _default: to.map((node) => node.ip), id: "zookeeper" }) };
     const watch = watchMembers(net, union);
-    const upload = await runScriptAsync(state.scripts.uploadDataBag(item), `upload-zoo-bag-${label}`, net, workstation);
-    const result = upload.status === 0 ? await runScriptAsync(state.scripts.convergeNodes(allIps, item), `converge-nodes-${label}`, net, workstation) : upload;
+    const upload = await runScriptAsync(scripts.uploadDataBag(item), `upload-zoo-bag-${label}`, net, workstation);
+    const result = upload.status === 0 ? await runScriptAsync(scripts.convergeNodes(allIps, item), `converge-nodes-${label}`, net, workstation) : upload;
     const samples = watch.stop();
     if (result.status !== 0) throw new Error(`${upload.status === 0 ? "the converge" : "the upload"} failed: ${lastLines(result.output)}`);
     const wanted = to.map((node, index) => `${index + 1} ${node.ip}`).join(",");
@@ -503,7 +632,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const quorum = describeQuorum(new Map(to.map((node) => [node.ip, memberMode(net, node.ip)])), to.length);
     for (const node of to) readThrough(node, path, `written-before-${label}`);
     // Every broker's zookeeper.connect follows: the new members in, the removed ones out.
-    const connect = `${to.map((node) => `${node.ip}:${brokerZookeeperPort}`).join(",")}/kafka`;
+    const connect = `${to.map((node) => `${node.ip}:${brokerZookeeperPort()}`).join(",")}/kafka`;
     for (const node of net.nodes) {
       const brokerConnect = brokerProperties(node.name)["zookeeper.connect"];
       if (brokerConnect !== connect) throw new Error(`${node.name}'s broker has zookeeper.connect ${String(brokerConnect)}, not ${connect}`);
@@ -646,6 +775,43 @@ function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): {
       return samples;
     },
   };
+}
+
+/**
+ * Opens a plaintext connection to a member's quorum or election port and sends what a member
+ * older than quorum TLS sends first: its server id as 8 bytes (99: above any member's, so an
+ * election port that takes the connection keeps it). "kept open": taken as plaintext, nothing
+ * said back for 2 s. "refused (...)": closed, reset, or answered with a TLS alert.
+ */
+function plaintextQuorumProbe(net: PrivateNetwork, ip: string, port: number): string {
+  const asked = tryRun(
+    "python3",
+    [
+      "-c",
+      [
+        "import socket, struct, sys",
+        "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)",
+        "s.sendall(struct.pack('>q', 99))",
+        "s.settimeout(2)",
+        "try:",
+        "    data = s.recv(64)",
+        "except socket.timeout:",
+        "    print('kept open'); sys.exit()",
+        "except ConnectionResetError:",
+        "    print('refused (reset)'); sys.exit()",
+        "if not data:",
+        "    print('refused (closed)')",
+        "elif data[0] == 0x15:",
+        "    print('refused (TLS alert)')",
+        "else:",
+        "    print('answered in plaintext: ' + data.hex())",
+      ].join("\n"),
+      ip,
+      String(port),
+    ],
+    { netns: net.hostNetns, timeoutSeconds: 20 },
+  );
+  return asked.output.trim().split("\n").pop() || `no answer (status ${String(asked.status)})`;
 }
 
 function lastLines(output: string): string {

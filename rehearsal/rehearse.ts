@@ -4,6 +4,7 @@
  *   sudo npm run rehearse                                  # 5 nodes, 3 of them the ZooKeeper ensemble, grown to 5 and back
  *   sudo npm run rehearse -- --nodes 3 --zookeeper-nodes 1   # a single member, grown to 3
  *   sudo npm run rehearse -- --nodes 7 --zookeeper-nodes 5
+ *   sudo npm run rehearse -- --first-security tls             # TLS from the first deploy: no move from plaintext
  *
  * Builds (once) a Debian 12 machine image with cloud-init, boots the workstation and the nodes as
  * systemd-nspawn containers on a private bridge, each from a NoCloud seed holding its user data
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   const nodeCount = Number(flag("--nodes") ?? "5");
   if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`--nodes: ${flag("--nodes")} must be a count of at least 1`);
   const zookeeperFlag = flag("--zookeeper-nodes");
+  const firstSecurity = flag("--first-security") ?? "plaintext";
+  if (!["plaintext", "tls"].includes(firstSecurity)) throw new Error(`--first-security: ${firstSecurity} must be plaintext (moved to TLS by the checks) or tls`);
   if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the rehearsal needs Linux and root (network namespaces and systemd-nspawn)");
   // The nodes run the host's gem bundle (native extensions included): it fits Debian 12's Ruby only.
   const hostRuby = tryRun("ruby", ["-e", "print RUBY_VERSION"]).output;
@@ -86,8 +89,11 @@ async function main(): Promise<void> {
     "--kafka.zookeeperSha512", zookeeper.sha512,
   ];
   const configWith = (...flags: string[]): PlatformConfig => loadConfig({ argv: [...baseFlags, ...flags], env: {} });
+  // The first deploy runs plaintext (a cluster made before TLS; its nodes get their key material
+  // all the same), and the checks move it to TLS, the default, while it runs (--first-security
+  // tls deploys TLS from the start and skips the move).
   // The platform's own rules size the ensemble (kafka.zookeeperNodes) and refuse a bad --zookeeper-nodes.
-  const config = configWith();
+  const config = configWith("--kafka.security", firstSecurity);
   const ensembleSize = config.kafka.zookeeperNodes;
   const host = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
   const machineBoot = { image, runDir, hostsFile: net.nodeHostsFile, teardown };
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
 
-  await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered, volumeDir: (node) => join(runDir, "volumes", node.name) });
+  await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered, volumeDir: (node) => join(runDir, "volumes", node.name), deployedSecurity: config.kafka.security });
   teardown.runAll();
   checks.printSummary();
   process.exitCode = checks.failed() ? 1 : 0;

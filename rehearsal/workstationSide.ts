@@ -3,7 +3,7 @@ import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
-import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
+import { kafkaNodeRole, type ChefRole } from "../constructs/kafkaNodeRole";
 import { pkiContext } from "../constructs/pki";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -204,22 +204,30 @@ export function deployerSsh(workstation: Workstation): string[] {
 }
 
 /**
+ * The kafka-node role the platform generates, with what a rehearsal changes in it: the mirror it
+ * serves ZooKeeper from, `zookeeper` merged into zookeeper-cluster's attributes, and no Kafka
+ * (none can be fetched). Everything else the role says (kafka.security, the mode) stays.
+ */
+export function rehearsalNodeRole(config: PlatformConfig, mirror: string, zookeeper: Record<string, unknown> = {}): ChefRole {
+  const role = kafkaNodeRole(config);
+  return {
+    ...role,
+    override_attributes: {
+      ...role.override_attributes,
+      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [mirror], ...zookeeper },
+      "insight-kafka-cluster": { ...(role.override_attributes["insight-kafka-cluster"] as object), install_kafka: false },
+    },
+  };
+}
+
+/**
  * Writes the cookbooks and the role generated from `config` where the workstation's setup reads
  * them (the bucket's chef-repo/ on AWS); the next converge uploads them. `zookeeper` adds
  * settings a platform config cannot express, for the checks that break a member on purpose.
  */
 export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host: HostSide, zookeeper: Record<string, unknown> = {}): void {
   const cookbooks = tarGz(COOKBOOKS_DIR);
-  const role = kafkaNodeRole(config);
-  // What a rehearsal changes in the role: the mirror it serves, and no Kafka (none can be fetched).
-  const rehearsalRole = {
-    ...role,
-    override_attributes: {
-      ...role.override_attributes,
-      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [`http://${net.hostIp}:${MIRROR_PORT}`], ...zookeeper },
-      "insight-kafka-cluster": { install_kafka: false },
-    },
-  };
+  const rehearsalRole = rehearsalNodeRole(config, `http://${net.hostIp}:${MIRROR_PORT}`, zookeeper);
   const rolesJson = chefRepoRolesJson([rehearsalRole]);
   // Computed as the chef stack computes its parameter's value, from the very bytes served here.
   writeFileSync(join(host.repoDir, "sha256"), `${chefRepoDigests(cookbooks, rolesJson)}\n`);

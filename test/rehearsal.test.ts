@@ -7,6 +7,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { cloudInitState } from "../rehearsal/cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
+import { rehearsalNodeRole } from "../rehearsal/workstationSide";
 import { configFrom } from "./helpers";
 import { shellcheck } from "./shell";
 
@@ -66,5 +67,14 @@ describe("the rehearsal's stand-in user data", () => {
   it.each(Object.entries(scripts))("%s is shellcheck-clean and keeps itself as the setup command first, as the real one does", (_name, script) => {
     expect(shellcheck(script).output).toBe("");
     expect([...script.matchAll(/^step "([^"]+)"$/gm)][0]?.[1]).toBe("keep this setup as ${SETUP_COMMAND}");
+  });
+});
+
+describe("the kafka-node role the rehearsal serves", () => {
+  // The rehearsal deploys plaintext first and moves it to TLS: the nodes must run what the config says.
+  it.each(["plaintext", "migrating", "tls"])("keeps kafka.security %s and the mode, and only turns Kafka's install off", (security) => {
+    const role = rehearsalNodeRole(configFrom("--kafka.security", security), "http://192.0.2.1:8000", { health_timeout: 20 });
+    expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "zookeeper", security, install_kafka: false });
+    expect(role.override_attributes["zookeeper-cluster"]).toMatchObject({ mirrors: ["http://192.0.2.1:8000"], health_timeout: 20 });
   });
 });
