@@ -87,6 +87,9 @@ const SSH_STUB = [
 const stubs = { ssh: SSH_STUB, sudo: 'exec "$@"' };
 const ADDRESSES = ["10.0.16.10", "10.0.32.11", "10.0.48.12"];
 
+/** What the guard's command adds after the file: when it was written and when Kafka started, in that order here. */
+const RUNNING = "# modified 1000\n# started Thu 1970-01-01 00:20:00 UTC\n";
+
 /** server.properties as insight-kafka-cluster renders it, by stage. */
 const ZK_TLS = "broker.id=1\nlisteners=TLS://10.0.16.10:9094\nlistener.security.protocol.map=TLS:SSL\ninter.broker.listener.name=TLS\nzookeeper.connect=10.0.16.10:2182/kafka\nzookeeper.ssl.client.enable=true\n";
 const ZK_MIGRATED = "broker.id=1\nlisteners=PLAINTEXT://10.0.16.10:9092,TLS://10.0.16.10:9094\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,TLS:SSL\ninter.broker.listener.name=TLS\nzookeeper.connect=10.0.16.10:2182/kafka\nzookeeper.ssl.client.enable=true\n";
@@ -101,7 +104,7 @@ describe("plaintext-guard (stub-run)", () => {
   const scripts = new KafkaProvisionScripts(configFrom());
   const run = (files: Readonly<Record<string, string>>, script = scripts.plaintextGuard()) => {
     const dir = runBash("true", {}).dir;
-    for (const [address, content] of Object.entries(files)) writeFileSync(join(dir, "work", `server-${address}`), content);
+    for (const [address, content] of Object.entries(files)) writeFileSync(join(dir, "work", `server-${address}`), content.includes("# started") ? content : `${content}${RUNNING}`);
     writeFileSync(join(dir, "guard.sh"), script);
     writeFileSync(join(dir, "with-args.sh"), `exec bash ${join(dir, "guard.sh")} plaintext-ports plaintext-ports ${Object.keys(files).concat(ADDRESSES.filter((a) => !(a in files))).join(" ")}\n`);
     return runBash("", { stubs, dir, file: join(dir, "with-args.sh") });
@@ -144,6 +147,30 @@ describe("plaintext-guard (stub-run)", () => {
     const result = run({ [ADDRESSES[0]]: plaintext, [ADDRESSES[1]]: plaintext, [ADDRESSES[2]]: plaintext });
     expect(result.status).toBe(1);
     expect(result.output).toContain("10.0.16.10: brokers replicate over PLAINTEXT (inter.broker.listener.name PLAINTEXT)");
+  });
+
+  it("refuses a node whose file was written after Kafka started: a converge stopped before its restart, so the file is not what runs", () => {
+    const result = run({ [ADDRESSES[0]]: ZK_TLS, [ADDRESSES[1]]: `${ZK_MIGRATED}# modified 2000\n# started Thu 1970-01-01 00:20:00 UTC\n`, [ADDRESSES[2]]: ZK_TLS });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("10.0.32.11: /etc/kafka/server.properties was written after Kafka started (a converge stopped before its restart), so it is not what Kafka runs");
+  });
+
+  it("refuses a node whose Kafka does not run", () => {
+    const result = run({ [ADDRESSES[0]]: ZK_TLS, [ADDRESSES[1]]: `${ZK_TLS}# modified 1000\n# started \n`, [ADDRESSES[2]]: ZK_TLS });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain("10.0.32.11: Kafka is not running, so what it would reach is not known");
+  });
+
+  it("asks each node, in one SSH command a remote shell runs, for the file, when it was written and when Kafka started", () => {
+    const line = scripts.plaintextGuard().split("\n").find((text) => text.startsWith("REMOTE="))!;
+    const shown = runBash(`SERVER_PROPERTIES=/etc/kafka/server.properties\n${line}\nprintf '%s' "$REMOTE"`, {});
+    const remote = shown.output;
+    expect(remote).toBe(`sudo cat /etc/kafka/server.properties && sudo stat -c '# modified %Y' /etc/kafka/server.properties && printf '# started %s\\n' "$(systemctl show kafka --property=ExecMainStartTimestamp --value)"`);
+    // As the node's shell runs it: the file, then the two lines the guard reads.
+    const file = join(shown.dir, "work", "server.properties");
+    writeFileSync(file, ZK_TLS);
+    const ran = runBash(remote.replaceAll("/etc/kafka/server.properties", file), { stubs: { sudo: 'exec "$@"', systemctl: "echo 'Sat 2026-12-05 23:10:01 UTC'" }, dir: shown.dir });
+    expect(ran.output).toMatch(new RegExp(`^${ZK_TLS.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}# modified \\d+\\n# started Sat 2026-12-05 23:10:01 UTC\\n$`));
   });
 
   it("refuses when a node cannot be asked: nothing tells what it uses", () => {
