@@ -293,7 +293,8 @@ function dashboardBody(input: DashboardInput): object {
     graph("Kafka bytes in per second", perNode("kafka_bytes_in_per_sec", input.brokers)),
     graph("Kafka bytes out per second", perNode("kafka_bytes_out_per_sec", input.brokers)),
     graph("Kafka messages in per second", perNode("kafka_messages_in_per_sec", input.brokers)),
-    graph("Kafka requests per second", perNode("kafka_requests_per_sec", input.brokers)),
+    // Two samples a minute per node (produce, fetch): their sum is the node's rate.
+    graph("Kafka requests per second", perNode("kafka_requests_per_sec", input.brokers), "Sum"),
     graph(`Kafka data volume used (${input.dataPath}), %`, perNode("disk_used_percent", input.brokers, { path: input.dataPath }), "Maximum"),
   ];
   if (input.zookeeperMembers.length > 0) {
@@ -303,7 +304,7 @@ function dashboardBody(input: DashboardInput): object {
     );
   }
   widgets.push(
-    graph("Spark alive workers and running applications", [...perNode("spark_alive_workers", [input.sparkMaster]), ...perNode("spark_running_apps", [input.sparkMaster])].map((metric, index) => [...metric.slice(0, -1), { label: index === 0 ? "alive workers" : "running applications" }]), "Minimum"),
+    graph("Spark alive workers and applications (running or waiting)", [...perNode("spark_alive_workers", [input.sparkMaster]), ...perNode("spark_running_apps", [input.sparkMaster])].map((metric, index) => [...metric.slice(0, -1), { label: index === 0 ? "alive workers" : "applications" }]), "Minimum"),
     graph("CPU utilization, %", perNode("CPUUtilization", input.instances, {}, "AWS/EC2")),
     graph("Memory used, %", perNode("mem_used_percent", input.instances), "Maximum"),
     graph("Root volume used, %", perNode("disk_used_percent", input.instances, { path: "/" }), "Maximum"),

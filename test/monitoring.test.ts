@@ -158,6 +158,8 @@ describe("MonitoringStack, default config (ZooKeeper mode, 3 brokers, 3 Spark wo
       expect(body).toContain(`"${metric}"`);
     }
     expect(body).toContain("aws_cloudwatch_metric_alarm.alarm-insight-dev-zookeeper-quorum-lost.arn");
+    // Each node sends its produce and its fetch rate each minute: the widget sums them.
+    expect(body).toMatch(/"title" = "Kafka requests per second", "region" = "us-west-2", "stat" = "Sum"/);
   });
 });
 
