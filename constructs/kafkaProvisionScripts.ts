@@ -1,6 +1,7 @@
 import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
+import { hostKeysParameter } from "./hostKeys";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
 import { pkiContext } from "./pki";
 import { renderScript } from "./renderScript";
@@ -9,6 +10,8 @@ import { SETUP_COMMAND } from "./setupCommand";
 /** Bounds of the provisioner scripts: how long they wait for cloud-init, and for a node's SSH. */
 const SETUP_TIMEOUT_SECONDS = 1800;
 const SSH_WAIT_ATTEMPTS = 20;
+/** How long a bootstrap waits for the node to publish its host keys: it does so once its packages are in. */
+const HOST_KEY_WAIT_ATTEMPTS = 20;
 
 /**
  * The converge's health gates between restarts. The wait outlasts cp-ansible's (15 looks 5 s
@@ -190,7 +193,14 @@ export class KafkaProvisionScripts {
   private readonly knifeConfig: string;
   private readonly client: ReturnType<typeof chefClientPackage>;
 
-  constructor(private readonly config: PlatformConfig) {
+  /**
+   * @param hostKeysDir where the bootstraps read each node's published host keys (`<dir>/<node
+   *   name>`, the parameter's value) instead of from SSM: the rehearsal, which has no SSM. @default SSM
+   */
+  constructor(
+    private readonly config: PlatformConfig,
+    private readonly hostKeysDir?: string,
+  ) {
     this.knifeConfig = knifeConfigPath(config.chef);
     this.client = chefClientPackage(config.chef, config.kafka.ubuntuRelease, architectureOf(config.kafka.instanceType));
   }
@@ -236,6 +246,12 @@ export class KafkaProvisionScripts {
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
       pki: pkiContext(this.config),
+      hostKeys: {
+        parameter: hostKeysParameter(this.config, node.name),
+        region: this.config.region,
+        file: this.hostKeysDir === undefined ? "" : `${this.hostKeysDir}/${node.name}`,
+        waitAttempts: HOST_KEY_WAIT_ATTEMPTS,
+      },
     });
   }
 

@@ -13,6 +13,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { escapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { SPARK_GROUP_PREFIX, TOPIC as PIPELINE_TOPIC } from "../pipeline/pipelineConfig";
 import { kafkaClientPort, KafkaProvisionScripts, type DataBagItem, type GuardedNode } from "../constructs/kafkaProvisionScripts";
+import { hostKeysParameter, publishHostKeysPolicyJson } from "../constructs/hostKeys";
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
@@ -633,12 +634,17 @@ export class KafkaStack extends PlatformStack {
       // the new script; what may change at run time, the workstation's bootstrap key, sshd reads
       // from SSM at each login.
       onUserDataChange: "ignore",
-      policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson },
+      policies: {
+        "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson,
+        // Only this node can vouch for its host keys: its role writes its own parameter alone.
+        "publish-host-keys": publishHostKeysPolicyJson(this, `${id}-publish-host-keys`, config.region, hostKeysParameter(config, name)),
+      },
       userData: renderScript("kafka-node", {
         setupCommand: SETUP_COMMAND,
         region: config.region,
         client: chefClientPackage(config.chef, kafka.ubuntuRelease, architectureOf(instanceType)),
         acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
+        hostKeysParameter: hostKeysParameter(config, name),
         dataVolumeId: volume.id,
         dataPath: kafka.dataPath,
         volumeWaitAttempts: VOLUME_WAIT_ATTEMPTS,
