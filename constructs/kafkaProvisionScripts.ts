@@ -220,6 +220,30 @@ export class KafkaProvisionScripts {
     });
   }
 
+  /** Pins the SSH host keys the node published on the workstation, as its bootstrap does first. */
+  pinHostKeys(node: Pick<ProvisionedNode, "name" | "ip" | "instanceId">): string {
+    return renderScript("provision/pin-host-keys", {
+      scriptName: `pin-host-keys-${node.name}`,
+      nodeName: node.name,
+      nodeIp: node.ip,
+      instanceId: node.instanceId,
+      knifeConfig: this.knifeConfig,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      hostKeys: this.hostKeysContext(node.name),
+      // The node-side functions, for a node that predates publishing (see the template).
+      hostKeysParameter: hostKeysParameter(this.config, node.name),
+    });
+  }
+
+  private hostKeysContext(nodeName: string): Record<string, string | number> {
+    return {
+      parameter: hostKeysParameter(this.config, nodeName),
+      region: this.config.region,
+      file: this.hostKeysDir === undefined ? "" : `${this.hostKeysDir}/${nodeName}`,
+      waitAttempts: HOST_KEY_WAIT_ATTEMPTS,
+    };
+  }
+
   /** Registers one node with the Chef server (the server known by its instance id) and converges it. */
   bootstrapNode(node: ProvisionedNode, serverId: string): string {
     return renderScript("provision/bootstrap-node", {
@@ -246,12 +270,7 @@ export class KafkaProvisionScripts {
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
       pki: pkiContext(this.config),
-      hostKeys: {
-        parameter: hostKeysParameter(this.config, node.name),
-        region: this.config.region,
-        file: this.hostKeysDir === undefined ? "" : `${this.hostKeysDir}/${node.name}`,
-        waitAttempts: HOST_KEY_WAIT_ATTEMPTS,
-      },
+      hostKeys: this.hostKeysContext(node.name),
     });
   }
 

@@ -287,6 +287,14 @@ export class KafkaStack extends PlatformStack {
     // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
     // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
     // unstarted behind a wave of brokers.
+    // Each node's published host keys, pinned again on a replaced workstation, which re-runs no
+    // bootstrap; everything that reaches the node over SSH runs after its bootstrap, hence after this.
+    const pinHostKeys = (node: KafkaNode): TerraformData =>
+      workstationScript(this, `host-keys-${node.instance.node.id}`, {
+        workstation,
+        script: scripts.pinHostKeys({ name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id }),
+        triggers: { instance: node.instance.instance.id, workstation: workstation.host },
+      });
     const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): TerraformData =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
@@ -303,7 +311,7 @@ export class KafkaStack extends PlatformStack {
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
-        after: [...after, ...bootstrapRules],
+        after: [...after, ...bootstrapRules, pinHostKeys(node)],
       });
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));

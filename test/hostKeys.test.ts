@@ -192,6 +192,57 @@ describe("the workstation trusts a node's host key only as the node published it
   });
 });
 
+describe("a replaced workstation pins every node's published keys again", () => {
+  const scripts = new KafkaProvisionScripts(configFrom());
+  const script = scripts.pinHostKeys({ name: NODE, ip: "10.0.16.5", instanceId: INSTANCE });
+  const stubs = {
+    ...COMMON_STUBS,
+    python3: python3Stub(),
+    sudo: '[[ $1 == -n ]] && shift; exec "$@"',
+    "cloud-init": "exit 0",
+    timeout: 'shift; "$@"',
+    // The node, asked over SSH to publish: it does, as its setup would have.
+    ssh: `cat > "$WORK_DIR/remote.sh"; mkdir -p "$WORK_DIR/ssm"; cp "$WORK_DIR/published" "$WORK_DIR/ssm/${PARAMETER.replace(/\//g, "_")}"`,
+  };
+  const setUp = (registered: string | undefined): string => {
+    const dir = mkdtempSync(join(tmpdir(), "pin-keys-"));
+    for (const sub of ["work", "root/home/ubuntu/.platform/registered", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, "work/published"), published(INSTANCE, "ed25519"));
+    if (registered !== undefined) writeFileSync(join(dir, "root/home/ubuntu/.platform/registered", NODE), `${registered} i-0cccccccccccccc01\n`);
+    return dir;
+  };
+
+  it("is a step per node, run again when the node or the workstation is replaced, before the node's bootstrap", () => {
+    const json = platformStackJson("kafka");
+    const steps = resourcesOf(json, "terraform_data");
+    for (const index of [0, 1, 2]) {
+      const step = steps[`host-keys-node-${index}`];
+      expect(step.triggers_replace).toEqual({ instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)), workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/) });
+      expect(steps[`bootstrap-node-${index}`].depends_on).toContain(`terraform_data.host-keys-node-${index}`);
+    }
+    expect(shellcheck(script).output).toBe("");
+  });
+
+  it("has a node registered from this workstation before nodes published publish its keys over the connection already trusted, then pins them", () => {
+    const dir = setUp(INSTANCE);
+    const run = runBash(script, { stubs, dir });
+    expect(run.status).toBe(0);
+    expect(calls(dir).filter((call) => call.startsWith("ssh "))).toEqual([expect.stringMatching(/-o StrictHostKeyChecking=yes .*ubuntu@10\.0\.16\.5 sudo -n bash -s$/)]);
+    const remote = readFileSync(join(dir, "work/remote.sh"), "utf8");
+    expect(remote).toContain(`publish_host_keys ${PARAMETER}`);
+    expect(shellcheck(remote).output).toBe("");
+    expect(readFileSync(join(dir, "root/etc/ssh/ssh_known_hosts"), "utf8")).toBe(`10.0.16.5 ${keys.ed25519}\n`);
+  });
+
+  it("never asks a node it did not register from this very instance: it waits for the node's own publication", () => {
+    const dir = setUp("i-0old0000000000000");
+    const run = runBash(script.replace(/pin_host_keys ("[^\n]*) 20$/m, "pin_host_keys $1 2"), { stubs, dir });
+    expect(run.status).not.toBe(0);
+    expect(calls(dir).filter((call) => call.startsWith("ssh "))).toEqual([]);
+    expect(run.output).toContain(`${PARAMETER} holds no SSH host keys published by ${INSTANCE} (it holds: nothing readable)`);
+  });
+});
+
 describe("host-key IAM", () => {
   const kafka = platformStackJson("kafka");
   const chef = platformStackJson("chef");

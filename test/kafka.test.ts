@@ -259,7 +259,8 @@ describe("KafkaStack", () => {
       const ensembleBootstraps = Array.from({ length: ensembleSize }, (_unused, index) => `terraform_data.bootstrap-node-${index}`);
       bootstraps.forEach(([name, resource]) => {
         const index = Number(name.replace("bootstrap-node-", ""));
-        const expected = index < ensembleSize ? ["terraform_data.zoo-bag"] : ["terraform_data.zoo-bag", ...ensembleBootstraps];
+        // Each after its node's host keys are pinned.
+        const expected = [`terraform_data.host-keys-node-${index}`, ...(index < ensembleSize ? ["terraform_data.zoo-bag"] : ["terraform_data.zoo-bag", ...ensembleBootstraps])];
         expect(stepDependencies(resource.depends_on).sort()).toEqual(expected.sort());
       });
     });
@@ -294,7 +295,7 @@ describe("KafkaStack", () => {
     for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
     // And the guard that creates it only once the cluster is healthy after the broker before it,
     // and the step that records its ZooKeeper volume for the day it joins the ensemble.
-    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
+    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "host-keys-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
   });
 
   it("converges again when kafka.dataVolumeGiB grows, once EC2 has grown every volume, so each node grows its filesystem", () => {
@@ -515,10 +516,10 @@ describe("KafkaStack in KRaft mode", () => {
 
     it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
       const resources = steps(dedicated);
-      for (const index of [0, 1, 2]) expect(stepDependencies(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["terraform_data.kraft-bag"]);
+      for (const index of [0, 1, 2]) expect(stepDependencies(resources[`bootstrap-controller-${index}`].depends_on).sort()).toEqual(["terraform_data.host-keys-controller-" + index, "terraform_data.kraft-bag"].sort());
       for (const index of [0, 1, 2, 3]) {
         expect(stepDependencies(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
-          ["terraform_data.kraft-bag", "terraform_data.bootstrap-controller-0", "terraform_data.bootstrap-controller-1", "terraform_data.bootstrap-controller-2"].sort(),
+          [`terraform_data.host-keys-node-${index}`, "terraform_data.kraft-bag", "terraform_data.bootstrap-controller-0", "terraform_data.bootstrap-controller-1", "terraform_data.bootstrap-controller-2"].sort(),
         );
       }
     });
