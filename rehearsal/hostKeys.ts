@@ -87,7 +87,7 @@ export async function runHostKeyChecks(checks: Checks, state: HostKeyState): Pro
       if (onWorkstation(`test -e ${registered}`).status === 0) throw new Error("the bootstrap recorded the node as registered");
       // knife on its own, with the pinned keys: it refuses before it logs in, so before any client key is sent.
       const knife = onWorkstation(
-        `knife bootstrap ${node.ip} --node-name host-key-probe --connection-user ubuntu --ssh-identity-file .ssh/platform_bootstrap --ssh-verify-host-key always --yes --config ${knifeConfigPath(state.config.chef)} 2>&1`,
+        `knife bootstrap ${node.ip} --node-name host-key-probe --connection-user ubuntu --ssh-identity-file .ssh/platform_bootstrap --ssh-verify-host-key always${state.config.chef.flavor === "chef" ? " --chef-license accept" : ""} --yes --config ${knifeConfigPath(state.config.chef)} 2>&1`,
       );
       if (knife.status === 0 || !/does not match/.test(knife.output)) throw new Error(`knife did not refuse the changed key (exit ${knife.status}): ${knife.output.trim().split("\n").slice(-4).join(" ")}`);
       if (onWorkstation(`knife node show host-key-probe --config ${knifeConfigPath(state.config.chef)}`).status === 0) throw new Error("knife registered a node");
