@@ -151,6 +151,12 @@ async function main(): Promise<void> {
   // As the stack generates it: the first nodes are the ensemble.
   const ensemble = net.nodes.slice(0, ensembleSize).map((node) => node.ip);
   const zooBag = { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ensemble, id: "zookeeper" }) };
+  // As Terraform orders them: every node's published host keys pinned before anything reaches it over SSH.
+  await checks.step(`host-keys: ${nodeCount} nodes' published host keys pinned on the workstation`, async () => {
+    const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.pinHostKeys(node), `host-keys-${node.name}`, net, workstation)));
+    const failed = results.filter((result) => result.status !== 0);
+    if (failed.length > 0) throw new Error(`${failed.length} pins failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-6).join("\n")).join("\n---\n")}`);
+  });
   await checks.step(`zoo-bag: upload data bag zoo_bag/zookeeper (${ensembleSize} of ${nodeCount} nodes)`, () => runScript(scripts.uploadDataBag(zooBag), "upload-zoo-bag", net, workstation));
   await checks.step(`bootstrap-node: ${nodeCount} knife bootstraps in parallel`, async () => {
     const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, serverId), `bootstrap-${node.name}`, net, workstation)));

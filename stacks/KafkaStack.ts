@@ -277,24 +277,30 @@ export class KafkaStack extends PlatformStack {
         value: `${Fn.join(",", quorumIps.map((ip) => `${ip}:${zookeeperTls ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient}`))}/kafka`,
       });
     }
+    // Each node's published host keys, pinned again on a replaced workstation, which re-runs no
+    // bootstrap. Whatever reaches a node over SSH runs after them: the upload (it reads the
+    // members' config), and every bootstrap, hence everything after those.
+    const pinned = new Map(
+      everyNode.map((node) => [
+        node,
+        workstationScript(this, `host-keys-${node.instance.node.id}`, {
+          workstation,
+          script: scripts.pinHostKeys({ name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id }),
+          triggers: { instance: node.instance.instance.id, workstation: workstation.host },
+        }),
+      ]),
+    );
     this.quorumBagUpload = workstationScript(this, kraft ? "kraft-bag" : "zoo-bag", {
       workstation,
       script: scripts.uploadDataBag(item),
       triggers: { ...quorumTrigger, ...bagTrigger, server: props.chef.serverInstanceId },
+      after: [...pinned.values()],
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs
     // only its own. A node outside the quorum waits for the quorum's bootstraps: its run's health
     // check needs a quorum, which Terraform's parallelism (10 at a time) could otherwise leave
     // unstarted behind a wave of brokers.
-    // Each node's published host keys, pinned again on a replaced workstation, which re-runs no
-    // bootstrap; everything that reaches the node over SSH runs after its bootstrap, hence after this.
-    const pinHostKeys = (node: KafkaNode): TerraformData =>
-      workstationScript(this, `host-keys-${node.instance.node.id}`, {
-        workstation,
-        script: scripts.pinHostKeys({ name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id }),
-        triggers: { instance: node.instance.instance.id, workstation: workstation.host },
-      });
     const bootstrap = (node: KafkaNode, after: ITerraformDependable[]): TerraformData =>
       workstationScript(this, `bootstrap-${node.instance.node.id}`, {
         workstation,
@@ -311,7 +317,7 @@ export class KafkaStack extends PlatformStack {
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
-        after: [...after, ...bootstrapRules, pinHostKeys(node)],
+        after: [...after, ...bootstrapRules, pinned.get(node)!],
       });
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));

@@ -212,7 +212,7 @@ describe("a replaced workstation pins every node's published keys again", () => 
     return dir;
   };
 
-  it("is a step per node, run again when the node or the workstation is replaced, before the node's bootstrap", () => {
+  it("is a step per node, run again when the node or the workstation is replaced, before the data bag upload and the node's bootstrap", () => {
     const json = platformStackJson("kafka");
     const steps = resourcesOf(json, "terraform_data");
     for (const index of [0, 1, 2]) {
@@ -220,6 +220,8 @@ describe("a replaced workstation pins every node's published keys again", () => 
       expect(step.triggers_replace).toEqual({ instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)), workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/) });
       expect(steps[`bootstrap-node-${index}`].depends_on).toContain(`terraform_data.host-keys-node-${index}`);
     }
+    // The upload reads the members' config over SSH: after every node's keys are pinned.
+    expect(steps["zoo-bag"].depends_on).toEqual(expect.arrayContaining([0, 1, 2].map((index) => `terraform_data.host-keys-node-${index}`)));
     expect(shellcheck(script).output).toBe("");
   });
 
