@@ -1,6 +1,7 @@
 import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
+import { hostKeysParameter } from "./hostKeys";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
 import { pkiContext } from "./pki";
 import { renderScript } from "./renderScript";
@@ -9,6 +10,8 @@ import { SETUP_COMMAND } from "./setupCommand";
 /** Bounds of the provisioner scripts: how long they wait for cloud-init, and for a node's SSH. */
 const SETUP_TIMEOUT_SECONDS = 1800;
 const SSH_WAIT_ATTEMPTS = 20;
+/** How long a bootstrap waits for the node to publish its host keys: it does so once its packages are in. */
+const HOST_KEY_WAIT_ATTEMPTS = 20;
 
 /**
  * The converge's health gates between restarts. The wait outlasts cp-ansible's (15 looks 5 s
@@ -208,7 +211,14 @@ export class KafkaProvisionScripts {
   private readonly knifeConfig: string;
   private readonly client: ReturnType<typeof chefClientPackage>;
 
-  constructor(private readonly config: PlatformConfig) {
+  /**
+   * @param hostKeysDir where the bootstraps read each node's published host keys (`<dir>/<node
+   *   name>`, the parameter's value) instead of from SSM: the rehearsal, which has no SSM. @default SSM
+   */
+  constructor(
+    private readonly config: PlatformConfig,
+    private readonly hostKeysDir?: string,
+  ) {
     this.knifeConfig = knifeConfigPath(config.chef);
     this.client = chefClientPackage(config.chef, config.kafka.ubuntuRelease, architectureOf(config.kafka.instanceType));
   }
@@ -226,6 +236,30 @@ export class KafkaProvisionScripts {
       knifeConfig: this.knifeConfig,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
     });
+  }
+
+  /** Pins the SSH host keys the node published on the workstation, as its bootstrap does first. */
+  pinHostKeys(node: Pick<ProvisionedNode, "name" | "ip" | "instanceId">): string {
+    return renderScript("provision/pin-host-keys", {
+      scriptName: `pin-host-keys-${node.name}`,
+      nodeName: node.name,
+      nodeIp: node.ip,
+      instanceId: node.instanceId,
+      knifeConfig: this.knifeConfig,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      hostKeys: this.hostKeysContext(node.name),
+      // The node-side functions, for a node that predates publishing (see the template).
+      hostKeysParameter: hostKeysParameter(this.config, node.name),
+    });
+  }
+
+  private hostKeysContext(nodeName: string): Record<string, string | number> {
+    return {
+      parameter: hostKeysParameter(this.config, nodeName),
+      region: this.config.region,
+      file: this.hostKeysDir === undefined ? "" : `${this.hostKeysDir}/${nodeName}`,
+      waitAttempts: HOST_KEY_WAIT_ATTEMPTS,
+    };
   }
 
   /** Registers one node with the Chef server (the server known by its instance id) and converges it. */
@@ -254,6 +288,7 @@ export class KafkaProvisionScripts {
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
       sshWaitAttempts: SSH_WAIT_ATTEMPTS,
       pki: pkiContext(this.config),
+      hostKeys: this.hostKeysContext(node.name),
     });
   }
 

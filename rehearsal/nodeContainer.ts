@@ -37,6 +37,8 @@ export interface NodeContainer {
   readonly node: RehearsalNode;
   /** Powers the node off and waits for it; also what the teardown does. */
   stop(): void;
+  /** The container's root file system as the host sees it (its init's /proc/<pid>/root): read without SSH. */
+  root(): string;
 }
 
 /**
@@ -86,7 +88,13 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
     }
   };
   teardown.add(`container ${node.name}`, stop);
-  return { node, stop };
+  // systemd-nspawn's one child is the container's init, whose root is the container's.
+  const root = (): string => {
+    const init = child.pid === undefined ? "" : readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/)[0];
+    if (!init) throw new Error(`${node.name}: its container runs no init`);
+    return `/proc/${init}/root`;
+  };
+  return { node, stop, root };
 }
 
 /** True while the process runs; an exited child not yet reaped counts as stopped. */

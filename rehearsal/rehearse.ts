@@ -22,6 +22,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { loadConfig } from "../config/loadConfig";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
+import { carryHostKeys, NODE_HOST_KEYS_FILE, runHostKeyChecks, WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { awaitFirstBoot } from "./cloudInitState";
 import { runDeployChecks, sshOptions } from "./deployChecks";
 import type { NodeContainer } from "./nodeContainer";
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
 
   const containers = new Map<string, NodeContainer>();
   const delivered = new Map<string, DeliveredUserData>([[net.workstation.name, workstation.delivered]]);
-  const nodeScript = renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir: `${GEMFILE_DIR}/templates` });
+  const nodeScript = renderScript("kafka-node", { setupCommand: SETUP_COMMAND, hostKeysParameter: NODE_HOST_KEYS_FILE }, { templatesDir: `${GEMFILE_DIR}/templates` });
   const boots = new Map<string, number>();
   // The checks' SSH keeps no host key: the scripts' own known_hosts must meet each node as they would.
   const onNode = (node: RehearsalNode) => (command: string) =>
@@ -126,7 +127,11 @@ async function main(): Promise<void> {
       // Booted once its user data has run. A cloud-init unit that systemd could not start (seen
       // in containers: exit 219/CGROUP) leaves cloud-init running forever; that boot is retried.
       const state = await awaitFirstBoot(onNode(node), 90, 180);
-      if (state.kind === "done") return;
+      if (state.kind === "done") {
+        // What SSM carries on AWS: the host keys this instance published, for the next bootstrap.
+        carryHostKeys(booted.container, net, workstation);
+        return;
+      }
       if (state.kind === "error") throw new Error(`${node.name}: cloud-init ran its user data with errors: ${state.detail} (see /var/log/cloud-init-output.log there)`);
       const why = state.kind === "no-login" ? "took no SSH login within 90 s of booting" : state.kind === "stuck" ? `cloud-init did not finish: ${state.detail}` : "cloud-init still running after 180 s";
       console.log(`${node.name} ${why} (attempt ${attempt}); see ${runDir}/${node.name}.console.log; booting it afresh`);
@@ -136,26 +141,36 @@ async function main(): Promise<void> {
   };
   await checks.step(`boot ${nodeCount} nodes`, () => Promise.all(net.nodes.map(boot)));
 
-  const scripts = new KafkaProvisionScripts(config);
+  const scripts = new KafkaProvisionScripts(config, WORKSTATION_HOST_KEYS_DIR);
   // Racks as a deploy spreads nodes over two zones; ids as the stack numbers its brokers.
   const provisioned = net.nodes.map((node, index) => ({
     name: node.name,
     ip: node.ip,
-    instanceId: `boot-1-${node.name}`,
+    // The boot that came up: a stalled first boot is booted afresh as a new instance.
+    instanceId: `boot-${boots.get(node.name) ?? 1}-${node.name}`,
     rack: `rehearsal-zone-${"ab"[index % 2]}`,
     nodeId: index + 1,
     broker: true,
   }));
   const serverId = "chef-zero";
+  const bootstrapOutputs = new Map<string, string>();
   // As the stack generates it: the first nodes are the ensemble.
   const ensemble = net.nodes.slice(0, ensembleSize).map((node) => node.ip);
   const zooBag = { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ensemble, id: "zookeeper" }) };
+  // As Terraform orders them: every node's published host keys pinned before anything reaches it over SSH.
+  await checks.step(`host-keys: ${nodeCount} nodes' published host keys pinned on the workstation`, async () => {
+    const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.pinHostKeys(node), `host-keys-${node.name}`, net, workstation)));
+    const failed = results.filter((result) => result.status !== 0);
+    if (failed.length > 0) throw new Error(`${failed.length} pins failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-6).join("\n")).join("\n---\n")}`);
+  });
   await checks.step(`zoo-bag: upload data bag zoo_bag/zookeeper (${ensembleSize} of ${nodeCount} nodes)`, () => runScript(scripts.uploadDataBag(zooBag), "upload-zoo-bag", net, workstation));
   await checks.step(`bootstrap-node: ${nodeCount} knife bootstraps in parallel`, async () => {
     const results = await Promise.all(provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, serverId), `bootstrap-${node.name}`, net, workstation)));
+    results.forEach((result, index) => bootstrapOutputs.set(provisioned[index].name, result.output));
     const failed = results.filter((result) => result.status !== 0);
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
+  await runHostKeyChecks(checks, { config, net, workstation, scripts, provisioned, serverId, containers, bootstrapOutputs });
 
   await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered, volumeDir: (node) => join(runDir, "volumes", node.name), deployedSecurity: config.kafka.security });
   teardown.runAll();

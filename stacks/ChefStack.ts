@@ -22,6 +22,7 @@ import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_A
 import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { hostKeysPath } from "../constructs/hostKeys";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -240,6 +241,8 @@ export class ChefStack extends PlatformStack {
     const workstationKeysPolicy = policy("workstation-keys", [
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
       { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+      // Each Kafka node's SSH host keys, as the node published them: what knife and ssh trust.
+      { sid: "ReadHostKeys", actions: ["ssm:GetParameter"], resources: [parameterArn(`${hostKeysPath(config)}/*`)] },
       { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
       // Spark's client identity: made here, read by Spark's roles (whose key policy lets this role encrypt it).
       { sid: "KeepSparkClientIdentity", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.sparkKey), parameterArn(pki.sparkCert)] },

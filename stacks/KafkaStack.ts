@@ -15,6 +15,7 @@ import { HardenedInstance } from "../constructs/HardenedInstance";
 import { escapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { SPARK_GROUP_PREFIX, TOPIC as PIPELINE_TOPIC } from "../pipeline/pipelineConfig";
 import { kafkaClientPort, KafkaProvisionScripts, type DataBagItem, type GuardedNode } from "../constructs/kafkaProvisionScripts";
+import { hostKeysParameter, publishHostKeysPolicyJson } from "../constructs/hostKeys";
 import { kraftClusterId, kraftDirectoryId } from "../constructs/kraftClusterId";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { TerraformData } from "../constructs/TerraformData";
@@ -312,10 +313,24 @@ export class KafkaStack extends PlatformStack {
         value: `${Fn.join(",", quorumIps.map((ip) => `${ip}:${zookeeperTls ? KAFKA_PORTS.zookeeperSecureClient : KAFKA_PORTS.zookeeperClient}`))}/kafka`,
       });
     }
+    // Each node's published host keys, pinned again on a replaced workstation, which re-runs no
+    // bootstrap. Whatever reaches a node over SSH runs after them: the upload (it reads the
+    // members' config), and every bootstrap, hence everything after those.
+    const pinned = new Map(
+      everyNode.map((node) => [
+        node,
+        workstationScript(this, `host-keys-${node.instance.node.id}`, {
+          workstation,
+          script: scripts.pinHostKeys({ name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id }),
+          triggers: { instance: node.instance.instance.id, workstation: workstation.host },
+        }),
+      ]),
+    );
     this.quorumBagUpload = workstationScript(this, kraft ? "kraft-bag" : "zoo-bag", {
       workstation,
       script: scripts.uploadDataBag(item),
       triggers: { ...quorumTrigger, ...bagTrigger, server: props.chef.serverInstanceId },
+      after: [...pinned.values()],
     });
 
     // (b) One bootstrap per node: Terraform runs them in parallel, and replacing a node re-runs
@@ -338,7 +353,7 @@ export class KafkaStack extends PlatformStack {
           props.chef.serverInstanceId,
         ),
         triggers: { instance: node.instance.instance.id, server: props.chef.serverInstanceId },
-        after: [...after, ...bootstrapRules],
+        after: [...after, ...bootstrapRules, pinned.get(node)!],
       });
     const quorumBootstraps = new Map(quorum.map((node) => [node, bootstrap(node, [this.quorumBagUpload])]));
     this.bootstraps = everyNode.map((node) => quorumBootstraps.get(node) ?? bootstrap(node, [this.quorumBagUpload, ...quorumBootstraps.values()]));
@@ -691,7 +706,12 @@ export class KafkaStack extends PlatformStack {
       // the new script; what may change at run time, the workstation's bootstrap key, sshd reads
       // from SSM at each login.
       onUserDataChange: "ignore",
-      policies: { "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson, "cloudwatch-agent": monitoring.policyJson },
+      policies: {
+        "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson,
+        "cloudwatch-agent": monitoring.policyJson,
+        // Only this node can vouch for its host keys: its role writes its own parameter alone.
+        "publish-host-keys": publishHostKeysPolicyJson(this, `${id}-publish-host-keys`, config.region, hostKeysParameter(config, name)),
+      },
       dependsOn: monitoring.parameters,
       userData: renderScript("kafka-node", {
         ...monitoring.scriptContext,
@@ -699,6 +719,7 @@ export class KafkaStack extends PlatformStack {
         region: config.region,
         client,
         acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
+        hostKeysParameter: hostKeysParameter(config, name),
         dataVolumeId: volume.id,
         dataPath: kafka.dataPath,
         volumeWaitAttempts: VOLUME_WAIT_ATTEMPTS,

@@ -384,6 +384,19 @@ describe("aws-api-limits: what the AWS APIs refuse at apply fails synth instead"
     });
     expect(synthError(stack)).toBeUndefined();
   });
+
+  it("takes a policy on a whole level of the hierarchy (a trailing /*), and no * elsewhere", () => {
+    const level = platformStack();
+    new DataAwsIamPolicyDocument(level, "reads-level", {
+      statement: [{ actions: ["ssm:GetParameter"], resources: ["arn:aws:ssm:us-west-2:123456789012:parameter/insight/dev/host-keys/*"] }],
+    });
+    expect(synthError(level)).toBeUndefined();
+    const inside = platformStack();
+    new DataAwsIamPolicyDocument(inside, "reads-pattern", {
+      statement: [{ actions: ["ssm:GetParameter"], resources: ["arn:aws:ssm:us-west-2:123456789012:parameter/insight/*/host-keys"] }],
+    });
+    expect(synthError(inside)).toContain('SSM parameter name "/insight/*/host-keys" has characters SSM refuses');
+  });
 });
 
 describe("guardrails run in every stack of the platform", () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
@@ -17,6 +17,8 @@ import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
+/** A node's SSH host key, as it publishes it. */
+const NODE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheNode0000000000000000000000000";
 
 /** A validator key file, the knife settings naming one, or a validation flag. */
 const VALIDATOR = /validation_(key|client)|validat(or|ion)\.pem|-validator\b|--validation/;
@@ -172,8 +174,9 @@ describe("KafkaStack", () => {
     for (const flag of ["--connection-user ubuntu", '--ssh-identity-file "$NODE_KEY"', "--sudo", '--run-list "$RUN_LIST"', "--yes"]) {
       expect(script).toContain(flag);
     }
-    // knife hands this flag's value to net-ssh as a string, and net-ssh refuses "accept_new".
-    expect(script).not.toMatch(/^\s+--ssh-verify-host-key/m);
+    // "always" (train maps this string to net-ssh's :always): the node's key must be the pinned one.
+    expect(script).toMatch(/^\s+--ssh-verify-host-key always \\$/m);
+    expect(script).not.toMatch(/--ssh-verify-host-key (accept_new|never)/);
     expect(script).toContain("RUN_LIST='role[kafka-node]'");
     expect(script).toContain("--bootstrap-install-command 'test -x /opt/cinc/bin/cinc-client'");
     // -x (the deprecated SSH user flag) must not come back as a flag of its own.
@@ -260,7 +263,8 @@ describe("KafkaStack", () => {
       const ensembleBootstraps = Array.from({ length: ensembleSize }, (_unused, index) => `terraform_data.bootstrap-node-${index}`);
       bootstraps.forEach(([name, resource]) => {
         const index = Number(name.replace("bootstrap-node-", ""));
-        const expected = index < ensembleSize ? ["terraform_data.zoo-bag"] : ["terraform_data.zoo-bag", ...ensembleBootstraps];
+        // Each after its node's host keys are pinned.
+        const expected = [`terraform_data.host-keys-node-${index}`, ...(index < ensembleSize ? ["terraform_data.zoo-bag"] : ["terraform_data.zoo-bag", ...ensembleBootstraps])];
         expect(stepDependencies(resource.depends_on).sort()).toEqual(expected.sort());
       });
     });
@@ -296,7 +300,7 @@ describe("KafkaStack", () => {
     for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
     // And the guard that creates it only once the cluster is healthy after the broker before it,
     // and the step that records its ZooKeeper volume for the day it joins the ensemble.
-    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
+    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "host-keys-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
   });
 
   it("converges again when kafka.dataVolumeGiB grows, once EC2 has grown every volume, so each node grows its filesystem", () => {
@@ -526,10 +530,10 @@ describe("KafkaStack in KRaft mode", () => {
 
     it("bootstraps the brokers once the controllers are bootstrapped: their health checks need the quorum", () => {
       const resources = steps(dedicated);
-      for (const index of [0, 1, 2]) expect(stepDependencies(resources[`bootstrap-controller-${index}`].depends_on)).toEqual(["terraform_data.kraft-bag"]);
+      for (const index of [0, 1, 2]) expect(stepDependencies(resources[`bootstrap-controller-${index}`].depends_on).sort()).toEqual(["terraform_data.host-keys-controller-" + index, "terraform_data.kraft-bag"].sort());
       for (const index of [0, 1, 2, 3]) {
         expect(stepDependencies(resources[`bootstrap-node-${index}`].depends_on).sort()).toEqual(
-          ["terraform_data.kraft-bag", "terraform_data.bootstrap-controller-0", "terraform_data.bootstrap-controller-1", "terraform_data.bootstrap-controller-2"].sort(),
+          [`terraform_data.host-keys-node-${index}`, "terraform_data.kraft-bag", "terraform_data.bootstrap-controller-0", "terraform_data.bootstrap-controller-1", "terraform_data.bootstrap-controller-2"].sort(),
         );
       }
     });
@@ -560,7 +564,7 @@ describe("provisioner scripts", () => {
     const scripts = [
       new KafkaProvisionScripts(configFrom()).uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json: "{}" }),
       new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json: "{}" }),
-      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2 }),
+      renderScript("provision/bootstrap-node", { nodeName: "n", nodeIp: "10.0.16.5", instanceId: "i-1", serverId: "i-2", jsonAttributes: "{}", knifeConfig: KNIFE_CONFIG, runList: "role[kafka-node]", installCheck: "true", licenceFlag: "--chef-license accept", setupTimeoutSeconds: 60, sshWaitAttempts: 2, hostKeys: { parameter: "/insight/dev/host-keys/n", region: "us-west-2", file: "", waitAttempts: 2 } }),
       new KafkaProvisionScripts(configFrom()).convergeNodes(["10.0.16.5"], { bag: "zoo_bag", id: "zookeeper", json: "{}" }),
       new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).convergeNodes(["10.0.16.5"], { bag: "kafka_bag", id: "kraft", json: "{}" }),
     ];
@@ -755,7 +759,7 @@ describe("provisioner scripts", () => {
       expect(refusals(grown.output)).toEqual([
         expect.stringContaining("REFUSED: kafka.controllerNodes, kafka.dedicatedControllers (or kafka.nodes, which the controllers' default follows) would change the running KRaft controller quorum from 3 members"),
       ]);
-      expect(calls(grown.dir)).toContain(`ssh -i ${join(grown.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} -o UserKnownHostsFile=${join(grown.dir, "root/home/ubuntu/.ssh/known_hosts")} -o StrictHostKeyChecking=accept-new -o ConnectTimeout=10 -o BatchMode=yes ubuntu@10.0.16.5 sudo -n cat /etc/kafka/server.properties`);
+      expect(calls(grown.dir)).toContain(`ssh -i ${join(grown.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} -o UserKnownHostsFile=${join(grown.dir, "root/home/ubuntu/.ssh/known_hosts")} -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o BatchMode=yes ubuntu@10.0.16.5 sudo -n cat /etc/kafka/server.properties`);
       // The new controllers run nothing yet: the old voters, which the server's item names, tell what runs.
       const dedicated = runBash(kraftUpload(kraftItem([1001, 1002, 1003], ["10.0.16.20", "10.0.32.21", "10.0.48.22"])), { stubs: memberStubs, dir: runningCluster(running, kraftItem([1, 2, 3], OLD)) });
       expect(dedicated.status).not.toBe(0);
@@ -980,63 +984,74 @@ describe("provisioner scripts", () => {
         licenceFlag: "",
         setupTimeoutSeconds: 60,
         sshWaitAttempts: 4,
+        hostKeys: { parameter: "/insight/dev/host-keys/insight-dev-kafka-0", region: "us-west-2", file: "", waitAttempts: 4 },
       });
+    // The node published its host key as the instance the script names; sudo writes the global known_hosts.
+    const bootstrapStubs = {
+      ...stubs,
+      install: COMMON_STUBS.install,
+      sudo: '[[ $1 == -n ]] && shift; exec "$@"',
+      python3: python3Stub(
+        `if [[ \${1:-} == -c && \${3:-} == */host-keys/* ]]; then printf '%s\\n%s\\n' "$(sed -n "s/^INSTANCE_ID='\\(.*\\)'$/\\1/p" "$WORK_DIR/../script.sh")" ${JSON.stringify(NODE_HOST_KEY)}; exit 0; fi`,
+      ),
+    };
     const script = render("i-0aaaaaaaaaaaaaaa1");
-    const first = runBash(script, { stubs, env: { SSH_FAILURES: "2" } });
+    const first = runBash(script, { stubs: bootstrapStubs, env: { SSH_FAILURES: "2" } });
     const bootstraps = (dir: string, since = 0): string[] => calls(dir).slice(since).filter((call) => call.startsWith("knife bootstrap"));
 
     it("waits for the node's SSH, then bootstraps it with the current flags", () => {
       expect(first.status).toBe(0);
-      expect(first.output).toContain("attempt 2/4 failed: on_node true");
+      expect(first.output).toContain("attempt 2/4 failed: node_answers");
       expect(bootstraps(first.dir)).toEqual([
-        `knife bootstrap 10.0.16.5 --node-name insight-dev-kafka-0 --run-list role[kafka-node] --json-attributes {"insight-kafka-cluster":{"rack":"us-west-2a"}} --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`,
+        `knife bootstrap 10.0.16.5 --ssh-verify-host-key always --node-name insight-dev-kafka-0 --run-list role[kafka-node] --json-attributes {"insight-kafka-cluster":{"rack":"us-west-2a"}} --connection-user ubuntu --ssh-identity-file ${join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap")} --sudo --bootstrap-install-command test -x /opt/cinc/bin/cinc-client --yes --config ${join(first.dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`,
       ]);
     });
 
     it("skips a node already registered from this instance with this server, without connecting to it", () => {
       const before = calls(first.dir).length;
-      const second = runBash(script, { stubs, dir: first.dir });
+      const second = runBash(script, { stubs: bootstrapStubs, dir: first.dir });
       expect(second.status).toBe(0);
       expect(second.output).toContain(`insight-dev-kafka-0 is already registered from i-0aaaaaaaaaaaaaaa1 with Chef server ${SERVER_ID}; nothing to do`);
       expect(calls(first.dir).slice(before).filter((call) => /^(knife bootstrap|ssh )/.test(call))).toEqual([]);
     });
 
     it("registers the node again when its instance or the Chef server was replaced (even at the same address)", () => {
-      const dir = runBash(script, { stubs }).dir;
+      const dir = runBash(script, { stubs: bootstrapStubs }).dir;
       for (const [instance, server] of [["i-0bbbbbbbbbbbbbbb2", SERVER_ID], ["i-0bbbbbbbbbbbbbbb2", "i-0cccccccccccccc02"]]) {
         const before = calls(dir).length;
-        expect(runBash(render(instance, server), { stubs, dir }).status).toBe(0);
+        expect(runBash(render(instance, server), { stubs: bootstrapStubs, dir }).status).toBe(0);
         expect(bootstraps(dir, before)).toHaveLength(1);
         expect(calls(dir).slice(before)).toContain(`knife node delete insight-dev-kafka-0 --yes --config ${join(dir, "root/home/ubuntu/chef-repo/.cinc/config.rb")}`);
       }
     });
 
-    it("forgets the host key of the instance that had the node's address before, and keeps the others", () => {
+    it("replaces the host key of the instance that had the node's address before with the one the node published, and keeps the others", () => {
       const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
       const ssh = join(dir, "root/home/ubuntu/.ssh");
       mkdirSync(ssh, { recursive: true });
       for (const name of ["old", "other"]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, name)]);
       const publicKey = (name: string): string => readFileSync(join(dir, `${name}.pub`), "utf8").split(" ").slice(0, 2).join(" ");
       writeFileSync(join(ssh, "known_hosts"), `10.0.16.5 ${publicKey("old")}\n10.0.32.6 ${publicKey("other")}\n`);
-      // ssh, like the real one, refuses a host whose address still carries another key.
-      const strictSsh = 'grep -q "^10\\.0\\.16\\.5 " "$PLATFORM_FS_ROOT/home/ubuntu/.ssh/known_hosts" && { echo "Host key verification failed." >&2; exit 255; }; exit 0';
-      const run = runBash(script, { stubs: { ...stubs, ssh: strictSsh }, dir });
+      // ssh, like the real one with StrictHostKeyChecking=yes, takes the node's published key only.
+      const strictSsh = `grep -qxF "10.0.16.5 ${NODE_HOST_KEY}" "$PLATFORM_FS_ROOT/home/ubuntu/.ssh/known_hosts" || { echo "Host key verification failed." >&2; exit 255; }; exit 0`;
+      const run = runBash(script, { stubs: { ...bootstrapStubs, ssh: strictSsh }, dir });
       expect(run.status).toBe(0);
-      expect(run.output).not.toContain("attempt 1/4 failed: on_node true");
+      expect(run.output).not.toContain("attempt 1/4 failed: node_answers");
       const knownHosts = readFileSync(join(ssh, "known_hosts"), "utf8");
-      expect(knownHosts).not.toContain("10.0.16.5 ");
+      expect(knownHosts).not.toContain(publicKey("old"));
+      expect(knownHosts).toContain(`10.0.16.5 ${NODE_HOST_KEY}`);
       expect(knownHosts).toContain(`10.0.32.6 ${publicKey("other")}`);
     });
 
     it("stops before bootstrap when the node's own user data failed", () => {
-      const failed = runBash(script, { stubs, env: { NODE_CLOUD_INIT_STATUS: "1" } });
+      const failed = runBash(script, { stubs: bootstrapStubs, env: { NODE_CLOUD_INIT_STATUS: "1" } });
       expect(failed.status).not.toBe(0);
       expect(failed.output).toContain("cloud-init on 10.0.16.5 failed (status 1); see /var/log/platform/kafka-node.log there");
       expect(bootstraps(failed.dir)).toEqual([]);
     });
 
     it("gives up with a clear message when the node never answers SSH", () => {
-      const unreachable = runBash(script, { stubs, env: { SSH_FAILURES: "99" } });
+      const unreachable = runBash(script, { stubs: bootstrapStubs, env: { SSH_FAILURES: "99" } });
       expect(unreachable.status).not.toBe(0);
       expect(unreachable.output).toContain("timed out waiting for SSH on 10.0.16.5; the node authorizes the bootstrap key in its user data");
       expect(unreachable.output).toContain("FAILED at step 'wait for SSH on insight-dev-kafka-0 (10.0.16.5)'");
@@ -1103,6 +1118,7 @@ describe("kafka-node user data", () => {
     region: "us-west-2",
     client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    hostKeysParameter: "/insight/dev/host-keys/insight-dev-kafka-0",
     dataVolumeId: VOLUME,
     dataPath: "/data/kafka",
     volumeWaitAttempts: 3,
@@ -1127,7 +1143,8 @@ describe("kafka-node user data", () => {
   function withDevice(): string {
     const dir = mkdtempSync(join(tmpdir(), "kafka-node-"));
     mkdirSync(join(dir, "root/dev/disk/by-id"), { recursive: true });
-    mkdirSync(join(dir, "root/etc"));
+    mkdirSync(join(dir, "root/etc/ssh"), { recursive: true });
+    writeFileSync(join(dir, "root/etc/ssh/ssh_host_ed25519_key.pub"), `${NODE_HOST_KEY} root@node\n`);
     writeFileSync(join(dir, "root/dev/disk/by-id", `nvme-Amazon_Elastic_Block_Store_${VOLUME.replace("-", "")}`), "");
     return dir;
   }
@@ -1236,7 +1253,9 @@ describe("kafka-node user data", () => {
   });
 
   it("stops with a clear message when the data volume never appears", () => {
-    const run = runBash(script, { stubs, env });
+    const dir = withDevice();
+    rmSync(join(dir, "root/dev/disk/by-id"), { recursive: true });
+    const run = runBash(script, { stubs, env, dir });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain(`check that volume ${VOLUME} is attached to this instance`);
     expect(run.output).toContain(`FAILED at step 'wait for the data volume ${VOLUME}'`);
@@ -1252,6 +1271,7 @@ describe("kafka-node user data on a ZooKeeper member", () => {
     region: "us-west-2",
     client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    hostKeysParameter: "/insight/dev/host-keys/insight-dev-kafka-0",
     dataVolumeId: DATA,
     dataPath: "/data/kafka",
     volumeWaitAttempts: 3,
@@ -1277,7 +1297,8 @@ describe("kafka-node user data on a ZooKeeper member", () => {
   function withDevices(...volumes: string[]): string {
     const dir = mkdtempSync(join(tmpdir(), "kafka-node-zk-"));
     mkdirSync(join(dir, "root/dev/disk/by-id"), { recursive: true });
-    mkdirSync(join(dir, "root/etc"));
+    mkdirSync(join(dir, "root/etc/ssh"), { recursive: true });
+    writeFileSync(join(dir, "root/etc/ssh/ssh_host_ed25519_key.pub"), `${NODE_HOST_KEY} root@node\n`);
     for (const volume of volumes) writeFileSync(join(dir, "root/dev/disk/by-id", device(volume)), "");
     return dir;
   }

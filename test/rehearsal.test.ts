@@ -61,7 +61,7 @@ describe("the rehearsal's stand-in user data", () => {
       { setupCommand: SETUP_COMMAND, knifeConfig: "/home/ubuntu/chef-repo/.chef/config.rb", serverUrl: "https://server:8889", repoUrl: "http://192.0.2.1:8000/chef-repo", pki: pkiContext(configFrom()) },
       { templatesDir },
     ),
-    "kafka-node": renderScript("kafka-node", { setupCommand: SETUP_COMMAND }, { templatesDir }),
+    "kafka-node": renderScript("kafka-node", { setupCommand: SETUP_COMMAND, hostKeysParameter: "/var/lib/platform/host-keys" }, { templatesDir }),
   };
 
   it.each(Object.entries(scripts))("%s is shellcheck-clean and keeps itself as the setup command first, as the real one does", (_name, script) => {

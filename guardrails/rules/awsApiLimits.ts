@@ -111,7 +111,8 @@ export function awsApiLimits(stack: TerraformStack): Violation[] {
     for (const statement of asList(config.statement)) {
       for (const arn of Array.isArray(statement.resources) ? statement.resources : []) {
         const match = typeof arn === "string" ? /^arn:[^:]*:ssm:[^:]*:[^:]*:parameter(\/.*)$/.exec(arn) : null;
-        if (match) ssmName(resource, match[1]);
+        // A trailing /* grants a whole level of the hierarchy (the names under it are checked where they are made).
+        if (match) ssmName(resource, match[1].replace(/\/\*$/, ""));
       }
     }
   }
