@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { dependable, type FileProvisioner, Fn, type ITerraformDependable, type RemoteExecProvisioner, TerraformIterator, TerraformLocal, TerraformOutput } from "cdktf";
+import { dependable, type FileProvisioner, Fn, type ITerraformDependable, Lazy, type RemoteExecProvisioner, TerraformIterator, TerraformLocal, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsInstances } from "@cdktf/provider-aws/lib/data-aws-instances";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -710,7 +710,7 @@ export class KafkaStack extends PlatformStack {
         "read-bootstrap-key": props.chef.readBootstrapKeyPolicyJson,
         "cloudwatch-agent": monitoring.policyJson,
         // Only this node can vouch for its host keys: its role writes its own parameter alone.
-        "publish-host-keys": publishHostKeysPolicyJson(this, `${id}-publish-host-keys`, config.region, hostKeysParameter(config, name)),
+        "publish-host-keys": Lazy.stringValue({ produce: () => publishHostKeys }),
       },
       dependsOn: monitoring.parameters,
       userData: renderScript("kafka-node", {
@@ -727,6 +727,9 @@ export class KafkaStack extends PlatformStack {
       }),
     });
     monitoring.attach(node);
+    // Under the node, as the agent's document: a node added later repeats its siblings' document
+    // path and grant, which the plan review tells apart from new access.
+    const publishHostKeys = publishHostKeysPolicyJson(node, "publish-host-keys", config.region, hostKeysParameter(config, name));
     const attachment = new VolumeAttachment(this, `${volumeId}-attachment`, {
       deviceName: "/dev/sdf",
       volumeId: volume.id,

@@ -64,7 +64,10 @@ const stubs = {
   mktemp: 'made=$(/usr/bin/mktemp "$@") || exit 1; echo "$made" >> "$WORK_DIR/mktemp-made"; echo "$made"',
   "cloud-init": "exit 0",
   knife: "exit 0",
-  python3: python3Stub(),
+  // The node published its SSH host key as the instance the bootstrap names (host_keys_published).
+  python3: python3Stub(
+    `if [[ \${1:-} == -c && \${3:-} == */host-keys/* ]]; then printf '%s\\n%s\\n' "$(sed -n "s/^INSTANCE_ID='\\(.*\\)'$/\\1/p" "$WORK_DIR/../script.sh")" 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheNode0000000000000000000000000'; exit 0; fi`,
+  ),
 };
 
 const node = (ip: string): ProvisionedNode => ({ name: "insight-dev-kafka-0", ip, instanceId: "i-0aaa", rack: "us-west-2a", nodeId: 1, broker: true });
