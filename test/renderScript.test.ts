@@ -197,7 +197,7 @@ describe("AWS calls in the instance and provisioner templates", () => {
 
   it("finds SSM calls to check in the templates that make them", () => {
     const callers = templates.filter((path) => ssmCalls(readFileSync(join(TEMPLATES, path), "utf8")).length > 0).sort();
-    expect(callers).toEqual(["chef-server.sh.hbs", "chef-workstation.sh.hbs", "spark-node.sh.hbs"]);
+    expect(callers).toEqual(["chef-server.sh.hbs", "chef-workstation.sh.hbs", "provision/pin-host-keys.sh.hbs", "spark-node.sh.hbs"]);
   });
 
   it.each(templates)("%s retries every SSM call: a new instance's first calls can be refused while its role's permissions propagate", (path) => {

@@ -38,7 +38,7 @@ describe("npm run synth", () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("PLATFORM_") && !name.startsWith("CDKTF_")));
     const run = runApp(outdir, { ...env, PATH: bin });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
-    expect(run.stdout.trim()).toBe("Generated Terraform code for the stacks: chef, kafka, network, spark, storage");
+    expect(run.stdout.trim()).toBe("Generated Terraform code for the stacks: chef, kafka, monitoring, network, spark, storage");
     expect(existsSync(join(outdir, "stacks", "retired"))).toBe(false);
     expect(existsSync(join(outdir, "manifest.json"))).toBe(true);
   });
