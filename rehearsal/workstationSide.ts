@@ -214,7 +214,9 @@ export function rehearsalNodeRole(config: PlatformConfig, mirror: string, zookee
     ...role,
     override_attributes: {
       ...role.override_attributes,
-      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [mirror], ...zookeeper },
+      // The nodes reach nothing beyond the host, whose mirror serves ZooKeeper's tarball only: no
+      // JMX exporter jar, so the members run without it here.
+      "zookeeper-cluster": { ...(role.override_attributes["zookeeper-cluster"] as object), mirrors: [mirror], jmx_exporter: { enabled: false }, ...zookeeper },
       "insight-kafka-cluster": { ...(role.override_attributes["insight-kafka-cluster"] as object), install_kafka: false },
     },
   };
