@@ -66,7 +66,10 @@ const POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Al
 /** A concrete value, of the form the provider validates, for a reference Terraform would resolve at apply time. */
 function placeholder(name: string): unknown {
   if (/policy$/.test(name)) return POLICY;
+  if (name === "dashboard_body") return JSON.stringify({ widgets: [] });
   if (/(^|_)arn$|^log_destination$/.test(name)) return "arn:aws:iam::123456789012:role/placeholder";
+  // An alarm notifies its topic.
+  if (/_actions$/.test(name)) return "arn:aws:sns:eu-west-1:123456789012:placeholder";
   // A log group's and a bucket's default encryption name their KMS key by ARN.
   if (/^kms_(master_)?key_id$/.test(name)) return "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-45ef-67ab-89cd-0123456789ab";
   if (/cidr/.test(name)) return "198.51.100.0/24";
@@ -114,14 +117,30 @@ export function changed(path: string, value: unknown): unknown {
     ip_protocol: { tcp: "udp", udp: "tcp", "-1": "tcp" },
     object_ownership: { BucketOwnerEnforced: "BucketOwnerPreferred", BucketOwnerPreferred: "BucketOwnerEnforced" },
     sse_algorithm: { AES256: "aws:kms", "aws:kms": "AES256" },
+    statistic: { Maximum: "Minimum", Minimum: "Maximum", Sum: "Average", Average: "Sum", SampleCount: "Sum" },
+    stat: { Maximum: "Minimum", Minimum: "Maximum", Sum: "Average", Average: "Sum", SampleCount: "Sum" },
+    comparison_operator: {
+      GreaterThanThreshold: "GreaterThanOrEqualToThreshold",
+      GreaterThanOrEqualToThreshold: "GreaterThanThreshold",
+      LessThanThreshold: "LessThanOrEqualToThreshold",
+      LessThanOrEqualToThreshold: "LessThanThreshold",
+    },
+    treat_missing_data: { breaching: "notBreaching", notBreaching: "breaching", missing: "ignore", ignore: "missing" },
+    unit: { Count: "None", Percent: "None", Milliseconds: "None", None: "Count" },
+    protocol: { email: "email-json", "email-json": "email" },
   };
   if (typeof value === "boolean") return !value;
   if (typeof value === "number") {
     if (name === "max_aggregation_interval") return value === 60 ? 600 : 60;
     if (name === "retention_in_days") return value === 30 ? 60 : 30;
+    // CloudWatch takes 10, 30 or a multiple of 60 seconds.
+    if (name === "period") return value === 60 ? 120 : 60;
     return value + 1;
   }
-  if (Array.isArray(value)) return value.length > 0 && value.every((item) => typeof item === "string") ? [...value, "sg-0fedcba9876543210"] : undefined;
+  if (Array.isArray(value)) {
+    if (!(value.length > 0 && value.every((item) => typeof item === "string"))) return undefined;
+    return [...value, /_actions$/.test(name) ? "arn:aws:sns:eu-west-1:123456789012:another" : "sg-0fedcba9876543210"];
+  }
   if (value !== null && typeof value === "object") return { ...(value as Json), ChangedBy: "review-check" };
   if (typeof value !== "string") return undefined;
   if (name in swaps) return swaps[name][value];

@@ -274,7 +274,7 @@ function checkForceNewTable(platforms: readonly SynthesizedPlatform[], source: R
   record(`[force-new] terraform init (aws ${version})`, init.status === 0, init.status === 0 ? "" : firstLines(init.stderr || init.stdout));
   if (init.status !== 0) return;
   const plan = terraform(["plan", "-refresh=false", "-json", "-input=false", "-lock=false"], dir, env);
-  const errors = plan.stdout.split("\n").filter((line) => line.includes('"@level":"error"')).map((line) => String((JSON.parse(line) as Json).diagnostic?.detail ?? line));
+  const errors = plan.stdout.split("\n").filter((line) => line.includes('"@level":"error"')).map((line) => { const diagnostic = (JSON.parse(line) as Json).diagnostic; return [diagnostic?.summary, diagnostic?.detail, diagnostic?.address].filter(Boolean).join(": ") || line; });
   record(`[force-new] terraform plan -refresh=false of ${cases.length} changed copies`, plan.status === 0, plan.status === 0 ? "" : firstLines(errors.join("\n") || plan.stderr));
   if (plan.status !== 0) return;
   for (const result of judgeCases(cases, plannedActions(plan.stdout))) record(`[force-new] ${result.what}`, result.ok, result.detail);
