@@ -158,6 +158,7 @@ export function changed(path: string, value: unknown): unknown {
   if (id) return `${id[1]}-${id[2].slice(0, -1)}${id[2].endsWith("1") ? "2" : "1"}`;
   if (name === "content_base64" || name === "user_data_base64") return Buffer.from(`${Buffer.from(value, "base64").toString("utf8")}# changed\n`).toString("base64");
   if (name === "content_type") return value === "application/json" ? "text/plain" : "application/json";
+  if (name === "dashboard_body") return JSON.stringify({ ...(JSON.parse(value) as Json), periodOverride: "auto" });
   if (name === "bucket_prefix" || name === "name_prefix") return `${value.slice(0, 20)}x`;
   return `${value}-2`;
 }
