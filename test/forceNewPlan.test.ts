@@ -32,6 +32,17 @@ describe("validate's force-new plan", () => {
     expect(provider).toMatchObject({ skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true });
   });
 
+  it("keeps an alarm's dimensions a map in state, as the provider's schema reads it, and an SNS topic's fifo default", () => {
+    const alarms = { monitoring: { resource: { aws_cloudwatch_metric_alarm: { disk: { alarm_name: "disk", dimensions: { InstanceId: "${aws_instance.n.id}", path: "/" } } }, aws_sns_topic: { alarms: { name: "alarms" } } } } };
+    const { cases } = forceNewCases([alarms]);
+    const state = forceNewState(cases).resources.filter((resource: { type: string }) => resource.type === "aws_cloudwatch_metric_alarm");
+    expect(state.length).toBeGreaterThan(0);
+    for (const resource of state) expect(Array.isArray(resource.instances[0].attributes.dimensions)).toBe(false);
+    expect(state[0].instances[0].attributes.dimensions).toEqual({ InstanceId: "placeholder", path: "/" });
+    const topic = forceNewState(cases).resources.find((resource: { type: string }) => resource.type === "aws_sns_topic");
+    expect(topic.instances[0].attributes.fifo_topic).toBe(false);
+  });
+
   it("knows other valid values: versioning is suspended, a lifecycle rule disabled, a CIDR moved", () => {
     expect(changed("versioning_configuration.status", "Enabled")).toBe("Suspended");
     expect(changed("rule.status", "Enabled")).toBe("Disabled");

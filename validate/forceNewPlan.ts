@@ -55,7 +55,7 @@ export const PROBES: ReadonlyArray<{ readonly type: string; readonly path: strin
 ];
 
 /** Maps and dynamic values: a change to them is one change, not one per key. */
-const WHOLE_VALUES = new Set(["tags", "tags_all", "triggers_replace", "triggers", "input", "keepers"]);
+const WHOLE_VALUES = new Set(["tags", "tags_all", "triggers_replace", "triggers", "input", "keepers", "dimensions"]);
 /** Meta-arguments and what the provider plan cannot see. */
 const SKIPPED_KEYS = new Set(["//", "provider", "depends_on", "lifecycle", "provisioner", "connection", "count", "for_each"]);
 /** Resource types the check plans: those the AWS provider or Terraform itself serves. */
@@ -292,6 +292,7 @@ const STATE_DEFAULTS: Readonly<Record<string, Json>> = {
   aws_subnet: { ipv6_native: false },
   aws_s3_bucket_lifecycle_configuration: { expected_bucket_owner: "" },
   aws_kms_key: { customer_master_key_spec: "SYMMETRIC_DEFAULT", key_usage: "ENCRYPT_DECRYPT", multi_region: false },
+  aws_sns_topic: { fifo_topic: false },
 };
 
 /** A version 4 state holding each case's resource as synthesized (before the change). */
