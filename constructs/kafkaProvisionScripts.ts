@@ -258,7 +258,9 @@ export class KafkaProvisionScripts {
       parameter: hostKeysParameter(this.config, nodeName),
       region: this.config.region,
       file: this.hostKeysDir === undefined ? "" : `${this.hostKeysDir}/${nodeName}`,
-      waitAttempts: HOST_KEY_WAIT_ATTEMPTS,
+      // The rehearsal carries the file before any bootstrap reads it: waiting would only delay a
+      // failure by the twenty minutes a first boot may take on EC2.
+      waitAttempts: this.hostKeysDir === undefined ? HOST_KEY_WAIT_ATTEMPTS : 1,
     };
   }
 

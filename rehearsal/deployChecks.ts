@@ -6,6 +6,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
+import { WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
@@ -205,7 +206,8 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const stageScripts = (stage: KafkaSecurity): void => {
       const staged = state.configWith("--kafka.security", stage);
       stageChefRepo(staged, net, workstation);
-      scripts = new KafkaProvisionScripts(staged);
+      // Still reading the host keys the rehearsal carries: later replacements pin from them.
+      scripts = new KafkaProvisionScripts(staged, WORKSTATION_HOST_KEYS_DIR);
     };
     // Every broker's zookeeper.connect: the ensemble on the port the stage gives brokers.
     const brokersConnect = (port: number): string => {
