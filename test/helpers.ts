@@ -21,6 +21,11 @@ export function testApp(): App {
   return Testing.app();
 }
 
+/** The Kafka stack's Terraform JSON for the platform these flags configure. */
+export function kafkaJson(...argv: string[]): Json {
+  return synthJson(buildPlatform(testApp(), configFrom(...argv)).kafka);
+}
+
 /** The stack's synthesized Terraform JSON, aspects (guardrails) applied, parsed. */
 export function synthJson(stack: TerraformStack): Json {
   return JSON.parse(Testing.synth(stack)) as Json;

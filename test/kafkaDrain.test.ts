@@ -7,24 +7,12 @@
  */
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { App, Testing } from "cdktf";
-import { loadConfig } from "../config/loadConfig";
 import { DRAIN_COMMAND, type GuardedNode, KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { buildPlatform } from "../stacks/buildPlatform";
 import { controllerModelConfig, modelConfig, modelName, modelNodes } from "../validate/guardModel";
+import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-const configFrom = (...argv: string[]) => loadConfig({ argv, env: {} });
-
-function kafkaJson(...argv: string[]): Json {
-  const app = Testing.app();
-  const platform = buildPlatform(app as App, configFrom(...argv));
-  return JSON.parse(Testing.synth(platform.kafka)) as Json;
-}
 
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
 const broker = (index: number): GuardedNode => ({ name: `insight-dev-kafka-${index}`, ip: IPS[index], nodeId: index + 1, broker: true, rack: ["us-west-2a", "us-west-2b", "us-west-2c"][index % 3] });

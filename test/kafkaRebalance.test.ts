@@ -6,17 +6,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { App, Testing } from "cdktf";
-import { loadConfig } from "../config/loadConfig";
 import { type GuardedNode, KafkaProvisionScripts, REBALANCE_COMMAND } from "../constructs/kafkaProvisionScripts";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { buildPlatform } from "../stacks/buildPlatform";
+import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-const configFrom = (...argv: string[]) => loadConfig({ argv, env: {} });
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
 const broker = (index: number): GuardedNode => ({ name: `insight-dev-kafka-${index}`, ip: IPS[index], nodeId: index + 1, broker: true, rack: "us-west-2a" });
 const BROKERS = [0, 1, 2, 3].map(broker);
@@ -369,10 +363,7 @@ describe("the rebalance command (stub-run)", () => {
 });
 
 describe("the rebalance command (Terraform side)", () => {
-  const json = (...argv: string[]): Json => {
-    const app = Testing.app();
-    return JSON.parse(Testing.synth(buildPlatform(app as App, configFrom(...argv)).kafka)) as Json;
-  };
+  const json = kafkaJson;
 
   it("is installed on the workstation with every broker's id and address, again whenever they or the script change", () => {
     const install = json("--kafka.nodes", "4").resource.terraform_data["rebalance-command"];

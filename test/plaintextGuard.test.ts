@@ -6,23 +6,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { App, Testing } from "cdktf";
-import { loadConfig } from "../config/loadConfig";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
-import { buildPlatform } from "../stacks/buildPlatform";
 import { plaintextGuardModel } from "../validate/guardModel";
+import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck } from "./shell";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-const configFrom = (...argv: string[]) => loadConfig({ argv, env: {} });
-
-function kafkaJson(...argv: string[]): Json {
-  const app = Testing.app();
-  const platform = buildPlatform(app as App, configFrom(...argv));
-  return JSON.parse(Testing.synth(platform.kafka)) as Json;
-}
 
 describe("the plaintext guard in the synthesized stack", () => {
   const migrating = kafkaJson("--kafka.security", "migrating");
