@@ -587,28 +587,12 @@ end
 # The probe a node makes before it moves onto the controllers' TLS listener, against a real TLS
 # server on loopback that requires a client certificate, as Kafka's SSL listener does.
 describe 'KafkaCluster::Helpers.not_serving_tls' do
-  def certificate(subject, key, issuer, issuer_key, extensions)
-    cert = OpenSSL::X509::Certificate.new
-    cert.version = 2
-    cert.serial = rand(1 << 62)
-    cert.subject = OpenSSL::X509::Name.parse(subject)
-    cert.issuer = OpenSSL::X509::Name.parse(issuer)
-    cert.public_key = key
-    cert.not_before = Time.now - 60
-    cert.not_after = Time.now + 86_400
-    factory = OpenSSL::X509::ExtensionFactory.new
-    factory.subject_certificate = cert
-    factory.issuer_certificate = cert
-    extensions.each { |name, value| cert.add_extension(factory.create_extension(name, value, name == 'basicConstraints')) }
-    cert.sign(issuer_key, OpenSSL::Digest.new('SHA256'))
-  end
-
   ca_key = OpenSSL::PKey::RSA.new(2048)
   ca = nil
-  let(:ca_cert) { ca ||= certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE') }
+  let(:ca_cert) { ca ||= TestPki.certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE') }
   let(:node_key) { OpenSSL::PKey::RSA.new(2048) }
   let(:material) do
-    node = certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:FALSE', 'subjectAltName' => 'IP:127.0.0.1')
+    node = TestPki.certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:FALSE', 'subjectAltName' => 'IP:127.0.0.1')
     { 'node.key' => node_key.private_to_pem, 'node.crt' => node.to_pem, 'ca.crt' => ca_cert.to_pem }
   end
 
@@ -649,7 +633,7 @@ describe 'KafkaCluster::Helpers.not_serving_tls' do
 
   it 'names a listener whose certificate the platform CA did not sign' do
     other_key = OpenSSL::PKey::RSA.new(2048)
-    stranger = certificate('/CN=kafka-broker', other_key, '/CN=kafka-broker', other_key, 'subjectAltName' => 'IP:127.0.0.1')
+    stranger = TestPki.certificate('/CN=kafka-broker', other_key, '/CN=kafka-broker', other_key, 'subjectAltName' => 'IP:127.0.0.1')
     serving(material.merge('node.crt' => stranger.to_pem, 'node.key' => other_key.private_to_pem)) do |port|
       expect(KafkaCluster::Helpers.not_serving_tls(["127.0.0.1:#{port}"], material)).to contain_exactly(match(/\A127\.0\.0\.1:#{port} \(OpenSSL::SSL::SSLError: .*certificate verify failed/))
     end

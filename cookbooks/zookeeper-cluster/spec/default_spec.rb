@@ -12,43 +12,6 @@ end
 
 ZK_TEST_SHA512 = 'ab' * 64
 
-# A platform CA and a node certificate as the bootstrap makes them (shared subject, the node's
-# address in its SAN), made once for every example.
-module ZkTestPki
-  module_function
-
-  def certificate(subject, key, issuer_subject, issuer_key, extensions)
-    cert = OpenSSL::X509::Certificate.new
-    cert.version = 2
-    cert.serial = rand(1 << 62)
-    cert.subject = OpenSSL::X509::Name.parse(subject)
-    cert.issuer = OpenSSL::X509::Name.parse(issuer_subject)
-    cert.public_key = key
-    cert.not_before = Time.now - 60
-    cert.not_after = Time.now + (365 * 86_400)
-    factory = OpenSSL::X509::ExtensionFactory.new
-    factory.subject_certificate = cert
-    factory.issuer_certificate = cert
-    extensions.each { |name, value| cert.add_extension(factory.create_extension(name, value, name == 'basicConstraints')) }
-    cert.sign(issuer_key, OpenSSL::Digest.new('SHA256'))
-  end
-
-  def material
-    @material ||= begin
-      ca_key = OpenSSL::PKey::RSA.new(2048)
-      ca = certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE')
-      node_key = OpenSSL::PKey::RSA.new(2048)
-      node = certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key,
-                         'basicConstraints' => 'CA:FALSE', 'subjectAltName' => 'IP:10.0.32.6,DNS:ip-10-0-32-6.internal')
-      { key: node_key.private_to_pem, cert: node.to_pem, ca: ca.to_pem }
-    end
-  end
-
-  def platform_tls
-    material.merge(subject: 'CN=kafka-broker,O=insight-prod')
-  end
-end
-
 def zookeeper_run(ensemble:, myid:, sha512: ZK_TEST_SHA512, attributes: {})
   ChefSpec::SoloRunner.new do |node|
     node.normal['zookeeper-cluster']['sha512'] = sha512
@@ -115,7 +78,7 @@ describe 'zookeeper-cluster::default' do
     allow(ZookeeperCluster::Helpers).to receive(:wait_until_serving).and_return('follower')
     allow(ZookeeperCluster::Helpers).to receive(:serving_peers).and_return([])
     allow(ZookeeperCluster::Helpers).to receive(:live_membership).and_return(nil)
-    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(ZkTestPki.platform_tls)
+    allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_return(TestPki.platform_tls)
     with_files
     with_data_in
   end
@@ -224,7 +187,7 @@ describe 'zookeeper-cluster::default' do
     let(:zoo_cfg) { ZookeeperCluster::Helpers.properties(chef_run.file('/etc/zookeeper/zoo.cfg').content) }
 
     it 'keeps its own PEM keystore (key, certificate, CA) and truststore (CA), the service user\'s alone, out of the logs' do
-      pki = ZkTestPki.material
+      pki = TestPki.material
       expect(chef_run).to create_directory('/etc/zookeeper/tls').with(owner: 'zookeeper', mode: '0700')
       expect(chef_run).to create_file('/etc/zookeeper/tls/keystore.pem')
         .with(content: pki[:key] + pki[:cert] + pki[:ca], owner: 'zookeeper', group: 'zookeeper', mode: '0600', sensitive: true)
@@ -287,8 +250,8 @@ describe 'zookeeper-cluster::default' do
     it 'stops, naming the file, when the bootstrap wrote no certificate' do
       allow(ZookeeperCluster::Helpers).to receive(:platform_tls).and_call_original
       Dir.mktmpdir do |dir|
-        File.write(File.join(dir, 'ca.crt'), ZkTestPki.material[:ca])
-        File.write(File.join(dir, 'node.key'), ZkTestPki.material[:key])
+        File.write(File.join(dir, 'ca.crt'), TestPki.material[:ca])
+        File.write(File.join(dir, 'node.key'), TestPki.material[:key])
         expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'tls' => { 'source_dir' => dir } }) }
           .to raise_error(RuntimeError, %r{\Azookeeper-cluster: tls is on but #{Regexp.escape(dir)}/node\.crt is missing: the node's bootstrap writes them[^\n]*\z})
       end
@@ -325,7 +288,7 @@ describe 'zookeeper-cluster::default' do
       with_files(dynamic.merge('/etc/zookeeper/zoo.cfg' => running("skipACL=yes\n")))
       run = zookeeper_run(ensemble: three, myid: 2, attributes: { 'tls' => { 'ssl_quorum' => false, 'port_unification' => true } })
       expect(zoo_cfg.call(run)).to include('sslQuorum' => 'false', 'portUnification' => 'true', 'secureClientPort' => '2182')
-      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(three, 2, 2181, ZkTestPki.platform_tls)
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(three, 2, 2181, TestPki.platform_tls)
     end
 
     it 'roll 2 on a member accepting both: opens TLS and keeps port unification whatever the attribute says, and says the next converge closes plaintext' do
@@ -422,7 +385,7 @@ describe 'zookeeper-cluster::default' do
     it 'creates the data directory of a new member of a new ensemble: no other member serves yet' do
       run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'data_dir' => volume_dir })
       # Over the secure port, as this node's certificate: between members only it is open.
-      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2182, ZkTestPki.platform_tls)
+      expect(ZookeeperCluster::Helpers).to have_received(:serving_peers).with(%w(10.0.16.5 10.0.32.6 10.0.16.7), 2, 2182, TestPki.platform_tls)
       expect(run).to create_directory('/data/zookeeper/version-2').with(owner: 'zookeeper', mode: '0750')
       expect(run).to create_file('/data/zookeeper/myid').with(content: "2\n")
       expect(run).to render_file('/etc/zookeeper/zoo.cfg').with_content("dataDir=/data/zookeeper\n")
@@ -902,7 +865,7 @@ describe ZookeeperCluster::Helpers do
   describe 'platform_tls' do
     it 'reads the key, certificate and CA, and names the subject as Java\'s X500Principal.getName() does (RFC 2253)' do
       Dir.mktmpdir do |dir|
-        pki = ZkTestPki.material
+        pki = TestPki.material
         { 'node.key' => pki[:key], 'node.crt' => pki[:cert], 'ca.crt' => pki[:ca] }.each { |name, text| File.write(File.join(dir, name), text) }
         expect(described_class.platform_tls(dir)).to eq(pki.merge(subject: 'CN=kafka-broker,O=insight-prod'))
         # What openssl prints for the same certificate, as the docs tell an operator to check it.
@@ -928,7 +891,7 @@ describe ZookeeperCluster::Helpers do
     # A TLS server standing in for a member's secure port: it requires a client certificate
     # signed by the CA and answers the word it gets, then closes, as ZooKeeper does.
     def serve_once(cert_pem, key_pem)
-      pki = ZkTestPki.material
+      pki = TestPki.material
       store = OpenSSL::X509::Store.new
       store.add_cert(OpenSSL::X509::Certificate.new(pki[:ca]))
       context = OpenSSL::SSL::SSLContext.new
@@ -950,14 +913,14 @@ describe ZookeeperCluster::Helpers do
     end
 
     it 'asks the member with this node\'s certificate and checks the member\'s address against its certificate' do
-      pki = ZkTestPki.material
+      pki = TestPki.material
       ca_key = OpenSSL::PKey::RSA.new(2048)
-      ca = ZkTestPki.certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE')
+      ca = TestPki.certificate('/CN=platform-ca', ca_key, '/CN=platform-ca', ca_key, 'basicConstraints' => 'CA:TRUE')
       member_key = OpenSSL::PKey::RSA.new(2048)
-      member = ZkTestPki.certificate('/O=insight-prod/CN=kafka-broker', member_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:127.0.0.1')
+      member = TestPki.certificate('/O=insight-prod/CN=kafka-broker', member_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:127.0.0.1')
       node_key = OpenSSL::PKey::RSA.new(2048)
-      node = ZkTestPki.certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:10.0.32.6')
-      allow(ZkTestPki).to receive(:material).and_return(pki.merge(ca: ca.to_pem))
+      node = TestPki.certificate('/O=insight-prod/CN=kafka-broker', node_key, '/CN=platform-ca', ca_key, 'subjectAltName' => 'IP:10.0.32.6')
+      allow(TestPki).to receive(:material).and_return(pki.merge(ca: ca.to_pem))
       tls = { key: node_key.private_to_pem, cert: node.to_pem, ca: ca.to_pem }
       port, thread, tcp = serve_once(member.to_pem, member_key.private_to_pem)
       expect(described_class.four_letter_word('127.0.0.1', port, 'srvr', tls)).to include('Mode: leader')
