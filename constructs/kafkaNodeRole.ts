@@ -1,4 +1,5 @@
 import type { PlatformConfig } from "../config/PlatformConfig";
+import { EXPORTER_PORTS, JMX_EXPORTER } from "./monitoring/agentConfig";
 
 /** The Chef role every Kafka node runs, as `knife role from file` reads it. */
 export interface ChefRole {
@@ -21,6 +22,9 @@ export const KAFKA_NODE_ROLE = "kafka-node";
 export function kafkaNodeRole(config: PlatformConfig): ChefRole {
   const kafka = config.kafka;
   const kraft = kafka.mode === "kraft";
+  // The exporter the agent's configuration scrapes (agentConfig.ts), whatever the cookbooks'
+  // own defaults say: one pin for the platform, on the port the agent reads.
+  const exporter = (job: "kafka" | "zookeeper") => ({ version: JMX_EXPORTER.version, sha256: JMX_EXPORTER.sha256, urls: JMX_EXPORTER.urls, port: EXPORTER_PORTS[job] });
   return {
     name: KAFKA_NODE_ROLE,
     description: `${kraft ? "Kafka (KRaft)" : "ZooKeeper + Kafka"} node of ${config.project}-${config.environment}; generated from the platform config`,
@@ -39,6 +43,7 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
               version: kafka.zookeeperVersion,
               sha512: kafka.zookeeperSha512,
               heap_mb: kafka.zookeeperHeapMb,
+              jmx_exporter: exporter("zookeeper"),
             },
           }),
       "kafka-cluster": {
@@ -46,6 +51,7 @@ export function kafkaNodeRole(config: PlatformConfig): ChefRole {
         sha512: kafka.sha512,
         heap_mb: kafka.heapMb,
         data_dir: kafka.dataPath,
+        jmx_exporter: exporter("kafka"),
         config: {
           properties: {
             "num.partitions": kafka.numPartitions,
