@@ -4,6 +4,7 @@ import { chefClientPackage, knifeConfigPath } from "./chefPackages";
 import { hostKeysParameter } from "./hostKeys";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
 import { pkiContext } from "./pki";
+import type { NodeMonitoring } from "./monitoring/NodeMonitoring";
 import { renderScript } from "./renderScript";
 import { SETUP_COMMAND } from "./setupCommand";
 
@@ -262,6 +263,24 @@ export class KafkaProvisionScripts {
       // failure by the twenty minutes a first boot may take on EC2.
       waitAttempts: this.hostKeysDir === undefined ? HOST_KEY_WAIT_ATTEMPTS : 1,
     };
+  }
+
+  /**
+   * Has a running node install and configure the CloudWatch agent in place, as its first boot does
+   * (templates/monitoring-agent.sh.hbs, copied to the node and run there as root).
+   * @param agent the node's NodeMonitoring.scriptContext
+   */
+  monitoringAgent(node: Pick<ProvisionedNode, "name" | "ip">, agent: NodeMonitoring["scriptContext"]): string {
+    const nodeScript = renderScript("monitoring-agent", { ...agent, client: this.client });
+    return renderScript("provision/monitoring-agent", {
+      scriptName: `monitoring-agent-${node.name}`,
+      nodeName: node.name,
+      nodeIp: node.ip,
+      knifeConfig: this.knifeConfig,
+      setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
+      agentVersion: agent.cloudwatchAgent.version,
+      nodeScriptBase64: Buffer.from(nodeScript, "utf8").toString("base64"),
+    });
   }
 
   /** Registers one node with the Chef server (the server known by its instance id) and converges it. */

@@ -24,7 +24,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
-import type { NodeKind } from "../constructs/monitoring/agentConfig";
+import { CLOUDWATCH_AGENT, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
@@ -161,6 +161,8 @@ export class KafkaStack extends PlatformStack {
   private readonly placements = new Map<HardenedInstance, { readonly subnetId: string; readonly availabilityZone: string; readonly instanceType: string; readonly attachment: VolumeAttachment }>();
   /** Each ZooKeeper ensemble member's own volume, by instance (ZooKeeper mode only). */
   private readonly zookeeperVolumes = new Map<HardenedInstance, { volume: EbsVolume; attachment: VolumeAttachment }>();
+  /** Each node's CloudWatch agent: what its setup installs, and its in-place step installs again. */
+  private readonly monitoring = new Map<HardenedInstance, NodeMonitoring>();
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
     super(scope, id, props);
@@ -426,6 +428,19 @@ export class KafkaStack extends PlatformStack {
         ...zookeeperVolumeSteps,
       ],
     });
+
+    // A Kafka node runs its setup once: the CloudWatch agent reaches a node set up before it, and
+    // a newly pinned version reaches every node, through the workstation, in place: no node is
+    // replaced or restarted. After the converge, whose Chef runs install packages too.
+    for (const node of everyNode) {
+      const agent = this.monitoring.get(node.instance)!;
+      workstationScript(this, `monitoring-agent-${node.instance.node.id}`, {
+        workstation,
+        script: scripts.monitoringAgent({ name: node.name, ip: node.instance.privateIp }, agent.scriptContext),
+        triggers: { instance: node.instance.instance.id, workstation: workstation.host, agent: `${CLOUDWATCH_AGENT.version} ${String(agent.scriptContext.cloudwatchAgent.sha256)}` },
+        after: [pinned.get(node)!, bootstrapOf.get(node)!, this.converge],
+      });
+    }
 
     // (d) Day 2. A broker is destroyed only once it holds nothing: its drain guard is destroyed
     // first (it depends on the volume attachment, hence on the instance and the volume) and its
@@ -727,6 +742,7 @@ export class KafkaStack extends PlatformStack {
       }),
     });
     monitoring.attach(node);
+    this.monitoring.set(node, monitoring);
     // Under the node, as the agent's document: a node added later repeats its siblings' document
     // path and grant, which the plan review tells apart from new access.
     const publishHostKeys = publishHostKeysPolicyJson(node, "publish-host-keys", config.region, hostKeysParameter(config, name));

@@ -105,7 +105,8 @@ describe("NodeMonitoring", () => {
     const kafka = platformStackJson("kafka");
     const [, resource] = Object.entries(resourcesOf(kafka, "aws_instance")).find(([name]) => name.startsWith("node-0_")) as [string, Json];
     const script = unescapeTerraformTemplate(userDataOf(kafka, resource));
-    expect(script).toContain(`write_if_changed "/etc/"'cinc'"/client.d/platform-log.rb" 0644 root:root <<EOF || true\nlog_location "${chefClientLog("cinc")}"\nEOF`);
+    expect(script).toContain(`  write_if_changed "/etc/"'cinc'"/client.d/platform-log.rb" 0644 root:root <<EOF || true\nlog_location "${chefClientLog("cinc")}"\nEOF`);
+    expect(script).toMatch(/^chef_client_log_file$/m);
     const shipped = JSON.parse(parameterValue(kafka, "/insight/dev/monitoring/insight-dev-kafka-0")) as Json;
     expect(shipped.logs.logs_collected.files.collect_list).toContainEqual({ file_path: chefClientLog("cinc"), log_group_name: "/platform/insight-dev/chef-client", log_stream_name: "{instance_id}" });
   });
@@ -228,5 +229,73 @@ describe("the node's cloudwatch_agent functions", () => {
     expect(runApply()).toEqual([]);
     expect(runApply({ VERSION: "2" })).toHaveLength(1);
     expect(runApply({ VERSION: "2", AGENT_DOWN: "1" })).toHaveLength(1);
+  });
+});
+
+describe("the monitoring-agent step: a running Kafka node gets the agent in place", () => {
+  const kafka = platformStackJson("kafka");
+  const steps = resourcesOf(kafka, "terraform_data");
+  const stepScript = (index: number): string => unescapeTerraformTemplate(String(steps[`monitoring-agent-node-${index}`].provisioner[0].file.content));
+  const nodeScriptOf = (script: string): string => Buffer.from(/^base64 -d >"\$staged" <<<'([A-Za-z0-9+/=]+)'$/m.exec(script)![1], "base64").toString("utf8");
+
+  it("is a step per node, run again when the node, the workstation or the pinned agent changes, after the node's bootstrap and the converge", () => {
+    for (const index of [0, 1, 2]) {
+      const step = steps[`monitoring-agent-node-${index}`];
+      expect(step.triggers_replace).toEqual({
+        instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)),
+        workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
+        agent: `${CLOUDWATCH_AGENT.version} ${CLOUDWATCH_AGENT.sha256.amd64}`,
+      });
+      expect(step.depends_on).toEqual(expect.arrayContaining([`terraform_data.host-keys-node-${index}`, `terraform_data.bootstrap-node-${index}`, "terraform_data.converge"]));
+    }
+    // Nothing waits for it: a node without metrics is not a reason to hold the cluster's apply.
+    for (const [name, other] of Object.entries(steps)) if (!name.startsWith("monitoring-agent-")) expect(JSON.stringify(other.depends_on ?? [])).not.toContain("monitoring-agent-");
+  });
+
+  it("carries the node's own agent setup, the same functions its first boot runs, with its own parameters", () => {
+    const script = stepScript(0);
+    // Terraform's references are placeholders here; shellcheck reads them as plain words.
+    expect(shellcheck(script.replace(/\$\{[a-z_]+\.[^}]*\}/g, "resolved")).output).toBe("");
+    const node = nodeScriptOf(script);
+    expect(shellcheck(node).output).toBe("");
+    expect(node).toMatch(/^cloudwatch_agent_install '.*amazon-cloudwatch-agent\.deb' '[0-9a-f]{64}'$/m);
+    expect(node).toMatch(/^cloudwatch_agent_configure$/m);
+    expect(node).toMatch(/^chef_client_log_file$/m);
+    expect(node).toContain("CWA_ARGS=('/insight/dev/monitoring/insight-dev-kafka-0' '/insight/dev/monitoring/insight-dev-kafka-0/prometheus'");
+    expect(nodeScriptOf(stepScript(1))).toContain("CWA_ARGS=('/insight/dev/monitoring/insight-dev-kafka-1'");
+  });
+
+  it("copies the script to the node over its pinned host key, then runs it there as root", () => {
+    const script = stepScript(0);
+    const stubs = {
+      ...COMMON_STUBS,
+      sudo: '[[ $1 == -n ]] && shift; exec "$@"',
+      "cloud-init": "exit 0",
+      timeout: 'shift; "$@"',
+      // The node: keeps what it is sent, and says which script it ran.
+      ssh: 'if [[ " $* " == *" install "* ]]; then cat > "$WORK_DIR/node.sh"; else echo "ran: ${*: -1}"; fi',
+    };
+    const result = runBash(script, { stubs });
+    expect(result.status).toBe(0);
+    const sshCalls = calls(result.dir).filter((call) => call.startsWith("ssh "));
+    expect(sshCalls).toEqual([
+      expect.stringMatching(/-o StrictHostKeyChecking=yes .*ubuntu@\$\{aws_instance\.node-0_instance_[0-9A-F]{8}\.private_ip\} sudo -n install -D -m 0700 -o root -g root \/dev\/stdin \/var\/lib\/platform\/monitoring-agent\.sh$/),
+      expect.stringMatching(/ sudo -n bash \/var\/lib\/platform\/monitoring-agent\.sh$/),
+    ]);
+    expect(readFileSync(join(result.dir, "work/node.sh"), "utf8")).toBe(nodeScriptOf(script));
+  });
+
+  it("on the node: an agent of the pinned version is left alone; the log file, the apply command and its timer are put in place", () => {
+    const node = nodeScriptOf(stepScript(0));
+    const dir = mkdtempSync(join(tmpdir(), "cwa-node-"));
+    mkdirSync(join(dir, "work"), { recursive: true });
+    writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
+    const result = runBash(node, { dir, stubs: { ...COMMON_STUBS, curl: CURL_STUB, systemctl: "exit 0", python3: "exit 1" } });
+    expect(result.status).toBe(0);
+    expect(calls(dir).some((call) => call.startsWith("curl") && call.includes("amazon-cloudwatch-agent"))).toBe(false);
+    expect(readFileSync(join(dir, "root/etc/cinc/client.d/platform-log.rb"), "utf8")).toBe(`log_location "${chefClientLog("cinc")}"\n`);
+    expect(calls(dir)).toContain("systemctl enable --now platform-cloudwatch-config.timer");
+    // SSM unreachable here: the timer applies the configuration later, the step does not fail.
+    expect(result.output).toContain("the timer platform-cloudwatch-config retries every 5 minutes");
   });
 });
