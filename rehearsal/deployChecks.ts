@@ -26,8 +26,8 @@ export interface RehearsalState {
   readonly provisioned: ProvisionedNode[];
   readonly serverId: string;
   readonly containers: Map<string, NodeContainer>;
-  /** Boots the node's container and resolves once it takes an SSH login. */
-  readonly boot: (node: RehearsalNode) => Promise<void>;
+  /** Boots the node's container afresh, as a new instance; resolves once it takes an SSH login, to its instance id (what it published its host keys as). */
+  readonly boot: (node: RehearsalNode) => Promise<string>;
   /** What each machine's last boot was sent as user data, by machine name. */
   readonly delivered: ReadonlyMap<string, DeliveredUserData>;
   /** The host directory a node sees at VOLUME_MOUNT through every boot: its kept volume. */
@@ -523,11 +523,11 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   });
 
   // Terraform re-runs only the replaced node's bootstrap; running all of them shows the others stay untouched.
-  const replace = async (replaced: RehearsalNode, boot: string): Promise<void> => {
+  const replace = async (replaced: RehearsalNode): Promise<void> => {
     state.containers.get(replaced.name)?.stop();
-    await state.boot(replaced);
+    const instanceId = await state.boot(replaced);
     const index = state.provisioned.findIndex((node) => node.name === replaced.name);
-    state.provisioned[index] = { ...state.provisioned[index], instanceId: `${boot}-${replaced.name}` };
+    state.provisioned[index] = { ...state.provisioned[index], instanceId };
     const results = await Promise.all(
       state.provisioned.map((node) => runScriptAsync(scripts.bootstrapNode(node, state.serverId), `bootstrap-${node.name}`, net, workstation)),
     );
@@ -543,7 +543,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     await checks.check("a broker outside the ensemble replaced: only it is registered again, and no member restarts", async () => {
       const before = pids();
       const replaced = clients[clients.length - 1];
-      await replace(replaced, "boot-2");
+      await replace(replaced);
       const after = pids();
       if (after.join() !== before.join()) throw new Error(`member PIDs changed from ${before.join(", ")} to ${after.join(", ")}`);
       return `${replaced.name} registered again as broker ${String(brokerProperties(replaced.name)["broker.id"])}; members' PIDs unchanged (${after.join(", ")})`;
@@ -557,7 +557,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       zkCli(net, ensemble[0], `create ${path} written-before-the-replacement`);
       const filesBefore = dataFiles(replaced);
       const watch = watchMembers(net, members);
-      await replace(replaced, "boot-2");
+      await replace(replaced);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
       const samples = watch.stop();
       if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
@@ -575,9 +575,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       state.containers.get(replaced.name)?.stop();
       run("rm", ["-rf", state.volumeDir(replaced)]);
       run("mkdir", ["-p", state.volumeDir(replaced)]);
-      await state.boot(replaced);
+      const instanceId = await state.boot(replaced);
       const index = state.provisioned.findIndex((node) => node.name === replaced.name);
-      state.provisioned[index] = { ...state.provisioned[index], instanceId: `boot-3-${replaced.name}` };
+      state.provisioned[index] = { ...state.provisioned[index], instanceId };
       const result = await runScriptAsync(scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
       if (result.status === 0) throw new Error(`${replaced.name} was bootstrapped and runs as ${memberMode(net, replaced.ip)}`);
       const line = result.output.split("\n").find((text) => text.includes("has no data"));

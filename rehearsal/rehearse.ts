@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   // A node is up once it takes an SSH login and cloud-init has run its user data. Now and then a
   // container's boot stalls before logins are allowed (pam_nologin); booting it afresh is what a
   // stuck instance would get too. Every boot is a new instance to cloud-init.
-  const boot = async (node: RehearsalNode): Promise<void> => {
+  const boot = async (node: RehearsalNode): Promise<string> => {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const count = (boots.get(node.name) ?? 0) + 1;
       boots.set(node.name, count);
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       if (state.kind === "done") {
         // What SSM carries on AWS: the host keys this instance published, for the next bootstrap.
         carryHostKeys(booted.container, net, workstation);
-        return;
+        return `boot-${count}-${node.name}`;
       }
       if (state.kind === "error") throw new Error(`${node.name}: cloud-init ran its user data with errors: ${state.detail} (see /var/log/cloud-init-output.log there)`);
       const why = state.kind === "no-login" ? "took no SSH login within 90 s of booting" : state.kind === "stuck" ? `cloud-init did not finish: ${state.detail}` : "cloud-init still running after 180 s";
@@ -139,7 +139,9 @@ async function main(): Promise<void> {
     }
     throw new Error(`${node.name} did not finish booting (an SSH login and cloud-init done) after booting twice (see ${runDir}/${node.name}.console.log)`);
   };
-  await checks.step(`boot ${nodeCount} nodes`, () => Promise.all(net.nodes.map(boot)));
+  await checks.step(`boot ${nodeCount} nodes`, async () => {
+    await Promise.all(net.nodes.map(boot));
+  });
 
   const scripts = new KafkaProvisionScripts(config, WORKSTATION_HOST_KEYS_DIR);
   // Racks as a deploy spreads nodes over two zones; ids as the stack numbers its brokers.
