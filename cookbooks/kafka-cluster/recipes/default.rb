@@ -330,31 +330,17 @@ end
 exporter = kafka['jmx_exporter']
 exporter_opts = []
 if exporter['enabled']
-  raise "kafka-cluster: node['kafka-cluster']['jmx_exporter']['sha256'] #{exporter['sha256'].inspect} is not a sha256 hex" unless exporter['sha256'].to_s =~ /\A\h{64}\z/
-  exporter_jar = "#{exporter['dir']}/jmx_prometheus_javaagent-#{exporter['version']}.jar"
   exporter_rules = "#{kafka['conf_dir']}/jmx_exporter.yaml"
+  # The jar's path is in the flag: a new version changes the unit, and Kafka restarts onto it.
+  exporter_opts << %("KAFKA_OPTS=#{JmxExporter.javaagent_flag(exporter, exporter_rules, 'kafka-cluster')}")
 
-  directory exporter['dir'] do
-    mode '0755'
+  jmx_exporter_javaagent exporter_rules do
+    rules_cookbook 'kafka-cluster'
+    version exporter['version']
+    sha256 exporter['sha256']
+    urls exporter['urls']
+    dir exporter['dir']
   end
-
-  # A new version is a new file, so the unit's flag changes and Kafka restarts onto it.
-  remote_file exporter_jar do
-    source(*exporter['urls'].map { |url| format(url, version: exporter['version']) })
-    checksum exporter['sha256']
-    mode '0644'
-    retries 3
-    retry_delay 10
-  end
-
-  # The exporter reads its rules again when the file changes: no restart.
-  cookbook_file exporter_rules do
-    source 'jmx_exporter.yaml'
-    mode '0644'
-  end
-
-  # Loopback only: no security group opens the port, the node's own agent scrapes it.
-  exporter_opts << %("KAFKA_OPTS=-javaagent:#{exporter_jar}=127.0.0.1:#{exporter['port']}:#{exporter_rules}")
 end
 
 after = kafka['service_after'].join(' ')

@@ -146,17 +146,17 @@ describe 'kafka-cluster::default' do
   context 'the Prometheus JMX exporter for the node\'s CloudWatch agent' do
     let(:jar) { '/opt/jmx-exporter/jmx_prometheus_javaagent-1.6.0.jar' }
 
-    it 'downloads the java agent from Maven Central, then the release page, pinned by sha256' do
-      expect(chef_run).to create_remote_file(jar).with(
-        source: %w(https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/1.6.0/jmx_prometheus_javaagent-1.6.0.jar
-                   https://github.com/prometheus/jmx_exporter/releases/download/1.6.0/jmx_prometheus_javaagent-1.6.0.jar),
-        checksum: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+    it "installs the java agent pinned by sha256 and Kafka's rules, which the agent reads again when they change, without restarting Kafka" do
+      expect(chef_run).to install_jmx_exporter_javaagent('/etc/kafka/jmx_exporter.yaml').with(
+        rules_cookbook: 'kafka-cluster',
+        version: '1.6.0',
+        sha256: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e',
+        urls: %w(https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/%{version}/jmx_prometheus_javaagent-%{version}.jar
+                 https://github.com/prometheus/jmx_exporter/releases/download/%{version}/jmx_prometheus_javaagent-%{version}.jar),
+        dir: '/opt/jmx-exporter'
       )
-    end
-
-    it 'writes its rules, which it reads again when they change, without restarting Kafka' do
-      expect(chef_run).to create_cookbook_file('/etc/kafka/jmx_exporter.yaml').with(source: 'jmx_exporter.yaml')
-      expect(chef_run.cookbook_file('/etc/kafka/jmx_exporter.yaml')).not_to notify('service[kafka]')
+      expect(chef_run.jmx_exporter_javaagent('/etc/kafka/jmx_exporter.yaml')).not_to notify('service[kafka]')
+      expect(File).to exist(File.join(__dir__, '..', 'files', 'default', 'jmx_exporter.yaml'))
     end
 
     it 'runs it in the broker\'s JVM through KAFKA_OPTS, serving on loopback only' do
@@ -171,12 +171,12 @@ describe 'kafka-cluster::default' do
     it 'leaves the JVM alone when turned off' do
       run = kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['jmx_exporter']['enabled'] = false }
       expect(run.systemd_unit('kafka.service').content['Service']['Environment'].join).not_to include('KAFKA_OPTS')
-      expect(run).not_to create_remote_file(jar)
+      expect(run).not_to install_jmx_exporter_javaagent('/etc/kafka/jmx_exporter.yaml')
     end
 
-    it 'refuses a checksum that is not a sha256 in hex' do
+    it 'refuses a checksum that is not a sha256 in hex, naming its attribute' do
       expect { kafka_run(BROKER_2) { |node| node.normal['kafka-cluster']['jmx_exporter']['sha256'] = 'ab' * 64 } }
-        .to raise_error(RuntimeError, /\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
+        .to raise_error(RuntimeError, /\Akafka-cluster: node\['kafka-cluster'\]\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
     end
   end
 

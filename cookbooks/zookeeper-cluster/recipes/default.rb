@@ -291,31 +291,17 @@ logback_config = "#{zk['conf_dir']}/logback.xml"
 server_jvm_flags = ["-Xms#{zk['heap_mb']}m", "-Xmx#{zk['heap_mb']}m", '-Dzookeeper.datadir.autocreate=false', "-Dlogback.configurationFile=#{logback_config}"]
 exporter = zk['jmx_exporter']
 if exporter['enabled']
-  raise "zookeeper-cluster: node['zookeeper-cluster']['jmx_exporter']['sha256'] #{exporter['sha256'].inspect} is not a sha256 hex" unless exporter['sha256'].to_s =~ /\A\h{64}\z/
-  exporter_jar = "#{exporter['dir']}/jmx_prometheus_javaagent-#{exporter['version']}.jar"
   exporter_rules = "#{zk['conf_dir']}/jmx_exporter.yaml"
+  # The jar's path is in the flag: a new version changes the unit, and the member restarts onto it.
+  server_jvm_flags << JmxExporter.javaagent_flag(exporter, exporter_rules, 'zookeeper-cluster')
 
-  directory exporter['dir'] do
-    mode '0755'
+  jmx_exporter_javaagent exporter_rules do
+    rules_cookbook 'zookeeper-cluster'
+    version exporter['version']
+    sha256 exporter['sha256']
+    urls exporter['urls']
+    dir exporter['dir']
   end
-
-  # A new version is a new file, so the unit's flag changes and the member restarts onto it.
-  remote_file exporter_jar do
-    source(*exporter['urls'].map { |url| format(url, version: exporter['version']) })
-    checksum exporter['sha256']
-    mode '0644'
-    retries 3
-    retry_delay 10
-  end
-
-  # The exporter reads its rules again when the file changes: no restart.
-  cookbook_file exporter_rules do
-    source 'jmx_exporter.yaml'
-    mode '0644'
-  end
-
-  # Loopback only: no security group opens the port, the node's own agent scrapes it.
-  server_jvm_flags << "-javaagent:#{exporter_jar}=127.0.0.1:#{exporter['port']}:#{exporter_rules}"
 end
 server_jvm_flags << ZookeeperCluster::Helpers.jvm_flag_value('zookeeper.X509AuthenticationProvider.superUser', tls[:subject]) if tls_enabled
 template logback_config do

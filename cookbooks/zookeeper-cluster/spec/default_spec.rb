@@ -609,17 +609,15 @@ describe 'zookeeper-cluster::default' do
     let(:jar) { '/opt/jmx-exporter/jmx_prometheus_javaagent-1.6.0.jar' }
     let(:flags) { chef_run.systemd_unit('zookeeper.service').content['Service']['Environment'].grep(/SERVER_JVMFLAGS/).first }
 
-    it 'downloads the java agent from Maven Central, then the release page, pinned by sha256' do
-      expect(chef_run).to create_remote_file(jar).with(
-        source: %w(https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/1.6.0/jmx_prometheus_javaagent-1.6.0.jar
-                   https://github.com/prometheus/jmx_exporter/releases/download/1.6.0/jmx_prometheus_javaagent-1.6.0.jar),
-        checksum: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e'
+    it "installs the java agent pinned by sha256 and ZooKeeper's rules, which the agent reads again when they change, without restarting the member" do
+      expect(chef_run).to install_jmx_exporter_javaagent('/etc/zookeeper/jmx_exporter.yaml').with(
+        rules_cookbook: 'zookeeper-cluster',
+        version: '1.6.0',
+        sha256: 'a95983fd96e865d2bcdf911cc500e7c82808c27ab9fd226bf96732b6c3d8c46e',
+        dir: '/opt/jmx-exporter'
       )
-    end
-
-    it 'writes its rules, which it reads again when they change, without restarting the member' do
-      expect(chef_run).to create_cookbook_file('/etc/zookeeper/jmx_exporter.yaml').with(source: 'jmx_exporter.yaml')
-      expect(chef_run.cookbook_file('/etc/zookeeper/jmx_exporter.yaml')).not_to notify('service[zookeeper]')
+      expect(chef_run.jmx_exporter_javaagent('/etc/zookeeper/jmx_exporter.yaml')).not_to notify('service[zookeeper]')
+      expect(File).to exist(File.join(__dir__, '..', 'files', 'default', 'jmx_exporter.yaml'))
     end
 
     it 'runs it in the member\'s JVM, serving on loopback only, inside the quoted flags' do
@@ -634,12 +632,12 @@ describe 'zookeeper-cluster::default' do
     it 'leaves the JVM alone when turned off' do
       run = zookeeper_run(ensemble: %w(10.0.16.5 10.0.32.6 10.0.16.7), myid: 2, attributes: { 'jmx_exporter' => { 'enabled' => false } })
       expect(run.systemd_unit('zookeeper.service').content['Service']['Environment'].join).not_to include('javaagent')
-      expect(run).not_to create_remote_file(jar)
+      expect(run).not_to install_jmx_exporter_javaagent('/etc/zookeeper/jmx_exporter.yaml')
     end
 
-    it 'refuses a checksum that is not a sha256 in hex' do
+    it 'refuses a checksum that is not a sha256 in hex, naming its attribute' do
       expect { zookeeper_run(ensemble: %w(10.0.16.5), myid: 1, attributes: { 'jmx_exporter' => { 'sha256' => 'ab' * 64 } }) }
-        .to raise_error(RuntimeError, /\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
+        .to raise_error(RuntimeError, /\Azookeeper-cluster: node\['zookeeper-cluster'\]\['jmx_exporter'\]\['sha256'\] "#{'ab' * 64}" is not a sha256 hex/)
     end
   end
 
