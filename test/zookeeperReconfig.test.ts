@@ -146,21 +146,29 @@ describe("ZooKeeper ensemble changes, one member at a time", () => {
     expect(membership(dir)).toBe(`1 ${IPS[0]}`);
   });
 
+  // The deployed wait: 120 attempts 5 s apart. Every attempt asks the members over (stubbed) SSH,
+  // so the runs that time out wait 3 attempts instead.
+  const shortWait = (script: string): string => {
+    expect(script).toMatch(/^ZK_WAIT_ATTEMPTS='120'$/m);
+    expect(script).toMatch(/^ZK_WAIT_SECONDS='5'$/m);
+    return script.replace(/^ZK_WAIT_ATTEMPTS='120'$/m, "ZK_WAIT_ATTEMPTS='3'");
+  };
+
   it("stops, naming what it saw, when a reconfig whose connection was lost was not committed", () => {
     const dir = ensemble(IPS.slice(0, 3), IPS);
     writeFileSync(join(dir, "work", "cluster", "reconfig-connection-lost"), "not-applied\n");
-    const run = runBash(converge(IPS, IPS), { stubs: STUBS, env: FAST, dir });
+    const run = runBash(shortWait(converge(IPS, IPS)), { stubs: STUBS, env: FAST, dir });
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain(`timed out after 600s waiting until member 4 (${IPS[3]}) is a voter (last seen: 0 of 3 members list server.4=${IPS[3]}`);
+    expect(run.output).toContain(`timed out after 15s waiting until member 4 (${IPS[3]}) is a voter (last seen: 0 of 3 members list server.4=${IPS[3]}`);
     expect(changes(dir)).not.toContain(`run ${IPS[4]}`);
     expect(membership(dir)).toBe(IPS.slice(0, 3).map((ip, index) => `${index + 1} ${ip}`).join("\n"));
   });
 
   it("waits a bounded time for a new member to be listed and serve, then names what it saw", () => {
     const dir = ensemble(IPS.slice(0, 3), IPS, { [`after-run-${IPS[3]}`]: `echo not-serving >"$C/zk-${IPS[3]}"`, [`conf-${IPS[1]}`]: `1=${IPS[0]},2=${IPS[1]},3=${IPS[2]}` });
-    const run = runBash(converge(IPS, IPS), { stubs: STUBS, env: FAST, dir });
+    const run = runBash(shortWait(converge(IPS, IPS)), { stubs: STUBS, env: FAST, dir });
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain(`timed out after 600s waiting until member 4 (${IPS[3]}) is a voter (last seen: 2 of 3 members list server.4=${IPS[3]} (not yet: ${IPS[1]}); ${IPS[3]} is not serving)`);
+    expect(run.output).toContain(`timed out after 15s waiting until member 4 (${IPS[3]}) is a voter (last seen: 2 of 3 members list server.4=${IPS[3]} (not yet: ${IPS[1]}); ${IPS[3]} is not serving)`);
     expect(changes(dir)).not.toContain(`run ${IPS[4]}`);
   });
 
