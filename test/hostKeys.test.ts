@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { hostKeysParameter } from "../constructs/hostKeys";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { renderScript } from "../constructs/renderScript";
-import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { configFrom, dataOf, platformStackJson, resourcesOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 
 const NODE = "insight-dev-kafka-0";
 const PARAMETER = "/insight/dev/host-keys/insight-dev-kafka-0";
@@ -27,26 +26,9 @@ const published = (instance: string, ...names: string[]): string => `${[instance
 
 describe("a Kafka node publishes its SSH host keys", () => {
   const VOLUME = "vol-0123456789abcdef0";
-  const script = renderScript("kafka-node", {
-    setupCommand: SETUP_COMMAND,
-    region: "us-west-2",
-    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
-    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
-    hostKeysParameter: PARAMETER,
-    dataVolumeId: VOLUME,
-    dataPath: "/data/kafka",
-    volumeWaitAttempts: 3,
-  });
+  const script = kafkaNodeScript(PARAMETER, VOLUME);
   const stubs = {
-    ...COMMON_STUBS,
-    curl: CURL_STUB,
-    python3: python3Stub(),
-    blkid: '[[ -f "$WORK_DIR/formatted" ]] || exit 2; [[ $1 == -s ]] && echo 1234-uuid; exit 0',
-    "mkfs.xfs": 'touch "$WORK_DIR/formatted"',
-    mountpoint: '[[ -f "$WORK_DIR/mounted" ]]',
-    mount: 'touch "$WORK_DIR/mounted"',
-    sshd: SSHD_STUB,
-    systemctl: "exit 0",
+    ...kafkaNodeStubs(),
     runuser: "exit 0",
   };
   const DEB = "pretend cinc";

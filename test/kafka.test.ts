@@ -6,13 +6,12 @@ import { DEFAULT_KRAFT_KAFKA_PIN } from "../config/defaults";
 import { KafkaProvisionScripts, RENEW_COMMAND } from "../constructs/kafkaProvisionScripts";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { renderScript } from "../constructs/renderScript";
-import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { KAFKA_PORTS, ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
@@ -1113,26 +1112,9 @@ describe("provisioner scripts", () => {
 
 describe("kafka-node user data", () => {
   const VOLUME = "vol-0123456789abcdef0";
-  const script = renderScript("kafka-node", {
-    setupCommand: SETUP_COMMAND,
-    region: "us-west-2",
-    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
-    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
-    hostKeysParameter: "/insight/dev/host-keys/insight-dev-kafka-0",
-    dataVolumeId: VOLUME,
-    dataPath: "/data/kafka",
-    volumeWaitAttempts: 3,
-  });
+  const script = kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", VOLUME);
   const stubs = {
-    ...COMMON_STUBS,
-    curl: CURL_STUB,
-    python3: python3Stub(),
-    blkid: '[[ -f "$WORK_DIR/formatted" ]] || exit 2; [[ $1 == -s ]] && echo 1234-uuid; exit 0',
-    "mkfs.xfs": 'touch "$WORK_DIR/formatted"',
-    mountpoint: '[[ -f "$WORK_DIR/mounted" ]]',
-    mount: 'touch "$WORK_DIR/mounted"',
-    sshd: SSHD_STUB,
-    systemctl: "exit 0",
+    ...kafkaNodeStubs(),
     // The lookup sshd will run, run as its user: here through the python3 stub on PATH.
     runuser: 'shift 3; sed "s|/usr/bin/python3|python3|" "$1" > "$WORK_DIR/lookup"; shift; bash "$WORK_DIR/lookup" "$@"',
   };
@@ -1266,28 +1248,14 @@ describe("kafka-node user data", () => {
 describe("kafka-node user data on a ZooKeeper member", () => {
   const DATA = "vol-0123456789abcdef0";
   const ZOOKEEPER = "vol-0fedcba9876543210";
-  const context = {
-    setupCommand: SETUP_COMMAND,
-    region: "us-west-2",
-    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
-    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
-    hostKeysParameter: "/insight/dev/host-keys/insight-dev-kafka-0",
-    dataVolumeId: DATA,
-    dataPath: "/data/kafka",
-    volumeWaitAttempts: 3,
-  };
-  const script = renderScript("kafka-node", { ...context, zookeeperVolume: { id: ZOOKEEPER, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } });
+  const script = kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", DATA, { zookeeperVolume: { id: ZOOKEEPER, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } });
   // Each device and mount point keeps its own state: a format or mount of one is not the other's.
   const stubs = {
-    ...COMMON_STUBS,
-    curl: CURL_STUB,
-    python3: python3Stub(),
+    ...kafkaNodeStubs(),
     blkid: 'device=${*: -1}; [[ -f "$WORK_DIR/formatted-${device##*/}" ]] || exit 2; [[ $1 == -s ]] && echo "uuid-${device##*_}"; exit 0',
     "mkfs.xfs": 'device=${*: -1}; touch "$WORK_DIR/formatted-${device##*/}"',
     mountpoint: 'p=${*: -1}; [[ -f "$WORK_DIR/mounted-${p//\//_}" ]]',
     mount: 'p=${*: -1}; touch "$WORK_DIR/mounted-${p//\//_}"',
-    sshd: SSHD_STUB,
-    systemctl: "exit 0",
     runuser: "exit 0",
   };
   const PUBLIC_KEY = "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight";
@@ -1348,7 +1316,7 @@ describe("kafka-node user data on a ZooKeeper member", () => {
   });
 
   it("gives a node outside the ensemble no ZooKeeper step at all", () => {
-    expect(renderScript("kafka-node", context)).not.toContain("ZOOKEEPER");
+    expect(kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", DATA)).not.toContain("ZOOKEEPER");
   });
 });
 

@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { renderScript } from "../constructs/renderScript";
+import { SETUP_COMMAND } from "../constructs/setupCommand";
 
 /**
  * Stub commands shared by the script tests: each keeps its state in WORK_DIR so a second run of
@@ -109,3 +111,33 @@ export function opensslStub(): string {
 /** sshd: `-T` prints what sshd would for ubuntu once the platform's drop-in lets the bootstrap key in. */
 export const SSHD_STUB =
   '[[ $1 == -T ]] && grep -q "^Match User ubuntu" "$PLATFORM_FS_ROOT/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf" && printf "port 22\\nauthorizedkeyscommand /usr/local/sbin/platform-bootstrap-key %%u\\n"; exit 0';
+
+/** A Kafka node's user data as the script tests run it: Cinc from a pretend download, a 3-try volume wait. */
+export function kafkaNodeScript(hostKeysParameter: string, dataVolumeId: string, extra: Readonly<Record<string, unknown>> = {}): string {
+  return renderScript("kafka-node", {
+    ...extra,
+    setupCommand: SETUP_COMMAND,
+    region: "us-west-2",
+    client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
+    acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    hostKeysParameter,
+    dataVolumeId,
+    dataPath: "/data/kafka",
+    volumeWaitAttempts: 3,
+  });
+}
+
+/** Stubs for kafkaNodeScript: the data volume formatted and mounted on first use, sshd, SSM through python3. */
+export function kafkaNodeStubs(): Record<string, string> {
+  return {
+    ...COMMON_STUBS,
+    curl: CURL_STUB,
+    python3: python3Stub(),
+    blkid: '[[ -f "$WORK_DIR/formatted" ]] || exit 2; [[ $1 == -s ]] && echo 1234-uuid; exit 0',
+    "mkfs.xfs": 'touch "$WORK_DIR/formatted"',
+    mountpoint: '[[ -f "$WORK_DIR/mounted" ]]',
+    mount: 'touch "$WORK_DIR/mounted"',
+    sshd: SSHD_STUB,
+    systemctl: "exit 0",
+  };
+}
