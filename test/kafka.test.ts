@@ -297,9 +297,11 @@ describe("KafkaStack", () => {
     expect(four["zoo-bag"].triggers_replace).toEqual(three["zoo-bag"].triggers_replace);
     expect(four.converge.triggers_replace).toEqual(three.converge.triggers_replace);
     for (let index = 0; index < 3; index += 1) expect(four[`bootstrap-node-${index}`].triggers_replace).toEqual(three[`bootstrap-node-${index}`].triggers_replace);
-    // And the guard that creates it only once the cluster is healthy after the broker before it,
-    // and the step that records its ZooKeeper volume for the day it joins the ensemble.
-    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "host-keys-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
+    // And its host-key pin and agent steps, the guard that creates it only once the cluster is
+    // healthy after the broker before it, and the step that records its ZooKeeper volume for the
+    // day it joins the ensemble. The others' agent steps stay as they are.
+    expect(Object.keys(four).filter((name) => !(name in three)).sort()).toEqual(["bootstrap-node-3", "host-keys-node-3", "monitoring-agent-node-3", "roll-guard-node-3", "zookeeper-volume-attribute-node-3"]);
+    for (let index = 0; index < 3; index += 1) expect(four[`monitoring-agent-node-${index}`].triggers_replace).toEqual(three[`monitoring-agent-node-${index}`].triggers_replace);
   });
 
   it("converges again when kafka.dataVolumeGiB grows, once EC2 has grown every volume, so each node grows its filesystem", () => {
