@@ -11,7 +11,7 @@ import { DRAIN_COMMAND, type GuardedNode, KafkaProvisionScripts } from "../const
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { controllerModelConfig, modelConfig, modelName, modelNodes } from "../validate/guardModel";
 import { configFrom, kafkaJson, type Json } from "./helpers";
-import { runBash, shellcheck, stubCalls } from "./shell";
+import { runBash, shellcheck, stubCalls, withSetting } from "./shell";
 
 
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
@@ -459,6 +459,20 @@ describe("roll-guard (stub-run)", () => {
   const zk = new KafkaProvisionScripts(configFrom());
   const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
   const guard = (scripts: KafkaProvisionScripts, previous: GuardedNode = broker(0)) => scripts.rollGuard(previous, "insight-dev-kafka-1");
+  // The deployed wait is 60 looks 10 s apart; the runs that wait it out take 3 (each look asks
+  // every stubbed node again).
+  const shortWait = (script: string): string => withSetting(script, "ATTEMPTS", "60", "3");
+
+  it("waits 60 looks 10 s apart (10 minutes) after a node changes, and before the first", () => {
+    for (const script of [guard(zk), guard(kraft), zk.firstRollGuard(broker(0))]) {
+      expect(script).toMatch(/^ATTEMPTS='60'$/m);
+      expect(script).toMatch(/^INTERVAL='10'$/m);
+    }
+    const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
+    const result = runBash(withSetting(guard(zk), "ATTEMPTS", "60", "2"), { stubs, dir });
+    expect(result.output).toContain("the cluster is not healthy 20s after insight-dev-kafka-0 changed");
+    expect(stubCalls(dir).filter((call) => call === "sleep 10")).toHaveLength(1);
+  });
 
   it("passes shellcheck in both modes", () => {
     expect(shellcheck(guard(zk)).output).toBe("");
@@ -486,9 +500,9 @@ describe("roll-guard (stub-run)", () => {
 
   it("stops the apply, the next nodes untouched, when the cluster stays unhealthy", () => {
     const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
-    const result = runBash(guard(zk), { stubs, dir });
+    const result = runBash(shortWait(guard(zk)), { stubs, dir });
     expect(result.status).toBe(1);
-    expect(result.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed (above: what is wrong); the nodes after it were not touched");
+    expect(result.output).toContain("the cluster is not healthy 30s after insight-dev-kafka-0 changed (above: what is wrong); the nodes after it were not touched");
   });
 
   it("ZooKeeper: asks every member of the item the Chef server holds, and passes behind one leader", () => {
@@ -509,11 +523,11 @@ describe("roll-guard (stub-run)", () => {
   it("ZooKeeper: stops the apply, naming the member, when one stays down: the next stop would leave 1 of 3", () => {
     const files: Record<string, string> = { ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]) };
     delete files[`zk-${IPS[0]}`];
-    const result = runBash(guard(zk), { stubs, dir: cluster(files) });
+    const result = runBash(shortWait(guard(zk)), { stubs, dir: cluster(files) });
     expect(result.status).toBe(1);
     expect(result.output).toContain(`ZooKeeper member ${IPS[0]} does not serve (no answer)`);
-    expect(result.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed");
-    const first = runBash(zk.firstRollGuard(broker(0)), { stubs, dir: cluster({ ...files, [`zk-${IPS[1]}`]: "not-serving\n" }) });
+    expect(result.output).toContain("the cluster is not healthy 30s after insight-dev-kafka-0 changed");
+    const first = runBash(shortWait(zk.firstRollGuard(broker(0))), { stubs, dir: cluster({ ...files, [`zk-${IPS[1]}`]: "not-serving\n" }) });
     expect(first.status).toBe(1);
     expect(first.output).toContain(`ZooKeeper member ${IPS[1]} does not serve (This ZooKeeper instance is not currently serving requests)`);
     expect(first.output).toContain("the ZooKeeper ensemble has no leader");
@@ -532,14 +546,14 @@ describe("roll-guard (stub-run)", () => {
     const dir = cluster(healthy);
     expect(runBash(guard(kraft), { stubs, dir }).status).toBe(0);
     expect(stubCalls(dir).join("\n")).toContain(`--bootstrap-controller ${IPS.slice(0, 3).map((ip) => `${ip}:9095`).join(",")} --command-config /etc/kafka/tools.properties`);
-    const lagging = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 100], [3, 5000, 100]]) }) });
+    const lagging = runBash(shortWait(guard(kraft)), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 100], [3, 5000, 100]]) }) });
     expect(lagging.status).toBe(1);
     expect(lagging.output).toContain(`controller 3 (${IPS[2]}) lags 5000 records (at most 1000)`);
-    expect(lagging.output).toContain("the cluster is not healthy 600s after insight-dev-kafka-0 changed");
-    const stale = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 60_000], [3, 0, 100]]) }) });
+    expect(lagging.output).toContain("the cluster is not healthy 30s after insight-dev-kafka-0 changed");
+    const stale = runBash(shortWait(guard(kraft)), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1, [[2, 0, 60_000], [3, 0, 100]]) }) });
     expect(stale.status).toBe(1);
     expect(stale.output).toContain(`controller 2 (${IPS[1]}) last caught up 60000 ms before the leader (at most 10000)`);
-    const leaderless = runBash(guard(kraft), { stubs, dir: cluster({ ...healthy, "quorum-status": quorumStatus(-1) }) });
+    const leaderless = runBash(shortWait(guard(kraft)), { stubs, dir: cluster({ ...healthy, "quorum-status": quorumStatus(-1) }) });
     expect(leaderless.status).toBe(1);
     expect(leaderless.output).toContain("the controller quorum has no leader");
   });
@@ -554,7 +568,7 @@ describe("roll-guard (stub-run)", () => {
     expect(asked.status).toBe(0);
     expect(stubCalls(dir).join("\n")).toContain("--bootstrap-controller 10.0.16.20:9095,10.0.32.21:9095,10.0.48.22:9095 --command-config /etc/kafka/tools.properties");
     expect(stubCalls(dir).join("\n")).not.toContain("kafka-topics.sh");
-    const behind = runBash(dedicated.rollGuard(controller, "insight-dev-controller-1"), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1002, [[1001, 20_000, 100], [1003, 0, 100]]) }) });
+    const behind = runBash(shortWait(dedicated.rollGuard(controller, "insight-dev-controller-1")), { stubs, dir: cluster({ ...healthy, "quorum-replication": quorumReplication(1002, [[1001, 20_000, 100], [1003, 0, 100]]) }) });
     expect(behind.status).toBe(1);
     expect(behind.output).toContain("controller 1001 (10.0.16.20) lags 20000 records (at most 1000)");
   });
@@ -611,9 +625,9 @@ describe("the first node's roll guard (stub-run)", () => {
 
   it("stops the apply, every node untouched, when the cluster stays unhealthy", () => {
     const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
-    const result = runBash(first(), { stubs, dir });
+    const result = runBash(withSetting(first(), "ATTEMPTS", "60", "3"), { stubs, dir });
     expect(result.status).toBe(1);
-    expect(result.output).toContain("the cluster is not healthy: waited 600s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
+    expect(result.output).toContain("the cluster is not healthy: waited 30s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
   });
 
   it("passes when EC2 had no instance of the node at plan: nothing runs there to ask", () => {

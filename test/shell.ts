@@ -59,6 +59,19 @@ export function shellcheck(script: string): { status: number | null; output: str
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+/**
+ * The script with one of its `NAME='value'` settings set to another value, for a run that waits
+ * out a deployed timeout in a few stubbed attempts instead of a hundred (each attempt asks the
+ * stubbed cluster again, seconds of bash on a busy machine). Fails unless the script sets that
+ * name to the deployed value exactly once, so the deployed value stays asserted.
+ */
+export function withSetting(script: string, name: string, deployed: string, value: string): string {
+  const line = new RegExp(`^${name}='${deployed}'$`, "gm");
+  const found = script.match(line)?.length ?? 0;
+  if (found !== 1) throw new Error(`the script sets ${name}='${deployed}' ${found} times, not once`);
+  return script.replace(line, `${name}='${value}'`);
+}
+
 /** Every stubbed command a run (or several runs in one directory) made, one line each, in order. */
 export function stubCalls(dir: string): string[] {
   const log = join(dir, "calls.log");
