@@ -14,7 +14,7 @@ import { awaitFirstBoot } from "./cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "./noCloudSeed";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
-import { run, runAsync, start, tryRun, waitForSync } from "./system";
+import { CommandError, run, runAsync, start, tryRun, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 const PROJECT = join(__dirname, "..");
@@ -244,12 +244,32 @@ export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host:
  */
 export function runScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {
   const destination = copyScript(script, name, net, workstation);
-  return run("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  const result = tryRun("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  const log = keepRunLog(name, result.output, workstation);
+  if (result.status !== 0) {
+    const tail = result.output.trim().split("\n").slice(-15).join("\n");
+    throw new CommandError(`${name} exited ${result.status ?? "on a signal"} (whole output: ${log}):\n${tail}`);
+  }
+  return result.output;
 }
 
-export function runScriptAsync(script: string, name: string, net: PrivateNetwork, workstation: Workstation): Promise<{ status: number | null; output: string }> {
+export async function runScriptAsync(script: string, name: string, net: PrivateNetwork, workstation: Workstation): Promise<{ status: number | null; output: string }> {
   const destination = copyScript(script, name, net, workstation);
-  return runAsync("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  const result = await runAsync("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  keepRunLog(name, result.output, workstation);
+  return result;
+}
+
+let runLogs = 0;
+
+/** Each script run's whole output, numbered in order, beside the run's other logs. */
+function keepRunLog(name: string, output: string, workstation: Workstation): string {
+  const dir = join(workstation.root, "script-runs");
+  mkdirSync(dir, { recursive: true });
+  runLogs += 1;
+  const file = join(dir, `${String(runLogs).padStart(3, "0")}-${name}.log`);
+  writeFileSync(file, output);
+  return file;
 }
 
 function copyScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {
