@@ -5,6 +5,8 @@
  *   sudo npm run rehearse -- --nodes 3 --zookeeper-nodes 1   # a single member, grown to 3
  *   sudo npm run rehearse -- --nodes 7 --zookeeper-nodes 5
  *   sudo npm run rehearse -- --first-security tls             # TLS from the first deploy: no move from plaintext
+ *   sudo npm run rehearse -- --prepare                        # only build the node image (kept between runs), then stop
+ *   sudo npm run rehearse -- --keep-logs                      # keep the machines' logs even when every check passed
  *
  * Builds (once) a Debian 12 machine image with cloud-init, boots the workstation and the nodes as
  * systemd-nspawn containers on a private bridge, each from a NoCloud seed holding its user data
@@ -59,10 +61,18 @@ async function main(): Promise<void> {
     if (tryRun("sh", ["-c", `command -v ${command}`]).status !== 0) throw new Error(`${command} is missing (see the README, "Rehearse a deploy locally")`);
   }
 
+  if (process.argv.includes("--prepare")) {
+    // The node image alone (debootstrap: minutes on a new machine), built ahead while other work runs.
+    console.log(`node image ready: ${nodeImage(CACHE_DIR, DEBIAN_MIRROR)}`);
+    return;
+  }
+
   const runDir = mkdtempSync("/var/tmp/platform-rehearsal-");
   // Failure messages point at logs in here: they stay when anything failed.
+  // --keep-logs keeps them after a run that passed too, to read where its time went.
+  const keepLogs = process.argv.includes("--keep-logs");
   teardown.add(runDir, () => {
-    if (failed || checks.failed()) console.log(`logs kept in ${runDir}`);
+    if (failed || checks.failed() || keepLogs) console.log(`logs kept in ${runDir}`);
     else run("rm", ["-rf", runDir]);
   });
   console.log(`rehearsal of ${nodeCount} nodes; work and logs in ${runDir} (removed at the end unless something fails)`);
