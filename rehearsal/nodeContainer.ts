@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { containerCgroups, removeContainerCgroups } from "./containerCgroup";
 import type { RehearsalNode } from "./privateNetwork";
 import { start, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
@@ -49,9 +50,14 @@ export interface NodeContainer {
 export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown): NodeContainer {
   const { node } = props;
   const log = openSync(join(props.logDir, `${node.name}.console.log`), "a");
+  const cgroups = containerCgroups(node.name);
+  // systemd-nspawn joins the container's own cgroups first (exec keeps the process).
   const child: ChildProcess = start(
-    "systemd-nspawn",
+    "sh",
     [
+      "-c",
+      'for dir in $REHEARSAL_CGROUPS; do echo "$$" >"$dir/cgroup.procs"; done; exec systemd-nspawn "$@"',
+      "systemd-nspawn",
       `--directory=${props.image}`,
       "--volatile=overlay",
       "--boot",
@@ -69,6 +75,7 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
       "--console=passive",
     ],
     log,
+    { env: { REHEARSAL_CGROUPS: cgroups.join(" ") } },
   );
   closeSync(log);
   child.unref();
@@ -86,6 +93,7 @@ export function bootNodeContainer(props: NodeContainerProps, teardown: Teardown)
       const pid = child.pid;
       if (!waitForSync(() => !isRunning(pid), 30, 0.5)) process.kill(pid, "SIGKILL");
     }
+    removeContainerCgroups(cgroups);
   };
   teardown.add(`container ${node.name}`, stop);
   // systemd-nspawn's one child is the container's init, whose root is the container's.

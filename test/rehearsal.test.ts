@@ -6,6 +6,7 @@ import { pkiContext } from "../constructs/pki";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { cloudInitState } from "../rehearsal/cloudInitState";
+import { managedHierarchies } from "../rehearsal/containerCgroup";
 import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
 import { rehearsalNodeRole } from "../rehearsal/workstationSide";
 import { configFrom } from "./helpers";
@@ -76,5 +77,19 @@ describe("the kafka-node role the rehearsal serves", () => {
     const role = rehearsalNodeRole(configFrom("--kafka.security", security), "http://192.0.2.1:8000", { health_timeout: 20 });
     expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "zookeeper", security, install_kafka: false });
     expect(role.override_attributes["zookeeper-cluster"]).toMatchObject({ mirrors: ["http://192.0.2.1:8000"], health_timeout: 20 });
+  });
+});
+
+describe("the rehearsal's containers' cgroups", () => {
+  it("gives each container its own cgroup in the hierarchies systemd manages: the named systemd and the unified ones on a hybrid host, the one cgroup2 elsewhere", () => {
+    const hybrid = [
+      "tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0",
+      "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0",
+      "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0",
+      "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0",
+    ].join("\n");
+    expect(managedHierarchies(hybrid)).toEqual(["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
+    expect(managedHierarchies("cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate 0 0\nproc /proc proc rw 0 0")).toEqual(["/sys/fs/cgroup"]);
+    expect(managedHierarchies("proc /proc proc rw 0 0")).toEqual([]);
   });
 });
