@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
@@ -448,6 +448,31 @@ describe("spark-node user data", () => {
       expect(read(held.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${original}\n`);
       // One create, then each run stores the value it read again under the key (the file above is unchanged).
       expect(readFileSync(join(held.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(3);
+    });
+
+    it("rotates the secret as docs/spark.md says: with the parameter deleted, the master's next setup publishes a new one, uses it and restarts; a worker's next setup takes it and restarts", () => {
+      const master = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV });
+      const store = join(master.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
+      const old = readFileSync(store, "utf8");
+      rmSync(store);
+      const before = calls(master.dir).length;
+      const rotated = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: master.dir });
+      expect(rotated.status).toBe(0);
+      const fresh = readFileSync(store, "utf8");
+      expect(fresh).toMatch(/^[0-9a-f]{64}$/);
+      expect(fresh).not.toBe(old);
+      expect(read(master.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${fresh}\n`);
+      expect(calls(master.dir).slice(before)).toContain("systemctl restart spark-master");
+      const worker = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: old, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") } });
+      const workerStore = join(worker.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
+      expect(read(worker.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${old}\n`);
+      mkdirSync(join(worker.dir, "work", "ssm"), { recursive: true });
+      writeFileSync(workerStore, fresh);
+      const workerBefore = calls(worker.dir).length;
+      const taken = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") }, dir: worker.dir });
+      expect(taken.status).toBe(0);
+      expect(read(worker.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${fresh}\n`);
+      expect(calls(worker.dir).slice(workerBefore)).toContain("systemctl restart spark-worker");
     });
 
     it("fails with a clear message when the master never says ALIVE, or never listens", () => {
