@@ -7,4 +7,7 @@ module.exports = {
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cli/"],
   transform: { "^.+\\.ts$": ["@swc/jest"] },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
+  // Jest's default leaves a core to itself (one worker on two cores), but its main process only
+  // waits: most suites spend their time in the bash they run, so every core gets a worker.
+  maxWorkers: "100%",
 };
