@@ -10,7 +10,7 @@ import { BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { KAFKA_PORTS, ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
-import { runBash, shellcheck, stubCalls as calls } from "./shell";
+import { runBash, shellcheck, stubCalls as calls, withSetting } from "./shell";
 import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 import { zookeeperMembersSsh } from "./clusterStubs";
 
@@ -781,7 +781,7 @@ describe("provisioner scripts", () => {
     const dynamicConfig = (roles: string): string => `process.roles=${roles}\ncontroller.quorum.bootstrap.servers=${OLD.map((ip) => `${ip}:9093`).join(",")}\n`;
     const upload = (json: string): string => new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).uploadDataBag({ bag: "kafka_bag", id: "kraft", json });
     const converge = (json: string, ips: readonly string[], waitAttempts = 120): string =>
-      new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).convergeNodes(ips, { bag: "kafka_bag", id: "kraft", json }).replace("KRAFT_WAIT_ATTEMPTS='120'", `KRAFT_WAIT_ATTEMPTS='${waitAttempts}'`);
+      withSetting(new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).convergeNodes(ips, { bag: "kafka_bag", id: "kraft", json }), "KRAFT_WAIT_ATTEMPTS", "120", String(waitAttempts));
     /** ssh as nodes answer: their config, kafka-metadata-quorum.sh from the stand-in, the client's summary. */
     const KRAFT_SSH = [
       MEMBER_SSH,

@@ -455,13 +455,14 @@ describe("the drain command (stub-run)", () => {
   });
 });
 
+// A roll guard's deployed wait is 60 looks 10 s apart; the runs that wait it out take 3 (each
+// look asks every stubbed node again).
+const shortWait = (script: string): string => withSetting(script, "ATTEMPTS", "60", "3");
+
 describe("roll-guard (stub-run)", () => {
   const zk = new KafkaProvisionScripts(configFrom());
   const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
   const guard = (scripts: KafkaProvisionScripts, previous: GuardedNode = broker(0)) => scripts.rollGuard(previous, "insight-dev-kafka-1");
-  // The deployed wait is 60 looks 10 s apart; the runs that wait it out take 3 (each look asks
-  // every stubbed node again).
-  const shortWait = (script: string): string => withSetting(script, "ATTEMPTS", "60", "3");
 
   it("waits 60 looks 10 s apart (10 minutes) after a node changes, and before the first", () => {
     for (const script of [guard(zk), guard(kraft), zk.firstRollGuard(broker(0))]) {
@@ -625,7 +626,7 @@ describe("the first node's roll guard (stub-run)", () => {
 
   it("stops the apply, every node untouched, when the cluster stays unhealthy", () => {
     const dir = cluster({ ...ZK_HEALTHY, "chef-nodes": "insight-dev-kafka-0\n", "api-versions": apiVersions([1, 2, 3]), "urp-left": "1000" });
-    const result = runBash(withSetting(first(), "ATTEMPTS", "60", "3"), { stubs, dir });
+    const result = runBash(shortWait(first()), { stubs, dir });
     expect(result.status).toBe(1);
     expect(result.output).toContain("the cluster is not healthy: waited 30s before insight-dev-kafka-0 changes (above: what is wrong); no node was touched; apply again once it is");
   });
