@@ -20,10 +20,14 @@ function argvFor(command: string, args: readonly string[], options: RunOptions):
 export function run(command: string, args: readonly string[], options: RunOptions = {}): string {
   const result = tryRun(command, args, options);
   if (result.status !== 0) {
-    const tail = result.output.trim().split("\n").slice(-15).join("\n");
-    throw new CommandError(`${command} ${args.join(" ")} exited ${result.status ?? "on a signal"}:\n${tail}`);
+    throw new CommandError(`${command} ${args.join(" ")} exited ${result.status ?? "on a signal"}:\n${failureTail(result.output)}`);
   }
   return result.output;
+}
+
+/** The last lines of a failed command's output, for its error message. */
+export function failureTail(output: string): string {
+  return output.trim().split("\n").slice(-15).join("\n");
 }
 
 /** Runs a command to its end and returns its status and output (stdout then stderr; stdout alone too), whatever they are. */

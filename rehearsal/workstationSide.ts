@@ -14,7 +14,7 @@ import { awaitFirstBoot } from "./cloudInitState";
 import { gzipAsTerraform, writeNoCloudSeed } from "./noCloudSeed";
 import { bootNodeContainer, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
-import { CommandError, run, runAsync, start, tryRun, waitForSync } from "./system";
+import { CommandError, failureTail, run, runAsync, start, tryRun, waitForSync } from "./system";
 import type { Teardown } from "./Teardown";
 
 const PROJECT = join(__dirname, "..");
@@ -247,8 +247,7 @@ export function runScript(script: string, name: string, net: PrivateNetwork, wor
   const result = tryRun("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
   const log = keepRunLog(name, result.output, workstation);
   if (result.status !== 0) {
-    const tail = result.output.trim().split("\n").slice(-15).join("\n");
-    throw new CommandError(`${name} exited ${result.status ?? "on a signal"} (whole output: ${log}):\n${tail}`);
+    throw new CommandError(`${name} exited ${result.status ?? "on a signal"} (whole output: ${log}):\n${failureTail(result.output)}`);
   }
   return result.output;
 }

@@ -463,13 +463,14 @@ describe("spark-node user data", () => {
       expect(fresh).not.toBe(old);
       expect(read(master.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${fresh}\n`);
       expect(calls(master.dir).slice(before)).toContain("systemctl restart spark-master");
-      const worker = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: old, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") } });
+      const workerEnv = { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") };
+      const worker = runBash(workerScript(), { stubs: STUBS, env: { ...workerEnv, SSM_PRESET: old } });
       const workerStore = join(worker.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
       expect(read(worker.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${old}\n`);
       mkdirSync(join(worker.dir, "work", "ssm"), { recursive: true });
       writeFileSync(workerStore, fresh);
       const workerBefore = calls(worker.dir).length;
-      const taken = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") }, dir: worker.dir });
+      const taken = runBash(workerScript(), { stubs: STUBS, env: workerEnv, dir: worker.dir });
       expect(taken.status).toBe(0);
       expect(read(worker.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${fresh}\n`);
       expect(calls(worker.dir).slice(workerBefore)).toContain("systemctl restart spark-worker");
