@@ -7,6 +7,7 @@ import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
 import { WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
+import { assertOneLeader, type SampleTimes } from "./leaderClaims";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
@@ -57,7 +58,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   // Every -Xmx on the member's java command line; the JVM takes the last.
   const heapFlags = (node: RehearsalNode): string[] => onNode(node, "ps -o args= -C java").match(/-Xmx\d+[mMgG]/g) ?? [];
   const unitProperty = (node: RehearsalNode, property: string): string => onNode(node, `systemctl show --property=${property} --value zookeeper.service`).trim();
-  const modes = (): Map<string, string> => new Map(members.map((node) => [node.ip, memberMode(net, node.ip)]));
+  const modes = (): Map<string, string> => memberModes(net, members.map((node) => node.ip));
   const ensemble = members.map((node) => node.ip);
   const pids = (): string[] => members.map((node) => unitProperty(node, "MainPID"));
   // What the nodes were last converged with: the first deploy's, until the checks move it to TLS.
@@ -174,14 +175,15 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     if (gaps.some((gap) => gap < 3)) throw new Error(`members restarted ${gaps.map((gap) => gap.toFixed(1)).join(" s, ")} s apart: not one at a time`);
     return { gaps, starts: restarts };
   };
+  // When each member's last stop began (0 if it never stopped), in monotonic seconds.
+  const stops = (): Map<string, number> => new Map(members.map((node) => [node.ip, Number(unitProperty(node, "ActiveExitTimestampMonotonic")) / 1e6]));
   // Running: the process answers on 2181, serving or (during an election) not yet. Never two
-  // members reporting leader in one sample.
-  const majorityAlwaysUp = (samples: Array<Map<string, string>>): number => {
+  // members reporting leader in one sample, but for a leader stopping (assertOneLeader).
+  const majorityAlwaysUp = (samples: Array<Map<string, string>>, times: SampleTimes): number => {
     if (samples.length === 0) throw new Error("no sample of the members was taken during the change");
     const fewestUp = Math.min(...samples.map((sample) => [...sample.values()].filter((mode) => mode !== "down").length));
     if (members.length > 1 && fewestUp < majority) throw new Error(`at one moment only ${fewestUp} of ${members.length} members were running (${samples.length} samples)`);
-    const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
-    if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+    assertOneLeader(samples, times, stops());
     return fewestUp;
   };
   const readThrough = (node: RehearsalNode, path: string, expected: string): void => {
@@ -270,7 +272,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         const gaps = roll.restarts ? restartGaps(pidsBefore).gaps : [];
         const restarted = members.filter((node, at) => unitProperty(node, "MainPID") !== pidsBefore[at]);
         if (!roll.restarts && restarted.length > 0) throw new Error(`restarted although nothing of ZooKeeper changed: ${restarted.map((node) => node.name).join(", ")}`);
-        const fewestUp = majorityAlwaysUp(samples);
+        const fewestUp = majorityAlwaysUp(samples, watch);
         const quorum = describeQuorum(modes(), members.length);
         const wrong = members.flatMap((node) => (quorumSettings(node) === roll.settings ? [] : [`${node.name}: ${quorumSettings(node)}`]));
         if (wrong.length > 0) throw new Error(`zoo.cfg is not ${roll.settings}: ${wrong.join("; ")}`);
@@ -452,7 +454,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const heaps = heapFlags(node);
       if (heaps[heaps.length - 1] !== `-Xmx${changedHeap}m`) throw new Error(`${node.name} still runs with ${heaps.join(" ")}`);
     }
-    const fewestUp = majorityAlwaysUp(samples);
+    const fewestUp = majorityAlwaysUp(samples, watch);
     // Each member stopped only once every member served again: in the last sample read before its
     // stop began (ActiveExitTimestamp), every member was the leader or a follower.
     const leads = members.map((node) => {
@@ -510,7 +512,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const samples = watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
     const gaps = members.length > 1 ? restartGaps(pidsBefore).gaps : [];
-    const fewestUp = majorityAlwaysUp(samples);
+    const fewestUp = majorityAlwaysUp(samples, watch);
     const moved = members.map((node) => {
       const left = onNode(node, "sudo sh -c 'ls -A /var/lib/zookeeper; grep ^dataDir= /etc/zookeeper/zoo.cfg'").trim();
       if (left !== `dataDir=${VOLUME_MOUNT}`) throw new Error(`${node.name}: /var/lib/zookeeper still holds data, or zoo.cfg names another dataDir: ${left.split("\n").join(" ")}`);
@@ -557,12 +559,12 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       zkCli(net, ensemble[0], `create ${path} written-before-the-replacement`);
       const filesBefore = dataFiles(replaced);
       const watch = watchMembers(net, members);
+      const stoppedAt = Number(process.hrtime.bigint()) / 1e9;
       await replace(replaced);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
       const samples = watch.stop();
       if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
-      const twoLeaders = samples.find((sample) => [...sample.values()].filter((mode) => mode === "leader").length > 1);
-      if (twoLeaders) throw new Error(`two leaders at one sample: ${describe(twoLeaders)}`);
+      assertOneLeader(samples, watch, new Map([[replaced.ip, stoppedAt]]));
       const filesAfter = dataFiles(replaced);
       const lost = filesBefore.filter((file) => !filesAfter.includes(file));
       if (lost.length > 0) throw new Error(`${replaced.name} came back without ${lost.join(", ")} (now ${filesAfter.join(", ")})`);
@@ -730,17 +732,48 @@ function knifeConfig(workstation: Workstation): string {
 
 /** The member's Mode from `srvr`; "not serving" when it runs without a quorum, "down" when nothing answers. */
 export function memberMode(net: PrivateNetwork, ip: string): string {
+  return memberModes(net, [ip]).get(ip) ?? "not serving";
+}
+
+/**
+ * Every member's Mode as memberMode reads it, all asked at once: members asked one after another
+ * can show an old leader read just before it stopped beside the leader elected after it.
+ */
+export function memberModes(net: PrivateNetwork, ips: readonly string[]): Map<string, string> {
   const asked = tryRun(
     "python3",
     [
       "-c",
-      "import socket, sys\ntry:\n    s = socket.create_connection((sys.argv[1], 2181), timeout=3)\nexcept OSError:\n    print('down'); sys.exit()\ns.sendall(b'srvr')\nprint(s.makefile().read())",
-      ip,
+      [
+        "import re, socket, sys, threading",
+        "modes = {}",
+        "def ask(ip):",
+        "    try:",
+        "        s = socket.create_connection((ip, 2181), timeout=3)",
+        "    except OSError:",
+        "        modes[ip] = 'down'",
+        "        return",
+        "    try:",
+        "        s.sendall(b'srvr')",
+        "        answer = s.makefile().read()",
+        "    except OSError:",
+        "        answer = ''",
+        "    found = re.search(r'^Mode: (\\w+)', answer, re.M)",
+        "    modes[ip] = found.group(1) if found else 'not serving'",
+        "threads = [threading.Thread(target=ask, args=(ip,)) for ip in sys.argv[1:]]",
+        "for thread in threads: thread.start()",
+        "for thread in threads: thread.join()",
+        "for ip in sys.argv[1:]: print(ip, modes[ip])",
+      ].join("\n"),
+      ...ips,
     ],
-    { netns: net.hostNetns, timeoutSeconds: 10 },
+    { netns: net.hostNetns, timeoutSeconds: 15 },
   );
-  if (asked.output.trim() === "down") return "down";
-  return /^Mode: (\w+)/m.exec(asked.output)?.[1] ?? "not serving";
+  const answered = new Map(asked.stdout.split("\n").flatMap((line) => {
+    const [ip, ...mode] = line.trim().split(" ");
+    return ip && mode.length > 0 ? [[ip, mode.join(" ")] as [string, string]] : [];
+  }));
+  return new Map(ips.map((ip) => [ip, answered.get(ip) ?? "not serving"]));
 }
 
 /** The membership a member reports in its answer to `conf`, as "<id> <address>" strings sorted by id; empty when it does not answer. */
@@ -759,18 +792,22 @@ function membershipOf(net: PrivateNetwork, ip: string): string[] {
 }
 
 /**
- * Samples every member's mode twice a second until stopped. `takenAt` holds, for each sample, the
- * monotonic time in seconds (the clock systemd's *TimestampMonotonic properties read, shared with
- * the containers) by which every mode in it had been read.
+ * Samples every member's mode twice a second until stopped. The times are monotonic seconds (the
+ * clock systemd's *TimestampMonotonic properties read, shared with the containers).
  */
-function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): { stop: () => Array<Map<string, string>>; takenAt: number[] } {
+function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): SampleTimes & { stop: () => Array<Map<string, string>> } {
   const samples: Array<Map<string, string>> = [];
+  const startedAt: number[] = [];
   const takenAt: number[] = [];
+  const now = (): number => Number(process.hrtime.bigint()) / 1e9;
   const timer = setInterval(() => {
-    samples.push(new Map(members.map((node) => [node.ip, memberMode(net, node.ip)])));
-    takenAt.push(Number(process.hrtime.bigint()) / 1e9);
+    const started = now();
+    samples.push(memberModes(net, members.map((node) => node.ip)));
+    startedAt.push(started);
+    takenAt.push(now());
   }, 500);
   return {
+    startedAt,
     takenAt,
     stop: () => {
       clearInterval(timer);

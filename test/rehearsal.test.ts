@@ -7,6 +7,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { cloudInitState } from "../rehearsal/cloudInitState";
 import { managedHierarchies } from "../rehearsal/containerCgroup";
+import { assertOneLeader } from "../rehearsal/leaderClaims";
 import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
 import { rehearsalNodeRole } from "../rehearsal/workstationSide";
 import { configFrom } from "./helpers";
@@ -91,5 +92,33 @@ describe("the rehearsal's containers' cgroups", () => {
     expect(managedHierarchies(hybrid)).toEqual(["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
     expect(managedHierarchies("cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate 0 0\nproc /proc proc rw 0 0")).toEqual(["/sys/fs/cgroup"]);
     expect(managedHierarchies("proc /proc proc rw 0 0")).toEqual([]);
+  });
+});
+
+describe("the rehearsal's reading of ZooKeeper leaders during a roll", () => {
+  const twoLeaders = [new Map([["192.0.2.11", "leader"], ["192.0.2.12", "follower"], ["192.0.2.13", "leader"]])];
+  // The sample was asked at 100 s and answered at 100.2 s.
+  const times = { startedAt: [100], takenAt: [100.2] };
+
+  beforeEach(() => jest.spyOn(console, "log").mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it("refuses two leaders when neither was stopping", () => {
+    expect(() => assertOneLeader(twoLeaders, times, new Map([["192.0.2.11", 0], ["192.0.2.13", 0]]))).toThrow("two leaders at one sample: 192.0.2.11 leader, 192.0.2.12 follower, 192.0.2.13 leader");
+  });
+
+  it("takes the old leader's last answer beside the new leader when its stop had begun, and says so", () => {
+    expect(() => assertOneLeader(twoLeaders, times, new Map([["192.0.2.11", 99.5]]))).not.toThrow();
+    expect(console.log).toHaveBeenCalledWith(expect.stringContaining("192.0.2.11, stopping for 0.7 s"));
+  });
+
+  it("refuses a claim from a leader whose stop began after the sample, or long before it", () => {
+    expect(() => assertOneLeader(twoLeaders, times, new Map([["192.0.2.11", 100.5]]))).toThrow("two leaders");
+    expect(() => assertOneLeader(twoLeaders, times, new Map([["192.0.2.11", 80]]))).toThrow("two leaders");
+  });
+
+  it("refuses three leaders even with one stopping", () => {
+    const three = [new Map([["192.0.2.11", "leader"], ["192.0.2.12", "leader"], ["192.0.2.13", "leader"]])];
+    expect(() => assertOneLeader(three, times, new Map([["192.0.2.11", 99.5]]))).toThrow("two leaders");
   });
 });
