@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import { Guardrails } from "../guardrails/Guardrails";
+import { ProviderLock } from "./ProviderLock";
 
 export interface PlatformStackProps {
   /** The validated platform config. */
@@ -29,8 +30,8 @@ export function localStatePath(stackId: string): string {
 }
 
 /**
- * What every stack of the platform shares: the AWS provider with default tags, the optional
- * shared S3 state backend, and the guardrails that run on each synth.
+ * What every stack of the platform shares: the AWS provider with default tags and its lock, the
+ * optional shared S3 state backend, and the guardrails that run on each synth.
  */
 export class PlatformStack extends TerraformStack {
   readonly config: PlatformConfig;
@@ -42,6 +43,7 @@ export class PlatformStack extends TerraformStack {
       region: props.config.region,
       defaultTags: [{ tags: platformTags(props.config) }],
     });
+    new ProviderLock(this);
     const state = props.config.state;
     if (state.bucket !== "") {
       const backend = new S3Backend(this, {

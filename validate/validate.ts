@@ -14,6 +14,7 @@ import { gunzipSync } from "node:zlib";
 import { App, type TerraformStack } from "cdktf";
 import { loadConfig } from "../config/loadConfig";
 import { buildPlatform } from "../stacks/buildPlatform";
+import { LOCK_FILE_NAME } from "../stacks/ProviderLock";
 import type { Json as PlatformJson, SynthesizedPlatform } from "../review/synthesizedPlatform";
 import { checkBootstrapOrder } from "./bootstrapOrder";
 import { forceNewCases, forceNewConfig, forceNewState, judgeCases, plannedActions } from "./forceNewPlan";
@@ -151,9 +152,14 @@ function validateStack(
   writeFileSync(join(dir, "scratch_backend_override.tf.json"), SCRATCH_BACKEND_OVERRIDE);
   const pinned = pinnedAwsVersion(json);
   const use = versionToUse(source, pinned);
-  if (use?.overridden) writeFileSync(join(dir, "provider_version_override.tf.json"), providerVersionOverride(use.version));
+  if (use?.overridden) {
+    writeFileSync(join(dir, "provider_version_override.tf.json"), providerVersionOverride(use.version));
+    // The project's lock holds the pinned version's hashes, which another version cannot match.
+    rmSync(join(dir, LOCK_FILE_NAME), { force: true });
+  }
 
-  const init = terraform(["init", "-input=false", "-no-color"], dir, env);
+  // With the pinned version, init installs it only as the lock says and may not change the lock.
+  const init = terraform(["init", "-input=false", "-no-color", ...(use?.overridden ? [] : ["-lockfile=readonly"])], dir, env);
   record(`${label} terraform init (aws ${use?.version ?? pinned})`, init.status === 0, init.status === 0 ? "" : firstLines(init.stderr || init.stdout));
   if (init.status !== 0) return;
   const validate = terraform(["validate", "-no-color"], dir, env);
@@ -350,7 +356,8 @@ function main(): void {
           warned = true;
           console.log(
             `\n!!! The stacks pin hashicorp/aws ${pinnedAwsVersion(json)}; the mirror has ${use.version}. validate runs against ${use.version} through an\n` +
-              `!!! override file in each scratch copy. An argument that only ${pinnedAwsVersion(json)} knows fails here, one that ${pinnedAwsVersion(json)} dropped passes.\n`,
+              `!!! override file in each scratch copy. An argument that only ${pinnedAwsVersion(json)} knows fails here, one that ${pinnedAwsVersion(json)} dropped passes.\n` +
+              `!!! The project's provider lock (${LOCK_FILE_NAME}, for ${pinnedAwsVersion(json)}) is left out of the scratch copies, so init checks no hash against it.\n`,
           );
         }
         mkdirSync(work, { recursive: true });

@@ -197,6 +197,12 @@ describe("the README's cdktf commands, run by the cdktf CLI against a recording 
       }
     });
 
+    it("initializes each stack against the project's provider lock: no -upgrade, no `terraform providers lock` from the registry", () => {
+      const inits = result().calls.filter((call) => ["init", "providers"].includes(call.args[0]));
+      if (entry.verb !== "output") expect(inits.filter((call) => call.args[0] === "init").map((call) => call.stack).sort()).toEqual([...entry.stacks].sort());
+      for (const call of inits) expect({ stack: call.stack, args: call.args.filter((arg) => arg === "-upgrade" || arg === "providers" || arg === "lock") }).toEqual({ stack: call.stack, args: [] });
+    });
+
     it("starts each stack only after the stacks it must follow have finished", () => {
       if (entry.verb !== "deploy" && entry.verb !== "destroy") return;
       const main = result().calls.filter((call) => isMainCall(entry.verb, call));
