@@ -947,7 +947,9 @@ describe("provisioner scripts", () => {
     it("refuses a second change while another run holds the quorum, before reading or changing anything", () => {
       const dir = dynamicCluster([1, 2, 3], [4]);
       mkdirSync(join(dir, "log"), { recursive: true });
-      const lock = spawn("flock", [join(dir, "log", "kraft-quorum.lock"), "sleep", "20"]);
+      // Its own process group, no pipes: the kill below takes flock's sleep too, and nothing of it
+      // keeps the test worker from exiting.
+      const lock = spawn("flock", [join(dir, "log", "kraft-quorum.lock"), "sleep", "20"], { detached: true, stdio: "ignore" });
       try {
         execFileSync("sh", ["-c", `for i in $(seq 50); do [ -e '${join(dir, "log", "kraft-quorum.lock")}' ] && exit 0; sleep 0.1; done; exit 1`]);
         const run = runBash(converge(kraftItem(4, [1, 2, 3, 4]), IPS.slice(0, 4)), { stubs: kraftStubs, dir });
@@ -955,7 +957,7 @@ describe("provisioner scripts", () => {
         expect(refusals(run.output)).toEqual([expect.stringContaining("REFUSED: another run is changing the KRaft controller quorum")]);
         expect(steps(dir)).toEqual([]);
       } finally {
-        lock.kill();
+        process.kill(-lock.pid!);
       }
     });
 
