@@ -7,7 +7,7 @@ import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
 import { WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
-import { assertOneLeader, type SampleTimes } from "./leaderClaims";
+import { assertOneLeader, describeModes, type SampleTimes } from "./leaderClaims";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
@@ -422,14 +422,14 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const before = modes();
       const leaderIp = [...before].find(([, mode]) => mode === "leader")?.[0];
       const leader = members.find((node) => node.ip === leaderIp);
-      if (!leader) throw new Error(`no leader to kill: ${describe(before)}`);
+      if (!leader) throw new Error(`no leader to kill: ${describeModes(before)}`);
       // As a crash would: SIGKILL to the member's JVM, which systemd must restart (Restart=on-failure).
       onNode(leader, `sudo sh -c 'kill -KILL "$(systemctl show --property=MainPID --value zookeeper.service)"'`);
       const newLeader = await waitFor(() => [...modes()].some(([ip, mode]) => ip !== leader.ip && mode === "leader"), 60);
-      if (!newLeader) throw new Error(`no other member became leader: ${describe(modes())}`);
+      if (!newLeader) throw new Error(`no other member became leader: ${describeModes(modes())}`);
       const back = await waitFor(() => ["leader", "follower"].includes(memberMode(net, leader.ip)), 90, 2000);
       if (!back) throw new Error(`${leader.name} did not come back (systemd Restart=on-failure): ${memberMode(net, leader.ip)}`);
-      return `${leader.name} killed; now ${describe(modes())}`;
+      return `${leader.name} killed; now ${describeModes(modes())}`;
     });
   }
 
@@ -563,13 +563,13 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       await replace(replaced);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
       const samples = watch.stop();
-      if (!ready) throw new Error(`no quorum after the replacement: ${describe(modes())}`);
+      if (!ready) throw new Error(`no quorum after the replacement: ${describeModes(modes())}`);
       assertOneLeader(samples, watch, new Map([[replaced.ip, stoppedAt]]));
       const filesAfter = dataFiles(replaced);
       const lost = filesBefore.filter((file) => !filesAfter.includes(file));
       if (lost.length > 0) throw new Error(`${replaced.name} came back without ${lost.join(", ")} (now ${filesAfter.join(", ")})`);
       readThrough(replaced, path, "written-before-the-replacement");
-      return `${replaced.name} registered again with its ${filesBefore.length} data files; ${describe(modes())}`;
+      return `${replaced.name} registered again with its ${filesBefore.length} data files; ${describeModes(modes())}`;
     });
 
     await checks.check("one member replaced with an empty volume: its bootstrap refuses to start it as an empty voter, the others keep their quorum", async () => {
@@ -599,9 +599,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const result = await runScriptAsync(scripts.bootstrapNode(state.provisioned[index], state.serverId), `bootstrap-${replaced.name}`, net, workstation);
       if (result.status !== 0) throw new Error(`the bootstrap failed: ${lastLines(result.output)}`);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
-      if (!ready) throw new Error(`no quorum with ${replaced.name} back: ${describe(modes())}`);
+      if (!ready) throw new Error(`no quorum with ${replaced.name} back: ${describeModes(modes())}`);
       readThrough(replaced, path, "written-before-the-replacement");
-      return describe(modes());
+      return describeModes(modes());
     });
   }
 
@@ -660,7 +660,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const at = watch.takenAt[index];
       handoverStart ??= at;
       if (leaders.length !== 2 || leaving.length !== 1 || at - handoverStart > HANDOVER_SECONDS) {
-        throw new Error(`two leaders at one sample${at > handoverStart ? ` (for ${(at - handoverStart).toFixed(1)} s)` : ""}: ${describe(sample)}`);
+        throw new Error(`two leaders at one sample${at > handoverStart ? ` (for ${(at - handoverStart).toFixed(1)} s)` : ""}: ${describeModes(sample)}`);
       }
       handovers += 1;
     });
@@ -861,19 +861,15 @@ function zkCli(net: PrivateNetwork, ip: string, command: string): string {
   return run(ZK_CLI, ["-server", `${ip}:2181`, ...command.split(" ")], { netns: net.hostNetns, timeoutSeconds: 60 });
 }
 
-function describe(modes: Map<string, string>): string {
-  return [...modes].map(([ip, mode]) => `${ip} ${mode}`).join(", ");
-}
-
 function describeQuorumOrNull(modes: Map<string, string>, size: number): string | null {
   const values = [...modes.values()];
   // standaloneEnabled=false: even a single member runs as a quorum (of one), so that it can grow.
   const expected = size === 1 ? values[0] === "leader" : values.filter((mode) => mode === "leader").length === 1 && values.filter((mode) => mode === "follower").length === size - 1;
-  return expected ? describe(modes) : null;
+  return expected ? describeModes(modes) : null;
 }
 
 function describeQuorum(modes: Map<string, string>, size: number): string {
   const described = describeQuorumOrNull(modes, size);
-  if (described === null) throw new Error(`expected one leader and ${size - 1} followers: ${describe(modes)}`);
+  if (described === null) throw new Error(`expected one leader and ${size - 1} followers: ${describeModes(modes)}`);
   return described;
 }

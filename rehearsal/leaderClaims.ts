@@ -23,12 +23,13 @@ export function assertOneLeader(samples: ReadonlyArray<Map<string, string>>, tim
       const stopped = stoppedAt.get(ip);
       return stopped !== undefined && stopped <= times.takenAt[index] && stopped >= times.startedAt[index] - STOPPING_LEADER_SECONDS;
     });
-    if (leaders.length !== 2 || stopping.length !== 1) throw new Error(`two leaders at one sample: ${described(sample)}`);
+    if (leaders.length !== 2 || stopping.length !== 1) throw new Error(`two leaders at one sample: ${describeModes(sample)}`);
     const since = times.takenAt[index] - (stoppedAt.get(stopping[0]) ?? 0);
-    console.log(`${stopping[0]}, stopping for ${since.toFixed(1)} s, still answered "leader" beside the new leader: ${described(sample)}`);
+    console.log(`${stopping[0]}, stopping for ${since.toFixed(1)} s, still answered "leader" beside the new leader: ${describeModes(sample)}`);
   });
 }
 
-function described(sample: Map<string, string>): string {
-  return [...sample].map(([ip, mode]) => `${ip} ${mode}`).join(", ");
+/** Members' modes as the rehearsal reports them: "<ip> <mode>, ...". */
+export function describeModes(modes: ReadonlyMap<string, string>): string {
+  return [...modes].map(([ip, mode]) => `${ip} ${mode}`).join(", ");
 }
