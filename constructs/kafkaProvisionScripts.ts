@@ -1,7 +1,7 @@
 import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
 import { architectureOf } from "../config/architecture";
 import { chefClientPackage, knifeConfigPath } from "./chefPackages";
-import { hostKeysParameter } from "./hostKeys";
+import { HOST_KEY_WAIT_ATTEMPTS, hostKeysParameter } from "./hostKeys";
 import { KAFKA_NODE_ROLE } from "./kafkaNodeRole";
 import { pkiContext } from "./pki";
 import type { NodeMonitoring } from "./monitoring/NodeMonitoring";
@@ -11,8 +11,6 @@ import { SETUP_COMMAND } from "./setupCommand";
 /** Bounds of the provisioner scripts: how long they wait for cloud-init, and for a node's SSH. */
 const SETUP_TIMEOUT_SECONDS = 1800;
 const SSH_WAIT_ATTEMPTS = 20;
-/** How long a bootstrap waits for the node to publish its host keys: it does so once its packages are in. */
-const HOST_KEY_WAIT_ATTEMPTS = 20;
 
 /**
  * The converge's health gates between restarts. The wait outlasts cp-ansible's (15 looks 5 s

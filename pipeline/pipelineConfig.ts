@@ -63,6 +63,9 @@ export interface PipelineConfig {
   readonly checkpoint_file_manager: string;
   readonly spark_master_url: string;
   readonly spark_master_ip: string;
+  /** The master's instance, and the SSM parameter where it published its SSH host keys. */
+  readonly spark_master_instance_id: string;
+  readonly spark_master_host_keys_parameter: string;
 }
 
 /** The pipeline's own settings. */
@@ -133,6 +136,8 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
   const masterUrl = text(outputs, "spark", "spark_master_url");
   const master = /^spark:\/\/([0-9.]+):\d+$/.exec(masterUrl);
   if (!master) throw new PipelineConfigError(`output spark_master_url ${masterUrl} is not spark://<ip>:<port>`);
+  const masterInstanceId = text(outputs, "spark", "spark_master_instance_id");
+  if (!/^i-[0-9a-f]{8,17}$/.test(masterInstanceId)) throw new PipelineConfigError(`output spark_master_instance_id ${masterInstanceId} is not an EC2 instance id (i-<hex>)`);
   const nodeIps = output(outputs, "kafka", "kafka_node_ips");
   if (!Array.isArray(nodeIps) || !nodeIps.every((ip) => typeof ip === "string" && /^[0-9.]+$/.test(ip))) {
     throw new PipelineConfigError(`output kafka_node_ips of stack kafka is ${JSON.stringify(nodeIps)}, not a list of IPs`);
@@ -164,6 +169,8 @@ export function pipelineConfig(outputs: StackOutputs, settings: PipelineSettings
     checkpoint_file_manager: cloudCheckpointFileManager(DEFAULT_CONFIG.spark.version) ?? "",
     spark_master_url: masterUrl,
     spark_master_ip: master[1],
+    spark_master_instance_id: masterInstanceId,
+    spark_master_host_keys_parameter: text(outputs, "spark", "spark_master_host_keys_parameter"),
   };
 }
 

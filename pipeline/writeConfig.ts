@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import yargs from "yargs/yargs";
+import { HOST_KEY_WAIT_ATTEMPTS } from "../constructs/hostKeys";
 import { renderScript } from "../constructs/renderScript";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
 
@@ -20,6 +21,8 @@ export function pipelineScript(config: PipelineConfig): string {
     scriptName: "smart-money",
     masterIp: config.spark_master_ip,
     masterUrl: config.spark_master_url,
+    hostKeys: { region: config.region, parameter: config.spark_master_host_keys_parameter, file: "", waitAttempts: HOST_KEY_WAIT_ATTEMPTS },
+    masterInstanceId: config.spark_master_instance_id,
     kafkaNodeIp: config.kafka_node_ips[0],
     bootstrapServers: config.kafka_bootstrap_servers,
     kafkaTls: Object.keys(config.kafka_options).length > 0,

@@ -1,10 +1,11 @@
-import { TerraformOutput } from "cdktf";
+import { Lazy, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import type { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { HardenedInstance } from "../constructs/HardenedInstance";
+import { hostKeysParameter, publishHostKeysPolicyJson } from "../constructs/hostKeys";
 import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
@@ -173,14 +174,24 @@ export class SparkStack extends PlatformStack {
       kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
+    // Only a node can vouch for its host keys: its role writes its own parameter alone. The
+    // document sits under the node, as the Kafka nodes' do, so the plan review tells a node added
+    // later (its siblings' path and grant) apart from new access.
+    const publishHostKeys = new Map<string, string>();
+    const publishHostKeysPolicy = (name: string): string => Lazy.stringValue({ produce: () => publishHostKeys.get(name) });
+    const grantPublishHostKeys = (node: HardenedInstance, name: string): void => {
+      publishHostKeys.set(name, publishHostKeysPolicyJson(node, "publish-host-keys", props.config.region, hostKeysParameter(props.config, name)));
+    };
+
     this.logGroups = new ServiceLogGroups(this, "log-groups", { config: props.config, services: ["spark-master", "spark-worker"], purpose: "spark" });
 
     const monitoring = (id: string, name: string, kind: "spark-master" | "spark-worker", instanceType: string): NodeMonitoring =>
       new NodeMonitoring(this, id, { config: props.config, nodeName: name, kind, architecture: architectureOf(instanceType) });
     const masterMonitoring = monitoring("master-monitoring", this.resourceName("spark-master"), "spark-master", spark.masterInstanceType);
     const sparkExporter = { ...JMX_EXPORTER, port: EXPORTER_PORTS["spark-master"], rules: sparkMasterExporterRules() };
+    const masterName = this.resourceName("spark-master");
     this.master = new HardenedInstance(this, "master", {
-      name: this.resourceName("spark-master"),
+      name: masterName,
       ubuntuRelease: spark.ubuntuRelease,
       instanceType: spark.masterInstanceType,
       subnetId: privateSubnets[0].id,
@@ -197,10 +208,12 @@ export class SparkStack extends PlatformStack {
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
         "read-kafka-client-identity": readClientIdentity,
         "cloudwatch-agent": masterMonitoring.policyJson,
+        "publish-host-keys": publishHostKeysPolicy(masterName),
       },
       userData: renderScript("spark-node", {
         ...scriptContext,
         ...masterMonitoring.scriptContext,
+        hostKeysParameter: hostKeysParameter(props.config, masterName),
         sparkExporter,
         role: "master",
         isMaster: true,
@@ -209,12 +222,14 @@ export class SparkStack extends PlatformStack {
       dependsOn: masterMonitoring.parameters,
     });
     masterMonitoring.attach(this.master);
+    grantPublishHostKeys(this.master, masterName);
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
       const subnet = privateSubnets[index % privateSubnets.length];
-      const workerMonitoring = monitoring(`worker-${index}-monitoring`, this.resourceName(`spark-worker-${index}`), "spark-worker", spark.workerInstanceType);
+      const workerName = this.resourceName(`spark-worker-${index}`);
+      const workerMonitoring = monitoring(`worker-${index}-monitoring`, workerName, "spark-worker", spark.workerInstanceType);
       const worker = new HardenedInstance(this, `worker-${index}`, {
-        name: this.resourceName(`spark-worker-${index}`),
+        name: workerName,
         ubuntuRelease: spark.ubuntuRelease,
         instanceType: spark.workerInstanceType,
         subnetId: subnet.id,
@@ -229,11 +244,20 @@ export class SparkStack extends PlatformStack {
           "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
           "read-kafka-client-identity": readClientIdentity,
           "cloudwatch-agent": workerMonitoring.policyJson,
+          "publish-host-keys": publishHostKeysPolicy(workerName),
         },
-        userData: renderScript("spark-node", { ...scriptContext, ...workerMonitoring.scriptContext, role: "worker", isMaster: false, masterIp: this.master.privateIp }),
+        userData: renderScript("spark-node", {
+          ...scriptContext,
+          ...workerMonitoring.scriptContext,
+          hostKeysParameter: hostKeysParameter(props.config, workerName),
+          role: "worker",
+          isMaster: false,
+          masterIp: this.master.privateIp,
+        }),
         dependsOn: workerMonitoring.parameters,
       });
       workerMonitoring.attach(worker);
+      grantPublishHostKeys(worker, workerName);
       return worker;
     });
 
@@ -260,6 +284,12 @@ export class SparkStack extends PlatformStack {
     new TerraformOutput(this, "spark_master_ui", {
       description: "Open the master UI through the workstation (the UIs are never public)",
       value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} ubuntu@<workstation public IP>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
+    });
+    // The pipeline's commands trust the master's SSH host key only as this instance published it.
+    new TerraformOutput(this, "spark_master_instance_id", { value: this.master.instance.id, description: "The Spark master's instance id, the first line of what it publishes as its SSH host keys" });
+    new TerraformOutput(this, "spark_master_host_keys_parameter", {
+      value: hostKeysParameter(props.config, masterName),
+      description: "The SSM parameter where the Spark master publishes its SSH host keys",
     });
     new TerraformOutput(this, "spark_worker_ips", { value: this.workers.map((worker) => worker.privateIp), description: "The Spark workers' private IPs" });
     // The driver runs on the master, inside the cluster's security group: no Spark port opens to

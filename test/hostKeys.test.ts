@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { hostKeysParameter } from "../constructs/hostKeys";
 import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { renderScript } from "../constructs/renderScript";
-import { configFrom, dataOf, platformStackJson, resourcesOf, type Json } from "./helpers";
+import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
+import { configFrom, dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 
@@ -245,6 +246,25 @@ describe("host-key IAM", () => {
       const policy = policies.find((each: Json) => each.policy === `\${data.aws_iam_policy_document.${name}.json}`);
       expect(policy?.role).toMatch(new RegExp(`^\\$\\{aws_iam_role\\.node-${index}_role_[0-9A-F]{8}\\.id\\}$`));
     }
+  });
+
+  it("lets each Spark node put its own host-keys parameter and nothing else, and outputs where the master's are", () => {
+    const spark = platformStackJson("spark");
+    const documents = dataOf(spark, "aws_iam_policy_document");
+    const policies = Object.values(resourcesOf(spark, "aws_iam_role_policy")).filter((policy: Json) => policy.name === "publish-host-keys");
+    expect(policies).toHaveLength(4);
+    for (const [node, name] of [["master", "spark-master"], ["worker-0", "spark-worker-0"], ["worker-1", "spark-worker-1"], ["worker-2", "spark-worker-2"]]) {
+      const id = Object.keys(documents).find((key) => new RegExp(`^${node}_publish-host-keys_[0-9A-F]{8}$`).test(key)) as string;
+      expect(documents[id].statement).toEqual([{ sid: "PublishOwnHostKeys", actions: ["ssm:PutParameter"], resources: [expect.any(String)] }]);
+      expect(parameterOf(documents[id].statement[0].resources[0])).toBe(`/insight/dev/host-keys/insight-dev-${name}`);
+      const policy = policies.find((each: Json) => each.policy === `\${data.aws_iam_policy_document.${id}.json}`);
+      expect(policy?.role).toMatch(new RegExp(`^\\$\\{aws_iam_role\\.${node}_role_[0-9A-F]{8}\\.id\\}$`));
+      const instance = Object.entries(resourcesOf(spark, "aws_instance")).find(([key]) => key.startsWith(`${node}_`))?.[1] as Json;
+      expect(unescapeTerraformTemplate(userDataOf(spark, instance))).toContain(`HOST_KEYS_PARAMETER='/insight/dev/host-keys/insight-dev-${name}'`);
+    }
+    // What the pipeline's commands pin the master's keys by.
+    expect(spark.output.spark_master_host_keys_parameter.value).toBe("/insight/dev/host-keys/insight-dev-spark-master");
+    expect(spark.output.spark_master_instance_id.value).toMatch(/^\$\{aws_instance\.master_instance_[0-9A-F]{8}\.id\}$/);
   });
 
   it("lets the workstation read the host keys, and write none", () => {

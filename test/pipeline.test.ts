@@ -1,13 +1,35 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, type StackOutputs } from "../pipeline/pipelineConfig";
 import { pipelineScript } from "../pipeline/writeConfig";
 import { runBash, shellcheck, stubCalls } from "./shell";
+import { python3Stub } from "./stubs";
 
 /** What `npx cdktf output --outputs-file` writes for a deployed platform. */
 const OUTPUTS = JSON.parse(readFileSync(join(__dirname, "fixtures", "outputs.json"), "utf8")) as StackOutputs;
 const without = (stack: string, name: string): StackOutputs => ({ ...OUTPUTS, [stack]: Object.fromEntries(Object.entries(OUTPUTS[stack]).filter(([key]) => key !== name)) });
+
+/** Real host keys, made once, for the master's SSH: what it publishes, and a machine that is not it. */
+const keyDir = mkdtempSync(join(tmpdir(), "master-keys-"));
+const hostKey = (name: string): string => {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(keyDir, name)]);
+  return readFileSync(join(keyDir, `${name}.pub`), "utf8").split(" ").slice(0, 2).join(" ");
+};
+const MASTER_KEY = hostKey("master");
+const INTRUDER_KEY = hostKey("intruder");
+const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
+
+/** A workstation where the master published `published` (its instance id, then its keys) in SSM. */
+const workstation = (published = `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`): string => {
+  const dir = mkdtempSync(join(tmpdir(), "pipeline-run-"));
+  for (const sub of ["work/ssm", "root/home/ubuntu/.ssh", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), published);
+  return dir;
+};
+/** SSM (the master's published keys) and sudo (the global known_hosts) for the script's pinning of them. */
+const PINNING_STUBS = { sleep: "exit 0", python3: python3Stub(), sudo: '[[ $1 == -n ]] && shift; exec "$@"' };
 
 describe("the pipeline's config, from the deployed stacks' outputs", () => {
   const config = pipelineConfig(OUTPUTS);
@@ -40,6 +62,8 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
       checkpoint_file_manager: "",
       spark_master_url: "spark://10.0.16.20:7077",
       spark_master_ip: "10.0.16.20",
+      spark_master_instance_id: "i-0bbbbbbbbbbbbbbb2",
+      spark_master_host_keys_parameter: "/insight/dev/host-keys/insight-dev-spark-master",
     });
   });
 
@@ -58,6 +82,9 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
     );
     expect(() => pipelineConfig({ ...OUTPUTS, spark: { spark_master_url: "10.0.16.20:7077" } })).toThrow("output spark_master_url 10.0.16.20:7077 is not spark://<ip>:<port>");
     expect(() => pipelineConfig({ ...OUTPUTS, kafka: { ...OUTPUTS.kafka, kafka_node_ips: "10.0.16.5" } })).toThrow('output kafka_node_ips of stack kafka is "10.0.16.5", not a list of IPs');
+    // A spark stack deployed before its master published its host keys: deploy it again first.
+    expect(() => pipelineConfig(without("spark", "spark_master_instance_id"))).toThrow("output spark_master_instance_id of stack spark is missing: deploy the spark stack");
+    expect(() => pipelineConfig({ ...OUTPUTS, spark: { ...OUTPUTS.spark, spark_master_instance_id: "10.0.16.20" } })).toThrow("output spark_master_instance_id 10.0.16.20 is not an EC2 instance id (i-<hex>)");
   });
 
   it("refuses settings that cannot work, one line naming the flag", () => {
@@ -111,7 +138,7 @@ describe("the pipeline on a TLS platform", () => {
 
   it("starts the job only once the master holds the spark identity, fetching it now if the timer has not yet, and says how to get it otherwise", () => {
     const script = pipelineScript(config);
-    const start = (ssh: string) => runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- start\n"), { stubs: { sleep: "exit 0", ssh } });
+    const start = (ssh: string) => runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- start\n"), { dir: workstation(), stubs: { ...PINNING_STUBS, ssh } });
     // No identity and none to fetch: stops before spark-submit, naming the file and the remedy.
     const missing = start('case "$*" in *spark.pem*) exit 1 ;; *job.pid*) exit 1 ;; *) exit 0 ;; esac');
     expect(missing.status).not.toBe(0);
@@ -127,8 +154,8 @@ describe("the pipeline on a TLS platform", () => {
 
 describe("the workstation's pipeline script", () => {
   const script = pipelineScript(pipelineConfig(OUTPUTS));
-  const run = (command: string, stubs: Record<string, string> = {}) =>
-    runBash(script.replace("#!/usr/bin/env bash\n", `#!/usr/bin/env bash\nset -- ${command}\n`), { stubs: { sleep: "exit 0", ...stubs } });
+  const run = (command: string, stubs: Record<string, string> = {}, dir = workstation()) =>
+    runBash(script.replace("#!/usr/bin/env bash\n", `#!/usr/bin/env bash\nset -- ${command}\n`), { dir, stubs: { ...PINNING_STUBS, ...stubs } });
 
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");
@@ -195,7 +222,9 @@ describe("the workstation's pipeline script", () => {
     const file = join(dir, "build", "smart-money.sh");
     writeFileSync(file, script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- ship\n"));
     // scp keeps what it would copy to the master.
-    const shipped = runBash("", { dir, file, stubs: { sleep: "exit 0", ssh: "exit 0", scp: 'mkdir -p "$HOME/shipped"; for arg; do [[ -f $arg ]] && cp "$arg" "$HOME/shipped/"; done; exit 0' } });
+    for (const sub of ["work/ssm", "root/home/ubuntu/.ssh", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`);
+    const shipped = runBash("", { dir, file, stubs: { ...PINNING_STUBS, ssh: "exit 0", scp: 'mkdir -p "$HOME/shipped"; for arg; do [[ -f $arg ]] && cp "$arg" "$HOME/shipped/"; done; exit 0' } });
     expect(shipped.status).toBe(0);
     const properties = readFileSync(join(shipped.dir, "shipped", "log4j2.properties"), "utf8");
     expect(properties).toContain("rootLogger.level = warn\n");
@@ -214,6 +243,42 @@ describe("the workstation's pipeline script", () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("the job did not start; its log is 10.0.16.20:~/smart-money/job.log");
     expect(result.output).toContain("FAILED at step 'start the streaming job on spark://10.0.16.20:7077'");
+  });
+
+  // Like the real ssh with StrictHostKeyChecking=yes: the master answers with `MASTER_ANSWERS`,
+  // refused unless the known_hosts ssh is given holds it for the master's address.
+  const strictSsh = [
+    'known=""; prev=""; for arg; do [[ $prev == -o && $arg == UserKnownHostsFile=* ]] && known=${arg#UserKnownHostsFile=}; prev=$arg; done',
+    '[[ " $* " == *" StrictHostKeyChecking=yes "* && -n $known ]] || { echo "not strict" >&2; exit 255; }',
+    'grep -qxF "10.0.16.20 ${MASTER_ANSWERS}" "$known" || { echo "Host key verification failed." >&2; exit 255; }',
+    // Then the master: no job runs.
+    'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 1; exit 0',
+  ].join("\n");
+
+  it("trusts the master's SSH host key only as the master's instance published it, before its first connection", () => {
+    const dir = workstation();
+    // A key an earlier master left at the same address goes.
+    writeFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), `10.0.16.20 ${INTRUDER_KEY}\n10.0.16.5 ${INTRUDER_KEY}\n`);
+    const result = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir, stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: MASTER_KEY } });
+    expect(result.status).toBe(0);
+    expect(result.output).toContain(`spark-master (10.0.16.20): trusting only the 1 host keys i-0bbbbbbbbbbbbbbb2 published in ${MASTER_HOST_KEYS}`);
+    expect(result.output).toContain("the job is not running");
+    expect(readFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), "utf8")).toBe(`10.0.16.5 ${INTRUDER_KEY}\n10.0.16.20 ${MASTER_KEY}\n`);
+    const sshCalls = stubCalls(dir).filter((call) => call.startsWith("ssh "));
+    expect(sshCalls.length).toBeGreaterThan(0);
+    for (const call of sshCalls) expect(call).toContain(`-o UserKnownHostsFile=${join(dir, "root/home/ubuntu/.ssh/known_hosts")} -o StrictHostKeyChecking=yes`);
+  });
+
+  it("refuses a master that answers with another key, and waits for keys the current master published", () => {
+    const intruder = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir: workstation(), stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: INTRUDER_KEY } });
+    expect(intruder.status).not.toBe(0);
+    expect(intruder.output).toContain("Host key verification failed.");
+    // The parameter still holds what a replaced master published: no connection at all.
+    const stale = run("status", { ssh: "exit 0" }, workstation(`i-0old0000000000000\n${INTRUDER_KEY}\n`));
+    expect(stale.status).not.toBe(0);
+    expect(stale.output).toContain(`${MASTER_HOST_KEYS} holds no SSH host keys published by i-0bbbbbbbbbbbbbbb2 (it holds: i-0old0000000000000); spark-master publishes them at its first boot (see /var/log/platform/spark-node.log there)`);
+    expect(stale.output).toContain(`FAILED at step 'trust only the SSH host keys the Spark master 10.0.16.20 published in ${MASTER_HOST_KEYS}'`);
+    expect(stubCalls(stale.dir).filter((call) => call.startsWith("ssh ") || call.startsWith("scp "))).toEqual([]);
   });
 
   it("stops nothing when nothing runs, and refuses a command it does not know", () => {

@@ -93,6 +93,7 @@ describe("SparkStack", () => {
     const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).map((policy) => policy.name).sort();
     expect(policies).toEqual([
       ...Array(4).fill("cloudwatch-agent"),
+      ...Array(4).fill("publish-host-keys"),
       "publish-spark-secret",
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),
@@ -196,10 +197,28 @@ const masterListing = (host: string, state: string): string =>
   JSON.stringify({ status: "ALIVE", aliveworkers: 1, workers: [{ id: "worker-1", host, port: 7078, state }] });
 
 const SECRET_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/5a4b3c2d-spark";
+const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
 const masterScript = (context: Record<string, unknown> = {}): string =>
-  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "master", isMaster: true, secretKmsKey: SECRET_KMS_KEY, ...context });
+  renderScript("spark-node", {
+    ...CONTEXT,
+    sparkSha512: TARBALL_SHA512,
+    role: "master",
+    isMaster: true,
+    secretKmsKey: SECRET_KMS_KEY,
+    hostKeysParameter: MASTER_HOST_KEYS,
+    ...context,
+  });
 const workerScript = (): string =>
-  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5" });
+  renderScript("spark-node", { ...CONTEXT, sparkSha512: TARBALL_SHA512, role: "worker", isMaster: false, masterIp: "10.0.16.5", hostKeysParameter: "/insight/dev/host-keys/insight-dev-spark-worker-0" });
+
+/** A fresh node's directory, with the SSH host key cloud-init makes before user data runs. */
+const SPARK_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOo0SparkNodeHostKeyForTheTests0000000000000";
+const sparkNode = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "spark-node-"));
+  mkdirSync(join(dir, "root/etc/ssh"), { recursive: true });
+  writeFileSync(join(dir, "root/etc/ssh/ssh_host_ed25519_key.pub"), `${SPARK_HOST_KEY} root@spark\n`);
+  return dir;
+};
 
 /** Commands a fresh Ubuntu node would run, replaced by stubs that keep their state in WORK_DIR. */
 const STUBS = {
@@ -280,7 +299,7 @@ describe("spark-node user data", () => {
   });
 
   describe("on the master", () => {
-    const first = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV });
+    const first = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: sparkNode() });
 
     it("finishes once the master serves: 7077 listens and its UI's JSON says ALIVE", () => {
       expect(first.output).toContain("spark-master is serving spark://10.0.16.5:7077");
@@ -315,11 +334,17 @@ describe("spark-node user data", () => {
     });
 
     const secret = (): string => readFileSync(join(first.dir, "work", "ssm", "_insight_dev_spark_auth-secret"), "utf8");
+    /** The writes of the secret's parameter (the node also puts its host keys in another). */
+    const secretPuts = (dir: string): string[] =>
+      readFileSync(join(dir, "work", "ssm-puts"), "utf8")
+        .trim()
+        .split("\n")
+        .filter((put) => put.startsWith("/insight/dev/spark/auth-secret "));
 
     it("generates a 64-hex-digit secret and publishes it as a SecureString under the spark stack's KMS key", () => {
       expect(secret()).toMatch(/^[0-9a-f]{64}$/);
       // Created, then stored again under the key as read: the second write changes no value.
-      expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/spark/auth-secret ${SECRET_KMS_KEY}\n`.repeat(2));
+      expect(secretPuts(first.dir)).toEqual(Array(2).fill(`/insight/dev/spark/auth-secret ${SECRET_KMS_KEY}`));
       expect(masterScript()).toMatch(/put_parameter\(Name=sys\.argv\[1\], Type="SecureString", KeyId=sys\.argv\[2\]/);
     });
 
@@ -356,7 +381,7 @@ describe("spark-node user data", () => {
 
     it("keeps no jar that matches the sha512 but not a second source's digest", () => {
       const wrongSecondSource = [{ ...JARS[0], checksum: `${TARBALL_SHA512} ${digest("sha1", "another jar")}` }];
-      const run = runBash(masterScript({ jars: wrongSecondSource }), { stubs: STUBS, env: MASTER_ENV });
+      const run = runBash(masterScript({ jars: wrongSecondSource }), { stubs: STUBS, env: MASTER_ENV, dir: sparkNode() });
       expect(run.status).not.toBe(0);
       expect(run.output).toContain("checksum mismatch for https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.4.2/hadoop-aws-3.4.2.jar");
       expect(run.output).toContain("FAILED at step 'add the S3 and Kafka connectors to Spark's jars'");
@@ -384,6 +409,17 @@ describe("spark-node user data", () => {
       expect(read(first.dir, "etc/spark/spark-env.sh")).toContain("PYSPARK_PYTHON=/usr/bin/python3\n");
     });
 
+    it("publishes its instance id and SSH host keys to its own parameter, where the workstation's pipeline commands read them", () => {
+      expect(first.output).toContain(`published 1 SSH host keys to ${MASTER_HOST_KEYS}`);
+      expect(readFileSync(join(first.dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), "utf8")).toBe(`i-0123456789abcdef0\n${SPARK_HOST_KEY}\n`);
+    });
+
+    it("fails its setup, naming the step, when sshd has no host key to publish", () => {
+      const run = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(`FAILED at step 'publish this node's SSH host keys to ${MASTER_HOST_KEYS}'`);
+    });
+
     it("never writes the secret to its log", () => {
       expect(readFileSync(join(first.dir, "log", "spark-node.log"), "utf8")).not.toContain(secret());
       expect(first.output).not.toContain(secret());
@@ -408,7 +444,7 @@ describe("spark-node user data", () => {
     });
 
     it("writes Spark's Kafka client identity as a PEM keystore readable by the spark group (executors, and ubuntu's drivers) and the CA as its truststore", () => {
-      const dir = runBash("exit 0").dir;
+      const dir = runBash("exit 0", { dir: sparkNode() }).dir;
       const scratch = mkdtempSync(join(tmpdir(), "spark-identity-"));
       const openssl = (...args: string[]): string => execFileSync("openssl", args, { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
       openssl("genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", join(scratch, "ca.key"));
@@ -439,7 +475,7 @@ describe("spark-node user data", () => {
     });
 
     it("never replaces the secret the workers hold, even when reading it fails at first (instance credentials not ready)", () => {
-      const held = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, SSM_GET_FAILS: "1" } });
+      const held = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, SSM_GET_FAILS: "1" }, dir: sparkNode() });
       const store = join(held.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
       const original = readFileSync(store, "utf8");
       const rerun = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, SSM_GET_FAILS: "2" }, dir: held.dir });
@@ -447,11 +483,11 @@ describe("spark-node user data", () => {
       expect(readFileSync(store, "utf8")).toBe(original);
       expect(read(held.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${original}\n`);
       // One create, then each run stores the value it read again under the key (the file above is unchanged).
-      expect(readFileSync(join(held.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(3);
+      expect(secretPuts(held.dir)).toHaveLength(3);
     });
 
     it("rotates the secret as docs/spark.md says: with the parameter deleted, the master's next setup publishes a new one, uses it and restarts; a worker's next setup takes it and restarts", () => {
-      const master = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV });
+      const master = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir: sparkNode() });
       const store = join(master.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
       const old = readFileSync(store, "utf8");
       rmSync(store);
@@ -464,7 +500,7 @@ describe("spark-node user data", () => {
       expect(read(master.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${fresh}\n`);
       expect(calls(master.dir).slice(before)).toContain("systemctl restart spark-master");
       const workerEnv = { DOWNLOAD_CONTENT: TARBALL, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") };
-      const worker = runBash(workerScript(), { stubs: STUBS, env: { ...workerEnv, SSM_PRESET: old } });
+      const worker = runBash(workerScript(), { stubs: STUBS, env: { ...workerEnv, SSM_PRESET: old }, dir: sparkNode() });
       const workerStore = join(worker.dir, "work", "ssm", "_insight_dev_spark_auth-secret");
       expect(read(worker.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${old}\n`);
       mkdirSync(join(worker.dir, "work", "ssm"), { recursive: true });
@@ -478,7 +514,7 @@ describe("spark-node user data", () => {
 
     it("fails with a clear message when the master never says ALIVE, or never listens", () => {
       for (const env of [{ MASTER_JSON: JSON.stringify({ status: "RECOVERING", workers: [] }) }, { MASTER_LISTENING: "no" }, { MASTER_JSON: "" }] as Record<string, string>[]) {
-        const run = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, ...env } });
+        const run = runBash(masterScript(), { stubs: STUBS, env: { ...MASTER_ENV, ...env }, dir: sparkNode() });
         expect(run.status).not.toBe(0);
         expect(run.output).toContain(
           "spark-master is not serving: nothing listens on 7077 or http://10.0.16.5:8080/json/ does not say ALIVE; see 'journalctl -u spark-master' and /var/log/spark",
@@ -490,7 +526,7 @@ describe("spark-node user data", () => {
 
   describe("on a worker", () => {
     const WORKER_ENV = { DOWNLOAD_CONTENT: TARBALL, SSM_PRESET: SECRET, LOCAL_IPV4: "10.0.32.7", MASTER_JSON: masterListing("10.0.32.7", "ALIVE") };
-    const run = runBash(workerScript(), { stubs: STUBS, env: WORKER_ENV });
+    const run = runBash(workerScript(), { stubs: STUBS, env: WORKER_ENV, dir: sparkNode() });
 
     it("registers with the master's private IP on 7077, and finishes once the master lists it as ALIVE", () => {
       expect(run.status).toBe(0);
@@ -512,7 +548,7 @@ describe("spark-node user data", () => {
 
     it("fails with a clear message when the master does not list it, or lists it dead", () => {
       for (const listing of [masterListing("10.0.32.99", "ALIVE"), masterListing("10.0.32.7", "DEAD")]) {
-        const failed = runBash(workerScript(), { stubs: STUBS, env: { ...WORKER_ENV, MASTER_JSON: listing } });
+        const failed = runBash(workerScript(), { stubs: STUBS, env: { ...WORKER_ENV, MASTER_JSON: listing }, dir: sparkNode() });
         expect(failed.status).not.toBe(0);
         expect(failed.output).toContain(
           "the master at http://10.0.16.5:8080/json/ does not list worker 10.0.32.7 as ALIVE; see 'journalctl -u spark-worker' and /var/log/spark here, and the master's log",
@@ -522,7 +558,7 @@ describe("spark-node user data", () => {
     });
 
     it("gives up with a clear message when the master never publishes the secret", () => {
-      const waiting = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL } });
+      const waiting = runBash(workerScript(), { stubs: STUBS, env: { DOWNLOAD_CONTENT: TARBALL }, dir: sparkNode() });
       expect(waiting.status).not.toBe(0);
       expect(waiting.output).toContain("timed out waiting for SSM parameter /insight/dev/spark/auth-secret; the master publishes it when it boots");
       expect(waiting.output).toContain("FAILED at step 'wait for the master's authentication secret'");
