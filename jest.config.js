@@ -10,7 +10,4 @@ module.exports = {
   // Jest's default leaves a core to itself (one worker on two cores), but its main process only
   // waits: most suites spend their time in the bash they run, so every core gets a worker.
   maxWorkers: "100%",
-  // CI runs the tests beside the rehearsal at the lowest CPU weight, where an asynchronous test may
-  // wait seconds for a core; jest's 5 s default would fail it for that alone.
-  testTimeout: 60_000,
 };
