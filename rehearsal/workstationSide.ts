@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, openSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
@@ -66,9 +66,9 @@ export function bundleEnv(): Record<string, string> {
 }
 
 /**
- * chef-zero (HTTPS, self-signed, which knife ssl fetch then trusts) and a plain HTTP server for
- * the ZooKeeper tarball and the chef repo, on the host side of the bridge; the deployer's key
- * pair; and a knife the checks use to read what the Chef server holds.
+ * chef-zero (HTTPS, self-signed; its certificate served as the Chef server publishes its own) and
+ * a plain HTTP server for the ZooKeeper tarball and the chef repo, on the host side of the bridge;
+ * the deployer's key pair; and a knife the checks use to read what the Chef server holds.
  */
 export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: string, teardown: Teardown): HostSide {
   const root = join(runDir, "host");
@@ -115,6 +115,11 @@ export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: st
   const serving = (): boolean => tryRun("curl", ["-sk", "--max-time", "2", `${serverUrl.replace(net.serverName, net.hostIp)}/`], { netns: net.hostNetns }).status === 0;
   if (!waitForSync(serving, 60)) throw new Error(`chef-zero did not answer on ${net.hostIp}:${CHEF_ZERO_PORT} within 60 s (see ${logDir}/chef-zero.log)`);
   run("knife", ["ssl", "fetch", "--config", join(knifeDir, "config.rb")], { netns: net.hostNetns, env });
+  // What the Chef server publishes in SSM (the certificate it presents, read on its own machine):
+  // the host's copy of chef-zero's, served beside the chef repo for the workstation to trust.
+  const [certificate] = readdirSync(join(knifeDir, "trusted_certs")).filter((file) => file.endsWith(".crt"));
+  if (certificate === undefined) throw new Error(`knife ssl fetch left no certificate of chef-zero in ${knifeDir}/trusted_certs`);
+  copyFileSync(join(knifeDir, "trusted_certs", certificate), join(repoDir, "server-certificate"));
   return { root, logDir, env, deployerKey, repoDir, serverUrl, repoUrl: `http://${net.hostIp}:${MIRROR_PORT}/${CHEF_REPO_PREFIX}` };
 }
 

@@ -225,12 +225,15 @@ export class ChefStack extends PlatformStack {
     });
     serverMonitoring.attach(this.server);
     const adminKeyParameter = `${parameterPath}/${this.server.instance.id}/admin-key`;
+    // The TLS certificate the server presents, which the workstation trusts as published here.
+    const serverCertParameter = `${parameterPath}/${this.server.instance.id}/certificate`;
     // Granted after the instance exists, since it names it; the server retries its publication.
     new IamRolePolicy(this, "server-publish-admin-key", {
       role: this.server.role.id,
       name: "publish-admin-key",
       policy: policy("server-publish-keys", [
         { sid: "PublishAdminKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
+        { sid: "PublishCertificate", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(serverCertParameter)] },
       ]),
     });
     const serverFqdn = this.server.instance.privateDns;
@@ -240,6 +243,7 @@ export class ChefStack extends PlatformStack {
     const pki = pkiParameters(config);
     const workstationKeysPolicy = policy("workstation-keys", [
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
+      { sid: "ReadServerCertificate", actions: ["ssm:GetParameter"], resources: [parameterArn(serverCertParameter)] },
       { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
       // Each Kafka node's SSH host keys, as the node published them: what knife and ssh trust.
       { sid: "ReadHostKeys", actions: ["ssm:GetParameter"], resources: [parameterArn(`${hostKeysPath(config)}/*`)] },
@@ -285,6 +289,7 @@ export class ChefStack extends PlatformStack {
         knifeConfig: knifeConfigPath(chef),
         serverFqdn,
         adminKeyParameter,
+        serverCertParameter,
         bootstrapKeyParameter: this.bootstrapKeyParameter,
         repoBucket: props.dataBucket.bucket,
         cookbooksKey,

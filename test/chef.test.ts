@@ -66,14 +66,19 @@ describe("ChefStack", () => {
     expect(resourceStartingWith(json, "aws_instance", "workstation").depends_on).toContain("aws_ssm_parameter.bootstrap-public-key");
   });
 
-  it("lets only the server write its admin key, under its own instance id, and only the workstation read it", () => {
+  it("lets only the server write its admin key and its certificate, under its own instance id, and only the workstation read them", () => {
     const documents = dataOf(json, "aws_iam_policy_document");
     const resources = (name: string, sid: string): string[] =>
       documents[name].statement.find((statement: Json) => statement.sid === sid).resources.map((arn: string) => arn.replace(/.*parameter/, ""));
     const adminKey = /^\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/admin-key$/;
-    expect(documents["server-publish-keys"].statement).toHaveLength(1);
-    expect(documents["server-publish-keys"].statement[0].actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
+    const certificate = /^\/insight\/dev\/chef\/\$\{aws_instance\.server_instance_[0-9A-F]{8}\.id\}\/certificate$/;
+    expect(documents["server-publish-keys"].statement.map((statement: Json) => statement.sid)).toEqual(["PublishAdminKey", "PublishCertificate"]);
+    for (const statement of documents["server-publish-keys"].statement) expect(statement.actions).toEqual(["ssm:PutParameter", "ssm:GetParameter"]);
     expect(resources("server-publish-keys", "PublishAdminKey")).toEqual([expect.stringMatching(adminKey)]);
+    // The TLS certificate it presents, beside the key: what the workstation trusts it by.
+    expect(resources("server-publish-keys", "PublishCertificate")).toEqual([expect.stringMatching(certificate)]);
+    expect(documents["workstation-keys"].statement.find((statement: Json) => statement.sid === "ReadServerCertificate")).toMatchObject({ actions: ["ssm:GetParameter"] });
+    expect(resources("workstation-keys", "ReadServerCertificate")).toEqual([expect.stringMatching(certificate)]);
     expect(resourcesOf(json, "aws_iam_role_policy")["server-publish-admin-key"]).toMatchObject({
       role: expect.stringMatching(/aws_iam_role\.server_role_[0-9A-F]{8}\.id/),
       policy: "${data.aws_iam_policy_document.server-publish-keys.json}",
@@ -233,6 +238,14 @@ const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
 const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
+const SERVER_CERT_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/certificate`;
+/** A real self-signed certificate, made once, for the name the server's nginx serves. */
+const SERVER_CERT = (() => {
+  const dir = mkdtempSync(join(tmpdir(), "chef-server-cert-"));
+  const file = join(dir, "server.crt");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "server.key"), "-out", file, "-subj", "/CN=ip-10-0-16-5.us-west-2.compute.internal", "-days", "1"], { stdio: "pipe" });
+  return { file, pem: readFileSync(file, "utf8") };
+})();
 const CHEF_REPO_DIGEST_PARAMETER = "/insight/dev/chef/chef-repo-sha256";
 const ADMIN_KEY_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/0f1e2d3c-chef";
 const PKI = pkiParameters(configFrom());
@@ -257,7 +270,8 @@ describe("chef-server user data", () => {
     ...COMMON_STUBS,
     curl: CURL_STUB,
     python3: python3Stub(),
-    openssl: opensslStub(),
+    // nginx, asked on the machine itself, presents SERVED_CERT; everything else is openssl's.
+    openssl: ['if [[ $1 == s_client ]]; then [[ " $* " == *" -connect 127.0.0.1:443 "* ]] && cat "$SERVED_CERT"; exit; fi', opensslStub()].join("\n"),
     "cinc-server-ctl": [
       'state="$WORK_DIR/chef-server"; mkdir -p "$state"',
       'fail_once() { [[ " ${FAIL_ONCE:-} " == *" $1 "* && ! -f "$state/failed-$1" ]] && touch "$state/failed-$1"; }',
@@ -291,7 +305,7 @@ describe("chef-server user data", () => {
     systemctl: "exit 0",
     runuser: "exit 0",
   };
-  const env = { DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: DEB_SHA512 };
+  const env = { DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: DEB_SHA512, SERVED_CERT: SERVER_CERT.file };
   const first = runBash(script, { stubs, env });
   const ssmPuts = (dir: string): string => readFileSync(join(dir, "work", "ssm-puts"), "utf8");
 
@@ -344,7 +358,7 @@ describe("chef-server user data", () => {
     expect(flaky.status).toBe(0);
     expect(calls(flaky.dir).filter((call) => call.startsWith("cinc-server-ctl user-create"))).toHaveLength(2);
     expect(calls(flaky.dir)).toContain("cinc-server-ctl org-user-add insight admin --admin");
-    expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n`);
+    expect(ssmPuts(flaky.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n${SERVER_CERT_PARAMETER} String\n`);
   });
 
   it("creates the organization with its admin in one call when nothing went wrong", () => {
@@ -363,12 +377,22 @@ describe("chef-server user data", () => {
     expect(published).toContain("BEGIN PRIVATE KEY");
   });
 
-  it("publishes only the admin key, as a SecureString under the server's own instance id and the chef stack's KMS key", () => {
-    expect(ssmPuts(first.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n`);
+  it("publishes the admin key, as a SecureString under the server's own instance id and the chef stack's KMS key, and its TLS certificate, as a String beside it", () => {
+    expect(ssmPuts(first.dir)).toBe(`${ADMIN_KEY_PARAMETER} ${ADMIN_KEY_KMS_KEY}\n${SERVER_CERT_PARAMETER} String\n`);
     expect(script).toMatch(/put_parameter\(Name=sys\.argv\[1\], Type="SecureString", KeyId=sys\.argv\[2\]/);
     expect(readFileSync(join(first.dir, "work/ssm", ADMIN_KEY_PARAMETER.replace(/\//g, "_")), "utf8")).toContain("admin");
     const replaced = runBash(script, { stubs, env: { ...env, INSTANCE_ID: "i-0fedcba9876543210" } });
-    expect(ssmPuts(replaced.dir)).toBe(`/insight/dev/chef/i-0fedcba9876543210/admin-key ${ADMIN_KEY_KMS_KEY}\n`);
+    expect(ssmPuts(replaced.dir)).toBe(`/insight/dev/chef/i-0fedcba9876543210/admin-key ${ADMIN_KEY_KMS_KEY}\n/insight/dev/chef/i-0fedcba9876543210/certificate String\n`);
+  });
+
+  it("publishes the certificate nginx presents on the server itself, the one the workstation then trusts, and again only when it changed", () => {
+    expect(readFileSync(join(first.dir, "work/ssm", SERVER_CERT_PARAMETER.replace(/\//g, "_")), "utf8")).toBe(SERVER_CERT.pem);
+    expect(calls(first.dir)).toContain("openssl s_client -connect 127.0.0.1:443 -servername ip-10-0-16-5.us-west-2.compute.internal");
+    // Nothing served yet (nginx still starting): retried, and the setup fails naming the step.
+    const silent = runBash(script, { stubs, env: { ...env, SERVED_CERT: "/nonexistent" } });
+    expect(silent.status).not.toBe(0);
+    expect(silent.output).toContain("FAILED at step 'publish the server's TLS certificate to SSM'");
+    expect(existsSync(join(silent.dir, "work/ssm", SERVER_CERT_PARAMETER.replace(/\//g, "_")))).toBe(false);
   });
 
   it("keeps no validator key: the organization's goes nowhere and nothing but the admin key is published", () => {
@@ -403,7 +427,7 @@ describe("chef-server user data", () => {
     expect(second.status).toBe(0);
     const newCalls = calls(first.dir).slice(before);
     expect(newCalls.filter((call) => /reconfigure|user-create|org-create|org-user-add|add-user-key|^dpkg |^apt-get |--output/.test(call))).toEqual([]);
-    expect(ssmPuts(first.dir).trim().split("\n")).toHaveLength(1);
+    expect(ssmPuts(first.dir).trim().split("\n")).toHaveLength(2);
   });
 });
 
@@ -415,6 +439,7 @@ describe("chef-workstation user data", () => {
     knifeConfig: knifeConfigPath(configFrom().chef),
     serverFqdn: "ip-10-0-16-5.us-west-2.compute.internal",
     adminKeyParameter: ADMIN_KEY_PARAMETER,
+    serverCertParameter: SERVER_CERT_PARAMETER,
     bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
     repoBucket: "insight-dev-data-1",
     cookbooksKey: "chef-repo/cookbooks.tar.gz",
@@ -442,6 +467,8 @@ describe("chef-workstation user data", () => {
     const dir = mkdtempSync(join(tmpdir(), "script-test-"));
     mkdirSync(join(dir, "work", "ssm"), { recursive: true });
     writeFileSync(join(dir, "work", "ssm", CHEF_REPO_DIGEST_PARAMETER.split("/").join("_")), digests);
+    // What the server published: the certificate its nginx presents.
+    writeFileSync(join(dir, "work", "ssm", SERVER_CERT_PARAMETER.split("/").join("_")), SERVER_CERT.pem);
     return dir;
   };
   /** A bucket holding these files under chef-repo/. */
@@ -462,7 +489,8 @@ describe("chef-workstation user data", () => {
     knife: [
       'config=${*: -1}; chef_dir=$(dirname "$config")',
       "case \"$1 $2\" in",
-      '  "ssl fetch") mkdir -p "$chef_dir/trusted_certs"; echo cert > "$chef_dir/trusted_certs/server.crt" ;;',
+      // The first answer at the server's address, which the setup must never trust.
+      '  "ssl fetch") mkdir -p "$chef_dir/trusted_certs"; echo "not the server\'s" > "$chef_dir/trusted_certs/intruder.crt" ;;',
       '  "client list") echo insight-validator ;;',
       "  *) exit 0 ;;",
       "esac",
@@ -496,9 +524,12 @@ describe("chef-workstation user data", () => {
     expect(script).not.toMatch(/validation_key|-validator|VALIDATOR/);
   });
 
-  it("fetches and checks the server certificate, then proves knife works with client list", () => {
+  it("trusts the server's certificate only as the server published it in SSM, checks it, then proves knife works with client list", () => {
     const knifeCalls = calls(first.dir).filter((call) => call.startsWith("knife "));
-    expect(knifeCalls.slice(0, 3).map((call) => call.split(" --config")[0])).toEqual(["knife ssl fetch", "knife ssl check", "knife client list"]);
+    expect(knifeCalls.slice(0, 2).map((call) => call.split(" --config")[0])).toEqual(["knife ssl check", "knife client list"]);
+    expect(knifeCalls.filter((call) => call.startsWith("knife ssl fetch"))).toEqual([]);
+    expect(readdirSync(join(chefDir, "trusted_certs"))).toEqual(["chef-server.crt"]);
+    expect(readFileSync(join(chefDir, "trusted_certs", "chef-server.crt"), "utf8")).toBe(SERVER_CERT.pem);
   });
 
   it("creates its bootstrap key pair and publishes only the public half, as a plain String", () => {
