@@ -242,14 +242,17 @@ export function stageChefRepo(config: PlatformConfig, net: PrivateNetwork, host:
   writeFileSync(join(host.repoDir, "roles.json"), rolesJson);
 }
 
+/** Variables a script run is given, as an operator would set them on the command line. */
+export type ScriptEnv = Readonly<Record<string, string>>;
+
 /**
  * Runs a provisioner script as Terraform's null_resource does: copies it to the workstation with
  * scp (the file provisioner) and runs `bash /tmp/platform-<name>.sh` there as ubuntu over SSH
  * (remote-exec), with the workstation's own sudo, cloud-init and knife.
  */
-export function runScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation): string {
+export function runScript(script: string, name: string, net: PrivateNetwork, workstation: Workstation, env: ScriptEnv = {}): string {
   const destination = copyScript(script, name, net, workstation);
-  const result = tryRun("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  const result = tryRun("ssh", [...deployerSsh(workstation), commandLine(destination, env)], { netns: net.hostNetns, timeoutSeconds: 1200 });
   const log = keepRunLog(name, result.output, workstation);
   if (result.status !== 0) {
     throw new CommandError(`${name} exited ${result.status ?? "on a signal"} (whole output: ${log}):\n${failureTail(result.output)}`);
@@ -257,11 +260,20 @@ export function runScript(script: string, name: string, net: PrivateNetwork, wor
   return result.output;
 }
 
-export async function runScriptAsync(script: string, name: string, net: PrivateNetwork, workstation: Workstation): Promise<{ status: number | null; output: string }> {
+export async function runScriptAsync(script: string, name: string, net: PrivateNetwork, workstation: Workstation, env: ScriptEnv = {}): Promise<{ status: number | null; output: string }> {
   const destination = copyScript(script, name, net, workstation);
-  const result = await runAsync("ssh", [...deployerSsh(workstation), `bash ${destination}`], { netns: net.hostNetns, timeoutSeconds: 1200 });
+  const result = await runAsync("ssh", [...deployerSsh(workstation), commandLine(destination, env)], { netns: net.hostNetns, timeoutSeconds: 1200 });
   keepRunLog(name, result.output, workstation);
   return result;
+}
+
+/** `NAME=value ... bash <script>`, as Terraform's remote-exec runs it (with no variables) or an operator. */
+export function commandLine(destination: string, env: ScriptEnv): string {
+  const assignments = Object.entries(env).map(([name, value]) => {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || !/^[\w.:/-]*$/.test(value)) throw new Error(`a script's variable ${name}=${value}: a name of capitals and a plain value only`);
+    return `${name}=${value} `;
+  });
+  return `${assignments.join("")}bash ${destination}`;
 }
 
 let runLogs = 0;

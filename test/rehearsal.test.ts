@@ -9,7 +9,7 @@ import { cloudInitState } from "../rehearsal/cloudInitState";
 import { managedHierarchies } from "../rehearsal/containerCgroup";
 import { assertOneLeader } from "../rehearsal/leaderClaims";
 import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
-import { rehearsalNodeRole } from "../rehearsal/workstationSide";
+import { commandLine, rehearsalNodeRole } from "../rehearsal/workstationSide";
 import { configFrom } from "./helpers";
 import { shellcheck } from "./shell";
 
@@ -78,6 +78,18 @@ describe("the kafka-node role the rehearsal serves", () => {
     const role = rehearsalNodeRole(configFrom("--kafka.security", security), "http://192.0.2.1:8000", { health_timeout: 20 });
     expect(role.override_attributes["insight-kafka-cluster"]).toEqual({ mode: "zookeeper", security, install_kafka: false });
     expect(role.override_attributes["zookeeper-cluster"]).toMatchObject({ mirrors: ["http://192.0.2.1:8000"], health_timeout: 20 });
+  });
+});
+
+describe("the rehearsal's runs of the workstation's scripts", () => {
+  it("runs a script as Terraform's remote-exec does, with an operator's variables in front when it has any", () => {
+    expect(commandLine("/tmp/converge-nodes.sh", {})).toBe("bash /tmp/converge-nodes.sh");
+    expect(commandLine("/tmp/converge-nodes.sh", { PLATFORM_HEALTH_POLL: "2" })).toBe("PLATFORM_HEALTH_POLL=2 bash /tmp/converge-nodes.sh");
+  });
+
+  it("refuses a variable the remote shell would read as more than a name and a value", () => {
+    expect(() => commandLine("/tmp/x.sh", { "A; rm": "1" })).toThrow("a script's variable A; rm=1: a name of capitals and a plain value only");
+    expect(() => commandLine("/tmp/x.sh", { POLL: "2 $(id)" })).toThrow("a name of capitals and a plain value only");
   });
 });
 
