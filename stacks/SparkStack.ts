@@ -174,15 +174,6 @@ export class SparkStack extends PlatformStack {
       kafkaClient: { keyParameter: pki.sparkKey, certParameter: pki.sparkCert, caCertParameter: pki.caCert, dir: NODE_TLS_DIR },
     };
 
-    // Only a node can vouch for its host keys: its role writes its own parameter alone. The
-    // document sits under the node, as the Kafka nodes' do, so the plan review tells a node added
-    // later (its siblings' path and grant) apart from new access.
-    const publishHostKeys = new Map<string, string>();
-    const publishHostKeysPolicy = (name: string): string => Lazy.stringValue({ produce: () => publishHostKeys.get(name) });
-    const grantPublishHostKeys = (node: HardenedInstance, name: string): void => {
-      publishHostKeys.set(name, publishHostKeysPolicyJson(node, "publish-host-keys", props.config.region, hostKeysParameter(props.config, name)));
-    };
-
     this.logGroups = new ServiceLogGroups(this, "log-groups", { config: props.config, services: ["spark-master", "spark-worker"], purpose: "spark" });
 
     const monitoring = (id: string, name: string, kind: "spark-master" | "spark-worker", instanceType: string): NodeMonitoring =>
@@ -208,7 +199,8 @@ export class SparkStack extends PlatformStack {
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
         "read-kafka-client-identity": readClientIdentity,
         "cloudwatch-agent": masterMonitoring.policyJson,
-        "publish-host-keys": publishHostKeysPolicy(masterName),
+        // Only a node can vouch for its host keys: its role writes its own parameter alone.
+        "publish-host-keys": Lazy.stringValue({ produce: () => masterPublishHostKeys }),
       },
       userData: renderScript("spark-node", {
         ...scriptContext,
@@ -222,7 +214,9 @@ export class SparkStack extends PlatformStack {
       dependsOn: masterMonitoring.parameters,
     });
     masterMonitoring.attach(this.master);
-    grantPublishHostKeys(this.master, masterName);
+    // Under the node, as the Kafka nodes' document: the plan review tells a node added later (its
+    // siblings' path and grant) apart from new access.
+    const masterPublishHostKeys = publishHostKeysPolicyJson(this.master, "publish-host-keys", props.config.region, hostKeysParameter(props.config, masterName));
 
     this.workers = Array.from({ length: spark.workers }, (_unused, index) => {
       const subnet = privateSubnets[index % privateSubnets.length];
@@ -244,7 +238,7 @@ export class SparkStack extends PlatformStack {
           "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
           "read-kafka-client-identity": readClientIdentity,
           "cloudwatch-agent": workerMonitoring.policyJson,
-          "publish-host-keys": publishHostKeysPolicy(workerName),
+          "publish-host-keys": Lazy.stringValue({ produce: () => publishHostKeys }),
         },
         userData: renderScript("spark-node", {
           ...scriptContext,
@@ -257,7 +251,7 @@ export class SparkStack extends PlatformStack {
         dependsOn: workerMonitoring.parameters,
       });
       workerMonitoring.attach(worker);
-      grantPublishHostKeys(worker, workerName);
+      const publishHostKeys = publishHostKeysPolicyJson(worker, "publish-host-keys", props.config.region, hostKeysParameter(props.config, workerName));
       return worker;
     });
 

@@ -21,9 +21,8 @@ const MASTER_KEY = hostKey("master");
 const INTRUDER_KEY = hostKey("intruder");
 const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
 
-/** A workstation where the master published `published` (its instance id, then its keys) in SSM. */
-const workstation = (published = `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`): string => {
-  const dir = mkdtempSync(join(tmpdir(), "pipeline-run-"));
+/** A workstation (`dir`) where the master published `published` (its instance id, then its keys) in SSM. */
+const workstation = (published = `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`, dir = mkdtempSync(join(tmpdir(), "pipeline-run-"))): string => {
   for (const sub of ["work/ssm", "root/home/ubuntu/.ssh", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), published);
   return dir;
@@ -222,8 +221,7 @@ describe("the workstation's pipeline script", () => {
     const file = join(dir, "build", "smart-money.sh");
     writeFileSync(file, script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- ship\n"));
     // scp keeps what it would copy to the master.
-    for (const sub of ["work/ssm", "root/home/ubuntu/.ssh", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
-    writeFileSync(join(dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`);
+    workstation(undefined, dir);
     const shipped = runBash("", { dir, file, stubs: { ...PINNING_STUBS, ssh: "exit 0", scp: 'mkdir -p "$HOME/shipped"; for arg; do [[ -f $arg ]] && cp "$arg" "$HOME/shipped/"; done; exit 0' } });
     expect(shipped.status).toBe(0);
     const properties = readFileSync(join(shipped.dir, "shipped", "log4j2.properties"), "utf8");
