@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const ensembleSize = config.kafka.zookeeperNodes;
   const host = await checks.step("chef-zero and the download mirror", () => startServices(net, zookeeper.mirrorDir, runDir, teardown));
   const machineBoot = { image, runDir, hostsFile: net.nodeHostsFile, teardown };
-  const workstation = await checks.step("workstation: booted by cloud-init from its gzipped user data, which uploads cookbooks and the kafka-node role", () => {
+  const workstation = await checks.step("workstation: booted by cloud-init from its gzipped user data, which uploads cookbooks and the kafka-node role through a knife that holds the admin key on no disk", () => {
     stageChefRepo(config, net, host);
     return bootWorkstation(config, net, host, machineBoot);
   });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
@@ -120,6 +120,8 @@ export function startServices(net: PrivateNetwork, mirrorDir: string, runDir: st
   const [certificate] = readdirSync(join(knifeDir, "trusted_certs")).filter((file) => file.endsWith(".crt"));
   if (certificate === undefined) throw new Error(`knife ssl fetch left no certificate of chef-zero in ${knifeDir}/trusted_certs`);
   copyFileSync(join(knifeDir, "trusted_certs", certificate), join(repoDir, "server-certificate"));
+  // What the server publishes as its admin key, which the workstation's knife reads at each start.
+  copyFileSync(join(knifeDir, "admin.pem"), join(repoDir, "admin-key"));
   return { root, logDir, env, deployerKey, repoDir, serverUrl, repoUrl: `http://${net.hostIp}:${MIRROR_PORT}/${CHEF_REPO_PREFIX}` };
 }
 
@@ -165,7 +167,7 @@ export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwor
   const machine = net.workstation;
   const script = renderScript(
     "chef-workstation",
-    { setupCommand: SETUP_COMMAND, knifeConfig: knifeConfigPath(config.chef), serverUrl: host.serverUrl, repoUrl: host.repoUrl, pki: pkiContext(config) },
+    { setupCommand: SETUP_COMMAND, workstationSetup: true, knifeConfig: knifeConfigPath(config.chef), serverUrl: host.serverUrl, repoUrl: host.repoUrl, pki: pkiContext(config) },
     { templatesDir: TEMPLATES_DIR },
   );
   const publicKey = run("ssh-keygen", ["-y", "-f", host.deployerKey]);
@@ -188,6 +190,11 @@ export async function bootWorkstation(config: PlatformConfig, net: PrivateNetwor
       const log = onWorkstation(workstation, "sudo tail -n 30 /var/log/platform/chef-workstation.log /var/log/cloud-init-output.log");
       throw new Error(`cloud-init on the workstation did not finish cleanly (${state.kind === "running" ? "still running after 900 s" : state.detail}):\n${log.output.trim()}`);
     }
+    // knife read the admin key for every upload above, and holds it in memory only.
+    const keyLine = readFileSync(join(host.repoDir, "admin-key"), "utf8").split("\n")[1];
+    // The line reaches grep on stdin: in sudo's arguments, the journal would keep it.
+    const holders = onWorkstation(workstation, `echo '${keyLine}' | sudo grep -rlsF -f - /home /root /etc /tmp /var/tmp /var/log /var/lib/cloud /usr/local`, 60);
+    if (holders.status !== 1) throw new Error(`the Chef admin key is on the workstation's disk (grep status ${holders.status}): ${holders.output.trim()}`);
     copyBootstrapKey(net, host, workstation);
     return workstation;
   }

@@ -285,6 +285,7 @@ export class ChefStack extends PlatformStack {
         ...common,
         ...workstationMonitoring.scriptContext,
         setupCommand: SETUP_COMMAND,
+        workstationSetup: true,
         package: packages.workstation,
         knifeConfig: knifeConfigPath(chef),
         serverFqdn,

@@ -10,7 +10,7 @@ import { ConfigError } from "../config/ConfigError";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
 import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { configFrom, dataOf, platformStackJson, resourceNamed, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
@@ -238,6 +238,7 @@ const DEB_SHA512 = createHash("sha512").update(DEB).digest("hex");
 const DEB_SHA256 = createHash("sha256").update(DEB).digest("hex");
 const SERVER_INSTANCE = "i-0123456789abcdef0";
 const ADMIN_KEY_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/admin-key`;
+const ADMIN_KEY_COMMAND = "/usr/local/bin/platform-chef-admin-key";
 const SERVER_CERT_PARAMETER = `/insight/dev/chef/${SERVER_INSTANCE}/certificate`;
 /** A real self-signed certificate, made once, for the name the server's nginx serves. */
 const SERVER_CERT = (() => {
@@ -434,6 +435,7 @@ describe("chef-server user data", () => {
 describe("chef-workstation user data", () => {
   const script = renderScript("chef-workstation", {
     setupCommand: SETUP_COMMAND,
+    workstationSetup: true,
     ...COMMON,
     package: { ...packages.workstation, checksum: DEB_SHA256 },
     knifeConfig: knifeConfigPath(configFrom().chef),
@@ -511,8 +513,47 @@ describe("chef-workstation user data", () => {
     const config = readFileSync(join(chefDir, "config.rb"), "utf8");
     expect(config).toContain('chef_server_url "https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight"\n');
     expect(config).toContain('node_name "admin"\n');
-    expect(config).toContain('client_key "#{current_dir}/admin.pem"\n');
-    expect(readFileSync(join(chefDir, "admin.pem"), "utf8")).toContain("BEGIN RSA PRIVATE KEY");
+    expect(config).toContain(`admin_key = IO.popen(["${ADMIN_KEY_COMMAND}"], &:read)\n`);
+    // client_key has a default path (/etc/chef/client.pem) that would win over the contents in
+    // the API calls that pass it explicitly (Chef::Node#save): it must be nil.
+    expect(config).toContain("client_key nil\nclient_key_contents admin_key\n");
+  });
+
+  it("keeps the admin key in no file: knife reads it at each start through a command only root may change", () => {
+    const command = join(first.dir, "root", ADMIN_KEY_COMMAND);
+    expect(statSync(command).mode & 0o777).toBe(0o755);
+    expect(readFileSync(command, "utf8")).toContain("WithDecryption=True");
+    const before = readFileSync(join(first.dir, "calls.log"), "utf8").length;
+    const printed = execFileSync(command, { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: join(first.dir, "work"), SSM_PRESET: keysPublished.SSM_PRESET }, encoding: "utf8" });
+    expect(printed.trim()).toBe(keysPublished.SSM_PRESET);
+    // One decrypting read of the admin key of the server deployed with this workstation.
+    const asked = readFileSync(join(first.dir, "calls.log"), "utf8").slice(before);
+    expect(asked).toMatch(/^python3 -c [^]*WithDecryption=True[^]* \/insight\/dev\/chef\/i-0123456789abcdef0\/admin-key us-west-2\n$/);
+    const holders = spawnSync("grep", ["-rlF", "--", "BEGIN RSA PRIVATE KEY", join(first.dir, "root")], { encoding: "utf8" });
+    expect({ status: holders.status, files: holders.stdout }).toEqual({ status: 1, files: "" });
+  });
+
+  it("knife's config, evaluated by Ruby as knife evaluates it, holds the key the command printed, and refuses to load without one", () => {
+    const evaluate = (command: string): { status: number | null; output: string } => {
+      const dir = mkdtempSync(join(tmpdir(), "knife-config-"));
+      const config = join(dir, "config.rb");
+      writeFileSync(config, readFileSync(join(chefDir, "config.rb"), "utf8").replaceAll(ADMIN_KEY_COMMAND, command));
+      // chef-config instance_evals the file in its Config; this records what the file sets.
+      const ruby = [
+        "settings = {}",
+        "config = Object.new",
+        "%i[node_name client_key client_key_contents chef_server_url trusted_certs_dir cookbook_path].each { |name| config.define_singleton_method(name) { |value| settings[name] = value } }",
+        "config.instance_eval(File.read(ARGV[0]), ARGV[0])",
+        'print settings[:client_key].inspect, "|", settings[:client_key_contents]',
+      ].join("\n");
+      const result = spawnSync("ruby", ["-e", ruby, config], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: join(first.dir, "work"), SSM_PRESET: keysPublished.SSM_PRESET }, encoding: "utf8" });
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+    const loaded = evaluate(join(first.dir, "root", ADMIN_KEY_COMMAND));
+    expect(loaded).toEqual({ status: 0, output: `nil|${keysPublished.SSM_PRESET}\n` });
+    const failing = evaluate("/bin/false");
+    expect(failing.status).not.toBe(0);
+    expect(failing.output).toContain("no Chef admin key from /bin/false");
   });
 
   it("bootstraps validatorless: knife's config names no validation key and none is on the workstation", () => {
@@ -520,7 +561,7 @@ describe("chef-workstation user data", () => {
     // With no validation key file, knife bootstrap creates each node's client with the admin's
     // key and copies no validator to the node.
     expect(config).not.toMatch(/validation_key|validation_client_name/);
-    expect(readdirSync(chefDir).filter((file) => file.endsWith(".pem"))).toEqual(["admin.pem"]);
+    expect(readdirSync(chefDir).filter((file) => file.endsWith(".pem"))).toEqual([]);
     expect(script).not.toMatch(/validation_key|-validator|VALIDATOR/);
   });
 
