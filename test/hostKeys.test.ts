@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +7,7 @@ import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
+import { realHostKey } from "./sshKeys";
 import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 
 const NODE = "insight-dev-kafka-0";
@@ -17,12 +17,13 @@ const INSTANCE = "i-0aaaaaaaaaaaaaaa1";
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
 
 /** Real host keys, made once: `<type> <base64>` by name. */
-const keyDir = mkdtempSync(join(tmpdir(), "host-keys-"));
-const keys: Record<string, string> = {};
-for (const [name, type] of [["ed25519", "ed25519"], ["ecdsa", "ecdsa"], ["rsa", "rsa"], ["other", "ed25519"], ["intruder", "ed25519"]]) {
-  execFileSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", "", "-C", `root@${name}`, "-f", join(keyDir, name)]);
-  keys[name] = readFileSync(join(keyDir, `${name}.pub`), "utf8").split(" ").slice(0, 2).join(" ");
-}
+const keys: Record<string, string> = {
+  ed25519: realHostKey("ed25519", "ed25519"),
+  ecdsa: realHostKey("ecdsa", "ecdsa"),
+  rsa: realHostKey("rsa", "rsa"),
+  other: realHostKey("other"),
+  intruder: realHostKey("intruder"),
+};
 const published = (instance: string, ...names: string[]): string => `${[instance, ...names.map((name) => keys[name])].join("\n")}\n`;
 
 describe("a Kafka node publishes its SSH host keys", () => {

@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, type StackOutputs } from "../pipeline/pipelineConfig";
 import { pipelineScript } from "../pipeline/writeConfig";
 import { runBash, shellcheck, stubCalls } from "./shell";
+import { realHostKey } from "./sshKeys";
 import { python3Stub } from "./stubs";
 
 /** What `npx cdktf output --outputs-file` writes for a deployed platform. */
@@ -12,13 +12,8 @@ const OUTPUTS = JSON.parse(readFileSync(join(__dirname, "fixtures", "outputs.jso
 const without = (stack: string, name: string): StackOutputs => ({ ...OUTPUTS, [stack]: Object.fromEntries(Object.entries(OUTPUTS[stack]).filter(([key]) => key !== name)) });
 
 /** Real host keys, made once, for the master's SSH: what it publishes, and a machine that is not it. */
-const keyDir = mkdtempSync(join(tmpdir(), "master-keys-"));
-const hostKey = (name: string): string => {
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(keyDir, name)]);
-  return readFileSync(join(keyDir, `${name}.pub`), "utf8").split(" ").slice(0, 2).join(" ");
-};
-const MASTER_KEY = hostKey("master");
-const INTRUDER_KEY = hostKey("intruder");
+const MASTER_KEY = realHostKey("master");
+const INTRUDER_KEY = realHostKey("intruder");
 const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
 
 /** A workstation (`dir`) where the master published `published` (its instance id, then its keys) in SSM. */
