@@ -513,7 +513,8 @@ describe("chef-workstation user data", () => {
     const config = readFileSync(join(chefDir, "config.rb"), "utf8");
     expect(config).toContain('chef_server_url "https://ip-10-0-16-5.us-west-2.compute.internal/organizations/insight"\n');
     expect(config).toContain('node_name "admin"\n');
-    expect(config).toContain(`admin_key = IO.popen(["${ADMIN_KEY_COMMAND}"], &:read)\n`);
+    // Bounded: a hung SSM read must not hold every knife start (and every retry of one).
+    expect(config).toContain(`admin_key = IO.popen(["timeout", "30", "${ADMIN_KEY_COMMAND}"], &:read)\n`);
     // client_key has a default path (/etc/chef/client.pem) that would win over the contents in
     // the API calls that pass it explicitly (Chef::Node#save): it must be nil.
     expect(config).toContain("client_key nil\nclient_key_contents admin_key\n");
@@ -529,6 +530,11 @@ describe("chef-workstation user data", () => {
     // One decrypting read of the admin key of the server deployed with this workstation.
     const asked = readFileSync(join(first.dir, "calls.log"), "utf8").slice(before);
     expect(asked).toMatch(/^python3 -c [^]*WithDecryption=True[^]* \/insight\/dev\/chef\/i-0123456789abcdef0\/admin-key us-west-2\n$/);
+    // A refused read (a role's permissions still spreading, throttling) is tried again.
+    const refusedOnce = spawnSync(command, { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: mkdtempSync(join(tmpdir(), "ssm-")), SSM_PRESET: keysPublished.SSM_PRESET, SSM_GET_FAILS: "1" }, encoding: "utf8" });
+    expect(refusedOnce.status).toBe(0);
+    expect(refusedOnce.stdout.trim()).toBe(keysPublished.SSM_PRESET);
+    expect(refusedOnce.stderr).toContain("[platform-chef-admin-key] attempt 1/3 failed: ssm_get /insight/dev/chef/i-0123456789abcdef0/admin-key; retrying in 2s");
     const holders = spawnSync("grep", ["-rlF", "--", "BEGIN RSA PRIVATE KEY", join(first.dir, "root")], { encoding: "utf8" });
     expect({ status: holders.status, files: holders.stdout }).toEqual({ status: 1, files: "" });
   });
