@@ -576,8 +576,8 @@ describe("provisioner scripts", () => {
     'state="$WORK_DIR/knife"; mkdir -p "$state"',
     'case "$1 $2" in',
     '  "node show") [[ -f "$state/node-$3" ]] ;;',
-    // `data bag show <bag> <item>` prints the item the server holds.
-    '  "data bag") [[ $3 == show && -n ${5:-} && $5 != --* ]] && { cat "$state/item.json" 2>/dev/null; exit; }; [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
+    // `data bag show <bag> <item>` prints the item the server holds, or knife's 404 when it holds none.
+    '  "data bag") [[ $3 == show && -n ${5:-} && $5 != --* ]] && { cat "$state/item.json" 2>/dev/null && exit; echo "ERROR: The object you are looking for could not be found" >&2; exit 100; }; [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
     '  bootstrap*) touch "$state/node-${NODE_NAME_FOR_STUB:-insight-dev-kafka-0}"; exit "${BOOTSTRAP_STATUS:-0}" ;;',
     "  *) exit 0 ;;",
     "esac",
@@ -686,6 +686,18 @@ describe("provisioner scripts", () => {
       expect(run.status).toBe(0);
       expect(run.output).toContain("the running ZooKeeper ensemble keeps its members: 1=10.0.16.5 2=10.0.32.6 3=10.0.48.7");
       expect(bagUploads(dir)).toHaveLength(1);
+    });
+
+    it("stops, uploading nothing, when knife cannot read the item the server holds for another reason than its absence", () => {
+      const dir = runningCluster(ensembleOf(OLD), zooItem(OLD));
+      // knife's own line when its config cannot read the admin key (SSM unreachable); a 404 would be "none".
+      const unreadable = `[[ "$1 $2 $3" == "data bag show" ]] && { echo "RuntimeError: no Chef admin key from /usr/local/bin/platform-chef-admin-key" >&2; exit 1; }\n${KNIFE}`;
+      const run = runBash(upload(zooItem(OLD)), { stubs: { ...memberStubs, knife: unreadable }, dir });
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain("could not read the data bag item zoo_bag/zookeeper from the Chef server: RuntimeError: no Chef admin key from /usr/local/bin/platform-chef-admin-key");
+      expect(run.output).toContain("FAILED at step 'read the running quorum from its members'");
+      expect(calls(dir).filter((call) => call.startsWith("knife data bag show zoo_bag zookeeper"))).toHaveLength(3);
+      expect(bagUploads(dir)).toEqual([]);
     });
 
     it("refuses zookeeperNodes 3 to 5 in one line naming the change and the safe way, before the item is written or uploaded", () => {
