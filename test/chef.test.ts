@@ -520,18 +520,26 @@ describe("chef-workstation user data", () => {
     expect(config).toContain("client_key nil\nclient_key_contents admin_key\n");
   });
 
+  /** The environment of a run of the admin-key command: the first run's stubs, SSM answering from `workDir`. */
+  const commandEnv = (workDir = join(first.dir, "work"), extra: Record<string, string> = {}): Record<string, string> => ({
+    PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`,
+    WORK_DIR: workDir,
+    SSM_PRESET: keysPublished.SSM_PRESET,
+    ...extra,
+  });
+
   it("keeps the admin key in no file: knife reads it at each start through a command only root may change", () => {
     const command = join(first.dir, "root", ADMIN_KEY_COMMAND);
     expect(statSync(command).mode & 0o777).toBe(0o755);
     expect(readFileSync(command, "utf8")).toContain("WithDecryption=True");
     const before = readFileSync(join(first.dir, "calls.log"), "utf8").length;
-    const printed = execFileSync(command, { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: join(first.dir, "work"), SSM_PRESET: keysPublished.SSM_PRESET }, encoding: "utf8" });
+    const printed = execFileSync(command, { env: commandEnv(), encoding: "utf8" });
     expect(printed.trim()).toBe(keysPublished.SSM_PRESET);
     // One decrypting read of the admin key of the server deployed with this workstation.
     const asked = readFileSync(join(first.dir, "calls.log"), "utf8").slice(before);
     expect(asked).toMatch(/^python3 -c [^]*WithDecryption=True[^]* \/insight\/dev\/chef\/i-0123456789abcdef0\/admin-key us-west-2\n$/);
     // A refused read (a role's permissions still spreading, throttling) is tried again.
-    const refusedOnce = spawnSync(command, { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: mkdtempSync(join(tmpdir(), "ssm-")), SSM_PRESET: keysPublished.SSM_PRESET, SSM_GET_FAILS: "1" }, encoding: "utf8" });
+    const refusedOnce = spawnSync(command, { env: commandEnv(mkdtempSync(join(tmpdir(), "ssm-")), { SSM_GET_FAILS: "1" }), encoding: "utf8" });
     expect(refusedOnce.status).toBe(0);
     expect(refusedOnce.stdout.trim()).toBe(keysPublished.SSM_PRESET);
     expect(refusedOnce.stderr).toContain("[platform-chef-admin-key] attempt 1/3 failed: ssm_get /insight/dev/chef/i-0123456789abcdef0/admin-key; retrying in 2s");
@@ -552,7 +560,7 @@ describe("chef-workstation user data", () => {
         "config.instance_eval(File.read(ARGV[0]), ARGV[0])",
         'print settings[:client_key].inspect, "|", settings[:client_key_contents]',
       ].join("\n");
-      const result = spawnSync("ruby", ["-e", ruby, config], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: join(first.dir, "work"), SSM_PRESET: keysPublished.SSM_PRESET }, encoding: "utf8" });
+      const result = spawnSync("ruby", ["-e", ruby, config], { env: commandEnv(), encoding: "utf8" });
       return { status: result.status, output: `${result.stdout}${result.stderr}` };
     };
     const loaded = evaluate(join(first.dir, "root", ADMIN_KEY_COMMAND));

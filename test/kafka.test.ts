@@ -11,7 +11,7 @@ import { KAFKA_PORTS, ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls, withSetting } from "./shell";
-import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
+import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, KNIFE_NOT_FOUND, python3Stub } from "./stubs";
 import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
@@ -577,7 +577,7 @@ describe("provisioner scripts", () => {
     'case "$1 $2" in',
     '  "node show") [[ -f "$state/node-$3" ]] ;;',
     // `data bag show <bag> <item>` prints the item the server holds, or knife's 404 when it holds none.
-    '  "data bag") [[ $3 == show && -n ${5:-} && $5 != --* ]] && { cat "$state/item.json" 2>/dev/null && exit; echo "ERROR: The object you are looking for could not be found" >&2; exit 100; }; [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
+    '  "data bag") [[ $3 == show && -n ${5:-} && $5 != --* ]] && { cat "$state/item.json" 2>/dev/null && exit; ' + KNIFE_NOT_FOUND + '; }; [[ $3 == show ]] && { [[ -f "$state/bag-$4" ]]; exit; }; [[ $3 == create ]] && touch "$state/bag-$4"; [[ $3 == from ]] && cp "$6" "$state/item.json"; exit 0 ;;',
     '  bootstrap*) touch "$state/node-${NODE_NAME_FOR_STUB:-insight-dev-kafka-0}"; exit "${BOOTSTRAP_STATUS:-0}" ;;',
     "  *) exit 0 ;;",
     "esac",

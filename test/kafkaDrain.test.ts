@@ -12,6 +12,7 @@ import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate
 import { controllerModelConfig, modelConfig, modelName, modelNodes } from "../validate/guardModel";
 import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls, withSetting } from "./shell";
+import { KNIFE_NOT_FOUND } from "./stubs";
 
 
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
@@ -136,7 +137,7 @@ const KAFKA_SSH = [
 const KNIFE_NODES = [
   'case "$1 $2 $3" in',
   '  "node list "*) cat "$WORK_DIR/chef-nodes" 2>/dev/null; exit 0 ;;',
-  '  "data bag show") [[ -f "$WORK_DIR/bag-item" ]] && { cat "$WORK_DIR/bag-item"; exit 0; }; echo "ERROR: The object you are looking for could not be found" >&2; exit 100 ;;',
+  '  "data bag show") [[ -f "$WORK_DIR/bag-item" ]] && { cat "$WORK_DIR/bag-item"; exit 0; }; ' + KNIFE_NOT_FOUND + " ;;",
   '  *) exit 0 ;;',
   "esac",
 ].join("\n");

@@ -13,7 +13,7 @@ import { pkiParameters } from "../constructs/pki";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { configFrom, dataOf, synthAppStack, testApp } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
-import { COMMON_STUBS, opensslStub, python3Stub } from "./stubs";
+import { COMMON_STUBS, KNIFE_NOT_FOUND, opensslStub, python3Stub } from "./stubs";
 
 const config = configFrom();
 const PARAMETERS = pkiParameters(config);
@@ -317,7 +317,7 @@ describe("platform-renew-certificates", () => {
 describe("renewal in the converge", () => {
   const script = new KafkaProvisionScripts(config).convergeNodes(["10.0.16.5", "10.0.32.6"], { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ["10.0.16.5", "10.0.32.6"], id: "zookeeper" }) });
   const clientRun = `${zookeeperMembersSsh("10.0.32.6")}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
-  const convergeStubs = { knife: '[[ "$1 $2 $3" == "data bag show" ]] && { echo "ERROR: The object you are looking for could not be found" >&2; exit 100; }; exit 0', timeout: 'shift; "$@"', sleep: "exit 0", sudo: "exit 0", ssh: clientRun };
+  const convergeStubs = { knife: `[[ "$1 $2 $3" == "data bag show" ]] && { ${KNIFE_NOT_FOUND}; }; exit 0`, timeout: 'shift; "$@"', sleep: "exit 0", sudo: "exit 0", ssh: clientRun };
   /** A run directory whose workstation has the renewal command installed: it records each call, and fails while work/renew-fails exists. */
   const installed = (): string => {
     const dir = runBash("exit 0").dir;

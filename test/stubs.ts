@@ -28,6 +28,9 @@ export const COMMON_STUBS = {
   install: 'args=(); while (($#)); do case $1 in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; exec /usr/bin/install "${args[@]}"',
 };
 
+/** What knife does when the Chef server holds no such object (a 404): its line on stderr, exit 100. */
+export const KNIFE_NOT_FOUND = 'echo "ERROR: The object you are looking for could not be found" >&2; exit 100';
+
 /**
  * curl: IMDS answers from LOCAL_IPV4 / LOCAL_HOSTNAME / INSTANCE_ID, .metadata.json from
  * PUBLISHER_SHA512, the Chef server's /_status after STATUS_FAILS failures, downloads from
