@@ -264,19 +264,23 @@ export class KafkaProvisionScripts {
   }
 
   /**
-   * Has a running node install and configure the CloudWatch agent in place, as its first boot does
-   * (templates/monitoring-agent.sh.hbs, copied to the node and run there as root).
+   * What a running node runs as root to get the CloudWatch agent as its first boot does
+   * (templates/monitoring-agent.sh.hbs). It holds no Terraform reference, so its digest says
+   * exactly when it changed.
    * @param agent the node's NodeMonitoring.scriptContext
    */
-  monitoringAgent(node: Pick<ProvisionedNode, "name" | "ip">, agent: NodeMonitoring["scriptContext"]): string {
-    const nodeScript = renderScript("monitoring-agent", { ...agent, client: this.client });
+  monitoringAgentNodeScript(agent: NodeMonitoring["scriptContext"]): string {
+    return renderScript("monitoring-agent", { ...agent, client: this.client });
+  }
+
+  /** Has a running node run its `monitoringAgentNodeScript`, copied to it over its pinned host key. */
+  monitoringAgent(node: Pick<ProvisionedNode, "name" | "ip">, nodeScript: string): string {
     return renderScript("provision/monitoring-agent", {
       scriptName: `monitoring-agent-${node.name}`,
       nodeName: node.name,
       nodeIp: node.ip,
       knifeConfig: this.knifeConfig,
       setupTimeoutSeconds: SETUP_TIMEOUT_SECONDS,
-      agentVersion: agent.cloudwatchAgent.version,
       nodeScriptBase64: Buffer.from(nodeScript, "utf8").toString("base64"),
     });
   }

@@ -152,6 +152,13 @@ function resourceValues(platform: SynthesizedPlatform, type: string, attribute: 
   return [...new Set(values.filter((value): value is string => typeof value === "string"))].sort();
 }
 
+/** Every SSM parameter the stacks manage: its name and type. */
+function managedParameters(platform: SynthesizedPlatform): { name: string; type: string }[] {
+  return Object.values(platform).flatMap((stack) =>
+    Object.values(((stack.resource as Json | undefined)?.aws_ssm_parameter as Json | undefined) ?? {}).map((parameter) => ({ name: String((parameter as Json).name), type: String((parameter as Json).type) })),
+  );
+}
+
 /**
  * The permissions policy of the CI role that runs `terraform plan` on the platform's stacks:
  * the read actions of the types they synthesize (READ_ACTIONS), each scoped to the platform's
@@ -172,7 +179,17 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   const dataBuckets = named("aws_s3_bucket", "bucket_prefix").map((bucketPrefix) => `arn:aws:s3:::${bucketPrefix}*`);
   // Objects live in the data bucket only; the access log bucket holds none Terraform manages.
   const objects = named("aws_s3_object", "key").map((key) => `arn:aws:s3:::${dataBucketPrefix(d.project, d.environment)}*/${key}`);
-  const parameters = named("aws_ssm_parameter", "name").map((name) => arn("ssm", `parameter${name}`));
+  // The monitoring parameters (the agent's configuration, package pin and scrape configuration of
+  // every node, all Strings) are one prefix: listed one by one, twice, they would outgrow the
+  // 10,240 characters IAM allows a role's inline policies on the default platform already.
+  const monitoringPrefix = `/${d.project}/${d.environment}/monitoring/`;
+  const parameterNames = named("aws_ssm_parameter", "name");
+  const secretUnderMonitoring = managedParameters(platform).find((parameter) => parameter.name.startsWith(monitoringPrefix) && parameter.type !== "String");
+  if (secretUnderMonitoring) throw new Error(`${secretUnderMonitoring.name} is a ${secretUnderMonitoring.type} under ${monitoringPrefix}: the plan role reads that prefix whole, so only String parameters may live there`);
+  const parameters = [
+    ...parameterNames.filter((name) => !name.startsWith(monitoringPrefix)).map((name) => arn("ssm", `parameter${name}`)),
+    ...(parameterNames.some((name) => name.startsWith(monitoringPrefix)) ? [arn("ssm", `parameter${monitoringPrefix}*`)] : []),
+  ];
   const logGroups = named("aws_cloudwatch_log_group", "name").map((name) => arn("logs", `log-group:${name}`));
   const topics = named("aws_sns_topic", "name").map((name) => arn("sns", name));
   // Dashboards are global: their ARNs name no region.

@@ -24,7 +24,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
-import { CLOUDWATCH_AGENT, type NodeKind } from "../constructs/monitoring/agentConfig";
+import type { NodeKind } from "../constructs/monitoring/agentConfig";
 import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
 import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
@@ -429,15 +429,16 @@ export class KafkaStack extends PlatformStack {
       ],
     });
 
-    // A Kafka node runs its setup once: the CloudWatch agent reaches a node set up before it, and
-    // a newly pinned version reaches every node, through the workstation, in place: no node is
-    // replaced or restarted. After the converge, whose Chef runs install packages too.
+    // A Kafka node runs its setup once: the CloudWatch agent, and any change to how it is set up,
+    // reach a node set up before them through the workstation, in place: no node is replaced or
+    // restarted. A newly pinned version needs no step (the node's timer reads its package
+    // parameter). After the converge, whose Chef runs install packages too.
     for (const node of everyNode) {
-      const agent = this.monitoring.get(node.instance)!;
+      const nodeScript = scripts.monitoringAgentNodeScript(this.monitoring.get(node.instance)!.scriptContext);
       workstationScript(this, `monitoring-agent-${node.instance.node.id}`, {
         workstation,
-        script: scripts.monitoringAgent({ name: node.name, ip: node.instance.privateIp }, agent.scriptContext),
-        triggers: { instance: node.instance.instance.id, workstation: workstation.host, agent: `${CLOUDWATCH_AGENT.version} ${String(agent.scriptContext.cloudwatchAgent.sha256)}` },
+        script: scripts.monitoringAgent({ name: node.name, ip: node.instance.privateIp }, nodeScript),
+        triggers: { instance: node.instance.instance.id, workstation: workstation.host, agent: createHash("sha256").update(nodeScript).digest("hex") },
         after: [pinned.get(node)!, bootstrapOf.get(node)!, this.converge],
       });
     }

@@ -1,14 +1,15 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
-import { agentConfig, chefClientLog, CLOUDWATCH_AGENT, cloudwatchAgentUrl, prometheusConfig, type NodeKind } from "../constructs/monitoring/agentConfig";
+import { agentConfig, agentPackage, chefClientLog, CLOUDWATCH_AGENT, cloudwatchAgentUrl, prometheusConfig, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { AGENT_LOG_ACTIONS } from "../constructs/monitoring/NodeMonitoring";
 import { renderScript } from "../constructs/renderScript";
 import { dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { COMMON_STUBS, CURL_STUB } from "./stubs";
+import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
 
 const statementsOf = (json: Json, prefix: string): Json[] => {
   const entry = Object.entries(dataOf(json, "aws_iam_policy_document")).find(([name]) => name.startsWith(`${prefix}_cloudwatch-agent-policy`));
@@ -48,10 +49,28 @@ describe("NodeMonitoring", () => {
     expect(read.actions).toEqual(["ssm:GetParameter"]);
     expect((read.resources as string[]).map((arn) => arn.replace(/^.*:parameter/, ""))).toEqual([
       "/insight/dev/monitoring/insight-dev-spark-master",
+      "/insight/dev/monitoring/insight-dev-spark-master/package",
       "/insight/dev/monitoring/insight-dev-spark-master/prometheus",
     ]);
     const worker = statementsOf(spark, "worker-1").find((statement) => statement.sid === "ReadAgentConfiguration") as Json;
-    expect((worker.resources as string[]).map((arn) => arn.replace(/^.*:parameter/, ""))).toEqual(["/insight/dev/monitoring/insight-dev-spark-worker-1"]);
+    expect((worker.resources as string[]).map((arn) => arn.replace(/^.*:parameter/, ""))).toEqual([
+      "/insight/dev/monitoring/insight-dev-spark-worker-1",
+      "/insight/dev/monitoring/insight-dev-spark-worker-1/package",
+    ]);
+  });
+
+  it("pins each node's agent package in a parameter of its own, for the node's architecture", () => {
+    expect(JSON.parse(parameterValue(spark, "/insight/dev/monitoring/insight-dev-spark-master/package"))).toEqual({
+      version: CLOUDWATCH_AGENT.version,
+      url: cloudwatchAgentUrl("amd64"),
+      sha256: CLOUDWATCH_AGENT.sha256.amd64,
+    });
+    const graviton = platformStackJson("spark", "--spark.workerInstanceType", "m7g.large");
+    expect(JSON.parse(parameterValue(graviton, "/insight/dev/monitoring/insight-dev-spark-worker-0/package"))).toEqual({
+      version: CLOUDWATCH_AGENT.version,
+      url: cloudwatchAgentUrl("arm64"),
+      sha256: CLOUDWATCH_AGENT.sha256.arm64,
+    });
   });
 
   it("attaches the policy to every Spark node's role", () => {
@@ -117,12 +136,15 @@ describe("NodeMonitoring", () => {
     ["kafka", "node-0"],
     ["chef", "server"],
     ["chef", "workstation"],
-  ])("%s %s: its user data installs and configures the agent, shellcheck-clean", (stack, instance) => {
+  ])("%s %s: its user data installs the agent its parameter pins and configures it, shellcheck-clean", (stack, instance) => {
     const json = platformStackJson(stack);
     const [, resource] = Object.entries(resourcesOf(json, "aws_instance")).find(([name]) => name.startsWith(`${instance}_`)) as [string, Json];
     const script = unescapeTerraformTemplate(userDataOf(json, resource));
-    expect(script).toMatch(/^cloudwatch_agent_install '.*amazon-cloudwatch-agent\.deb' '[0-9a-f]{64}'$/m);
+    expect(script).toMatch(/^cloudwatch_agent_from_parameter$/m);
     expect(script).toMatch(/^cloudwatch_agent_configure$/m);
+    // No version, URL or digest of the package: a new agent version changes no user data, so it
+    // replaces no node.
+    for (const pinned of [CLOUDWATCH_AGENT.version, CLOUDWATCH_AGENT.sha256.amd64, CLOUDWATCH_AGENT.sha256.arm64, "amazon-cloudwatch-agent.deb"]) expect(script).not.toContain(pinned);
     // Terraform's references are placeholders here; shellcheck reads them as plain words.
     expect(shellcheck(script.replace(/\$\{[a-z_]+\.[^}]*\}/g, "resolved")).output).toBe("");
   });
@@ -132,15 +154,13 @@ describe("the node's cloudwatch_agent functions", () => {
   const templatesDir = mkdtempSync(join(tmpdir(), "cwa-templates-"));
   writeFileSync(
     join(templatesDir, "cwa.sh.hbs"),
-    ["#!/usr/bin/env bash", "{{> common}}", "cloudwatch_agent_install {{shq cloudwatchAgent.url}} {{shq cloudwatchAgent.sha256}}", "cloudwatch_agent_configure", ""].join("\n"),
+    ["#!/usr/bin/env bash", "{{> common}}", "cloudwatch_agent_from_parameter", "cloudwatch_agent_configure", ""].join("\n"),
   );
   const content = "the agent's package";
   const sha256 = createHash("sha256").update(content).digest("hex");
+  const pin = (version: string, digest = sha256) => JSON.stringify({ version, url: cloudwatchAgentUrl("amd64").replace(CLOUDWATCH_AGENT.version, version), sha256: digest });
   const context = {
     cloudwatchAgent: {
-      version: CLOUDWATCH_AGENT.version,
-      url: cloudwatchAgentUrl("amd64"),
-      sha256,
       keyUrl: CLOUDWATCH_AGENT.keyUrl,
       keyFingerprint: CLOUDWATCH_AGENT.keyFingerprint,
       region: "us-west-2",
@@ -152,17 +172,26 @@ describe("the node's cloudwatch_agent functions", () => {
   const script = renderScript("cwa", context, { templatesDir });
   // gpg says VALIDSIG with the primary key's fingerprint last, as GnuPG's status lines do.
   const gpg = 'if [[ " $* " == *" --verify "* ]]; then echo "[GNUPG:] VALIDSIG 0000 2026-08-11 0 0 4 0 1 8 00 ${SIGNER:-' + CLOUDWATCH_AGENT.keyFingerprint + '}"; fi';
-  const stubs = { ...COMMON_STUBS, curl: CURL_STUB, gpg, systemctl: "exit 0" };
+  // The apply command's own SSM read (python3 -) has no SSM here: the setup leaves it to the timer.
+  const stubs = { ...COMMON_STUBS, curl: CURL_STUB, gpg, systemctl: "exit 0", python3: python3Stub('[[ $1 == - ]] && { echo EndpointConnectionError >&2; exit 1; }') };
   const env = { DOWNLOAD_CONTENT: content };
-  const run = (extraEnv: Record<string, string> = {}, dir?: string): ReturnType<typeof runBash> =>
+  /** A node whose package parameter (SSM, as python3Stub keeps it) pins `version`. */
+  const node = (version = CLOUDWATCH_AGENT.version): string => {
+    const dir = mkdtempSync(join(tmpdir(), "cwa-node-"));
+    mkdirSync(join(dir, "work", "ssm"), { recursive: true });
+    writeFileSync(join(dir, "work", "ssm", "_p_e_monitoring_node_package"), pin(version));
+    return dir;
+  };
+  const run = (extraEnv: Record<string, string> = {}, dir = node()): ReturnType<typeof runBash> =>
     runBash(script, { stubs, env: { ...env, ...extraEnv }, dir });
 
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");
   });
 
-  it("installs the pinned package once its sha256 and AWS's signature both check out", () => {
+  it("installs the package its parameter pins once its sha256 and AWS's signature both check out", () => {
     const result = run();
+    expect(result.output).toContain(`CloudWatch agent ${CLOUDWATCH_AGENT.version} installed`);
     expect(calls(result.dir)).toContain(`apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends ${result.dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb`);
     expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes(".deb.sig"))).toBe(true);
   });
@@ -180,9 +209,24 @@ describe("the node's cloudwatch_agent functions", () => {
     expect(calls(result.dir).some((call) => call.startsWith("gpg"))).toBe(false);
   });
 
+  it("stops at setup, naming the parameter, when it cannot read the pin", () => {
+    const result = run({ SSM_UNREACHABLE: "1" });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain("cannot read /p/e/monitoring/node/package");
+    expect(result.output).toContain("FAILED at step");
+    expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes("amazon-cloudwatch-agent"))).toBe(false);
+  });
+
+  it("stops at setup when the parameter holds no pin", () => {
+    const dir = node();
+    writeFileSync(join(dir, "work", "ssm", "_p_e_monitoring_node_package"), '{"version": "1.0"}');
+    const result = run({}, dir);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('not a CloudWatch agent package pin: {"version": "1.0"}');
+  });
+
   it("leaves an installed agent of that version alone", () => {
-    const dir = mkdtempSync(join(tmpdir(), "cwa-installed-"));
-    mkdirSync(join(dir, "work"), { recursive: true });
+    const dir = node();
     writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
     const result = run({}, dir);
     expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes("amazon-cloudwatch-agent"))).toBe(false);
@@ -203,32 +247,68 @@ describe("the node's cloudwatch_agent functions", () => {
     const installed = run();
     const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8");
     expect(shellcheck(command).output).toBe("");
-    const dir = mkdtempSync(join(tmpdir(), "cwa-apply-"));
+    // The node's state: the agent its setup installed.
+    const dir = installed.dir;
+    writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
+    writeFileSync(join(dir, "calls.log"), "");
     writeFileSync(join(dir, "instance-id"), "i-0abc\n");
     // The command's fixed paths, moved into the scratch directory.
     const local = command
       .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
       .replace("/var/lib/platform/", `${dir}/state/`)
       .replace("/var/lib/cloud/data/instance-id", `${dir}/instance-id`);
+    // SSM for the command's own read: each parameter's version (VERSION), the package pin
+    // (PIN_VERSION) and the scrape configuration; python3 -c (the pin's parse) runs for real.
     const python3 = [
-      'out=$1; [[ $1 == - ]] && out=$2',
+      `[[ $1 == -c ]] && exec ${JSON.stringify(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())} "$@"`,
+      'out=$2',
       'for name in "${@:3}"; do echo "$name ${VERSION:-1}"; done > "$out/versions"',
+      `printf '%s' "$PIN" > "$out/package"`,
       'printf \'%s\' \'{"labels":{"InstanceId":"{instance_id}"}}\' > "$out/value"',
     ].join("\n");
     const args = ["/p/e/monitoring/node", "/p/e/monitoring/node/prometheus", `${dir}/prometheus.yaml`];
     // runBash runs script.sh without arguments: wrap it.
     const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${dir}/apply.sh" <<'APPLY'\n${local}\nAPPLY\nexec bash "${dir}/apply.sh" ${args.map((arg) => `'${arg}'`).join(" ")}\n`;
+    const applyStubs = { ...stubs, python3, systemctl: "[[ -z ${AGENT_DOWN:-} ]]", "amazon-cloudwatch-agent-ctl": "exit 0" };
     const runApply = (extraEnv: Record<string, string> = {}): string[] => {
       writeFileSync(join(dir, "calls.log"), "");
-      const result = runBash(wrapper, { dir, stubs: { python3, systemctl: "[[ -z ${AGENT_DOWN:-} ]]", "amazon-cloudwatch-agent-ctl": "exit 0" }, env: { AWS_REGION: "us-west-2", ...extraEnv } });
+      const result = runBash(wrapper, { dir, stubs: applyStubs, env: { AWS_REGION: "us-west-2", PIN: pin(CLOUDWATCH_AGENT.version), ...env, ...extraEnv } });
       expect(result.status).toBe(0);
-      return calls(dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl"));
+      return calls(dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl") || (call.startsWith("apt-get") && call.includes(".deb")));
     };
     expect(runApply()).toEqual(["amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c ssm:/p/e/monitoring/node -s"]);
     expect(readFileSync(join(dir, "prometheus.yaml"), "utf8")).toBe('{"labels":{"InstanceId":"i-0abc"}}');
     expect(runApply()).toEqual([]);
     expect(runApply({ VERSION: "2" })).toHaveLength(1);
     expect(runApply({ VERSION: "2", AGENT_DOWN: "1" })).toHaveLength(1);
+    // A new pin (the package parameter's next version): installed in place, verified, then applied.
+    const next = "the agent's next package";
+    const upgrade = runApply({ VERSION: "3", PIN: pin("1.300099.0b1", createHash("sha256").update(next).digest("hex")), DOWNLOAD_CONTENT: next });
+    expect(upgrade).toEqual([
+      expect.stringMatching(/^apt-get .* install --no-install-recommends .*\/var\/cache\/platform\/amazon-cloudwatch-agent\.deb$/),
+      "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c ssm:/p/e/monitoring/node -s",
+    ]);
+    expect(calls(dir)).toContain(`curl --fail --silent --show-error --location --connect-timeout 20 --output ${dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb.part ${CLOUDWATCH_AGENT.baseUrl}/ubuntu/amd64/1.300099.0b1/amazon-cloudwatch-agent.deb`);
+  });
+
+  it("the apply command refuses a new pin whose package is not signed by AWS's key, and tries again at its next run", () => {
+    const installed = run();
+    const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8")
+      .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
+      .replace("/var/lib/platform/", `${installed.dir}/state/`);
+    const python3 = [
+      `[[ $1 == -c ]] && exec ${JSON.stringify(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())} "$@"`,
+      'for name in "${@:3}"; do echo "$name 2"; done > "$2/versions"',
+      `printf '%s' '${pin("1.300099.0b1")}' > "$2/package"`,
+    ].join("\n");
+    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${installed.dir}/apply.sh" <<'APPLY'\n${command}\nAPPLY\nexec bash "${installed.dir}/apply.sh" /p/e/monitoring/node\n`;
+    writeFileSync(join(installed.dir, "calls.log"), "");
+    const result = runBash(wrapper, { dir: installed.dir, stubs: { ...stubs, python3, "amazon-cloudwatch-agent-ctl": "exit 0" }, env: { ...env, AWS_REGION: "us-west-2", SIGNER: "0123456789ABCDEF0123456789ABCDEF01234567" } });
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain(`is not signed by AWS's key ${CLOUDWATCH_AGENT.keyFingerprint}`);
+    expect(calls(installed.dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl") || (call.startsWith("apt-get") && call.includes(".deb")))).toEqual([]);
+    // Nothing recorded as applied: the timer's next run tries the pin again.
+    expect(existsSync(join(installed.dir, "state", "cloudwatch-config.applied"))).toBe(false);
   });
 });
 
@@ -238,13 +318,13 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
   const stepScript = (index: number): string => unescapeTerraformTemplate(String(steps[`monitoring-agent-node-${index}`].provisioner[0].file.content));
   const nodeScriptOf = (script: string): string => Buffer.from(/^base64 -d >"\$staged" <<<'([A-Za-z0-9+/=]+)'$/m.exec(script)![1], "base64").toString("utf8");
 
-  it("is a step per node, run again when the node, the workstation or the pinned agent changes, after the node's bootstrap and the converge", () => {
+  it("is a step per node, run again when the node, the workstation or the node's agent setup changes, after the node's bootstrap and the converge", () => {
     for (const index of [0, 1, 2]) {
       const step = steps[`monitoring-agent-node-${index}`];
       expect(step.triggers_replace).toEqual({
         instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)),
         workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
-        agent: `${CLOUDWATCH_AGENT.version} ${CLOUDWATCH_AGENT.sha256.amd64}`,
+        agent: createHash("sha256").update(nodeScriptOf(stepScript(index))).digest("hex"),
       });
       expect(step.depends_on).toEqual(expect.arrayContaining([`terraform_data.host-keys-node-${index}`, `terraform_data.bootstrap-node-${index}`, "terraform_data.converge"]));
     }
@@ -258,9 +338,11 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
     expect(shellcheck(script.replace(/\$\{[a-z_]+\.[^}]*\}/g, "resolved")).output).toBe("");
     const node = nodeScriptOf(script);
     expect(shellcheck(node).output).toBe("");
-    expect(node).toMatch(/^cloudwatch_agent_install '.*amazon-cloudwatch-agent\.deb' '[0-9a-f]{64}'$/m);
+    expect(node).toMatch(/^cloudwatch_agent_from_parameter$/m);
     expect(node).toMatch(/^cloudwatch_agent_configure$/m);
     expect(node).toMatch(/^chef_client_log_file$/m);
+    // A new agent version changes neither script: the node's timer installs it.
+    for (const pinned of [CLOUDWATCH_AGENT.version, CLOUDWATCH_AGENT.sha256.amd64]) expect(script + node).not.toContain(pinned);
     expect(node).toContain("CWA_ARGS=('/insight/dev/monitoring/insight-dev-kafka-0' '/insight/dev/monitoring/insight-dev-kafka-0/prometheus'");
     expect(nodeScriptOf(stepScript(1))).toContain("CWA_ARGS=('/insight/dev/monitoring/insight-dev-kafka-1'");
   });
@@ -288,14 +370,16 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
   it("on the node: an agent of the pinned version is left alone; the log file, the apply command and its timer are put in place", () => {
     const node = nodeScriptOf(stepScript(0));
     const dir = mkdtempSync(join(tmpdir(), "cwa-node-"));
-    mkdirSync(join(dir, "work"), { recursive: true });
+    mkdirSync(join(dir, "work", "ssm"), { recursive: true });
     writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
-    const result = runBash(node, { dir, stubs: { ...COMMON_STUBS, curl: CURL_STUB, systemctl: "exit 0", python3: "exit 1" } });
+    writeFileSync(join(dir, "work", "ssm", "_insight_dev_monitoring_insight-dev-kafka-0_package"), JSON.stringify(agentPackage("amd64")));
+    // The apply command's own SSM read (python3 -) fails: SSM as the step may meet it.
+    const result = runBash(node, { dir, stubs: { ...COMMON_STUBS, curl: CURL_STUB, systemctl: "exit 0", python3: python3Stub('[[ $1 == - ]] && exit 1') } });
     expect(result.status).toBe(0);
     expect(calls(dir).some((call) => call.startsWith("curl") && call.includes("amazon-cloudwatch-agent"))).toBe(false);
     expect(readFileSync(join(dir, "root/etc/cinc/client.d/platform-log.rb"), "utf8")).toBe(`log_location "${chefClientLog("cinc")}"\n`);
     expect(calls(dir)).toContain("systemctl enable --now platform-cloudwatch-config.timer");
-    // SSM unreachable here: the timer applies the configuration later, the step does not fail.
+    // The configuration cannot be applied yet: the timer applies it later, the step does not fail.
     expect(result.output).toContain("the timer platform-cloudwatch-config retries every 5 minutes");
   });
 });

@@ -127,6 +127,16 @@ describe("the CI plan role's permissions (review/planRolePolicy.ts, shown in doc
     expect(() => planRolePolicy(synthesizeWorkingTree([], {}), { account: ACCOUNT })).toThrow("keeps its state locally");
   });
 
+  it("reads the nodes' monitoring parameters as one prefix, which may hold Strings only", () => {
+    const reads = (policy.Statement as Json[]).find((statement) => statement.Sid === "ReadPlatformParameters") as Json;
+    expect(list(reads.Resource).filter((arn) => arn.includes("/monitoring/"))).toEqual([ssm("/insight/dev/monitoring/*")]);
+    expect(decide(policy, "ssm:GetParameter", ssm("/insight/dev/monitoring/insight-dev-kafka-0/package"))).toBe("allowed");
+    expect(decide(policy, "ssm:GetParameter", ssm("/insight/dev/monitoringx"))).toBe("denied");
+    const secret = { type: "SecureString", name: "/insight/dev/monitoring/token", value: "x" };
+    const withSecret: SynthesizedPlatform = { ...platform, monitoring: { ...platform.monitoring, resource: { ...platform.monitoring.resource, aws_ssm_parameter: { ...(platform.monitoring.resource as Json).aws_ssm_parameter, token: secret } } } };
+    expect(() => planRolePolicy(withSecret, { account: ACCOUNT })).toThrow("/insight/dev/monitoring/token is a SecureString under /insight/dev/monitoring/: the plan role reads that prefix whole, so only String parameters may live there");
+  });
+
   it("fits IAM's size limit for a role's inline policies", () => {
     // IAM counts a role's inline policies together, without whitespace, up to 10,240 characters.
     expect(JSON.stringify(policy).length).toBeLessThan(10_240);

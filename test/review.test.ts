@@ -155,22 +155,22 @@ describe("plan review", () => {
 
   it("counts as Terraform does: data sources are no resources, ignored changes no changes, a replacement is one add and one destroy", () => {
     const scaled = review(synth("--kafka.nodes", "5"));
-    // Per broker 18 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
+    // Per broker 19 (its instance, volume, attachment, ZooKeeper volume, its attachment and the step
     // that records it, role, three policies, profile, bootstrap, roll guard, its host-key pin step,
-    // its drain guard: one for_each instance per broker, its agent's two parameters and its agent
+    // its drain guard: one for_each instance per broker, its agent's three parameters and its agent
     // step), and the
     // drain, rebalance and certificate renewal commands
     // installed again with the new addresses (an add and a destroy each). The three drain guards
     // there read the new address list: updated.
     // The monitoring stack: each new broker's five alarms (broker down, its data disk over 80 and
     // 90 %, its root disk, its status check) added, and the dashboard updated to show them.
-    expect(summarize(scaled).plan).toEqual({ add: 49, change: 4, destroy: 3 });
+    expect(summarize(scaled).plan).toEqual({ add: 51, change: 4, destroy: 3 });
     const monitoring = (scaled.plan ?? []).filter((change) => change.stack === "monitoring" && change.effect !== "no-op");
     expect(monitoring.filter((change) => change.effect === "create")).toHaveLength(10);
     expect(monitoring.filter((change) => change.effect === "update").map((change) => change.address)).toEqual([expect.stringMatching(/^aws_cloudwatch_dashboard\./)]);
     // The count the README's table gives for this change.
     const table = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 49 to add, 4 to change, 3 to destroy");
+    expect(table.split("\n").find((line) => line.startsWith("| Broker scale-out"))).toContain("Plan: 51 to add, 4 to change, 3 to destroy");
     const guards = (scaled.plan ?? []).filter((change) => change.address.startsWith("terraform_data.drain-guard"));
     expect(guards.map((change) => `${change.address} ${change.effect}`)).toEqual(
       ["1", "2", "3"].map((key) => `terraform_data.drain-guard["${key}"] update`).concat(["4", "5"].map((key) => `terraform_data.drain-guard["${key}"] create`)),

@@ -11,7 +11,7 @@ import {
   agentConfig,
   type AgentConfigOptions,
   CLOUDWATCH_AGENT,
-  cloudwatchAgentUrl,
+  agentPackage,
   exporterJobs,
   INSTANCE_ID_PLACEHOLDER,
   JMX_EXPORTER,
@@ -49,6 +49,12 @@ export interface NodeMonitoringProps {
  */
 export class NodeMonitoring extends Construct {
   readonly parameterName: string;
+  /**
+   * The agent's package pin (version, URL and sha256 for the node's architecture), read at first
+   * boot and by the node's 5-minute timer: a new version is installed in place, verified as at
+   * boot, and no user data changes, so no node is replaced for it.
+   */
+  readonly packageParameterName: string;
   readonly prometheusParameterName?: string;
   readonly parameters: SsmParameter[];
   /**
@@ -84,7 +90,14 @@ export class NodeMonitoring extends Construct {
       value: escapeTerraformTemplate(agentJson),
       description: `CloudWatch agent configuration of ${props.nodeName} (${kind}); the node applies a new version within minutes`,
     });
-    this.parameters = [agentParameter];
+    this.packageParameterName = `${this.parameterName}/package`;
+    const packageParameter = new SsmParameter(this, "agent-package", {
+      name: this.packageParameterName,
+      type: "String",
+      value: JSON.stringify(agentPackage(props.architecture)),
+      description: `CloudWatch agent package ${props.nodeName} runs; the node installs a new version within minutes, after its sha256 and AWS's signature check out`,
+    });
+    this.parameters = [agentParameter, packageParameter];
     if (scrape !== undefined) {
       this.prometheusParameterName = `${this.parameterName}/prometheus`;
       this.parameters.push(
@@ -107,7 +120,7 @@ export class NodeMonitoring extends Construct {
         // The group itself (CreateLogStream, DescribeLogStreams) and its streams (PutLogEvents).
         return [arn, `${arn}:*`];
       });
-      const parameterNames = [this.parameterName, ...(this.prometheusParameterName ? [this.prometheusParameterName] : [])];
+      const parameterNames = [this.parameterName, this.packageParameterName, ...(this.prometheusParameterName ? [this.prometheusParameterName] : [])];
       return [
         {
           sid: "PutPlatformMetrics",
@@ -130,9 +143,6 @@ export class NodeMonitoring extends Construct {
 
     this.scriptContext = {
       cloudwatchAgent: {
-        version: CLOUDWATCH_AGENT.version,
-        url: cloudwatchAgentUrl(props.architecture),
-        sha256: CLOUDWATCH_AGENT.sha256[props.architecture],
         keyUrl: CLOUDWATCH_AGENT.keyUrl,
         keyFingerprint: CLOUDWATCH_AGENT.keyFingerprint,
         region: config.region,

@@ -77,6 +77,17 @@ export function cloudwatchAgentUrl(architecture: "amd64" | "arm64"): string {
   return `${CLOUDWATCH_AGENT.baseUrl}/ubuntu/${architecture}/${CLOUDWATCH_AGENT.version}/amazon-cloudwatch-agent.deb`;
 }
 
+/** The package pin a node reads from its `.../package` parameter (the partial's `cloudwatch_agent_pinned`). */
+export interface AgentPackage {
+  readonly version: string;
+  readonly url: string;
+  readonly sha256: string;
+}
+
+export function agentPackage(architecture: "amd64" | "arm64"): AgentPackage {
+  return { version: CLOUDWATCH_AGENT.version, url: cloudwatchAgentUrl(architecture), sha256: CLOUDWATCH_AGENT.sha256[architecture] };
+}
+
 /** Where the node writes the Prometheus scrape configuration the agent reads. */
 export const PROMETHEUS_CONFIG_PATH = "/opt/aws/amazon-cloudwatch-agent/etc/platform-prometheus.yaml";
 /** Replaced on the node by its own instance id: the scrape configuration labels every sample with it. */
