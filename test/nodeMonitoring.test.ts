@@ -192,7 +192,8 @@ describe("the node's cloudwatch_agent functions", () => {
   it("installs the package its parameter pins once its sha256 and AWS's signature both check out", () => {
     const result = run();
     expect(result.output).toContain(`CloudWatch agent ${CLOUDWATCH_AGENT.version} installed`);
-    expect(calls(result.dir)).toContain(`apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends ${result.dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb`);
+    // --allow-downgrades: a pin set back to an older version is installed too, not refused by apt.
+    expect(calls(result.dir)).toContain(`apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confold -y -q install --no-install-recommends --allow-downgrades ${result.dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb`);
     expect(calls(result.dir).some((call) => call.startsWith("curl") && call.includes(".deb.sig"))).toBe(true);
   });
 
@@ -239,7 +240,8 @@ describe("the node's cloudwatch_agent functions", () => {
     expect(service).toContain("ExecStart=/usr/local/sbin/platform-cloudwatch-config /p/e/monitoring/node /p/e/monitoring/node/prometheus /opt/aws/amazon-cloudwatch-agent/etc/platform-prometheus.yaml");
     expect(service).toContain("Environment=AWS_REGION=us-west-2");
     expect(readFileSync(join(root, "etc/systemd/system/platform-cloudwatch-config.timer"), "utf8")).toMatch(/OnUnitActiveSec=5min/);
-    expect(existsSync(join(root, "usr/local/sbin/platform-cloudwatch-config"))).toBe(true);
+    // Its apt runs, on a running node, restart nothing but the agent: needrestart suspended.
+    expect(readFileSync(join(root, "usr/local/sbin/platform-cloudwatch-config"), "utf8")).toMatch(/^export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1$/m);
     expect(calls(result.dir)).toContain("systemctl enable --now platform-cloudwatch-config.timer");
   });
 
@@ -291,22 +293,30 @@ describe("the node's cloudwatch_agent functions", () => {
     expect(calls(dir)).toContain(`curl --fail --silent --show-error --location --connect-timeout 20 --output ${dir}/root/var/cache/platform/amazon-cloudwatch-agent.deb.part ${CLOUDWATCH_AGENT.baseUrl}/ubuntu/amd64/1.300099.0b1/amazon-cloudwatch-agent.deb`);
   });
 
-  it("the apply command refuses a new pin whose package is not signed by AWS's key, and tries again at its next run", () => {
+  it("the apply command refuses a new pin whose package is not signed by AWS's key, still applies the configuration, and tries the pin again at its next run", () => {
     const installed = run();
     const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8")
       .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
-      .replace("/var/lib/platform/", `${installed.dir}/state/`);
+      .replace("/var/lib/platform/", `${installed.dir}/state/`)
+      .replace("/var/lib/cloud/data/instance-id", `${installed.dir}/instance-id`);
+    writeFileSync(join(installed.dir, "instance-id"), "i-0abc\n");
     const python3 = [
       `[[ $1 == -c ]] && exec ${JSON.stringify(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())} "$@"`,
       'for name in "${@:3}"; do echo "$name 2"; done > "$2/versions"',
       `printf '%s' '${pin("1.300099.0b1")}' > "$2/package"`,
+      'printf \'{}\' > "$2/value"',
     ].join("\n");
-    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${installed.dir}/apply.sh" <<'APPLY'\n${command}\nAPPLY\nexec bash "${installed.dir}/apply.sh" /p/e/monitoring/node\n`;
+    const args = `/p/e/monitoring/node /p/e/monitoring/node/prometheus ${installed.dir}/prometheus.yaml`;
+    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${installed.dir}/apply.sh" <<'APPLY'\n${command}\nAPPLY\nexec bash "${installed.dir}/apply.sh" ${args}\n`;
     writeFileSync(join(installed.dir, "calls.log"), "");
     const result = runBash(wrapper, { dir: installed.dir, stubs: { ...stubs, python3, "amazon-cloudwatch-agent-ctl": "exit 0" }, env: { ...env, AWS_REGION: "us-west-2", SIGNER: "0123456789ABCDEF0123456789ABCDEF01234567" } });
     expect(result.status).not.toBe(0);
     expect(result.output).toContain(`is not signed by AWS's key ${CLOUDWATCH_AGENT.keyFingerprint}`);
-    expect(calls(installed.dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl") || (call.startsWith("apt-get") && call.includes(".deb")))).toEqual([]);
+    // The agent it runs keeps running, with the configuration the parameters hold now.
+    expect(calls(installed.dir).filter((call) => call.startsWith("amazon-cloudwatch-agent-ctl") || (call.startsWith("apt-get") && call.includes(".deb")))).toEqual([
+      "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c ssm:/p/e/monitoring/node -s",
+    ]);
+    expect(result.output).toContain("configuration applied, but not the package /p/e/monitoring/node/package pins: the next run tries it again");
     // Nothing recorded as applied: the timer's next run tries the pin again.
     expect(existsSync(join(installed.dir, "state", "cloudwatch-config.applied"))).toBe(false);
   });
@@ -341,6 +351,8 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
     expect(node).toMatch(/^cloudwatch_agent_from_parameter$/m);
     expect(node).toMatch(/^cloudwatch_agent_configure$/m);
     expect(node).toMatch(/^chef_client_log_file$/m);
+    // Run on a node that serves: its apt runs must not have needrestart restart Kafka or ZooKeeper.
+    expect(node).toMatch(/^export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1$/m);
     // A new agent version changes neither script: the node's timer installs it.
     for (const pinned of [CLOUDWATCH_AGENT.version, CLOUDWATCH_AGENT.sha256.amd64]) expect(script + node).not.toContain(pinned);
     expect(node).toContain("CWA_ARGS=('/insight/dev/monitoring/insight-dev-kafka-0' '/insight/dev/monitoring/insight-dev-kafka-0/prometheus'");
@@ -381,5 +393,9 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
     expect(calls(dir)).toContain("systemctl enable --now platform-cloudwatch-config.timer");
     // The configuration cannot be applied yet: the timer applies it later, the step does not fail.
     expect(result.output).toContain("the timer platform-cloudwatch-config retries every 5 minutes");
+  });
+
+  it("its trigger is the node script's digest, and that script holds no Terraform reference a later synth could renumber", () => {
+    for (const index of [0, 1, 2]) expect(nodeScriptOf(stepScript(index))).not.toMatch(/\$\{(TfToken|aws_|data\.|var\.|local\.)/);
   });
 });
