@@ -64,6 +64,8 @@ export class ChefStack extends PlatformStack {
   readonly serverUrl: string;
   /** SSM parameter holding the workstation's bootstrap public key, which nodes authorize. */
   readonly bootstrapKeyParameter: string;
+  /** SSM parameter holding the workstation's private address, the only one nodes accept the bootstrap key from. */
+  readonly bootstrapKeySourceParameter: string;
   /** IAM policy JSON that lets a node read the bootstrap public key. */
   readonly readBootstrapKeyPolicyJson: string;
   /** Changes whenever a cookbook or the generated role changes; provisioners key re-runs on it. */
@@ -117,6 +119,7 @@ export class ChefStack extends PlatformStack {
     // replacement) never hands the workstation the key of the one before it.
     const parameterPath = `/${config.project}/${config.environment}/chef`;
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
+    this.bootstrapKeySourceParameter = `${parameterPath}/bootstrap-key-source`;
     // Terraform owns the parameter, so destroying the chef stack removes it and nodes forget the
     // key they kept (their lookup drops its copy when the parameter is gone). The workstation
     // writes the value at boot; Terraform keeps only the placeholder it created.
@@ -132,7 +135,9 @@ export class ChefStack extends PlatformStack {
     const policy = (policyId: string, statements: Statement[]): string =>
       new DataAwsIamPolicyDocument(this, policyId, { statement: statements }).json;
     this.readBootstrapKeyPolicyJson = policy("read-bootstrap-key", [
-      { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+      // GetParameters: the lookup reads the key and the address in one call. GetParameter: the
+      // lookup of Kafka nodes set up before it, which keep running theirs (no from=).
+      { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter", "ssm:GetParameters"], resources: [parameterArn(this.bootstrapKeyParameter), parameterArn(this.bootstrapKeySourceParameter)] },
     ]);
 
     // The repository's cookbooks and the generated role travel to the workstation through the
@@ -220,6 +225,7 @@ export class ChefStack extends PlatformStack {
         keysParameterPath: parameterPath,
         adminKeyKmsKey: this.adminKeyEncryption.arn,
         acceptBootstrapKeyFrom: this.bootstrapKeyParameter,
+        bootstrapKeySource: this.bootstrapKeySourceParameter,
         apiWaitAttempts: 15,
       }),
     });
@@ -308,6 +314,16 @@ export class ChefStack extends PlatformStack {
     });
 
     workstationMonitoring.attach(this.workstation);
+
+    // The bootstrap key works from the workstation's address only (sshd's from=, which the nodes'
+    // lookup adds): Terraform keeps the address, so a replaced workstation's new one is in place
+    // before any later stack's step connects from it.
+    new SsmParameter(this, "bootstrap-key-source", {
+      name: this.bootstrapKeySourceParameter,
+      type: "String",
+      value: this.workstation.instance.privateIp,
+      description: "The Chef workstation's private address: nodes accept its bootstrap key from there only",
+    });
 
     const adminKeyArn = parameterArn(adminKeyParameter);
     const adminKeyPolicy = this.adminKeyEncryption.allow([

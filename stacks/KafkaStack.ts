@@ -67,6 +67,7 @@ export interface KafkaStackProps extends PlatformStackProps {
     /** The server the nodes register with: a replaced one, even at the same address, gets every node registered again. */
     readonly serverInstanceId: string;
     readonly bootstrapKeyParameter: string;
+    readonly bootstrapKeySourceParameter: string;
     readonly readBootstrapKeyPolicyJson: string;
     /** Changes with the cookbooks or the role; the converge step re-runs when it does. */
     readonly chefRepoHash: string;
@@ -735,6 +736,7 @@ export class KafkaStack extends PlatformStack {
         region: config.region,
         client,
         acceptBootstrapKeyFrom: props.chef.bootstrapKeyParameter,
+        bootstrapKeySource: props.chef.bootstrapKeySourceParameter,
         hostKeysParameter: hostKeysParameter(config, name),
         dataVolumeId: volume.id,
         dataPath: kafka.dataPath,

@@ -56,6 +56,8 @@ export interface SparkStackProps extends PlatformStackProps {
   /** The workstation's bootstrap key, which the nodes accept for SSH (job submission, debugging). */
   readonly bootstrapKey: {
     readonly parameter: string;
+    /** The workstation's private address, the only one the key works from. */
+    readonly sourceParameter: string;
     readonly readPolicyJson: string;
   };
   /** The Chef workstation's role, which makes Spark's Kafka client key under this stack's KMS key. */
@@ -160,6 +162,7 @@ export class SparkStack extends PlatformStack {
       sparkRoot: SPARK_PATHS.root,
       confDir: SPARK_PATHS.conf,
       acceptBootstrapKeyFrom: props.bootstrapKey.parameter,
+      bootstrapKeySource: props.bootstrapKey.sourceParameter,
       sparkVersion: spark.version,
       sparkSha512: spark.sha512,
       mirrorUrl: spark.mirrorUrl,

@@ -28,7 +28,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     network,
     dataReadPolicyJson: storage.readPolicyJson,
     outputWritePolicyJson: storage.sparkOutputPolicyJson,
-    bootstrapKey: { parameter: chef.bootstrapKeyParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
+    bootstrapKey: { parameter: chef.bootstrapKeyParameter, sourceParameter: chef.bootstrapKeySourceParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
     workstationRoleArn: chef.workstation.role.arn,
   });
   const kafka = new KafkaStack(app, "kafka", {
@@ -39,6 +39,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
       workstationPublicIp: chef.workstation.instance.publicIp,
       serverInstanceId: chef.server.instance.id,
       bootstrapKeyParameter: chef.bootstrapKeyParameter,
+      bootstrapKeySourceParameter: chef.bootstrapKeySourceParameter,
       readBootstrapKeyPolicyJson: chef.readBootstrapKeyPolicyJson,
       chefRepoHash: chef.chefRepoHash,
     },

@@ -66,6 +66,14 @@ describe("ChefStack", () => {
     expect(resourceStartingWith(json, "aws_instance", "workstation").depends_on).toContain("aws_ssm_parameter.bootstrap-public-key");
   });
 
+  it("keeps the workstation's private address beside its bootstrap key: the only address nodes accept the key from", () => {
+    const parameter = resourceNamed(json, "aws_ssm_parameter", "bootstrap-key-source");
+    expect(parameter).toMatchObject({ name: "/insight/dev/chef/bootstrap-key-source", type: "String" });
+    // Terraform's own value, updated with a replaced workstation before any later stack connects from it.
+    expect(parameter.value).toMatch(/^\$\{aws_instance\.workstation_instance_[0-9A-F]{8}\.private_ip\}$/);
+    expect(parameter.lifecycle).toBeUndefined();
+  });
+
   it("lets only the server write its admin key and its certificate, under its own instance id, and only the workstation read them", () => {
     const documents = dataOf(json, "aws_iam_policy_document");
     const resources = (name: string, sid: string): string[] =>
@@ -116,13 +124,15 @@ describe("ChefStack", () => {
 
   it("lets operators log in to the server from the workstation with its bootstrap key, as on every node", () => {
     expect(userDataOf(json, server)).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
-    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain('\naccept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" ubuntu\n');
+    expect(userDataOf(json, server)).toContain("BOOTSTRAP_KEY_SOURCE='/insight/dev/chef/bootstrap-key-source'");
+    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain('\naccept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu\n');
     const serverPolicies = Object.entries(resourcesOf(json, "aws_iam_role_policy")).filter(([, policy]) => /aws_iam_role\.server_role_/.test(policy.role));
     const readKey = serverPolicies.find(([, policy]) => policy.name === "read-bootstrap-key");
     expect(readKey?.[1].policy).toBe("${data.aws_iam_policy_document.read-bootstrap-key.json}");
     const document = dataOf(json, "aws_iam_policy_document")["read-bootstrap-key"];
-    expect(document.statement).toEqual([expect.objectContaining({ sid: "ReadBootstrapKey", actions: ["ssm:GetParameter"] })]);
-    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
+    // GetParameters for the lookup's one read of both; GetParameter for Kafka nodes' older lookup.
+    expect(document.statement).toEqual([expect.objectContaining({ sid: "ReadBootstrapKey", actions: ["ssm:GetParameter", "ssm:GetParameters"] })]);
+    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/bootstrap-public-key", "/insight/dev/chef/bootstrap-key-source"]);
     // The server boots once it may read the key; and its SSH port is open to the workstation only.
     // Besides its log groups and its agent's grant and configuration (which every instance waits for), only the grant.
     const monitoring = (name: string): boolean => /^aws_cloudwatch_log_group\.|^aws_iam_role_policy\.server_policy-cloudwatch-agent_|^aws_ssm_parameter\.server-monitoring_/.test(name);
@@ -264,6 +274,7 @@ describe("chef-server user data", () => {
     keysParameterPath: "/insight/dev/chef",
     adminKeyKmsKey: ADMIN_KEY_KMS_KEY,
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    bootstrapKeySource: "/insight/dev/chef/bootstrap-key-source",
     apiWaitAttempts: 4,
   });
   // A server whose API answers like erchef: FAIL_ONCE names the calls that fail on their first try.
@@ -328,7 +339,7 @@ describe("chef-server user data", () => {
     expect(readFileSync(join(first.dir, "root/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf"), "utf8")).toContain(
       "Match User ubuntu\n    AuthorizedKeysCommand /usr/local/sbin/platform-bootstrap-key %u\n    AuthorizedKeysCommandUser platform-keys\n",
     );
-    expect(readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' 'us-west-2'");
+    expect(readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' '/insight/dev/chef/bootstrap-key-source' 'us-west-2'");
     const log = calls(first.dir);
     expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(-1);
     expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeLessThan(log.findIndex((call) => call.startsWith("apt-get ") && call.endsWith(".deb")));

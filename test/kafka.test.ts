@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { KAFKA_PORTS, ZOOKEEPER_VOLUME } from "../stacks/KafkaStack";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls, withSetting } from "./shell";
-import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, KNIFE_NOT_FOUND, python3Stub } from "./stubs";
+import { COMMON_STUBS, fakeBoto3, kafkaNodeScript, kafkaNodeStubs, KNIFE_NOT_FOUND, python3Stub } from "./stubs";
 import { zookeeperMembersSsh } from "./clusterStubs";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
@@ -1131,12 +1131,17 @@ describe("kafka-node user data", () => {
   const script = kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", VOLUME);
   const stubs = {
     ...kafkaNodeStubs(),
-    // The lookup sshd will run, run as its user: here through the python3 stub on PATH.
-    runuser: 'shift 3; sed "s|/usr/bin/python3|python3|" "$1" > "$WORK_DIR/lookup"; shift; bash "$WORK_DIR/lookup" "$@"',
+    // The lookup sshd will run, run as its user through its #!/bin/sh, with the real python3 and
+    // a boto3 that answers from SSM_VALUES.
+    runuser: `shift 3; PYTHONPATH=${JSON.stringify(fakeBoto3())} exec sh "$@"`,
   };
   const PUBLIC_KEY = "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight";
+  const KEY_PARAMETER = "/insight/dev/chef/bootstrap-public-key";
+  const SOURCE_PARAMETER = "/insight/dev/chef/bootstrap-key-source";
+  /** SSM as the lookup reads it: the key as the workstation publishes it (with ssh-keygen's newline), the address as Terraform keeps it. */
+  const ssmValues = (key: string, address = "10.0.1.23"): string => JSON.stringify({ [KEY_PARAMETER]: `${key}\n`, [SOURCE_PARAMETER]: address });
   const DEB = "pretend cinc";
-  const env = { SSM_PRESET: PUBLIC_KEY, DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: require("node:crypto").createHash("sha512").update(DEB).digest("hex") };
+  const env = { SSM_PRESET: PUBLIC_KEY, SSM_VALUES: ssmValues(PUBLIC_KEY), DOWNLOAD_CONTENT: DEB, PUBLISHER_SHA512: require("node:crypto").createHash("sha512").update(DEB).digest("hex") };
 
   function withDevice(): string {
     const dir = mkdtempSync(join(tmpdir(), "kafka-node-"));
@@ -1174,43 +1179,58 @@ describe("kafka-node user data", () => {
     expect(first.output).toContain("sshd reads the workstation's bootstrap key from /insight/dev/chef/bootstrap-public-key");
   });
 
-  it("answers sshd with the key published now, for ubuntu only: a replaced workstation's key works with no re-run", () => {
+  /** Runs the installed lookup as sshd does (through #!/bin/sh, dash on Ubuntu), against SSM_VALUES, with its cache in `cacheDir`. */
+  const lookupAsSshd = (cacheDir: string) => {
+    const stub = join(cacheDir, "lookup-as-sshd.sh");
+    writeFileSync(stub, readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8").replace("/var/lib/platform-bootstrap-key", cacheDir));
+    return (user: string, env: Record<string, string>) => spawnSync("sh", [stub, user], { env: { PATH: "/usr/bin:/bin", PYTHONPATH: fakeBoto3(), ...env }, encoding: "utf8" });
+  };
+
+  it("answers sshd with the key published now, usable from the workstation's address only, for ubuntu only: a replaced workstation's key and address work with no re-run", () => {
     const lookup = join(first.dir, "root/usr/local/sbin/platform-bootstrap-key");
-    const ask = (user: string, key: string): string => {
-      const stub = join(first.dir, "lookup-as-sshd.sh");
-      writeFileSync(stub, readFileSync(lookup, "utf8").replace("/usr/bin/python3", "python3"));
-      return execFileSync("bash", [stub, user], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: join(mkdtempSync(join(tmpdir(), "ssm-")), ""), SSM_PRESET: key }, encoding: "utf8" });
-    };
-    expect(ask("ubuntu", PUBLIC_KEY)).toBe(`${PUBLIC_KEY}\n`);
-    expect(ask("ubuntu", "ssh-ed25519 AAAAnew platform-bootstrap@insight")).toBe("ssh-ed25519 AAAAnew platform-bootstrap@insight\n");
-    expect(ask("root", PUBLIC_KEY)).toBe("");
-    expect(readFileSync(lookup, "utf8")).toContain("'/insight/dev/chef/bootstrap-public-key' 'us-west-2'");
+    const ask = lookupAsSshd(mkdtempSync(join(tmpdir(), "key-cache-")));
+    expect(ask("ubuntu", { SSM_VALUES: ssmValues(PUBLIC_KEY) }).stdout).toBe(`from="10.0.1.23" ${PUBLIC_KEY}\n`);
+    expect(ask("ubuntu", { SSM_VALUES: ssmValues("ssh-ed25519 AAAAnew platform-bootstrap@insight", "10.0.2.7") }).stdout).toBe('from="10.0.2.7" ssh-ed25519 AAAAnew platform-bootstrap@insight\n');
+    expect(ask("root", { SSM_VALUES: ssmValues(PUBLIC_KEY) }).stdout).toBe("");
+    expect(readFileSync(lookup, "utf8")).toContain(`'${KEY_PARAMETER}' '${SOURCE_PARAMETER}' 'us-west-2'`);
     expect(statSync(lookup).mode & 0o777).toBe(0o755);
   });
 
-  it("keeps answering sshd with the last key it read when SSM cannot be reached, and forgets it once the parameter is gone", () => {
+  it("answers with no key, and forgets the one it kept, when SSM holds no usable workstation address", () => {
+    const ask = lookupAsSshd(mkdtempSync(join(tmpdir(), "key-cache-")));
+    expect(ask("ubuntu", { SSM_VALUES: ssmValues(PUBLIC_KEY) }).stdout).toBe(`from="10.0.1.23" ${PUBLIC_KEY}\n`);
+    for (const address of ["", "10.0.1.0/24", "10.0.1.23,0.0.0.0", "*", "2600:1f14::1"]) {
+      const answer = ask("ubuntu", { SSM_VALUES: ssmValues(PUBLIC_KEY, address) });
+      expect({ address, stdout: answer.stdout, stderr: answer.stderr }).toEqual({ address, stdout: "", stderr: `no IPv4 address in ${SOURCE_PARAMETER}: no key\n` });
+      // Nothing kept answers either, even with SSM gone.
+      expect(ask("ubuntu", { SSM_UNREACHABLE: "1" }).stdout).toBe("");
+    }
+    const noSource = ask("ubuntu", { SSM_VALUES: JSON.stringify({ [KEY_PARAMETER]: PUBLIC_KEY }) });
+    expect(noSource.stdout).toBe("");
+    // Only the key: a line with two keys would let the second one in from anywhere.
+    expect(ask("ubuntu", { SSM_VALUES: ssmValues(`${PUBLIC_KEY}\nssh-ed25519 AAAAother x`) }).stdout).toBe("");
+  });
+
+  it("keeps answering sshd with the last line it read when SSM cannot be reached, and forgets it once the parameter is gone", () => {
     const lookup = readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8");
     expect(lookup).toContain("cache=/var/lib/platform-bootstrap-key/ubuntu\n");
     const cacheDir = mkdtempSync(join(tmpdir(), "key-cache-"));
-    const stub = join(cacheDir, "lookup-as-sshd.sh");
-    writeFileSync(stub, lookup.replace("/usr/bin/python3", "python3").replace("/var/lib/platform-bootstrap-key", cacheDir));
-    const work = mkdtempSync(join(tmpdir(), "ssm-"));
-    // As sshd runs it: through its #!/bin/sh, which is dash on Ubuntu.
-    const ask = (env: Record<string, string>): string =>
-      execFileSync("sh", [stub, "ubuntu"], { env: { PATH: `${join(first.dir, "bin")}:/usr/bin:/bin`, WORK_DIR: work, ...env }, encoding: "utf8" });
-    expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
-    expect(readFileSync(join(cacheDir, "ubuntu"), "utf8")).toBe(`${PUBLIC_KEY}\n`);
+    const asked = lookupAsSshd(cacheDir);
+    const ask = (env: Record<string, string>): string => asked("ubuntu", env).stdout;
+    const line = `from="10.0.1.23" ${PUBLIC_KEY}\n`;
+    expect(ask({ SSM_VALUES: ssmValues(PUBLIC_KEY) })).toBe(line);
+    expect(readFileSync(join(cacheDir, "ubuntu"), "utf8")).toBe(line);
     expect(statSync(join(cacheDir, "ubuntu")).mode & 0o077).toBe(0);
-    // The NAT gateway's AZ or SSM is down: the key read last still logs in.
-    expect(ask({ SSM_UNREACHABLE: "1" })).toBe(`${PUBLIC_KEY}\n`);
+    // The NAT gateway's AZ or SSM is down: the line read last still logs in, from the same address.
+    expect(ask({ SSM_UNREACHABLE: "1" })).toBe(line);
     // SSM answers that the parameter is gone: its workstation was destroyed, and its key goes too.
-    expect(ask({})).toBe("");
+    expect(ask({ SSM_VALUES: "{}" })).toBe("");
     expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
     expect(ask({ SSM_UNREACHABLE: "1" })).toBe("");
     // The placeholder of a chef stack deployed again, before its workstation publishes: no key,
     // and the old deployment's key is forgotten.
-    expect(ask({ SSM_PRESET: PUBLIC_KEY })).toBe(`${PUBLIC_KEY}\n`);
-    expect(ask({ SSM_PRESET: BOOTSTRAP_KEY_PLACEHOLDER })).toBe("");
+    expect(ask({ SSM_VALUES: ssmValues(PUBLIC_KEY) })).toBe(line);
+    expect(ask({ SSM_VALUES: ssmValues(BOOTSTRAP_KEY_PLACEHOLDER) })).toBe("");
     expect(existsSync(join(cacheDir, "ubuntu"))).toBe(false);
   });
 

@@ -134,7 +134,8 @@ describe("SparkStack", () => {
     for (const instance of Object.values(instances)) {
       const script = unescapeTerraformTemplate(userDataOf(json, instance));
       expect(script).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
-      expect(script).toContain('accept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" ubuntu');
+      expect(script).toContain("BOOTSTRAP_KEY_SOURCE='/insight/dev/chef/bootstrap-key-source'");
+      expect(script).toContain('accept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu');
     }
     const bootstrapKeyReaders = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-bootstrap-key");
     expect(bootstrapKeyReaders).toHaveLength(4);
@@ -178,6 +179,7 @@ const CONTEXT = {
   sparkRoot: SPARK_PATHS.root,
   confDir: SPARK_PATHS.conf,
   acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+  bootstrapKeySource: "/insight/dev/chef/bootstrap-key-source",
   sparkVersion: "4.1.2",
   sparkSha512: "",
   mirrorUrl: "https://mirror.example/spark",

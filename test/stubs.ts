@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
@@ -87,6 +88,37 @@ export function python3Stub(extra = ""): string {
 }
 
 /**
+ * A directory for PYTHONPATH holding a boto3 (and botocore.config) that the real python3 imports,
+ * for code that must run as written, such as sshd's key lookup: SSM's get_parameters answers from
+ * SSM_VALUES (a JSON object of name to value), listing the names it lacks as invalid as SSM does,
+ * and fails as an unreachable endpoint would when SSM_UNREACHABLE is set.
+ */
+export function fakeBoto3(): string {
+  const dir = join(tmpdir(), `platform-test-boto3-${process.pid}`);
+  mkdirSync(join(dir, "boto3"), { recursive: true });
+  mkdirSync(join(dir, "botocore"), { recursive: true });
+  writeFileSync(
+    join(dir, "boto3", "__init__.py"),
+    [
+      "import json, os",
+      "class _Ssm:",
+      "    def get_parameters(self, Names):",
+      '        if os.environ.get("SSM_UNREACHABLE"):',
+      '            raise ConnectionError("EndpointConnectionError")',
+      '        values = json.loads(os.environ.get("SSM_VALUES", "{}"))',
+      '        return {"Parameters": [{"Name": name, "Value": values[name]} for name in Names if name in values], "InvalidParameters": [name for name in Names if name not in values]}',
+      "def client(service, region_name=None, config=None):",
+      '    assert service == "ssm" and region_name',
+      "    return _Ssm()",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "botocore", "__init__.py"), "");
+  writeFileSync(join(dir, "botocore", "config.py"), "class Config:\n    def __init__(self, **options):\n        self.options = options\n");
+  return dir;
+}
+
+/**
  * openssl: `genpkey` hands out a key from a pool shared by every test run instead of generating
  * one (RSA 3072 costs about a second each, and the PKI tests make dozens); everything else runs
  * the real openssl. The pool fills on first use, one file per size and slot, and a counter shared
@@ -123,6 +155,7 @@ export function kafkaNodeScript(hostKeysParameter: string, dataVolumeId: string,
     region: "us-west-2",
     client: { name: "cinc", version: "18.6.2", url: "https://downloads.example/cinc_18.6.2-1_amd64.deb", checksum: "" },
     acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key",
+    bootstrapKeySource: "/insight/dev/chef/bootstrap-key-source",
     hostKeysParameter,
     dataVolumeId,
     dataPath: "/data/kafka",
