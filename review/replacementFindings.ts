@@ -115,8 +115,10 @@ export function replacementFindings(changes: readonly ResourceChange[], head: Sy
     const refs = replacedReferences(stack, replaced, head, changes);
     if (refs.length === 0) continue;
     const addresses = replaced.get(stack) ?? new Set<string>();
+    // A resource the head adds is created with the replaced resource's new attributes: no update.
+    const added = new Set(changes.filter((change) => change.stack === stack && change.action === "add").map((change) => change.address));
     for (const [address, body] of blocks) {
-      if (addresses.has(address)) continue;
+      if (addresses.has(address) || added.has(address)) continue;
       const ignored = ignoredAttributes(body);
       if (ignored.includes("all")) continue;
       const live = Object.fromEntries(Object.entries(body).filter(([key]) => !META_ARGUMENTS.has(key) && !ignored.includes(key)));

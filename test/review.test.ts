@@ -313,6 +313,19 @@ describe("plan review", () => {
     expect(messages).toContain("kafka/bootstrap-node-1: re-runs its provisioner script on apply (a trigger refers to kafka/node-1/instance, which is replaced)");
   });
 
+  it("counts a resource the head adds, which refers to a replaced instance, as created only, not also updated in place", () => {
+    const head = clone(base);
+    const workstation = Object.keys(head.chef.resource.aws_instance).find((name) => name.startsWith("workstation_")) as string;
+    const userData = Object.keys(head.chef.locals as Json).find((name) => name.startsWith("workstation_user_data")) as string;
+    head.chef.locals[userData] = `${String(head.chef.locals[userData])}\n# changed`;
+    const without = clone(head);
+    head.chef.resource.aws_ssm_parameter["workstation-address"] = { name: "/insight/dev/chef/workstation-address", type: "String", value: `\${aws_instance.${workstation}.private_ip}` };
+    const added = review(head);
+    expect(added.findings.filter((finding) => finding.kind === "replacement").map((finding) => finding.path)).toContain("chef/workstation/instance");
+    expect(added.findings.filter((finding) => finding.address === "aws_ssm_parameter.workstation-address")).toEqual([]);
+    expect(summarize(added).plan).toEqual({ ...summarize(review(without)).plan, add: (summarize(review(without)).plan?.add ?? 0) + 1 });
+  });
+
   it("warns when a security group in use is replaced without create_before_destroy, and not with it", () => {
     const head = clone(base);
     const group = head.network.resource.aws_security_group["workstation-security-group"];
