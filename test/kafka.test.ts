@@ -1205,6 +1205,8 @@ describe("kafka-node user data", () => {
       // Nothing kept answers either, even with SSM gone.
       expect(ask("ubuntu", { SSM_UNREACHABLE: "1" }).stdout).toBe("");
     }
+    // sshd discards the command's stderr: the reason also goes to the journal.
+    expect(readFileSync(join(first.dir, "root/usr/local/sbin/platform-bootstrap-key"), "utf8")).toContain('syslog.openlog("platform-bootstrap-key")');
     const noSource = ask("ubuntu", { SSM_VALUES: JSON.stringify({ [KEY_PARAMETER]: PUBLIC_KEY }) });
     expect(noSource.stdout).toBe("");
     // Only the key: a line with two keys would let the second one in from anywhere.
