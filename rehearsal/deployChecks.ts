@@ -4,10 +4,12 @@ import { join } from "node:path";
 import { KafkaProvisionScripts, type DataBagItem, type ProvisionedNode } from "../constructs/kafkaProvisionScripts";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import type { KafkaSecurity, PlatformConfig } from "../config/PlatformConfig";
+import { JVM_METRICS } from "../constructs/monitoring/agentConfig";
 import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import type { Checks } from "./Checks";
 import { WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { assertOneLeader, describeModes, type SampleTimes } from "./leaderClaims";
+import { memberMetrics, ZOOKEEPER_RULES } from "./memberMetrics";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
@@ -158,6 +160,28 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   }
 
   await checks.check("a quorum: one leader, the others followers", () => describeQuorum(modes(), members.length));
+
+  await checks.check(`each member's JMX, read with ${ZOOKEEPER_RULES} and kept as a member's CloudWatch agent keeps it, gives every ZooKeeper metric the alarms read: quorum size ${members.length}, in quorum 1`, () => {
+    const expected = JVM_METRICS.zookeeper.map((metric) => metric.name).sort();
+    const onMember = (node: RehearsalNode) => (command: string, input?: string): string => {
+      const result = tryRun("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], { netns: net.hostNetns, timeoutSeconds: 120, input });
+      if (result.status !== 0) throw new Error(`${node.name}: ${command} exited ${String(result.status)}: ${lastLines(result.output)}`);
+      return result.stdout;
+    };
+    return members
+      .map((node) => {
+        const samples = memberMetrics(onMember(node), unitProperty(node, "MainPID"));
+        const shown = samples.map((sample) => `${sample.name.replace(/^zookeeper_/, "")} ${sample.value}`).join(", ");
+        const names = samples.map((sample) => sample.name).sort();
+        if (names.join() !== expected.join()) throw new Error(`${node.name}: published ${names.join(", ") || "nothing"}, not once each of ${expected.join(", ")}`);
+        const value = (name: string): number | undefined => samples.find((sample) => sample.name === name)?.value;
+        if (value("zookeeper_quorum_size") !== members.length || value("zookeeper_in_quorum") !== 1 || !(value("zookeeper_outstanding_requests")! >= 0)) {
+          throw new Error(`${node.name}: ${shown}`);
+        }
+        return `${node.name}: ${shown}`;
+      })
+      .join("; ");
+  });
 
   await checks.check("a znode written through one member is read through another", () => {
     const path = `/rehearsal-${process.pid}`;
