@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -185,6 +184,23 @@ describe("the node's cloudwatch_agent functions", () => {
   const run = (extraEnv: Record<string, string> = {}, dir = node()): ReturnType<typeof runBash> =>
     runBash(script, { stubs, env: { ...env, ...extraEnv }, dir });
 
+  /**
+   * The apply command a setup in `dir` installed, its fixed paths moved into `dir`, wrapped to
+   * run with the node's parameters (runBash runs a script without arguments). `ssm` answers the
+   * command's own read (python3 -, given the output directory and the parameter names); its
+   * python3 -c (the pin's parse) runs for real.
+   */
+  const applyCommand = (dir: string, ssm: readonly string[]): { wrapper: string; python3: string } => {
+    const command = readFileSync(join(dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8")
+      .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
+      .replace("/var/lib/platform/", `${dir}/state/`)
+      .replace("/var/lib/cloud/data/instance-id", `${dir}/instance-id`);
+    writeFileSync(join(dir, "instance-id"), "i-0abc\n");
+    const args = ["/p/e/monitoring/node", "/p/e/monitoring/node/prometheus", `${dir}/prometheus.yaml`].map((arg) => `'${arg}'`).join(" ");
+    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${dir}/apply.sh" <<'APPLY'\n${command}\nAPPLY\nexec bash "${dir}/apply.sh" ${args}\n`;
+    return { wrapper, python3: python3Stub(["if [[ $1 == - ]]; then", ...ssm, "  exit 0", "fi"].join("\n")) };
+  };
+
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");
   });
@@ -247,30 +263,17 @@ describe("the node's cloudwatch_agent functions", () => {
 
   it("the apply command applies a parameter version once, and again when it changes or the agent is down", () => {
     const installed = run();
-    const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8");
-    expect(shellcheck(command).output).toBe("");
+    expect(shellcheck(readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8")).output).toBe("");
     // The node's state: the agent its setup installed.
     const dir = installed.dir;
     writeFileSync(join(dir, "work", "dpkg-version-amazon-cloudwatch-agent"), `${CLOUDWATCH_AGENT.version}-1\n`);
     writeFileSync(join(dir, "calls.log"), "");
-    writeFileSync(join(dir, "instance-id"), "i-0abc\n");
-    // The command's fixed paths, moved into the scratch directory.
-    const local = command
-      .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
-      .replace("/var/lib/platform/", `${dir}/state/`)
-      .replace("/var/lib/cloud/data/instance-id", `${dir}/instance-id`);
-    // SSM for the command's own read: each parameter's version (VERSION), the package pin
-    // (PIN_VERSION) and the scrape configuration; python3 -c (the pin's parse) runs for real.
-    const python3 = [
-      `[[ $1 == -c ]] && exec ${JSON.stringify(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())} "$@"`,
-      'out=$2',
-      'for name in "${@:3}"; do echo "$name ${VERSION:-1}"; done > "$out/versions"',
-      `printf '%s' "$PIN" > "$out/package"`,
-      'printf \'%s\' \'{"labels":{"InstanceId":"{instance_id}"}}\' > "$out/value"',
-    ].join("\n");
-    const args = ["/p/e/monitoring/node", "/p/e/monitoring/node/prometheus", `${dir}/prometheus.yaml`];
-    // runBash runs script.sh without arguments: wrap it.
-    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${dir}/apply.sh" <<'APPLY'\n${local}\nAPPLY\nexec bash "${dir}/apply.sh" ${args.map((arg) => `'${arg}'`).join(" ")}\n`;
+    // SSM: each parameter's version (VERSION), the package pin (PIN) and the scrape configuration.
+    const { wrapper, python3 } = applyCommand(dir, [
+      '  for name in "${@:3}"; do echo "$name ${VERSION:-1}"; done > "$2/versions"',
+      `  printf '%s' "$PIN" > "$2/package"`,
+      '  printf \'%s\' \'{"labels":{"InstanceId":"{instance_id}"}}\' > "$2/value"',
+    ]);
     const applyStubs = { ...stubs, python3, systemctl: "[[ -z ${AGENT_DOWN:-} ]]", "amazon-cloudwatch-agent-ctl": "exit 0" };
     const runApply = (extraEnv: Record<string, string> = {}): string[] => {
       writeFileSync(join(dir, "calls.log"), "");
@@ -295,19 +298,11 @@ describe("the node's cloudwatch_agent functions", () => {
 
   it("the apply command refuses a new pin whose package is not signed by AWS's key, still applies the configuration, and tries the pin again at its next run", () => {
     const installed = run();
-    const command = readFileSync(join(installed.dir, "root/usr/local/sbin/platform-cloudwatch-config"), "utf8")
-      .replace("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "amazon-cloudwatch-agent-ctl")
-      .replace("/var/lib/platform/", `${installed.dir}/state/`)
-      .replace("/var/lib/cloud/data/instance-id", `${installed.dir}/instance-id`);
-    writeFileSync(join(installed.dir, "instance-id"), "i-0abc\n");
-    const python3 = [
-      `[[ $1 == -c ]] && exec ${JSON.stringify(execFileSync("sh", ["-c", "command -v python3"], { encoding: "utf8" }).trim())} "$@"`,
-      'for name in "${@:3}"; do echo "$name 2"; done > "$2/versions"',
-      `printf '%s' '${pin("1.300099.0b1")}' > "$2/package"`,
-      'printf \'{}\' > "$2/value"',
-    ].join("\n");
-    const args = `/p/e/monitoring/node /p/e/monitoring/node/prometheus ${installed.dir}/prometheus.yaml`;
-    const wrapper = `#!/usr/bin/env bash\nset -e\ncat > "${installed.dir}/apply.sh" <<'APPLY'\n${command}\nAPPLY\nexec bash "${installed.dir}/apply.sh" ${args}\n`;
+    const { wrapper, python3 } = applyCommand(installed.dir, [
+      '  for name in "${@:3}"; do echo "$name 2"; done > "$2/versions"',
+      `  printf '%s' '${pin("1.300099.0b1")}' > "$2/package"`,
+      '  printf \'{}\' > "$2/value"',
+    ]);
     writeFileSync(join(installed.dir, "calls.log"), "");
     const result = runBash(wrapper, { dir: installed.dir, stubs: { ...stubs, python3, "amazon-cloudwatch-agent-ctl": "exit 0" }, env: { ...env, AWS_REGION: "us-west-2", SIGNER: "0123456789ABCDEF0123456789ABCDEF01234567" } });
     expect(result.status).not.toBe(0);
