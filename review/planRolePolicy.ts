@@ -183,8 +183,9 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   // every node, all Strings) are one prefix: listed one by one, twice, they would outgrow the
   // 10,240 characters IAM allows a role's inline policies on the default platform already.
   const monitoringPrefix = `/${d.project}/${d.environment}/monitoring/`;
-  const parameterNames = named("aws_ssm_parameter", "name");
-  const secretUnderMonitoring = managedParameters(platform).find((parameter) => parameter.name.startsWith(monitoringPrefix) && parameter.type !== "String");
+  const managed = managedParameters(platform);
+  const parameterNames = [...new Set(managed.map((parameter) => parameter.name))].sort();
+  const secretUnderMonitoring = managed.find((parameter) => parameter.name.startsWith(monitoringPrefix) && parameter.type !== "String");
   if (secretUnderMonitoring) throw new Error(`${secretUnderMonitoring.name} is a ${secretUnderMonitoring.type} under ${monitoringPrefix}: the plan role reads that prefix whole, so only String parameters may live there`);
   const parameters = [
     ...parameterNames.filter((name) => !name.startsWith(monitoringPrefix)).map((name) => arn("ssm", `parameter${name}`)),
