@@ -249,6 +249,7 @@ export class MonitoringStack extends PlatformStack {
           instances: everyInstance,
           brokers: [...props.kafka.controllers, ...props.kafka.brokers],
           zookeeperMembers,
+          kraft: !zookeeperMode,
           sparkMaster: props.spark.master,
           dataPath: config.kafka.dataPath,
         }),
@@ -267,11 +268,13 @@ interface DashboardInput {
   readonly instances: readonly MonitoredInstance[];
   readonly brokers: readonly MonitoredInstance[];
   readonly zookeeperMembers: readonly MonitoredInstance[];
+  /** KRaft mode: the metadata quorum's widgets, from every Kafka node. */
+  readonly kraft: boolean;
   readonly sparkMaster: MonitoredInstance;
   readonly dataPath: string;
 }
 
-/** The dashboard's widgets: the alarms first, then Kafka, ZooKeeper, Spark and every node, each 12 units wide. */
+/** The dashboard's widgets: the alarms first, then Kafka (with KRaft's metadata quorum), ZooKeeper, Spark and every node, each 12 units wide. */
 function dashboardBody(input: DashboardInput): object {
   const { region, namespace } = input;
   type Metric = Array<string | Record<string, string>>;
@@ -297,6 +300,13 @@ function dashboardBody(input: DashboardInput): object {
     graph("Kafka requests per second", perNode("kafka_requests_per_sec", input.brokers), "Sum"),
     graph(`Kafka data volume used (${input.dataPath}), %`, perNode("disk_used_percent", input.brokers, { path: input.dataPath }), "Maximum"),
   ];
+  if (input.kraft) {
+    widgets.push(
+      graph("KRaft metadata lag, ms", perNode("kafka_metadata_lag", input.brokers), "Maximum"),
+      // Every node should name the same leader; -1 is a node that knows none.
+      graph("KRaft quorum leader's node id, as each node sees it", perNode("kafka_raft_current_leader", input.brokers), "Minimum"),
+    );
+  }
   if (input.zookeeperMembers.length > 0) {
     widgets.push(
       graph("ZooKeeper members in quorum", perNode("zookeeper_in_quorum", input.zookeeperMembers), "Minimum"),

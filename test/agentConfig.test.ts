@@ -9,7 +9,7 @@ import {
   exporterJobs,
   JVM_METRICS,
   logsOf,
-  METADATA_LAG,
+  KRAFT_METRICS,
   metricsOf,
   NODE_KINDS,
   type NodeKind,
@@ -75,13 +75,14 @@ describe("the CloudWatch agent's configuration", () => {
 
   const kafka = JVM_METRICS.kafka.map((metric) => metric.name);
   const zookeeper = JVM_METRICS.zookeeper.map((metric) => metric.name);
+  const kraft = KRAFT_METRICS.map((metric) => metric.name);
   const host = ["mem_used_percent", "disk_used_percent"];
   const expectedMetrics: Record<NodeKind, string[]> = {
     "kafka-zookeeper-broker": [...host, ...kafka],
     "kafka-zookeeper-member": [...host, ...kafka, ...zookeeper],
-    "kafka-kraft-broker": [...host, ...kafka, METADATA_LAG.name],
-    "kafka-kraft-controller": [...host, ...kafka, METADATA_LAG.name],
-    "kafka-kraft-combined": [...host, ...kafka, METADATA_LAG.name],
+    "kafka-kraft-broker": [...host, ...kafka, ...kraft],
+    "kafka-kraft-controller": [...host, ...kafka, ...kraft],
+    "kafka-kraft-combined": [...host, ...kafka, ...kraft],
     "spark-master": [...host, "spark_alive_workers", "spark_running_apps"],
     "spark-worker": host,
     "chef-server": host,
@@ -158,6 +159,9 @@ describe("the CloudWatch agent's configuration", () => {
     expect(dimensionsOf("kafka_metadata_lag")).toBeUndefined();
     const kraft = (agentConfig("kafka-kraft-combined", options) as Json).logs.metrics_collected.prometheus.emf_processor;
     expect(JSON.stringify(kraft.metric_declaration)).toContain("^kafka_metadata_lag$");
+    expect(JSON.stringify(kraft.metric_declaration)).toContain("^kafka_raft_current_leader$");
+    expect(dimensionsOf("kafka_raft_current_leader")).toBeUndefined();
+    expect(kraft.metric_unit.kafka_raft_current_leader).toBe("None");
     expect(emf.metric_unit.kafka_bytes_in_per_sec).toBe("Bytes/Second");
   });
 
@@ -187,7 +191,7 @@ describe("the CloudWatch agent's configuration", () => {
   it("the cookbooks' and Spark's exporter rules yield exactly the metrics the agent selects", () => {
     const kafkaRules = readFileSync(join(ROOT, "cookbooks/kafka-cluster/files/default/jmx_exporter.yaml"), "utf8");
     const zookeeperRules = readFileSync(join(ROOT, "cookbooks/zookeeper-cluster/files/default/jmx_exporter.yaml"), "utf8");
-    expect(new Set(ruleNames(kafkaRules))).toEqual(new Set([...kafka, METADATA_LAG.name]));
+    expect(new Set(ruleNames(kafkaRules))).toEqual(new Set([...kafka, ...kraft]));
     expect(new Set(ruleNames(zookeeperRules))).toEqual(new Set(zookeeper));
     expect(ruleNames(sparkMasterExporterRules())).toEqual(["spark_alive_workers", "spark_running_apps"]);
     for (const rules of [kafkaRules, zookeeperRules, sparkMasterExporterRules()]) {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JVM_METRICS, METADATA_LAG, type NodeKind } from "../constructs/monitoring/agentConfig";
+import { JVM_METRICS, KRAFT_METRICS, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { publishedByAgent } from "../rehearsal/agentSelection";
 import { exportedSamples, parseExporterRules, parseProbeOutput, type BeanAttribute, type Sample } from "../rehearsal/jmxExporterRules";
 
@@ -77,7 +77,13 @@ describe("kafka-cluster's exporter rules on the beans Kafka registers", () => {
     bean("kafka.server:type=BrokerTopicMetrics,name=TotalProduceRequestsPerSec", "OneMinuteRate", 5),
     bean("kafka.server:type=BrokerTopicMetrics,name=TotalFetchRequestsPerSec", "OneMinuteRate", 7),
   ];
-  const kraftBeans = [bean("kafka.server:type=broker-metadata-metrics", "last-applied-record-lag-ms", 120), bean("kafka.controller:type=KafkaController,name=LastAppliedRecordLagMs", "Value", 80)];
+  const kraftBeans = [
+    bean("kafka.server:type=broker-metadata-metrics", "last-applied-record-lag-ms", 120),
+    bean("kafka.controller:type=KafkaController,name=LastAppliedRecordLagMs", "Value", 80),
+    // Every KRaft node follows the metadata log through its raft client.
+    bean("kafka.server:type=raft-metrics", "current-leader", 3),
+    bean("kafka.server:type=raft-metrics", "current-epoch", 7),
+  ];
 
   it("yields each metric once, from the broker-wide beans only (a topic's bean is not counted again), requests labelled by kind", () => {
     const samples = exportedSamples(rules, brokerBeans);
@@ -103,14 +109,15 @@ describe("kafka-cluster's exporter rules on the beans Kafka registers", () => {
   ])("a %s node's agent publishes every Kafka metric it declares from them", (kind, kraft) => {
     const samples = exportedSamples(rules, [...brokerBeans, ...kraftBeans]);
     const published = new Set(publishedByAgent(kind, "kafka", samples).map((sample) => sample.name));
-    const expected = [...JVM_METRICS.kafka.map((metric) => metric.name), ...(kraft ? [METADATA_LAG.name] : [])];
+    const expected = [...JVM_METRICS.kafka.map((metric) => metric.name), ...(kraft ? KRAFT_METRICS.map((metric) => metric.name) : [])];
     expect([...published].sort()).toEqual(expected.sort());
   });
 
-  it("labels the metadata lag by the role that reports it", () => {
+  it("labels the metadata lag by the role that reports it, and reads the quorum leader's id", () => {
     expect(exportedSamples(rules, kraftBeans)).toEqual([
       { name: "kafka_metadata_lag", labels: { role: "broker" }, value: 120 },
       { name: "kafka_metadata_lag", labels: { role: "controller" }, value: 80 },
+      { name: "kafka_raft_current_leader", labels: {}, value: 3 },
     ]);
   });
 });

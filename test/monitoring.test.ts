@@ -158,6 +158,9 @@ describe("MonitoringStack, default config (ZooKeeper mode, 3 brokers, 3 Spark wo
       expect(body).toContain(`"${metric}"`);
     }
     expect(body).toContain("aws_cloudwatch_metric_alarm.alarm-insight-dev-zookeeper-quorum-lost.arn");
+    // KRaft's metadata quorum widgets only in KRaft mode.
+    expect(body).not.toContain("kafka_metadata_lag");
+    expect(body).not.toContain("kafka_raft_current_leader");
     // Each node sends its produce and its fetch rate each minute: the widget sums them.
     expect(body).toMatch(/"title" = "Kafka requests per second", "region" = "us-west-2", "stat" = "Sum"/);
   });
@@ -170,8 +173,15 @@ describe("MonitoringStack, other configs", () => {
     expect(Object.keys(resourcesOf(json, "aws_cloudwatch_metric_alarm")).length).toBeGreaterThan(0);
   });
 
-  it("KRaft with dedicated controllers: no ZooKeeper alarm; controllers get disk and status alarms but no broker-down", () => {
-    const alarms = alarmsOf(platformStackJson("monitoring", "--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"));
+  it("KRaft with dedicated controllers: no ZooKeeper alarm; controllers get disk and status alarms but no broker-down; the dashboard draws the metadata quorum from every Kafka node", () => {
+    const json = platformStackJson("monitoring", "--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true");
+    const alarms = alarmsOf(json);
+    const body = resourcesOf(json, "aws_cloudwatch_dashboard").dashboard.dashboard_body as string;
+    expect(body).toContain('"title" = "KRaft metadata lag, ms"');
+    // Three controllers and three brokers: one line each.
+    expect(body.match(/"kafka_metadata_lag"/g)).toHaveLength(6);
+    expect(body.match(/"kafka_raft_current_leader"/g)).toHaveLength(6);
+    expect(body).not.toContain("zookeeper_");
     const names = Object.keys(alarms);
     expect(names.filter((name) => name.includes("zookeeper"))).toEqual([]);
     expect(names.filter((name) => name.startsWith("insight-dev-kafka-controller-0-")).sort()).toEqual([

@@ -141,6 +141,13 @@ export const JVM_METRICS: Readonly<Record<ExporterJob, readonly MetricSpec[]>> =
 
 /** KRaft only: how far behind this node applies the metadata log (broker or controller view), in ms. */
 export const METADATA_LAG: MetricSpec = { name: "kafka_metadata_lag", dimensions: PER_NODE, unit: "Milliseconds" };
+/**
+ * KRaft only: the node id of the metadata quorum's leader (the active controller) as this node
+ * sees it, -1 while it knows none. Every node, broker or controller, follows the metadata log.
+ */
+export const RAFT_CURRENT_LEADER: MetricSpec = { name: "kafka_raft_current_leader", dimensions: PER_NODE, unit: "None" };
+/** The metrics a KRaft node's Kafka job adds to JVM_METRICS.kafka. */
+export const KRAFT_METRICS: readonly MetricSpec[] = [METADATA_LAG, RAFT_CURRENT_LEADER];
 
 /** A log the agent ships: a file (glob), or a systemd unit's journal. */
 export type LogSource =
@@ -235,7 +242,7 @@ export function metricsOf(kind: NodeKind): MetricSpec[] {
     { name: "mem_used_percent", dimensions: PER_NODE, unit: "Percent" },
     { name: "disk_used_percent", dimensions: [["InstanceId", "path"]], unit: "Percent" },
   ];
-  return [...host, ...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? [METADATA_LAG] : [])];
+  return [...host, ...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? KRAFT_METRICS : [])];
 }
 
 /** Every log this kind ships: the file (or journal unit) and its group. */
@@ -337,14 +344,14 @@ export function agentConfig(kind: NodeKind, options: AgentConfigOptions): Record
 
 function jvmMetricsOf(kind: NodeKind): MetricSpec[] {
   const spec = KINDS[kind];
-  return [...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? [METADATA_LAG] : [])];
+  return [...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? KRAFT_METRICS : [])];
 }
 
 /** One declaration per job and dimension layout: only these metrics and sets reach CloudWatch. */
 function metricDeclarations(kind: NodeKind): Array<Record<string, unknown>> {
   const spec = KINDS[kind];
   return spec.jobs.flatMap((job) => {
-    const metrics = [...JVM_METRICS[job], ...(job === "kafka" && spec.kraft ? [METADATA_LAG] : [])];
+    const metrics = [...JVM_METRICS[job], ...(job === "kafka" && spec.kraft ? KRAFT_METRICS : [])];
     const layouts = new Map<string, MetricSpec[]>();
     for (const metric of metrics) {
       const key = JSON.stringify(metric.dimensions);

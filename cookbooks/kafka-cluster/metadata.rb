@@ -3,7 +3,7 @@ maintainer        'Kafka + Spark platform'
 maintainer_email  'platform@example.com'
 license           'Apache-2.0'
 description       'Installs and configures an Apache Kafka node (ZooKeeper or KRaft mode) from Apache release tarballs'
-version           '1.5.0'
+version           '1.5.1'
 chef_version      '>= 17.0'
 supports          'ubuntu', '>= 22.04'
 
