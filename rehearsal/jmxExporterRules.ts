@@ -4,6 +4,9 @@
  * the rehearsal reads a ZooKeeper member's beans over JMX (jmx/JmxProbe.java) and turns them into
  * the samples the exporter would serve with the cookbook's own rules file. Only the keys the
  * platform's rules files use are modelled; a file with any other key is refused, not half-read.
+ * Left out, since no rule here can reach them: composite, tabular and date attributes (every
+ * pattern here ends in `><>Attribute`, a simple attribute), the `_objectname` label the exporter
+ * adds to tell apart samples with equal names and labels, and quoted object name values.
  */
 import { parse } from "yaml";
 
@@ -61,9 +64,21 @@ export function parseExporterRules(text: string, source: string): ExporterRules 
     }
     // A rule without a name exports the bean under a generated name: none of ours relies on it.
     if (typeof rule.pattern !== "string" || typeof rule.name !== "string") throw new Error(`${where}: needs a pattern and a name`);
+    // A COUNTER is served as <name>_total: only the types served under the rule's own name.
+    if (rule.type !== undefined && !["GAUGE", "UNTYPED"].includes(String(rule.type))) throw new Error(`${where}: type ${String(rule.type)} is not modelled (GAUGE or UNTYPED)`);
     const labels = Object.entries((rule.labels ?? {}) as Record<string, unknown>).map(([name, value]) => [name, String(value)] as const);
-    // The exporter matches the whole "<bean><attribute keys>attribute: value" string.
-    return { pattern: new RegExp(`^.*(?:${rule.pattern}).*$`), name: rule.name, value: rule.value === undefined ? undefined : String(rule.value), labels };
+    // The exporter matches the whole "<bean><attribute keys>attribute: value" string. With the u
+    // flag, Java-only syntax (\Q...\E, possessive quantifiers) fails here instead of meaning
+    // something else.
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(`^.*(?:${rule.pattern}).*$`, "u");
+    } catch (error) {
+      throw new Error(`${where}: pattern ${rule.pattern} is not one this model reads as Java does: ${(error as Error).message}`);
+    }
+    // An empty value is no value: the exporter then takes the bean's own.
+    const value = rule.value === undefined || String(rule.value) === "" ? undefined : String(rule.value);
+    return { pattern, name: rule.name, value, labels };
   });
   return {
     lowercaseOutputName: raw.lowercaseOutputName === true,
@@ -86,24 +101,32 @@ export function parseProbeOutput(text: string): BeanAttribute[] {
     });
 }
 
-/** The samples the exporter serves for these attributes: each attribute's first matching rule decides. */
+/**
+ * The samples the exporter serves for these attributes: only beans that one of the rules'
+ * includeObjectNames names are read, and each attribute's first matching rule decides.
+ */
 export function exportedSamples(rules: ExporterRules, attributes: readonly BeanAttribute[]): Sample[] {
+  const included = rules.includeObjectNames.map(objectNamePattern);
   return attributes.flatMap((attribute) => {
+    if (!included.some((matches) => matches(attribute))) return [];
     const matchName = `${attribute.domain}<${keyPropertyList(attribute.keyProperties).join(", ")}><>${attribute.attribute}: ${attribute.value}`;
     const rule = rules.rules.find((candidate) => candidate.pattern.test(matchName));
     if (!rule) return [];
     const replace = (template: string): string => matchName.replace(rule.pattern, template);
-    const value = rule.value === undefined ? beanValue(attribute) : Number(replace(rule.value));
-    if (value === undefined || Number.isNaN(value)) return [];
+    const value = rule.value === undefined ? beanValue(attribute) : javaDouble(replace(rule.value));
+    if (value === undefined) return [];
     let name = safeName(replace(rule.name));
     if (name === "") return [];
     if (rules.lowercaseOutputName) name = name.toLowerCase();
+    // Prometheus's client strips the suffixes it reserves for the types it serves.
+    name = withoutReservedSuffixes(name);
     const labels: Record<string, string> = {};
     for (const [labelName, labelValue] of rule.labels) {
       let safe = safeName(replace(labelName));
-      if (safe === "") continue;
+      const text = replace(labelValue);
+      if (safe === "" || text === "") continue;
       if (rules.lowercaseOutputLabelNames) safe = safe.toLowerCase();
-      labels[safe] = replace(labelValue);
+      labels[safe] = text;
     }
     return [{ name, labels, value }];
   });
@@ -127,9 +150,51 @@ function keyPropertyList(properties: string): string[] {
 
 /** A bean's own value: numbers as they are, booleans as 1 and 0, and no sample for a string. */
 function beanValue(attribute: BeanAttribute): number | undefined {
-  if (attribute.type === "number") return Number(attribute.value);
+  if (attribute.type === "number") return javaDouble(attribute.value);
   if (attribute.type === "boolean") return attribute.value === "true" ? 1 : 0;
   return undefined;
+}
+
+/** Double.valueOf's decimal forms (not hexadecimal ones, which no rule or bean here yields); undefined for anything else. */
+function javaDouble(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^[+-]?(NaN|Infinity)$/.test(trimmed)) return Number(trimmed.replace(/^\+/, ""));
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?$/.test(trimmed) ? Number(trimmed.replace(/[fFdD]$/, "")) : undefined;
+}
+
+function withoutReservedSuffixes(name: string): string {
+  const reserved = ["_total", "_created", "_bucket", "_info"];
+  let stripped = name;
+  for (let suffix = reserved.find((each) => stripped.endsWith(each)); suffix; suffix = reserved.find((each) => stripped.endsWith(each))) {
+    if (stripped === suffix) return "_";
+    stripped = stripped.slice(0, -suffix.length);
+  }
+  return stripped;
+}
+
+/**
+ * A JMX object name pattern (`domain:key=value,...`, `*` and `?` wildcards in the domain and in
+ * values, a trailing `,*` or a lone `*` for further properties) as a test of a bean. Quoted
+ * values are not modelled: none of the rules files has one.
+ */
+function objectNamePattern(pattern: string): (attribute: BeanAttribute) => boolean {
+  const [domain, properties] = pattern.split(/:(.*)/s);
+  if (properties === undefined || properties.includes('"')) throw new Error(`${pattern}: not an object name pattern this model reads`);
+  const glob = (text: string) => new RegExp(`^${text.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+  const parts = properties.split(",");
+  const open = parts[parts.length - 1] === "*";
+  const wanted = (open ? parts.slice(0, -1) : parts).map((part) => {
+    const [key, value] = part.split(/=(.*)/s);
+    if (value === undefined) throw new Error(`${pattern}: ${part} is not key=value`);
+    return [key, glob(value)] as const;
+  });
+  const domainMatches = glob(domain);
+  return (attribute) => {
+    if (!domainMatches.test(attribute.domain)) return false;
+    const beanProperties = new Map(keyPropertyList(attribute.keyProperties).map((pair) => pair.split(/=(.*)/s) as [string, string]));
+    if (!open && beanProperties.size !== wanted.length) return false;
+    return wanted.every(([key, value]) => beanProperties.has(key) && value.test(beanProperties.get(key)!));
+  };
 }
 
 /** Prometheus's legal name characters; a run of others (or of underscores) becomes one underscore, and a leading digit gets one. */

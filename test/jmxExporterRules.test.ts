@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JVM_METRICS, KRAFT_METRICS, type NodeKind } from "../constructs/monitoring/agentConfig";
+import { JVM_METRICS, KRAFT_METRICS, sparkMasterExporterRules, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { publishedByAgent } from "../rehearsal/agentSelection";
 import { exportedSamples, parseExporterRules, parseProbeOutput, type BeanAttribute, type Sample } from "../rehearsal/jmxExporterRules";
 
@@ -108,9 +108,18 @@ describe("kafka-cluster's exporter rules on the beans Kafka registers", () => {
     ["kafka-kraft-combined", true],
   ])("a %s node's agent publishes every Kafka metric it declares from them", (kind, kraft) => {
     const samples = exportedSamples(rules, [...brokerBeans, ...kraftBeans]);
-    const published = new Set(publishedByAgent(kind, "kafka", samples).map((sample) => sample.name));
-    const expected = [...JVM_METRICS.kafka.map((metric) => metric.name), ...(kraft ? KRAFT_METRICS.map((metric) => metric.name) : [])];
-    expect([...published].sort()).toEqual(expected.sort());
+    const published = publishedByAgent(kind, "kafka", samples).map((sample) => sample.name);
+    // Twice each by their labels: requests (produce, fetch) and, in KRaft, the lag (broker, controller).
+    const twice = ["kafka_requests_per_sec", ...(kraft ? ["kafka_metadata_lag"] : [])];
+    const expected = [...JVM_METRICS.kafka.map((metric) => metric.name), ...(kraft ? KRAFT_METRICS.map((metric) => metric.name) : []), ...twice];
+    expect(published.sort()).toEqual(expected.sort());
+  });
+
+  it("reads only the beans its includeObjectNames name: without the raft-metrics line, no quorum leader", () => {
+    const text = readFileSync(join(ROOT, KAFKA_RULES), "utf8").replace('  - "kafka.server:type=raft-metrics"\n', "");
+    expect(text).not.toContain('"kafka.server:type=raft-metrics"');
+    const names = exportedSamples(parseExporterRules(text, "without-raft.yaml"), kraftBeans).map((sample) => sample.name);
+    expect(names).toEqual(["kafka_metadata_lag", "kafka_metadata_lag"]);
   });
 
   it("labels the metadata lag by the role that reports it, and reads the quorum leader's id", () => {
@@ -122,7 +131,32 @@ describe("kafka-cluster's exporter rules on the beans Kafka registers", () => {
   });
 });
 
+describe("the Spark master's exporter rules on the gauges its JmxSink registers", () => {
+  // Dropwizard's JmxReporter names each gauge metrics:name=<source>.<gauge>,type=gauges.
+  const beans = [
+    bean("metrics:name=master.aliveWorkers,type=gauges", "Value", 3),
+    bean("metrics:name=master.apps,type=gauges", "Value", 1),
+    bean("metrics:name=master.workers,type=gauges", "Value", 4),
+    bean("metrics:name=master.waitingApps,type=gauges", "Value", 0),
+  ];
+
+  it("yields the alive workers and the applications, and nothing else the master registers", () => {
+    const rules = parseExporterRules(sparkMasterExporterRules(), "sparkMasterExporterRules()");
+    const samples = exportedSamples(rules, beans);
+    expect(samples).toEqual([
+      { name: "spark_alive_workers", labels: {}, value: 3 },
+      { name: "spark_running_apps", labels: {}, value: 1 },
+    ]);
+    expect(publishedByAgent("spark-master", "spark-master", samples)).toEqual(samples);
+  });
+});
+
 describe("the exporter model", () => {
+  it("refuses a COUNTER (served as <name>_total) and Java-only pattern syntax, rather than model them wrong", () => {
+    expect(() => parseExporterRules("includeObjectNames: ['a:b=c']\nrules:\n  - pattern: x\n    name: y\n    type: COUNTER\n", "f.yaml")).toThrow("f.yaml: rules[0]: type COUNTER is not modelled");
+    expect(() => parseExporterRules("includeObjectNames: ['a:b=c']\nrules:\n  - pattern: '\\Qa.b\\E'\n    name: y\n", "f.yaml")).toThrow("f.yaml: rules[0]: pattern \\Qa.b\\E is not one this model reads as Java does");
+  });
+
   it("refuses a rules file with a key it does not apply, naming it", () => {
     expect(() => parseExporterRules("includeObjectNames: ['a:b=c']\nrules:\n  - pattern: x\n    name: y\n    valueFactor: 0.001\n", "f.yaml")).toThrow(
       "f.yaml: rules[0]: valueFactor is a key this model of the exporter does not apply",
@@ -131,10 +165,10 @@ describe("the exporter model", () => {
     expect(() => parseExporterRules("rules:\n  - pattern: x\n    name: y\n", "f.yaml")).toThrow("f.yaml: includeObjectNames must list object name patterns");
   });
 
-  it("matches key properties in their registered order, a quoted value kept whole, and makes names safe", () => {
+  it("matches key properties in their registered order, a quoted value kept whole, and makes names safe (a reserved _total suffix stripped, as Prometheus's client does)", () => {
     const rules = parseExporterRules('includeObjectNames: ["d:*"]\nrules:\n  - pattern: "d<b=\\"x,y\\", a=1><>(\\\\w+)-rate"\n    name: d_$1.total\n', "f.yaml");
     const attribute: BeanAttribute = { domain: "d", keyProperties: 'b="x,y",a=1', attribute: "in-rate", type: "number", value: "3" };
-    expect(exportedSamples(rules, [attribute])).toEqual([{ name: "d_in_total", labels: {}, value: 3 }]);
+    expect(exportedSamples(rules, [attribute])).toEqual([{ name: "d_in", labels: {}, value: 3 }]);
     expect(exportedSamples(rules, [{ ...attribute, keyProperties: 'a=1,b="x,y"' }])).toEqual([]);
   });
 
