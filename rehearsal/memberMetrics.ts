@@ -1,9 +1,9 @@
 /**
  * A running ZooKeeper member's metrics as its CloudWatch agent would publish them: its beans read
  * over JMX by JmxProbe (run from source on the member, as the member's user, by the Java runtime
- * the member runs on), turned into samples by zookeeper-cluster's own exporter rules file, and kept as a
- * member's agent configuration keeps them. The exporter's jar cannot be fetched here; its rules,
- * the beans and the agent's selection are the real ones.
+ * the member runs on), turned into samples by zookeeper-cluster's own exporter rules file, and
+ * kept as a member's agent configuration keeps them. The exporter's jar cannot be fetched here;
+ * its rules, the beans and the agent's selection are the real ones.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +27,7 @@ export function memberMetrics(onMember: OnMember, pid: string): Sample[] {
   }
   onMember(`cat > ${PROBE_ON_NODE} && chmod 0644 ${PROBE_ON_NODE}`, readFileSync(PROBE, "utf8"));
   const patterns = rules.includeObjectNames.map((pattern) => `'${pattern}'`).join(" ");
-  // The member's own java binary, whatever `java` is first on the login's PATH.
+  // The member JVM's own java binary, not whichever `java` the login's PATH finds first.
   const output = onMember(`java=$(sudo readlink -e /proc/${pid}/exe) && sudo -u zookeeper "$java" -XX:-UsePerfData ${PROBE_ON_NODE} ${pid} ${patterns}`);
   return publishedByAgent("kafka-zookeeper-member", "zookeeper", exportedSamples(rules, parseProbeOutput(output)));
 }
