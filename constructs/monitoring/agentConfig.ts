@@ -237,12 +237,11 @@ export function exporterJobs(kind: NodeKind): readonly ExporterJob[] {
 
 /** Every metric a node of this kind sends, by CloudWatch name. */
 export function metricsOf(kind: NodeKind): MetricSpec[] {
-  const spec = KINDS[kind];
   const host: MetricSpec[] = [
     { name: "mem_used_percent", dimensions: PER_NODE, unit: "Percent" },
     { name: "disk_used_percent", dimensions: [["InstanceId", "path"]], unit: "Percent" },
   ];
-  return [...host, ...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? KRAFT_METRICS : [])];
+  return [...host, ...jvmMetricsOf(kind)];
 }
 
 /** Every log this kind ships: the file (or journal unit) and its group. */
@@ -343,15 +342,19 @@ export function agentConfig(kind: NodeKind, options: AgentConfigOptions): Record
 }
 
 function jvmMetricsOf(kind: NodeKind): MetricSpec[] {
-  const spec = KINDS[kind];
-  return [...spec.jobs.flatMap((job) => JVM_METRICS[job]), ...(spec.kraft ? KRAFT_METRICS : [])];
+  return KINDS[kind].jobs.flatMap((job) => jobMetricsOf(kind, job));
+}
+
+/** What one exporter job yields on a node of this kind: a KRaft node's Kafka job adds KRAFT_METRICS. */
+function jobMetricsOf(kind: NodeKind, job: ExporterJob): MetricSpec[] {
+  return [...JVM_METRICS[job], ...(job === "kafka" && KINDS[kind].kraft ? KRAFT_METRICS : [])];
 }
 
 /** One declaration per job and dimension layout: only these metrics and sets reach CloudWatch. */
 function metricDeclarations(kind: NodeKind): Array<Record<string, unknown>> {
   const spec = KINDS[kind];
   return spec.jobs.flatMap((job) => {
-    const metrics = [...JVM_METRICS[job], ...(job === "kafka" && spec.kraft ? KRAFT_METRICS : [])];
+    const metrics = jobMetricsOf(kind, job);
     const layouts = new Map<string, MetricSpec[]>();
     for (const metric of metrics) {
       const key = JSON.stringify(metric.dimensions);
