@@ -109,7 +109,8 @@ export function exportedSamples(rules: ExporterRules, attributes: readonly BeanA
   const included = rules.includeObjectNames.map(objectNamePattern);
   return attributes.flatMap((attribute) => {
     if (!included.some((matches) => matches(attribute))) return [];
-    const matchName = `${attribute.domain}<${keyPropertyList(attribute.keyProperties).join(", ")}><>${attribute.attribute}: ${attribute.value}`;
+    const properties = keyPropertyList(attribute.keyProperties).map(([key, value]) => `${key}=${value}`);
+    const matchName = `${attribute.domain}<${properties.join(", ")}><>${attribute.attribute}: ${attribute.value}`;
     const rule = rules.rules.find((candidate) => candidate.pattern.test(matchName));
     if (!rule) return [];
     const replace = (template: string): string => matchName.replace(rule.pattern, template);
@@ -133,15 +134,15 @@ export function exportedSamples(rules: ExporterRules, attributes: readonly BeanA
 }
 
 /**
- * "k1=v1,k2=v2" as the exporter splits it (a quoted value may hold commas), each kept as "k=v"
- * and joined with ", " as Java prints its LinkedHashMap.
+ * "k1=v1,k2=v2" as the exporter splits it (a quoted value may hold commas), in order: the match
+ * string joins them as "k=v" with ", ", as Java prints its LinkedHashMap.
  */
-function keyPropertyList(properties: string): string[] {
+function keyPropertyList(properties: string): Array<[string, string]> {
   const property = /^([^,=:*?]+)=("(?:[^\\"]*(?:\\.)?)*"|[^,=:"]*)/;
-  const pairs: string[] = [];
+  const pairs: Array<[string, string]> = [];
   let rest = properties;
   for (let match = property.exec(rest); match; match = property.exec(rest)) {
-    pairs.push(`${match[1]}=${match[2]}`);
+    pairs.push([match[1], match[2]]);
     rest = rest.slice(match[0].length);
     if (rest.startsWith(",")) rest = rest.slice(1);
   }
@@ -191,7 +192,7 @@ function objectNamePattern(pattern: string): (attribute: BeanAttribute) => boole
   const domainMatches = glob(domain);
   return (attribute) => {
     if (!domainMatches.test(attribute.domain)) return false;
-    const beanProperties = new Map(keyPropertyList(attribute.keyProperties).map((pair) => pair.split(/=(.*)/s) as [string, string]));
+    const beanProperties = new Map(keyPropertyList(attribute.keyProperties));
     if (!open && beanProperties.size !== wanted.length) return false;
     return wanted.every(([key, value]) => beanProperties.has(key) && value.test(beanProperties.get(key)!));
   };
