@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import yargs from "yargs/yargs";
 import { HOST_KEY_WAIT_ATTEMPTS } from "../constructs/hostKeys";
+import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { renderScript } from "../constructs/renderScript";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
 
@@ -26,6 +27,7 @@ export function pipelineScript(config: PipelineConfig): string {
     kafkaNodeIp: config.kafka_node_ips[0],
     bootstrapServers: config.kafka_bootstrap_servers,
     kafkaTls: Object.keys(config.kafka_options).length > 0,
+    jobsUser: SPARK_JOBS_USER,
     topic: config.topic,
     partitions: config.partitions,
     jobCores: config.job_cores,

@@ -32,6 +32,8 @@ import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
 export const BOOTSTRAP_KEY_PLACEHOLDER = "none: the Chef workstation publishes its bootstrap public key here when it boots";
+/** The jobs key parameter's value until the workstation publishes its key: not a key, so the Spark master accepts nothing. */
+export const JOBS_KEY_PLACEHOLDER = "none: the Chef workstation publishes its Spark jobs public key here when it boots";
 
 /** Where the repository's cookbooks are read from at synth. */
 export const COOKBOOKS_DIR = join(__dirname, "..", "cookbooks");
@@ -68,6 +70,13 @@ export class ChefStack extends PlatformStack {
   readonly bootstrapKeySourceParameter: string;
   /** IAM policy JSON that lets a node read the bootstrap public key. */
   readonly readBootstrapKeyPolicyJson: string;
+  /**
+   * SSM parameter holding the workstation's Spark jobs public key: the Spark master accepts it for
+   * spark-jobs, a user without sudo, so submitting a job needs no root identity.
+   */
+  readonly jobsKeyParameter: string;
+  /** IAM policy JSON that lets the Spark master read the jobs public key and the workstation's address. */
+  readonly readJobsKeyPolicyJson: string;
   /** Changes whenever a cookbook or the generated role changes; provisioners key re-runs on it. */
   readonly chefRepoHash: string;
   /** Encrypts the admin key: only the server may encrypt with it and only the workstation decrypt. */
@@ -120,6 +129,7 @@ export class ChefStack extends PlatformStack {
     const parameterPath = `/${config.project}/${config.environment}/chef`;
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
     this.bootstrapKeySourceParameter = `${parameterPath}/bootstrap-key-source`;
+    this.jobsKeyParameter = `${parameterPath}/jobs-public-key`;
     // Terraform owns the parameter, so destroying the chef stack removes it and nodes forget the
     // key they kept (their lookup drops its copy when the parameter is gone). The workstation
     // writes the value at boot; Terraform keeps only the placeholder it created.
@@ -130,6 +140,13 @@ export class ChefStack extends PlatformStack {
       description: "The Chef workstation's public bootstrap key, which every node accepts for ubuntu",
       lifecycle: { ignoreChanges: ["value"] },
     });
+    const jobsKey = new SsmParameter(this, "jobs-public-key", {
+      name: this.jobsKeyParameter,
+      type: "String",
+      value: JOBS_KEY_PLACEHOLDER,
+      description: "The Chef workstation's public Spark jobs key, which the Spark master accepts for spark-jobs",
+      lifecycle: { ignoreChanges: ["value"] },
+    });
     const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
     type Statement = { sid: string; effect?: "Allow" | "Deny"; actions: string[]; resources: string[]; condition?: Array<{ test: string; variable: string; values: string[] }> };
     const policy = (policyId: string, statements: Statement[]): string =>
@@ -138,6 +155,9 @@ export class ChefStack extends PlatformStack {
       // GetParameters: the lookup reads the key and the address in one call. GetParameter: the
       // lookup of Kafka nodes set up before it, which keep running theirs (no from=).
       { sid: "ReadBootstrapKey", actions: ["ssm:GetParameter", "ssm:GetParameters"], resources: [parameterArn(this.bootstrapKeyParameter), parameterArn(this.bootstrapKeySourceParameter)] },
+    ]);
+    this.readJobsKeyPolicyJson = policy("read-jobs-key", [
+      { sid: "ReadJobsKey", actions: ["ssm:GetParameters"], resources: [parameterArn(this.jobsKeyParameter), parameterArn(this.bootstrapKeySourceParameter)] },
     ]);
 
     // The repository's cookbooks and the generated role travel to the workstation through the
@@ -250,7 +270,7 @@ export class ChefStack extends PlatformStack {
     const workstationKeysPolicy = policy("workstation-keys", [
       { sid: "ReadAdminKey", actions: ["ssm:GetParameter"], resources: [parameterArn(adminKeyParameter)] },
       { sid: "ReadServerCertificate", actions: ["ssm:GetParameter"], resources: [parameterArn(serverCertParameter)] },
-      { sid: "PublishBootstrapKey", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter)] },
+      { sid: "PublishSshKeys", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(this.bootstrapKeyParameter), parameterArn(this.jobsKeyParameter)] },
       // Each Kafka node's SSH host keys, as the node published them: what knife and ssh trust.
       { sid: "ReadHostKeys", actions: ["ssm:GetParameter"], resources: [parameterArn(`${hostKeysPath(config)}/*`)] },
       { sid: "KeepCertificateAuthority", actions: ["ssm:PutParameter", "ssm:GetParameter"], resources: [parameterArn(pki.caKey), parameterArn(pki.caCert)] },
@@ -285,7 +305,7 @@ export class ChefStack extends PlatformStack {
       keyName: keyPairName.stringValue,
       // Its first write would make Terraform's create of the parameter fail; its first upload
       // needs the chef repo and its digests in place.
-      dependsOn: [bootstrapKey, cookbooksObject, rolesObject, chefRepoDigest, ...workstationMonitoring.parameters],
+      dependsOn: [bootstrapKey, jobsKey, cookbooksObject, rolesObject, chefRepoDigest, ...workstationMonitoring.parameters],
       policies: { "chef-keys": workstationKeysPolicy, "read-chef-repo": readRepoPolicy, "cloudwatch-agent": workstationMonitoring.policyJson },
       userData: renderScript("chef-workstation", {
         ...common,
@@ -298,6 +318,7 @@ export class ChefStack extends PlatformStack {
         adminKeyParameter,
         serverCertParameter,
         bootstrapKeyParameter: this.bootstrapKeyParameter,
+        jobsKeyParameter: this.jobsKeyParameter,
         repoBucket: props.dataBucket.bucket,
         cookbooksKey,
         rolesKey,

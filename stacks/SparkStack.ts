@@ -9,6 +9,7 @@ import { hostKeysParameter, publishHostKeysPolicyJson } from "../constructs/host
 import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
+import { SPARK_JOBS_KEY, SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { NODE_TLS_DIR, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
 import { PlatformKey, ssmParameterKeyStatement, SSM_READER_ACTIONS, SSM_WRITER_ACTIONS, waitFor } from "../constructs/platformKey";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
@@ -53,11 +54,16 @@ export interface SparkStackProps extends PlatformStackProps {
   readonly dataReadPolicyJson: string;
   /** IAM policy JSON letting jobs write their results and checkpoints under the bucket's Spark output prefix. */
   readonly outputWritePolicyJson: string;
-  /** The workstation's bootstrap key, which the nodes accept for SSH (job submission, debugging). */
+  /** The workstation's bootstrap key, which the nodes accept for ubuntu (an admin: setup re-runs, debugging). */
   readonly bootstrapKey: {
     readonly parameter: string;
     /** The workstation's private address, the only one the key works from. */
     readonly sourceParameter: string;
+    readonly readPolicyJson: string;
+  };
+  /** The workstation's jobs key, which the master accepts for spark-jobs (no sudo), from the bootstrap key's address only. */
+  readonly jobsKey: {
+    readonly parameter: string;
     readonly readPolicyJson: string;
   };
   /** The Chef workstation's role, which makes Spark's Kafka client key under this stack's KMS key. */
@@ -68,8 +74,9 @@ export interface SparkStackProps extends PlatformStackProps {
 export const SPARK_PATHS = { root: "/opt/spark", home: "/opt/spark/current", conf: "/etc/spark" } as const;
 
 /**
- * The command that submits a job on the master, run over SSH as ubuntu: spark-submit there reads
- * the cluster's configuration (master URL, authentication secret, pinned ports, connectors).
+ * The command that submits a job on the master, run over SSH as SPARK_JOBS_USER: spark-submit
+ * there reads the cluster's configuration (master URL, authentication secret, pinned ports,
+ * connectors).
  */
 export function sparkSubmitOnMaster(...args: string[]): string {
   return `spark-submit ${args.join(" ")}`;
@@ -200,6 +207,7 @@ export class SparkStack extends PlatformStack {
         "write-spark-output": props.outputWritePolicyJson,
         "publish-spark-secret": publishSecret,
         "read-bootstrap-key": props.bootstrapKey.readPolicyJson,
+        "read-jobs-key": props.jobsKey.readPolicyJson,
         "read-kafka-client-identity": readClientIdentity,
         "cloudwatch-agent": masterMonitoring.policyJson,
         // Only a node can vouch for its host keys: its role writes its own parameter alone.
@@ -212,6 +220,8 @@ export class SparkStack extends PlatformStack {
         sparkExporter,
         role: "master",
         isMaster: true,
+        acceptJobsKeyFrom: props.jobsKey.parameter,
+        jobsUser: SPARK_JOBS_USER,
         secretKmsKey: this.secretKey.arn,
       }),
       dependsOn: masterMonitoring.parameters,
@@ -293,7 +303,7 @@ export class SparkStack extends PlatformStack {
     // the workstation, which reaches the master over SSH only.
     new TerraformOutput(this, "spark_submit_example", {
       description: "Run on the workstation: SparkPi, the example that ships with Spark, submitted to the cluster",
-      value: `ssh -i ~/.ssh/platform_bootstrap ubuntu@${this.master.privateIp} ${sparkSubmitOnMaster("--class org.apache.spark.examples.SparkPi", `${SPARK_PATHS.home}/examples/jars/spark-examples_2.13-${spark.version}.jar`, "100")}`,
+      value: `ssh -i ${SPARK_JOBS_KEY} ${SPARK_JOBS_USER}@${this.master.privateIp} ${sparkSubmitOnMaster("--class org.apache.spark.examples.SparkPi", `${SPARK_PATHS.home}/examples/jars/spark-examples_2.13-${spark.version}.jar`, "100")}`,
     });
   }
 }

@@ -29,6 +29,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     dataReadPolicyJson: storage.readPolicyJson,
     outputWritePolicyJson: storage.sparkOutputPolicyJson,
     bootstrapKey: { parameter: chef.bootstrapKeyParameter, sourceParameter: chef.bootstrapKeySourceParameter, readPolicyJson: chef.readBootstrapKeyPolicyJson },
+    jobsKey: { parameter: chef.jobsKeyParameter, readPolicyJson: chef.readJobsKeyPolicyJson },
     workstationRoleArn: chef.workstation.role.arn,
   });
   const kafka = new KafkaStack(app, "kafka", {

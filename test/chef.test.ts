@@ -12,7 +12,7 @@ import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { execFileSync, spawnSync } from "node:child_process";
 import { tarGz } from "../constructs/tarGz";
-import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER } from "../stacks/ChefStack";
+import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER, JOBS_KEY_PLACEHOLDER } from "../stacks/ChefStack";
 import { configFrom, dataOf, platformStackJson, resourceNamed, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, opensslStub, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
@@ -66,6 +66,19 @@ describe("ChefStack", () => {
     expect(resourceStartingWith(json, "aws_instance", "workstation").depends_on).toContain("aws_ssm_parameter.bootstrap-public-key");
   });
 
+  it("owns the Spark jobs key parameter as it owns the bootstrap key's, and lets only the Spark master read it, with the workstation's address", () => {
+    const parameter = resourceNamed(json, "aws_ssm_parameter", "jobs-public-key");
+    expect(parameter).toMatchObject({ name: "/insight/dev/chef/jobs-public-key", type: "String", value: JOBS_KEY_PLACEHOLDER, lifecycle: { ignore_changes: ["value"] } });
+    expect(JOBS_KEY_PLACEHOLDER).not.toMatch(/^(ssh-|ecdsa-|sk-)/);
+    expect(resourceStartingWith(json, "aws_instance", "workstation").depends_on).toContain("aws_ssm_parameter.jobs-public-key");
+    const document = dataOf(json, "aws_iam_policy_document")["read-jobs-key"];
+    // The lookup reads both in one GetParameters call.
+    expect(document.statement).toEqual([expect.objectContaining({ sid: "ReadJobsKey", actions: ["ssm:GetParameters"] })]);
+    expect(document.statement[0].resources.map((arn: string) => arn.replace(/.*parameter/, ""))).toEqual(["/insight/dev/chef/jobs-public-key", "/insight/dev/chef/bootstrap-key-source"]);
+    // No node of this stack reads it: the server accepts the bootstrap key alone.
+    expect(Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-jobs-key")).toEqual([]);
+  });
+
   it("keeps the workstation's private address beside its bootstrap key: the only address nodes accept the key from", () => {
     const parameter = resourceNamed(json, "aws_ssm_parameter", "bootstrap-key-source");
     expect(parameter).toMatchObject({ name: "/insight/dev/chef/bootstrap-key-source", type: "String" });
@@ -93,7 +106,7 @@ describe("ChefStack", () => {
     });
     expect(documents["workstation-keys"].statement[0]).toMatchObject({ sid: "ReadAdminKey", actions: ["ssm:GetParameter"] });
     expect(resources("workstation-keys", "ReadAdminKey")).toEqual([expect.stringMatching(adminKey)]);
-    expect(resources("workstation-keys", "PublishBootstrapKey")).toEqual(["/insight/dev/chef/bootstrap-public-key"]);
+    expect(resources("workstation-keys", "PublishSshKeys")).toEqual(["/insight/dev/chef/bootstrap-public-key", "/insight/dev/chef/jobs-public-key"]);
     expect(documents["workstation-read-chef-repo"].statement[0].resources[0]).toMatch(/\/chef-repo\/\*$/);
   });
 
@@ -125,7 +138,7 @@ describe("ChefStack", () => {
   it("lets operators log in to the server from the workstation with its bootstrap key, as on every node", () => {
     expect(userDataOf(json, server)).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
     expect(userDataOf(json, server)).toContain("BOOTSTRAP_KEY_SOURCE='/insight/dev/chef/bootstrap-key-source'");
-    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain('\naccept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu\n');
+    expect(unescapeTerraformTemplate(userDataOf(json, server))).toContain('\naccept_ssh_key bootstrap-key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu\n');
     const serverPolicies = Object.entries(resourcesOf(json, "aws_iam_role_policy")).filter(([, policy]) => /aws_iam_role\.server_role_/.test(policy.role));
     const readKey = serverPolicies.find(([, policy]) => policy.name === "read-bootstrap-key");
     expect(readKey?.[1].policy).toBe("${data.aws_iam_policy_document.read-bootstrap-key.json}");
@@ -454,6 +467,7 @@ describe("chef-workstation user data", () => {
     adminKeyParameter: ADMIN_KEY_PARAMETER,
     serverCertParameter: SERVER_CERT_PARAMETER,
     bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
+    jobsKeyParameter: "/insight/dev/chef/jobs-public-key",
     repoBucket: "insight-dev-data-1",
     cookbooksKey: "chef-repo/cookbooks.tar.gz",
     rolesKey: "chef-repo/roles.json",
@@ -498,7 +512,7 @@ describe("chef-workstation user data", () => {
     python3: python3Stub(),
     openssl: opensslStub(),
     systemctl: "exit 0",
-    "ssh-keygen": 'f=${*: -1}; echo "PRIVATE" > "$f"; echo "ssh-ed25519 AAAAC3Nza platform-bootstrap@insight" > "$f.pub"',
+    "ssh-keygen": 'f=${*: -1}; echo "PRIVATE" > "$f"; echo "ssh-ed25519 AAAAC3Nza${f##*/} ${f##*/}@insight" > "$f.pub"',
     knife: [
       'config=${*: -1}; chef_dir=$(dirname "$config")',
       "case \"$1 $2\" in",
@@ -598,18 +612,24 @@ describe("chef-workstation user data", () => {
     expect(readFileSync(join(chefDir, "trusted_certs", "chef-server.crt"), "utf8")).toBe(SERVER_CERT.pem);
   });
 
-  it("creates its bootstrap key pair and publishes only the public half, as a plain String", () => {
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
-    const published = readFileSync(join(first.dir, "work", "ssm", "_insight_dev_chef_bootstrap-public-key"), "utf8");
-    expect(published).toMatch(/^ssh-ed25519 /);
-    expect(published).not.toContain("PRIVATE");
+  it("creates its bootstrap and Spark jobs key pairs, two identities, and publishes only their public halves, as plain Strings", () => {
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n/insight/dev/chef/jobs-public-key String\n${CA_PUTS}`);
+    const published = (name: string): string => readFileSync(join(first.dir, "work", "ssm", `_insight_dev_chef_${name}`), "utf8");
+    expect(published("bootstrap-public-key")).toBe(`${readFileSync(join(first.dir, "root/home/ubuntu/.ssh/platform_bootstrap.pub"), "utf8").trim()}\n`);
+    expect(published("jobs-public-key")).toBe(`${readFileSync(join(first.dir, "root/home/ubuntu/.ssh/platform_jobs.pub"), "utf8").trim()}\n`);
+    expect(published("jobs-public-key")).not.toBe(published("bootstrap-public-key"));
+    for (const name of ["bootstrap-public-key", "jobs-public-key"]) {
+      expect(published(name)).toMatch(/^ssh-ed25519 /);
+      expect(published(name)).not.toContain("PRIVATE");
+    }
+    expect(calls(first.dir)).toContain(`chown ubuntu:ubuntu ${join(first.dir, "root/home/ubuntu/.ssh/platform_jobs")} ${join(first.dir, "root/home/ubuntu/.ssh/platform_jobs.pub")}`);
   });
 
   it("retries publishing its bootstrap key while its role's permissions are not in force yet", () => {
     const refusedTwice = runBash(script, { stubs, env: { ...keysPublished, SSM_PUT_FAILS: "2" }, dir: published() });
     expect(refusedTwice.status).toBe(0);
-    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n${CA_PUTS}`);
-    expect(refusedTwice.output).toContain("attempt 2/8 failed: bootstrap_key_published");
+    expect(readFileSync(join(refusedTwice.dir, "work", "ssm-puts"), "utf8")).toBe(`/insight/dev/chef/bootstrap-public-key String\n/insight/dev/chef/jobs-public-key String\n${CA_PUTS}`);
+    expect(refusedTwice.output).toContain("attempt 2/8 failed: ssh_key_published platform_bootstrap /insight/dev/chef/bootstrap-public-key");
   });
 
   it("unpacks and uploads the cookbooks and the role", () => {
@@ -672,8 +692,8 @@ describe("chef-workstation user data", () => {
     expect(second.output).toContain("are already on the server");
     const newCalls = calls(first.dir).slice(before);
     expect(newCalls.filter((call) => /^(dpkg|apt-get|ssh-keygen|tar) |knife (ssl fetch|cookbook upload|role from file)|--output/.test(call))).toEqual([]);
-    // The bootstrap key, the CA's key and certificate, Spark's client key and certificate, all from the first run.
-    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(5);
+    // The bootstrap and jobs keys, the CA's key and certificate, Spark's client key and certificate, all from the first run.
+    expect(readFileSync(join(first.dir, "work", "ssm-puts"), "utf8").trim().split("\n")).toHaveLength(6);
   });
 
   describe("the platform's certificate authority", () => {

@@ -1176,7 +1176,7 @@ describe("kafka-node user data", () => {
     expect(log.indexOf("sshd -T -C user=ubuntu,host=localhost,addr=127.0.0.1")).toBeGreaterThan(log.indexOf("sshd -t"));
     expect(log.indexOf("systemctl try-reload-or-restart ssh.service")).toBeGreaterThan(log.indexOf("sshd -T -C user=ubuntu,host=localhost,addr=127.0.0.1"));
     expect(log).toContain("useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin platform-keys");
-    expect(first.output).toContain("sshd reads the workstation's bootstrap key from /insight/dev/chef/bootstrap-public-key");
+    expect(first.output).toContain("sshd reads ubuntu's key from /insight/dev/chef/bootstrap-public-key");
   });
 
   /** Runs the installed lookup as sshd does (through #!/bin/sh, dash on Ubuntu), against SSM_VALUES, with its cache in `cacheDir`. */

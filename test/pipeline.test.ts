@@ -138,7 +138,10 @@ describe("the pipeline on a TLS platform", () => {
     expect(missing.status).not.toBe(0);
     expect(missing.output).toContain("the master has no Kafka client identity (/etc/platform/tls/spark.pem) yet");
     expect(stubCalls(missing.dir).some((call) => call.includes("spark-submit"))).toBe(false);
-    expect(stubCalls(missing.dir).some((call) => call.includes("systemctl start platform-kafka-client-identity.service"))).toBe(true);
+    // Fetching it now runs a root service: the admin identity's act, not the jobs identity's.
+    const fetches = stubCalls(missing.dir).filter((call) => call.includes("systemctl start platform-kafka-client-identity.service"));
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]).toMatch(/^ssh -i \S+\/\.ssh\/platform_bootstrap .* ubuntu@10\.0\.16\.20 sudo -n systemctl start/);
     // The identity there: the job is submitted.
     const present = start('case "$*" in *cat*job.pid*) exit 1 ;; *) echo "streaming queries started" ;; esac');
     expect(present.status).toBe(0);
@@ -153,6 +156,21 @@ describe("the workstation's pipeline script", () => {
 
   it("is shellcheck-clean", () => {
     expect(shellcheck(script).output).toBe("");
+  });
+
+  it("runs the programs on the master as spark-jobs with the jobs key, and only creates the topic with the bootstrap key, as ubuntu on a Kafka node", () => {
+    const sshCalls = (result: { dir: string }): string[] => stubCalls(result.dir).filter((call) => /^(ssh|scp) /.test(call));
+    const identity = (call: string): string => `${/-i \S+\/\.ssh\/(platform_\w+)/.exec(call)?.[1]} ${/\b([\w-]+)@10\.0\.\d+\.\d+/.exec(call)?.[1]}`;
+    const onMaster = [run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* ]] && exit 1; exit 0' }), run("produce", { ssh: "exit 0" }), run("status", { ssh: "exit 0" }), run("stop", { ssh: "exit 0" })];
+    const masterCalls = onMaster.flatMap(sshCalls);
+    expect(masterCalls.length).toBeGreaterThan(3);
+    for (const call of masterCalls) {
+      expect(call).toContain("spark-jobs@10.0.16.20");
+      expect(identity(call)).toBe("platform_jobs spark-jobs");
+    }
+    const topic = sshCalls(run("topic", { ssh: 'echo "Topic: th-topic"' }));
+    expect(topic).toHaveLength(2);
+    for (const call of topic) expect(identity(call)).toBe("platform_bootstrap ubuntu");
   });
 
   it("creates the topic from a Kafka node with the configured partitions and the cluster's replication settings", () => {
@@ -227,7 +245,7 @@ describe("the workstation's pipeline script", () => {
   it("forwards the three drivers' UIs (job 4040, producer 4041, check 4042) from the master over SSH", () => {
     const result = run("ui", { ssh: "exit 0" });
     expect(result.status).toBe(0);
-    expect(stubCalls(result.dir).find((call) => call.includes(" -N "))).toContain("-N -L 4040:10.0.16.20:4040 -L 4041:10.0.16.20:4041 -L 4042:10.0.16.20:4042 ubuntu@10.0.16.20");
+    expect(stubCalls(result.dir).find((call) => call.includes(" -N "))).toContain("-N -L 4040:10.0.16.20:4040 -L 4041:10.0.16.20:4041 -L 4042:10.0.16.20:4042 spark-jobs@10.0.16.20");
     expect(result.output).toContain("from your laptop: ssh -N -L 4040:localhost:4040 -L 4041:localhost:4041 -L 4042:localhost:4042 ubuntu@<workstation>");
   });
 

@@ -8,6 +8,7 @@ import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { buildPlatform } from "../stacks/buildPlatform";
 import { SPARK_PATHS, SPARK_PORTS } from "../stacks/SparkStack";
+import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, synthAppStack, testApp, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
@@ -97,6 +98,7 @@ describe("SparkStack", () => {
       "publish-spark-secret",
       ...Array(4).fill("read-bootstrap-key"),
       ...Array(4).fill("read-data-bucket"),
+      "read-jobs-key",
       ...Array(4).fill("read-kafka-client-identity"),
       ...Array(3).fill("read-spark-secret"),
       ...Array(4).fill("write-spark-output"),
@@ -135,7 +137,7 @@ describe("SparkStack", () => {
       const script = unescapeTerraformTemplate(userDataOf(json, instance));
       expect(script).toContain("BOOTSTRAP_KEY_PARAMETER='/insight/dev/chef/bootstrap-public-key'");
       expect(script).toContain("BOOTSTRAP_KEY_SOURCE='/insight/dev/chef/bootstrap-key-source'");
-      expect(script).toContain('accept_bootstrap_key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu');
+      expect(script).toContain('\naccept_ssh_key bootstrap-key "$BOOTSTRAP_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" ubuntu\n');
     }
     const bootstrapKeyReaders = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-bootstrap-key");
     expect(bootstrapKeyReaders).toHaveLength(4);
@@ -146,8 +148,20 @@ describe("SparkStack", () => {
     expect(fromWorkstation).toEqual([22, 4040, 8080, 8081]);
     // Printed as the operator runs it: the master's spark-submit reads the cluster's configuration.
     expect(json.output.spark_submit_example.value).toMatch(
-      /^ssh -i ~\/\.ssh\/platform_bootstrap ubuntu@\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\} spark-submit --class org\.apache\.spark\.examples\.SparkPi \/opt\/spark\/current\/examples\/jars\/spark-examples_2\.13-4\.1\.2\.jar 100$/,
+      /^ssh -i ~\/\.ssh\/platform_jobs spark-jobs@\$\{aws_instance\.master_instance_[0-9A-F]{8}\.private_ip\} spark-submit --class org\.apache\.spark\.examples\.SparkPi \/opt\/spark\/current\/examples\/jars\/spark-examples_2\.13-4\.1\.2\.jar 100$/,
     );
+  });
+
+  it("accepts the workstation's jobs key on the master alone, for spark-jobs, from the workstation's address, and grants the read to the master's role alone", () => {
+    const master = resourceStartingWith(json, "aws_instance", "master_");
+    const masterScript = unescapeTerraformTemplate(userDataOf(json, master));
+    expect(masterScript).toContain("JOBS_KEY_PARAMETER='/insight/dev/chef/jobs-public-key'");
+    expect(masterScript).toContain('\naccept_ssh_key jobs-key "$JOBS_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" "$JOBS_USER"\n');
+    for (const worker of Object.entries(instances).filter(([name]) => name.startsWith("worker-")).map(([, instance]) => instance)) {
+      expect(unescapeTerraformTemplate(userDataOf(json, worker))).not.toContain("accept_ssh_key jobs-key");
+    }
+    const readers = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-jobs-key");
+    expect(readers.map((policy) => policy.role)).toEqual([expect.stringMatching(/^\$\{aws_iam_role\.master_role_[0-9A-F]{8}\.id\}$/)]);
   });
 
   it("puts no secret in the user data: the master generates it on the instance", () => {
@@ -200,6 +214,7 @@ const masterListing = (host: string, state: string): string =>
 
 const SECRET_KMS_KEY = "arn:aws:kms:us-west-2:111122223333:key/5a4b3c2d-spark";
 const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
+const JOBS_KEY_PARAMETER = "/insight/dev/chef/jobs-public-key";
 const masterScript = (context: Record<string, unknown> = {}): string =>
   renderScript("spark-node", {
     ...CONTEXT,
@@ -208,6 +223,8 @@ const masterScript = (context: Record<string, unknown> = {}): string =>
     isMaster: true,
     secretKmsKey: SECRET_KMS_KEY,
     hostKeysParameter: MASTER_HOST_KEYS,
+    acceptJobsKeyFrom: JOBS_KEY_PARAMETER,
+    jobsUser: SPARK_JOBS_USER,
     ...context,
   });
 const workerScript = (): string =>
@@ -402,6 +419,23 @@ describe("spark-node user data", () => {
       expect(calls(first.dir).some((call) => call.startsWith("install -D -m 0640 -o root -g spark ") && call.endsWith("/root/etc/spark/spark-defaults.conf"))).toBe(true);
     });
 
+    it("makes spark-jobs, who submits jobs: in the spark group, without sudo, logging in with the workstation's jobs key from its address only", () => {
+      expect(calls(first.dir)).toContain("useradd --create-home --user-group --groups spark --shell /bin/bash spark-jobs");
+      expect(calls(first.dir).filter((call) => /\bsudo\b|sudoers/.test(call) && call.includes("spark-jobs"))).toEqual([]);
+      expect(read(first.dir, "etc/ssh/sshd_config.d/60-platform-jobs-key.conf")).toContain(
+        "Match User spark-jobs\n    AuthorizedKeysCommand /usr/local/sbin/platform-jobs-key %u\n    AuthorizedKeysCommandUser platform-keys\n",
+      );
+      const lookup = read(first.dir, "usr/local/sbin/platform-jobs-key");
+      // Its own key and cache; the address is the bootstrap key's, the workstation's.
+      expect(lookup).toContain('[ "$1" = "spark-jobs" ] || exit 0\n');
+      expect(lookup).toContain("cache=/var/lib/platform-jobs-key/spark-jobs\n");
+      expect(lookup).toContain("'/insight/dev/chef/jobs-public-key' '/insight/dev/chef/bootstrap-key-source' 'us-west-2'");
+      // ubuntu keeps the bootstrap key alone: the two lookups never answer for each other's user.
+      expect(read(first.dir, "etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf")).toContain("Match User ubuntu\n");
+      expect(read(first.dir, "usr/local/sbin/platform-bootstrap-key")).toContain('[ "$1" = "ubuntu" ] || exit 0\n');
+      expect(first.output).toContain("/insight/dev/chef/jobs-public-key or /insight/dev/chef/bootstrap-key-source is not readable or usable yet");
+    });
+
     it("installs Spark from the mirror after verifying it, and no second pyspark: jobs run the release's own with the system Python", () => {
       expect(calls(first.dir)).toContain("curl --fail --silent --show-error --location --connect-timeout 20 --output " +
         join(first.dir, "root/opt/spark/spark-4.1.2-bin-hadoop3.tgz.part") + " https://mirror.example/spark/spark-4.1.2/spark-4.1.2-bin-hadoop3.tgz");
@@ -540,6 +574,12 @@ describe("spark-node user data", () => {
       expect(read(run.dir, "etc/spark/spark-defaults.conf")).toContain(`spark.authenticate.secret                     ${SECRET}\n`);
       expect(run.output).toContain("spark-worker 10.0.32.7 is registered with spark://10.0.16.5:7077");
       expect(calls(run.dir)).toContain("curl --fail --silent --show-error --max-time 5 http://10.0.16.5:8080/json/");
+    });
+
+    it("makes no spark-jobs user and accepts no jobs key: jobs are submitted on the master", () => {
+      expect(calls(run.dir).filter((call) => call.includes("spark-jobs"))).toEqual([]);
+      expect(existsSync(join(run.dir, "root/etc/ssh/sshd_config.d/60-platform-jobs-key.conf"))).toBe(false);
+      expect(existsSync(join(run.dir, "root/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf"))).toBe(true);
     });
 
     it("cleans up stopped applications' work directories after a day and rolls executor logs", () => {

@@ -143,9 +143,18 @@ export function opensslStub(): string {
   ].join("\n");
 }
 
-/** sshd: `-T` prints what sshd would for ubuntu once the platform's drop-in lets the bootstrap key in. */
-export const SSHD_STUB =
-  '[[ $1 == -T ]] && grep -q "^Match User ubuntu" "$PLATFORM_FS_ROOT/etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf" && printf "port 22\\nauthorizedkeyscommand /usr/local/sbin/platform-bootstrap-key %%u\\n"; exit 0';
+/**
+ * sshd: `-T -C user=<user>,...` prints what sshd would for that user once one of the platform's
+ * drop-ins (60-platform-<name>.conf) matches it: its key lookup command.
+ */
+export const SSHD_STUB = [
+  '[[ $1 == -T ]] || exit 0',
+  'user=${3#user=}; user=${user%%,*}',
+  'for file in "$PLATFORM_FS_ROOT"/etc/ssh/sshd_config.d/60-platform-*.conf; do',
+  '  grep -qx "Match User $user" "$file" 2>/dev/null && printf "port 22\\nauthorizedkeyscommand %s %%u\\n" "$(awk \'$1 == "AuthorizedKeysCommand" { print $2 }\' "$file")"',
+  'done',
+  'exit 0',
+].join("\n");
 
 /** A Kafka node's user data as the script tests run it: Cinc from a pretend download, a 3-try volume wait. */
 export function kafkaNodeScript(hostKeysParameter: string, dataVolumeId: string, extra: Readonly<Record<string, unknown>> = {}): string {

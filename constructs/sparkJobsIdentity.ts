@@ -1,0 +1,9 @@
+/**
+ * Who submits Spark jobs: the master accepts the workstation's jobs key for this user, who reads
+ * the cluster's configuration through the spark group and has no sudo. The bootstrap key, which
+ * is ubuntu (root) on every node, is the operators' admin identity and is not needed to run a job.
+ */
+export const SPARK_JOBS_USER = "spark-jobs";
+
+/** The workstation's private key for SPARK_JOBS_USER, made at its setup and never copied. */
+export const SPARK_JOBS_KEY = "~/.ssh/platform_jobs";
