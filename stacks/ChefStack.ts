@@ -130,23 +130,23 @@ export class ChefStack extends PlatformStack {
     this.bootstrapKeyParameter = `${parameterPath}/bootstrap-public-key`;
     this.bootstrapKeySourceParameter = `${parameterPath}/bootstrap-key-source`;
     this.jobsKeyParameter = `${parameterPath}/jobs-public-key`;
-    // Terraform owns the parameter, so destroying the chef stack removes it and nodes forget the
-    // key they kept (their lookup drops its copy when the parameter is gone). The workstation
-    // writes the value at boot; Terraform keeps only the placeholder it created.
-    const bootstrapKey = new SsmParameter(this, "bootstrap-public-key", {
-      name: this.bootstrapKeyParameter,
-      type: "String",
-      value: BOOTSTRAP_KEY_PLACEHOLDER,
-      description: "The Chef workstation's public bootstrap key, which every node accepts for ubuntu",
-      lifecycle: { ignoreChanges: ["value"] },
-    });
-    const jobsKey = new SsmParameter(this, "jobs-public-key", {
-      name: this.jobsKeyParameter,
-      type: "String",
-      value: JOBS_KEY_PLACEHOLDER,
-      description: "The Chef workstation's public Spark jobs key, which the Spark master accepts for spark-jobs",
-      lifecycle: { ignoreChanges: ["value"] },
-    });
+    // Terraform owns the key parameters, so destroying the chef stack removes them and nodes forget
+    // the keys they kept (their lookup drops its copy when the parameter is gone). The workstation
+    // writes each value at boot; Terraform keeps only the placeholder it created.
+    const publicKeyParameter = (id: string, name: string, placeholder: string, description: string): SsmParameter =>
+      new SsmParameter(this, id, { name, type: "String", value: placeholder, description, lifecycle: { ignoreChanges: ["value"] } });
+    const bootstrapKey = publicKeyParameter(
+      "bootstrap-public-key",
+      this.bootstrapKeyParameter,
+      BOOTSTRAP_KEY_PLACEHOLDER,
+      "The Chef workstation's public bootstrap key, which every node accepts for ubuntu",
+    );
+    const jobsKey = publicKeyParameter(
+      "jobs-public-key",
+      this.jobsKeyParameter,
+      JOBS_KEY_PLACEHOLDER,
+      "The Chef workstation's public Spark jobs key, which the Spark master accepts for spark-jobs",
+    );
     const parameterArn = (name: string): string => ssmParameterArn(this, config.region, name);
     type Statement = { sid: string; effect?: "Allow" | "Deny"; actions: string[]; resources: string[]; condition?: Array<{ test: string; variable: string; values: string[] }> };
     const policy = (policyId: string, statements: Statement[]): string =>
