@@ -27,6 +27,7 @@ import { Checks } from "./Checks";
 import { carryHostKeys, NODE_HOST_KEYS_FILE, runHostKeyChecks, WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { awaitFirstBoot } from "./cloudInitState";
 import { runDeployChecks, sshOptions } from "./deployChecks";
+import { runSshIdentityChecks } from "./sshIdentities";
 import type { NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
 import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
     if (failed.length > 0) throw new Error(`${failed.length} bootstraps failed:\n${failed.map((result) => result.output.trim().split("\n").slice(-12).join("\n")).join("\n---\n")}`);
   });
   await runHostKeyChecks(checks, { config, net, workstation, scripts, provisioned, serverId, containers, bootstrapOutputs });
+  await runSshIdentityChecks(checks, { config, net, workstation });
 
   await runDeployChecks(checks, { configWith, net, ensembleSize, zooBag, workstation, scripts, provisioned, serverId, containers, boot, delivered, volumeDir: (node) => join(runDir, "volumes", node.name), deployedSecurity: config.kafka.security });
   teardown.runAll();

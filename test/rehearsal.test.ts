@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { pkiContext } from "../constructs/pki";
 import { renderScript } from "../constructs/renderScript";
+import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { cloudInitState } from "../rehearsal/cloudInitState";
 import { managedHierarchies } from "../rehearsal/containerCgroup";
@@ -69,6 +70,21 @@ describe("the rehearsal's stand-in user data", () => {
   it.each(Object.entries(scripts))("%s is shellcheck-clean and keeps itself as the setup command first, as the real one does", (_name, script) => {
     expect(shellcheck(script).output).toBe("");
     expect([...script.matchAll(/^step "([^"]+)"$/gm)][0]?.[1]).toBe("keep this setup as ${SETUP_COMMAND}");
+  });
+});
+
+describe("the rehearsal's SSH identities on a node", () => {
+  const script = renderScript(
+    "ssh-identities",
+    { region: "us-west-2", acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key", bootstrapKeySource: "/insight/dev/chef/bootstrap-key-source", acceptJobsKeyFrom: "/insight/dev/chef/jobs-public-key", jobsUser: SPARK_JOBS_USER },
+    { templatesDir: join(__dirname, "..", "rehearsal", "templates") },
+  );
+
+  it("sets them up with the partial's functions, called as the Spark master's user data calls them, and is shellcheck-clean", () => {
+    expect(shellcheck(script).output).toBe("");
+    expect(script).toContain("\naccept_ssh_key bootstrap-key '/insight/dev/chef/bootstrap-public-key' '/insight/dev/chef/bootstrap-key-source' ubuntu\n");
+    expect(script).toContain("\naccept_jobs_key 'spark-jobs' '/insight/dev/chef/jobs-public-key' '/insight/dev/chef/bootstrap-key-source'\n");
+    expect(readFileSync(join(__dirname, "..", "templates", "spark-node.sh.hbs"), "utf8")).toContain('\naccept_jobs_key "$JOBS_USER" "$JOBS_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE"\n');
   });
 });
 

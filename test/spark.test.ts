@@ -156,10 +156,10 @@ describe("SparkStack", () => {
     const master = resourceStartingWith(json, "aws_instance", "master_");
     const masterScript = unescapeTerraformTemplate(userDataOf(json, master));
     expect(masterScript).toContain("JOBS_KEY_PARAMETER='/insight/dev/chef/jobs-public-key'");
-    expect(masterScript).toContain('\naccept_ssh_key jobs-key "$JOBS_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE" "$JOBS_USER"\n');
-    for (const worker of Object.entries(instances).filter(([name]) => name.startsWith("worker-")).map(([, instance]) => instance)) {
-      expect(unescapeTerraformTemplate(userDataOf(json, worker))).not.toContain("accept_ssh_key jobs-key");
-    }
+    expect(masterScript).toContain('\naccept_jobs_key "$JOBS_USER" "$JOBS_KEY_PARAMETER" "$BOOTSTRAP_KEY_SOURCE"\n');
+    const workers = Object.entries(instances).filter(([name]) => name.startsWith("worker-"));
+    expect(workers).toHaveLength(3);
+    for (const [, worker] of workers) expect(unescapeTerraformTemplate(userDataOf(json, worker))).not.toContain("accept_jobs_key");
     const readers = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((policy) => policy.name === "read-jobs-key");
     expect(readers.map((policy) => policy.role)).toEqual([expect.stringMatching(/^\$\{aws_iam_role\.master_role_[0-9A-F]{8}\.id\}$/)]);
   });
