@@ -173,6 +173,13 @@ describe("the workstation's pipeline script", () => {
     for (const call of topic) expect(identity(call)).toBe("platform_bootstrap ubuntu");
   });
 
+  it("says when it cannot log in to the master as spark-jobs, rather than reading ssh's failure as the master's answer", () => {
+    const result = run("status", { ssh: 'for arg; do [[ $arg == spark-jobs@* ]] && exit 255; done; exit 0' });
+    expect(result.output).toContain(
+      "ssh spark-jobs@10.0.16.20 with ~/.ssh/platform_jobs failed (exit 255): the master unreachable, or the key refused (the master's lookup logs to journalctl -t platform-jobs-key)",
+    );
+  });
+
   it("creates the topic from a Kafka node with the configured partitions and the cluster's replication settings", () => {
     const result = run("topic", { ssh: 'echo "Topic: th-topic"' });
     expect(result.status).toBe(0);
@@ -252,7 +259,7 @@ describe("the workstation's pipeline script", () => {
   it("says so when the job never starts, and where its log is", () => {
     const result = run("start", { ssh: 'for last; do :; done; [[ $last == *"kill -0"* || $last == *"grep -q"* ]] && exit 1; exit 0' });
     expect(result.status).not.toBe(0);
-    expect(result.output).toContain("the job did not start; its log is 10.0.16.20:~/smart-money/job.log");
+    expect(result.output).toContain("the job did not start; its log is spark-jobs@10.0.16.20:~/smart-money/job.log");
     expect(result.output).toContain("FAILED at step 'start the streaming job on spark://10.0.16.20:7077'");
   });
 

@@ -247,6 +247,8 @@ const STUBS = {
   ss: '[[ ${MASTER_LISTENING:-yes} == yes ]] && echo "LISTEN 0 4096 10.0.16.5:7077 0.0.0.0:*"; exit 0',
   id: 'if [[ $1 == -nG ]]; then echo "$2 $(cat "$WORK_DIR/groups-$2" 2>/dev/null)"; exit 0; fi; [[ -f "$WORK_DIR/user-$1" ]]',
   usermod: 'echo "${*: -2:1}" >> "$WORK_DIR/groups-${*: -1}"',
+  // A user made with --groups is in them from the start.
+  useradd: 'user=${*: -1}; touch "$WORK_DIR/user-$user"; while (($#)); do [[ $1 == --groups ]] && echo "$2" >> "$WORK_DIR/groups-$user"; shift; done; exit 0',
   tar: 'while (($#)); do case $1 in -xzf) f=$2; shift ;; -C) d=$2; shift ;; esac; shift; done; r=$(basename "$f" .tgz); mkdir -p "$d/$r/bin" "$d/$r/jars" "$d/$r/conf"; touch "$d/$r/conf/spark-defaults.conf.template"; printf "#!/bin/sh\\n" > "$d/$r/bin/spark-class"; chmod +x "$d/$r/bin/spark-class"',
   python3: python3Stub(),
   sshd: SSHD_STUB,
@@ -434,6 +436,19 @@ describe("spark-node user data", () => {
       expect(read(first.dir, "etc/ssh/sshd_config.d/60-platform-bootstrap-key.conf")).toContain("Match User ubuntu\n");
       expect(read(first.dir, "usr/local/sbin/platform-bootstrap-key")).toContain('[ "$1" = "ubuntu" ] || exit 0\n');
       expect(first.output).toContain("/insight/dev/chef/jobs-public-key or /insight/dev/chef/bootstrap-key-source is not readable or usable yet");
+    });
+
+    it("puts an existing spark-jobs back into the spark group, and leaves one already there alone", () => {
+      const dir = sparkNode();
+      mkdirSync(join(dir, "work"));
+      writeFileSync(join(dir, "work/user-spark-jobs"), "");
+      const outside = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir });
+      expect(outside.status).toBe(0);
+      expect(calls(dir)).toContain("usermod --append --groups spark spark-jobs");
+      expect(calls(dir).filter((call) => call.startsWith("useradd") && call.endsWith("spark-jobs"))).toEqual([]);
+      const again = runBash(masterScript(), { stubs: STUBS, env: MASTER_ENV, dir });
+      expect(again.status).toBe(0);
+      expect(calls(dir).filter((call) => call === "usermod --append --groups spark spark-jobs")).toHaveLength(1);
     });
 
     it("installs Spark from the mirror after verifying it, and no second pyspark: jobs run the release's own with the system Python", () => {
