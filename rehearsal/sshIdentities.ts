@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
@@ -78,9 +78,6 @@ export async function runSshIdentityChecks(checks: Checks, state: SshIdentitySta
     () => {
       const made = onWorkstation("test -f .ssh/platform_jobs || ssh-keygen -q -t ed25519 -N '' -C platform_jobs@rehearsal -f .ssh/platform_jobs");
       if (made.status !== 0) throw new Error(`the workstation did not make its jobs key: ${made.output.trim()}`);
-      // A copy on the host's side of the bridge, to try it from an address other than the workstation's.
-      const hostCopy = join(mkdtempSync(join(tmpdir(), "platform-rehearsal-jobs-key-")), "platform_jobs");
-      writeFileSync(hostCopy, stdoutOf([...deployerSsh(workstation), "cat .ssh/platform_jobs"]), { mode: 0o600 });
       const parameterPath = `/${config.project}/${config.environment}/chef`;
       const parameters = { bootstrapKey: `${parameterPath}/bootstrap-public-key`, jobsKey: `${parameterPath}/jobs-public-key`, source: `${parameterPath}/bootstrap-key-source` };
       const published = {
@@ -111,8 +108,18 @@ export async function runSshIdentityChecks(checks: Checks, state: SshIdentitySta
       };
       refused("the jobs key as ubuntu", fromWorkstation("platform_jobs", "ubuntu", "true"));
       refused(`the bootstrap key as ${SPARK_JOBS_USER}`, fromWorkstation("platform_bootstrap", SPARK_JOBS_USER, "true"));
-      // The same key from another address (the host's side of the bridge): from= refuses it.
-      refused(`the jobs key from ${net.hostIp}`, tryRun("ssh", ["-i", hostCopy, ...sshFlags, `${SPARK_JOBS_USER}@${node.ip}`, "true"], { netns: net.hostNetns, timeoutSeconds: 60 }));
+      // The same key from another address (the host's side of the bridge): from= refuses it. The
+      // host's copy is removed once tried.
+      const copyDir = mkdtempSync(join(tmpdir(), "platform-rehearsal-jobs-key-"));
+      const hostCopy = join(copyDir, "platform_jobs");
+      let fromHost: { status: number | null; output: string };
+      try {
+        writeFileSync(hostCopy, stdoutOf([...deployerSsh(workstation), "cat .ssh/platform_jobs"]), { mode: 0o600 });
+        fromHost = tryRun("ssh", ["-i", hostCopy, ...sshFlags, `${SPARK_JOBS_USER}@${node.ip}`, "true"], { netns: net.hostNetns, timeoutSeconds: 60 });
+      } finally {
+        rmSync(copyDir, { recursive: true, force: true });
+      }
+      refused(`the jobs key from ${net.hostIp}`, fromHost);
       asRoot(`touch ${SSM_DOWN}`);
       try {
         const cached = fromWorkstation("platform_jobs", SPARK_JOBS_USER, "id -un");
