@@ -5,5 +5,8 @@
  */
 export const SPARK_JOBS_USER = "spark-jobs";
 
-/** The workstation's private key for SPARK_JOBS_USER, made at its setup and never copied. */
-export const SPARK_JOBS_KEY = "~/.ssh/platform_jobs";
+/** The file, in ubuntu's ~/.ssh on the workstation, of its private key for SPARK_JOBS_USER: made at its setup and never copied. */
+export const SPARK_JOBS_KEY_FILE = "platform_jobs";
+
+/** The same key as an operator on the workstation names it. */
+export const SPARK_JOBS_KEY = `~/.ssh/${SPARK_JOBS_KEY_FILE}`;

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import yargs from "yargs/yargs";
 import { HOST_KEY_WAIT_ATTEMPTS } from "../constructs/hostKeys";
-import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
+import { SPARK_JOBS_KEY_FILE, SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { renderScript } from "../constructs/renderScript";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, PipelineConfigError, type PipelineConfig, type StackOutputs } from "./pipelineConfig";
 
@@ -28,6 +28,7 @@ export function pipelineScript(config: PipelineConfig): string {
     bootstrapServers: config.kafka_bootstrap_servers,
     kafkaTls: Object.keys(config.kafka_options).length > 0,
     jobsUser: SPARK_JOBS_USER,
+    jobsKeyFile: SPARK_JOBS_KEY_FILE,
     topic: config.topic,
     partitions: config.partitions,
     jobCores: config.job_cores,

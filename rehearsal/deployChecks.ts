@@ -748,10 +748,13 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
   }
 }
 
-/** The checks' own SSH to nodes, with a copy of the workstation's key; the scripts keep their known_hosts on the workstation. */
-export function sshOptions(workstation: Workstation): string[] {
+/**
+ * The checks' own SSH to nodes, with a copy of the workstation's bootstrap key (or keyFile); the
+ * scripts keep their known_hosts on the workstation.
+ */
+export function sshOptions(workstation: Workstation, keyFile = `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`): string[] {
   return [
-    "-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`,
+    "-i", keyFile,
     "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR",
     "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
   ];

@@ -7,7 +7,7 @@ import type { Checks } from "./Checks";
 import type { NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun } from "./system";
-import { deployerSsh, runScriptAsync, type Workstation } from "./workstationSide";
+import { deployerSsh, pinnedSshFromWorkstation, runScriptAsync, type Workstation } from "./workstationSide";
 
 /** Where the rehearsal's node user data writes the value a real node puts into its SSM parameter. */
 export const NODE_HOST_KEYS_FILE = "/var/lib/platform/host-keys";
@@ -96,7 +96,7 @@ export async function runHostKeyChecks(checks: Checks, state: HostKeyState): Pro
       onNode("sudo sh -c 'cp -a /root/host-keys-saved/ssh_host_* /etc/ssh/ && systemctl restart ssh'");
       run("ssh", [...deployerSsh(workstation), `mv ${registered}.kept ${registered}`], { netns: net.hostNetns });
       // The node answers with its published key again, as ssh_node checks it.
-      run("ssh", [...deployerSsh(workstation), `ssh -i .ssh/platform_bootstrap -o UserKnownHostsFile=.ssh/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes ubuntu@${node.ip} true`], { netns: net.hostNetns });
+      run("ssh", [...deployerSsh(workstation), pinnedSshFromWorkstation("platform_bootstrap", "ubuntu", node.ip, "true")], { netns: net.hostNetns });
     }
   });
 }

@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderScript } from "../constructs/renderScript";
-import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
+import { SPARK_JOBS_KEY_FILE, SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import type { PlatformConfig } from "../config/PlatformConfig";
 import type { Checks } from "./Checks";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { tryRun } from "./system";
-import { deployerSsh, GEMFILE_DIR, type Workstation } from "./workstationSide";
+import { sshOptions } from "./deployChecks";
+import { deployerSsh, GEMFILE_DIR, pinnedSshFromWorkstation, type Workstation } from "./workstationSide";
 
 /** Where the stand-in for SSM keeps the parameters on the node, and the file that makes it unreachable. */
 const SSM_FILE = "/etc/platform-rehearsal/ssm.json";
@@ -58,7 +59,6 @@ export interface SshIdentityState {
 export async function runSshIdentityChecks(checks: Checks, state: SshIdentityState): Promise<void> {
   const { config, net, workstation } = state;
   const node: RehearsalNode = net.nodes[net.nodes.length - 1];
-  const sshFlags = ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"];
   /** A command's standard output alone (sudo and ssh may warn on stderr); fails when it does. */
   const stdoutOf = (args: string[], input?: string): string => {
     const result = tryRun("ssh", args, { netns: net.hostNetns, timeoutSeconds: 120, input });
@@ -66,23 +66,23 @@ export async function runSshIdentityChecks(checks: Checks, state: SshIdentitySta
     return result.stdout;
   };
   const asRoot = (command: string, input?: string): string =>
-    stdoutOf(["-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`, ...sshFlags, `ubuntu@${node.ip}`, `sudo sh -c '${command}'`], input);
+    stdoutOf([...sshOptions(workstation), `ubuntu@${node.ip}`, `sudo sh -c '${command}'`], input);
   const onWorkstation = (command: string): { status: number | null; output: string } =>
     tryRun("ssh", [...deployerSsh(workstation), command], { netns: net.hostNetns, timeoutSeconds: 60 });
   /** From the workstation, with its pinned host keys, as the pipeline's commands log in. */
   const fromWorkstation = (key: string, user: string, command: string): { status: number | null; output: string } =>
-    onWorkstation(`ssh -i .ssh/${key} -o UserKnownHostsFile=.ssh/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 ${user}@${node.ip} '${command}' 2>&1`);
+    onWorkstation(`${pinnedSshFromWorkstation(key, user, node.ip, command)} 2>&1`);
 
   await checks.check(
     `SSH identities on ${node.name}, through the partial's key lookups and sshd: the jobs key logs in as ${SPARK_JOBS_USER} (spark group, no sudo) from the workstation only, never as ubuntu; the bootstrap key never as ${SPARK_JOBS_USER}; a lost SSM answers with the key read last`,
     () => {
-      const made = onWorkstation("test -f .ssh/platform_jobs || ssh-keygen -q -t ed25519 -N '' -C platform_jobs@rehearsal -f .ssh/platform_jobs");
+      const made = onWorkstation(`test -f .ssh/${SPARK_JOBS_KEY_FILE} || ssh-keygen -q -t ed25519 -N '' -C ${SPARK_JOBS_KEY_FILE}@rehearsal -f .ssh/${SPARK_JOBS_KEY_FILE}`);
       if (made.status !== 0) throw new Error(`the workstation did not make its jobs key: ${made.output.trim()}`);
       const parameterPath = `/${config.project}/${config.environment}/chef`;
       const parameters = { bootstrapKey: `${parameterPath}/bootstrap-public-key`, jobsKey: `${parameterPath}/jobs-public-key`, source: `${parameterPath}/bootstrap-key-source` };
       const published = {
         [parameters.bootstrapKey]: readFileSync(workstation.bootstrapPublicKey, "utf8").trim(),
-        [parameters.jobsKey]: stdoutOf([...deployerSsh(workstation), "cat .ssh/platform_jobs.pub"]).trim(),
+        [parameters.jobsKey]: stdoutOf([...deployerSsh(workstation), `cat .ssh/${SPARK_JOBS_KEY_FILE}.pub`]).trim(),
         [parameters.source]: workstation.ip,
       };
       if (asRoot(`test -e ${MODULES_DIR}/boto3 && echo present || true`).trim() === "present") throw new Error(`${node.name} has a boto3 of its own in ${MODULES_DIR}; the stand-in would replace it`);
@@ -98,7 +98,7 @@ export async function runSshIdentityChecks(checks: Checks, state: SshIdentitySta
 
       const lookup = asRoot("runuser -u platform-keys -- /usr/local/sbin/platform-bootstrap-key ubuntu").trim();
       if (lookup !== `from="${workstation.ip}" ${published[parameters.bootstrapKey]}`) throw new Error(`ubuntu's lookup answered: ${lookup}`);
-      const jobs = fromWorkstation("platform_jobs", SPARK_JOBS_USER, "id -un; id -nG; sudo -n true 2>/dev/null && echo sudo || echo no-sudo");
+      const jobs = fromWorkstation(SPARK_JOBS_KEY_FILE, SPARK_JOBS_USER, "id -un; id -nG; sudo -n true 2>/dev/null && echo sudo || echo no-sudo");
       const [user, groups, sudo] = jobs.output.trim().split("\n");
       if (jobs.status !== 0 || user !== SPARK_JOBS_USER) throw new Error(`the jobs key did not log in as ${SPARK_JOBS_USER} from the workstation (exit ${jobs.status}): ${jobs.output.trim()}`);
       if (!groups.split(" ").includes("spark") || groups.split(" ").includes("sudo")) throw new Error(`${SPARK_JOBS_USER}'s groups: ${groups}`);
@@ -106,23 +106,23 @@ export async function runSshIdentityChecks(checks: Checks, state: SshIdentitySta
       const refused = (what: string, result: { status: number | null; output: string }): void => {
         if (result.status === 0 || !result.output.includes("Permission denied (publickey")) throw new Error(`${what} was not refused (exit ${result.status}): ${result.output.trim()}`);
       };
-      refused("the jobs key as ubuntu", fromWorkstation("platform_jobs", "ubuntu", "true"));
+      refused("the jobs key as ubuntu", fromWorkstation(SPARK_JOBS_KEY_FILE, "ubuntu", "true"));
       refused(`the bootstrap key as ${SPARK_JOBS_USER}`, fromWorkstation("platform_bootstrap", SPARK_JOBS_USER, "true"));
       // The same key from another address (the host's side of the bridge): from= refuses it. The
       // host's copy is removed once tried.
       const copyDir = mkdtempSync(join(tmpdir(), "platform-rehearsal-jobs-key-"));
-      const hostCopy = join(copyDir, "platform_jobs");
+      const hostCopy = join(copyDir, SPARK_JOBS_KEY_FILE);
       let fromHost: { status: number | null; output: string };
       try {
-        writeFileSync(hostCopy, stdoutOf([...deployerSsh(workstation), "cat .ssh/platform_jobs"]), { mode: 0o600 });
-        fromHost = tryRun("ssh", ["-i", hostCopy, ...sshFlags, `${SPARK_JOBS_USER}@${node.ip}`, "true"], { netns: net.hostNetns, timeoutSeconds: 60 });
+        writeFileSync(hostCopy, stdoutOf([...deployerSsh(workstation), `cat .ssh/${SPARK_JOBS_KEY_FILE}`]), { mode: 0o600 });
+        fromHost = tryRun("ssh", [...sshOptions(workstation, hostCopy), `${SPARK_JOBS_USER}@${node.ip}`, "true"], { netns: net.hostNetns, timeoutSeconds: 60 });
       } finally {
         rmSync(copyDir, { recursive: true, force: true });
       }
       refused(`the jobs key from ${net.hostIp}`, fromHost);
       asRoot(`touch ${SSM_DOWN}`);
       try {
-        const cached = fromWorkstation("platform_jobs", SPARK_JOBS_USER, "id -un");
+        const cached = fromWorkstation(SPARK_JOBS_KEY_FILE, SPARK_JOBS_USER, "id -un");
         if (cached.status !== 0) throw new Error(`with SSM unreachable the jobs key did not log in (exit ${cached.status}): ${cached.output.trim()}`);
       } finally {
         asRoot(`rm -f ${SSM_DOWN}`);

@@ -216,6 +216,14 @@ export function deployerSsh(workstation: Workstation): string[] {
 }
 
 /**
+ * A command that runs on the workstation and logs in to a node the way the platform's own steps
+ * do: with one of ubuntu's keys (.ssh/<key>) and the host keys the workstation pinned.
+ */
+export function pinnedSshFromWorkstation(key: string, user: string, ip: string, command: string): string {
+  return `ssh -i .ssh/${key} -o UserKnownHostsFile=.ssh/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 ${user}@${ip} '${command}'`;
+}
+
+/**
  * The kafka-node role the platform generates, with what a rehearsal changes in it: the mirror it
  * serves ZooKeeper from, `zookeeper` merged into zookeeper-cluster's attributes, and no Kafka
  * (none can be fetched). Everything else the role says (kafka.security, the mode) stays.

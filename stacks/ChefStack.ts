@@ -23,6 +23,7 @@ import { ServiceLogGroups } from "../constructs/monitoring/ServiceLogGroups";
 import { renderScript } from "../constructs/renderScript";
 import { SETUP_COMMAND } from "../constructs/setupCommand";
 import { hostKeysPath } from "../constructs/hostKeys";
+import { SPARK_JOBS_KEY_FILE } from "../constructs/sparkJobsIdentity";
 import { ssmParameterArn } from "../constructs/ssmParameterArn";
 import { tarGz } from "../constructs/tarGz";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
@@ -319,6 +320,7 @@ export class ChefStack extends PlatformStack {
         serverCertParameter,
         bootstrapKeyParameter: this.bootstrapKeyParameter,
         jobsKeyParameter: this.jobsKeyParameter,
+        jobsKeyFile: SPARK_JOBS_KEY_FILE,
         repoBucket: props.dataBucket.bucket,
         cookbooksKey,
         rolesKey,

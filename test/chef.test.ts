@@ -468,6 +468,7 @@ describe("chef-workstation user data", () => {
     serverCertParameter: SERVER_CERT_PARAMETER,
     bootstrapKeyParameter: "/insight/dev/chef/bootstrap-public-key",
     jobsKeyParameter: "/insight/dev/chef/jobs-public-key",
+    jobsKeyFile: "platform_jobs",
     repoBucket: "insight-dev-data-1",
     cookbooksKey: "chef-repo/cookbooks.tar.gz",
     rolesKey: "chef-repo/roles.json",
