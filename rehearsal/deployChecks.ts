@@ -10,6 +10,7 @@ import type { Checks } from "./Checks";
 import { WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { assertOneLeader, describeModes, type SampleTimes } from "./leaderClaims";
 import { memberMetrics, ZOOKEEPER_RULES } from "./memberMetrics";
+import { memberModes, watchMembers } from "./memberModes";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
@@ -293,10 +294,10 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         // A roll with the stage of the one before converges the same config again.
         if (index === 0 || roll.stage !== rolls[index - 1].stage) stageScripts(roll.stage);
         const pidsBefore = pids();
-        const watch = watchMembers(net, members);
+        const watch = watchMembers(net, members.map((node) => node.ip));
         const started = Date.now();
         const result = await converge();
-        const samples = watch.stop();
+        const samples = await watch.stop();
         const convergeSeconds = (Date.now() - started) / 1000;
         if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
         security = roll.stage;
@@ -475,9 +476,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
     const pidsBefore = pids();
     const leaderBefore = [...modes()].find(([, mode]) => mode === "leader")?.[0];
-    const watch = watchMembers(net, members);
+    const watch = watchMembers(net, members.map((node) => node.ip));
     const result = await converge();
-    const samples = watch.stop();
+    const samples = await watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
     const { gaps, starts } = restartGaps(pidsBefore);
     heapRoll = { leader: leaderBefore, starts };
@@ -538,9 +539,9 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     zkCli(net, ensemble[ensemble.length - 1], `create ${path} written-before-the-move`);
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, onVolume);
     const pidsBefore = pids();
-    const watch = watchMembers(net, members);
+    const watch = watchMembers(net, members.map((node) => node.ip));
     const result = await converge();
-    const samples = watch.stop();
+    const samples = await watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
     const gaps = members.length > 1 ? restartGaps(pidsBefore).gaps : [];
     const fewestUp = majorityAlwaysUp(samples, watch);
@@ -589,11 +590,11 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const path = `/rehearsal-replaced-${process.pid}`;
       zkCli(net, ensemble[0], `create ${path} written-before-the-replacement`);
       const filesBefore = dataFiles(replaced);
-      const watch = watchMembers(net, members);
+      const watch = watchMembers(net, members.map((node) => node.ip));
       const stoppedAt = Number(process.hrtime.bigint()) / 1e9;
       await replace(replaced);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
-      const samples = watch.stop();
+      const samples = await watch.stop();
       if (!ready) throw new Error(`no quorum after the replacement: ${describeModes(modes())}`);
       assertOneLeader(samples, watch, new Map([[replaced.ip, stoppedAt]]));
       const filesAfter = dataFiles(replaced);
@@ -650,10 +651,10 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const pidsOf = (nodes: readonly RehearsalNode[]): string[] => nodes.map((node) => unitProperty(node, "MainPID"));
     const keptPids = pidsOf(kept);
     const item = { ...state.zooBag, json: JSON.stringify({ _default: to.map((node) => node.ip), id: "zookeeper" }) };
-    const watch = watchMembers(net, union);
+    const watch = watchMembers(net, union.map((node) => node.ip));
     const upload = await runScriptAsync(scripts.uploadDataBag(item), `upload-zoo-bag-${label}`, net, workstation);
     const result = upload.status === 0 ? await runScriptAsync(scripts.convergeNodes(allIps, item), `converge-nodes-${label}`, net, workstation, CONVERGE_ENV) : upload;
-    const samples = watch.stop();
+    const samples = await watch.stop();
     if (result.status !== 0) throw new Error(`${upload.status === 0 ? "the converge" : "the upload"} failed: ${lastLines(result.output)}`);
     const wanted = to.map((node, index) => `${index + 1} ${node.ip}`).join(",");
     for (const node of to) {
@@ -769,47 +770,6 @@ export function memberMode(net: PrivateNetwork, ip: string): string {
   return memberModes(net, [ip]).get(ip) ?? "not serving";
 }
 
-/**
- * Every member's Mode as memberMode reads it, all asked at once: members asked one after another
- * can show an old leader read just before it stopped beside the leader elected after it.
- */
-export function memberModes(net: PrivateNetwork, ips: readonly string[]): Map<string, string> {
-  const asked = tryRun(
-    "python3",
-    [
-      "-c",
-      [
-        "import re, socket, sys, threading",
-        "modes = {}",
-        "def ask(ip):",
-        "    try:",
-        "        s = socket.create_connection((ip, 2181), timeout=3)",
-        "    except OSError:",
-        "        modes[ip] = 'down'",
-        "        return",
-        "    try:",
-        "        s.sendall(b'srvr')",
-        "        answer = s.makefile().read()",
-        "    except OSError:",
-        "        answer = ''",
-        "    found = re.search(r'^Mode: (\\w+)', answer, re.M)",
-        "    modes[ip] = found.group(1) if found else 'not serving'",
-        "threads = [threading.Thread(target=ask, args=(ip,)) for ip in sys.argv[1:]]",
-        "for thread in threads: thread.start()",
-        "for thread in threads: thread.join()",
-        "for ip in sys.argv[1:]: print(ip, modes[ip])",
-      ].join("\n"),
-      ...ips,
-    ],
-    { netns: net.hostNetns, timeoutSeconds: 15 },
-  );
-  const answered = new Map(asked.stdout.split("\n").flatMap((line) => {
-    const [ip, ...mode] = line.trim().split(" ");
-    return ip && mode.length > 0 ? [[ip, mode.join(" ")] as [string, string]] : [];
-  }));
-  return new Map(ips.map((ip) => [ip, answered.get(ip) ?? "not serving"]));
-}
-
 /** The membership a member reports in its answer to `conf`, as "<id> <address>" strings sorted by id; empty when it does not answer. */
 function membershipOf(net: PrivateNetwork, ip: string): string[] {
   const asked = tryRun(
@@ -823,31 +783,6 @@ function membershipOf(net: PrivateNetwork, ip: string): string[] {
   );
   const section = asked.output.split(/^membership:\s*$/m)[1] ?? "";
   return [...section.matchAll(/^server\.(\d+)=([^:\s]+):/gm)].map((match) => `${match[1]} ${match[2]}`).sort((a, b) => Number(a.split(" ")[0]) - Number(b.split(" ")[0]));
-}
-
-/**
- * Samples every member's mode twice a second until stopped. The times are monotonic seconds (the
- * clock systemd's *TimestampMonotonic properties read, shared with the containers).
- */
-function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): SampleTimes & { stop: () => Array<Map<string, string>> } {
-  const samples: Array<Map<string, string>> = [];
-  const startedAt: number[] = [];
-  const takenAt: number[] = [];
-  const now = (): number => Number(process.hrtime.bigint()) / 1e9;
-  const timer = setInterval(() => {
-    const started = now();
-    samples.push(memberModes(net, members.map((node) => node.ip)));
-    startedAt.push(started);
-    takenAt.push(now());
-  }, 500);
-  return {
-    startedAt,
-    takenAt,
-    stop: () => {
-      clearInterval(timer);
-      return samples;
-    },
-  };
 }
 
 /**
