@@ -9,6 +9,5 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   // Jest's default leaves a core to itself (one worker on two cores), but its main process only
   // waits: most suites spend their time in the bash they run, so every core gets a worker.
-  // CI sets JEST_MAX_WORKERS=1 while the rehearsal runs beside it.
-  maxWorkers: process.env.JEST_MAX_WORKERS ?? "100%",
+  maxWorkers: "100%",
 };

@@ -45,8 +45,7 @@ export function runBash(script: string, options: BashOptions = {}): BashRun {
       PLATFORM_FS_ROOT: join(dir, "root"),
       ...options.env,
     },
-    // A hung script's end, not a speed limit: in CI jest shares the machine with the rehearsal.
-    timeout: 60_000,
+    timeout: 30_000,
   });
   return { status: result.status, output: `${result.stdout}${result.stderr}`, dir };
 }
