@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import type { SampleTimes } from "./leaderClaims";
 import type { PrivateNetwork } from "./privateNetwork";
-import { killGroup, runningGroups, tryRun } from "./system";
+import { runAsync, tryRun } from "./system";
 
 /**
  * Python that asks every member given on its command line for `srvr`, all at once, and keeps its
@@ -51,7 +50,7 @@ export interface MemberWatch extends SampleTimes {
  * Samples every member's mode twice a second until stopped, in one process for the whole watch
  * (a process per sample cost more CPU than the converges it watched). The times are monotonic
  * seconds, Python's and the clock systemd's *TimestampMonotonic properties read alike, shared
- * with the containers.
+ * with the containers. The times are filled in when the watch stops.
  */
 export function watchMembers(net: PrivateNetwork, ips: readonly string[]): MemberWatch {
   const loop = [
@@ -62,40 +61,26 @@ export function watchMembers(net: PrivateNetwork, ips: readonly string[]): Membe
     "    print(json.dumps([started, time.monotonic(), modes]), flush=True)",
     "    time.sleep(max(0.0, started + 0.5 - time.monotonic()))",
   ].join("\n");
-  // A group of its own, which the teardown kills should a check fail before stopping it.
-  const child = spawn("ip", ["netns", "exec", net.hostNetns, "python3", "-c", loop, ...ips], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const group = child.pid;
-  if (group !== undefined) runningGroups.add(group);
-  const samples: Array<Map<string, string>> = [];
+  const stopped = new AbortController();
+  // Killed by stop; the timeout only ends a watch a failed check never stopped.
+  const watching = runAsync("python3", ["-c", loop, ...ips], { netns: net.hostNetns, timeoutSeconds: 3600, signal: stopped.signal });
   const startedAt: number[] = [];
   const takenAt: number[] = [];
-  let pending = "";
-  let errors = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      const [started, taken, modes] = JSON.parse(line) as [number, number, Record<string, string>];
-      startedAt.push(started);
-      takenAt.push(taken);
-      samples.push(new Map(ips.map((ip) => [ip, modes[ip] ?? "not serving"])));
-    }
-  });
-  child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-  const closed = new Promise<void>((resolve) =>
-    child.on("close", () => {
-      if (group !== undefined) runningGroups.delete(group);
-      resolve();
-    }),
-  );
   return {
     startedAt,
     takenAt,
     stop: async () => {
-      killGroup(group);
-      await closed;
-      if (samples.length === 0) throw new Error(`the members' watch took no sample: ${errors.trim().split("\n").slice(-3).join(" ")}`);
-      return samples;
+      stopped.abort();
+      const { output, stdout } = await watching;
+      // The last line may have been cut by the kill.
+      const lines = stdout.split("\n").slice(0, -1);
+      if (lines.length === 0) throw new Error(`the members' watch took no sample: ${output.trim().split("\n").slice(-3).join(" ")}`);
+      return lines.map((line) => {
+        const [started, taken, modes] = JSON.parse(line) as [number, number, Record<string, string>];
+        startedAt.push(started);
+        takenAt.push(taken);
+        return new Map(ips.map((ip) => [ip, modes[ip] ?? "not serving"]));
+      });
     },
   };
 }

@@ -52,20 +52,30 @@ export function start(command: string, args: readonly string[], logFd: number, o
 /** Process groups of the commands runAsync is running; the teardown stops what is left of them. */
 export const runningGroups = new Set<number>();
 
+export interface RunAsyncOptions extends RunOptions {
+  /** Ends the command early: its whole group is killed, and it resolves as when it ends. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Runs a command in the background, in a process group of its own, and resolves with its status
- * and all of its output when it ends. On timeout the whole group is killed (knife, ssh and all),
- * not only the command itself.
+ * and all of its output when it ends (stdout and stderr as they came; stdout alone too). On
+ * timeout or abort the whole group is killed (knife, ssh and all), not only the command itself.
  */
-export function runAsync(command: string, args: readonly string[], options: RunOptions = {}): Promise<{ status: number | null; output: string }> {
+export function runAsync(command: string, args: readonly string[], options: RunAsyncOptions = {}): Promise<{ status: number | null; output: string; stdout: string }> {
   const [file, argv] = argvFor(command, args, options);
   return new Promise((resolve) => {
     const child = spawn(file, argv, { env: { ...process.env, ...options.env }, detached: true });
     const group = child.pid;
     if (group !== undefined) runningGroups.add(group);
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      stdout += chunk.toString();
+    });
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    options.signal?.addEventListener("abort", () => killGroup(group), { once: true });
     const timer = setTimeout(() => killGroup(group), (options.timeoutSeconds ?? 600) * 1000);
     let exitStatus: number | null = null;
     let straggler: NodeJS.Timeout | undefined;
@@ -79,7 +89,7 @@ export function runAsync(command: string, args: readonly string[], options: RunO
       clearTimeout(timer);
       clearTimeout(straggler);
       if (group !== undefined) runningGroups.delete(group);
-      resolve({ status: exitStatus, output });
+      resolve({ status: exitStatus, output, stdout });
     });
   });
 }
