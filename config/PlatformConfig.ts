@@ -15,6 +15,14 @@ export type KafkaSecurity = "tls" | "plaintext" | "migrating";
 /** Chef Infra from Progress (needs an accepted licence) or Cinc, its free community build. */
 export type ChefFlavor = "chef" | "cinc";
 
+/**
+ * How operators, and Terraform's deploy-time steps, reach the Chef workstation.
+ * `public-ssh`: a public address that accepts SSH from admin_cidr. `instance-connect-endpoint`: no
+ * public address and no inbound rule from outside the VPC; an EC2 Instance Connect Endpoint opens
+ * a tunnel to it for the callers IAM allows.
+ */
+export type OperatorAccess = "public-ssh" | "instance-connect-endpoint";
+
 export interface NetworkConfig {
   /** The VPC's IPv4 range. @default "10.0.0.0/16" */
   readonly vpcCidr: string;
@@ -100,6 +108,16 @@ export interface ChefConfig {
   readonly serverUbuntuRelease: UbuntuRelease;
   /** @default "24.04" */
   readonly workstationUbuntuRelease: UbuntuRelease;
+  /**
+   * How operators and the deploy's steps reach the workstation (docs/deploy.md#operator-access).
+   * Changing it replaces the workstation. @default "public-ssh"
+   */
+  readonly operatorAccess: OperatorAccess;
+  /**
+   * With `instance-connect-endpoint`: the local port the tunnel listens on, which the deploy's
+   * steps connect to as 127.0.0.1. @default 2222
+   */
+  readonly tunnelPort: number;
 }
 
 export interface KafkaConfig {

@@ -116,6 +116,8 @@ export const DEFAULT_CONFIG: PlatformConfig = {
     workstationInstanceType: "t3.small",
     serverUbuntuRelease: "22.04",
     workstationUbuntuRelease: DEFAULT_WORKSTATION_PIN.ubuntuRelease,
+    operatorAccess: "public-ssh",
+    tunnelPort: 2222,
   },
   kafka: {
     mode: "zookeeper",

@@ -184,6 +184,11 @@ export function validateConfig(config: PlatformConfig): string[] {
   if (chef.serverUbuntuRelease !== "22.04") {
     fail("chef.serverUbuntuRelease", chef.serverUbuntuRelease, "is not supported by Chef Infra Server, which ships packages for Ubuntu 22.04");
   }
+  oneOf("chef.operatorAccess", chef.operatorAccess, ["public-ssh", "instance-connect-endpoint"]);
+  // A local listener: an unprivileged port needs no root on the operator's laptop.
+  if (!Number.isInteger(chef.tunnelPort) || chef.tunnelPort < 1024 || chef.tunnelPort > 65535) {
+    fail("chef.tunnelPort", chef.tunnelPort, "must be a whole number from 1024 to 65535 (a local port that needs no root)");
+  }
 
   const kafka = config.kafka;
   oneOf("kafka.mode", kafka.mode, ["zookeeper", "kraft"]);

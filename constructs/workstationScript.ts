@@ -3,9 +3,17 @@ import type { Construct } from "constructs";
 import { TerraformData } from "./TerraformData";
 import { escapeTerraformTemplate } from "./escapeTerraformTemplate";
 
-export interface WorkstationConnection {
-  /** The workstation's public IP. */
+/** Where the workstation's sshd is reached from the machine running Terraform. */
+export interface WorkstationAccess {
+  /** The workstation's public IP, or 127.0.0.1 where the operator's tunnel listens. */
   readonly host: string;
+  /** 22, or the tunnel's local port. */
+  readonly port: number;
+  /** Changes only when the workstation is replaced: steps that set a workstation up re-run on it. */
+  readonly instanceId: string;
+}
+
+export interface WorkstationConnection extends WorkstationAccess {
   /** Path of the deployer's private key on the machine running Terraform; read at apply time only. */
   readonly privateKeyPath: string;
 }
@@ -32,6 +40,7 @@ export function workstationScript(scope: Construct, id: string, props: Workstati
   const connection: SSHProvisionerConnection = {
     type: "ssh",
     host: props.workstation.host,
+    port: props.workstation.port,
     user: "ubuntu",
     privateKey: Fn.file(props.workstation.privateKeyPath),
     timeout: "10m",

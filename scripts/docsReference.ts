@@ -103,29 +103,35 @@ export function configurationPage(): string {
 }
 
 export function outputsPage(): string {
-  const modes = [
-    { name: "ZooKeeper mode", argv: [] as string[] },
-    { name: "KRaft mode", argv: ["--kafka.mode", "kraft"] },
-  ];
-  const found = new Map<string, { description: string; modes: string[] }>();
-  for (const mode of modes) {
+  // Kafka's mode and the operators' access each decide some outputs; the default holds both defaults.
+  const variants = {
+    zookeeper: [] as string[],
+    kraft: ["--kafka.mode", "kraft"],
+    endpoint: ["--chef.operatorAccess", "instance-connect-endpoint"],
+  };
+  const found = new Map<string, { description: string; in: Set<keyof typeof variants> }>();
+  for (const [variant, argv] of Object.entries(variants) as Array<[keyof typeof variants, string[]]>) {
     const app = Testing.app();
-    const platform = buildPlatform(app, loadConfig({ argv: mode.argv, env: {} }));
+    const platform = buildPlatform(app, loadConfig({ argv, env: {} }));
     for (const [stackName, stack] of Object.entries(platform)) {
       const json = JSON.parse(Testing.synth(stack)) as { output?: Record<string, { description?: string }> };
       for (const [name, output] of Object.entries(json.output ?? {})) {
         if (name.startsWith("cross-stack-output-")) continue;
         const key = `${stackName}\u0000${name}`;
-        const entry = found.get(key) ?? { description: output.description ?? "", modes: [] };
-        entry.modes.push(mode.name);
+        const entry = found.get(key) ?? { description: output.description ?? "", in: new Set() };
+        entry.in.add(variant);
         found.set(key, entry);
       }
     }
   }
+  const when = (seen: Set<keyof typeof variants>): string => {
+    const kafka = seen.has("zookeeper") === seen.has("kraft") ? "" : seen.has("kraft") ? "KRaft mode" : "ZooKeeper mode";
+    const access = seen.has("endpoint") === seen.has("zookeeper") ? "" : `chef.operatorAccess ${seen.has("endpoint") ? "instance-connect-endpoint" : "public-ssh"}`;
+    return [kafka, access].filter((part) => part !== "").join("; ") || "always";
+  };
   const rows = [...found.entries()].map(([key, entry]) => {
     const [stack, name] = key.split("\u0000");
-    const when = entry.modes.length === modes.length ? "always" : entry.modes.join(", ");
-    return `| ${stack} | \`${name}\` | ${when} | ${cell(entry.description)} |`;
+    return `| ${stack} | \`${name}\` | ${when(entry.in)} | ${cell(entry.description)} |`;
   });
   return [
     "# Stack outputs",

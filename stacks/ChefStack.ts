@@ -15,6 +15,7 @@ import { chefPackages, knifeConfigPath } from "../constructs/chefPackages";
 import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { declareKafkaSecurity } from "../guardrails/rules/kafkaTls";
 import { HardenedInstance } from "../constructs/HardenedInstance";
+import { InstanceConnectEndpoint } from "../constructs/instanceConnectEndpoint";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { ADMIN_TLS_DIR, pkiContext, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
@@ -29,6 +30,7 @@ import { tarGz } from "../constructs/tarGz";
 import { allowInternetEgress, allowTcp, securityGroup } from "../constructs/securityGroupRules";
 import { architectureOf } from "../constructs/ubuntuAmi";
 import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
+import { type WorkstationAccess } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 /** The bootstrap key parameter's value until the workstation publishes its key: not a key, so nodes accept nothing. */
@@ -54,13 +56,16 @@ export interface ChefStackProps extends PlatformStackProps {
 
 /**
  * The Chef control plane: a Chef Infra (or Cinc) Server in a private subnet and a workstation
- * that is the operator's single SSH entry point. Both install themselves from user data; the
+ * that is the operator's single SSH entry point, by a public address or through an EC2 Instance
+ * Connect Endpoint (chef.operatorAccess). Both install themselves from user data; the
  * server hands its keys to the workstation through SSM SecureStrings that only their roles can
  * write and read, and the workstation uploads this repository's cookbooks and role.
  */
 export class ChefStack extends PlatformStack {
   readonly server: HardenedInstance;
   readonly workstation: HardenedInstance;
+  /** Where Terraform's deploy-time steps reach the workstation's sshd: its public address, or the operator's tunnel. */
+  readonly workstationAccess: WorkstationAccess;
   /** Cluster stacks allow their nodes in on 443 (chef-client) by adding rules to this group. */
   readonly serverSecurityGroup: SecurityGroup;
   /** `https://<server private DNS>/organizations/<org>` */
@@ -95,17 +100,29 @@ export class ChefStack extends PlatformStack {
     const { vpc, publicSubnets, privateSubnets, workstationSecurityGroup } = props.network;
     const packages = chefPackages(chef, chef.serverUbuntuRelease, chef.workstationUbuntuRelease);
 
-    const adminCidr = OperatorVariables.adminCidr(this);
     const keyPairName = OperatorVariables.keyPairName(this);
-    new VpcSecurityGroupIngressRule(this, "workstation-ssh-from-admin", {
-      securityGroupId: workstationSecurityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: 22,
-      toPort: 22,
-      cidrIpv4: adminCidr.stringValue,
-      // EC2 refuses an apostrophe here: descriptions take only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
-      description: "SSH from the operator network (admin_cidr) only",
-    });
+    const throughEndpoint = chef.operatorAccess === "instance-connect-endpoint";
+    // Without a public address the workstation lives beside the server, and the endpoint with it.
+    const workstationSubnet = throughEndpoint ? privateSubnets[0] : publicSubnets[0];
+    const endpoint = throughEndpoint
+      ? new InstanceConnectEndpoint(this, "instance-connect-endpoint", {
+          name: this.resourceName("operator-access"),
+          vpcId: vpc.id,
+          subnetId: workstationSubnet.id,
+          workstationSecurityGroup,
+        })
+      : undefined;
+    if (!throughEndpoint) {
+      new VpcSecurityGroupIngressRule(this, "workstation-ssh-from-admin", {
+        securityGroupId: workstationSecurityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv4: OperatorVariables.adminCidr(this).stringValue,
+        // EC2 refuses an apostrophe here: descriptions take only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
+        description: "SSH from the operator network (admin_cidr) only",
+      });
+    }
 
     this.serverSecurityGroup = securityGroup(this, "server-security-group", {
       name: this.resourceName("chef-server"),
@@ -297,9 +314,9 @@ export class ChefStack extends PlatformStack {
       name: this.resourceName("chef-workstation"),
       ubuntuRelease: chef.workstationUbuntuRelease,
       instanceType: chef.workstationInstanceType,
-      subnetId: publicSubnets[0].id,
+      subnetId: workstationSubnet.id,
       securityGroupIds: [workstationSecurityGroup.id],
-      associatePublicIpAddress: true,
+      associatePublicIpAddress: !throughEndpoint,
       // Holds nothing that is not rebuilt at boot: a replaced server or a new release gets a
       // fresh workstation, and nodes read its new bootstrap key at each login.
       onUserDataChange: "replace",
@@ -358,11 +375,33 @@ export class ChefStack extends PlatformStack {
     waitFor(this.workstation.instance, adminKeyPolicy);
     for (const node of [this.server, this.workstation]) this.logGroups.before(node.instance);
 
-    new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
-    new TerraformOutput(this, "workstation_ssh", {
-      description: "Log in to the workstation; knife is configured in ~/chef-repo",
-      value: `ssh -i <your key_pair_name private key> ubuntu@${this.workstation.instance.publicIp}`,
+    const workstationId = this.workstation.instance.id;
+    // Ubuntu's images carry EC2 Instance Connect's sshd hook: a key pushed to the instance works for
+    // 60 seconds, so an operator's login needs no long-lived key (through the endpoint, no tunnel).
+    new TerraformOutput(this, "workstation_ssh_short_lived_key", {
+      description: "Log in with a key the AWS CLI makes and EC2 accepts for 60 seconds: no key file to keep",
+      value: `aws ec2-instance-connect ssh --region ${config.region} --instance-id ${workstationId} --os-user ubuntu --connection-type ${throughEndpoint ? "eice" : "direct"}`,
     });
+    if (endpoint) {
+      const operators = endpoint.operatorPolicy("operator-policy", { instanceArn: this.workstation.instance.arn, privateIp: this.workstation.instance.privateIp, osUser: "ubuntu" });
+      this.workstationAccess = { host: "127.0.0.1", port: chef.tunnelPort, instanceId: workstationId };
+      new TerraformOutput(this, "workstation_tunnel", {
+        description: "Run in a terminal of its own and leave it running while you deploy or destroy the kafka stack, or log in to the workstation",
+        value: `aws ec2-instance-connect open-tunnel --region ${config.region} --instance-id ${workstationId} --local-port ${chef.tunnelPort}`,
+      });
+      new TerraformOutput(this, "workstation_ssh", {
+        description: "Log in to the workstation through the tunnel; knife is configured in ~/chef-repo",
+        value: `ssh -i <your key_pair_name private key> -p ${chef.tunnelPort} -o HostKeyAlias=${workstationId} ubuntu@127.0.0.1`,
+      });
+      new TerraformOutput(this, "operator_policy_arn", { value: operators.arn, description: "Attach to the roles of the operators who may reach the workstation (and nothing else)" });
+    } else {
+      this.workstationAccess = { host: this.workstation.instance.publicIp, port: 22, instanceId: workstationId };
+      new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
+      new TerraformOutput(this, "workstation_ssh", {
+        description: "Log in to the workstation; knife is configured in ~/chef-repo",
+        value: `ssh -i <your key_pair_name private key> ubuntu@${this.workstation.instance.publicIp}`,
+      });
+    }
     new TerraformOutput(this, "chef_server_url", { value: this.serverUrl, description: "The Chef server's organization URL, reachable inside the VPC only" });
   }
 }

@@ -26,7 +26,7 @@ import { allowInternetEgress, allowTcp, securityGroup, type TcpIngress } from ".
 import { architectureOf } from "../constructs/ubuntuAmi";
 import type { NodeKind } from "../constructs/monitoring/agentConfig";
 import { NodeMonitoring } from "../constructs/monitoring/NodeMonitoring";
-import { type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
+import { type WorkstationAccess, type WorkstationConnection, workstationScript } from "../constructs/workstationScript";
 import { PlatformStack, type PlatformStackProps } from "./PlatformStack";
 
 export const KAFKA_PORTS = {
@@ -62,8 +62,8 @@ export interface KafkaStackProps extends PlatformStackProps {
   };
   readonly chef: {
     readonly serverSecurityGroup: SecurityGroup;
-    /** Where the provisioners connect: the workstation's public IP. */
-    readonly workstationPublicIp: string;
+    /** Where the provisioners connect: the workstation's public address, or the operator's tunnel to it. */
+    readonly workstation: WorkstationAccess;
     /** The server the nodes register with: a replaced one, even at the same address, gets every node registered again. */
     readonly serverInstanceId: string;
     readonly bootstrapKeyParameter: string;
@@ -275,8 +275,8 @@ export class KafkaStack extends PlatformStack {
     const quorum = kraft ? (dedicated.length > 0 ? dedicated : brokers.slice(0, kafka.controllerNodes)) : brokers.slice(0, kafka.zookeeperNodes);
     const quorumIps = quorum.map((node) => node.instance.privateIp);
 
-    const workstation = {
-      host: props.chef.workstationPublicIp,
+    const workstation: WorkstationConnection = {
+      ...props.chef.workstation,
       privateKeyPath: OperatorVariables.deployerPrivateKeyPath(this).stringValue,
     };
     const scripts = new KafkaProvisionScripts(config);
@@ -325,7 +325,7 @@ export class KafkaStack extends PlatformStack {
         workstationScript(this, `host-keys-${node.instance.node.id}`, {
           workstation,
           script: scripts.pinHostKeys({ name: node.name, ip: node.instance.privateIp, instanceId: node.instance.instance.id }),
-          triggers: { instance: node.instance.instance.id, workstation: workstation.host },
+          triggers: { instance: node.instance.instance.id, workstation: workstation.instanceId },
         }),
       ]),
     );
@@ -439,7 +439,7 @@ export class KafkaStack extends PlatformStack {
       workstationScript(this, `monitoring-agent-${node.instance.node.id}`, {
         workstation,
         script: scripts.monitoringAgent({ name: node.name, ip: node.instance.privateIp }, nodeScript),
-        triggers: { instance: node.instance.instance.id, workstation: workstation.host, agent: createHash("sha256").update(nodeScript).digest("hex") },
+        triggers: { instance: node.instance.instance.id, workstation: workstation.instanceId, agent: createHash("sha256").update(nodeScript).digest("hex") },
         after: [pinned.get(node)!, bootstrapOf.get(node)!, this.converge],
       });
     }
@@ -662,7 +662,9 @@ export class KafkaStack extends PlatformStack {
         privateKeyPath: guard.workstation.privateKeyPath,
       },
       dependsOn: guard.after,
-      connection: { type: "ssh", host: "${self.input.host}", user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
+      // The port is the config's own number; the host is another stack's output, which a step run
+      // at destroy may read only from self.
+      connection: { type: "ssh", host: "${self.input.host}", port: guard.workstation.port, user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
       provisioners: [
         atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
         atDestroy<RemoteExecProvisioner>({

@@ -37,7 +37,7 @@ export function buildPlatform(app: App, config: PlatformConfig): Platform {
     network,
     chef: {
       serverSecurityGroup: chef.serverSecurityGroup,
-      workstationPublicIp: chef.workstation.instance.publicIp,
+      workstation: chef.workstationAccess,
       serverInstanceId: chef.server.instance.id,
       bootstrapKeyParameter: chef.bootstrapKeyParameter,
       bootstrapKeySourceParameter: chef.bootstrapKeySourceParameter,

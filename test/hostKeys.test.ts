@@ -201,7 +201,7 @@ describe("a replaced workstation pins every node's published keys again", () => 
     const steps = resourcesOf(json, "terraform_data");
     for (const index of [0, 1, 2]) {
       const step = steps[`host-keys-node-${index}`];
-      expect(step.triggers_replace).toEqual({ instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)), workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/) });
+      expect(step.triggers_replace).toEqual({ instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)), workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}id\}$/) });
       expect(steps[`bootstrap-node-${index}`].depends_on).toContain(`terraform_data.host-keys-node-${index}`);
     }
     // The upload reads the members' config over SSH: after every node's keys are pinned.

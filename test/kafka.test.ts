@@ -144,12 +144,13 @@ describe("KafkaStack", () => {
     const guards = ["drain-guard", "plaintext-guard"].map((name) => json.resource.terraform_data[name]);
     for (const guard of guards) {
       expect(guard.input).toMatchObject({ host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/), privateKeyPath: "${var.deployer_private_key_path}" });
-      expect(guard.connection).toMatchObject({ host: "${self.input.host}", private_key: "${file(self.input.privateKeyPath)}" });
+      expect(guard.connection).toMatchObject({ host: "${self.input.host}", port: 22, private_key: "${file(self.input.privateKeyPath)}" });
     }
     for (const resource of Object.values(steps(json)).filter((step) => !guards.includes(step))) {
       expect(resource.connection).toEqual({
         type: "ssh",
         host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
+        port: 22,
         user: "ubuntu",
         private_key: "${file(var.deployer_private_key_path)}",
         timeout: "10m",

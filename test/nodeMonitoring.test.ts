@@ -328,7 +328,7 @@ describe("the monitoring-agent step: a running Kafka node gets the agent in plac
       const step = steps[`monitoring-agent-node-${index}`];
       expect(step.triggers_replace).toEqual({
         instance: expect.stringMatching(new RegExp(`^\\$\\{aws_instance\\.node-${index}_instance_[0-9A-F]{8}\\.id\\}$`)),
-        workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/),
+        workstation: expect.stringMatching(/workstation_instance_[0-9A-F]{8}id\}$/),
         agent: createHash("sha256").update(nodeScriptOf(stepScript(index))).digest("hex"),
       });
       expect(step.depends_on).toEqual(expect.arrayContaining([`terraform_data.host-keys-node-${index}`, `terraform_data.bootstrap-node-${index}`, "terraform_data.converge"]));

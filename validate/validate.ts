@@ -36,13 +36,15 @@ interface Variant {
   readonly name: string;
   readonly argv: readonly string[];
   readonly extraTests: readonly string[];
+  /** Test directories of its stacks that it leaves out, because it lacks what they test. @default none */
+  readonly skipTests?: readonly string[];
   /** Whether its Kafka stack's guard models are applied (real terraform apply and destroy runs). */
   readonly guardModels: boolean;
 }
 
 /**
- * The configs validated: the default, a broker outside the ensemble, both KRaft layouts, and SSM
- * interface endpoints. The guard models run on two that hold every guard between them: the
+ * The configs validated: the default, a broker outside the ensemble, both KRaft layouts, SSM
+ * interface endpoints, and operator access through an EC2 Instance Connect Endpoint. The guard models run on two that hold every guard between them: the
  * default removes a ZooKeeper member, whose own volume its drain guard must keep too; the
  * dedicated controllers add the controller guard. The others' broker removed (outside the
  * ensemble, or a KRaft broker) has only the instance, volume and attachment the dedicated
@@ -54,6 +56,14 @@ const VARIANTS: readonly Variant[] = [
   { name: "kraft-4-brokers", argv: ["--kafka.mode", "kraft", "--kafka.nodes", "4"], extraTests: ["kafka-kraft"], guardModels: false },
   { name: "kraft-dedicated-controllers", argv: ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], extraTests: ["kafka-kraft"], guardModels: true },
   { name: "ssm-interface-endpoints", argv: ["--network.interfaceEndpoints", "true"], extraTests: [], guardModels: false },
+  // No admin_cidr to test: the chef stack's own tests give way to the endpoint's.
+  {
+    name: "instance-connect-endpoint",
+    argv: ["--chef.operatorAccess", "instance-connect-endpoint"],
+    extraTests: ["chef-instance-connect-endpoint"],
+    skipTests: ["chef"],
+    guardModels: false,
+  },
 ];
 
 const TESTS_DIR = join(__dirname, "tests");
@@ -176,7 +186,7 @@ function validateStack(
   cpSync(join(TESTS_DIR, "mocks"), join(tests, "mocks"), { recursive: true });
   const prelude = testPrelude(json);
   const files = new Map<string, string>();
-  for (const testDir of [name, ...variant.extraTests.filter((extra) => extra.startsWith(`${name}-`))]) {
+  for (const testDir of [name, ...variant.extraTests.filter((extra) => extra.startsWith(`${name}-`))].filter((dir) => !(variant.skipTests ?? []).includes(dir))) {
     const from = join(TESTS_DIR, testDir);
     if (!existsSync(from)) continue;
     for (const file of readdirSync(from).filter((entry) => entry.endsWith(".tftest.hcl"))) {
