@@ -8,8 +8,8 @@ const BUCKET_CONFIG = ["bucket", "expected_bucket_owner"];
 
 /**
  * Arguments whose change makes Terraform replace the resource, for every resource type this
- * platform synthesizes (a test holds the list complete for the default, KRaft and
- * interface-endpoint configs), read from the AWS provider's schemas: `ForceNew: true` in its
+ * platform synthesizes (a test holds the list complete for the default, KRaft, interface-endpoint
+ * and instance-connect-endpoint configs), read from the AWS provider's schemas: `ForceNew: true` in its
  * SDK resources, `RequiresReplace` plan modifiers in its framework ones (the security-group
  * rules, the bucket lifecycle configuration). An empty list means every argument is updated in
  * place. Terraform's own `terraform_data` replaces on `triggers_replace`; `null_resource` and
@@ -69,6 +69,9 @@ export const FORCE_NEW_ATTRIBUTES: Readonly<Record<string, readonly string[]>> =
   aws_cloudwatch_log_group: ["name", "name_prefix", "log_group_class"],
   aws_iam_role: ["name", "name_prefix", "path"],
   aws_iam_role_policy: ["name", "name_prefix", "role"],
+  // A changed policy document is a new default version of the same policy.
+  aws_iam_policy: ["name", "name_prefix", "path", "description"],
+  aws_ec2_instance_connect_endpoint: ["preserve_client_ip", "security_group_ids", "subnet_id"],
   aws_iam_instance_profile: ["name", "name_prefix", "path"],
   aws_ssm_parameter: ["name", "data_type"],
   aws_key_pair: ["key_name", "key_name_prefix", "public_key"],

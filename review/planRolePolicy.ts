@@ -52,6 +52,8 @@ export const READ_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   // IAM.
   "aws_iam_role": ["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"],
   "aws_iam_role_policy": ["iam:GetRolePolicy"],
+  // The policy, then its default version's document.
+  "aws_iam_policy": ["iam:GetPolicy", "iam:GetPolicyVersion"],
   "aws_iam_role_policy_attachment": ["iam:ListAttachedRolePolicies"],
   "aws_iam_instance_profile": ["iam:GetInstanceProfile"],
   // KMS.
@@ -172,7 +174,7 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   const actions = new Set(d.types.flatMap((type) => READ_ACTIONS[type]));
   const prefix = `${d.project}-${d.environment}-`;
   const named = (type: string, attribute: string) => resourceValues(platform, type, attribute);
-  for (const name of [...named("aws_iam_role", "name"), ...named("aws_iam_instance_profile", "name"), ...named("aws_s3_bucket", "bucket_prefix"), ...named("aws_cloudwatch_metric_alarm", "alarm_name")]) {
+  for (const name of [...named("aws_iam_role", "name"), ...named("aws_iam_policy", "name"), ...named("aws_iam_instance_profile", "name"), ...named("aws_s3_bucket", "bucket_prefix"), ...named("aws_cloudwatch_metric_alarm", "alarm_name")]) {
     if (!name.startsWith(prefix)) throw new Error(`${name} does not start with ${prefix}: the plan role scopes IAM and S3 reads to that prefix`);
   }
   const arn = (service: string, resource: string, region = d.region) => `arn:aws:${service}:${region}:${options.account}:${resource}`;
@@ -201,6 +203,7 @@ export function planRolePolicy(platform: SynthesizedPlatform, options: PlanRoleP
   // Describe calls and SSM's DescribeParameters take no resource).
   const groups: { sid: string; resources: string[]; claims: (action: string) => boolean }[] = [
     { sid: "ReadPlatformRoles", resources: [`arn:aws:iam::${options.account}:role/${prefix}*`], claims: (a) => /^iam:(GetRole|ListRolePolicies|GetRolePolicy|ListAttachedRolePolicies)$/.test(a) },
+    { sid: "ReadPlatformPolicies", resources: [`arn:aws:iam::${options.account}:policy/${prefix}*`], claims: (a) => a === "iam:GetPolicy" || a === "iam:GetPolicyVersion" },
     { sid: "ReadPlatformInstanceProfiles", resources: [`arn:aws:iam::${options.account}:instance-profile/${prefix}*`], claims: (a) => a === "iam:GetInstanceProfile" },
     { sid: "ReadPlatformBuckets", resources: dataBuckets, claims: (a) => a.startsWith("s3:") && a !== "s3:GetObject" && a !== "s3:GetObjectTagging" },
     { sid: "ReadPlatformObjects", resources: objects, claims: (a) => a === "s3:GetObject" || a === "s3:GetObjectTagging" },

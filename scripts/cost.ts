@@ -69,7 +69,11 @@ export const UNPRICED_TYPES: ReadonlySet<string> = new Set([
   "aws_vpc_security_group_egress_rule",
   "aws_iam_role",
   "aws_iam_role_policy",
+  "aws_iam_policy",
   "aws_iam_instance_profile",
+  // No charge of its own (EC2 User Guide, "Connect using EC2 Instance Connect Endpoint"); the data
+  // it carries across AZs is, and the workstation sits in the endpoint's AZ.
+  "aws_ec2_instance_connect_endpoint",
   "aws_volume_attachment",
   "aws_cloudwatch_log_group",
   "aws_s3_bucket_lifecycle_configuration",
@@ -254,6 +258,7 @@ export const SIZE_CHANGES: ReadonlyArray<{ readonly flags: readonly string[]; re
     what: "two AZs: nothing priced changes while one NAT gateway serves them",
   },
   { flags: ["--network.interfaceEndpoints", "true"], what: "the SSM endpoint, one network interface per private subnet" },
+  { flags: ["--chef.operatorAccess", "instance-connect-endpoint"], what: "no public address on the workstation; EC2 Instance Connect Endpoints cost nothing themselves" },
 ];
 
 export const EXAMPLES = ["small", "default", "large"] as const;

@@ -16,6 +16,7 @@ import { chefRepoDigests, chefRepoRolesJson } from "../constructs/chefRepo";
 import { declareKafkaSecurity } from "../guardrails/rules/kafkaTls";
 import { HardenedInstance } from "../constructs/HardenedInstance";
 import { InstanceConnectEndpoint } from "../constructs/instanceConnectEndpoint";
+import { operatorAccessPolicy } from "../constructs/operatorAccessPolicy";
 import { kafkaNodeRole } from "../constructs/kafkaNodeRole";
 import { OperatorVariables } from "../constructs/OperatorVariables";
 import { ADMIN_TLS_DIR, pkiContext, pkiParameters, SPARK_KEY_ALIAS_SUFFIX } from "../constructs/pki";
@@ -376,24 +377,31 @@ export class ChefStack extends PlatformStack {
     for (const node of [this.server, this.workstation]) this.logGroups.before(node.instance);
 
     const workstationId = this.workstation.instance.id;
+    const operators = operatorAccessPolicy(this, "operator-access", {
+      name: this.resourceName("workstation-operators"),
+      instanceArn: this.workstation.instance.arn,
+      privateIp: this.workstation.instance.privateIp,
+      osUser: "ubuntu",
+      endpointArn: endpoint?.endpoint.arn,
+    });
+    new TerraformOutput(this, "operator_policy_arn", { value: operators.arn, description: "Attach to the roles of the operators who may log in to the workstation (and to nothing else)" });
     // Ubuntu's images carry EC2 Instance Connect's sshd hook: a key pushed to the instance works for
     // 60 seconds, so an operator's login needs no long-lived key (through the endpoint, no tunnel).
     new TerraformOutput(this, "workstation_ssh_short_lived_key", {
       description: "Log in with a key the AWS CLI makes and EC2 accepts for 60 seconds: no key file to keep",
       value: `aws ec2-instance-connect ssh --region ${config.region} --instance-id ${workstationId} --os-user ubuntu --connection-type ${throughEndpoint ? "eice" : "direct"}`,
     });
-    if (endpoint) {
-      const operators = endpoint.operatorPolicy("operator-policy", { instanceArn: this.workstation.instance.arn, privateIp: this.workstation.instance.privateIp, osUser: "ubuntu" });
+    if (throughEndpoint) {
       this.workstationAccess = { host: "127.0.0.1", port: chef.tunnelPort, instanceId: workstationId };
       new TerraformOutput(this, "workstation_tunnel", {
         description: "Run in a terminal of its own and leave it running while you deploy or destroy the kafka stack, or log in to the workstation",
-        value: `aws ec2-instance-connect open-tunnel --region ${config.region} --instance-id ${workstationId} --local-port ${chef.tunnelPort}`,
+        // 15 of the endpoint's 20 connections: Terraform's 10 steps at once, and a few logins.
+        value: `aws ec2-instance-connect open-tunnel --region ${config.region} --instance-id ${workstationId} --local-port ${chef.tunnelPort} --max-websocket-connections 15`,
       });
       new TerraformOutput(this, "workstation_ssh", {
         description: "Log in to the workstation through the tunnel; knife is configured in ~/chef-repo",
         value: `ssh -i <your key_pair_name private key> -p ${chef.tunnelPort} -o HostKeyAlias=${workstationId} ubuntu@127.0.0.1`,
       });
-      new TerraformOutput(this, "operator_policy_arn", { value: operators.arn, description: "Attach to the roles of the operators who may reach the workstation (and nothing else)" });
     } else {
       this.workstationAccess = { host: this.workstation.instance.publicIp, port: 22, instanceId: workstationId };
       new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { dependable, type FileProvisioner, Fn, type ITerraformDependable, Lazy, type RemoteExecProvisioner, TerraformIterator, TerraformLocal, TerraformOutput } from "cdktf";
+import { dependable, type FileProvisioner, Fn, type ITerraformDependable, Lazy, type RemoteExecProvisioner, TerraformIterator, TerraformLocal, TerraformOutput, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsInstances } from "@cdktf/provider-aws/lib/data-aws-instances";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -659,12 +659,12 @@ export class KafkaStack extends PlatformStack {
         ...Object.fromEntries(guard.arguments.map((name) => [name, target.getString(name)])),
         script: script.asString,
         host: guard.workstation.host,
+        port: guard.workstation.port,
         privateKeyPath: guard.workstation.privateKeyPath,
       },
       dependsOn: guard.after,
-      // The port is the config's own number; the host is another stack's output, which a step run
-      // at destroy may read only from self.
-      connection: { type: "ssh", host: "${self.input.host}", port: guard.workstation.port, user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
+      // A step run at destroy may read only from self: where the workstation was at the last apply.
+      connection: { type: "ssh", host: "${self.input.host}", port: Token.asNumber("${self.input.port}"), user: "ubuntu", privateKey: "${file(self.input.privateKeyPath)}", timeout: "10m" },
       provisioners: [
         atDestroy<FileProvisioner>({ type: "file", content: "${self.input.script}", destination }),
         atDestroy<RemoteExecProvisioner>({

@@ -290,7 +290,7 @@ export class SparkStack extends PlatformStack {
     new TerraformOutput(this, "spark_master_url", { value: this.masterUrl, description: "spark-submit's --master, reachable inside the VPC only" });
     new TerraformOutput(this, "spark_master_ui", {
       description: "Open the master UI through the workstation (the UIs are never public)",
-      value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} ubuntu@<workstation public IP>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
+      value: `ssh -N -L ${SPARK_PORTS.masterUi}:${this.master.privateIp}:${SPARK_PORTS.masterUi} <the login of the chef stack's workstation_ssh output>, then browse http://localhost:${SPARK_PORTS.masterUi}`,
     });
     // The pipeline's commands trust the master's SSH host key only as this instance published it.
     new TerraformOutput(this, "spark_master_instance_id", { value: this.master.instance.id, description: "The Spark master's instance id, the first line of what it publishes as its SSH host keys" });

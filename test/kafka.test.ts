@@ -140,11 +140,11 @@ describe("KafkaStack", () => {
   });
 
   it("connects its provisioners to the workstation with the deployer's key, read on the laptop at apply time", () => {
-    // A guard's destroy-time script may refer only to itself: its input holds the same two values.
+    // A guard's destroy-time script may refer only to itself: its input holds where to connect.
     const guards = ["drain-guard", "plaintext-guard"].map((name) => json.resource.terraform_data[name]);
     for (const guard of guards) {
-      expect(guard.input).toMatchObject({ host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/), privateKeyPath: "${var.deployer_private_key_path}" });
-      expect(guard.connection).toMatchObject({ host: "${self.input.host}", port: 22, private_key: "${file(self.input.privateKeyPath)}" });
+      expect(guard.input).toMatchObject({ host: expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/), port: 22, privateKeyPath: "${var.deployer_private_key_path}" });
+      expect(guard.connection).toMatchObject({ host: "${self.input.host}", port: "${self.input.port}", private_key: "${file(self.input.privateKeyPath)}" });
     }
     for (const resource of Object.values(steps(json)).filter((step) => !guards.includes(step))) {
       expect(resource.connection).toEqual({

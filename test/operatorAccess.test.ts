@@ -13,8 +13,15 @@ function platform(...flags: string[]): { chef: Json; kafka: Json } {
   return { chef, kafka: synthAppStack(app, "kafka") };
 }
 
-/** Every SSH connection the kafka stack's deploy-time steps open, destroy-time guards included. */
-const connections = (kafka: Json): Json[] => Object.values(resourcesOf(kafka, "terraform_data")).flatMap((step) => (step.connection ? [step.connection] : []));
+/** The kafka stack's steps that connect to the workstation; a guard runs at destroy, and reads where from its input. */
+const connecting = (kafka: Json): { steps: Json[]; guards: Json[] } => {
+  const all = Object.values(resourcesOf(kafka, "terraform_data")).filter((step) => step.connection !== undefined);
+  const guards = all.filter((step) => step.connection.host === "${self.input.host}");
+  expect(guards.length).toBeGreaterThan(0);
+  expect(all.length - guards.length).toBeGreaterThan(10);
+  for (const guard of guards) expect(guard.connection).toMatchObject({ port: "${self.input.port}" });
+  return { steps: all.filter((step) => !guards.includes(step)), guards };
+};
 
 const statementsOf = (chef: Json, name: string): Json[] =>
   (Object.entries(chef.data.aws_iam_policy_document as Record<string, Json>).find(([key]) => key.startsWith(name))![1].statement as Json[]);
@@ -49,44 +56,43 @@ describe("operator access through an EC2 Instance Connect Endpoint", () => {
   });
 
   it("gives operators a policy for SSH to the workstation alone: a tunnel to its port 22 for an hour at most, and a 60-second key for ubuntu", () => {
-    const [tunnel, pushKey, describe] = statementsOf(chef, "instance-connect-endpoint_operator-policy-document");
+    const [pushKey, tunnel, describe] = statementsOf(chef, "operator-access-document");
+    expect(pushKey).toEqual({
+      sid: "PushAShortLivedKey",
+      actions: ["ec2-instance-connect:SendSSHPublicKey"],
+      resources: [expect.stringMatching(/^\$\{aws_instance\.workstation_instance_[0-9A-F]{8}\.arn\}$/)],
+      condition: [{ test: "StringEquals", variable: "ec2:osuser", values: ["ubuntu"] }],
+    });
     expect(tunnel).toEqual({
-      sid: "OpenTunnelToTheWorkstationSsh",
+      sid: "OpenTunnelToItsSsh",
       actions: ["ec2-instance-connect:OpenTunnel"],
       resources: [expect.stringMatching(/^\$\{aws_ec2_instance_connect_endpoint\.instance-connect-endpoint_[0-9A-F]{8}\.arn\}$/)],
       condition: [
         { test: "NumericEquals", variable: "ec2-instance-connect:remotePort", values: ["22"] },
-        { test: "IpAddress", variable: "ec2-instance-connect:privateIpAddress", values: [expect.stringMatching(/workstation_instance_[0-9A-F]{8}\.private_ip\}\/32$/)] },
+        { test: "IpAddress", variable: "ec2-instance-connect:privateIpAddress", values: [expect.stringMatching(/^\$\{aws_instance\.workstation_instance_[0-9A-F]{8}\.private_ip\}\/32$/)] },
         { test: "NumericLessThanEquals", variable: "ec2-instance-connect:maxTunnelDuration", values: ["3600"] },
       ],
     });
-    expect(pushKey).toEqual({
-      sid: "PushAShortLivedKey",
-      actions: ["ec2-instance-connect:SendSSHPublicKey"],
-      resources: [expect.stringMatching(/workstation_instance_[0-9A-F]{8}\.arn\}$/)],
-      condition: [{ test: "StringEquals", variable: "ec2:osuser", values: ["ubuntu"] }],
-    });
-    expect(describe).toEqual({ sid: "FindTheInstanceAndEndpoint", actions: ["ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints"], resources: ["*"] });
-    expect(chef.output.operator_policy_arn.value).toMatch(/aws_iam_policy\.instance-connect-endpoint_operator-policy_[0-9A-F]{8}\.arn\}$/);
+    expect(describe).toEqual({ sid: "FindTheInstance", actions: ["ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints"], resources: ["*"] });
+    expect(chef.output.operator_policy_arn.value).toBe("${aws_iam_policy.operator-access.arn}");
   });
 
   it("outputs the tunnel to open, the login through it, and the login with a short-lived key", () => {
     const id = `\${aws_instance.${Object.keys(resourcesOf(chef, "aws_instance")).find((name) => name.startsWith("workstation_instance_"))!}.id}`;
-    expect(chef.output.workstation_tunnel.value).toBe(`aws ec2-instance-connect open-tunnel --region us-west-2 --instance-id ${id} --local-port 2222`);
+    expect(chef.output.workstation_tunnel.value).toBe(`aws ec2-instance-connect open-tunnel --region us-west-2 --instance-id ${id} --local-port 2222 --max-websocket-connections 15`);
     expect(chef.output.workstation_ssh.value).toBe(`ssh -i <your key_pair_name private key> -p 2222 -o HostKeyAlias=${id} ubuntu@127.0.0.1`);
     expect(chef.output.workstation_ssh_short_lived_key.value).toBe(`aws ec2-instance-connect ssh --region us-west-2 --instance-id ${id} --os-user ubuntu --connection-type eice`);
   });
 
   it("connects every deploy-time step, the destroy-time guards too, to the tunnel's local port", () => {
-    const all = connections(kafka);
-    expect(all.length).toBeGreaterThan(10);
-    const guards = Object.values(resourcesOf(kafka, "terraform_data")).filter((step) => step.input?.host !== undefined);
-    expect(guards.length).toBeGreaterThan(0);
-    for (const guard of guards) expect(guard.input.host).toBe("127.0.0.1");
-    for (const connection of all) expect(connection).toMatchObject({ host: expect.stringMatching(/^(127\.0\.0\.1|\$\{self\.input\.host\})$/), port: 2222 });
+    const { steps, guards } = connecting(kafka);
+    for (const step of steps) expect(step.connection).toMatchObject({ host: "127.0.0.1", port: 2222 });
+    for (const guard of guards) expect(guard.input).toMatchObject({ host: "127.0.0.1", port: 2222 });
     const moved = platform(...ENDPOINT, "--chef.tunnelPort", "4022");
-    expect(moved.chef.output.workstation_tunnel.value).toMatch(/--local-port 4022$/);
-    for (const connection of connections(moved.kafka)) expect(connection).toMatchObject({ port: 4022 });
+    expect(moved.chef.output.workstation_tunnel.value).toMatch(/--local-port 4022 /);
+    const other = connecting(moved.kafka);
+    for (const step of other.steps) expect(step.connection).toMatchObject({ port: 4022 });
+    for (const guard of other.guards) expect(guard.input).toMatchObject({ port: 4022 });
   });
 
   it("re-runs the steps that set up a replaced workstation on its instance id, which the tunnel's fixed address would hide", () => {
@@ -100,7 +106,6 @@ describe("operator access by the default public address", () => {
 
   it("keeps SSH from admin_cidr to a public workstation, and no endpoint", () => {
     expect(resourcesOf(chef, "aws_ec2_instance_connect_endpoint")).toEqual({});
-    expect(resourcesOf(chef, "aws_iam_policy")).toEqual({});
     expect(resourceStartingWith(chef, "aws_instance", "workstation_instance_").associate_public_ip_address).toBe(true);
     expect(chef.variable.admin_cidr).toBeDefined();
     expect(chef.output.workstation_tunnel).toBeUndefined();
@@ -110,8 +115,18 @@ describe("operator access by the default public address", () => {
     expect(chef.output.workstation_ssh_short_lived_key.value).toMatch(/^aws ec2-instance-connect ssh --region us-west-2 --instance-id \$\{aws_instance\.workstation_instance_[0-9A-F]{8}\.id\} --os-user ubuntu --connection-type direct$/);
   });
 
+  it("gives operators a policy to push a 60-second key for ubuntu to the workstation, and no tunnel", () => {
+    expect(statementsOf(chef, "operator-access-document")).toEqual([
+      expect.objectContaining({ sid: "PushAShortLivedKey", actions: ["ec2-instance-connect:SendSSHPublicKey"], resources: [expect.stringMatching(/workstation_instance_[0-9A-F]{8}\.arn\}$/)] }),
+      { sid: "FindTheInstance", actions: ["ec2:DescribeInstances"], resources: ["*"] },
+    ]);
+  });
+
   it("connects the steps to the workstation's public address on 22", () => {
-    for (const connection of connections(kafka)) expect(connection).toMatchObject({ port: 22 });
+    const { steps, guards } = connecting(kafka);
+    const publicIp = expect.stringMatching(/workstation_instance_[0-9A-F]{8}public_ip\}$/);
+    for (const step of steps) expect(step.connection).toMatchObject({ host: publicIp, port: 22 });
+    for (const guard of guards) expect(guard.input).toMatchObject({ host: publicIp, port: 22 });
   });
 });
 

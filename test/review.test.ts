@@ -339,8 +339,8 @@ describe("plan review", () => {
   });
 
   it("knows the force-new arguments of every resource type the platform synthesizes, read for the provider version the stacks pin", () => {
-    // Every optional resource too: KRaft's, dedicated controllers', interface endpoints', access logging's.
-    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true", "--storage.accessLogBucket", "access-logs-example"]];
+    // Every optional resource too: KRaft's, dedicated controllers', interface endpoints', access logging's, operator access's.
+    const configs = [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"], ["--network.interfaceEndpoints", "true", "--storage.accessLogBucket", "access-logs-example"], ["--chef.operatorAccess", "instance-connect-endpoint"]];
     const types = new Set<string>();
     const pins = new Set<string>();
     for (const argv of configs) {

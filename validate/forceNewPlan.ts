@@ -285,6 +285,7 @@ export function forceNewConfig(cases: readonly ForceNewCase[], awsVersion: strin
  */
 const STATE_DEFAULTS: Readonly<Record<string, Json>> = {
   aws_iam_role: { path: "/" },
+  aws_iam_policy: { path: "/" },
   aws_iam_instance_profile: { path: "/" },
   aws_instance: { ipv6_addresses: [], security_groups: [] },
   aws_nat_gateway: { connectivity_type: "public" },
