@@ -16,6 +16,7 @@ import { COOKBOOKS_DIR, BOOTSTRAP_KEY_PLACEHOLDER, JOBS_KEY_PLACEHOLDER } from "
 import { configFrom, dataOf, platformStackJson, resourceNamed, resourcesOf, resourceStartingWith, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, opensslStub, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { describeScripts } from "./tiers";
 
 const chefJson = (...flags: string[]): Json => platformStackJson("chef", ...flags);
 
@@ -277,7 +278,7 @@ const PKI = pkiParameters(configFrom());
 const SPARK_KMS_KEY = "alias/insight-dev-spark-secret";
 const CA_PUTS = `${PKI.caKey} ${ADMIN_KEY_KMS_KEY}\n${PKI.caCert} String\n${PKI.sparkKey} ${SPARK_KMS_KEY}\n${PKI.sparkCert} String\n`;
 
-describe("chef-server user data", () => {
+describeScripts("chef-server user data", () => {
   const script = renderScript("chef-server", {
     setupCommand: SETUP_COMMAND,
     ...COMMON,
@@ -456,7 +457,7 @@ describe("chef-server user data", () => {
   });
 });
 
-describe("chef-workstation user data", () => {
+describeScripts("chef-workstation user data", () => {
   const script = renderScript("chef-workstation", {
     setupCommand: SETUP_COMMAND,
     workstationSetup: true,

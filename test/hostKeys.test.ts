@@ -9,6 +9,7 @@ import { configFrom, dataOf, platformStackJson, resourcesOf, userDataOf, type Js
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { realHostKey } from "./sshKeys";
 import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
+import { describeScripts } from "./tiers";
 
 const NODE = "insight-dev-kafka-0";
 const PARAMETER = "/insight/dev/host-keys/insight-dev-kafka-0";
@@ -26,7 +27,7 @@ const keys: Record<string, string> = {
 };
 const published = (instance: string, ...names: string[]): string => `${[instance, ...names.map((name) => keys[name])].join("\n")}\n`;
 
-describe("a Kafka node publishes its SSH host keys", () => {
+describeScripts("a Kafka node publishes its SSH host keys", () => {
   const VOLUME = "vol-0123456789abcdef0";
   const script = kafkaNodeScript(PARAMETER, VOLUME);
   const stubs = {
@@ -64,7 +65,7 @@ describe("a Kafka node publishes its SSH host keys", () => {
   });
 });
 
-describe("the workstation trusts a node's host key only as the node published it", () => {
+describeScripts("the workstation trusts a node's host key only as the node published it", () => {
   const render = (waitAttempts = 4): string =>
     renderScript("provision/bootstrap-node", {
       nodeName: NODE,
@@ -176,7 +177,7 @@ describe("the workstation trusts a node's host key only as the node published it
   });
 });
 
-describe("a replaced workstation pins every node's published keys again", () => {
+describeScripts("a replaced workstation pins every node's published keys again", () => {
   const scripts = new KafkaProvisionScripts(configFrom());
   const script = scripts.pinHostKeys({ name: NODE, ip: "10.0.16.5", instanceId: INSTANCE });
   const stubs = {

@@ -13,6 +13,7 @@ import { configFrom, platformStackJson, resourcesOf, userDataOf, type Json } fro
 import { runBash, shellcheck, stubCalls as calls, withSetting } from "./shell";
 import { COMMON_STUBS, fakeBoto3, kafkaNodeScript, kafkaNodeStubs, KNIFE_NOT_FOUND, python3Stub } from "./stubs";
 import { zookeeperMembersSsh } from "./clusterStubs";
+import { describeScripts } from "./tiers";
 
 const kafkaJson = (...flags: string[]): Json => platformStackJson("kafka", ...flags);
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
@@ -561,7 +562,7 @@ describe("KafkaStack in KRaft mode", () => {
   });
 });
 
-describe("provisioner scripts", () => {
+describeScripts("provisioner scripts", () => {
   it("are shellcheck-clean", () => {
     const scripts = [
       new KafkaProvisionScripts(configFrom()).uploadDataBag({ bag: "zoo_bag", id: "zookeeper", json: "{}" }),
@@ -1127,7 +1128,7 @@ describe("provisioner scripts", () => {
   });
 });
 
-describe("kafka-node user data", () => {
+describeScripts("kafka-node user data", () => {
   const VOLUME = "vol-0123456789abcdef0";
   const script = kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", VOLUME);
   const stubs = {
@@ -1284,7 +1285,7 @@ describe("kafka-node user data", () => {
 });
 
 
-describe("kafka-node user data on a ZooKeeper member", () => {
+describeScripts("kafka-node user data on a ZooKeeper member", () => {
   const DATA = "vol-0123456789abcdef0";
   const ZOOKEEPER = "vol-0fedcba9876543210";
   const script = kafkaNodeScript("/insight/dev/host-keys/insight-dev-kafka-0", DATA, { zookeeperVolume: { id: ZOOKEEPER, mountPoint: ZOOKEEPER_VOLUME.mountPoint, label: ZOOKEEPER_VOLUME.label } });
@@ -1359,7 +1360,7 @@ describe("kafka-node user data on a ZooKeeper member", () => {
   });
 });
 
-describe("record-zookeeper-volume", () => {
+describeScripts("record-zookeeper-volume", () => {
   const script = new KafkaProvisionScripts(configFrom()).recordZookeeperVolume("insight-dev-kafka-1", "vol-0fedcba9876543210");
   // knife exec, with a Chef::Node that keeps its normal attributes in a file: the Ruby the script
   // sends runs as knife would run it.
@@ -1403,7 +1404,7 @@ describe("record-zookeeper-volume", () => {
   });
 });
 
-describe("the pipeline's topic ACLs", () => {
+describeScripts("the pipeline's topic ACLs", () => {
   const json = platformStackJson("kafka");
   const step = json.resource.terraform_data["pipeline-acls"];
   const script = new KafkaProvisionScripts(configFrom()).pipelineAcls({

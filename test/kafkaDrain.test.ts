@@ -13,6 +13,7 @@ import { controllerModelConfig, modelConfig, modelName, modelNodes } from "../va
 import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls, withSetting } from "./shell";
 import { KNIFE_NOT_FOUND } from "./stubs";
+import { describeScripts } from "./tiers";
 
 
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
@@ -285,7 +286,7 @@ describe("validate's model of the guards", () => {
   });
 });
 
-describe("drain-guard (stub-run)", () => {
+describeScripts("drain-guard (stub-run)", () => {
   const scripts = new KafkaProvisionScripts(configFrom());
   const kraftScripts = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
   const args = [String(4), "insight-dev-kafka-3", IPS[3], IPS[0], IPS[1], IPS[2]];
@@ -351,7 +352,7 @@ describe("drain-guard (stub-run)", () => {
   });
 });
 
-describe("the drain command (stub-run)", () => {
+describeScripts("the drain command (stub-run)", () => {
   const brokers = [0, 1, 2, 3].map(broker);
   const zk = new KafkaProvisionScripts(configFrom()).drainBrokers(brokers, []);
   const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft")).drainBrokers(brokers, [1, 2, 3]);
@@ -460,7 +461,7 @@ describe("the drain command (stub-run)", () => {
 // look asks every stubbed node again).
 const shortWait = (script: string): string => withSetting(script, "ATTEMPTS", "60", "3");
 
-describe("roll-guard (stub-run)", () => {
+describeScripts("roll-guard (stub-run)", () => {
   const zk = new KafkaProvisionScripts(configFrom());
   const kraft = new KafkaProvisionScripts(configFrom("--kafka.mode", "kraft"));
   const guard = (scripts: KafkaProvisionScripts, previous: GuardedNode = broker(0)) => scripts.rollGuard(previous, "insight-dev-kafka-1");
@@ -601,7 +602,7 @@ describe("Kafka's tools in the workstation scripts", () => {
   });
 });
 
-describe("the first node's roll guard (stub-run)", () => {
+describeScripts("the first node's roll guard (stub-run)", () => {
   const zk = new KafkaProvisionScripts(configFrom());
   const first = (ip = IPS[0]) => zk.firstRollGuard({ ...broker(0), ip });
 
@@ -714,7 +715,7 @@ describe("validate's model of the controller guards", () => {
   });
 });
 
-describe("controller-guard (stub-run)", () => {
+describeScripts("controller-guard (stub-run)", () => {
   const QUORUM_TOOL = join(__dirname, "fixtures", "kafka-metadata-quorum.py");
   const guardScript = (argv: readonly string[] = [], attempts?: number): string => {
     const script = new KafkaProvisionScripts(configFrom(...DEDICATED, ...argv)).controllerGuard();

@@ -10,6 +10,7 @@ import { type GuardedNode, KafkaProvisionScripts, REBALANCE_COMMAND } from "../c
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
+import { describeScripts } from "./tiers";
 
 const IPS = ["10.0.16.10", "10.0.32.11", "10.0.48.12", "10.0.16.13"];
 const broker = (index: number): GuardedNode => ({ name: `insight-dev-kafka-${index}`, ip: IPS[index], nodeId: index + 1, broker: true, rack: "us-west-2a" });
@@ -155,7 +156,7 @@ const readJson = (path: string): Json => JSON.parse(readFileSync(path, "utf8")) 
 const assignmentOf = (dir: string): Assignment => readJson(join(dir, "work", "assignment.json")) as Assignment;
 const toolCalls = (dir: string, pattern: string): string[] => stubCalls(dir).filter((call) => call.startsWith("ssh ") && call.includes(pattern));
 
-describe("the rebalance command (stub-run)", () => {
+describeScripts("the rebalance command (stub-run)", () => {
   it("passes shellcheck in both modes, and installs through a here-document that keeps it byte for byte", () => {
     expect(shellcheck(zkScript).output).toBe("");
     expect(shellcheck(kraftScript).output).toBe("");

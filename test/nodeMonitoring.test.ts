@@ -9,6 +9,7 @@ import { renderScript } from "../constructs/renderScript";
 import { dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub } from "./stubs";
+import { describeScripts, itScripts } from "./tiers";
 
 const statementsOf = (json: Json, prefix: string): Json[] => {
   const entry = Object.entries(dataOf(json, "aws_iam_policy_document")).find(([name]) => name.startsWith(`${prefix}_cloudwatch-agent-policy`));
@@ -129,7 +130,7 @@ describe("NodeMonitoring", () => {
     expect(shipped.logs.logs_collected.files.collect_list).toContainEqual({ file_path: chefClientLog("cinc"), log_group_name: "/platform/insight-dev/chef-client", log_stream_name: "{instance_id}" });
   });
 
-  it.each([
+  itScripts.each([
     ["spark", "master"],
     ["spark", "worker-0"],
     ["kafka", "node-0"],
@@ -149,7 +150,7 @@ describe("NodeMonitoring", () => {
   });
 });
 
-describe("the node's cloudwatch_agent functions", () => {
+describeScripts("the node's cloudwatch_agent functions", () => {
   const templatesDir = mkdtempSync(join(tmpdir(), "cwa-templates-"));
   writeFileSync(
     join(templatesDir, "cwa.sh.hbs"),
@@ -317,7 +318,7 @@ describe("the node's cloudwatch_agent functions", () => {
   });
 });
 
-describe("the monitoring-agent step: a running Kafka node gets the agent in place", () => {
+describeScripts("the monitoring-agent step: a running Kafka node gets the agent in place", () => {
   const kafka = platformStackJson("kafka");
   const steps = resourcesOf(kafka, "terraform_data");
   const stepScript = (index: number): string => unescapeTerraformTemplate(String(steps[`monitoring-agent-node-${index}`].provisioner[0].file.content));

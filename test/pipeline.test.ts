@@ -6,6 +6,7 @@ import { pipelineScript } from "../pipeline/writeConfig";
 import { runBash, shellcheck, stubCalls } from "./shell";
 import { realHostKey } from "./sshKeys";
 import { python3Stub } from "./stubs";
+import { describeScripts } from "./tiers";
 
 /** What `npx cdktf output --outputs-file` writes for a deployed platform. */
 const OUTPUTS = JSON.parse(readFileSync(join(__dirname, "fixtures", "outputs.json"), "utf8")) as StackOutputs;
@@ -99,7 +100,7 @@ describe("the pipeline's config, from the deployed stacks' outputs", () => {
   });
 });
 
-describe("the pipeline on a TLS platform", () => {
+describeScripts("the pipeline on a TLS platform", () => {
   const tlsOutputs: StackOutputs = {
     ...OUTPUTS,
     kafka: { ...OUTPUTS.kafka, kafka_bootstrap_servers: "10.0.16.5:9094,10.0.32.6:9094,10.0.48.7:9094", kafka_security: "tls" },
@@ -149,7 +150,7 @@ describe("the pipeline on a TLS platform", () => {
   });
 });
 
-describe("the workstation's pipeline script", () => {
+describeScripts("the workstation's pipeline script", () => {
   const script = pipelineScript(pipelineConfig(OUTPUTS));
   const run = (command: string, stubs: Record<string, string> = {}, dir = workstation()) =>
     runBash(script.replace("#!/usr/bin/env bash\n", `#!/usr/bin/env bash\nset -- ${command}\n`), { dir, stubs: { ...PINNING_STUBS, ...stubs } });

@@ -14,6 +14,7 @@ import { buildPlatform } from "../stacks/buildPlatform";
 import { configFrom, dataOf, synthAppStack, testApp } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
 import { COMMON_STUBS, KNIFE_NOT_FOUND, opensslStub, python3Stub } from "./stubs";
+import { describeScripts, itScripts } from "./tiers";
 
 const config = configFrom();
 const PARAMETERS = pkiParameters(config);
@@ -85,7 +86,7 @@ const nodeFile = (dir: string, name: string): string => join(dir, "work", "node"
 const x509 = (file: string, ...args: string[]): string => openssl("x509", "-in", file, "-noout", ...args);
 const daysLeft = (file: string): number => (Date.parse(x509(file, "-enddate").replace(/^notAfter=/, "")) - Date.now()) / 86_400_000;
 
-describe("node certificates at bootstrap", () => {
+describeScripts("node certificates at bootstrap", () => {
   const dir = mkdtempSync(join(tmpdir(), "pki-"));
   caIn(dir);
   const first = bootstrap(dir);
@@ -187,7 +188,7 @@ describe("node certificates at bootstrap", () => {
   });
 });
 
-describe("node certificates renewed or issued again", () => {
+describeScripts("node certificates renewed or issued again", () => {
   it("renews a certificate with 30 days left, for the same key", () => {
     const dir = mkdtempSync(join(tmpdir(), "pki-"));
     caIn(dir);
@@ -262,7 +263,7 @@ function shortCertificate(dir: string, tls: string, ip: string): void {
   openssl("x509", "-req", "-in", join(scratch, "req"), "-CA", ssmFile(dir, PARAMETERS.caCert), "-CAkey", join(scratch, "ca.key"), "-set_serial", "7", "-days", "30", "-extfile", join(scratch, "ext"), "-out", join(tls, "node.crt"));
 }
 
-describe("platform-renew-certificates", () => {
+describeScripts("platform-renew-certificates", () => {
   const IPS = ["10.0.16.10", "10.0.32.11"];
   const scripts = new KafkaProvisionScripts(config);
   const script = scripts.renewCertificates(IPS);
@@ -314,7 +315,7 @@ describe("platform-renew-certificates", () => {
   });
 });
 
-describe("renewal in the converge", () => {
+describeScripts("renewal in the converge", () => {
   const script = new KafkaProvisionScripts(config).convergeNodes(["10.0.16.5", "10.0.32.6"], { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ["10.0.16.5", "10.0.32.6"], id: "zookeeper" }) });
   const clientRun = `${zookeeperMembersSsh("10.0.32.6")}\n[[ " $* " == *cinc-client* ]] && echo "Infra Phase complete, 3/85 resources updated in 12 seconds"; exit 0`;
   const convergeStubs = { knife: `[[ "$1 $2 $3" == "data bag show" ]] && { ${KNIFE_NOT_FOUND}; }; exit 0`, timeout: 'shift; "$@"', sleep: "exit 0", sudo: "exit 0", ssh: clientRun };
@@ -359,7 +360,7 @@ describe("renewal in the converge", () => {
   });
 });
 
-it("takes the CA from PLATFORM_PKI_CA_DIR on a machine with no SSM (the local rehearsal's workstation)", () => {
+itScripts("takes the CA from PLATFORM_PKI_CA_DIR on a machine with no SSM (the local rehearsal's workstation)", () => {
   const dir = mkdtempSync(join(tmpdir(), "pki-"));
   const caDir = join(dir, "ca");
   mkdirSync(caDir);

@@ -10,6 +10,7 @@ import { KafkaProvisionScripts } from "../constructs/kafkaProvisionScripts";
 import { plaintextGuardModel } from "../validate/guardModel";
 import { configFrom, kafkaJson, type Json } from "./helpers";
 import { runBash, shellcheck } from "./shell";
+import { describeScripts } from "./tiers";
 
 
 describe("the plaintext guard in the synthesized stack", () => {
@@ -88,7 +89,7 @@ const KRAFT_MIGRATED =
 const KRAFT_FIRST_ROLL = KRAFT_MIGRATED.replace("controller.listener.names=CONTROLLER_TLS,CONTROLLER", "controller.listener.names=CONTROLLER,CONTROLLER_TLS");
 const CONTROLLER_ONLY = "node.id=1001\nprocess.roles=controller\nlisteners=CONTROLLER://10.0.48.12:9093,CONTROLLER_TLS://10.0.48.12:9095\nlistener.security.protocol.map=CONTROLLER:PLAINTEXT,CONTROLLER_TLS:SSL\ncontroller.listener.names=CONTROLLER_TLS,CONTROLLER\n";
 
-describe("plaintext-guard (stub-run)", () => {
+describeScripts("plaintext-guard (stub-run)", () => {
   const scripts = new KafkaProvisionScripts(configFrom());
   const run = (files: Readonly<Record<string, string>>, script = scripts.plaintextGuard()) => {
     const dir = runBash("true", {}).dir;

@@ -13,6 +13,7 @@ import { gzipAsTerraform, writeNoCloudSeed } from "../rehearsal/noCloudSeed";
 import { commandLine, rehearsalNodeRole } from "../rehearsal/workstationSide";
 import { configFrom } from "./helpers";
 import { shellcheck } from "./shell";
+import { describeScripts } from "./tiers";
 
 const UNIT_STATES = (final: string): string => ["active", "active", "active", final].join("\n");
 
@@ -56,7 +57,7 @@ describe("a NoCloud seed", () => {
   });
 });
 
-describe("the rehearsal's stand-in user data", () => {
+describeScripts("the rehearsal's stand-in user data", () => {
   const templatesDir = join(__dirname, "..", "rehearsal", "templates");
   const scripts = {
     "chef-workstation": renderScript(
@@ -73,7 +74,7 @@ describe("the rehearsal's stand-in user data", () => {
   });
 });
 
-describe("the rehearsal's SSH identities on a node", () => {
+describeScripts("the rehearsal's SSH identities on a node", () => {
   const script = renderScript(
     "ssh-identities",
     { region: "us-west-2", acceptBootstrapKeyFrom: "/insight/dev/chef/bootstrap-public-key", bootstrapKeySource: "/insight/dev/chef/bootstrap-key-source", acceptJobsKeyFrom: "/insight/dev/chef/jobs-public-key", jobsUser: SPARK_JOBS_USER },

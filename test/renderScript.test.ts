@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderScript, shellQuote } from "../constructs/renderScript";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
+import { describeScripts } from "./tiers";
 
 const FIXTURES = join(__dirname, "fixtures", "templates");
 const CONTENT = "pretend this is a release tarball";
@@ -32,7 +33,7 @@ const STUBS = {
 };
 
 
-describe("renderScript and the shared bash partial", () => {
+describeScripts("renderScript and the shared bash partial", () => {
   it("renders a bash script that starts with its shebang and includes the shared partial", () => {
     const script = fixture();
     expect(script.startsWith("#!/usr/bin/env bash\n")).toBe(true);

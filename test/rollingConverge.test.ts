@@ -6,6 +6,7 @@ import { KAFKA_PORTS } from "../stacks/KafkaStack";
 import { CLUSTER_SSH } from "./clusterStubs";
 import { configFrom } from "./helpers";
 import { runBash, shellcheck, stubCalls } from "./shell";
+import { describeScripts } from "./tiers";
 
 // The converge script rendered as Terraform runs it, run against a stubbed cluster (see
 // clusterStubs.ts): ZooKeeper's `srvr`, kafka-topics.sh and kafka-metadata-quorum.sh answer in
@@ -35,7 +36,7 @@ const between = (dir: string, from: string): string[] => {
 };
 const lines = (output: string, text: string): string[] => output.split("\n").filter((line) => line.includes(text));
 
-describe("rolling converge, ZooKeeper mode", () => {
+describeScripts("rolling converge, ZooKeeper mode", () => {
   const ZK = ["10.0.16.5", "10.0.32.6", "10.0.48.7"];
   const zooCfg = ["clientPort=2181", ...ZK.map((ip, index) => `server.${index + 1}=${ip}:2888:3888`)].join("\n");
   const script = new KafkaProvisionScripts(configFrom()).convergeNodes(ZK, { bag: "zoo_bag", id: "zookeeper", json: JSON.stringify({ _default: ZK, id: "zookeeper" }) });
@@ -169,7 +170,7 @@ describe("rolling converge, ZooKeeper mode", () => {
   });
 });
 
-describe("rolling converge, KRaft mode", () => {
+describeScripts("rolling converge, KRaft mode", () => {
   const CONTROLLERS = ["10.0.16.20", "10.0.32.21", "10.0.48.22"];
   const BROKERS = ["10.0.16.5", "10.0.32.6", "10.0.48.7"];
   const kraftItem = (ids: readonly number[], ips: readonly string[]): string =>
@@ -248,7 +249,7 @@ describe("rolling converge, KRaft mode", () => {
   });
 });
 
-describe("rolling converge script", () => {
+describeScripts("rolling converge script", () => {
   it("is shellcheck-clean in both modes, and its stub cluster too", () => {
     for (const flags of [[], ["--kafka.mode", "kraft"], ["--kafka.mode", "kraft", "--kafka.dedicatedControllers", "true"]]) {
       const script = new KafkaProvisionScripts(configFrom(...flags)).convergeNodes(["10.0.16.5"], { bag: "b", id: "i", json: "{}" });

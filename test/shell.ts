@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { assertScriptTier } from "./tiers";
 
 export interface BashRun {
   readonly status: number | null;
@@ -25,6 +26,7 @@ export interface BashOptions {
  * without root, network or apt. Every stub appends its name and arguments to calls.log.
  */
 export function runBash(script: string, options: BashOptions = {}): BashRun {
+  assertScriptTier("runBash");
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "script-test-"));
   const bin = join(dir, "bin");
   for (const sub of ["bin", "log", "work", "root"]) mkdirSync(join(dir, sub), { recursive: true });
@@ -52,6 +54,7 @@ export function runBash(script: string, options: BashOptions = {}): BashRun {
 
 /** Lints a script with shellcheck; fails with a clear message when shellcheck is not installed. */
 export function shellcheck(script: string): { status: number | null; output: string } {
+  assertScriptTier("shellcheck");
   const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: script, encoding: "utf8" });
   if (result.error && (result.error as NodeJS.ErrnoException).code === "ENOENT") {
     throw new Error("shellcheck is not installed: install it (Debian/Ubuntu: apt-get install shellcheck) and run the tests again");

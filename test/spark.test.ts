@@ -12,6 +12,7 @@ import { SPARK_JOBS_USER } from "../constructs/sparkJobsIdentity";
 import { configFrom, dataOf, platformStackJson, resourcesOf, resourceStartingWith, synthAppStack, testApp, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
 import { COMMON_STUBS, CURL_STUB, python3Stub, SSHD_STUB } from "./stubs";
+import { describeScripts } from "./tiers";
 
 const sparkJson = (...flags: string[]): Json => platformStackJson("spark", ...flags);
 
@@ -308,7 +309,7 @@ describe("Spark instance roles' access to the data bucket", () => {
   });
 });
 
-describe("spark-node user data", () => {
+describeScripts("spark-node user data", () => {
   const MASTER_ENV = { DOWNLOAD_CONTENT: TARBALL, MASTER_JSON: ALIVE_MASTER };
 
   it("is shellcheck-clean for master and worker", () => {

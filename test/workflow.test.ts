@@ -38,8 +38,8 @@ describe("the CI workflow users copy", () => {
     const review = job("review");
     expect(review).toContain("fetch-depth: 0");
     expect(review).toContain("run: npm ci");
-    // The README's test command.
-    expect(review).toContain("run: npm test");
+    // The README's full test command: every tier, the script tests too.
+    expect(review).toContain("run: npm run test:all");
     expect(review).toContain('npm run --silent review -- --base "origin/${GITHUB_BASE_REF}" --markdown review.md --json review.json');
     expect(review).toContain('cat review.md >> "$GITHUB_STEP_SUMMARY"');
     expect(review).toMatch(/if: github\.event\.pull_request\.head\.repo\.full_name == github\.repository\n\s+uses: actions\/github-script@[0-9a-f]{40} # v[\d.]+/);

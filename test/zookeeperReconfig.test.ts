@@ -6,6 +6,7 @@ import { KafkaProvisionScripts, ZOOKEEPER_ENSEMBLE_CHANGE } from "../constructs/
 import { CLUSTER_SSH } from "./clusterStubs";
 import { configFrom } from "./helpers";
 import { runBash, shellcheck, stubCalls, withSetting } from "./shell";
+import { describeScripts } from "./tiers";
 
 // ZooKeeper ensemble changes through dynamic reconfiguration, driven by the workstation's upload
 // and converge scripts against a stubbed ensemble (test/fixtures/cluster-ssh.sh): `srvr` and
@@ -51,7 +52,7 @@ const upload = (wanted: readonly string[]): string => new KafkaProvisionScripts(
 const refusals = (output: string): string[] => output.split("\n").filter((line) => line.includes("REFUSED"));
 const spec = (id: number, ip: string): string => `server.${id}=${ip}:2888:3888:participant;2181`;
 
-describe("ZooKeeper ensemble changes, one member at a time", () => {
+describeScripts("ZooKeeper ensemble changes, one member at a time", () => {
   it("renders scripts that pass shellcheck", () => {
     expect(shellcheck(converge(IPS, IPS)).output).toBe("");
     expect(shellcheck(upload(IPS)).output).toBe("");
