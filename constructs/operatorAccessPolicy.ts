@@ -52,7 +52,9 @@ export function operatorAccessPolicy(scope: Construct, id: string, props: Operat
   const document = new DataAwsIamPolicyDocument(scope, `${id}-document`, { statement: statements });
   return new IamPolicy(scope, id, {
     name: props.name,
-    description: `Operators: SSH to one instance${props.endpointArn !== undefined ? " through its EC2 Instance Connect Endpoint" : ""}, with keys EC2 Instance Connect pushes`,
+    // The same in both modes: a changed description replaces the policy, which fails while roles
+    // have it attached; a changed document is a new version of the same policy.
+    description: "Operators: SSH to one instance with keys EC2 Instance Connect pushes, and through its endpoint where it has one",
     policy: document.json,
   });
 }

@@ -95,6 +95,13 @@ describe("operator access through an EC2 Instance Connect Endpoint", () => {
     for (const guard of other.guards) expect(guard.input).toMatchObject({ port: 4022 });
   });
 
+  it("keeps the operators' policy itself when the mode changes, so roles that have it attached keep it: only its document differs", () => {
+    const publicPolicy = onlyResource(platform().chef, "aws_iam_policy");
+    const endpointPolicy = onlyResource(chef, "aws_iam_policy");
+    expect(endpointPolicy).toEqual(publicPolicy);
+    expect(endpointPolicy.policy).toBe("${data.aws_iam_policy_document.operator-access-document.json}");
+  });
+
   it("re-runs the steps that set up a replaced workstation on its instance id, which the tunnel's fixed address would hide", () => {
     const hostKeys = resourcesOf(kafka, "terraform_data")["host-keys-node-0"];
     expect(hostKeys.triggers_replace.workstation).toMatch(/workstation_instance_[0-9A-F]{8}id\}$/);
