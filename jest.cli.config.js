@@ -3,7 +3,7 @@
  * a terraform stand-in, and the plan review on real git history (each side a commit of a fixture
  * repository, synthesized from its own code), and the cost page's figures (thirteen configs
  * synthesized and priced). Each starts processes or synthesizes several times (seconds each),
- * so it stays out of `npm test`; CI runs it after `npm test`.
+ * so it stays out of `npm test`; CI runs it after `npm run test:all`.
  */
 module.exports = {
   testEnvironment: "node",

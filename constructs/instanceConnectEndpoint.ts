@@ -6,6 +6,7 @@ import { allowTcp, securityGroup } from "./securityGroupRules";
 export interface InstanceConnectEndpointProps {
   /** Names the endpoint and its security group. */
   readonly name: string;
+  /** The VPC of the endpoint's security group: the workstation's. */
   readonly vpcId: string;
   /** Where the endpoint's network interface lives: the workstation's subnet, so tunnels stay in its AZ. */
   readonly subnetId: string;

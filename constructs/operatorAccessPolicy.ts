@@ -6,6 +6,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 export const MAX_TUNNEL_SECONDS = 3600;
 
 export interface OperatorAccessPolicyProps {
+  /** The managed policy's name, unique in the account. */
   readonly name: string;
   /** The instance's ARN: the one a pushed 60-second key may be sent to. */
   readonly instanceArn: string;

@@ -129,7 +129,11 @@ export function outputsPage(): string {
     const access = seen.has("endpoint") === seen.has("zookeeper") ? "" : `chef.operatorAccess ${seen.has("endpoint") ? "instance-connect-endpoint" : "public-ssh"}`;
     return [kafka, access].filter((part) => part !== "").join("; ") || "always";
   };
-  const rows = [...found.entries()].map(([key, entry]) => {
+  // By stack, in the order the default platform builds them: an output only another variant has
+  // joins its stack's rows.
+  const stackOrder = [...new Set([...found.keys()].map((key) => key.split("\u0000")[0]))];
+  const byStack = [...found.entries()].sort(([a], [b]) => stackOrder.indexOf(a.split("\u0000")[0]) - stackOrder.indexOf(b.split("\u0000")[0]));
+  const rows = byStack.map(([key, entry]) => {
     const [stack, name] = key.split("\u0000");
     return `| ${stack} | \`${name}\` | ${when(entry.in)} | ${cell(entry.description)} |`;
   });

@@ -39,6 +39,9 @@ export const BOOTSTRAP_KEY_PLACEHOLDER = "none: the Chef workstation publishes i
 /** The jobs key parameter's value until the workstation publishes its key: not a key, so the Spark master accepts nothing. */
 export const JOBS_KEY_PLACEHOLDER = "none: the Chef workstation publishes its Spark jobs public key here when it boots";
 
+/** The same in both access modes: the outputs reference lists one description per output. */
+const WORKSTATION_SSH_DESCRIPTION = "Log in to the workstation (through the tunnel, with the endpoint); knife is configured in ~/chef-repo";
+
 /** Where the repository's cookbooks are read from at synth. */
 export const COOKBOOKS_DIR = join(__dirname, "..", "cookbooks");
 
@@ -399,14 +402,14 @@ export class ChefStack extends PlatformStack {
         value: `aws ec2-instance-connect open-tunnel --region ${config.region} --instance-id ${workstationId} --local-port ${chef.tunnelPort} --max-websocket-connections 15`,
       });
       new TerraformOutput(this, "workstation_ssh", {
-        description: "Log in to the workstation through the tunnel; knife is configured in ~/chef-repo",
+        description: WORKSTATION_SSH_DESCRIPTION,
         value: `ssh -i <your key_pair_name private key> -p ${chef.tunnelPort} -o HostKeyAlias=${workstationId} ubuntu@127.0.0.1`,
       });
     } else {
       this.workstationAccess = { host: this.workstation.instance.publicIp, port: 22, instanceId: workstationId };
       new TerraformOutput(this, "workstation_public_ip", { value: this.workstation.instance.publicIp, description: "The workstation, the one host reachable from outside (SSH from admin_cidr only)" });
       new TerraformOutput(this, "workstation_ssh", {
-        description: "Log in to the workstation; knife is configured in ~/chef-repo",
+        description: WORKSTATION_SSH_DESCRIPTION,
         value: `ssh -i <your key_pair_name private key> ubuntu@${this.workstation.instance.publicIp}`,
       });
     }

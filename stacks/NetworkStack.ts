@@ -169,7 +169,7 @@ export class NetworkStack extends PlatformStack {
     allowInternetEgress(this, "workstation-egress", this.workstationSecurityGroup);
 
     new TerraformOutput(this, "vpc_id", { value: this.vpc.id, description: "The platform's VPC" });
-    new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id), description: "Public subnets: the workstation's and the NAT gateways'" });
+    new TerraformOutput(this, "public_subnet_ids", { value: this.publicSubnets.map((subnet) => subnet.id), description: "Public subnets: the NAT gateways' and, with chef.operatorAccess public-ssh, the workstation's" });
     new TerraformOutput(this, "private_subnet_ids", { value: this.privateSubnets.map((subnet) => subnet.id), description: "Private subnets: the Chef server's, Kafka's and Spark's" });
   }
 

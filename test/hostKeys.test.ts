@@ -7,7 +7,7 @@ import { renderScript } from "../constructs/renderScript";
 import { unescapeTerraformTemplate } from "../constructs/escapeTerraformTemplate";
 import { configFrom, dataOf, platformStackJson, resourcesOf, userDataOf, type Json } from "./helpers";
 import { runBash, shellcheck, stubCalls as calls } from "./shell";
-import { realHostKey } from "./sshKeys";
+import { hostKeysOnFirstUse } from "./sshKeys";
 import { COMMON_STUBS, kafkaNodeScript, kafkaNodeStubs, python3Stub } from "./stubs";
 import { describeScripts } from "./tiers";
 
@@ -17,14 +17,8 @@ const STORED = `work/ssm/${PARAMETER.replace(/\//g, "_")}`;
 const INSTANCE = "i-0aaaaaaaaaaaaaaa1";
 const KNIFE_CONFIG = "/home/ubuntu/chef-repo/.cinc/config.rb";
 
-/** Real host keys, made once: `<type> <base64>` by name. */
-const keys: Record<string, string> = {
-  ed25519: realHostKey("ed25519", "ed25519"),
-  ecdsa: realHostKey("ecdsa", "ecdsa"),
-  rsa: realHostKey("rsa", "rsa"),
-  other: realHostKey("other"),
-  intruder: realHostKey("intruder"),
-};
+/** Real host keys, each made once: `<type> <base64>` by name. */
+const keys: Readonly<Record<string, string>> = hostKeysOnFirstUse({ ed25519: "ed25519", ecdsa: "ecdsa", rsa: "rsa", other: "ed25519", intruder: "ed25519" });
 const published = (instance: string, ...names: string[]): string => `${[instance, ...names.map((name) => keys[name])].join("\n")}\n`;
 
 describeScripts("a Kafka node publishes its SSH host keys", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { JVM_METRICS, KRAFT_METRICS, sparkMasterExporterRules, type NodeKind } from "../constructs/monitoring/agentConfig";
 import { publishedByAgent } from "../rehearsal/agentSelection";
 import { exportedSamples, parseExporterRules, parseProbeOutput, type BeanAttribute, type Sample } from "../rehearsal/jmxExporterRules";
+import { itScripts } from "./tiers";
 
 const ROOT = join(__dirname, "..");
 const ZOOKEEPER_RULES = "cookbooks/zookeeper-cluster/files/default/jmx_exporter.yaml";
@@ -173,7 +174,7 @@ describe("the exporter model", () => {
   });
 
   // The probe itself, against a live JVM: attach, start its local JMX connector, read the beans.
-  it("JmxProbe reads a running JVM's beans as the model expects them", async () => {
+  itScripts("JmxProbe reads a running JVM's beans as the model expects them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "jmx-probe-"));
     try {
       writeFileSync(join(dir, "Idle.java"), 'public class Idle { public static void main(String[] a) throws Exception { System.out.println("ready"); Thread.sleep(120000); } }\n');

@@ -56,7 +56,7 @@ describe("operator access through an EC2 Instance Connect Endpoint", () => {
   });
 
   it("gives operators a policy for SSH to the workstation alone: a tunnel to its port 22 for an hour at most, and a 60-second key for ubuntu", () => {
-    const [pushKey, tunnel, describe] = statementsOf(chef, "operator-access-document");
+    const [pushKey, tunnel, find] = statementsOf(chef, "operator-access-document");
     expect(pushKey).toEqual({
       sid: "PushAShortLivedKey",
       actions: ["ec2-instance-connect:SendSSHPublicKey"],
@@ -73,7 +73,7 @@ describe("operator access through an EC2 Instance Connect Endpoint", () => {
         { test: "NumericLessThanEquals", variable: "ec2-instance-connect:maxTunnelDuration", values: ["3600"] },
       ],
     });
-    expect(describe).toEqual({ sid: "FindTheInstance", actions: ["ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints"], resources: ["*"] });
+    expect(find).toEqual({ sid: "FindTheInstance", actions: ["ec2:DescribeInstances", "ec2:DescribeInstanceConnectEndpoints"], resources: ["*"] });
     expect(chef.output.operator_policy_arn.value).toBe("${aws_iam_policy.operator-access.arn}");
   });
 

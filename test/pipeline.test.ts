@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { configModule, DEFAULT_SETTINGS, pipelineConfig, type StackOutputs } from "../pipeline/pipelineConfig";
 import { pipelineScript } from "../pipeline/writeConfig";
 import { runBash, shellcheck, stubCalls } from "./shell";
-import { realHostKey } from "./sshKeys";
+import { hostKeysOnFirstUse } from "./sshKeys";
 import { python3Stub } from "./stubs";
 import { describeScripts } from "./tiers";
 
@@ -13,12 +13,11 @@ const OUTPUTS = JSON.parse(readFileSync(join(__dirname, "fixtures", "outputs.jso
 const without = (stack: string, name: string): StackOutputs => ({ ...OUTPUTS, [stack]: Object.fromEntries(Object.entries(OUTPUTS[stack]).filter(([key]) => key !== name)) });
 
 /** Real host keys, made once, for the master's SSH: what it publishes, and a machine that is not it. */
-const MASTER_KEY = realHostKey("master");
-const INTRUDER_KEY = realHostKey("intruder");
+const HOST_KEYS = hostKeysOnFirstUse({ master: "ed25519", intruder: "ed25519" });
 const MASTER_HOST_KEYS = "/insight/dev/host-keys/insight-dev-spark-master";
 
 /** A workstation (`dir`) where the master published `published` (its instance id, then its keys) in SSM. */
-const workstation = (published = `i-0bbbbbbbbbbbbbbb2\n${MASTER_KEY}\n`, dir = mkdtempSync(join(tmpdir(), "pipeline-run-"))): string => {
+const workstation = (published = `i-0bbbbbbbbbbbbbbb2\n${HOST_KEYS.master}\n`, dir = mkdtempSync(join(tmpdir(), "pipeline-run-"))): string => {
   for (const sub of ["work/ssm", "root/home/ubuntu/.ssh", "root/etc/ssh"]) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "work/ssm", MASTER_HOST_KEYS.replace(/\//g, "_")), published);
   return dir;
@@ -277,23 +276,23 @@ describeScripts("the workstation's pipeline script", () => {
   it("trusts the master's SSH host key only as the master's instance published it, before its first connection", () => {
     const dir = workstation();
     // A key an earlier master left at the same address goes.
-    writeFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), `10.0.16.20 ${INTRUDER_KEY}\n10.0.16.5 ${INTRUDER_KEY}\n`);
-    const result = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir, stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: MASTER_KEY } });
+    writeFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), `10.0.16.20 ${HOST_KEYS.intruder}\n10.0.16.5 ${HOST_KEYS.intruder}\n`);
+    const result = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir, stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: HOST_KEYS.master } });
     expect(result.status).toBe(0);
     expect(result.output).toContain(`spark-master (10.0.16.20): trusting only the 1 host keys i-0bbbbbbbbbbbbbbb2 published in ${MASTER_HOST_KEYS}`);
     expect(result.output).toContain("the job is not running");
-    expect(readFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), "utf8")).toBe(`10.0.16.5 ${INTRUDER_KEY}\n10.0.16.20 ${MASTER_KEY}\n`);
+    expect(readFileSync(join(dir, "root/home/ubuntu/.ssh/known_hosts"), "utf8")).toBe(`10.0.16.5 ${HOST_KEYS.intruder}\n10.0.16.20 ${HOST_KEYS.master}\n`);
     const sshCalls = stubCalls(dir).filter((call) => call.startsWith("ssh "));
     expect(sshCalls.length).toBeGreaterThan(0);
     for (const call of sshCalls) expect(call).toContain(`-o UserKnownHostsFile=${join(dir, "root/home/ubuntu/.ssh/known_hosts")} -o StrictHostKeyChecking=yes`);
   });
 
   it("refuses a master that answers with another key, and waits for keys the current master published", () => {
-    const intruder = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir: workstation(), stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: INTRUDER_KEY } });
+    const intruder = runBash(script.replace("#!/usr/bin/env bash\n", "#!/usr/bin/env bash\nset -- status\n"), { dir: workstation(), stubs: { ...PINNING_STUBS, ssh: strictSsh }, env: { MASTER_ANSWERS: HOST_KEYS.intruder } });
     expect(intruder.status).not.toBe(0);
     expect(intruder.output).toContain("Host key verification failed.");
     // The parameter still holds what a replaced master published: no connection at all.
-    const stale = run("status", { ssh: "exit 0" }, workstation(`i-0old0000000000000\n${INTRUDER_KEY}\n`));
+    const stale = run("status", { ssh: "exit 0" }, workstation(`i-0old0000000000000\n${HOST_KEYS.intruder}\n`));
     expect(stale.status).not.toBe(0);
     expect(stale.output).toContain(`${MASTER_HOST_KEYS} holds no SSH host keys published by i-0bbbbbbbbbbbbbbb2 (it holds: i-0old0000000000000); spark-master publishes them at its first boot (see /var/log/platform/spark-node.log there)`);
     expect(stale.output).toContain(`FAILED at step 'trust only the SSH host keys the Spark master 10.0.16.20 published in ${MASTER_HOST_KEYS}'`);

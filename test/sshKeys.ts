@@ -16,3 +16,16 @@ export function realHostKey(name: string, type: "ed25519" | "ecdsa" | "rsa" = "e
   execFileSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", "", "-C", `root@${name}`, "-f", file]);
   return readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
 }
+
+/**
+ * Real host keys by name, each made by ssh-keygen the first time a test reads it: only the script
+ * tests read them, and `npm test`'s quick tier should not pay for keys it never uses.
+ */
+export function hostKeysOnFirstUse<Name extends string>(types: Readonly<Record<Name, "ed25519" | "ecdsa" | "rsa">>): Readonly<Record<Name, string>> {
+  const keys = {} as Record<Name, string>;
+  for (const name of Object.keys(types) as Name[]) {
+    let made: string | undefined;
+    Object.defineProperty(keys, name, { enumerable: true, get: () => (made ??= realHostKey(name, types[name])) });
+  }
+  return keys;
+}

@@ -44,9 +44,10 @@ interface Variant {
 
 /**
  * The configs validated: the default, a broker outside the ensemble, both KRaft layouts, SSM
- * interface endpoints, and operator access through an EC2 Instance Connect Endpoint. The guard models run on two that hold every guard between them: the
- * default removes a ZooKeeper member, whose own volume its drain guard must keep too; the
- * dedicated controllers add the controller guard. The others' broker removed (outside the
+ * interface endpoints, and operator access through an EC2 Instance Connect Endpoint. The guard
+ * models run on two that hold every guard between them: the default removes a ZooKeeper member,
+ * whose own volume its drain guard must keep too; the dedicated controllers add the controller
+ * guard. The others' broker removed (outside the
  * ensemble, or a KRaft broker) has only the instance, volume and attachment the dedicated
  * controllers' broker has, and their roll guards chain brokers as the default's do.
  */
