@@ -14,7 +14,7 @@ import { memberModes, watchMembers } from "./memberModes";
 import { VOLUME_MOUNT, type NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun, waitFor } from "./system";
-import { deployerSsh, runScript, runScriptAsync, stageChefRepo, type DeliveredUserData, type Workstation } from "./workstationSide";
+import { deployerSsh, runScript, runScriptAsync, sshOptions, stageChefRepo, type DeliveredUserData, type Workstation } from "./workstationSide";
 
 /** What the checks act on: the rehearsal's nodes, scripts and workstation side. */
 export interface RehearsalState {
@@ -294,7 +294,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
         // A roll with the stage of the one before converges the same config again.
         if (index === 0 || roll.stage !== rolls[index - 1].stage) stageScripts(roll.stage);
         const pidsBefore = pids();
-        const watch = watchMembers(net, members.map((node) => node.ip));
+        const watch = watchMembers(net, members);
         const started = Date.now();
         const result = await converge();
         const samples = await watch.stop();
@@ -476,7 +476,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation);
     const pidsBefore = pids();
     const leaderBefore = [...modes()].find(([, mode]) => mode === "leader")?.[0];
-    const watch = watchMembers(net, members.map((node) => node.ip));
+    const watch = watchMembers(net, members);
     const result = await converge();
     const samples = await watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
@@ -539,7 +539,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     zkCli(net, ensemble[ensemble.length - 1], `create ${path} written-before-the-move`);
     stageChefRepo(state.configWith("--kafka.zookeeperHeapMb", String(changedHeap)), net, workstation, onVolume);
     const pidsBefore = pids();
-    const watch = watchMembers(net, members.map((node) => node.ip));
+    const watch = watchMembers(net, members);
     const result = await converge();
     const samples = await watch.stop();
     if (result.status !== 0) throw new Error(`the converge failed: ${lastLines(result.output)}`);
@@ -590,7 +590,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       const path = `/rehearsal-replaced-${process.pid}`;
       zkCli(net, ensemble[0], `create ${path} written-before-the-replacement`);
       const filesBefore = dataFiles(replaced);
-      const watch = watchMembers(net, members.map((node) => node.ip));
+      const watch = watchMembers(net, members);
       const stoppedAt = Number(process.hrtime.bigint()) / 1e9;
       await replace(replaced);
       const ready = await waitFor(() => describeQuorumOrNull(modes(), members.length) !== null, 90, 2000);
@@ -651,7 +651,7 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
     const pidsOf = (nodes: readonly RehearsalNode[]): string[] => nodes.map((node) => unitProperty(node, "MainPID"));
     const keptPids = pidsOf(kept);
     const item = { ...state.zooBag, json: JSON.stringify({ _default: to.map((node) => node.ip), id: "zookeeper" }) };
-    const watch = watchMembers(net, union.map((node) => node.ip));
+    const watch = watchMembers(net, union);
     const upload = await runScriptAsync(scripts.uploadDataBag(item), `upload-zoo-bag-${label}`, net, workstation);
     const result = upload.status === 0 ? await runScriptAsync(scripts.convergeNodes(allIps, item), `converge-nodes-${label}`, net, workstation, CONVERGE_ENV) : upload;
     const samples = await watch.stop();
@@ -747,18 +747,6 @@ export async function runDeployChecks(checks: Checks, state: RehearsalState): Pr
       }
     }
   }
-}
-
-/**
- * The checks' own SSH to nodes, with a copy of the workstation's bootstrap key (or keyFile); the
- * scripts keep their known_hosts on the workstation.
- */
-export function sshOptions(workstation: Workstation, keyFile = `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`): string[] {
-  return [
-    "-i", keyFile,
-    "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR",
-    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-  ];
 }
 
 function knifeConfig(workstation: Workstation): string {

@@ -7,7 +7,7 @@ import type { Checks } from "./Checks";
 import type { NodeContainer } from "./nodeContainer";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { run, tryRun } from "./system";
-import { deployerSsh, pinnedSshFromWorkstation, runScriptAsync, type Workstation } from "./workstationSide";
+import { deployerSsh, pinnedSshFromWorkstation, runScriptAsync, sshOptions, type Workstation } from "./workstationSide";
 
 /** Where the rehearsal's node user data writes the value a real node puts into its SSM parameter. */
 export const NODE_HOST_KEYS_FILE = "/var/lib/platform/host-keys";
@@ -71,7 +71,7 @@ export async function runHostKeyChecks(checks: Checks, state: HostKeyState): Pro
   const provisioned = state.provisioned.find((candidate) => candidate.name === node.name)!;
   const registered = `.platform/registered/${node.name}`;
   const onNode = (command: string): string =>
-    run("ssh", ["-i", `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", `ubuntu@${node.ip}`, command], {
+    run("ssh", [...sshOptions(workstation), `ubuntu@${node.ip}`, command], {
       netns: net.hostNetns,
       timeoutSeconds: 60,
     });

@@ -1,5 +1,5 @@
 import type { SampleTimes } from "./leaderClaims";
-import type { PrivateNetwork } from "./privateNetwork";
+import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { runAsync, tryRun } from "./system";
 
 /**
@@ -52,7 +52,8 @@ export interface MemberWatch extends SampleTimes {
  * seconds, Python's and the clock systemd's *TimestampMonotonic properties read alike, shared
  * with the containers. The times are filled in when the watch stops.
  */
-export function watchMembers(net: PrivateNetwork, ips: readonly string[]): MemberWatch {
+export function watchMembers(net: PrivateNetwork, members: readonly RehearsalNode[]): MemberWatch {
+  const ips = members.map((node) => node.ip);
   const loop = [
     ASK_ALL,
     "while True:",

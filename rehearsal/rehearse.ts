@@ -26,14 +26,14 @@ import type { PlatformConfig } from "../config/PlatformConfig";
 import { Checks } from "./Checks";
 import { carryHostKeys, NODE_HOST_KEYS_FILE, runHostKeyChecks, WORKSTATION_HOST_KEYS_DIR } from "./hostKeys";
 import { awaitFirstBoot } from "./cloudInitState";
-import { runDeployChecks, sshOptions } from "./deployChecks";
+import { runDeployChecks } from "./deployChecks";
 import { runSshIdentityChecks } from "./sshIdentities";
 import type { NodeContainer } from "./nodeContainer";
 import { nodeImage } from "./nodeImage";
 import { createPrivateNetwork, type RehearsalNode } from "./privateNetwork";
 import { run, tryRun } from "./system";
 import { Teardown } from "./Teardown";
-import { bootMachine, bootWorkstation, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, stageChefRepo, startServices, type DeliveredUserData } from "./workstationSide";
+import { bootMachine, bootWorkstation, bundleEnv, GEMFILE_DIR, runScript, runScriptAsync, sshOptions, stageChefRepo, startServices, type DeliveredUserData } from "./workstationSide";
 import { zookeeperTarball } from "./zookeeperTarball";
 
 const CACHE_DIR = process.env.REHEARSAL_CACHE_DIR ?? "/var/cache/platform-rehearsal";

@@ -7,8 +7,7 @@ import type { PlatformConfig } from "../config/PlatformConfig";
 import type { Checks } from "./Checks";
 import type { PrivateNetwork, RehearsalNode } from "./privateNetwork";
 import { tryRun } from "./system";
-import { sshOptions } from "./deployChecks";
-import { deployerSsh, GEMFILE_DIR, pinnedSshFromWorkstation, type Workstation } from "./workstationSide";
+import { deployerSsh, GEMFILE_DIR, pinnedSshFromWorkstation, sshOptions, type Workstation } from "./workstationSide";
 
 /** Where the stand-in for SSM keeps the parameters on the node, and the file that makes it unreachable. */
 const SSM_FILE = "/etc/platform-rehearsal/ssm.json";

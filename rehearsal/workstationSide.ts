@@ -210,9 +210,20 @@ function copyBootstrapKey(net: PrivateNetwork, host: HostSide, workstation: Work
   }
 }
 
+/** The rehearsal's own ssh from the host: throwaway machines, so no host key is kept or checked. */
+const UNPINNED_SSH = ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"];
+
 /** ssh to the workstation as Terraform's connection does: the key pair's key, user ubuntu, no host key check. */
 export function deployerSsh(workstation: Workstation): string[] {
-  return ["-i", workstation.deployerKey, "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", `ubuntu@${workstation.ip}`];
+  return ["-i", workstation.deployerKey, ...UNPINNED_SSH, `ubuntu@${workstation.ip}`];
+}
+
+/**
+ * The checks' own SSH to nodes, with a copy of the workstation's bootstrap key (or keyFile); the
+ * scripts keep their known_hosts on the workstation.
+ */
+export function sshOptions(workstation: Workstation, keyFile = `${workstation.root}/home/ubuntu/.ssh/platform_bootstrap`): string[] {
+  return ["-i", keyFile, ...UNPINNED_SSH];
 }
 
 /**
