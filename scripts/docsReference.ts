@@ -131,8 +131,9 @@ export function outputsPage(): string {
   };
   // By stack, in the order the default platform builds them: an output only another variant has
   // joins its stack's rows.
-  const stackOrder = [...new Set([...found.keys()].map((key) => key.split("\u0000")[0]))];
-  const byStack = [...found.entries()].sort(([a], [b]) => stackOrder.indexOf(a.split("\u0000")[0]) - stackOrder.indexOf(b.split("\u0000")[0]));
+  const stackOf = (key: string): string => key.split("\u0000")[0];
+  const stackOrder = [...new Set([...found.keys()].map(stackOf))];
+  const byStack = [...found.entries()].sort(([a], [b]) => stackOrder.indexOf(stackOf(a)) - stackOrder.indexOf(stackOf(b)));
   const rows = byStack.map(([key, entry]) => {
     const [stack, name] = key.split("\u0000");
     return `| ${stack} | \`${name}\` | ${when(entry.in)} | ${cell(entry.description)} |`;

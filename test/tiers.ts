@@ -5,7 +5,7 @@
  * which CI and the pull-request workflow run, runs every one.
  */
 // Not PLATFORM_*: the config reads every such variable as a key.
-export const TIER_ENV = "TEST_TIER";
+const TIER_ENV = "TEST_TIER";
 
 /** True in `npm test`'s quick tier. */
 export function quickTier(): boolean {
